@@ -1,0 +1,162 @@
+//! The frame around every page: header (logo, navigation, language, theme, and the place where
+//! the notification bell goes), the page itself and the footer.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::i18n::{Lang, use_i18n};
+use crate::preferences::{Theme, use_theme};
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <div class="flex min-h-screen flex-col">
+            <Header />
+            <main class="mx-auto w-full max-w-6xl flex-1 px-4 py-10 sm:px-6">{children()}</main>
+            <Footer />
+        </div>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
+                <A href="/" attr:class="flex items-center gap-2 font-semibold tracking-tight">
+                    <img src="/logo.svg" alt="" width="32" height="32" class="h-8 w-8" />
+                    <span>{move || i18n.t().site_name}</span>
+                </A>
+                <nav
+                    aria-label=move || i18n.t().nav_main
+                    class="flex items-center gap-1 text-sm font-medium"
+                >
+                    <NavLink href="/" label=|m| m.nav_home />
+                    <NavLink href="/status" label=|m| m.nav_status />
+                </nav>
+                // Account menu and the notification bell join these controls as they land.
+                <div class="flex items-center gap-2">
+                    <LanguageSwitch />
+                    <ThemeToggle />
+                </div>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn NavLink(
+    href: &'static str,
+    label: fn(&'static crate::i18n::Messages) -> &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <A
+            href=href
+            exact=true
+            attr:class="rounded-md px-3 py-2 text-slate-600 hover:bg-slate-100 hover:text-slate-900 aria-[current=page]:text-sky-700 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:text-sky-400"
+        >
+            {move || label(i18n.t())}
+        </A>
+    }
+}
+
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div
+            role="group"
+            aria-label=move || i18n.t().language_label
+            class="flex overflow-hidden rounded-md border border-slate-300 text-xs font-semibold dark:border-slate-700"
+        >
+            {Lang::ALL
+                .into_iter()
+                .map(|lang| {
+                    let label = move || match lang {
+                        Lang::Id => i18n.t().language_switch_to_id,
+                        Lang::En => i18n.t().language_switch_to_en,
+                    };
+                    view! {
+                        <button
+                            type="button"
+                            data-testid=format!("lang-{}", lang.code())
+                            title=label
+                            aria-label=label
+                            aria-pressed=move || (i18n.lang() == lang).to_string()
+                            on:click=move |_| i18n.set(lang)
+                            class="px-2.5 py-1.5 uppercase text-slate-600 hover:bg-slate-100 aria-pressed:bg-sky-600 aria-pressed:text-white dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-pressed:bg-sky-500 dark:aria-pressed:text-slate-950"
+                        >
+                            {lang.code()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let i18n = use_i18n();
+    let theme = use_theme();
+    let label = move || match theme.get() {
+        Theme::Light => i18n.t().theme_to_dark,
+        Theme::Dark => i18n.t().theme_to_light,
+    };
+    view! {
+        <button
+            type="button"
+            data-testid="theme-toggle"
+            title=label
+            aria-label=label
+            on:click=move |_| theme.toggle()
+            class="rounded-md border border-slate-300 p-1.5 text-slate-600 hover:bg-slate-100 dark:border-slate-700 dark:text-slate-300 dark:hover:bg-slate-800"
+        >
+            <svg
+                class="h-5 w-5"
+                viewBox="0 0 24 24"
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2"
+                stroke-linecap="round"
+                stroke-linejoin="round"
+                aria-hidden="true"
+            >
+                {move || match theme.get() {
+                    // A moon offers dark mode; a sun offers light mode.
+                    Theme::Light => {
+                        view! { <path d="M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z" /> }
+                            .into_any()
+                    }
+                    Theme::Dark => {
+                        view! {
+                            <circle cx="12" cy="12" r="4" />
+                            <path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" />
+                        }
+                            .into_any()
+                    }
+                }}
+            </svg>
+        </button>
+    }
+}
+
+#[component]
+fn Footer() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <footer class="border-t border-slate-200 py-6 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 sm:px-6">
+                <p>
+                    "© 2026 Webrana Cloud. " {move || i18n.t().footer_rights} " "
+                    {move || i18n.t().footer_made_in}
+                </p>
+                <A href="/status" attr:class="hover:text-slate-900 dark:hover:text-white">
+                    {move || i18n.t().nav_status}
+                </A>
+            </div>
+        </footer>
+    }
+}

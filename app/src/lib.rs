@@ -1,0 +1,73 @@
+//! Webrana Cloud's pages, components and server functions. Server functions stay thin: they take
+//! [`domain::AppState`] from context, call one domain function and map its answer.
+
+pub mod i18n;
+pub mod layout;
+pub mod pages;
+pub mod preferences;
+
+use leptos::prelude::*;
+use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::i18n::{provide_i18n, use_i18n};
+use crate::layout::Layout;
+use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
+use crate::preferences::{Theme, provide_theme};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let i18n = provide_i18n();
+    let theme = provide_theme();
+
+    view! {
+        <Html
+            {..}
+            lang=move || i18n.lang().code()
+            class=move || match theme.get() {
+                Theme::Dark => "dark",
+                Theme::Light => "",
+            }
+        />
+        <Stylesheet id="leptos" href="/pkg/webrana.css" />
+        <Title formatter=|page: String| format!("{page} · Webrana Cloud") />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/status") view=StatusPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// The page title in the current language.
+#[component]
+pub fn PageTitle(text: fn(&'static i18n::Messages) -> &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <Title text=move || text(i18n.t()) /> }
+}

@@ -1,0 +1,316 @@
+//! One database handle for SQLite (the embedded default) and PostgreSQL (scale-out).
+//!
+//! Queries are written once with `$1, $2 …` placeholders and run on whichever backend is
+//! configured through [`db_run!`](crate::db_run): the macro expands the same sqlx code once per
+//! pool type, so each arm is type-checked against its own driver. Where the SQL dialects really
+//! differ, match on [`Db::pool`] and mark the branch with a comment saying why.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// How long a request waits for a pooled connection (or SQLite for a write lock) before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(
+        "expected a sqlite: path (for example sqlite://data/webrana.db) or a postgres:// URL, got `{0}`"
+    )]
+    UnsupportedUrl(String),
+    #[error("{url} is not a valid database URL: {source}")]
+    InvalidUrl { url: String, source: sqlx::Error },
+    #[error("cannot create the folder {path} for the SQLite database: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the {backend} database: {source}")]
+    Connect {
+        backend: Backend,
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// Which SQL engine a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a `DATABASE_URL`, or says what was expected.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The connection pool of the configured backend. Use it through [`db_run!`](crate::db_run).
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs the same sqlx code against whichever pool `db` holds.
+///
+/// ```text
+/// let count: i64 = db_run!(db, |pool| {
+///     sqlx::query_scalar("SELECT COUNT(*) FROM app_settings").fetch_one(pool).await
+/// })?;
+/// ```
+#[macro_export]
+macro_rules! db_run {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    /// Opens a pool for `url`. A SQLite file (and its folder) is created on first use, in WAL mode
+    /// with foreign keys enforced; PostgreSQL is connected eagerly so a wrong URL fails at start-up.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
+        let backend = Backend::from_url(url)?;
+        let invalid = |source| DbError::InvalidUrl {
+            url: url.to_owned(),
+            source,
+        };
+        let connect_err = |source| DbError::Connect { backend, source };
+        let pool = match backend {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(invalid)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(ACQUIRE_TIMEOUT);
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                if !in_memory {
+                    create_parent_dir(options.get_filename())?;
+                }
+                // Each connection to an in-memory database would get a database of its own.
+                let max_connections = if in_memory { 1 } else { max_connections };
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_err)?;
+                Pool::Sqlite(pool)
+            }
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url).map_err(invalid)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_err)?;
+                Pool::Postgres(pool)
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies every migration not yet applied; safe to run on every start and from several
+    /// nodes at once (sqlx takes a database lock while migrating).
+    #[tracing::instrument(skip(self), fields(backend = %self.backend()))]
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        db_run!(self, |pool| self.migrator().run(pool).await)?;
+        Ok(())
+    }
+
+    /// Versions of the migrations shipped in this binary that the database has not applied yet.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, DbError> {
+        let applied: Vec<i64> = match self.has_migrations_table().await? {
+            true => db_run!(self, |pool| {
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = $1")
+                    .bind(true)
+                    .fetch_all(pool)
+                    .await
+            })?,
+            false => Vec::new(),
+        };
+        Ok(self
+            .migrator()
+            .iter()
+            .map(|migration| migration.version)
+            .filter(|version| !applied.contains(version))
+            .collect())
+    }
+
+    async fn has_migrations_table(&self) -> Result<bool, DbError> {
+        // The catalogues differ: SQLite lists tables in sqlite_master, PostgreSQL in
+        // information_schema (restricted to the schema on the search path).
+        let found: Option<i64> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_scalar(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            )
+            .fetch_optional(pool)
+            .await?,
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT 1::BIGINT FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+                )
+                .fetch_optional(pool)
+                .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
+    /// Answers whether the database takes a trivial query right now.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let _: i64 = db_run!(self, |pool| {
+            sqlx::query_scalar("SELECT CAST(1 AS BIGINT)")
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(())
+    }
+
+    /// Closes every pooled connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        db_run!(self, |pool| pool.close().await)
+    }
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), DbError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_url_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://data/webrana.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        let err = Backend::from_url("mysql://u@h/db").unwrap_err();
+        assert!(err.to_string().contains("mysql://u@h/db"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_and_folder_are_created_with_wal_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nested/deeper/app.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display()), 2)
+            .await
+            .unwrap();
+        assert!(file.exists());
+        let Pool::Sqlite(pool) = db.pool() else {
+            panic!("expected sqlite")
+        };
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[tokio::test]
+    async fn unreachable_postgres_is_a_connect_error() {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        let err = Db::connect("postgres://nobody@127.0.0.1:1/none", 1)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DbError::Connect {
+                    backend: Backend::Postgres,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! Test harness: a fresh, migrated database per test, on SQLite and on PostgreSQL.
+//!
+//! [`both_backends!`](crate::both_backends) turns one async test body into two tests, `sqlite`
+//! and `postgres`, in a module named after the test. PostgreSQL tests create a uniquely named
+//! database on the server at `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) and drop it afterwards. When that server cannot be
+//! reached they fail, saying how to start it: a database half that silently passed would hide
+//! exactly the bugs it exists to catch.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+
+use crate::Db;
+
+pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+const START_POSTGRES_HINT: &str = "start it with `pg_ctlcluster --skip-systemctl-redirect \
+     $(ls /etc/postgresql) main start` (scripts/test does this), or point TEST_POSTGRES_URL at \
+     a server where this user may create databases";
+
+/// A migrated database that lives as long as this value.
+pub struct TestDb {
+    pub db: Db,
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        server: PgConnectOptions,
+        name: String,
+    },
+}
+
+impl TestDb {
+    /// A SQLite database in a temporary folder, removed on drop.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot make a temp dir: {e}"));
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        Self::open(url, Cleanup::Sqlite { _dir: dir }).await
+    }
+
+    /// A fresh database on the test PostgreSQL server, dropped on drop.
+    pub async fn postgres() -> Self {
+        let server_url = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned());
+        let server = PgConnectOptions::from_str(&server_url)
+            .unwrap_or_else(|e| panic!("TEST_POSTGRES_URL `{server_url}` is not valid: {e}"));
+        let name = format!("webrana_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = server.connect().await.unwrap_or_else(|e| {
+            panic!("PostgreSQL at {server_url} cannot be reached ({e}); {START_POSTGRES_HINT}")
+        });
+        // The name is ours (a prefix and hex digits), so formatting it into the SQL is safe.
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        close(admin).await;
+        let url = server.clone().database(&name).to_url_lossy().to_string();
+        Self::open(url, Cleanup::Postgres { server, name }).await
+    }
+
+    async fn open(url: String, cleanup: Cleanup) -> Self {
+        let db = Db::connect(&url, 5)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open test database {url}: {e}"));
+        db.migrate()
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate test database {url}: {e}"));
+        Self { db, url, cleanup }
+    }
+
+    /// The URL this database answers on, for starting a server against it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+async fn close(connection: PgConnection) {
+    if let Err(error) = connection.close().await {
+        tracing::warn!(%error, "closing a test admin connection failed");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Cleanup::Postgres { server, name } = &self.cleanup else {
+            return;
+        };
+        // Drop cannot await, and the test's runtime may be shutting down: use a short-lived
+        // runtime on a thread of its own. FORCE ends the pool's connections still open.
+        let (server, name) = (server.clone(), name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = server.connect().await?;
+                sqlx::query(AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await?;
+                close(admin).await;
+                Ok::<_, sqlx::Error>(())
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("warning: test database {} was not dropped", self.url);
+        }
+    }
+}
+
+/// Runs one async test body against both backends:
+///
+/// ```text
+/// both_backends! {
+///     async fn settings_round_trip(test: TestDb) {
+///         let db = &test.db;
+///         /* … */
+///     }
+/// }
+/// ```
+/// expands to the tests `settings_round_trip::sqlite` and `settings_round_trip::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($test:ident : TestDb) $body:block)+) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($test: $crate::testing::TestDb) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                body($crate::testing::TestDb::sqlite().await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                body($crate::testing::TestDb::postgres().await).await
+            }
+        }
+    )+};
+}

@@ -1,0 +1,228 @@
+//! The one typed configuration, read from the environment (and `.env`) once at start-up.
+//!
+//! Every variable is checked before anything starts; each bad value gives one line naming the
+//! variable and what was expected, and the binary exits with code 2.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use domain::Backend;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/webrana.db";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://…` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size, 1–1000 (default 10).
+    pub database_max_connections: u32,
+    /// `HOST` (default 127.0.0.1) and `PORT` (default 3000; 0 picks a free port).
+    pub listen_addr: SocketAddr,
+    /// `LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `SHUTDOWN_TIMEOUT_SECS`: how long a stop waits for in-flight requests (default 30).
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// One bad variable: its name and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+/// Every bad variable found, one per line when displayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` from the working folder if present.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        // A missing .env is the normal case; a malformed one is reported like any bad value.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            return Err(ConfigErrors(vec![ConfigError {
+                variable: ".env",
+                message: format!("cannot be read: {error}"),
+            }]));
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the config from any source of variables (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut reader = Reader {
+            lookup: &lookup,
+            errors: Vec::new(),
+        };
+        let database_url = reader.parse("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned(), |raw| {
+            Backend::from_url(raw).map(|_| raw.to_owned()).map_err(|_| {
+                format!("expected sqlite://PATH or postgres://USER@HOST/DB, got `{raw}`")
+            })
+        });
+        let database_max_connections =
+            reader.parse("DATABASE_MAX_CONNECTIONS", 10, |raw| {
+                match raw.parse::<u32>() {
+                    Ok(n @ 1..=1000) => Ok(n),
+                    _ => Err(format!(
+                        "expected a whole number from 1 to 1000, got `{raw}`"
+                    )),
+                }
+            });
+        let host = reader.parse("HOST", IpAddr::V4(Ipv4Addr::LOCALHOST), |raw| {
+            raw.parse::<IpAddr>().map_err(|_| {
+                format!("expected an IP address such as 127.0.0.1 or 0.0.0.0, got `{raw}`")
+            })
+        });
+        let port = reader.parse("PORT", 3000, |raw| {
+            raw.parse::<u16>()
+                .map_err(|_| format!("expected a port number from 0 to 65535, got `{raw}`"))
+        });
+        let log_format = reader.parse("LOG_FORMAT", LogFormat::Text, |raw| match raw {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("expected `text` or `json`, got `{raw}`")),
+        });
+        let shutdown_timeout = reader.parse(
+            "SHUTDOWN_TIMEOUT_SECS",
+            Duration::from_secs(30),
+            |raw| match raw.parse::<u64>() {
+                Ok(secs @ 1..=3600) => Ok(Duration::from_secs(secs)),
+                _ => Err(format!(
+                    "expected a number of seconds from 1 to 3600, got `{raw}`"
+                )),
+            },
+        );
+
+        if !reader.errors.is_empty() {
+            return Err(ConfigErrors(reader.errors));
+        }
+        Ok(Self {
+            database_url,
+            database_max_connections,
+            listen_addr: SocketAddr::new(host, port),
+            log_format,
+            shutdown_timeout,
+        })
+    }
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    /// The parsed value of `variable`, or `default` when it is unset or empty. A bad value is
+    /// recorded and the default returned, so one pass reports every bad variable.
+    fn parse<T>(
+        &mut self,
+        variable: &'static str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        let Some(raw) = (self.lookup)(variable).filter(|raw| !raw.trim().is_empty()) else {
+            return default;
+        };
+        parse(raw.trim()).unwrap_or_else(|message| {
+            self.errors.push(ConfigError { variable, message });
+            default
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.listen_addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.database_max_connections, 10);
+        assert_eq!(config.shutdown_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn values_are_read_and_trimmed() {
+        let config = config(&[
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1/test"),
+            ("HOST", "0.0.0.0"),
+            ("PORT", " 8080 "),
+            ("LOG_FORMAT", "json"),
+            ("DATABASE_MAX_CONNECTIONS", "25"),
+            ("SHUTDOWN_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(config.listen_addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.database_max_connections, 25);
+        assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn every_bad_value_gets_its_own_line() {
+        let errors = config(&[
+            ("DATABASE_URL", "mysql://root@localhost/db"),
+            ("PORT", "70000"),
+            ("HOST", "localhost:1"),
+            ("LOG_FORMAT", "xml"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("SHUTDOWN_TIMEOUT_SECS", "soon"),
+        ])
+        .unwrap_err();
+        let text = errors.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6, "{text}");
+        assert!(
+            lines[0].starts_with("DATABASE_URL: expected sqlite://"),
+            "{text}"
+        );
+        assert!(lines[0].contains("mysql://root@localhost/db"), "{text}");
+        for (line, variable) in lines.iter().zip([
+            "DATABASE_URL",
+            "DATABASE_MAX_CONNECTIONS",
+            "HOST",
+            "PORT",
+            "LOG_FORMAT",
+            "SHUTDOWN_TIMEOUT_SECS",
+        ]) {
+            assert!(line.starts_with(&format!("{variable}: expected")), "{line}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The Webrana Cloud server: configuration, HTTP router and start-up. `main.rs` only parses the
+//! command line and calls in here, so tests start the very same application.
+
+pub mod config;
+pub mod router;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,107 @@
+//! The HTTP surface: health probes, server-rendered pages, server functions and static files,
+//! wrapped in request-id, tracing and compression layers.
+
+use std::time::Duration;
+
+use app::{App, shell};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::AppState;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the router's handlers share: Leptos's own options and the domain state.
+#[derive(Clone, Debug, FromRef)]
+pub struct ServerState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+pub fn router(state: ServerState) -> Router {
+    let routes = generate_route_list(App);
+    // Server-rendered pages and server functions must see the same context.
+    let context = {
+        let app = state.app.clone();
+        move || provide_context(app.clone())
+    };
+    let render_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), render_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(context, shell))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<_>| {
+                            let request_id = request
+                                .headers()
+                                .get(REQUEST_ID_HEADER)
+                                .and_then(|id| id.to_str().ok())
+                                .unwrap_or_default();
+                            tracing::info_span!(
+                                "request",
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                request_id,
+                            )
+                        })
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(tower_http::LatencyUnit::Millis),
+                        ),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+                .layer(CompressionLayer::new()),
+        )
+        .with_state(state)
+}
+
+/// Liveness: the process answers. Deliberately touches nothing else.
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers and every migration in this binary is applied.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let readiness =
+        tokio::time::timeout(Duration::from_secs(5), domain::health::readiness(&state.db)).await;
+    let body = match readiness {
+        Ok(readiness) => serde_json::json!({
+            "ready": readiness.is_ready(),
+            "backend": readiness.backend,
+            "database_reachable": readiness.database_reachable,
+            "pending_migrations": readiness.pending_migrations,
+            "installation_id": state.installation_id,
+        }),
+        Err(_) => {
+            serde_json::json!({ "ready": false, "database_reachable": false, "error": "readiness check timed out" })
+        }
+    };
+    let status = if body["ready"] == true {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
