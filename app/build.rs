@@ -1,6 +1,9 @@
 //! Turns `locales/*.toml` into a `Messages` struct with one constant per language, so a missing
 //! or misspelt key is a compile error instead of a blank on a page.
 
+// A build script reports failure by panicking, with the message cargo shows.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;

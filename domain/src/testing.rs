@@ -32,7 +32,7 @@ enum Cleanup {
         _dir: tempfile::TempDir,
     },
     Postgres {
-        server: PgConnectOptions,
+        server: Box<PgConnectOptions>,
         name: String,
     },
 }
@@ -62,7 +62,14 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         close(admin).await;
         let url = server.clone().database(&name).to_url_lossy().to_string();
-        Self::open(url, Cleanup::Postgres { server, name }).await
+        Self::open(
+            url,
+            Cleanup::Postgres {
+                server: Box::new(server),
+                name,
+            },
+        )
+        .await
     }
 
     async fn open(url: String, cleanup: Cleanup) -> Self {
@@ -94,7 +101,7 @@ impl Drop for TestDb {
         };
         // Drop cannot await, and the test's runtime may be shutting down: use a short-lived
         // runtime on a thread of its own. FORCE ends the pool's connections still open.
-        let (server, name) = (server.clone(), name.clone());
+        let (server, name) = ((**server).clone(), name.clone());
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -1,5 +1,8 @@
 //! The data layer on both backends: migrations, readiness, one query text for both engines.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};

@@ -39,6 +39,15 @@ test('theme toggle works after hydration and survives a reload', async ({ page }
   await expect(html).not.toHaveClass(/dark/);
 });
 
+test('the layout fits a 360 px phone screen', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto('/');
+  await hydrated(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await screenshot(page, testInfo, 'home-phone-id');
+});
+
 test('language switch changes every text and is remembered', async ({ page }, testInfo) => {
   await page.goto('/');
   await hydrated(page);

@@ -1,5 +1,8 @@
 //! The real router, driven request by request, on SQLite and on PostgreSQL.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use app::pages::status::PlatformStatus;
 use axum::Router;
 use axum::body::Body;

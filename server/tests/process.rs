@@ -1,5 +1,8 @@
 //! The `server` binary as an operator meets it: exit codes, one-line errors, signals.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

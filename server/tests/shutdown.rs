@@ -1,5 +1,8 @@
 //! Graceful shutdown: requests already running finish; the grace period bounds the wait.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use axum::Router;
