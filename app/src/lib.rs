@@ -1,6 +1,9 @@
 //! Webrana Cloud's pages, components and server functions. Server functions stay thin: they take
 //! [`domain::AppState`] from context, call one domain function and map its answer.
 
+pub mod admin;
+pub mod auth;
+pub mod errors;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
@@ -16,8 +19,20 @@ use crate::layout::Layout;
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 use crate::preferences::{Theme, provide_theme};
 
+/// The per-request Content-Security-Policy nonce, put in request extensions by the server.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The hydration script carries the nonce the response's CSP allows.
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
     view! {
         <!DOCTYPE html>
         <html>

@@ -101,6 +101,41 @@ macro_rules! db_run {
     };
 }
 
+/// A transaction on either backend. Use it through [`tx_run!`](crate::tx_run) so helpers that
+/// take `&mut Tx` can join the caller's transaction.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same sqlx code on the connection of whichever transaction `tx` holds; `$conn` is a
+/// `&mut` connection, so reborrow it (`&mut *conn`) to run several queries.
+#[macro_export]
+macro_rules! tx_run {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(transaction) => {
+                let $conn = &mut **transaction;
+                $body
+            }
+            $crate::db::Tx::Postgres(transaction) => {
+                let $conn = &mut **transaction;
+                $body
+            }
+        }
+    };
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
@@ -151,6 +186,16 @@ impl Db {
             }
         };
         Ok(Self { pool })
+    }
+
+    /// Starts a transaction; dropping it without [`Tx::commit`] rolls it back.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match &self.pool {
+            // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+            // writes can fail with "database is locked" when another writer got in between.
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     pub fn pool(&self) -> &Pool {

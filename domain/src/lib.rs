@@ -2,13 +2,31 @@
 //! API. Nothing here knows about Leptos, HTML or HTTP; the `server` crate and the server functions
 //! in `app` call into it through [`AppState`].
 
+pub mod accounts;
+pub mod audit;
 pub mod db;
 pub mod health;
+pub mod mail;
+pub mod rate_limit;
 pub mod settings;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use db::{Backend, Db, DbError};
+
+use accounts::Accounts;
+use accounts::tokens::{JwtKeys, SigningKey};
+
+/// Settings the domain needs from the server's configuration.
+#[derive(Clone, Debug, Default)]
+pub struct DomainConfig {
+    /// The address people reach us at, for links in e-mails (`https://webrana.id`).
+    pub public_url: String,
+    /// The access-token signing secret; `None` uses one generated and stored on first run.
+    pub jwt_secret: Option<Vec<u8>>,
+    /// Earlier secrets, still accepted until the tokens they signed expire.
+    pub jwt_previous_secrets: Vec<Vec<u8>>,
+}
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
 #[derive(Clone, Debug)]
@@ -16,15 +34,32 @@ pub struct AppState {
     pub db: Db,
     /// Identifies this installation's database across restarts and nodes; see [`settings`].
     pub installation_id: String,
+    pub accounts: Accounts,
+    /// Attempt limits for log-in and password-reset requests, per IP and per e-mail.
+    pub limits: rate_limit::AuthLimits,
 }
 
 impl AppState {
     /// Builds the state from an open, migrated database.
-    pub async fn new(db: Db) -> Result<Self, DbError> {
+    pub async fn new(db: Db, config: &DomainConfig) -> Result<Self, DbError> {
         let installation_id = settings::installation_id(&db).await?;
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => settings::generated_jwt_secret(&db).await?,
+        };
+        let previous = config
+            .jwt_previous_secrets
+            .iter()
+            .cloned()
+            .map(SigningKey::new)
+            .collect();
+        let keys = JwtKeys::new(SigningKey::new(secret), previous);
+        let accounts = Accounts::new(db.clone(), keys, &config.public_url);
         Ok(Self {
             db,
             installation_id,
+            accounts,
+            limits: rate_limit::AuthLimits::default(),
         })
     }
 }

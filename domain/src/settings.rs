@@ -43,3 +43,17 @@ pub async fn installation_id(db: &Db) -> Result<String, DbError> {
     let candidate = uuid::Uuid::new_v4().simple().to_string();
     Ok(get_or_insert(db, INSTALLATION_ID, &candidate).await?.value)
 }
+
+/// The signing secret used when none is configured: made on first start and shared by every
+/// node through the database, so tokens from one node verify on another.
+pub async fn generated_jwt_secret(db: &Db) -> Result<Vec<u8>, DbError> {
+    let candidate = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    Ok(get_or_insert(db, "jwt_secret", &candidate)
+        .await?
+        .value
+        .into_bytes())
+}

@@ -33,7 +33,7 @@ both_backends! {
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let db = test.db.clone();
-                tokio::spawn(async move { AppState::new(db).await.map(|s| s.installation_id) })
+                tokio::spawn(async move { AppState::new(db, &domain::DomainConfig::default()).await.map(|s| s.installation_id) })
             })
             .collect();
         let mut ids = BTreeSet::new();

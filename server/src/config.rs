@@ -23,6 +23,30 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `SHUTDOWN_TIMEOUT_SECS`: how long a stop waits for in-flight requests (default 30).
     pub shutdown_timeout: Duration,
+    /// `PUBLIC_URL`: the address people use (links in e-mails, CSRF origin, `Secure` cookies
+    /// when https). Default `http://127.0.0.1:3000`.
+    pub public_url: String,
+    /// `JWT_SECRET`: access-token signing secret, at least 32 characters; unset uses a secret
+    /// generated on first run and stored in the database.
+    pub jwt_secret: Option<Secret>,
+    /// `JWT_PREVIOUS_SECRETS`: comma-separated earlier secrets, accepted while rotating.
+    pub jwt_previous_secrets: Vec<Secret>,
+}
+
+/// A secret from the environment; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Secret {
+    fn bytes(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +82,24 @@ impl fmt::Display for ConfigErrors {
 impl std::error::Error for ConfigErrors {}
 
 impl Config {
+    /// What the domain needs of this configuration.
+    pub fn domain(&self) -> domain::DomainConfig {
+        domain::DomainConfig {
+            public_url: self.public_url.clone(),
+            jwt_secret: self.jwt_secret.as_ref().map(Secret::bytes),
+            jwt_previous_secrets: self
+                .jwt_previous_secrets
+                .iter()
+                .map(Secret::bytes)
+                .collect(),
+        }
+    }
+
+    /// Cookies get `Secure` when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Reads the process environment, after loading `.env` from the working folder if present.
     pub fn from_env() -> Result<Self, ConfigErrors> {
         // A missing .env is the normal case; a malformed one is reported like any bad value.
@@ -117,6 +159,37 @@ impl Config {
             },
         );
 
+        let public_url = reader.parse("PUBLIC_URL", "http://127.0.0.1:3000".to_owned(), |raw| {
+            let url = raw.trim_end_matches('/');
+            let valid = (url.starts_with("http://") || url.starts_with("https://"))
+                && url
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+            if valid {
+                Ok(url.to_owned())
+            } else {
+                Err(format!(
+                    "expected an origin such as https://webrana.id (no path), got `{raw}`"
+                ))
+            }
+        });
+        let check_secret = |raw: &str| {
+            if raw.len() >= 32 {
+                Ok(Secret(raw.to_owned()))
+            } else {
+                Err("expected a secret of at least 32 characters".to_owned())
+            }
+        };
+        let jwt_secret = reader.parse("JWT_SECRET", None, |raw| check_secret(raw).map(Some));
+        let jwt_previous_secrets = reader.parse("JWT_PREVIOUS_SECRETS", Vec::new(), |raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(check_secret)
+                .collect()
+        });
+
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
         }
@@ -126,6 +199,9 @@ impl Config {
             listen_addr: SocketAddr::new(host, port),
             log_format,
             shutdown_timeout,
+            public_url,
+            jwt_secret,
+            jwt_previous_secrets,
         })
     }
 }
@@ -193,6 +269,25 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.database_max_connections, 25);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn public_url_and_secrets_are_checked() {
+        let errors =
+            config(&[("PUBLIC_URL", "webrana.id/app"), ("JWT_SECRET", "short")]).unwrap_err();
+        let text = errors.to_string();
+        assert!(text.contains("PUBLIC_URL: expected an origin"), "{text}");
+        assert!(
+            text.contains("JWT_SECRET: expected a secret of at least 32"),
+            "{text}"
+        );
+        let config = config(&[
+            ("PUBLIC_URL", "https://webrana.id/"),
+            ("JWT_PREVIOUS_SECRETS", &"x".repeat(32)),
+        ])
+        .unwrap();
+        assert_eq!(config.public_url, "https://webrana.id");
+        assert_eq!(config.jwt_previous_secrets.len(), 1);
     }
 
     #[test]

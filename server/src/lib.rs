@@ -1,7 +1,10 @@
 //! The Webrana Cloud server: configuration, HTTP router and start-up. `main.rs` only parses the
 //! command line and calls in here, so tests start the very same application.
 
+pub mod api;
 pub mod config;
 pub mod router;
+pub mod security_headers;
+pub mod session;
 pub mod startup;
 pub mod telemetry;

@@ -23,6 +23,16 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create an admin account. Prints a one-time password, or reads one from standard input
+    /// with --password-stdin.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -54,6 +64,11 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::CreateAdmin {
+            email,
+            name,
+            password_stdin,
+        } => create_admin(&config, &email, &name, password_stdin).await,
         Command::Migrate => match open_database(&config).await {
             Ok(db) => {
                 db.close().await;
@@ -65,5 +80,53 @@ async fn main() -> ExitCode {
                 ExitCode::from(EXIT_CONFIG)
             }
         },
+    }
+}
+
+async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: bool) -> ExitCode {
+    let password = if password_stdin {
+        let mut line = String::new();
+        if let Err(error) = std::io::stdin().read_line(&mut line) {
+            eprintln!("cannot read the password from standard input: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        match domain::accounts::tokens::random_token() {
+            Ok(token) => token[..20].to_owned(),
+            Err(error) => {
+                eprintln!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let db = match open_database(config).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("DATABASE_URL: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let result = match domain::AppState::new(db.clone(), &config.domain()).await {
+        Ok(state) => state.accounts.create_admin(email, name, &password).await,
+        Err(error) => Err(error.into()),
+    };
+    db.close().await;
+    match result {
+        Ok(user) if password_stdin => {
+            println!("admin {} created", user.email);
+            ExitCode::SUCCESS
+        }
+        Ok(user) => {
+            println!(
+                "admin {} created; one-time password (change it after logging in): {password}",
+                user.email
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(EXIT_CONFIG)
+        }
     }
 }

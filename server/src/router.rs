@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
+use app::auth::server::CookiePolicy;
 use app::{App, shell};
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use domain::AppState;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -19,13 +20,27 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::security_headers::security_headers;
+use crate::session::session_layer;
+
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What the router's handlers share: Leptos's own options and the domain state.
+/// What the router's handlers share: Leptos's own options, the domain state and web settings.
 #[derive(Clone, Debug, FromRef)]
 pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
+    pub web: WebSettings,
+}
+
+/// How we are reached from outside.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// The origin people use, e.g. `https://webrana.id`; cookie-authenticated writes must come
+    /// from it (or from the host they were sent to).
+    pub public_url: String,
+    /// `Secure` cookies and HSTS, when served over https.
+    pub secure_cookies: bool,
 }
 
 pub fn router(state: ServerState) -> Router {
@@ -33,7 +48,13 @@ pub fn router(state: ServerState) -> Router {
     // Server-rendered pages and server functions must see the same context.
     let context = {
         let app = state.app.clone();
-        move || provide_context(app.clone())
+        let cookies = CookiePolicy {
+            secure: state.web.secure_cookies,
+        };
+        move || {
+            provide_context(app.clone());
+            provide_context(cookies);
+        }
     };
     let render_shell = {
         let options = state.leptos_options.clone();
@@ -42,6 +63,7 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::api::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,
@@ -72,6 +94,11 @@ pub fn router(state: ServerState) -> Router {
                         ),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    security_headers,
+                ))
+                .layer(middleware::from_fn_with_state(state.clone(), session_layer))
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::router::{ServerState, router};
+use crate::router::{ServerState, WebSettings, router};
 
 /// Why the server could not start; each names the variable to fix, in one line.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let db = open_database(config).await?;
-        let app = AppState::new(db.clone()).await?;
+        let app = AppState::new(db.clone(), &config.domain()).await?;
         let mut leptos_options = get_configuration(None)
             .map_err(|error| StartupError::Leptos(error.to_string()))?
             .leptos_options;
@@ -65,9 +65,14 @@ impl Application {
             installation_id = %app.installation_id,
             "database ready"
         );
+        let web = WebSettings {
+            public_url: config.public_url.clone(),
+            secure_cookies: config.secure_cookies(),
+        };
         let router = router(ServerState {
             leptos_options,
             app,
+            web,
         });
         Ok(Self {
             listener,

@@ -8,19 +8,26 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use domain::testing::TestDb;
-use domain::{AppState, both_backends};
+use domain::{AppState, DomainConfig, both_backends};
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use leptos::server_fn::ServerFn;
-use server::router::{ServerState, router};
+use server::router::{ServerState, WebSettings, router};
 use tower::ServiceExt;
 
 async fn router_for(test: &TestDb) -> Router {
-    let app = AppState::new(test.db.clone()).await.unwrap();
+    let app = AppState::new(test.db.clone(), &DomainConfig::default())
+        .await
+        .unwrap();
     let leptos_options = LeptosOptions::builder().output_name("webrana").build();
+    let web = WebSettings {
+        public_url: "http://127.0.0.1:3000".into(),
+        secure_cookies: false,
+    };
     router(ServerState {
         leptos_options,
         app,
+        web,
     })
 }
 

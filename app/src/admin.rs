@@ -1,0 +1,142 @@
+//! Admin server functions: users (suspend, role), the dev e-mail outbox, the audit log.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Me;
+#[cfg(feature = "ssr")]
+use crate::auth::server::{caller, client, fail, state};
+use crate::errors::AppError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub me: Me,
+    pub suspended: bool,
+    pub created: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEmail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body_text: String,
+    pub created: String,
+    pub delivered: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub action: String,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+#[cfg(feature = "ssr")]
+fn admin() -> Result<domain::accounts::Caller, AppError> {
+    let caller = caller()?;
+    caller.require_admin().map_err(fail)?;
+    Ok(caller)
+}
+
+#[cfg(feature = "ssr")]
+fn row(user: domain::accounts::User) -> UserRow {
+    UserRow {
+        suspended: user.suspended,
+        created: time(user.created_at),
+        me: user.into(),
+    }
+}
+
+#[server]
+pub async fn admin_users(search: String) -> Result<Vec<UserRow>, AppError> {
+    let users = state()?
+        .accounts
+        .list_users(&admin()?, Some(&search), 100, 0)
+        .await
+        .map_err(fail)?;
+    Ok(users.into_iter().map(row).collect())
+}
+
+#[server]
+pub async fn admin_set_suspended(user_id: i64, suspended: bool) -> Result<UserRow, AppError> {
+    let user = state()?
+        .accounts
+        .set_suspended(&admin()?, user_id, suspended, &client())
+        .await
+        .map_err(fail)?;
+    Ok(row(user))
+}
+
+#[server]
+pub async fn admin_set_admin(user_id: i64, admin_role: bool) -> Result<UserRow, AppError> {
+    use domain::accounts::Role;
+    let role = if admin_role {
+        Role::Admin
+    } else {
+        Role::Customer
+    };
+    let user = state()?
+        .accounts
+        .set_role(&admin()?, user_id, role, &client())
+        .await
+        .map_err(fail)?;
+    Ok(row(user))
+}
+
+/// Every e-mail the platform wrote, newest first (the dev outbox when no SMTP is set up).
+#[server]
+pub async fn admin_outbox(to: String) -> Result<Vec<OutboxEmail>, AppError> {
+    admin()?;
+    let to = to.trim().to_lowercase();
+    let emails = domain::mail::list(
+        &state()?.db,
+        (!to.is_empty()).then_some(to.as_str()),
+        100,
+        0,
+    )
+    .await
+    .map_err(|e| fail(e.into()))?;
+    Ok(emails
+        .into_iter()
+        .map(|email| OutboxEmail {
+            id: email.id,
+            to: email.to_address,
+            subject: email.subject,
+            body_text: email.body_text,
+            created: time(email.created_at),
+            delivered: email.sent_at.is_some(),
+        })
+        .collect())
+}
+
+#[server]
+pub async fn admin_audit(action: String, email: String) -> Result<Vec<AuditRow>, AppError> {
+    admin()?;
+    let filter = domain::audit::AuditFilter {
+        action: Some(action.trim().to_owned()).filter(|a| !a.is_empty()),
+        email: Some(email.trim().to_lowercase()).filter(|e| !e.is_empty()),
+        limit: 200,
+        offset: 0,
+    };
+    let entries = domain::audit::list(&state()?.db, &filter)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| AuditRow {
+            at: time(entry.at),
+            action: entry.action,
+            email: entry.subject_email,
+            ip: entry.ip,
+            detail: entry.detail,
+        })
+        .collect())
+}

@@ -1,0 +1,259 @@
+//! Account server functions (thin calls into `domain::accounts`) and the types they return.
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::AppError;
+#[cfg(feature = "ssr")]
+use server::{caller, client, fail, limited, state};
+
+/// The signed-in user as pages show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub is_admin: bool,
+    pub language: String,
+    pub email_verified: bool,
+    pub two_factor_enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: i64,
+    pub user_agent: String,
+    pub ip: String,
+    pub last_used: String,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetupView {
+    pub secret: String,
+    pub otpauth_uri: String,
+    pub qr_data_url: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::accounts::User> for Me {
+    fn from(user: domain::accounts::User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            phone: user.phone,
+            is_admin: user.role == domain::accounts::Role::Admin,
+            language: user.language.code().to_owned(),
+            email_verified: user.email_verified,
+            two_factor_enabled: user.two_factor_enabled,
+        }
+    }
+}
+
+/// The signed-in user, or `None` for a visitor.
+#[server]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    let Ok(caller) = caller() else {
+        return Ok(None);
+    };
+    let user = state()?.accounts.user(caller.user_id).await.map_err(fail)?;
+    Ok(Some(user.into()))
+}
+
+#[server]
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    phone: Option<String>,
+    language: String,
+) -> Result<(), AppError> {
+    let input = domain::accounts::SignUp {
+        name: &name,
+        email: &email,
+        password: &password,
+        phone: phone.as_deref(),
+        language: language_of(&language),
+    };
+    state()?
+        .accounts
+        .sign_up(input, &client())
+        .await
+        .map_err(fail)
+}
+
+#[cfg(feature = "ssr")]
+fn language_of(code: &str) -> domain::accounts::inputs::Language {
+    domain::accounts::inputs::Language::parse(code).unwrap_or_default()
+}
+
+/// Logs in and sets the session cookies. With two-factor on, the first call answers
+/// `two_factor_required` and the form asks for the code.
+#[server]
+pub async fn log_in(email: String, password: String, code: Option<String>) -> Result<Me, AppError> {
+    let state = state()?;
+    let client = client();
+    state
+        .limits
+        .login
+        .check(&client.ip, &email)
+        .map_err(limited)?;
+    let login = domain::accounts::Login {
+        email: &email,
+        password: &password,
+        second_factor: code.as_deref(),
+    };
+    let tokens = state.accounts.log_in(login, &client).await.map_err(fail)?;
+    server::set_session_cookies(&tokens.access_token, &tokens.refresh_token);
+    Ok(tokens.user.into())
+}
+
+#[server]
+pub async fn log_out(everywhere: bool) -> Result<(), AppError> {
+    let caller = caller()?;
+    let accounts = state()?.accounts;
+    if everywhere {
+        accounts
+            .log_out_everywhere(&caller, &client())
+            .await
+            .map_err(fail)?;
+    } else {
+        accounts.log_out(&caller, &client()).await.map_err(fail)?;
+    }
+    server::clear_session_cookies();
+    Ok(())
+}
+
+#[server]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    state()?.accounts.verify_email(&token).await.map_err(fail)?;
+    Ok(())
+}
+
+#[server]
+pub async fn resend_verification() -> Result<(), AppError> {
+    state()?
+        .accounts
+        .resend_verification(&caller()?)
+        .await
+        .map_err(fail)
+}
+
+#[server]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    let state = state()?;
+    let client = client();
+    state
+        .limits
+        .password_reset
+        .check(&client.ip, &email)
+        .map_err(limited)?;
+    state
+        .accounts
+        .request_password_reset(&email, &client)
+        .await
+        .map_err(fail)
+}
+
+#[server]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    state()?
+        .accounts
+        .reset_password(&token, &password, &client())
+        .await
+        .map_err(fail)
+}
+
+#[server]
+pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
+    state()?
+        .accounts
+        .change_password(&caller()?, &current, &password, &client())
+        .await
+        .map_err(fail)
+}
+
+#[server]
+pub async fn update_profile(
+    name: String,
+    phone: Option<String>,
+    language: String,
+) -> Result<Me, AppError> {
+    let update = domain::accounts::ProfileUpdate {
+        name: &name,
+        phone: phone.as_deref(),
+        language: language_of(&language),
+    };
+    Ok(state()?
+        .accounts
+        .update_profile(&caller()?, update)
+        .await
+        .map_err(fail)?
+        .into())
+}
+
+#[server]
+pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
+    let caller = caller()?;
+    let sessions = state()?.accounts.sessions(&caller).await.map_err(fail)?;
+    Ok(sessions
+        .into_iter()
+        .map(|session| SessionView {
+            current: session.id == caller.session_id,
+            id: session.id,
+            user_agent: session.user_agent,
+            ip: session.ip,
+            last_used: session
+                .last_used_at
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string(),
+        })
+        .collect())
+}
+
+#[server]
+pub async fn revoke_session(id: i64) -> Result<(), AppError> {
+    state()?
+        .accounts
+        .revoke_session(&caller()?, id, &client())
+        .await
+        .map_err(fail)
+}
+
+#[server]
+pub async fn begin_two_factor() -> Result<TwoFactorSetupView, AppError> {
+    let setup = state()?
+        .accounts
+        .begin_two_factor(&caller()?)
+        .await
+        .map_err(fail)?;
+    Ok(TwoFactorSetupView {
+        secret: setup.secret_base32,
+        otpauth_uri: setup.otpauth_uri,
+        qr_data_url: setup.qr_svg_data_url,
+    })
+}
+
+/// Turns two-factor on; answers the recovery codes, shown once.
+#[server]
+pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
+    state()?
+        .accounts
+        .confirm_two_factor(&caller()?, &code, &client())
+        .await
+        .map_err(fail)
+}
+
+#[server]
+pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
+    state()?
+        .accounts
+        .disable_two_factor(&caller()?, &password, &client())
+        .await
+        .map_err(fail)
+}

@@ -1,0 +1,136 @@
+//! Server-side glue for the account server functions: the caller and client the HTTP layer
+//! resolved, the session cookies, and turning domain errors into [`AppError`]s with a status.
+
+use domain::AppState;
+use domain::accounts::{AccountError, Caller, ClientInfo};
+use domain::rate_limit::RateLimited;
+use http::HeaderValue;
+use http::header::{RETRY_AFTER, SET_COOKIE};
+use http::request::Parts;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::errors::AppError;
+
+pub const ACCESS_COOKIE: &str = "webrana_access";
+pub const REFRESH_COOKIE: &str = "webrana_refresh";
+
+/// Put in request extensions by the server's session layer: who is calling, if anyone.
+#[derive(Clone, Debug, Default)]
+pub struct Authenticated(pub Option<Caller>);
+
+/// Put in request extensions by the server's session layer.
+#[derive(Clone, Debug, Default)]
+pub struct RequestClient(pub ClientInfo);
+
+/// Provided through context by the server: whether cookies get the `Secure` flag.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CookiePolicy {
+    pub secure: bool,
+}
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::new("internal"))
+}
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+pub fn caller() -> Result<Caller, AppError> {
+    parts()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<Authenticated>()
+                .and_then(|a| a.0.clone())
+        })
+        .ok_or_else(|| reject(AppError::new("unauthenticated")))
+}
+
+pub fn client() -> ClientInfo {
+    parts()
+        .and_then(|parts| parts.extensions.get::<RequestClient>().map(|c| c.0.clone()))
+        .unwrap_or_default()
+}
+
+/// Sets the response status for `error` and hands it back.
+fn reject(error: AppError) -> AppError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(
+            http::StatusCode::from_u16(error.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        if let Some(secs) = error.retry_after_secs
+            && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.insert_header(RETRY_AFTER, value);
+        }
+    }
+    error
+}
+
+/// Maps a domain error to what the client may know; internals are logged, never sent.
+pub fn fail(error: AccountError) -> AppError {
+    let mut app_error = AppError::new(error.code());
+    match &error {
+        AccountError::Invalid { field, .. } => app_error.field = Some((*field).to_owned()),
+        AccountError::Locked { until } => {
+            let secs = (*until - chrono::Utc::now()).num_seconds().max(1);
+            app_error.retry_after_secs = u64::try_from(secs).ok();
+        }
+        AccountError::Hashing
+        | AccountError::Signing
+        | AccountError::Randomness
+        | AccountError::TwoFactorSetup
+        | AccountError::Db(_) => {
+            tracing::error!(%error, "account operation failed");
+        }
+        _ => {}
+    }
+    reject(app_error)
+}
+
+pub fn limited(limit: RateLimited) -> AppError {
+    reject(AppError {
+        retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
+        ..AppError::new("rate_limited")
+    })
+}
+
+/// The `Set-Cookie` values that carry a session (empty tokens clear it).
+pub fn session_cookies(access: &str, refresh: &str, secure: bool) -> [String; 2] {
+    let (access_age, refresh_age) = if access.is_empty() {
+        (0, 0)
+    } else {
+        (15 * 60, 30 * 24 * 3600)
+    };
+    let secure = if secure { "; Secure" } else { "" };
+    [
+        format!(
+            "{ACCESS_COOKIE}={access}; Path=/; HttpOnly; SameSite=Lax; Max-Age={access_age}{secure}"
+        ),
+        format!(
+            "{REFRESH_COOKIE}={refresh}; Path=/; HttpOnly; SameSite=Lax; Max-Age={refresh_age}{secure}"
+        ),
+    ]
+}
+
+fn append_cookies(access: &str, refresh: &str) {
+    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure;
+    if let Some(response) = use_context::<ResponseOptions>() {
+        for cookie in session_cookies(access, refresh, secure) {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.append_header(SET_COOKIE, value);
+            }
+        }
+    }
+}
+
+pub fn set_session_cookies(access: &str, refresh: &str) {
+    append_cookies(access, refresh);
+}
+
+pub fn clear_session_cookies() {
+    append_cookies("", "");
+}

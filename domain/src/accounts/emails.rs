@@ -1,0 +1,143 @@
+//! The account e-mails, in the recipient's language. User-supplied text is escaped in HTML.
+
+use super::inputs::Language;
+use crate::mail::{OutgoingEmail, escape_html};
+
+pub enum AccountEmail<'a> {
+    VerifyEmail {
+        link: &'a str,
+    },
+    AlreadyRegistered {
+        login_link: &'a str,
+        reset_link: &'a str,
+    },
+    ResetPassword {
+        link: &'a str,
+    },
+    PasswordChanged,
+    AccountLocked {
+        minutes: i64,
+    },
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+}
+
+impl AccountEmail<'_> {
+    pub fn render(&self, to: &str, name: &str, language: Language) -> OutgoingEmail {
+        let en = language == Language::En;
+        let pick = |id: &str, en_text: &str| {
+            if en {
+                en_text.to_owned()
+            } else {
+                id.to_owned()
+            }
+        };
+        let (subject, paragraph, link) = match self {
+            Self::VerifyEmail { link } => (
+                pick("Konfirmasi e-mail Anda", "Confirm your e-mail address"),
+                pick(
+                    "Buka tautan ini untuk mengonfirmasi e-mail Anda. Tautan berlaku 24 jam.",
+                    "Open this link to confirm your e-mail address. It is valid for 24 hours.",
+                ),
+                Some(*link),
+            ),
+            Self::AlreadyRegistered {
+                login_link,
+                reset_link,
+            } => (
+                pick(
+                    "Ada yang mencoba mendaftar dengan e-mail Anda",
+                    "Someone tried to sign up with your e-mail",
+                ),
+                pick(
+                    &format!(
+                        "E-mail ini sudah terdaftar. Masuk di {login_link} atau atur ulang kata sandi Anda:"
+                    ),
+                    &format!(
+                        "This e-mail already has an account. Log in at {login_link} or reset your password:"
+                    ),
+                ),
+                Some(*reset_link),
+            ),
+            Self::ResetPassword { link } => (
+                pick("Atur ulang kata sandi", "Reset your password"),
+                pick(
+                    "Buka tautan ini untuk memilih kata sandi baru. Tautan berlaku 1 jam dan hanya sekali pakai. Abaikan e-mail ini jika Anda tidak memintanya.",
+                    "Open this link to choose a new password. It is valid for 1 hour and works once. Ignore this e-mail if you did not ask for it.",
+                ),
+                Some(*link),
+            ),
+            Self::PasswordChanged => (
+                pick("Kata sandi Anda telah diubah", "Your password was changed"),
+                pick(
+                    "Kata sandi akun Anda baru saja diubah dan sesi lain telah diakhiri. Hubungi kami jika ini bukan Anda.",
+                    "Your account password was just changed and other sessions were ended. Contact us if this was not you.",
+                ),
+                None,
+            ),
+            Self::AccountLocked { minutes } => (
+                pick(
+                    "Akun Anda dikunci sementara",
+                    "Your account is temporarily locked",
+                ),
+                pick(
+                    &format!(
+                        "Terlalu banyak percobaan masuk yang gagal. Akun dikunci selama {minutes} menit. Jika ini bukan Anda, segera atur ulang kata sandi."
+                    ),
+                    &format!(
+                        "Too many failed log-in attempts. The account is locked for {minutes} minutes. If this was not you, reset your password now."
+                    ),
+                ),
+                None,
+            ),
+            Self::TwoFactorEnabled => (
+                pick(
+                    "Verifikasi dua langkah aktif",
+                    "Two-factor authentication is on",
+                ),
+                pick(
+                    "Verifikasi dua langkah telah diaktifkan untuk akun Anda. Simpan kode pemulihan di tempat aman.",
+                    "Two-factor authentication was turned on for your account. Keep your recovery codes somewhere safe.",
+                ),
+                None,
+            ),
+            Self::TwoFactorDisabled => (
+                pick(
+                    "Verifikasi dua langkah dimatikan",
+                    "Two-factor authentication is off",
+                ),
+                pick(
+                    "Verifikasi dua langkah telah dimatikan untuk akun Anda. Hubungi kami jika ini bukan Anda.",
+                    "Two-factor authentication was turned off for your account. Contact us if this was not you.",
+                ),
+                None,
+            ),
+        };
+        let greeting = if en {
+            format!("Hello {name},")
+        } else {
+            format!("Halo {name},")
+        };
+        let text = match link {
+            Some(link) => format!("{greeting}\n\n{paragraph}\n\n{link}\n\n— Webrana Cloud\n"),
+            None => format!("{greeting}\n\n{paragraph}\n\n— Webrana Cloud\n"),
+        };
+        let link_html = link
+            .map(|link| {
+                let link = escape_html(link);
+                format!("<p><a href=\"{link}\">{link}</a></p>")
+            })
+            .unwrap_or_default();
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><p>{}</p>{link_html}<p>— Webrana Cloud</p></body></html>",
+            escape_html(&greeting),
+            escape_html(&paragraph),
+        );
+        OutgoingEmail {
+            to: to.to_owned(),
+            subject: format!("{subject} · Webrana Cloud"),
+            text,
+            html,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Validated inputs, built once at the edge: a value of these types is known to be acceptable.
+
+use super::AccountError;
+
+/// Lower-cased, trimmed e-mail address with one `@`, a dotted domain and no spaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
+        let email = raw.trim().to_lowercase();
+        let invalid =
+            || AccountError::invalid("email", "invalid_email", "enter a valid e-mail address");
+        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.contains('@')
+            && domain.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if local.is_empty() || local.len() > 64 || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person's display name: 1–100 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(AccountError::invalid(
+                "name",
+                "invalid_name",
+                "enter a name of 1 to 100 characters",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An Indonesian phone number in international form: `+62` and 8–13 more digits. Spaces and
+/// dashes are accepted on input, and a leading `0` (domestic form) becomes `+62`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
+        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let national = compact
+            .strip_prefix("+62")
+            .or_else(|| compact.strip_prefix('0'))
+            .unwrap_or("");
+        if !(8..=13).contains(&national.len())
+            || !national.starts_with(|c: char| ('1'..='9').contains(&c))
+            || !national.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(AccountError::invalid(
+                "phone",
+                "invalid_phone",
+                "enter an Indonesian number such as +62 812 3456 7890",
+            ));
+        }
+        Ok(Self(format!("+62{national}")))
+    }
+
+    /// `None` for an empty field, the parsed number otherwise.
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>, AccountError> {
+        match raw.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(raw) => Self::parse(raw).map(Some),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The language a user reads e-mails and pages in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Id,
+    En,
+}
+
+impl Language {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
+        match raw {
+            "id" => Ok(Self::Id),
+            "en" => Ok(Self::En),
+            _ => Err(AccountError::invalid(
+                "language",
+                "invalid_language",
+                "choose id or en",
+            )),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::En => "en",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Budi@Example.CO.id ").unwrap().as_str(),
+            "budi@example.co.id"
+        );
+        for bad in [
+            "",
+            "budi",
+            "budi@",
+            "@example.com",
+            "budi@example",
+            "bu di@example.com",
+            "a@b@c.com",
+            "budi@exa_mple.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn indonesian_phone_numbers_are_normalised() {
+        assert_eq!(
+            Phone::parse("+62 812-3456-7890").unwrap().as_str(),
+            "+6281234567890"
+        );
+        assert_eq!(
+            Phone::parse("081234567890").unwrap().as_str(),
+            "+6281234567890"
+        );
+        for bad in [
+            "+1 555 123 4567",
+            "12345",
+            "+62 0812 3456",
+            "+62abc4567890",
+            "+6281234567890123",
+        ] {
+            assert!(Phone::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Phone::parse_optional(Some("  ")).unwrap(), None);
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            PersonName::parse("  Siti Nurhaliza ").unwrap().as_str(),
+            "Siti Nurhaliza"
+        );
+        assert!(PersonName::parse("   ").is_err());
+        assert!(PersonName::parse(&"a".repeat(101)).is_err());
+        assert!(PersonName::parse("bad\u{0}name").is_err());
+    }
+}

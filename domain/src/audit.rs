@@ -1,0 +1,75 @@
+//! The security audit log: who did what to which account, from where.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::Tx;
+use crate::{Db, DbError, db_run, tx_run};
+
+/// One event to record; written in the same transaction as the change it describes.
+#[derive(Debug, Default, Clone)]
+pub struct AuditEvent<'a> {
+    pub action: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub subject_user_id: Option<i64>,
+    pub subject_email: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub actor_user_id: Option<i64>,
+    pub subject_user_id: Option<i64>,
+    pub subject_email: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub email: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn record(tx: &mut Tx, event: AuditEvent<'_>) -> Result<(), DbError> {
+    let now = Utc::now();
+    tx_run!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO audit_log (at, action, actor_user_id, subject_user_id, subject_email, ip, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(now)
+        .bind(event.action)
+        .bind(event.actor_user_id)
+        .bind(event.subject_user_id)
+        .bind(event.subject_email)
+        .bind(event.ip)
+        .bind(&event.detail)
+        .execute(conn)
+        .await.map(|done| done.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// Newest first, optionally narrowed to one action and/or one account's e-mail.
+pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
+    Ok(db_run!(db, |pool| {
+        sqlx::query_as::<_, AuditEntry>(
+            "SELECT id, at, action, actor_user_id, subject_user_id, subject_email, ip, detail FROM audit_log \
+             WHERE (CAST($1 AS TEXT) IS NULL OR action = $1) \
+               AND (CAST($2 AS TEXT) IS NULL OR subject_email = $2) \
+             ORDER BY id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(filter.action.as_deref())
+        .bind(filter.email.as_deref())
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(pool)
+        .await
+    })?)
+}

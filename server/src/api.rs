@@ -1,0 +1,217 @@
+//! The REST API for programs (`/api/v1`): bearer tokens instead of cookies. Errors answer
+//! `{"error": {"code", "message"}}` with the status `app::errors::status_for` gives the code.
+
+use app::auth::server::{Authenticated, RequestClient};
+use app::errors::status_for;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
+use domain::accounts::{AccountError, Caller, IssuedTokens, Login, User};
+use domain::rate_limit::RateLimited;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::router::ServerState;
+
+#[derive(Debug)]
+pub struct ApiError {
+    code: String,
+    message: String,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            retry_after_secs: None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(status_for(&self.code))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (
+            status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        let code = error.code();
+        let message = if code == "internal" {
+            tracing::error!(%error, "account operation failed");
+            "something went wrong on our side; please try again".to_owned()
+        } else {
+            error.to_string()
+        };
+        let retry_after_secs = match error {
+            AccountError::Locked { until } => {
+                u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok()
+            }
+            _ => None,
+        };
+        Self {
+            code: code.to_owned(),
+            message,
+            retry_after_secs,
+        }
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(limit: RateLimited) -> Self {
+        Self {
+            retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
+            ..Self::new("rate_limited", &limit.to_string())
+        }
+    }
+}
+
+fn require_caller(authenticated: &Authenticated) -> Result<Caller, ApiError> {
+    authenticated
+        .0
+        .clone()
+        .ok_or_else(|| ApiError::new("unauthenticated", "sign in or send a valid Bearer token"))
+}
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/admin/users", get(admin_users))
+        .route("/api/v1/admin/users/{id}/suspend", post(admin_suspend))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+    code: Option<String>,
+}
+
+fn token_answer(tokens: IssuedTokens) -> Json<serde_json::Value> {
+    Json(json!({
+        "token_type": "Bearer",
+        "access_token": tokens.access_token,
+        "expires_in": ACCESS_TOKEN_LIFETIME.num_seconds(),
+        "refresh_token": tokens.refresh_token,
+        "user": tokens.user,
+    }))
+}
+
+async fn login(
+    State(state): State<ServerState>,
+    Extension(RequestClient(client)): Extension<RequestClient>,
+    Json(body): Json<LoginBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state.app.limits.login.check(&client.ip, &body.email)?;
+    let login = Login {
+        email: &body.email,
+        password: &body.password,
+        second_factor: body.code.as_deref(),
+    };
+    Ok(token_answer(
+        state.app.accounts.log_in(login, &client).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+async fn refresh(
+    State(state): State<ServerState>,
+    Extension(RequestClient(client)): Extension<RequestClient>,
+    Json(body): Json<RefreshBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(token_answer(
+        state
+            .app
+            .accounts
+            .refresh(&body.refresh_token, &client)
+            .await?,
+    ))
+}
+
+async fn logout(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Extension(RequestClient(client)): Extension<RequestClient>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .accounts
+        .log_out(&require_caller(&authenticated)?, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<User>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.accounts.user(caller.user_id).await?))
+}
+
+#[derive(Deserialize)]
+struct UserSearch {
+    search: Option<String>,
+}
+
+async fn admin_users(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Query(query): Query<UserSearch>,
+) -> Result<Json<Vec<User>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state
+            .app
+            .accounts
+            .list_users(&caller, query.search.as_deref(), 100, 0)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct SuspendBody {
+    suspended: bool,
+}
+
+async fn admin_suspend(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Extension(RequestClient(client)): Extension<RequestClient>,
+    Path(id): Path<i64>,
+    Json(body): Json<SuspendBody>,
+) -> Result<Json<User>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state
+            .app
+            .accounts
+            .set_suspended(&caller, id, body.suspended, &client)
+            .await?,
+    ))
+}

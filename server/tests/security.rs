@@ -1,0 +1,290 @@
+//! The security suite, through the real router on both databases: forged tokens, refresh-token
+//! theft, role checks, CSRF, brute force, e-mail enumeration, security headers.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use app::auth::{LogIn, RequestPasswordReset, SignUp};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::accounts::inputs::Language;
+use domain::accounts::{ClientInfo, SignUp as SignUpInput};
+use domain::testing::TestDb;
+use domain::{AppState, DomainConfig, both_backends};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use leptos::server_fn::ServerFn;
+use serde_json::{Value, json};
+use server::router::{ServerState, WebSettings, router};
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+const PASSWORD: &str = "kopi-tubruk-pagi-7";
+
+struct Env {
+    router: Router,
+    state: AppState,
+}
+
+async fn env(test: &TestDb) -> Env {
+    let config = DomainConfig {
+        public_url: ORIGIN.into(),
+        ..Default::default()
+    };
+    let state = AppState::new(test.db.clone(), &config).await.unwrap();
+    let leptos_options = LeptosOptions::builder().output_name("webrana").build();
+    let web = WebSettings {
+        public_url: ORIGIN.into(),
+        secure_cookies: false,
+    };
+    Env {
+        router: router(ServerState {
+            leptos_options,
+            app: state.clone(),
+            web,
+        }),
+        state,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+async fn send(router: &Router, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+        .into_owned();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn post_json(router: &Router, path: &str, body: Value, bearer: Option<&str>) -> Answer {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    send(router, request.body(Body::from(body.to_string())).unwrap()).await
+}
+
+async fn get(router: &Router, path: &str, bearer: Option<&str>) -> Answer {
+    let mut request = Request::get(path);
+    if let Some(token) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    send(router, request.body(Body::empty()).unwrap()).await
+}
+
+/// A browser-style server-function call: form body, optional cookies and origin.
+async fn server_fn(
+    router: &Router,
+    path: &str,
+    form: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Answer {
+    let mut request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    send(router, request.body(Body::from(form.to_owned())).unwrap()).await
+}
+
+async fn customer(env: &Env, email: &str) {
+    let input = SignUpInput {
+        name: "Budi",
+        email,
+        password: PASSWORD,
+        phone: None,
+        language: Language::En,
+    };
+    env.state
+        .accounts
+        .sign_up(input, &ClientInfo::default())
+        .await
+        .unwrap();
+}
+
+async fn login(env: &Env, email: &str, password: &str) -> Answer {
+    post_json(
+        &env.router,
+        "/api/v1/auth/login",
+        json!({ "email": email, "password": password }),
+        None,
+    )
+    .await
+}
+
+async fn access_token(env: &Env, email: &str) -> String {
+    let answer = login(env, email, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+both_backends! {
+    async fn forged_or_expired_access_tokens_get_401(test: TestDb) {
+        let env = env(&test).await;
+        customer(&env, "budi@example.com").await;
+        let token = access_token(&env, "budi@example.com").await;
+        assert_eq!(get(&env.router, "/api/v1/me", Some(&token)).await.status, StatusCode::OK);
+
+        let parts: Vec<&str> = token.split('.').collect();
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        let mut payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let encode = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+
+        let none_header = json!({ "alg": "none", "typ": "JWT", "kid": header["kid"] });
+        let alg_none = format!("{}.{}.", encode(&none_header), parts[1]);
+        payload["role"] = json!("admin");
+        let tampered = format!("{}.{}.{}", parts[0], encode(&payload), parts[2]);
+        let wrong_key = jsonwebtoken::encode(
+            &jsonwebtoken::Header { kid: header["kid"].as_str().map(str::to_owned), ..Default::default() },
+            &payload,
+            &jsonwebtoken::EncodingKey::from_secret(b"somebody-elses-secret-of-32-bytes!!"),
+        ).unwrap();
+        let unknown_kid = format!("{}.{}.{}", encode(&json!({ "alg": "HS256", "typ": "JWT", "kid": "nope" })), parts[1], parts[2]);
+        payload["role"] = json!("customer");
+        payload["exp"] = json!(chrono::Utc::now().timestamp() - 1);
+        let expired = format!("{}.{}.{}", parts[0], encode(&payload), parts[2]);
+
+        for (name, forged) in [("alg none", alg_none), ("tampered", tampered), ("wrong key", wrong_key), ("unknown kid", unknown_kid), ("expired", expired), ("garbage", "x.y.z".into())] {
+            let answer = get(&env.router, "/api/v1/me", Some(&forged)).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name}: {}", answer.body);
+            assert_eq!(answer.json()["error"]["code"], "unauthenticated");
+        }
+    }
+
+    async fn a_replayed_refresh_token_ends_its_whole_family(test: TestDb) {
+        let env = env(&test).await;
+        customer(&env, "siti@example.com").await;
+        let first = login(&env, "siti@example.com", PASSWORD).await.json();
+        let stolen = first["refresh_token"].as_str().unwrap();
+        let second = post_json(&env.router, "/api/v1/auth/refresh", json!({ "refresh_token": stolen }), None).await;
+        assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+        let second = second.json();
+        // Age the used token past the two-tabs race window, as a thief's replay would be.
+        let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+        domain::db_run!(&test.db, |pool| sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NOT NULL").bind(an_hour_ago).execute(pool).await.map(|_| ())).unwrap();
+        let replay = post_json(&env.router, "/api/v1/auth/refresh", json!({ "refresh_token": stolen }), None).await;
+        assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(replay.json()["error"]["code"], "refresh_reused");
+        let newest = second["refresh_token"].as_str().unwrap();
+        assert_eq!(post_json(&env.router, "/api/v1/auth/refresh", json!({ "refresh_token": newest }), None).await.status, StatusCode::UNAUTHORIZED);
+        let access = second["access_token"].as_str().unwrap();
+        assert_eq!(get(&env.router, "/api/v1/me", Some(access)).await.status, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn customers_get_403_from_admin_routes(test: TestDb) {
+        let env = env(&test).await;
+        customer(&env, "andi@example.com").await;
+        let token = access_token(&env, "andi@example.com").await;
+        let answer = get(&env.router, "/api/v1/admin/users", Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+        assert_eq!(get(&env.router, "/api/v1/admin/users", None).await.status, StatusCode::UNAUTHORIZED);
+        let suspend = post_json(&env.router, "/api/v1/admin/users/1/suspend", json!({ "suspended": true }), Some(&token)).await;
+        assert_eq!(suspend.status, StatusCode::FORBIDDEN);
+
+        env.state.accounts.create_admin("root@webrana.test", "Root", "ruang-server-aman-1").await.unwrap();
+        let admin = post_json(&env.router, "/api/v1/auth/login", json!({ "email": "root@webrana.test", "password": "ruang-server-aman-1" }), None).await.json();
+        let answer = get(&env.router, "/api/v1/admin/users?search=andi", Some(admin["access_token"].as_str().unwrap())).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json().as_array().unwrap().len(), 1);
+    }
+
+    async fn cross_origin_posts_with_cookies_are_refused(test: TestDb) {
+        let env = env(&test).await;
+        customer(&env, "dewi@example.com").await;
+        let form = "email=dewi%40example.com&password=kopi-tubruk-pagi-7";
+        let logged_in = server_fn(&env.router, LogIn::PATH, form, None, Some(ORIGIN)).await;
+        assert_eq!(logged_in.status, StatusCode::OK, "{}", logged_in.body);
+        let cookies: Vec<String> = logged_in.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned()).collect();
+        assert_eq!(cookies.len(), 2, "{cookies:?}");
+        assert!(logged_in.headers.get_all(header::SET_COOKIE).iter().all(|v| { let v = v.to_str().unwrap(); v.contains("HttpOnly") && v.contains("SameSite=Lax") }));
+        let cookie = cookies.join("; ");
+
+        let logout = app::auth::LogOut::PATH;
+        let evil = server_fn(&env.router, logout, "everywhere=true", Some(&cookie), Some("https://evil.example")).await;
+        assert_eq!(evil.status, StatusCode::FORBIDDEN);
+        assert_eq!(evil.json()["error"]["code"], "csrf");
+        let no_origin = server_fn(&env.router, logout, "everywhere=true", Some(&cookie), None).await;
+        assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
+        // Nothing changed: the session still works.
+        let me = server_fn(&env.router, app::auth::CurrentUser::PATH, "", Some(&cookie), Some(ORIGIN)).await;
+        assert_eq!(me.json()["email"], "dewi@example.com");
+        let own = server_fn(&env.router, logout, "everywhere=true", Some(&cookie), Some(ORIGIN)).await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    }
+
+    async fn brute_force_hits_the_lock_then_the_rate_limit(test: TestDb) {
+        let env = env(&test).await;
+        customer(&env, "eko@example.com").await;
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let answer = login(&env, "eko@example.com", "guessing-password-1").await;
+            if answer.status == StatusCode::TOO_MANY_REQUESTS {
+                let retry_after: u64 = answer.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+                assert!(retry_after >= 1);
+            }
+            statuses.push(answer.status.as_u16());
+        }
+        assert_eq!(&statuses[..4], &[401, 401, 401, 401], "{statuses:?}");
+        assert_eq!(statuses[4], 423, "the fifth failure locks: {statuses:?}");
+        assert!(statuses.contains(&429), "the per-e-mail limit answers 429: {statuses:?}");
+        let locked = login(&env, "eko@example.com", PASSWORD).await;
+        assert!(matches!(locked.status.as_u16(), 423 | 429), "even the right password waits: {}", locked.status);
+    }
+
+    async fn sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(test: TestDb) {
+        let env = env(&test).await;
+        customer(&env, "fajar@example.com").await;
+        let reset = |email: &'static str| server_fn(&env.router, RequestPasswordReset::PATH, email, None, Some(ORIGIN));
+        let known = reset("email=fajar%40example.com").await;
+        let unknown = reset("email=nobody%40example.com").await;
+        assert_eq!((known.status, known.body.as_str()), (unknown.status, unknown.body.as_str()));
+        assert_eq!(known.status, StatusCode::OK);
+
+        let signup = |email: &str| {
+            let form = format!("name=Fajar&email={email}&password=kopi-tubruk-pagi-7&language=id");
+            let router = env.router.clone();
+            async move { server_fn(&router, SignUp::PATH, &form, None, Some(ORIGIN)).await }
+        };
+        let again = signup("fajar%40example.com").await;
+        let fresh = signup("baru%40example.com").await;
+        assert_eq!((again.status, again.body.as_str()), (fresh.status, fresh.body.as_str()));
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    }
+
+    async fn html_responses_carry_security_headers_and_a_script_nonce(test: TestDb) {
+        let env = env(&test).await;
+        let answer = get(&env.router, "/", None).await;
+        let csp = answer.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+        assert!(answer.body.contains(&format!("nonce=\"{nonce}\"")), "hydration script lacks the nonce");
+        assert_eq!(answer.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(answer.headers[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
+        let again = get(&env.router, "/", None).await;
+        assert_ne!(again.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap(), csp, "a fresh nonce per response");
+    }
+}
