@@ -65,6 +65,7 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${path.join(process.env.E2E_DATA_DIR!, 'e2e.db')}`,
       LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
       LEPTOS_OUTPUT_NAME: 'webrana',
+      PUBLIC_URL: baseURL,
       RUST_LOG: 'warn',
     },
   },

@@ -4,8 +4,50 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use leptos::form::ActionForm;
+use leptos_router::hooks::use_navigate;
+
+use crate::auth::LogOut;
 use crate::i18n::{Lang, use_i18n};
 use crate::preferences::{Theme, use_theme};
+use crate::session::use_session;
+
+const MENU_LINK: &str = "rounded-md px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800";
+
+/// Log in / sign up for visitors; account, admin and log out for signed-in users.
+#[component]
+fn AccountMenu() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let log_out = ServerAction::<LogOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = log_out.value().get() {
+            session.reload();
+            navigate("/", Default::default());
+        }
+    });
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(me)) => view! {
+                        <A href="/account" attr:class=MENU_LINK attr:data-testid="account-link">{me.name.clone()}</A>
+                        {me.is_admin.then(|| view! { <A href="/admin/users" attr:class=MENU_LINK>{move || i18n.t().auth_admin}</A> })}
+                        <ActionForm action=log_out>
+                            <input type="hidden" name="everywhere" value="false" />
+                            <button type="submit" data-testid="logout" class=MENU_LINK>{move || i18n.t().auth_logout}</button>
+                        </ActionForm>
+                    }.into_any(),
+                    _ => view! {
+                        <A href="/login" attr:class=MENU_LINK>{move || i18n.t().auth_login}</A>
+                        <A href="/signup" attr:class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-700 dark:bg-sky-500 dark:text-slate-950">{move || i18n.t().auth_signup}</A>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -35,10 +77,11 @@ fn Header() -> impl IntoView {
                     <NavLink href="/" label=|m| m.nav_home />
                     <NavLink href="/status" label=|m| m.nav_status />
                 </nav>
-                // Account menu and the notification bell join these controls as they land.
+                // The notification bell joins these controls when notifications land.
                 <div class="flex items-center gap-2">
                     <LanguageSwitch />
                     <ThemeToggle />
+                    <AccountMenu />
                 </div>
             </div>
         </header>

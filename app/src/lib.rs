@@ -3,11 +3,13 @@
 
 pub mod admin;
 pub mod auth;
+pub mod components;
 pub mod errors;
 pub mod i18n;
 pub mod layout;
 pub mod pages;
 pub mod preferences;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -16,8 +18,14 @@ use leptos_router::path;
 
 use crate::i18n::{provide_i18n, use_i18n};
 use crate::layout::Layout;
+use crate::pages::account::AccountPage;
+use crate::pages::admin::{AdminAuditPage, AdminOutboxPage, AdminUsersPage};
+use crate::pages::auth::{
+    ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
+};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 use crate::preferences::{Theme, provide_theme};
+use crate::session::provide_session;
 
 /// The per-request Content-Security-Policy nonce, put in request extensions by the server.
 #[cfg(feature = "ssr")]
@@ -57,6 +65,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let i18n = provide_i18n();
     let theme = provide_theme();
+    provide_session();
 
     view! {
         <Html
@@ -74,6 +83,15 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/status") view=StatusPage />
+                    <Route path=path!("/signup") view=SignUpPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/verify-email") view=VerifyEmailPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                    <Route path=path!("/admin/outbox") view=AdminOutboxPage />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage />
                 </Routes>
             </Layout>
         </Router>

@@ -60,10 +60,12 @@ pub async fn record(tx: &mut Tx, event: AuditEvent<'_>) -> Result<(), DbError> {
 pub async fn list(db: &Db, filter: &AuditFilter) -> Result<Vec<AuditEntry>, DbError> {
     Ok(db_run!(db, |pool| {
         sqlx::query_as::<_, AuditEntry>(
-            "SELECT id, at, action, actor_user_id, subject_user_id, subject_email, ip, detail FROM audit_log \
-             WHERE (CAST($1 AS TEXT) IS NULL OR action = $1) \
-               AND (CAST($2 AS TEXT) IS NULL OR subject_email = $2) \
-             ORDER BY id DESC LIMIT $3 OFFSET $4",
+            "SELECT a.id, a.at, a.action, a.actor_user_id, a.subject_user_id, \
+             COALESCE(a.subject_email, u.email) AS subject_email, a.ip, a.detail \
+             FROM audit_log a LEFT JOIN users u ON u.id = a.subject_user_id \
+             WHERE (CAST($1 AS TEXT) IS NULL OR a.action = $1) \
+               AND (CAST($2 AS TEXT) IS NULL OR a.subject_email = $2 OR u.email = $2) \
+             ORDER BY a.id DESC LIMIT $3 OFFSET $4",
         )
         .bind(filter.action.as_deref())
         .bind(filter.email.as_deref())

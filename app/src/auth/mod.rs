@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 #[cfg(feature = "ssr")]
-use server::{caller, client, fail, limited, state};
+use server::{caller, client, fail, limited, optional_caller, state};
 
 /// The signed-in user as pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ impl From<domain::accounts::User> for Me {
 /// The signed-in user, or `None` for a visitor.
 #[server]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    let Ok(caller) = caller() else {
+    let Some(caller) = optional_caller() else {
         return Ok(None);
     };
     let user = state()?.accounts.user(caller.user_id).await.map_err(fail)?;

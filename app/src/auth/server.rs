@@ -37,15 +37,19 @@ fn parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
+/// The signed-in caller, if any; asking is not an error.
+pub fn optional_caller() -> Option<Caller> {
+    parts().and_then(|parts| {
+        parts
+            .extensions
+            .get::<Authenticated>()
+            .and_then(|a| a.0.clone())
+    })
+}
+
+/// The signed-in caller, or a 401 for functions that need one.
 pub fn caller() -> Result<Caller, AppError> {
-    parts()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<Authenticated>()
-                .and_then(|a| a.0.clone())
-        })
-        .ok_or_else(|| reject(AppError::new("unauthenticated")))
+    optional_caller().ok_or_else(|| reject(AppError::new("unauthenticated")))
 }
 
 pub fn client() -> ClientInfo {

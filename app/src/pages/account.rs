@@ -1,0 +1,237 @@
+//! The signed-in user's own page: profile, password, sessions and two-factor authentication.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::PageTitle;
+use crate::auth::{
+    BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, Me,
+    ResendVerification, RevokeSession, UpdateProfile, my_sessions,
+};
+use crate::components::{Card, ErrorNotice, Field, Notice, Submit};
+use crate::i18n::use_i18n;
+use crate::session::use_session;
+
+const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+
+/// Renders `view` with the signed-in user, or asks a visitor to log in.
+#[component]
+pub fn RequireUser<V, F>(view: F) -> impl IntoView
+where
+    F: Fn(Me) -> V + Send + Sync + Copy + 'static,
+    V: IntoView + 'static,
+{
+    let i18n = use_i18n();
+    let session = use_session();
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(me)) => view(me).into_any(),
+                    _ => view! {
+                        <p class="py-10 text-center">
+                            {move || i18n.t().errors_unauthenticated} " "
+                            <A href="/login" attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400">{move || i18n.t().auth_login}</A>
+                        </p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageTitle text=|m| m.account_title />
+        <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().account_title}</h1>
+        <RequireUser view=|me: Me| view! {
+            <div class="mt-6 grid gap-6 lg:grid-cols-2">
+                {(!me.email_verified).then(|| view! { <VerificationBanner /> })}
+                <ProfileCard me=me.clone() />
+                <PasswordCard />
+                <TwoFactorCard enabled=me.two_factor_enabled />
+                <SessionsCard />
+            </div>
+        } />
+    }
+}
+
+#[component]
+fn VerificationBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let resend = ServerAction::<ResendVerification>::new();
+    view! {
+        <div class="rounded-xl border border-amber-300 bg-amber-50 p-4 text-amber-900 lg:col-span-2 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+            <p>{move || i18n.t().auth_unverified}</p>
+            <ActionForm action=resend attr:class="mt-3">
+                <button type="submit" class=SECONDARY>{move || i18n.t().auth_resend}</button>
+            </ActionForm>
+            <Show when=move || matches!(resend.value().get(), Some(Ok(())))>
+                <p class="mt-2 text-sm">{move || i18n.t().auth_resent}</p>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn ProfileCard(me: Me) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let action = ServerAction::<UpdateProfile>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            session.reload();
+        }
+    });
+    let language = me.language.clone();
+    view! {
+        <Card title=|m| m.account_profile>
+            <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="account-email">{me.email.clone()}</p>
+            <ActionForm action=action attr:class="space-y-4">
+                <ErrorNotice result=action.value() />
+                <Show when=move || matches!(action.value().get(), Some(Ok(_)))>
+                    <Notice text=|m| m.account_saved />
+                </Show>
+                <Field label=|m| m.auth_name name="name" autocomplete="name" required=true value=me.name.clone() />
+                <Field label=|m| m.auth_phone name="phone" kind="tel" autocomplete="tel" value=me.phone.clone().unwrap_or_default() />
+                <label class="block">
+                    <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().auth_language}</span>
+                    <select name="language" class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900">
+                        <option value="id" selected=language == "id">"Bahasa Indonesia"</option>
+                        <option value="en" selected=language == "en">"English"</option>
+                    </select>
+                </label>
+                <Submit label=|m| m.account_save pending=action.pending() />
+            </ActionForm>
+        </Card>
+    }
+}
+
+#[component]
+fn PasswordCard() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    view! {
+        <Card title=|m| m.account_password>
+            <ActionForm action=action attr:class="space-y-4">
+                <ErrorNotice result=action.value() />
+                <Show when=move || matches!(action.value().get(), Some(Ok(())))>
+                    <Notice text=|m| m.account_password_changed />
+                </Show>
+                <Field label=|m| m.auth_current_password name="current" kind="password" autocomplete="current-password" required=true />
+                <Field label=|m| m.auth_new_password name="password" kind="password" autocomplete="new-password" required=true hint=|m| m.auth_password_hint />
+                <Submit label=|m| m.account_change_password pending=action.pending() />
+            </ActionForm>
+        </Card>
+    }
+}
+
+#[component]
+fn TwoFactorCard(enabled: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let begin = ServerAction::<BeginTwoFactor>::new();
+    let confirm = ServerAction::<ConfirmTwoFactor>::new();
+    let disable = ServerAction::<DisableTwoFactor>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = disable.value().get() {
+            session.reload();
+        }
+    });
+    let recovery_codes = move || confirm.value().get().and_then(Result::ok);
+    view! {
+        <Card title=|m| m.account_two_factor>
+            {move || match (enabled, recovery_codes()) {
+                (_, Some(codes)) => view! {
+                    <Notice text=|m| m.account_two_factor_on />
+                    <p class="text-sm">{move || i18n.t().account_two_factor_codes}</p>
+                    <ul data-testid="recovery-codes" class="grid grid-cols-2 gap-2 font-mono text-sm">
+                        {codes.into_iter().map(|code| view! { <li class="rounded bg-slate-100 px-2 py-1 dark:bg-slate-800">{code}</li> }).collect_view()}
+                    </ul>
+                }.into_any(),
+                (true, None) => view! {
+                    <p data-testid="two-factor-status">{move || i18n.t().account_two_factor_on}</p>
+                    <ActionForm action=disable attr:class="space-y-4">
+                        <ErrorNotice result=disable.value() />
+                        <Field label=|m| m.auth_current_password name="password" kind="password" autocomplete="current-password" required=true />
+                        <button type="submit" class=SECONDARY>{move || i18n.t().account_two_factor_disable}</button>
+                    </ActionForm>
+                }.into_any(),
+                (false, None) => view! {
+                    <p>{move || i18n.t().account_two_factor_off}</p>
+                    {move || match begin.value().get() {
+                        Some(Ok(setup)) => view! {
+                            <p class="text-sm">{move || i18n.t().account_two_factor_scan}</p>
+                            <img src=setup.qr_data_url.clone() width="200" height="200" alt=setup.otpauth_uri.clone() class="rounded bg-white p-2" />
+                            <p class="text-sm">{move || i18n.t().account_two_factor_key} ": "
+                                <code data-testid="totp-secret" class="break-all font-mono">{setup.secret.clone()}</code>
+                            </p>
+                            <ActionForm action=confirm attr:class="space-y-4">
+                                <ErrorNotice result=confirm.value() />
+                                <Field label=|m| m.auth_code name="code" autocomplete="one-time-code" required=true />
+                                <Submit label=|m| m.account_two_factor_confirm pending=confirm.pending() />
+                            </ActionForm>
+                        }.into_any(),
+                        other => view! {
+                            <ErrorNotice result=Signal::derive(move || other.clone()) />
+                            <ActionForm action=begin>
+                                <button type="submit" data-testid="two-factor-begin" class=SECONDARY>{move || i18n.t().account_two_factor_enable}</button>
+                            </ActionForm>
+                        }.into_any(),
+                    }}
+                }.into_any(),
+            }}
+        </Card>
+    }
+}
+
+#[component]
+fn SessionsCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let revoke = ServerAction::<RevokeSession>::new();
+    let log_out = ServerAction::<LogOut>::new();
+    let sessions = Resource::new(move || revoke.version().get(), |_| my_sessions());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = log_out.value().get() {
+            session.reload();
+        }
+    });
+    view! {
+        <Card title=|m| m.account_sessions>
+            <Transition>
+                {move || Suspend::new(async move {
+                    let sessions = sessions.await.unwrap_or_default();
+                    view! {
+                        <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="sessions">
+                            {sessions.into_iter().map(|s| view! {
+                                <li class="flex items-center justify-between gap-3 py-3 text-sm">
+                                    <div class="min-w-0">
+                                        <p class="truncate font-medium">{s.user_agent.clone()}</p>
+                                        <p class="text-slate-500 dark:text-slate-400">{s.ip.clone()} " · " {move || i18n.t().account_last_used} " " {s.last_used.clone()}</p>
+                                    </div>
+                                    {if s.current {
+                                        view! { <span class="shrink-0 text-emerald-700 dark:text-emerald-400">{move || i18n.t().account_this_device}</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=revoke>
+                                                <input type="hidden" name="id" value=s.id />
+                                                <button type="submit" class=SECONDARY>{move || i18n.t().account_revoke}</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                })}
+            </Transition>
+            <ActionForm action=log_out>
+                <input type="hidden" name="everywhere" value="true" />
+                <button type="submit" class=SECONDARY>{move || i18n.t().account_logout_everywhere}</button>
+            </ActionForm>
+        </Card>
+    }
+}

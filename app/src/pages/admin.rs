@@ -1,0 +1,224 @@
+//! Admin pages: users, the e-mail outbox and the audit log.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::PageTitle;
+use crate::admin::{AdminSetAdmin, AdminSetSuspended, admin_audit, admin_outbox, admin_users};
+use crate::components::{Text, error_text};
+use crate::i18n::use_i18n;
+use crate::pages::account::RequireUser;
+
+const BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+const INPUT: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
+const CELL: &str = "px-3 py-2 align-top";
+
+#[component]
+fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
+    let i18n = use_i18n();
+    let children = StoredValue::new(children);
+    view! {
+        <PageTitle text=title />
+        <nav class="flex flex-wrap gap-2 text-sm font-medium">
+            <A href="/admin/users" attr:class=BUTTON>{move || i18n.t().admin_users}</A>
+            <A href="/admin/outbox" attr:class=BUTTON>{move || i18n.t().admin_outbox}</A>
+            <A href="/admin/audit" attr:class=BUTTON>{move || i18n.t().admin_audit}</A>
+        </nav>
+        <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
+        <RequireUser view=move |me| {
+            if me.is_admin {
+                children.with_value(|children| children()).into_any()
+            } else {
+                view! { <p role="alert" class="mt-6">{move || i18n.t().errors_forbidden}</p> }.into_any()
+            }
+        } />
+    }
+}
+
+/// A GET form that puts its fields in the query string, so filters survive a reload.
+#[component]
+fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    view! {
+        <form method="get" class="mt-6 flex flex-wrap items-end gap-2">
+            {fields.into_iter().map(|(name, label)| view! {
+                <label class="text-sm">
+                    <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
+                    <input type="search" name=name class=INPUT prop:value=move || query.read().get(name).unwrap_or_default() />
+                </label>
+            }).collect_view()}
+            <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
+        </form>
+    }
+}
+
+fn query_param(name: &'static str) -> impl Fn() -> String + Send + Sync + Copy + 'static {
+    let query = use_query_map();
+    move || query.read().get(name).unwrap_or_default()
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    view! { <AdminShell title=|m| m.admin_users><UsersTable /></AdminShell> }
+}
+
+#[component]
+fn UsersTable() -> impl IntoView {
+    let i18n = use_i18n();
+    let search = query_param("search");
+    let suspend = ServerAction::<AdminSetSuspended>::new();
+    let role = ServerAction::<AdminSetAdmin>::new();
+    let users = Resource::new(
+        move || (search(), suspend.version().get(), role.version().get()),
+        |(search, _, _)| admin_users(search),
+    );
+    view! {
+        <FilterForm fields=vec![("search", |m| m.admin_search)] />
+        <Transition>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(users) => view! {
+                        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                            <table class="w-full text-left text-sm" data-testid="users-table">
+                                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
+                                    <tr>
+                                        <th class=CELL>{move || i18n.t().auth_name}</th>
+                                        <th class=CELL>{move || i18n.t().auth_email}</th>
+                                        <th class=CELL>{move || i18n.t().admin_role}</th>
+                                        <th class=CELL>{move || i18n.t().admin_status}</th>
+                                        <th class=CELL>{move || i18n.t().admin_created}</th>
+                                        <th class=CELL></th>
+                                    </tr>
+                                </thead>
+                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                                    {users.into_iter().map(|user| {
+                                        let id = user.me.id;
+                                        let suspended = user.suspended;
+                                        let is_admin = user.me.is_admin;
+                                        view! {
+                                            <tr>
+                                                <td class=CELL>{user.me.name.clone()}</td>
+                                                <td class=CELL>{user.me.email.clone()} {user.me.email_verified.then(|| view! { <span class="ml-1 text-xs text-emerald-700 dark:text-emerald-400">"✓"</span> })}</td>
+                                                <td class=CELL>{move || if is_admin { i18n.t().admin_administrator } else { i18n.t().admin_customer }}</td>
+                                                <td class=CELL>{move || if suspended { i18n.t().admin_suspended } else { i18n.t().admin_active }}</td>
+                                                <td class=CELL>{user.created.clone()}</td>
+                                                <td class=format!("{CELL} flex flex-wrap gap-1")>
+                                                    <ActionForm action=suspend>
+                                                        <input type="hidden" name="user_id" value=id />
+                                                        <input type="hidden" name="suspended" value=(!suspended).to_string() />
+                                                        <button type="submit" class=BUTTON>{move || if suspended { i18n.t().admin_reactivate } else { i18n.t().admin_suspend }}</button>
+                                                    </ActionForm>
+                                                    <ActionForm action=role>
+                                                        <input type="hidden" name="user_id" value=id />
+                                                        <input type="hidden" name="admin_role" value=(!is_admin).to_string() />
+                                                        <button type="submit" class=BUTTON>{move || if is_admin { i18n.t().admin_make_customer } else { i18n.t().admin_make_admin }}</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AdminOutboxPage() -> impl IntoView {
+    view! { <AdminShell title=|m| m.admin_outbox><OutboxList /></AdminShell> }
+}
+
+#[component]
+fn OutboxList() -> impl IntoView {
+    let i18n = use_i18n();
+    let to = query_param("to");
+    let emails = Resource::new(to, admin_outbox);
+    view! {
+        <FilterForm fields=vec![("to", |m| m.admin_to)] />
+        <Transition>
+            {move || Suspend::new(async move {
+                match emails.await {
+                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(emails) if emails.is_empty() => view! { <p class="mt-4">{move || i18n.t().admin_empty}</p> }.into_any(),
+                    Ok(emails) => view! {
+                        <ul class="mt-4 space-y-3" data-testid="outbox">
+                            {emails.into_iter().map(|email| {
+                                let delivered = email.delivered;
+                                view! {
+                                    <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
+                                        <p class="font-semibold">{email.subject.clone()}</p>
+                                        <p class="text-sm text-slate-600 dark:text-slate-400">
+                                            {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {email.created.clone()} " · "
+                                            {move || if delivered { i18n.t().admin_delivered } else { i18n.t().admin_pending }}
+                                        </p>
+                                        <pre class="mt-2 whitespace-pre-wrap break-words font-mono text-sm">{email.body_text.clone()}</pre>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    view! { <AdminShell title=|m| m.admin_audit><AuditTable /></AdminShell> }
+}
+
+#[component]
+fn AuditTable() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = query_param("action");
+    let email = query_param("email");
+    let entries = Resource::new(
+        move || (action(), email()),
+        |(action, email)| admin_audit(action, email),
+    );
+    view! {
+        <FilterForm fields=vec![("action", |m| m.admin_action), ("email", |m| m.auth_email)] />
+        <Transition>
+            {move || Suspend::new(async move {
+                match entries.await {
+                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(entries) => view! {
+                        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                            <table class="w-full text-left text-sm" data-testid="audit-table">
+                                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
+                                    <tr>
+                                        <th class=CELL>{move || i18n.t().admin_when}</th>
+                                        <th class=CELL>{move || i18n.t().admin_action}</th>
+                                        <th class=CELL>{move || i18n.t().auth_email}</th>
+                                        <th class=CELL>"IP"</th>
+                                        <th class=CELL>{move || i18n.t().admin_detail}</th>
+                                    </tr>
+                                </thead>
+                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                                    {entries.into_iter().map(|entry| view! {
+                                        <tr>
+                                            <td class=CELL>{entry.at}</td>
+                                            <td class=format!("{CELL} font-mono")>{entry.action}</td>
+                                            <td class=CELL>{entry.email.unwrap_or_default()}</td>
+                                            <td class=CELL>{entry.ip.unwrap_or_default()}</td>
+                                            <td class=CELL>{entry.detail.unwrap_or_default()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,172 @@
+//! Sign-up, log-in (with the two-factor step), e-mail verification and password reset.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::PageTitle;
+use crate::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp, verify_email};
+use crate::components::{ErrorNotice, Field, Notice, Submit, error_text};
+use crate::i18n::use_i18n;
+use crate::session::use_session;
+
+const LINK: &str = "font-medium text-sky-700 hover:underline dark:text-sky-400";
+
+#[component]
+fn AuthCard(title: crate::components::Text, children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageTitle text=title />
+        <div class="mx-auto max-w-md">
+            <h1 class="text-2xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
+            <div class="mt-6 space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SignUp>::new();
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    view! {
+        <AuthCard title=|m| m.auth_signup_title>
+            <Show
+                when=done
+                fallback=move || {
+                    view! {
+                        <ActionForm action=action attr:class="space-y-4">
+                            <ErrorNotice result=action.value() />
+                            <Field label=|m| m.auth_name name="name" autocomplete="name" required=true />
+                            <Field label=|m| m.auth_email name="email" kind="email" autocomplete="email" required=true />
+                            <Field label=|m| m.auth_password name="password" kind="password" autocomplete="new-password" required=true hint=|m| m.auth_password_hint />
+                            <Field label=|m| m.auth_phone name="phone" kind="tel" autocomplete="tel" />
+                            <input type="hidden" name="language" value=move || i18n.lang().code() />
+                            <Submit label=|m| m.auth_signup pending=action.pending() />
+                        </ActionForm>
+                    }
+                }
+            >
+                <Notice text=|m| m.auth_signup_done />
+            </Show>
+            <p class="text-sm text-slate-600 dark:text-slate-400">
+                {move || i18n.t().auth_have_account} " "
+                <A href="/login" attr:class=LINK>{move || i18n.t().auth_login}</A>
+            </p>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let action = ServerAction::<LogIn>::new();
+    let needs_code = move || matches!(action.value().get(), Some(Err(error)) if matches!(error.code.as_str(), "two_factor_required" | "invalid_two_factor_code"));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            session.reload();
+            navigate("/account", Default::default());
+        }
+    });
+    view! {
+        <AuthCard title=|m| m.auth_login_title>
+            <ActionForm action=action attr:class="space-y-4">
+                <ErrorNotice result=action.value() />
+                <Field label=|m| m.auth_email name="email" kind="email" autocomplete="username" required=true />
+                <Field label=|m| m.auth_password name="password" kind="password" autocomplete="current-password" required=true />
+                <Show when=needs_code>
+                    <Field label=|m| m.auth_code name="code" autocomplete="one-time-code" hint=|m| m.auth_code_hint />
+                </Show>
+                <Submit label=|m| m.auth_login pending=action.pending() />
+            </ActionForm>
+            <div class="flex flex-wrap justify-between gap-2 text-sm">
+                <A href="/forgot-password" attr:class=LINK>{move || i18n.t().auth_forgot}</A>
+                <span class="text-slate-600 dark:text-slate-400">
+                    {move || i18n.t().auth_no_account} " "
+                    <A href="/signup" attr:class=LINK>{move || i18n.t().auth_signup}</A>
+                </span>
+            </div>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let session = use_session();
+    let result = Resource::new(
+        move || query.read().get("token").unwrap_or_default(),
+        verify_email,
+    );
+    view! {
+        <AuthCard title=|m| m.auth_verify_title>
+            <Suspense fallback=move || view! { <p>{move || i18n.t().auth_verify_checking}</p> }>
+                {move || Suspend::new(async move {
+                    match result.await {
+                        Ok(()) => {
+                            session.reload();
+                            view! { <Notice text=|m| m.auth_verify_done /> }.into_any()
+                        }
+                        Err(error) => view! {
+                            <p role="alert" data-testid="form-error" class="text-red-700 dark:text-red-400">{move || error_text(i18n.t(), &error)}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <A href="/account" attr:class=LINK>{move || i18n.t().auth_account}</A>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    view! {
+        <AuthCard title=|m| m.auth_forgot_title>
+            <Show
+                when=move || matches!(action.value().get(), Some(Ok(())))
+                fallback=move || view! {
+                    <ActionForm action=action attr:class="space-y-4">
+                        <ErrorNotice result=action.value() />
+                        <Field label=|m| m.auth_email name="email" kind="email" autocomplete="email" required=true />
+                        <Submit label=|m| m.auth_forgot_send pending=action.pending() />
+                    </ActionForm>
+                }
+            >
+                <Notice text=|m| m.auth_forgot_done />
+            </Show>
+        </AuthCard>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let action = ServerAction::<ResetPassword>::new();
+    view! {
+        <AuthCard title=|m| m.auth_reset_title>
+            <Show
+                when=move || matches!(action.value().get(), Some(Ok(())))
+                fallback=move || view! {
+                    <ActionForm action=action attr:class="space-y-4">
+                        <ErrorNotice result=action.value() />
+                        <input type="hidden" name="token" value=token />
+                        <Field label=|m| m.auth_new_password name="password" kind="password" autocomplete="new-password" required=true hint=|m| m.auth_password_hint />
+                        <Submit label=|m| m.auth_reset_save pending=action.pending() />
+                    </ActionForm>
+                }
+            >
+                <Notice text=|m| m.auth_reset_done />
+                <A href="/login" attr:class=LINK>{move || i18n.t().auth_login}</A>
+            </Show>
+        </AuthCard>
+    }
+}
