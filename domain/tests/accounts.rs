@@ -247,15 +247,18 @@ both_backends! {
         let me = caller(&accounts, "gita@example.com").await;
         let setup = accounts.begin_two_factor(&me).await.unwrap();
         assert!(matches!(accounts.confirm_two_factor(&me, "000000", &client()).await, Err(AccountError::InvalidTwoFactorCode)));
-        let now = chrono::Utc::now().timestamp() as u64;
-        let code = two_factor::code_at(&setup.secret_base32, now).unwrap();
+        let code = two_factor::code_at(&setup.secret_base32, two_factor::unix_now()).unwrap();
         let recovery = accounts.confirm_two_factor(&me, &code, &client()).await.unwrap();
         assert_eq!(recovery.len(), 10);
 
         assert!(matches!(log_in(&accounts, "gita@example.com", PASSWORD, None).await, Err(AccountError::TwoFactorRequired)));
         assert!(matches!(log_in(&accounts, "gita@example.com", PASSWORD, Some("123456")).await, Err(AccountError::InvalidTwoFactorCode)));
-        let code = two_factor::code_at(&setup.secret_base32, chrono::Utc::now().timestamp() as u64).unwrap();
-        assert!(log_in(&accounts, "gita@example.com", PASSWORD, Some(&code)).await.is_ok());
+        // The code used to turn two-factor on cannot log in again; the next window's code can,
+        // once.
+        assert!(matches!(log_in(&accounts, "gita@example.com", PASSWORD, Some(&code)).await, Err(AccountError::InvalidTwoFactorCode)));
+        let next = two_factor::code_at(&setup.secret_base32, two_factor::unix_now() + 30).unwrap();
+        assert!(log_in(&accounts, "gita@example.com", PASSWORD, Some(&next)).await.is_ok());
+        assert!(log_in(&accounts, "gita@example.com", PASSWORD, Some(&next)).await.is_err(), "a code works once");
         let upper = recovery[0].to_uppercase();
         assert!(log_in(&accounts, "gita@example.com", PASSWORD, Some(&upper)).await.is_ok());
         assert!(log_in(&accounts, "gita@example.com", PASSWORD, Some(&recovery[0])).await.is_err(), "single use");

@@ -31,6 +31,11 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// `JWT_PREVIOUS_SECRETS`: comma-separated earlier secrets, accepted while rotating.
     pub jwt_previous_secrets: Vec<Secret>,
+    /// `SMTP_URL`: where e-mail goes (`smtps://user:pass@host:465`); unset keeps every e-mail in
+    /// the dev outbox admins can read.
+    pub smtp_url: Option<Secret>,
+    /// `MAIL_FROM`: the sender, default `Webrana Cloud <no-reply@webrana.local>`.
+    pub mail_from: String,
 }
 
 /// A secret from the environment; `Debug` never shows it.
@@ -46,6 +51,10 @@ impl fmt::Debug for Secret {
 impl Secret {
     fn bytes(&self) -> Vec<u8> {
         self.0.as_bytes().to_vec()
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
@@ -190,6 +199,24 @@ impl Config {
                 .collect()
         });
 
+        let smtp_url = reader.parse("SMTP_URL", None, |raw| {
+            if ["smtp://", "smtps://"]
+                .iter()
+                .any(|scheme| raw.starts_with(scheme))
+            {
+                Ok(Some(Secret(raw.to_owned())))
+            } else {
+                Err("expected smtp://HOST:PORT or smtps://USER:PASS@HOST:465".to_owned())
+            }
+        });
+        let mail_from = reader.parse("MAIL_FROM", "Webrana Cloud <no-reply@webrana.local>".to_owned(), |raw| {
+            if raw.contains('@') {
+                Ok(raw.to_owned())
+            } else {
+                Err(format!("expected an address such as Webrana Cloud <no-reply@webrana.id>, got `{raw}`"))
+            }
+        });
+
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
         }
@@ -202,6 +229,8 @@ impl Config {
             public_url,
             jwt_secret,
             jwt_previous_secrets,
+            smtp_url,
+            mail_from,
         })
     }
 }

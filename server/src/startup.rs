@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use domain::mail::delivery::{self, MailError, SmtpMailer};
 use domain::{AppState, Db, DbError};
 use leptos::config::get_configuration;
 use tokio::net::TcpListener;
@@ -26,6 +27,8 @@ pub enum StartupError {
     },
     #[error("LEPTOS_*: {0}")]
     Leptos(String),
+    #[error("{0}")]
+    Mail(#[from] MailError),
 }
 
 /// Opens the database (creating a SQLite file on first run) and applies pending migrations.
@@ -41,10 +44,16 @@ pub struct Application {
     router: Router,
     db: Db,
     shutdown_timeout: Duration,
+    /// Delivers the e-mail outbox when SMTP is configured.
+    mailer: Option<SmtpMailer>,
 }
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(SmtpMailer::new(url.expose(), &config.mail_from)?),
+            None => None,
+        };
         let db = open_database(config).await?;
         let app = AppState::new(db.clone(), &config.domain()).await?;
         let mut leptos_options = get_configuration(None)
@@ -79,6 +88,7 @@ impl Application {
             router,
             db,
             shutdown_timeout: config.shutdown_timeout,
+            mailer,
         })
     }
 
@@ -95,7 +105,29 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
+        let (stop_worker, mut worker_stopped) = tokio::sync::watch::channel(());
+        let worker = match self.mailer {
+            Some(mailer) => {
+                tracing::info!("delivering e-mail over SMTP");
+                let stop = async move {
+                    let _ = worker_stopped.changed().await;
+                };
+                Some(tokio::spawn(delivery::run(self.db.clone(), mailer, stop)))
+            }
+            None => {
+                tracing::info!(
+                    "no SMTP_URL: e-mails stay in the dev outbox (admin → E-mail outbox)"
+                );
+                None
+            }
+        };
         let result = serve(self.listener, self.router, shutdown, self.shutdown_timeout).await;
+        drop(stop_worker);
+        if let Some(worker) = worker
+            && let Err(error) = worker.await
+        {
+            tracing::error!(%error, "the e-mail worker stopped abnormally");
+        }
         self.db.close().await;
         result
     }

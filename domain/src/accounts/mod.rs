@@ -560,7 +560,7 @@ impl Accounts {
             let Some(code) = input.second_factor.filter(|c| !c.trim().is_empty()) else {
                 return Err(AccountError::TwoFactorRequired);
             };
-            if !two_factor::code_matches(secret, code)
+            if !self.use_totp_code(&mut tx, user.id, secret, code).await?
                 && !self.use_recovery_code(&mut tx, user.id, code).await?
             {
                 let locked = self.count_failure(&mut tx, &user, client).await?;
@@ -654,6 +654,31 @@ impl Accounts {
             .await?;
         }
         Ok(until)
+    }
+
+    /// Accepts a TOTP code once: its time step must be later than the last one accepted.
+    async fn use_totp_code(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        secret: &str,
+        code: &str,
+    ) -> Result<bool, AccountError> {
+        let Some(step) = two_factor::matching_step(secret, code, two_factor::unix_now()) else {
+            return Ok(false);
+        };
+        let recorded = tx_run!(tx, |conn| {
+            sqlx::query(
+                "UPDATE users SET totp_last_step = $1 \
+                 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+            )
+            .bind(step)
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(recorded == 1)
     }
 
     async fn use_recovery_code(
@@ -1140,7 +1165,7 @@ impl Accounts {
             .totp_secret
             .as_deref()
             .ok_or(AccountError::TwoFactorNotStarted)?;
-        if !two_factor::code_matches(secret, code) {
+        if !self.use_totp_code(&mut tx, user.id, secret, code).await? {
             return Err(AccountError::InvalidTwoFactorCode);
         }
         let codes = two_factor::new_recovery_codes()?;

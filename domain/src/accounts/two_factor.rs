@@ -57,13 +57,26 @@ pub fn setup(secret_base32: &str, account: &str) -> Result<TotpSetup, AccountErr
     })
 }
 
-/// Accepts the current code or the one just before or after it (clock drift).
-pub fn code_matches(secret_base32: &str, code: &str) -> bool {
+/// The 30-second time step `code` belongs to, if it matches the step of `unix_now` or the one
+/// just before or after it (clock drift). Callers remember the step so a code works once.
+pub fn matching_step(secret_base32: &str, code: &str, unix_now: u64) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    totp(secret_base32, "check").is_ok_and(|totp| totp.check_current(&code).unwrap_or(false))
+    let totp = totp(secret_base32, "check").ok()?;
+    let now_step = unix_now / 30;
+    [now_step.saturating_sub(1), now_step, now_step + 1]
+        .into_iter()
+        .find(|step| totp.generate(step * 30) == code)
+        .and_then(|step| i64::try_from(step).ok())
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default()
 }
 
 /// The code an authenticator app would show at `unix_time` (tests and the browser test use it).
@@ -103,20 +116,27 @@ mod tests {
     #[test]
     fn codes_from_the_secret_are_accepted_and_others_not() {
         let secret = new_secret().unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = unix_now();
         let code = code_at(&secret, now).unwrap();
-        assert!(code_matches(&secret, &code));
-        assert!(code_matches(
-            &secret,
-            &format!("{} {}", &code[..3], &code[3..])
-        ));
+        let step = i64::try_from(now / 30).unwrap();
+        assert_eq!(matching_step(&secret, &code, now), Some(step));
+        assert_eq!(
+            matching_step(&secret, &format!("{} {}", &code[..3], &code[3..]), now),
+            Some(step)
+        );
+        // One step of drift either way is accepted, and reports its own step.
+        assert_eq!(
+            matching_step(&secret, &code_at(&secret, now + 30).unwrap(), now),
+            Some(step + 1)
+        );
+        assert_eq!(
+            matching_step(&secret, &code_at(&secret, now - 120).unwrap(), now),
+            None
+        );
         let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
-        assert!(!code_matches(&secret, &wrong));
-        assert!(!code_matches(&secret, "12345"));
-        assert!(!code_matches(&secret, "abcdef"));
+        assert_eq!(matching_step(&secret, &wrong, now), None);
+        assert_eq!(matching_step(&secret, "12345", now), None);
+        assert_eq!(matching_step(&secret, "abcdef", now), None);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! caused them (so a rolled-back change sends nothing) and delivered afterwards by the worker in
 //! [`delivery`]. With no SMTP server configured the table is the dev outbox admins can read.
 
+pub mod delivery;
+
 use chrono::{DateTime, Utc};
 
 use crate::db::Tx;

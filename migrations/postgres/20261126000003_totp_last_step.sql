@@ -1,0 +1,3 @@
+-- Remember the last TOTP time step accepted per user, so a code cannot be replayed within its window.
+-- Keep equivalent to migrations/sqlite/20261126000003_totp_last_step.sql.
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
