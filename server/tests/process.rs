@@ -126,3 +126,45 @@ async fn sigterm_stops_the_server_cleanly() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn create_admin_prints_a_one_time_password_that_logs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = server(dir.path(), &[])
+        .args(["create-admin", "--email", "ops@webrana.test"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let password = stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(stdout.contains("one-time password"), "{stdout}");
+    assert_eq!(password.len(), 20);
+
+    let url = format!("sqlite://{}", dir.path().join("data/webrana.db").display());
+    let db = domain::Db::connect(&url, 1).await.unwrap();
+    let state = domain::AppState::new(db, &domain::DomainConfig::default())
+        .await
+        .unwrap();
+    let login = domain::accounts::Login {
+        email: "ops@webrana.test",
+        password: &password,
+        second_factor: None,
+    };
+    let tokens = state
+        .accounts
+        .log_in(login, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(tokens.user.role, domain::accounts::Role::Admin);
+
+    // A second admin with the same e-mail is refused, in one line, with exit code 2.
+    let again = server(dir.path(), &[])
+        .args(["create-admin", "--email", "ops@webrana.test"])
+        .output()
+        .unwrap();
+    assert_one_line_exit_2(&again, "an account with this e-mail already exists");
+}

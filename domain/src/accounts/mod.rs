@@ -196,6 +196,17 @@ impl UserRow {
         Language::parse(&self.language).unwrap_or_default()
     }
 
+    /// An audit event about this account, from `client`.
+    fn audit<'a>(&'a self, action: &'a str, client: &'a ClientInfo) -> AuditEvent<'a> {
+        AuditEvent {
+            action,
+            subject_user_id: Some(self.id),
+            subject_email: Some(&self.email),
+            ip: Some(&client.ip),
+            ..Default::default()
+        }
+    }
+
     fn email(&self, email: AccountEmail<'_>) -> mail::OutgoingEmail {
         email.render(&self.email, &self.name, self.language())
     }
@@ -567,12 +578,8 @@ impl Accounts {
                 audit::record(
                     &mut tx,
                     AuditEvent {
-                        action: "login_failed",
-                        subject_user_id: Some(user.id),
-                        subject_email: Some(&user.email),
-                        ip: Some(&client.ip),
                         detail: Some("wrong two-factor code".into()),
-                        ..Default::default()
+                        ..user.audit("login_failed", client)
                     },
                 )
                 .await?;
@@ -1043,17 +1050,7 @@ impl Accounts {
         let user = self.user_by_id(&mut tx, user_id).await?;
         let password = NewPassword::parse(new_password, &user.email)?;
         self.set_password(&mut tx, &user, password, None).await?;
-        audit::record(
-            &mut tx,
-            AuditEvent {
-                action: "password_reset",
-                subject_user_id: Some(user.id),
-                subject_email: Some(&user.email),
-                ip: Some(&client.ip),
-                ..Default::default()
-            },
-        )
-        .await?;
+        audit::record(&mut tx, user.audit("password_reset", client)).await?;
         tx.commit().await?;
         Ok(())
     }
