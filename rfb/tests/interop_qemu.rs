@@ -13,10 +13,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use interop::{
-    Connection, Process, TempDir, binaries_installed, difference_box, free_port, read_ppm,
-    wait_for_port,
+    Connection, Process, TempDir, binaries_installed, check_vnc_authentication, difference_box,
+    free_port, read_ppm, wait_for_port,
 };
-use rfb::{Config, Encoding, Error, Event, Password};
+use rfb::{Config, Encoding, Event};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 const QEMU: &str = "qemu-system-x86_64";
@@ -256,40 +256,5 @@ fn qemu_vnc_authentication() {
         &["-object", "secret,id=vncpw,data=konsol42"],
     );
 
-    let mut connection = Connection::open(
-        qemu.port,
-        Config {
-            password: Some(Password::new("konsol42")),
-            ..Config::default()
-        },
-    );
-    connection.handshake().unwrap();
-    connection.pump_until("pixels", TIMEOUT, |connection| {
-        connection
-            .events
-            .iter()
-            .any(|event| matches!(event, Event::FramebufferUpdated { .. }))
-    });
-
-    let mut connection = Connection::open(qemu.port, Config::default());
-    connection.pump_until("the password prompt", TIMEOUT, |connection| {
-        connection.events.contains(&Event::PasswordRequired)
-    });
-    connection
-        .client
-        .send_password(&Password::new("konsol42"))
-        .unwrap();
-    connection.handshake().unwrap();
-
-    let mut connection = Connection::open(
-        qemu.port,
-        Config {
-            password: Some(Password::new("salah")),
-            ..Config::default()
-        },
-    );
-    match connection.handshake() {
-        Err(Error::AuthenticationFailed { reason }) => assert!(!reason.is_empty()),
-        other => panic!("expected an authentication failure, got {other:?}"),
-    }
+    check_vnc_authentication(qemu.port, "konsol42", TIMEOUT);
 }

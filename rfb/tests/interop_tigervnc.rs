@@ -11,10 +11,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use interop::{
-    Connection, Process, TempDir, binaries_installed, difference_box, free_display, free_port,
-    wait_for_port,
+    Connection, Process, TempDir, binaries_installed, check_vnc_authentication, difference_box,
+    free_display, free_port, wait_for_port,
 };
-use rfb::{Config, Encoding, Error, Event, Password};
+use rfb::{Config, Encoding, Event};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -373,43 +373,5 @@ fn tigervnc_vnc_authentication() {
         ],
     );
 
-    // The right password, configured upfront.
-    let mut connection = Connection::open(
-        xvnc.port,
-        Config {
-            password: Some(Password::new("konsol42")),
-            ..Config::default()
-        },
-    );
-    connection.handshake().unwrap();
-    connection.pump_until("pixels", TIMEOUT, |connection| {
-        connection
-            .events
-            .iter()
-            .any(|event| matches!(event, Event::FramebufferUpdated { .. }))
-    });
-
-    // No password configured: the client asks, the answer is sent later.
-    let mut connection = Connection::open(xvnc.port, Config::default());
-    connection.pump_until("the password prompt", TIMEOUT, |connection| {
-        connection.events.contains(&Event::PasswordRequired)
-    });
-    connection
-        .client
-        .send_password(&Password::new("konsol42"))
-        .unwrap();
-    connection.handshake().unwrap();
-
-    // A wrong password ends in the server's reason.
-    let mut connection = Connection::open(
-        xvnc.port,
-        Config {
-            password: Some(Password::new("salah")),
-            ..Config::default()
-        },
-    );
-    match connection.handshake() {
-        Err(Error::AuthenticationFailed { reason }) => assert!(!reason.is_empty()),
-        other => panic!("expected an authentication failure, got {other:?}"),
-    }
+    check_vnc_authentication(xvnc.port, "konsol42", TIMEOUT);
 }

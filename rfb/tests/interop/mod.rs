@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use rfb::{Client, Config, Error, Event};
+use rfb::{Client, Config, Error, Event, Password};
 
 /// Returns false (and says why, loudly) when a server binary the test needs is not installed.
 /// Nothing else may make an interop test skip.
@@ -312,4 +312,45 @@ pub fn difference_box(
         }
     }
     bounds.map(|(x0, y0, x1, y1)| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+}
+
+/// The three password paths against a server whose VNC password is `password`: given upfront,
+/// asked for by the client and sent later, and wrong (the server's reason comes back).
+pub fn check_vnc_authentication(port: u16, password: &str, timeout: Duration) {
+    let mut connection = Connection::open(
+        port,
+        Config {
+            password: Some(Password::new(password)),
+            ..Config::default()
+        },
+    );
+    connection.handshake().unwrap();
+    connection.pump_until("pixels", timeout, |connection| {
+        connection
+            .events
+            .iter()
+            .any(|event| matches!(event, Event::FramebufferUpdated { .. }))
+    });
+
+    let mut connection = Connection::open(port, Config::default());
+    connection.pump_until("the password prompt", timeout, |connection| {
+        connection.events.contains(&Event::PasswordRequired)
+    });
+    connection
+        .client
+        .send_password(&Password::new(password))
+        .unwrap();
+    connection.handshake().unwrap();
+
+    let mut connection = Connection::open(
+        port,
+        Config {
+            password: Some(Password::new("salah")),
+            ..Config::default()
+        },
+    );
+    match connection.handshake() {
+        Err(Error::AuthenticationFailed { reason }) => assert!(!reason.is_empty()),
+        other => panic!("expected an authentication failure, got {other:?}"),
+    }
 }
