@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod db;
 pub mod health;
+pub mod jobs;
 pub mod mail;
 pub mod rate_limit;
 pub mod settings;

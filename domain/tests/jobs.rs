@@ -1,0 +1,152 @@
+//! Durable jobs on both databases: transactional enqueue, retries and death, leases taken over
+//! after a crash, and several workers sharing one queue without running a job twice.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use domain::jobs::{self, Registry, run_once};
+use domain::{Db, both_backends, db_run};
+use serde_json::json;
+
+async fn enqueue(db: &Db, kind: &str, n: i64, max_attempts: i64) -> i64 {
+    let mut tx = db.begin().await.unwrap();
+    let id = jobs::enqueue(&mut tx, kind, &json!({ "n": n }), Utc::now(), max_attempts)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn lease() -> Duration {
+    Duration::minutes(5)
+}
+
+both_backends! {
+    async fn jobs_exist_only_if_their_transaction_commits(test: TestDb) {
+        let mut tx = test.db.begin().await.unwrap();
+        jobs::enqueue(&mut tx, "noop", &json!({}), Utc::now(), 3).await.unwrap();
+        drop(tx);
+        assert!(jobs::list(&test.db, None, None, 10).await.unwrap().is_empty());
+        enqueue(&test.db, "noop", 1, 3).await;
+        let queued = jobs::list(&test.db, Some("queued"), Some("noop"), 10).await.unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].payload, r#"{"n":1}"#);
+    }
+
+    async fn a_job_runs_once_and_is_done(test: TestDb) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let registry = Registry::default().on("greet", move |job| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(job.payload);
+                Ok(())
+            }
+        });
+        let id = enqueue(&test.db, "greet", 7, 3).await;
+        let ran = run_once(&test.db, &registry, "w1", lease()).await.unwrap().unwrap();
+        assert_eq!(ran.id, id);
+        assert!(run_once(&test.db, &registry, "w1", lease()).await.unwrap().is_none());
+        assert_eq!(seen.lock().unwrap().as_slice(), [r#"{"n":7}"#]);
+        let done = jobs::list(&test.db, Some("done"), None, 10).await.unwrap();
+        assert_eq!((done.len(), done[0].attempts), (1, 1));
+        assert!(done[0].finished_at.is_some());
+    }
+
+    async fn failures_back_off_then_die_and_an_admin_can_retry(test: TestDb) {
+        let registry = Registry::default().on("flaky", |_| async { Err("provider said 503".to_owned()) });
+        let id = enqueue(&test.db, "flaky", 1, 2).await;
+        run_once(&test.db, &registry, "w1", lease()).await.unwrap().unwrap();
+        let job = &jobs::list(&test.db, None, None, 10).await.unwrap()[0];
+        assert_eq!((job.state.as_str(), job.attempts), ("queued", 1));
+        assert!(job.run_at > Utc::now() + Duration::seconds(25), "backs off: {}", job.run_at);
+        assert_eq!(job.last_error.as_deref(), Some("provider said 503"));
+        assert!(run_once(&test.db, &registry, "w1", lease()).await.unwrap().is_none(), "not due yet");
+
+        let now = Utc::now();
+        db_run!(&test.db, |pool| sqlx::query("UPDATE jobs SET run_at = $1").bind(now).execute(pool).await.map(|_| ())).unwrap();
+        run_once(&test.db, &registry, "w1", lease()).await.unwrap().unwrap();
+        let job = &jobs::list(&test.db, None, None, 10).await.unwrap()[0];
+        assert_eq!((job.state.as_str(), job.attempts), ("dead", 2));
+        assert!(run_once(&test.db, &registry, "w1", lease()).await.unwrap().is_none());
+
+        assert!(jobs::retry(&test.db, id).await.unwrap());
+        assert!(!jobs::retry(&test.db, id).await.unwrap(), "only dead jobs are retried");
+        let job = &jobs::list(&test.db, None, None, 10).await.unwrap()[0];
+        assert_eq!((job.state.as_str(), job.attempts), ("queued", 0));
+    }
+
+    async fn a_job_held_by_a_crashed_worker_is_taken_over_once(test: TestDb) {
+        let runs = Arc::new(Mutex::new(0));
+        let counter = runs.clone();
+        let registry = Registry::default().on("provision", move |_| {
+            let counter = counter.clone();
+            async move {
+                *counter.lock().unwrap() += 1;
+                Ok(())
+            }
+        });
+        enqueue(&test.db, "provision", 1, 3).await;
+        // Worker A claims it and dies without finishing.
+        let held = jobs::claim(&test.db, "worker-a", lease()).await.unwrap().unwrap();
+        assert!(run_once(&test.db, &registry, "worker-b", lease()).await.unwrap().is_none(), "lease still held");
+        // The lease runs out; worker B takes over and finishes it.
+        let past = Utc::now() - Duration::seconds(1);
+        db_run!(&test.db, |pool| sqlx::query("UPDATE jobs SET locked_until = $1").bind(past).execute(pool).await.map(|_| ())).unwrap();
+        let ran = run_once(&test.db, &registry, "worker-b", lease()).await.unwrap().unwrap();
+        assert_eq!((ran.id, ran.attempts), (held.id, 2));
+        // Worker A waking up late cannot mark someone else's job.
+        jobs::complete(&test.db, &held, "worker-a").await.unwrap();
+        assert!(run_once(&test.db, &registry, "worker-b", lease()).await.unwrap().is_none());
+        assert_eq!(*runs.lock().unwrap(), 1);
+        assert_eq!(jobs::list(&test.db, Some("done"), None, 10).await.unwrap().len(), 1);
+    }
+
+    async fn a_crash_during_the_last_attempt_leaves_the_job_dead(test: TestDb) {
+        enqueue(&test.db, "provision", 1, 1).await;
+        jobs::claim(&test.db, "worker-a", lease()).await.unwrap().unwrap();
+        let past = Utc::now() - Duration::seconds(1);
+        db_run!(&test.db, |pool| sqlx::query("UPDATE jobs SET locked_until = $1").bind(past).execute(pool).await.map(|_| ())).unwrap();
+        assert!(jobs::claim(&test.db, "worker-b", lease()).await.unwrap().is_none());
+        let dead = jobs::list(&test.db, Some("dead"), None, 10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert!(dead[0].last_error.as_deref().unwrap().contains("last attempt"));
+    }
+
+    async fn four_workers_share_the_queue_and_run_each_job_once(test: TestDb) {
+        for n in 0..30 {
+            enqueue(&test.db, "count", n, 3).await;
+        }
+        let runs: Arc<Mutex<HashMap<i64, u32>>> = Arc::default();
+        let registry = {
+            let runs = runs.clone();
+            Registry::default().on("count", move |job| {
+                let runs = runs.clone();
+                async move {
+                    *runs.lock().unwrap().entry(job.id).or_default() += 1;
+                    Ok(())
+                }
+            })
+        };
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let (db, registry) = (test.db.clone(), registry.clone());
+                tokio::spawn(async move {
+                    let name = format!("worker-{w}");
+                    while run_once(&db, &registry, &name, Duration::minutes(5)).await.unwrap().is_some() {}
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        let runs = runs.lock().unwrap().clone();
+        assert_eq!(runs.len(), 30);
+        assert!(runs.values().all(|&n| n == 1), "{runs:?}");
+        assert_eq!(jobs::list(&test.db, Some("done"), None, 100).await.unwrap().len(), 30);
+    }
+}
