@@ -1,12 +1,14 @@
-//! The outbox delivered over SMTP to a local server that speaks just enough SMTP, on both
-//! databases: delivery, retry with backoff when the server is down, no double claims.
+//! The outbox delivered by the job worker over SMTP to a local server that speaks just enough
+//! SMTP, on both databases: delivery, retry with backoff when the server is down, the dev outbox.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 
-use domain::mail::delivery::{SmtpMailer, deliver_due};
+use chrono::Duration;
+use domain::jobs::{self, Registry, run_once};
+use domain::mail::delivery::{self, Delivery, SmtpMailer};
 use domain::mail::{self, OutgoingEmail};
 use domain::{Db, both_backends};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -68,45 +70,81 @@ async fn enqueue(db: &Db, to: &str, subject: &str) {
     tx.commit().await.unwrap();
 }
 
+/// Runs every due job once with e-mail delivery through `delivery`; answers how many ran.
+async fn work(db: &Db, delivery: Delivery) -> usize {
+    let registry = delivery::register(Registry::default(), db.clone(), delivery);
+    let mut ran = 0;
+    while run_once(db, &registry, "test-worker", Duration::minutes(5))
+        .await
+        .unwrap()
+        .is_some()
+    {
+        ran += 1;
+    }
+    ran
+}
+
+fn smtp(port: u16) -> Delivery {
+    Delivery::Smtp(
+        SmtpMailer::new(
+            &format!("smtp://127.0.0.1:{port}"),
+            "Webrana Cloud <no-reply@webrana.test>",
+        )
+        .unwrap(),
+    )
+}
+
 both_backends! {
     async fn due_emails_are_delivered_once(test: TestDb) {
         let (port, received) = smtp_server().await;
-        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "Webrana Cloud <no-reply@webrana.test>").unwrap();
         enqueue(&test.db, "budi@example.com", "Konfirmasi e-mail Anda").await;
         enqueue(&test.db, "siti@example.com", "Reset your password").await;
 
-        assert_eq!(deliver_due(&test.db, &mailer, 10).await.unwrap(), 2);
-        assert_eq!(deliver_due(&test.db, &mailer, 10).await.unwrap(), 0, "nothing is sent twice");
+        assert_eq!(work(&test.db, smtp(port)).await, 2);
+        assert_eq!(work(&test.db, smtp(port)).await, 0, "nothing is sent twice");
         let messages = received.lock().unwrap().clone();
         assert_eq!(messages.len(), 2);
         assert!(messages[0].contains("Subject: Konfirmasi e-mail Anda"), "{}", messages[0]);
         assert!(messages[0].contains("To: budi@example.com"));
         assert!(messages[0].contains("multipart/alternative"));
         let stored = mail::list(&test.db, None, 10, 0).await.unwrap();
-        assert!(stored.iter().all(|email| email.sent_at.is_some() && email.attempts == 1));
+        assert!(stored.iter().all(|email| email.sent_at.is_some()));
+        assert_eq!(jobs::list(&test.db, Some("done"), Some(delivery::JOB_KIND), 10).await.unwrap().len(), 2);
     }
 
     async fn a_dead_server_means_a_retry_later_not_a_loss(test: TestDb) {
         // Bind and drop: the port is free, so connections are refused.
         let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
-        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "no-reply@webrana.test").unwrap();
         enqueue(&test.db, "andi@example.com", "Your password was changed").await;
 
-        assert_eq!(deliver_due(&test.db, &mailer, 10).await.unwrap(), 0);
+        assert_eq!(work(&test.db, smtp(port)).await, 1);
         let stored = mail::list(&test.db, None, 10, 0).await.unwrap();
-        assert_eq!(stored[0].attempts, 1);
         assert!(stored[0].sent_at.is_none());
         assert!(stored[0].last_error.is_some());
+        let job = &jobs::list(&test.db, None, None, 10).await.unwrap()[0];
+        assert_eq!((job.state.as_str(), job.attempts), ("queued", 1));
         // Backing off: an immediate second pass leaves it alone.
-        assert_eq!(deliver_due(&test.db, &mailer, 10).await.unwrap(), 0);
-        assert_eq!(mail::list(&test.db, None, 10, 0).await.unwrap()[0].attempts, 1);
+        assert_eq!(work(&test.db, smtp(port)).await, 0);
 
         // Once the server is back and the wait is over, it goes out.
         let (port, received) = smtp_server().await;
-        let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "no-reply@webrana.test").unwrap();
         let now = chrono::Utc::now();
-        domain::db_run!(&test.db, |pool| sqlx::query("UPDATE emails SET next_attempt_at = $1").bind(now).execute(pool).await.map(|_| ())).unwrap();
-        assert_eq!(deliver_due(&test.db, &mailer, 10).await.unwrap(), 1);
+        domain::db_run!(&test.db, |pool| sqlx::query("UPDATE jobs SET run_at = $1").bind(now).execute(pool).await.map(|_| ())).unwrap();
+        assert_eq!(work(&test.db, smtp(port)).await, 1);
         assert_eq!(received.lock().unwrap().len(), 1);
+        let stored = mail::list(&test.db, None, 10, 0).await.unwrap();
+        assert!(stored[0].sent_at.is_some() && stored[0].last_error.is_none());
+    }
+
+    async fn without_smtp_emails_stay_in_the_dev_outbox(test: TestDb) {
+        enqueue(&test.db, "eko@example.com", "Konfirmasi e-mail Anda").await;
+        assert_eq!(work(&test.db, Delivery::DevOutbox).await, 1);
+        let stored = mail::list(&test.db, None, 10, 0).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert!(stored[0].sent_at.is_none());
+        // Turning SMTP on later does not send old dev-outbox mail.
+        let (port, received) = smtp_server().await;
+        assert_eq!(work(&test.db, smtp(port)).await, 0);
+        assert!(received.lock().unwrap().is_empty());
     }
 }

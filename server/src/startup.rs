@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use domain::mail::delivery::{self, MailError, SmtpMailer};
+use domain::jobs::{self, Registry};
+use domain::mail::delivery::{self, Delivery, MailError, SmtpMailer};
 use domain::{AppState, Db, DbError};
 use leptos::config::get_configuration;
 use tokio::net::TcpListener;
@@ -44,17 +45,26 @@ pub struct Application {
     router: Router,
     db: Db,
     shutdown_timeout: Duration,
-    /// Delivers the e-mail outbox when SMTP is configured.
-    mailer: Option<SmtpMailer>,
+    /// What the durable job worker does for each job kind.
+    jobs: Registry,
 }
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
-        let mailer = match &config.smtp_url {
-            Some(url) => Some(SmtpMailer::new(url.expose(), &config.mail_from)?),
-            None => None,
+        let delivery = match &config.smtp_url {
+            Some(url) => {
+                tracing::info!("delivering e-mail over SMTP");
+                Delivery::Smtp(SmtpMailer::new(url.expose(), &config.mail_from)?)
+            }
+            None => {
+                tracing::info!(
+                    "no SMTP_URL: e-mails stay in the dev outbox (Admin → E-mail outbox)"
+                );
+                Delivery::DevOutbox
+            }
         };
         let db = open_database(config).await?;
+        let jobs = delivery::register(Registry::default(), db.clone(), delivery);
         let app = AppState::new(db.clone(), &config.domain()).await?;
         let mut leptos_options = get_configuration(None)
             .map_err(|error| StartupError::Leptos(error.to_string()))?
@@ -88,7 +98,7 @@ impl Application {
             router,
             db,
             shutdown_timeout: config.shutdown_timeout,
-            mailer,
+            jobs,
         })
     }
 
@@ -106,27 +116,21 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
         let (stop_worker, mut worker_stopped) = tokio::sync::watch::channel(());
-        let worker = match self.mailer {
-            Some(mailer) => {
-                tracing::info!("delivering e-mail over SMTP");
-                let stop = async move {
-                    let _ = worker_stopped.changed().await;
-                };
-                Some(tokio::spawn(delivery::run(self.db.clone(), mailer, stop)))
-            }
-            None => {
-                tracing::info!(
-                    "no SMTP_URL: e-mails stay in the dev outbox (admin → E-mail outbox)"
-                );
-                None
-            }
-        };
+        let worker_name = format!("{}-{}", std::process::id(), uuid_suffix());
+        let worker = tokio::spawn(jobs::run(
+            self.db.clone(),
+            self.jobs,
+            worker_name,
+            Duration::from_secs(1),
+            async move {
+                let _ = worker_stopped.changed().await;
+            },
+        ));
         let result = serve(self.listener, self.router, shutdown, self.shutdown_timeout).await;
+        // The job in hand finishes; anything else waits in the database for the next start.
         drop(stop_worker);
-        if let Some(worker) = worker
-            && let Err(error) = worker.await
-        {
-            tracing::error!(%error, "the e-mail worker stopped abnormally");
+        if let Err(error) = worker.await {
+            tracing::error!(%error, "the job worker stopped abnormally");
         }
         self.db.close().await;
         result
@@ -192,4 +196,11 @@ pub async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
+}
+
+/// Tells apart workers of processes that share a PID across hosts.
+fn uuid_suffix() -> String {
+    domain::accounts::tokens::random_token()
+        .map(|token| token[..8].to_owned())
+        .unwrap_or_default()
 }

@@ -1,22 +1,22 @@
-//! Delivering the outbox over SMTP (lettre), with retries and backoff.
+//! Delivering stored e-mails: the `deliver_email` job handler, over SMTP (lettre) or, with no
+//! SMTP configured, by leaving them in the dev outbox.
 //!
-//! Each due e-mail is claimed by pushing its next attempt a few minutes ahead (so another node or
-//! a restart does not send it at the same time), then sent, then marked sent. A crash between
-//! sending and marking can send that one e-mail twice; SMTP has no idempotency key to prevent it.
+//! The job queue gives retries with backoff and crash recovery. The handler skips an e-mail
+//! already marked sent, but a crash between sending and marking can send that one e-mail twice:
+//! SMTP has no idempotency key to prevent it.
 
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Utc;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::jobs::{Job, Registry};
 use crate::{Db, DbError, db_run};
 
-/// How long a claimed e-mail is left alone before it counts as abandoned.
-const CLAIM: Duration = Duration::minutes(5);
-/// After this many failed attempts an e-mail stays in the outbox, undelivered, for an admin.
+pub const JOB_KIND: &str = "deliver_email";
+/// Attempts before a delivery job is dead (the waits between them grow to an hour).
 pub const MAX_ATTEMPTS: i64 = 12;
-const POLL: StdDuration = StdDuration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -24,8 +24,6 @@ pub enum MailError {
     InvalidUrl(String),
     #[error("MAIL_FROM is not a valid mailbox: {0}")]
     InvalidFrom(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
 }
 
 /// An SMTP connection pool and the sender address.
@@ -56,7 +54,7 @@ impl SmtpMailer {
         Ok(Self { transport, from })
     }
 
-    async fn send(&self, email: &Due) -> Result<(), String> {
+    async fn send(&self, email: &Pending) -> Result<(), String> {
         let to: Mailbox = email
             .to_address
             .parse()
@@ -78,108 +76,79 @@ impl SmtpMailer {
     }
 }
 
+/// Where e-mails go.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    /// No SMTP configured: e-mails stay in the table for admins to read.
+    DevOutbox,
+    Smtp(SmtpMailer),
+}
+
 #[derive(sqlx::FromRow)]
-struct Due {
-    id: i64,
+struct Pending {
     to_address: String,
     subject: String,
     body_text: String,
     body_html: String,
-    attempts: i64,
-    next_attempt_at: DateTime<Utc>,
+    sent_at: Option<chrono::DateTime<Utc>>,
 }
 
-/// Waits 1, 2, 4 … minutes between attempts, at most an hour.
-fn backoff(attempts: i64) -> Duration {
-    let doublings = u32::try_from(attempts.clamp(1, 7) - 1).unwrap_or(0);
-    Duration::minutes(1_i64 << doublings).min(Duration::hours(1))
+#[derive(serde::Deserialize)]
+struct Payload {
+    email_id: i64,
 }
 
-/// Sends up to `batch` due e-mails; returns how many were delivered.
-pub async fn deliver_due(db: &Db, mailer: &SmtpMailer, batch: i64) -> Result<usize, DbError> {
-    let now = Utc::now();
-    let due: Vec<Due> = db_run!(db, |pool| {
+/// Adds the `deliver_email` handler to a job registry.
+pub fn register(registry: Registry, db: Db, delivery: Delivery) -> Registry {
+    registry.on(JOB_KIND, move |job| {
+        let (db, delivery) = (db.clone(), delivery.clone());
+        async move { deliver(&db, &delivery, &job).await }
+    })
+}
+
+async fn deliver(db: &Db, delivery: &Delivery, job: &Job) -> Result<(), String> {
+    let Delivery::Smtp(mailer) = delivery else {
+        return Ok(());
+    };
+    let Payload { email_id } =
+        serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let email: Option<Pending> = db_run!(db, |pool| {
         sqlx::query_as(
-            "SELECT id, to_address, subject, body_text, body_html, attempts, next_attempt_at FROM emails \
-             WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at <= $2 ORDER BY id LIMIT $3",
+            "SELECT to_address, subject, body_text, body_html, sent_at FROM emails WHERE id = $1",
         )
-        .bind(MAX_ATTEMPTS)
-        .bind(now)
-        .bind(batch)
-        .fetch_all(pool)
+        .bind(email_id)
+        .fetch_optional(pool)
         .await
-    })?;
-    let mut delivered = 0;
-    for email in due {
-        let claimed = db_run!(db, |pool| {
-            sqlx::query("UPDATE emails SET next_attempt_at = $1, attempts = attempts + 1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL")
-                .bind(now + CLAIM)
-                .bind(email.id)
-                .bind(email.next_attempt_at)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        if claimed != 1 {
-            continue; // another worker has it
-        }
-        match mailer.send(&email).await {
-            Ok(()) => {
-                db_run!(db, |pool| {
-                    sqlx::query("UPDATE emails SET sent_at = $1, last_error = NULL WHERE id = $2")
-                        .bind(Utc::now())
-                        .bind(email.id)
-                        .execute(pool)
-                        .await
-                        .map(|_| ())
-                })?;
-                delivered += 1;
-            }
-            Err(error) => {
-                let attempts = email.attempts + 1;
-                tracing::warn!(email_id = email.id, attempts, %error, "e-mail delivery failed; will retry");
-                db_run!(db, |pool| {
-                    sqlx::query(
-                        "UPDATE emails SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
-                    )
-                    .bind(Utc::now() + backoff(attempts))
-                    .bind(&error)
-                    .bind(email.id)
-                    .execute(pool)
-                    .await
-                    .map(|_| ())
-                })?;
-            }
-        }
-    }
-    Ok(delivered)
+    })
+    .map_err(|e| e.to_string())?;
+    let Some(email) = email.filter(|email| email.sent_at.is_none()) else {
+        return Ok(()); // gone or already sent
+    };
+    let sent = mailer.send(&email).await;
+    record(db, email_id, sent.as_ref().err())
+        .await
+        .map_err(|e| e.to_string())?;
+    sent
 }
 
-/// Delivers the outbox until `stop` resolves.
-pub async fn run(db: Db, mailer: SmtpMailer, stop: impl std::future::Future<Output = ()>) {
-    tokio::pin!(stop);
-    loop {
-        if let Err(error) = deliver_due(&db, &mailer, 20).await {
-            tracing::error!(%error, "e-mail delivery pass failed");
-        }
-        tokio::select! {
-            () = &mut stop => return,
-            () = tokio::time::sleep(POLL) => {}
-        }
-    }
+/// Notes the outcome on the e-mail itself, for the admin outbox.
+async fn record(db: &Db, email_id: i64, error: Option<&String>) -> Result<(), DbError> {
+    let sent_at = error.is_none().then(Utc::now);
+    db_run!(db, |pool| {
+        sqlx::query("UPDATE emails SET sent_at = $1, last_error = $2 WHERE id = $3")
+            .bind(sent_at)
+            .bind(error)
+            .bind(email_id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(1), Duration::minutes(1));
-        assert_eq!(backoff(2), Duration::minutes(2));
-        assert_eq!(backoff(4), Duration::minutes(8));
-        assert_eq!(backoff(30), Duration::hours(1));
-    }
 
     #[tokio::test]
     async fn bad_settings_are_reported() {

@@ -1,13 +1,14 @@
-//! Outgoing e-mail. Messages are written to the `emails` table inside the transaction that
-//! caused them (so a rolled-back change sends nothing) and delivered afterwards by the worker in
-//! [`delivery`]. With no SMTP server configured the table is the dev outbox admins can read.
+//! Outgoing e-mail. Messages are written to the `emails` table, with a `deliver_email` job,
+//! inside the transaction that caused them (so a rolled-back change sends nothing); the job
+//! worker delivers them afterwards through [`delivery`]. With no SMTP server configured the
+//! table is the dev outbox admins can read.
 
 pub mod delivery;
 
 use chrono::{DateTime, Utc};
 
 use crate::db::Tx;
-use crate::{Db, DbError, db_run, tx_run};
+use crate::{Db, DbError, db_run, jobs, tx_run};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {
@@ -25,27 +26,35 @@ pub struct StoredEmail {
     pub body_text: String,
     pub body_html: String,
     pub created_at: DateTime<Utc>,
-    pub attempts: i64,
     pub sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
 }
 
+/// Stores the e-mail and schedules its delivery, both in the caller's transaction.
 pub async fn enqueue(tx: &mut Tx, email: &OutgoingEmail) -> Result<(), DbError> {
     let now = Utc::now();
-    tx_run!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO emails (to_address, subject, body_text, body_html, created_at, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $5)",
+    let id: i64 = tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO emails (to_address, subject, body_text, body_html, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(&email.to)
         .bind(&email.subject)
         .bind(&email.text)
         .bind(&email.html)
         .bind(now)
-        .bind(0_i64)
-        .execute(conn)
-        .await.map(|done| done.rows_affected())
+        .fetch_one(conn)
+        .await
     })?;
+    let payload = serde_json::json!({ "email_id": id });
+    jobs::enqueue(
+        tx,
+        delivery::JOB_KIND,
+        &payload,
+        now,
+        delivery::MAX_ATTEMPTS,
+    )
+    .await?;
     Ok(())
 }
 
@@ -58,7 +67,7 @@ pub async fn list(
 ) -> Result<Vec<StoredEmail>, DbError> {
     Ok(db_run!(db, |pool| {
         sqlx::query_as::<_, StoredEmail>(
-            "SELECT id, to_address, subject, body_text, body_html, created_at, attempts, sent_at, last_error \
+            "SELECT id, to_address, subject, body_text, body_html, created_at, sent_at, last_error \
              FROM emails WHERE (CAST($1 AS TEXT) IS NULL OR to_address = $1) \
              ORDER BY id DESC LIMIT $2 OFFSET $3",
         )
