@@ -34,6 +34,16 @@ pub struct AuditRow {
     pub detail: Option<String>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub attempts: String,
+    pub run_at: String,
+    pub last_error: Option<String>,
+}
+
 #[cfg(feature = "ssr")]
 fn time(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -139,4 +149,35 @@ pub async fn admin_audit(action: String, email: String) -> Result<Vec<AuditRow>,
             detail: entry.detail,
         })
         .collect())
+}
+
+/// Background jobs, newest first, by state and kind.
+#[server]
+pub async fn admin_jobs(state_filter: String, kind: String) -> Result<Vec<JobRow>, AppError> {
+    admin()?;
+    let state_filter = Some(state_filter.trim().to_owned()).filter(|s| !s.is_empty());
+    let kind = Some(kind.trim().to_owned()).filter(|k| !k.is_empty());
+    let jobs = domain::jobs::list(&state()?.db, state_filter.as_deref(), kind.as_deref(), 200)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok(jobs
+        .into_iter()
+        .map(|job| JobRow {
+            id: job.id,
+            attempts: format!("{}/{}", job.attempts, job.max_attempts),
+            run_at: time(job.run_at),
+            kind: job.kind,
+            state: job.state,
+            last_error: job.last_error,
+        })
+        .collect())
+}
+
+/// Puts a dead job back in the queue.
+#[server]
+pub async fn admin_retry_job(id: i64) -> Result<bool, AppError> {
+    admin()?;
+    domain::jobs::retry(&state()?.db, id)
+        .await
+        .map_err(|e| fail(e.into()))
 }

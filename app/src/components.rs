@@ -49,7 +49,7 @@ pub fn Field(
                 name=name
                 autocomplete=autocomplete
                 required=required
-                prop:value=move || value.get()
+                value=move || value.get()
                 class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
             />
             {hint.map(|hint| view! { <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || hint(i18n.t())}</span> })}

@@ -19,7 +19,7 @@ use leptos_router::path;
 use crate::i18n::{provide_i18n, use_i18n};
 use crate::layout::Layout;
 use crate::pages::account::AccountPage;
-use crate::pages::admin::{AdminAuditPage, AdminOutboxPage, AdminUsersPage};
+use crate::pages::admin::{AdminAuditPage, AdminJobsPage, AdminOutboxPage, AdminUsersPage};
 use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage />
                     <Route path=path!("/admin/audit") view=AdminAuditPage />
+                    <Route path=path!("/admin/jobs") view=AdminJobsPage />
                 </Routes>
             </Layout>
         </Router>

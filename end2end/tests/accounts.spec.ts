@@ -132,8 +132,15 @@ test('sign up, verify by e-mail, turn on 2FA, log in with a code', async ({ page
   await expect(admin.getByTestId('users-table')).toContainText(CUSTOMER.name);
   await admin.goto(`/admin/audit?email=${encodeURIComponent(CUSTOMER.email)}`);
   await expect(admin.getByTestId('audit-table')).toContainText('two_factor_enabled');
+  await hydrated(admin);
   await admin.getByTestId('lang-en').click();
+  await expect(admin.locator('html')).toHaveAttribute('lang', 'en');
   await shot(admin, testInfo, 'admin-audit-en');
+  // Every e-mail went through the durable job queue (completed at once in dev-outbox mode).
+  await admin.goto('/admin/jobs?kind=deliver_email&state=done');
+  await expect(admin.getByTestId('jobs-table')).toContainText('deliver_email');
+  await expect(admin.getByLabel('Kind')).toHaveValue('deliver_email');
+  await shot(admin, testInfo, 'admin-jobs-en');
   await adminContext.close();
 });
 

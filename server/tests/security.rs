@@ -288,3 +288,44 @@ both_backends! {
         assert_ne!(again.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap(), csp, "a fresh nonce per response");
     }
 }
+
+/// Logs in through the server function and answers the session cookies.
+async fn cookie_login(env: &Env, email: &str, password: &str) -> String {
+    let form = format!("email={}&password={password}", email.replace('@', "%40"));
+    let answer = server_fn(&env.router, LogIn::PATH, &form, None, Some(ORIGIN)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+both_backends! {
+    async fn admins_see_and_retry_dead_jobs_and_customers_cannot(test: TestDb) {
+        let env = env(&test).await;
+        let mut tx = test.db.begin().await.unwrap();
+        let id = domain::jobs::enqueue(&mut tx, "provision", &json!({}), chrono::Utc::now(), 1).await.unwrap();
+        tx.commit().await.unwrap();
+        let job = domain::jobs::claim(&test.db, "w", chrono::Duration::minutes(5)).await.unwrap().unwrap();
+        domain::jobs::fail(&test.db, &job, "w", "provider said no").await.unwrap();
+
+        customer(&env, "gita@example.com").await;
+        let customer_cookie = cookie_login(&env, "gita@example.com", PASSWORD).await;
+        let denied = server_fn(&env.router, app::admin::AdminJobs::PATH, "state_filter=&kind=", Some(&customer_cookie), Some(ORIGIN)).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.body);
+        let denied = server_fn(&env.router, app::admin::AdminRetryJob::PATH, &format!("id={id}"), Some(&customer_cookie), Some(ORIGIN)).await;
+        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+
+        env.state.accounts.create_admin("root@webrana.test", "Root", "ruang-server-aman-1").await.unwrap();
+        let admin_cookie = cookie_login(&env, "root@webrana.test", "ruang-server-aman-1").await;
+        let listed = server_fn(&env.router, app::admin::AdminJobs::PATH, "state_filter=dead&kind=", Some(&admin_cookie), Some(ORIGIN)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        assert_eq!(listed.json()[0]["last_error"], "provider said no");
+        let retried = server_fn(&env.router, app::admin::AdminRetryJob::PATH, &format!("id={id}"), Some(&admin_cookie), Some(ORIGIN)).await;
+        assert_eq!(retried.json(), json!(true));
+        assert_eq!(domain::jobs::list(&test.db, Some("queued"), Some("provision"), 10).await.unwrap().len(), 1);
+    }
+}

@@ -6,7 +6,10 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::PageTitle;
-use crate::admin::{AdminSetAdmin, AdminSetSuspended, admin_audit, admin_outbox, admin_users};
+use crate::admin::{
+    AdminRetryJob, AdminSetAdmin, AdminSetSuspended, admin_audit, admin_jobs, admin_outbox,
+    admin_users,
+};
 use crate::components::{Text, error_text};
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
@@ -25,6 +28,7 @@ fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
             <A href="/admin/users" attr:class=BUTTON>{move || i18n.t().admin_users}</A>
             <A href="/admin/outbox" attr:class=BUTTON>{move || i18n.t().admin_outbox}</A>
             <A href="/admin/audit" attr:class=BUTTON>{move || i18n.t().admin_audit}</A>
+            <A href="/admin/jobs" attr:class=BUTTON>{move || i18n.t().admin_jobs}</A>
         </nav>
         <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
         <RequireUser view=move |me| {
@@ -47,7 +51,7 @@ fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
             {fields.into_iter().map(|(name, label)| view! {
                 <label class="text-sm">
                     <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
-                    <input type="search" name=name class=INPUT prop:value=move || query.read().get(name).unwrap_or_default() />
+                    <input type="search" name=name class=INPUT value=move || query.read().get(name).unwrap_or_default() />
                 </label>
             }).collect_view()}
             <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
@@ -212,6 +216,73 @@ fn AuditTable() -> impl IntoView {
                                             <td class=CELL>{entry.ip.unwrap_or_default()}</td>
                                             <td class=CELL>{entry.detail.unwrap_or_default()}</td>
                                         </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AdminJobsPage() -> impl IntoView {
+    view! { <AdminShell title=|m| m.admin_jobs><JobsTable /></AdminShell> }
+}
+
+#[component]
+fn JobsTable() -> impl IntoView {
+    let i18n = use_i18n();
+    let state = query_param("state");
+    let kind = query_param("kind");
+    let retry = ServerAction::<AdminRetryJob>::new();
+    let jobs = Resource::new(
+        move || (state(), kind(), retry.version().get()),
+        |(state, kind, _)| admin_jobs(state, kind),
+    );
+    view! {
+        <FilterForm fields=vec![("state", |m| m.admin_job_state), ("kind", |m| m.admin_job_kind)] />
+        <Transition>
+            {move || Suspend::new(async move {
+                match jobs.await {
+                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(jobs) => view! {
+                        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+                            <table class="w-full text-left text-sm" data-testid="jobs-table">
+                                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
+                                    <tr>
+                                        <th class=CELL>"#"</th>
+                                        <th class=CELL>{move || i18n.t().admin_job_kind}</th>
+                                        <th class=CELL>{move || i18n.t().admin_job_state}</th>
+                                        <th class=CELL>{move || i18n.t().admin_job_attempts}</th>
+                                        <th class=CELL>{move || i18n.t().admin_job_run_at}</th>
+                                        <th class=CELL>{move || i18n.t().admin_detail}</th>
+                                        <th class=CELL></th>
+                                    </tr>
+                                </thead>
+                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                                    {jobs.into_iter().map(|job| {
+                                        let dead = job.state == "dead";
+                                        view! {
+                                            <tr>
+                                                <td class=CELL>{job.id}</td>
+                                                <td class=format!("{CELL} font-mono")>{job.kind}</td>
+                                                <td class=CELL>{job.state}</td>
+                                                <td class=CELL>{job.attempts}</td>
+                                                <td class=CELL>{job.run_at}</td>
+                                                <td class=CELL>{job.last_error.unwrap_or_default()}</td>
+                                                <td class=CELL>
+                                                    {dead.then(|| view! {
+                                                        <ActionForm action=retry>
+                                                            <input type="hidden" name="id" value=job.id />
+                                                            <button type="submit" class=BUTTON>{move || i18n.t().admin_job_retry}</button>
+                                                        </ActionForm>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>
