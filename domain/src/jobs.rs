@@ -15,8 +15,8 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::db::{Pool, Tx};
-use crate::{Db, DbError, db_run, tx_run};
+use crate::db::Tx;
+use crate::{Backend, Db, DbError, db_run, tx_run};
 
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 const MAX_BACKOFF: Duration = Duration::hours(1);
@@ -77,34 +77,26 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>
         .await
         .map(|_| ())
     })?;
-    let due = "SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3) \
-               OR (state = 'running' AND locked_until <= $3) ORDER BY run_at, id LIMIT 1";
-    let claim = |lock: &str| {
-        format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
-             WHERE id = ({due}{lock}) RETURNING {JOB_COLUMNS}"
-        )
-    };
     // PostgreSQL: concurrent workers skip rows another transaction is claiming. SQLite runs one
     // writer at a time, so the single statement is already exclusive (and has no such clause).
-    let job = match db.pool() {
-        Pool::Sqlite(pool) => {
-            sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(claim("")))
-                .bind(worker)
-                .bind(now + lease)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
-        Pool::Postgres(pool) => {
-            sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(claim(" FOR UPDATE SKIP LOCKED")))
-                .bind(worker)
-                .bind(now + lease)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
+    let lock = match db.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
     };
+    let sql = format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
+         WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3) \
+         OR (state = 'running' AND locked_until <= $3) ORDER BY run_at, id LIMIT 1{lock}) \
+         RETURNING {JOB_COLUMNS}"
+    );
+    let job = db_run!(db, |pool| {
+        sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(worker)
+            .bind(now + lease)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+    })?;
     Ok(job)
 }
 

@@ -41,6 +41,24 @@ fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// A bordered table with translated column headings; the rows come as children.
+#[component]
+fn AdminTable(testid: &'static str, headings: Vec<Text>, children: Children) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+            <table class="w-full text-left text-sm" data-testid=testid>
+                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
+                    <tr>
+                        {headings.into_iter().map(|heading| view! { <th class=CELL>{move || heading(i18n.t())}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 /// A GET form that puts its fields in the query string, so filters survive a reload.
 #[component]
 fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
@@ -86,19 +104,7 @@ fn UsersTable() -> impl IntoView {
                 match users.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(users) => view! {
-                        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                            <table class="w-full text-left text-sm" data-testid="users-table">
-                                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                                    <tr>
-                                        <th class=CELL>{move || i18n.t().auth_name}</th>
-                                        <th class=CELL>{move || i18n.t().auth_email}</th>
-                                        <th class=CELL>{move || i18n.t().admin_role}</th>
-                                        <th class=CELL>{move || i18n.t().admin_status}</th>
-                                        <th class=CELL>{move || i18n.t().admin_created}</th>
-                                        <th class=CELL></th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                        <AdminTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
                                     {users.into_iter().map(|user| {
                                         let id = user.me.id;
                                         let suspended = user.suspended;
@@ -125,9 +131,7 @@ fn UsersTable() -> impl IntoView {
                                             </tr>
                                         }
                                     }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                        </AdminTable>
                     }.into_any(),
                 }
             })}
@@ -196,18 +200,7 @@ fn AuditTable() -> impl IntoView {
                 match entries.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(entries) => view! {
-                        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                            <table class="w-full text-left text-sm" data-testid="audit-table">
-                                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                                    <tr>
-                                        <th class=CELL>{move || i18n.t().admin_when}</th>
-                                        <th class=CELL>{move || i18n.t().admin_action}</th>
-                                        <th class=CELL>{move || i18n.t().auth_email}</th>
-                                        <th class=CELL>"IP"</th>
-                                        <th class=CELL>{move || i18n.t().admin_detail}</th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                        <AdminTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
                                     {entries.into_iter().map(|entry| view! {
                                         <tr>
                                             <td class=CELL>{entry.at}</td>
@@ -217,9 +210,7 @@ fn AuditTable() -> impl IntoView {
                                             <td class=CELL>{entry.detail.unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                        </AdminTable>
                     }.into_any(),
                 }
             })}
@@ -249,20 +240,7 @@ fn JobsTable() -> impl IntoView {
                 match jobs.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(jobs) => view! {
-                        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                            <table class="w-full text-left text-sm" data-testid="jobs-table">
-                                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                                    <tr>
-                                        <th class=CELL>"#"</th>
-                                        <th class=CELL>{move || i18n.t().admin_job_kind}</th>
-                                        <th class=CELL>{move || i18n.t().admin_job_state}</th>
-                                        <th class=CELL>{move || i18n.t().admin_job_attempts}</th>
-                                        <th class=CELL>{move || i18n.t().admin_job_run_at}</th>
-                                        <th class=CELL>{move || i18n.t().admin_detail}</th>
-                                        <th class=CELL></th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                        <AdminTable testid="jobs-table" headings=vec![|_| "#", |m| m.admin_job_kind, |m| m.admin_job_state, |m| m.admin_job_attempts, |m| m.admin_job_run_at, |m| m.admin_detail, |_| ""]>
                                     {jobs.into_iter().map(|job| {
                                         let dead = job.state == "dead";
                                         view! {
@@ -284,9 +262,7 @@ fn JobsTable() -> impl IntoView {
                                             </tr>
                                         }
                                     }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                        </AdminTable>
                     }.into_any(),
                 }
             })}
