@@ -1,5 +1,6 @@
-//! Turns `locales/*.toml` into a `Messages` struct with one constant per language, so a missing
-//! or misspelt key is a compile error instead of a blank on a page.
+//! Turns `locales/<language>/*.toml` into a `Messages` struct with one constant per language, so a
+//! missing or misspelt key is a compile error instead of a blank on a page. Each feature keeps its
+//! texts in its own file; a key defined in two files of one language is an error.
 
 // A build script reports failure by panicking, with the message cargo shows.
 #![allow(clippy::unwrap_used)]
@@ -8,19 +9,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// (constant name, locale file stem); the first is the reference every other must match.
+/// (constant name, locale folder); the first is the reference every other must match.
 const LANGUAGES: [(&str, &str); 2] = [("ID", "id"), ("EN", "en")];
 
 fn main() {
     println!("cargo::rerun-if-changed=locales");
     let locales: Vec<_> = LANGUAGES
         .iter()
-        .map(|&(constant, stem)| {
-            (
-                constant,
-                load(&Path::new("locales").join(format!("{stem}.toml"))),
-            )
-        })
+        .map(|&(constant, stem)| (constant, load_folder(&Path::new("locales").join(stem))))
         .collect();
 
     let (reference_name, reference) = &locales[0];
@@ -56,6 +52,27 @@ fn main() {
     }
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("messages.rs");
     std::fs::write(out, code).unwrap();
+}
+
+/// Reads every `.toml` file of one language's folder into one map.
+fn load_folder(folder: &Path) -> BTreeMap<String, String> {
+    let mut files: Vec<_> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    let mut merged = BTreeMap::new();
+    for file in files {
+        for (key, text) in load(&file) {
+            let path = file.display();
+            assert!(
+                merged.insert(key.clone(), text).is_none(),
+                "{path}: key `{key}` is already defined in another file of this language"
+            );
+        }
+    }
+    merged
 }
 
 /// Reads one locale file into `table_key` → text, tables joined to their keys with `_`.

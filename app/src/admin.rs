@@ -113,7 +113,7 @@ pub async fn admin_outbox(to: String) -> Result<Vec<OutboxEmail>, AppError> {
         0,
     )
     .await
-    .map_err(|e| fail(e.into()))?;
+    .map_err(fail)?;
     Ok(emails
         .into_iter()
         .map(|email| OutboxEmail {
@@ -138,7 +138,7 @@ pub async fn admin_audit(action: String, email: String) -> Result<Vec<AuditRow>,
     };
     let entries = domain::audit::list(&state()?.db, &filter)
         .await
-        .map_err(|e| fail(e.into()))?;
+        .map_err(fail)?;
     Ok(entries
         .into_iter()
         .map(|entry| AuditRow {
@@ -159,7 +159,7 @@ pub async fn admin_jobs(state_filter: String, kind: String) -> Result<Vec<JobRow
     let kind = Some(kind.trim().to_owned()).filter(|k| !k.is_empty());
     let jobs = domain::jobs::list(&state()?.db, state_filter.as_deref(), kind.as_deref(), 200)
         .await
-        .map_err(|e| fail(e.into()))?;
+        .map_err(fail)?;
     Ok(jobs
         .into_iter()
         .map(|job| JobRow {
@@ -177,7 +177,5 @@ pub async fn admin_jobs(state_filter: String, kind: String) -> Result<Vec<JobRow
 #[server]
 pub async fn admin_retry_job(id: i64) -> Result<bool, AppError> {
     admin()?;
-    domain::jobs::retry(&state()?.db, id)
-        .await
-        .map_err(|e| fail(e.into()))
+    domain::jobs::retry(&state()?.db, id).await.map_err(fail)
 }

@@ -1,4 +1,4 @@
-//! Bahasa Indonesia (the default) and English. The texts live in `app/locales/*.toml`; the build
+//! Bahasa Indonesia (the default) and English. The texts live in `app/locales/<language>/*.toml` (one file per feature); the build
 //! script turns them into [`Messages`] so every key is checked at compile time.
 
 use leptos::prelude::*;

@@ -5,9 +5,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod db;
+pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod mail;
+pub mod providers;
 pub mod rate_limit;
 pub mod settings;
 #[cfg(any(test, feature = "testing"))]
@@ -27,6 +29,10 @@ pub struct DomainConfig {
     pub jwt_secret: Option<Vec<u8>>,
     /// Earlier secrets, still accepted until the tokens they signed expire.
     pub jwt_previous_secrets: Vec<Vec<u8>>,
+    /// The clouds this installation sells (the sandbox by default; real ones by their tokens).
+    pub providers: providers::Providers,
+    /// Encrypts root passwords at rest (32 bytes); `None` uses a key generated on first run.
+    pub data_encryption_key: Option<Vec<u8>>,
 }
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
@@ -38,6 +44,7 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Attempt limits for log-in and password-reset requests, per IP and per e-mail.
     pub limits: rate_limit::AuthLimits,
+    pub providers: providers::Providers,
 }
 
 impl AppState {
@@ -61,6 +68,7 @@ impl AppState {
             installation_id,
             accounts,
             limits: rate_limit::AuthLimits::default(),
+            providers: config.providers.clone(),
         })
     }
 }

@@ -7,7 +7,11 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use domain::Backend;
+use std::sync::Arc;
+
+use domain::providers::Providers;
+use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
+use domain::{Backend, Db};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/webrana.db";
 
@@ -36,6 +40,16 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// `MAIL_FROM`: the sender, default `Webrana Cloud <no-reply@webrana.local>`.
     pub mail_from: String,
+    /// `SANDBOX_PROVIDER`: `on` (default) sells servers from the simulated `sandbox` cloud;
+    /// `off` hides it once real providers are configured.
+    pub sandbox_enabled: bool,
+    /// `SANDBOX_CREATE_SECS` (default 8) and `SANDBOX_ACTION_SECS` (default 3): how long the
+    /// sandbox takes to create a server and to finish an action.
+    pub sandbox_timing: SandboxTiming,
+    /// `DATA_ENCRYPTION_KEY`: 32 bytes in base64 (`openssl rand -base64 32`) that encrypt root
+    /// passwords at rest. Unset uses a key generated on first run and stored in the database,
+    /// which protects nothing against someone who has the database: set it in production.
+    pub data_encryption_key: Option<Secret>,
 }
 
 /// A secret from the environment; `Debug` never shows it.
@@ -91,9 +105,23 @@ impl fmt::Display for ConfigErrors {
 impl std::error::Error for ConfigErrors {}
 
 impl Config {
-    /// What the domain needs of this configuration.
-    pub fn domain(&self) -> domain::DomainConfig {
+    /// What the domain needs of this configuration, with the enabled providers on `db`.
+    pub fn domain(&self, db: &Db) -> domain::DomainConfig {
+        let mut providers = Providers::default();
+        if self.sandbox_enabled {
+            providers = providers.with(Arc::new(SandboxProvider::new(
+                db.clone(),
+                self.sandbox_timing,
+            )));
+        }
         domain::DomainConfig {
+            providers,
+            data_encryption_key: self.data_encryption_key.as_ref().and_then(|key| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(key.expose())
+                    .ok()
+            }),
             public_url: self.public_url.clone(),
             jwt_secret: self.jwt_secret.as_ref().map(Secret::bytes),
             jwt_previous_secrets: self
@@ -217,6 +245,32 @@ impl Config {
             }
         });
 
+        let sandbox_enabled = reader.parse("SANDBOX_PROVIDER", true, |raw| match raw {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => Err(format!("expected `on` or `off`, got `{raw}`")),
+        });
+        let seconds = |raw: &str| match raw.parse::<u64>() {
+            Ok(secs @ 0..=600) => Ok(Duration::from_secs(secs)),
+            _ => Err(format!(
+                "expected a number of seconds from 0 to 600, got `{raw}`"
+            )),
+        };
+        let defaults = SandboxTiming::default();
+        let sandbox_timing = SandboxTiming {
+            create: reader.parse("SANDBOX_CREATE_SECS", defaults.create, seconds),
+            action: reader.parse("SANDBOX_ACTION_SECS", defaults.action, seconds),
+        };
+        let data_encryption_key = reader.parse("DATA_ENCRYPTION_KEY", None, |raw| {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(raw) {
+                Ok(key) if key.len() == 32 => Ok(Some(Secret(raw.to_owned()))),
+                _ => Err(
+                    "expected 32 bytes in base64, as `openssl rand -base64 32` prints".to_owned(),
+                ),
+            }
+        });
+
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
         }
@@ -231,6 +285,9 @@ impl Config {
             jwt_previous_secrets,
             smtp_url,
             mail_from,
+            sandbox_enabled,
+            sandbox_timing,
+            data_encryption_key,
         })
     }
 }

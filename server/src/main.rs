@@ -107,7 +107,7 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let result = match domain::AppState::new(db.clone(), &config.domain()).await {
+    let result = match domain::AppState::new(db.clone(), &config.domain(&db)).await {
         Ok(state) => state.accounts.create_admin(email, name, &password).await,
         Err(error) => Err(error.into()),
     };

@@ -65,7 +65,7 @@ impl Application {
         };
         let db = open_database(config).await?;
         let jobs = delivery::register(Registry::default(), db.clone(), delivery);
-        let app = AppState::new(db.clone(), &config.domain()).await?;
+        let app = AppState::new(db.clone(), &config.domain(&db)).await?;
         let mut leptos_options = get_configuration(None)
             .map_err(|error| StartupError::Leptos(error.to_string()))?
             .leptos_options;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 #[cfg(feature = "ssr")]
-use server::{caller, client, fail, limited, optional_caller, state};
+use server::{caller, client, fail, optional_caller, state};
 
 /// The signed-in user as pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,11 +98,7 @@ fn language_of(code: &str) -> domain::accounts::inputs::Language {
 pub async fn log_in(email: String, password: String, code: Option<String>) -> Result<Me, AppError> {
     let state = state()?;
     let client = client();
-    state
-        .limits
-        .login
-        .check(&client.ip, &email)
-        .map_err(limited)?;
+    state.limits.login.check(&client.ip, &email).map_err(fail)?;
     let login = domain::accounts::Login {
         email: &email,
         password: &password,
@@ -152,7 +148,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         .limits
         .password_reset
         .check(&client.ip, &email)
-        .map_err(limited)?;
+        .map_err(fail)?;
     state
         .accounts
         .request_password_reset(&email, &client)

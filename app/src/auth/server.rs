@@ -2,8 +2,8 @@
 //! resolved, the session cookies, and turning domain errors into [`AppError`]s with a status.
 
 use domain::AppState;
-use domain::accounts::{AccountError, Caller, ClientInfo};
-use domain::rate_limit::RateLimited;
+use domain::accounts::{Caller, ClientInfo};
+use domain::error::ErrorCode;
 use http::HeaderValue;
 use http::header::{RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
@@ -75,30 +75,14 @@ fn reject(error: AppError) -> AppError {
 }
 
 /// Maps a domain error to what the client may know; internals are logged, never sent.
-pub fn fail(error: AccountError) -> AppError {
-    let mut app_error = AppError::new(error.code());
-    match &error {
-        AccountError::Invalid { field, .. } => app_error.field = Some((*field).to_owned()),
-        AccountError::Locked { until } => {
-            let secs = (*until - chrono::Utc::now()).num_seconds().max(1);
-            app_error.retry_after_secs = u64::try_from(secs).ok();
-        }
-        AccountError::Hashing
-        | AccountError::Signing
-        | AccountError::Randomness
-        | AccountError::TwoFactorSetup
-        | AccountError::Db(_) => {
-            tracing::error!(%error, "account operation failed");
-        }
-        _ => {}
+pub fn fail(error: impl ErrorCode) -> AppError {
+    if error.code() == "internal" {
+        tracing::error!(%error, "request failed");
     }
-    reject(app_error)
-}
-
-pub fn limited(limit: RateLimited) -> AppError {
     reject(AppError {
-        retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
-        ..AppError::new("rate_limited")
+        code: error.code().to_owned(),
+        field: error.field().map(str::to_owned),
+        retry_after_secs: error.retry_after().map(|wait| wait.as_secs().max(1)),
     })
 }
 

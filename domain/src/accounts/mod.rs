@@ -110,6 +110,29 @@ impl AccountError {
     }
 }
 
+impl crate::error::ErrorCode for AccountError {
+    fn code(&self) -> &'static str {
+        AccountError::code(self)
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Locked { until } => (*until - Utc::now())
+                .max(chrono::Duration::seconds(1))
+                .to_std()
+                .ok(),
+            _ => None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for AccountError {
     fn from(error: sqlx::Error) -> Self {
         Self::Db(DbError::Query(error))

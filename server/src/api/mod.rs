@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
-use domain::accounts::{AccountError, Caller, IssuedTokens, Login, User};
-use domain::rate_limit::RateLimited;
+use domain::accounts::{Caller, IssuedTokens, Login, User};
+use domain::error::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -52,34 +52,19 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> Self {
+impl<E: ErrorCode> From<E> for ApiError {
+    fn from(error: E) -> Self {
         let code = error.code();
         let message = if code == "internal" {
-            tracing::error!(%error, "account operation failed");
+            tracing::error!(%error, "request failed");
             "something went wrong on our side; please try again".to_owned()
         } else {
             error.to_string()
         };
-        let retry_after_secs = match error {
-            AccountError::Locked { until } => {
-                u64::try_from((until - chrono::Utc::now()).num_seconds().max(1)).ok()
-            }
-            _ => None,
-        };
         Self {
             code: code.to_owned(),
             message,
-            retry_after_secs,
-        }
-    }
-}
-
-impl From<RateLimited> for ApiError {
-    fn from(limit: RateLimited) -> Self {
-        Self {
-            retry_after_secs: Some(limit.retry_after.as_secs().max(1)),
-            ..Self::new("rate_limited", &limit.to_string())
+            retry_after_secs: error.retry_after().map(|wait| wait.as_secs().max(1)),
         }
     }
 }

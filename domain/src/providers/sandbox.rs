@@ -1,0 +1,504 @@
+//! The `sandbox` cloud: a provider simulated in our own database, so a fresh installation runs
+//! the whole flow (catalog, provisioning, every action) with no account anywhere. It keeps the
+//! shape of a real cloud: a create takes some seconds, actions finish asynchronously, one action
+//! runs at a time, a deleted server is gone (404), and addresses come from the documentation
+//! ranges (RFC 5737 / RFC 3849), which route nowhere. The image `sandbox-broken` always fails to
+//! boot, to show what a failed provisioning looks like.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{
+    Action, ActionHandle, ActionKind, ActionProgress, Capabilities, CloudProvider, ConsoleAccess,
+    ConsoleKind, CreateInstance, CreatedInstance, Lifecycle, ProviderError, ProviderImage,
+    ProviderInstance, ProviderRegion, ProviderSize,
+};
+use crate::{Db, db_run};
+
+pub const NAME: &str = "sandbox";
+pub const BROKEN_IMAGE: &str = "sandbox-broken";
+
+/// How long simulated work takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SandboxTiming {
+    pub create: StdDuration,
+    pub action: StdDuration,
+}
+
+impl Default for SandboxTiming {
+    fn default() -> Self {
+        Self {
+            create: StdDuration::from_secs(8),
+            action: StdDuration::from_secs(3),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SandboxProvider {
+    db: Db,
+    timing: SandboxTiming,
+}
+
+const REGIONS: [(&str, &str, &str); 3] = [
+    ("sbx-jkt1", "Sandbox Jakarta 1", "ID"),
+    ("sbx-sgp1", "Sandbox Singapore 1", "SG"),
+    ("sbx-tyo1", "Sandbox Tokyo 1", "JP"),
+];
+
+/// slug, vCPUs, MiB, GB disk, GB transfer, US cents a month, regions.
+const SIZES: [(&str, i64, i64, i64, i64, i64, &[&str]); 4] = [
+    (
+        "sbx-1c-1g",
+        1,
+        1024,
+        25,
+        1000,
+        600,
+        &["sbx-jkt1", "sbx-sgp1", "sbx-tyo1"],
+    ),
+    (
+        "sbx-2c-2g",
+        2,
+        2048,
+        50,
+        2000,
+        1200,
+        &["sbx-jkt1", "sbx-sgp1", "sbx-tyo1"],
+    ),
+    (
+        "sbx-2c-4g",
+        2,
+        4096,
+        80,
+        4000,
+        2400,
+        &["sbx-jkt1", "sbx-sgp1"],
+    ),
+    ("sbx-4c-8g", 4, 8192, 160, 5000, 4800, &["sbx-sgp1"]),
+];
+
+const IMAGES: [(&str, &str, &str); 5] = [
+    ("ubuntu-24-04-x64", "Ubuntu 24.04 LTS", "ubuntu"),
+    ("debian-12-x64", "Debian 12", "debian"),
+    ("almalinux-9-x64", "AlmaLinux 9", "almalinux"),
+    ("rockylinux-9-x64", "Rocky Linux 9", "rocky"),
+    (BROKEN_IMAGE, "Broken image (always fails)", "unknown"),
+];
+
+#[derive(Debug, sqlx::FromRow)]
+struct ServerRow {
+    id: i64,
+    label: String,
+    image: String,
+    status: String,
+    target_status: Option<String>,
+    action_id: Option<i64>,
+    failure: Option<String>,
+    ipv4: Option<String>,
+    ipv6: Option<String>,
+}
+
+const COLUMNS: &str = "id, label, image, status, target_status, action_id, failure, ipv4, ipv6";
+
+impl SandboxProvider {
+    pub fn new(db: Db, timing: SandboxTiming) -> Self {
+        Self { db, timing }
+    }
+
+    fn after(&self, wait: StdDuration) -> DateTime<Utc> {
+        Utc::now() + Duration::from_std(wait).unwrap_or_else(|_| Duration::seconds(1))
+    }
+
+    /// Applies every change whose time has come; cheap, and it keeps reads free of timers.
+    async fn settle(&self) -> Result<(), sqlx::Error> {
+        db_run!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE sandbox_servers SET status = target_status, target_status = NULL, \
+                 settles_at = NULL WHERE target_status IS NOT NULL AND settles_at <= $1",
+            )
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    async fn row(&self, id: &str) -> Result<ServerRow, ProviderError> {
+        let number = parse_id(id)?;
+        self.settle().await.map_err(unavailable)?;
+        let sql = format!("SELECT {COLUMNS} FROM sandbox_servers WHERE id = $1");
+        let row = db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, ServerRow>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(number)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(unavailable)?;
+        match row {
+            Some(row) if row.status != "deleted" => Ok(row),
+            _ => Err(ProviderError::NotFound),
+        }
+    }
+
+    /// Starts a change: the server shows `now` until the change settles into `then`.
+    async fn begin(
+        &self,
+        row: &ServerRow,
+        now: &str,
+        then: &str,
+        kind: Option<ActionKind>,
+        image: &str,
+    ) -> Result<i64, ProviderError> {
+        let action_id = Utc::now().timestamp_micros();
+        // Only a server with nothing in progress changes: one action at a time, as on real clouds.
+        let changed = db_run!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE sandbox_servers SET status = $1, target_status = $2, settles_at = $3, \
+                 action_id = $4, action_kind = $5, image = $6 WHERE id = $7 AND target_status IS NULL",
+            )
+            .bind(now)
+            .bind(then)
+            .bind(self.after(self.timing.action))
+            .bind(action_id)
+            .bind(kind.map(ActionKind::as_str))
+            .bind(image)
+            .bind(row.id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(unavailable)?;
+        if changed == 1 {
+            Ok(action_id)
+        } else {
+            Err(ProviderError::Busy)
+        }
+    }
+}
+
+fn unavailable(error: sqlx::Error) -> ProviderError {
+    ProviderError::Unavailable(error.to_string())
+}
+
+fn parse_id(id: &str) -> Result<i64, ProviderError> {
+    id.strip_prefix("sbx-")
+        .and_then(|number| number.parse().ok())
+        .ok_or(ProviderError::NotFound)
+}
+
+/// The n-th server's addresses, from the three IPv4 documentation networks and 2001:db8::/32.
+fn addresses(id: i64) -> (String, String) {
+    const NETWORKS: [&str; 3] = ["192.0.2", "198.51.100", "203.0.113"];
+    let index = (id - 1).rem_euclid(254 * 3);
+    let network = NETWORKS[usize::try_from(index / 254).unwrap_or(0)];
+    (
+        format!("{network}.{}", index % 254 + 1),
+        format!("2001:db8:5b::{id:x}"),
+    )
+}
+
+fn lifecycle(status: &str) -> Lifecycle {
+    match status {
+        "building" | "rebuilding" => Lifecycle::Provisioning,
+        "running" | "rebooting" | "stopping" => Lifecycle::Running,
+        "stopped" | "starting" => Lifecycle::Stopped,
+        "deleting" => Lifecycle::Deleting,
+        "deleted" => Lifecycle::Deleted,
+        _ => Lifecycle::Error,
+    }
+}
+
+impl ServerRow {
+    fn instance(&self) -> ProviderInstance {
+        ProviderInstance {
+            id: format!("sbx-{}", self.id),
+            label: self.label.clone(),
+            status: lifecycle(&self.status),
+            provider_status: self.status.clone(),
+            ipv4: self.ipv4.clone(),
+            ipv6: self.ipv6.clone(),
+            message: self.failure.clone().filter(|_| self.status == "failed"),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CloudProvider for SandboxProvider {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            graceful_shutdown: true,
+            password_reset: true,
+            password_reset_needs_stop: false,
+            rebuild: true,
+            accepts_root_password: true,
+            console: ConsoleKind::None,
+        }
+    }
+
+    async fn list_regions(&self) -> Result<Vec<ProviderRegion>, ProviderError> {
+        Ok(REGIONS
+            .iter()
+            .map(|&(slug, name, country)| ProviderRegion {
+                slug: slug.to_owned(),
+                name: name.to_owned(),
+                country: Some(country.to_owned()),
+                available: true,
+            })
+            .collect())
+    }
+
+    async fn list_sizes(&self) -> Result<Vec<ProviderSize>, ProviderError> {
+        Ok(SIZES
+            .iter()
+            .map(
+                |&(slug, vcpus, memory_mb, disk_gb, transfer_gb, cost, regions)| ProviderSize {
+                    slug: slug.to_owned(),
+                    vcpus,
+                    memory_mb,
+                    disk_gb,
+                    transfer_gb,
+                    cost_cents_monthly: cost,
+                    regions: regions.iter().map(|&region| region.to_owned()).collect(),
+                    available: true,
+                },
+            )
+            .collect())
+    }
+
+    async fn list_images(&self) -> Result<Vec<ProviderImage>, ProviderError> {
+        Ok(IMAGES
+            .iter()
+            .map(|&(slug, name, distribution)| ProviderImage {
+                slug: slug.to_owned(),
+                name: name.to_owned(),
+                distribution: distribution.to_owned(),
+                min_disk_gb: Some(10),
+            })
+            .collect())
+    }
+
+    async fn create_instance(
+        &self,
+        request: &CreateInstance,
+    ) -> Result<CreatedInstance, ProviderError> {
+        let size = SIZES
+            .iter()
+            .find(|size| size.0 == request.size)
+            .ok_or_else(|| ProviderError::Invalid(format!("unknown size `{}`", request.size)))?;
+        if !size.6.contains(&request.region.as_str()) {
+            return Err(ProviderError::Invalid(format!(
+                "size `{}` is not offered in region `{}`",
+                request.size, request.region
+            )));
+        }
+        if !IMAGES.iter().any(|image| image.0 == request.image) {
+            return Err(ProviderError::Invalid(format!(
+                "unknown image `{}`",
+                request.image
+            )));
+        }
+        if request.root_password.is_none() && request.ssh_keys.is_empty() {
+            return Err(ProviderError::Invalid(
+                "a root password or an SSH key is required".to_owned(),
+            ));
+        }
+        let (target, failure) = if request.image == BROKEN_IMAGE {
+            (
+                "failed",
+                Some("the image did not boot (sandbox: this image always fails)"),
+            )
+        } else {
+            ("running", None)
+        };
+        let ssh_keys = i64::try_from(request.ssh_keys.len()).unwrap_or(i64::MAX);
+        let inserted = db_run!(&self.db, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO sandbox_servers (label, region, size, image, status, target_status, \
+                 settles_at, failure, ssh_keys, created_at) \
+                 VALUES ($1, $2, $3, $4, 'building', $5, $6, $7, $8, $9) \
+                 ON CONFLICT (label) DO NOTHING RETURNING id",
+            )
+            .bind(&request.label)
+            .bind(&request.region)
+            .bind(&request.size)
+            .bind(&request.image)
+            .bind(target)
+            .bind(self.after(self.timing.create))
+            .bind(failure)
+            .bind(ssh_keys)
+            .bind(Utc::now())
+            .fetch_optional(pool)
+            .await
+        })
+        .map_err(unavailable)?;
+        let Some(id) = inserted else {
+            return Err(ProviderError::Invalid(format!(
+                "a server labelled `{}` already exists",
+                request.label
+            )));
+        };
+        let (ipv4, ipv6) = addresses(id);
+        db_run!(&self.db, |pool| {
+            sqlx::query("UPDATE sandbox_servers SET ipv4 = $1, ipv6 = $2 WHERE id = $3")
+                .bind(&ipv4)
+                .bind(&ipv6)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(unavailable)?;
+        let instance = self.get_instance(&format!("sbx-{id}")).await?;
+        Ok(CreatedInstance {
+            instance,
+            generated_password: None,
+        })
+    }
+
+    async fn find_by_label(&self, label: &str) -> Result<Option<ProviderInstance>, ProviderError> {
+        self.settle().await.map_err(unavailable)?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sandbox_servers WHERE label = $1 AND status <> 'deleted'"
+        );
+        let row = db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, ServerRow>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(label)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(unavailable)?;
+        Ok(row.map(|row| row.instance()))
+    }
+
+    async fn get_instance(&self, id: &str) -> Result<ProviderInstance, ProviderError> {
+        Ok(self.row(id).await?.instance())
+    }
+
+    async fn delete_instance(&self, id: &str) -> Result<(), ProviderError> {
+        let row = match self.row(id).await {
+            Ok(row) => row,
+            Err(ProviderError::NotFound) => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        // Deleting wins over whatever was in progress, as it does on real clouds.
+        db_run!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE sandbox_servers SET status = 'deleting', target_status = 'deleted', \
+                 settles_at = $1, label = label || '#deleted-' || CAST(id AS TEXT) WHERE id = $2",
+            )
+            .bind(self.after(self.timing.action))
+            .bind(row.id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(unavailable)
+    }
+
+    async fn perform_action(
+        &self,
+        id: &str,
+        action: &Action,
+    ) -> Result<ActionHandle, ProviderError> {
+        let row = self.row(id).await?;
+        if row.target_status.is_some() {
+            return Err(ProviderError::Busy);
+        }
+        let running = row.status == "running";
+        let stopped = row.status == "stopped";
+        if !running && !stopped {
+            return Err(ProviderError::Invalid(format!(
+                "the server is {}; wait until it is running or stopped",
+                row.status
+            )));
+        }
+        let kind = action.kind();
+        let (now, then, image) = match action {
+            Action::PowerOn if running => ("running", "running", row.image.as_str()),
+            Action::PowerOn => ("starting", "running", row.image.as_str()),
+            Action::PowerOff | Action::Shutdown if stopped => {
+                ("stopped", "stopped", row.image.as_str())
+            }
+            Action::PowerOff | Action::Shutdown => ("stopping", "stopped", row.image.as_str()),
+            Action::Reboot => ("rebooting", "running", row.image.as_str()),
+            Action::ResetPassword { password } => {
+                if password.len() < 12 {
+                    return Err(ProviderError::Invalid(
+                        "the root password must have at least 12 characters".to_owned(),
+                    ));
+                }
+                (row.status.as_str(), row.status.as_str(), row.image.as_str())
+            }
+            Action::Rebuild { image, .. } => {
+                if !IMAGES.iter().any(|known| known.0 == image) {
+                    return Err(ProviderError::Invalid(format!("unknown image `{image}`")));
+                }
+                ("rebuilding", "running", image.as_str())
+            }
+        };
+        let action_id = self.begin(&row, now, then, Some(kind), image).await?;
+        Ok(ActionHandle {
+            id: Some(action_id.to_string()),
+            generated_password: None,
+        })
+    }
+
+    async fn action_progress(
+        &self,
+        id: &str,
+        _kind: ActionKind,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        let row = self.row(id).await?;
+        let this_action = handle.id.as_deref() == row.action_id.map(|n| n.to_string()).as_deref();
+        if !this_action {
+            return Err(ProviderError::Invalid(
+                "no such action on this server".to_owned(),
+            ));
+        }
+        Ok(if row.target_status.is_some() {
+            ActionProgress::InProgress
+        } else if row.status == "failed" {
+            ActionProgress::Failed(
+                row.failure
+                    .unwrap_or_else(|| "the action failed".to_owned()),
+            )
+        } else {
+            ActionProgress::Done
+        })
+    }
+
+    async fn console(&self, id: &str) -> Result<ConsoleAccess, ProviderError> {
+        self.row(id).await?;
+        Ok(ConsoleAccess::None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_come_from_documentation_ranges() {
+        assert_eq!(addresses(1).0, "192.0.2.1");
+        assert_eq!(addresses(254).0, "192.0.2.254");
+        assert_eq!(addresses(255).0, "198.51.100.1");
+        assert_eq!(addresses(763).0, "192.0.2.1");
+        assert_eq!(addresses(255).1, "2001:db8:5b::ff");
+    }
+
+    #[test]
+    fn statuses_map_onto_the_lifecycle() {
+        assert_eq!(lifecycle("building"), Lifecycle::Provisioning);
+        assert_eq!(lifecycle("stopping"), Lifecycle::Running);
+        assert_eq!(lifecycle("starting"), Lifecycle::Stopped);
+        assert_eq!(lifecycle("failed"), Lifecycle::Error);
+        assert_eq!(lifecycle("deleted"), Lifecycle::Deleted);
+    }
+}
