@@ -66,6 +66,9 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
       LEPTOS_OUTPUT_NAME: 'webrana',
       PUBLIC_URL: baseURL,
+      // The sandbox cloud at a brisk pace, so the browser tests wait seconds, not minutes.
+      SANDBOX_CREATE_SECS: '2',
+      SANDBOX_ACTION_SECS: '1',
       RUST_LOG: 'warn',
     },
   },

@@ -24,6 +24,28 @@ pub fn error_text(m: &'static Messages, error: &AppError) -> &'static str {
         "invalid_email" => m.errors_invalid_email,
         "invalid_name" => m.errors_invalid_name,
         "invalid_phone" => m.errors_invalid_phone,
+        "ssh_key_invalid" => m.ssh_keys_error_invalid,
+        "ssh_key_private" => m.ssh_keys_error_private,
+        "ssh_key_multiple" => m.ssh_keys_error_multiple,
+        "ssh_key_unsupported" => m.ssh_keys_error_unsupported,
+        "ssh_key_too_weak" => m.ssh_keys_error_too_weak,
+        "ssh_key_name_invalid" => m.ssh_keys_error_name_invalid,
+        "ssh_key_name_taken" => m.ssh_keys_error_name_taken,
+        "ssh_key_duplicate" => m.ssh_keys_error_duplicate,
+        "not_found" => m.servers_error_not_found,
+        "hostname_invalid" => m.servers_error_hostname_invalid,
+        "hostname_taken" => m.servers_error_hostname_taken,
+        "action_in_progress" => m.servers_error_action_in_progress,
+        "confirmation_mismatch" => m.servers_error_confirmation_mismatch,
+        "provider_unavailable" => m.servers_error_provider_unavailable,
+        "password_unavailable" => m.servers_error_password_unavailable,
+        "no_password_reset"
+        | "no_graceful_shutdown"
+        | "no_rebuild"
+        | "needs_stopped"
+        | "needs_running"
+        | "already_running"
+        | "not_ready" => m.servers_error_action_unavailable,
         _ => m.errors_generic,
     }
 }

@@ -32,6 +32,7 @@ fn AccountMenu() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.user.await {
                     Ok(Some(me)) => view! {
+                        <A href="/servers" attr:class=MENU_LINK attr:data-testid="servers-link">{move || i18n.t().servers_title}</A>
                         <A href="/account" attr:class=MENU_LINK attr:data-testid="account-link">{me.name.clone()}</A>
                         {me.is_admin.then(|| view! { <A href="/admin/users" attr:class=MENU_LINK>{move || i18n.t().auth_admin}</A> })}
                         <ActionForm action=log_out>

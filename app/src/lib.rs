@@ -1,15 +1,21 @@
 //! Webrana Cloud's pages, components and server functions. Server functions stay thin: they take
 //! [`domain::AppState`] from context, call one domain function and map its answer.
 
+// Deeply nested views (the server page) have deeply nested types.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod components;
 pub mod errors;
 pub mod i18n;
+pub mod instances;
 pub mod layout;
 pub mod pages;
 pub mod preferences;
 pub mod session;
+pub mod ssh_keys;
 
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -20,9 +26,12 @@ use crate::i18n::{provide_i18n, use_i18n};
 use crate::layout::Layout;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{AdminAuditPage, AdminJobsPage, AdminOutboxPage, AdminUsersPage};
+use crate::pages::admin_catalog::{AdminImagesPage, AdminPlansPage, AdminRegionsPage};
 use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
+use crate::pages::catalog::PlansPage;
+use crate::pages::servers::{AdminServersPage, ServerDetailPage, ServersPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 use crate::preferences::{Theme, provide_theme};
 use crate::session::provide_session;
@@ -93,6 +102,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage />
                     <Route path=path!("/admin/audit") view=AdminAuditPage />
                     <Route path=path!("/admin/jobs") view=AdminJobsPage />
+                    <Route path=path!("/plans") view=PlansPage />
+                    <Route path=path!("/admin/plans") view=AdminPlansPage />
+                    <Route path=path!("/admin/regions") view=AdminRegionsPage />
+                    <Route path=path!("/admin/images") view=AdminImagesPage />
+                    <Route path=path!("/servers") view=ServersPage />
+                    <Route path=path!("/servers/:id") view=ServerDetailPage />
+                    <Route path=path!("/admin/servers") view=AdminServersPage />
                 </Routes>
             </Layout>
         </Router>

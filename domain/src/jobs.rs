@@ -156,6 +156,56 @@ pub async fn retry(db: &Db, id: i64) -> Result<bool, DbError> {
     Ok(changed == 1)
 }
 
+/// Hands a claimed job back to the queue to run again at `run_at`: the next step of work that
+/// waits on something outside (a server booting), not a failure, so attempts start over.
+pub async fn run_again_at(
+    db: &Db,
+    job: &Job,
+    worker: &str,
+    run_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    db_run!(db, |pool| {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = $1, attempts = 0, last_error = NULL, \
+             locked_by = NULL, locked_until = NULL WHERE id = $2 AND locked_by = $3 AND state = 'running'",
+        )
+        .bind(run_at)
+        .bind(job.id)
+        .bind(worker)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Enqueues a job of a recurring `kind` unless one is already queued or running, so every
+/// start-up can ask for the schedule without piling up copies.
+pub async fn ensure_scheduled(db: &Db, kind: &str, run_at: DateTime<Utc>) -> Result<bool, DbError> {
+    let mut tx = db.begin().await?;
+    let existing: i64 = tx_run!(&mut tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND state IN ('queued', 'running')",
+        )
+        .bind(kind)
+        .fetch_one(conn)
+        .await
+    })?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    enqueue(
+        &mut tx,
+        kind,
+        &serde_json::json!({}),
+        run_at,
+        DEFAULT_MAX_ATTEMPTS,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Newest first, optionally one state and/or one kind.
 pub async fn list(
     db: &Db,
@@ -191,7 +241,21 @@ fn backoff(attempts: i64) -> Duration {
     base + base * i32::try_from(jitter).unwrap_or(0) / 1024
 }
 
-type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// What a handler tells the queue when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    /// Not finished, nothing wrong: run the job again at this time (see [`run_again_at`]).
+    RunAgainAt(DateTime<Utc>),
+}
+
+impl From<()> for JobOutcome {
+    fn from((): ()) -> Self {
+        Self::Done
+    }
+}
+
+type HandlerFuture = Pin<Box<dyn Future<Output = Result<JobOutcome, String>> + Send>>;
 type Handler = Arc<dyn Fn(Job) -> HandlerFuture + Send + Sync>;
 
 /// What each job kind does. Every server process registers every kind.
@@ -201,13 +265,22 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn on<F, Fut>(mut self, kind: &str, handler: F) -> Self
+    /// `handler` answers `Ok(())` or `Ok(JobOutcome)` when it did its part, `Err(reason)` to
+    /// retry with backoff.
+    pub fn on<F, Fut, O>(mut self, kind: &str, handler: F) -> Self
     where
         F: Fn(Job) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
+        Fut: Future<Output = Result<O, String>> + Send + 'static,
+        O: Into<JobOutcome>,
     {
-        self.handlers
-            .insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
+        let handler = Arc::new(handler);
+        self.handlers.insert(
+            kind.to_owned(),
+            Arc::new(move |job| {
+                let handler = Arc::clone(&handler);
+                Box::pin(async move { handler(job).await.map(Into::into) })
+            }),
+        );
         self
     }
 }
@@ -227,7 +300,8 @@ pub async fn run_once(
         None => Err(format!("no handler for job kind `{}`", job.kind)),
     };
     match outcome {
-        Ok(()) => complete(db, &job, worker).await?,
+        Ok(JobOutcome::Done) => complete(db, &job, worker).await?,
+        Ok(JobOutcome::RunAgainAt(run_at)) => run_again_at(db, &job, worker, run_at).await?,
         Err(error) => {
             tracing::warn!(job_id = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
             fail(db, &job, worker, &error).await?;

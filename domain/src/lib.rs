@@ -4,14 +4,18 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod instances;
 pub mod jobs;
 pub mod mail;
 pub mod providers;
 pub mod rate_limit;
+pub mod secrets;
 pub mod settings;
+pub mod ssh_keys;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -45,11 +49,22 @@ pub struct AppState {
     /// Attempt limits for log-in and password-reset requests, per IP and per e-mail.
     pub limits: rate_limit::AuthLimits,
     pub providers: providers::Providers,
+    pub catalog: catalog::Catalog,
+    pub instances: instances::Instances,
+}
+
+/// Why the shared state could not be built at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("DATA_ENCRYPTION_KEY: {0}")]
+    Secrets(#[from] secrets::SecretError),
 }
 
 impl AppState {
     /// Builds the state from an open, migrated database.
-    pub async fn new(db: Db, config: &DomainConfig) -> Result<Self, DbError> {
+    pub async fn new(db: Db, config: &DomainConfig) -> Result<Self, StateError> {
         let installation_id = settings::installation_id(&db).await?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -63,7 +78,20 @@ impl AppState {
             .collect();
         let keys = JwtKeys::new(SigningKey::new(secret), previous);
         let accounts = Accounts::new(db.clone(), keys, &config.public_url);
+        let catalog = catalog::Catalog::new(db.clone(), config.providers.clone());
+        let secret_box =
+            secrets::SecretBox::configured_or_generated(&db, config.data_encryption_key.as_deref())
+                .await?;
+        let instances = instances::Instances::new(
+            db.clone(),
+            config.providers.clone(),
+            catalog.clone(),
+            secret_box,
+            &installation_id,
+        );
         Ok(Self {
+            instances,
+            catalog,
             db,
             installation_id,
             accounts,

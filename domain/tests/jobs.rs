@@ -58,7 +58,7 @@ both_backends! {
     }
 
     async fn failures_back_off_then_die_and_an_admin_can_retry(test: TestDb) {
-        let registry = Registry::default().on("flaky", |_| async { Err("provider said 503".to_owned()) });
+        let registry = Registry::default().on("flaky", |_| async { Err::<(), _>("provider said 503".to_owned()) });
         let id = enqueue(&test.db, "flaky", 1, 2).await;
         run_once(&test.db, &registry, "w1", lease()).await.unwrap().unwrap();
         let job = &jobs::list(&test.db, None, None, 10).await.unwrap()[0];

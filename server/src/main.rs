@@ -107,10 +107,15 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let result = match domain::AppState::new(db.clone(), &config.domain(&db)).await {
-        Ok(state) => state.accounts.create_admin(email, name, &password).await,
-        Err(error) => Err(error.into()),
+    let state = match domain::AppState::new(db.clone(), &config.domain(&db)).await {
+        Ok(state) => state,
+        Err(error) => {
+            eprintln!("{error}");
+            db.close().await;
+            return ExitCode::FAILURE;
+        }
     };
+    let result = state.accounts.create_admin(email, name, &password).await;
     db.close().await;
     match result {
         Ok(user) if password_stdin => {

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use chrono::Utc;
 use domain::jobs::{self, Registry};
 use domain::mail::delivery::{self, Delivery, MailError, SmtpMailer};
 use domain::{AppState, Db, DbError};
+use domain::{catalog, instances};
 use leptos::config::get_configuration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -30,6 +32,8 @@ pub enum StartupError {
     Leptos(String),
     #[error("{0}")]
     Mail(#[from] MailError),
+    #[error("{0}")]
+    State(#[from] domain::StateError),
 }
 
 /// Opens the database (creating a SQLite file on first run) and applies pending migrations.
@@ -64,8 +68,18 @@ impl Application {
             }
         };
         let db = open_database(config).await?;
-        let jobs = delivery::register(Registry::default(), db.clone(), delivery);
         let app = AppState::new(db.clone(), &config.domain(&db)).await?;
+        let jobs = delivery::register(Registry::default(), db.clone(), delivery);
+        let jobs = catalog::register(jobs, app.catalog.clone());
+        let jobs = instances::worker::register(jobs, app.instances.clone());
+        // The recurring jobs: the catalog from every provider, and every server's state.
+        catalog::schedule_sync(&db, Utc::now()).await?;
+        jobs::ensure_scheduled(&db, instances::STATUS_SYNC_JOB, Utc::now()).await?;
+        if config.data_encryption_key.is_none() {
+            tracing::warn!(
+                "no DATA_ENCRYPTION_KEY: root passwords are encrypted with a key kept in the database; set one in production"
+            );
+        }
         let mut leptos_options = get_configuration(None)
             .map_err(|error| StartupError::Leptos(error.to_string()))?
             .leptos_options;

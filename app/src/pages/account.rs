@@ -1,4 +1,5 @@
-//! The signed-in user's own page: profile, password, sessions and two-factor authentication.
+//! The signed-in user's own page: profile, password, sessions, two-factor authentication and
+//! SSH keys.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -9,9 +10,10 @@ use crate::auth::{
     BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, Me,
     ResendVerification, RevokeSession, UpdateProfile, my_sessions,
 };
-use crate::components::{Card, ErrorNotice, Field, Notice, Submit};
+use crate::components::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use crate::i18n::use_i18n;
 use crate::session::use_session;
+use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
 
 const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 
@@ -54,6 +56,9 @@ pub fn AccountPage() -> impl IntoView {
                 <PasswordCard />
                 <TwoFactorCard enabled=me.two_factor_enabled />
                 <SessionsCard />
+                <div class="lg:col-span-2" data-testid="ssh-keys-card">
+                    <SshKeysCard />
+                </div>
             </div>
         } />
     }
@@ -231,6 +236,103 @@ fn SessionsCard() -> impl IntoView {
             <ActionForm action=log_out>
                 <input type="hidden" name="everywhere" value="true" />
                 <button type="submit" class=SECONDARY>{move || i18n.t().account_logout_everywhere}</button>
+            </ActionForm>
+        </Card>
+    }
+}
+
+#[component]
+fn SshKeysCard() -> impl IntoView {
+    let i18n = use_i18n();
+    let add = ServerAction::<AddSshKey>::new();
+    let remove = ServerAction::<RemoveSshKey>::new();
+    let keys = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| my_ssh_keys(),
+    );
+    let form = NodeRef::<leptos::html::Form>::new();
+    let key_input = NodeRef::<leptos::html::Textarea>::new();
+    // The latest outcome says what happened: a saved key also empties the form for the next one,
+    // while a refused one stays so it can be corrected, its error replacing any earlier notice.
+    // A private key pasted by mistake is the exception: it is not left on screen.
+    let notice = RwSignal::new(None::<Text>);
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(_)) => {
+            notice.set(Some(|m| m.ssh_keys_added));
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+        Some(Err(error)) => {
+            notice.set(None);
+            if error.code == "ssh_key_private"
+                && let Some(input) = key_input.get_untracked()
+            {
+                input.set_value("");
+            }
+        }
+        None => {}
+    });
+    Effect::new(move |_| match remove.value().get() {
+        Some(Ok(())) => notice.set(Some(|m| m.ssh_keys_removed)),
+        Some(Err(_)) => notice.set(None),
+        None => {}
+    });
+    view! {
+        <Card title=|m| m.ssh_keys_title>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().ssh_keys_intro}</p>
+            {move || notice.get().map(|text| view! { <Notice text=text /> })}
+            <ErrorNotice result=remove.value() />
+            <Transition>
+                {move || Suspend::new(async move {
+                    let keys = keys.await.unwrap_or_default();
+                    if keys.is_empty() {
+                        return view! {
+                            <p data-testid="ssh-keys-empty" class="text-sm italic text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_empty}</p>
+                        }.into_any();
+                    }
+                    view! {
+                        <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="ssh-keys">
+                            {keys.into_iter().map(|key| view! {
+                                <li data-testid="ssh-key" class="flex items-center justify-between gap-3 py-3 text-sm">
+                                    <div class="min-w-0">
+                                        <p class="font-medium">
+                                            {key.name.clone()} " "
+                                            <span class="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-600 dark:bg-slate-800 dark:text-slate-300">
+                                                {key.algorithm.clone()} " " {key.bits} " " {move || i18n.t().ssh_keys_bits}
+                                            </span>
+                                        </p>
+                                        <p data-testid="ssh-key-fingerprint" class="mt-1 break-all font-mono text-xs text-slate-600 dark:text-slate-300">{key.fingerprint.clone()}</p>
+                                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_added_on} " " {key.added.clone()}</p>
+                                    </div>
+                                    <ActionForm action=remove attr:class="shrink-0">
+                                        <input type="hidden" name="id" value=key.id />
+                                        <button type="submit" class=SECONDARY>{move || i18n.t().ssh_keys_remove}</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })}
+            </Transition>
+            <ActionForm action=add node_ref=form attr:class="space-y-4 border-t border-slate-200 pt-4 dark:border-slate-800">
+                <ErrorNotice result=add.value() />
+                <Field label=|m| m.ssh_keys_name name="name" required=true hint=|m| m.ssh_keys_name_hint />
+                <label class="block">
+                    <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().ssh_keys_public_key}</span>
+                    <textarea
+                        node_ref=key_input
+                        name="public_key"
+                        required
+                        rows="4"
+                        spellcheck="false"
+                        autocomplete="off"
+                        placeholder="ssh-ed25519 AAAA…"
+                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-xs text-slate-900 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+                    ></textarea>
+                    <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_public_key_hint}</span>
+                </label>
+                <Submit label=|m| m.ssh_keys_add pending=add.pending() />
             </ActionForm>
         </Card>
     }

@@ -14,21 +14,25 @@ use crate::components::{Text, error_text};
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
 
-const BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-const INPUT: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
-const CELL: &str = "px-3 py-2 align-top";
+pub(crate) const BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+pub(crate) const INPUT: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
+pub(crate) const CELL: &str = "px-3 py-2 align-top";
 
 #[component]
-fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
+pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
     let i18n = use_i18n();
     let children = StoredValue::new(children);
     view! {
         <PageTitle text=title />
         <nav class="flex flex-wrap gap-2 text-sm font-medium">
             <A href="/admin/users" attr:class=BUTTON>{move || i18n.t().admin_users}</A>
+            <A href="/admin/servers" attr:class=BUTTON>{move || i18n.t().servers_admin_title}</A>
             <A href="/admin/outbox" attr:class=BUTTON>{move || i18n.t().admin_outbox}</A>
             <A href="/admin/audit" attr:class=BUTTON>{move || i18n.t().admin_audit}</A>
             <A href="/admin/jobs" attr:class=BUTTON>{move || i18n.t().admin_jobs}</A>
+            <A href="/admin/plans" attr:class=BUTTON>{move || i18n.t().admin_catalog_plans}</A>
+            <A href="/admin/regions" attr:class=BUTTON>{move || i18n.t().admin_catalog_regions}</A>
+            <A href="/admin/images" attr:class=BUTTON>{move || i18n.t().admin_catalog_images}</A>
         </nav>
         <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
         <RequireUser view=move |me| {
@@ -43,7 +47,11 @@ fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
 
 /// A bordered table with translated column headings; the rows come as children.
 #[component]
-fn AdminTable(testid: &'static str, headings: Vec<Text>, children: Children) -> impl IntoView {
+pub(crate) fn AdminTable(
+    testid: &'static str,
+    headings: Vec<Text>,
+    children: Children,
+) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
@@ -61,7 +69,7 @@ fn AdminTable(testid: &'static str, headings: Vec<Text>, children: Children) -> 
 
 /// A GET form that puts its fields in the query string, so filters survive a reload.
 #[component]
-fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
+pub(crate) fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     view! {
@@ -77,7 +85,9 @@ fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
     }
 }
 
-fn query_param(name: &'static str) -> impl Fn() -> String + Send + Sync + Copy + 'static {
+pub(crate) fn query_param(
+    name: &'static str,
+) -> impl Fn() -> String + Send + Sync + Copy + 'static {
     let query = use_query_map();
     move || query.read().get(name).unwrap_or_default()
 }

@@ -1,6 +1,9 @@
 pub mod account;
 pub mod admin;
+pub mod admin_catalog;
 pub mod auth;
+pub mod catalog;
 pub mod home;
 pub mod not_found;
+pub mod servers;
 pub mod status;

@@ -355,6 +355,20 @@ impl Accounts {
         .ok_or(AccountError::NotFound)
     }
 
+    /// The account with this e-mail address, for an admin acting on a customer's behalf.
+    pub async fn find_by_email(&self, admin: &Caller, email: &str) -> Result<User, AccountError> {
+        admin.require_admin()?;
+        let email = Email::parse(email)?;
+        let mut tx = self.db.begin().await?;
+        let user = self
+            .user_by_email(&mut tx, email.as_str())
+            .await?
+            .ok_or(AccountError::NotFound)?
+            .public();
+        tx.commit().await?;
+        Ok(user)
+    }
+
     pub async fn user(&self, id: i64) -> Result<User, AccountError> {
         let mut tx = self.db.begin().await?;
         let user = self.user_by_id(&mut tx, id).await?.public();

@@ -47,36 +47,46 @@ const REGIONS: [(&str, &str, &str); 3] = [
     ("sbx-tyo1", "Sandbox Tokyo 1", "JP"),
 ];
 
-/// slug, vCPUs, MiB, GB disk, GB transfer, US cents a month, regions.
-const SIZES: [(&str, i64, i64, i64, i64, i64, &[&str]); 4] = [
-    (
-        "sbx-1c-1g",
-        1,
-        1024,
-        25,
-        1000,
-        600,
-        &["sbx-jkt1", "sbx-sgp1", "sbx-tyo1"],
-    ),
-    (
-        "sbx-2c-2g",
-        2,
-        2048,
-        50,
-        2000,
-        1200,
-        &["sbx-jkt1", "sbx-sgp1", "sbx-tyo1"],
-    ),
-    (
+struct SandboxSize {
+    slug: &'static str,
+    vcpus: i64,
+    memory_mb: i64,
+    disk_gb: i64,
+    transfer_gb: i64,
+    cost_cents_monthly: i64,
+    regions: &'static [&'static str],
+}
+
+const fn size(
+    slug: &'static str,
+    (vcpus, memory_mb, disk_gb, transfer_gb): (i64, i64, i64, i64),
+    cost_cents_monthly: i64,
+    regions: &'static [&'static str],
+) -> SandboxSize {
+    SandboxSize {
+        slug,
+        vcpus,
+        memory_mb,
+        disk_gb,
+        transfer_gb,
+        cost_cents_monthly,
+        regions,
+    }
+}
+
+const ALL_REGIONS: &[&str] = &["sbx-jkt1", "sbx-sgp1", "sbx-tyo1"];
+
+/// One size is not sold everywhere, so "a size only where its provider offers it" shows.
+const SIZES: [SandboxSize; 4] = [
+    size("sbx-1c-1g", (1, 1024, 25, 1000), 600, ALL_REGIONS),
+    size("sbx-2c-2g", (2, 2048, 50, 2000), 1200, ALL_REGIONS),
+    size(
         "sbx-2c-4g",
-        2,
-        4096,
-        80,
-        4000,
+        (2, 4096, 80, 4000),
         2400,
         &["sbx-jkt1", "sbx-sgp1"],
     ),
-    ("sbx-4c-8g", 4, 8192, 160, 5000, 4800, &["sbx-sgp1"]),
+    size("sbx-4c-8g", (4, 8192, 160, 5000), 4800, &["sbx-sgp1"]),
 ];
 
 const IMAGES: [(&str, &str, &str); 5] = [
@@ -256,18 +266,20 @@ impl CloudProvider for SandboxProvider {
     async fn list_sizes(&self) -> Result<Vec<ProviderSize>, ProviderError> {
         Ok(SIZES
             .iter()
-            .map(
-                |&(slug, vcpus, memory_mb, disk_gb, transfer_gb, cost, regions)| ProviderSize {
-                    slug: slug.to_owned(),
-                    vcpus,
-                    memory_mb,
-                    disk_gb,
-                    transfer_gb,
-                    cost_cents_monthly: cost,
-                    regions: regions.iter().map(|&region| region.to_owned()).collect(),
-                    available: true,
-                },
-            )
+            .map(|size| ProviderSize {
+                slug: size.slug.to_owned(),
+                vcpus: size.vcpus,
+                memory_mb: size.memory_mb,
+                disk_gb: size.disk_gb,
+                transfer_gb: size.transfer_gb,
+                cost_cents_monthly: size.cost_cents_monthly,
+                regions: size
+                    .regions
+                    .iter()
+                    .map(|&region| region.to_owned())
+                    .collect(),
+                available: true,
+            })
             .collect())
     }
 
@@ -289,9 +301,9 @@ impl CloudProvider for SandboxProvider {
     ) -> Result<CreatedInstance, ProviderError> {
         let size = SIZES
             .iter()
-            .find(|size| size.0 == request.size)
+            .find(|size| size.slug == request.size)
             .ok_or_else(|| ProviderError::Invalid(format!("unknown size `{}`", request.size)))?;
-        if !size.6.contains(&request.region.as_str()) {
+        if !size.regions.contains(&request.region.as_str()) {
             return Err(ProviderError::Invalid(format!(
                 "size `{}` is not offered in region `{}`",
                 request.size, request.region

@@ -17,6 +17,10 @@ use serde_json::json;
 
 use crate::router::ServerState;
 
+mod catalog;
+mod instances;
+mod ssh_keys;
+
 #[derive(Debug)]
 pub struct ApiError {
     code: String,
@@ -69,6 +73,25 @@ impl<E: ErrorCode> From<E> for ApiError {
     }
 }
 
+/// A JSON body whose rejection (bad JSON, a missing field, an unknown action) answers in the
+/// API's own error shape, with serde's description of what was wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    Json<T>: axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new("invalid_body", &rejection.body_text())),
+        }
+    }
+}
+
 fn require_caller(authenticated: &Authenticated) -> Result<Caller, ApiError> {
     authenticated
         .0
@@ -84,6 +107,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/v1/me", get(me))
         .route("/api/v1/admin/users", get(admin_users))
         .route("/api/v1/admin/users/{id}/suspend", post(admin_suspend))
+        .merge(catalog::routes())
+        .merge(ssh_keys::routes())
+        .merge(instances::routes())
 }
 
 #[derive(Deserialize)]

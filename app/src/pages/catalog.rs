@@ -1,0 +1,219 @@
+//! The public plan list: every plan on sale with its specs, prices in rupiah, regions and images.
+//! It needs no account, so visitors can compare before signing up.
+
+use leptos::prelude::*;
+
+use crate::PageTitle;
+use crate::catalog::{PlanCard, public_plans};
+use crate::i18n::use_i18n;
+
+/// `Rp 75.000`: whole rupiah with dots between thousands, as Indonesians write it.
+pub(crate) fn rupiah(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    let sign = if amount < 0 { "-" } else { "" };
+    format!("{sign}Rp {grouped}")
+}
+
+/// `512 MB`, `1 GB`, `1.5 GB`.
+pub(crate) fn memory(mb: i64) -> String {
+    if mb < 1024 {
+        format!("{mb} MB")
+    } else if mb % 1024 == 0 {
+        format!("{} GB", mb / 1024)
+    } else {
+        format!("{}.{} GB", mb / 1024, (mb % 1024) * 10 / 1024)
+    }
+}
+
+/// `500 GB`, `1 TB` (providers count transfer in thousands).
+pub(crate) fn transfer(gb: i64) -> String {
+    if gb >= 1000 && gb % 1000 == 0 {
+        format!("{} TB", gb / 1000)
+    } else {
+        format!("{gb} GB")
+    }
+}
+
+/// A small coloured mark for an OS logo key (`ubuntu`, `debian`…), with the name beside it in
+/// the surrounding text; unknown keys get a neutral one.
+#[component]
+pub(crate) fn OsLogo(#[prop(into)] logo: String) -> impl IntoView {
+    let colour = match logo.split('-').next().unwrap_or_default() {
+        "ubuntu" => "bg-orange-100 text-orange-800 dark:bg-orange-950 dark:text-orange-300",
+        "debian" => "bg-rose-100 text-rose-800 dark:bg-rose-950 dark:text-rose-300",
+        "almalinux" => "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
+        "rocky" | "rockylinux" => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+        }
+        "centos" => "bg-violet-100 text-violet-800 dark:bg-violet-950 dark:text-violet-300",
+        "fedora" => "bg-blue-100 text-blue-800 dark:bg-blue-950 dark:text-blue-300",
+        "windows" => "bg-cyan-100 text-cyan-800 dark:bg-cyan-950 dark:text-cyan-300",
+        _ => "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-200",
+    };
+    let mut letters = logo.chars().filter(char::is_ascii_alphanumeric);
+    let mark: String = letters
+        .next()
+        .map(|c| c.to_ascii_uppercase())
+        .into_iter()
+        .chain(letters.next())
+        .collect();
+    view! {
+        <span
+            aria-hidden="true"
+            title=logo
+            class=format!("inline-flex h-6 w-6 shrink-0 items-center justify-center rounded-md text-xs font-bold {colour}")
+        >
+            {mark}
+        </span>
+    }
+}
+
+#[component]
+pub fn PlansPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let plans = Resource::new(|| (), |_| public_plans());
+    view! {
+        <PageTitle text=|m| m.catalog_title />
+        <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().catalog_title}</h1>
+        <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-400">{move || i18n.t().catalog_lead}</p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                match plans.await {
+                    Err(_) => view! { <p role="alert" class="mt-8">{move || i18n.t().catalog_error}</p> }.into_any(),
+                    Ok(plans) if plans.is_empty() => view! {
+                        <p class="mt-8 rounded-xl border border-dashed border-slate-300 p-8 text-center text-slate-600 dark:border-slate-700 dark:text-slate-400">
+                            {move || i18n.t().catalog_empty}
+                        </p>
+                    }.into_any(),
+                    Ok(plans) => {
+                        let sandbox = plans.iter().any(|plan| plan.provider == "sandbox");
+                        view! {
+                            {sandbox.then(|| view! {
+                                <p class="mt-6 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+                                    {move || i18n.t().catalog_sandbox_note}
+                                </p>
+                            })}
+                            <div class="mt-8 grid gap-6 sm:grid-cols-2 lg:grid-cols-3" data-testid="plans">
+                                {plans.into_iter().map(|plan| view! { <PlanCardView plan /> }).collect_view()}
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn PlanCardView(plan: PlanCard) -> impl IntoView {
+    let i18n = use_i18n();
+    let sandbox = plan.provider == "sandbox";
+    let specs = [
+        (
+            plan.vcpus.to_string(),
+            (|m| m.catalog_vcpu) as crate::components::Text,
+        ),
+        (memory(plan.memory_mb), |m| m.catalog_memory),
+        (format!("{} GB", plan.disk_gb), |m| m.catalog_disk),
+        (transfer(plan.transfer_gb), |m| m.catalog_transfer),
+    ];
+    let longer: Vec<_> = plan
+        .terms
+        .into_iter()
+        .filter(|term| term.months > 1)
+        .collect();
+    view! {
+        <article data-testid="plan-card" class="flex flex-col rounded-2xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
+            <div class="flex items-start justify-between gap-2">
+                <h2 class="text-xl font-semibold">{plan.name}</h2>
+                {sandbox.then(|| view! {
+                    <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-900 dark:text-amber-100">
+                        {move || i18n.t().catalog_sandbox}
+                    </span>
+                })}
+            </div>
+            <p class="mt-3">
+                <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="plan-price">{rupiah(plan.price_idr_monthly)}</span>
+                <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
+            </p>
+            <dl class="mt-5 grid grid-cols-2 gap-3 text-sm">
+                {specs.into_iter().map(|(value, label)| view! {
+                    <div class="rounded-lg bg-slate-50 px-3 py-2 dark:bg-slate-800/60">
+                        <dt class="text-xs text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
+                        <dd class="font-semibold">{value}</dd>
+                    </div>
+                }).collect_view()}
+            </dl>
+            {(!longer.is_empty()).then(|| view! {
+                <div class="mt-5">
+                    <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_terms}</h3>
+                    <ul class="mt-2 space-y-1 text-sm">
+                        {longer.into_iter().map(|term| view! {
+                            <li class="flex flex-wrap items-baseline justify-between gap-x-2">
+                                <span>{term.months} " " {move || i18n.t().catalog_months}</span>
+                                <span class="font-medium">
+                                    {rupiah(term.total_idr)}
+                                    {(term.discount_percent > 0).then(|| view! {
+                                        <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
+                                            {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
+                                        </span>
+                                    })}
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <div class="mt-5">
+                <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_regions}</h3>
+                <ul class="mt-2 flex flex-wrap gap-2 text-sm" data-testid="plan-regions">
+                    {plan.regions.into_iter().map(|region| view! {
+                        <li class="rounded-full border border-slate-300 px-2.5 py-0.5 dark:border-slate-700">
+                            {region.name}
+                            {region.country.map(|country| view! { <span class="ml-1 text-xs text-slate-500 dark:text-slate-400">{country}</span> })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+            <div class="mt-5">
+                <h3 class="text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_images}</h3>
+                <ul class="mt-2 space-y-1.5 text-sm" data-testid="plan-images">
+                    {plan.images.into_iter().map(|image| view! {
+                        <li class="flex items-center gap-2"><OsLogo logo=image.logo />{image.name}</li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupiah_groups_thousands_with_dots() {
+        assert_eq!(rupiah(0), "Rp 0");
+        assert_eq!(rupiah(950), "Rp 950");
+        assert_eq!(rupiah(75_000), "Rp 75.000");
+        assert_eq!(rupiah(1_250_000), "Rp 1.250.000");
+        assert_eq!(rupiah(-5_000), "-Rp 5.000");
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(memory(512), "512 MB");
+        assert_eq!(memory(2048), "2 GB");
+        assert_eq!(memory(1536), "1.5 GB");
+        assert_eq!(transfer(500), "500 GB");
+        assert_eq!(transfer(4000), "4 TB");
+        assert_eq!(transfer(1500), "1500 GB");
+    }
+}

@@ -1,0 +1,520 @@
+//! The customer's servers: the list, one server's page with its actions and history, and the
+//! admins' list of every server with "provision for user". Pages refresh on a timer while work
+//! is in progress, so a server that is booting or rebooting shows its new state by itself.
+
+use std::time::Duration;
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::PageTitle;
+use crate::components::{ErrorNotice, Field, Submit, error_text};
+use crate::i18n::{Messages, use_i18n};
+use crate::instances::{
+    AdminProvision, PlanChoice, RevealRootPassword, RunServerAction, ServerPage, ServerSummary,
+    admin_servers, load_server, my_servers, provisioning_choices,
+};
+use crate::pages::account::RequireUser;
+use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param};
+
+const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
+const DANGER: &str = "rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
+const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
+const SELECT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+
+/// Bumps the returned signal every `every` in the browser, so resources that read it reload.
+fn ticker(every: Duration) -> ReadSignal<u32> {
+    let (tick, set_tick) = signal(0u32);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|n| *n += 1), every) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    tick
+}
+
+pub fn status_text(m: &'static Messages, status: &str) -> &'static str {
+    match status {
+        "provisioning" => m.servers_status_provisioning,
+        "running" => m.servers_status_running,
+        "stopped" => m.servers_status_stopped,
+        "deleting" => m.servers_status_deleting,
+        "deleted" => m.servers_status_deleted,
+        _ => m.servers_status_error,
+    }
+}
+
+fn action_text(m: &'static Messages, kind: &str) -> &'static str {
+    match kind {
+        "power_on" => m.servers_action_power_on,
+        "power_off" => m.servers_action_power_off,
+        "shutdown" => m.servers_action_shutdown,
+        "reboot" => m.servers_action_reboot,
+        "reset_password" => m.servers_action_reset_password,
+        _ => m.servers_action_rebuild,
+    }
+}
+
+fn reason_text(m: &'static Messages, reason: &str) -> &'static str {
+    match reason {
+        "no_password_reset" => m.servers_reason_no_password_reset,
+        "no_graceful_shutdown" => m.servers_reason_no_graceful_shutdown,
+        "no_rebuild" => m.servers_reason_no_rebuild,
+        "needs_stopped" => m.servers_reason_needs_stopped,
+        "needs_running" => m.servers_reason_needs_running,
+        "already_running" => m.servers_reason_already_running,
+        "action_in_progress" => m.servers_reason_action_in_progress,
+        "provider_unavailable" => m.servers_reason_provider_unavailable,
+        _ => m.servers_reason_not_ready,
+    }
+}
+
+fn event_text(m: &'static Messages, kind: &str) -> &'static str {
+    match kind {
+        "provisioning_requested" => m.servers_event_provisioning_requested,
+        "provider_created" => m.servers_event_provider_created,
+        "ready" => m.servers_event_ready,
+        "provisioning_failed" => m.servers_event_provisioning_failed,
+        "action_requested" => m.servers_event_action_requested,
+        "action_done" => m.servers_event_action_done,
+        "action_failed" => m.servers_event_action_failed,
+        "status_changed" => m.servers_event_status_changed,
+        _ => m.servers_event_password_revealed,
+    }
+}
+
+#[component]
+fn StatusBadge(status: String, action: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = status.clone();
+    let colour = match status.as_str() {
+        "running" => "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
+        "stopped" | "deleted" => {
+            "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
+        }
+        "error" => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
+        _ => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
+    };
+    view! {
+        <span data-testid="server-status" data-status=status class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
+            {move || status_text(i18n.t(), &label)}
+            {action.clone().map(|kind| view! { <span class="font-normal">" · " {move || action_text(i18n.t(), &kind)} "…"</span> })}
+        </span>
+    }
+}
+
+fn specs(server: &ServerSummary) -> String {
+    format!(
+        "{} vCPU · {} GB RAM · {} GB NVMe · {} TB",
+        server.vcpus,
+        server.memory_mb / 1024,
+        server.disk_gb,
+        server.transfer_gb / 1000
+    )
+}
+
+#[component]
+pub fn ServersPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageTitle text=|m| m.servers_title />
+        <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().servers_title}</h1>
+        <RequireUser view=|_| view! { <ServerList /> } />
+    }
+}
+
+#[component]
+fn ServerList() -> impl IntoView {
+    let i18n = use_i18n();
+    let tick = ticker(Duration::from_secs(5));
+    let servers = Resource::new(move || tick.get(), |_| my_servers());
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match servers.await {
+                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().servers_empty}</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="mt-6 grid gap-4 md:grid-cols-2" data-testid="server-list">
+                            {list.into_iter().map(|server| {
+                                let spec = specs(&server);
+                                let (href, hostname) = (format!("/servers/{}", server.id), server.hostname.clone());
+                                view! {
+                                <li class=PANEL>
+                                    <div class="flex items-start justify-between gap-3">
+                                        <A href=href attr:class="text-lg font-semibold text-sky-700 hover:underline dark:text-sky-400">{hostname}</A>
+                                        <StatusBadge status=server.status.clone() action=server.open_action.clone() />
+                                    </div>
+                                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.plan_name.clone()} " · " {spec}</p>
+                                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.region_name.clone()} " · " {server.image_name.clone()}</p>
+                                    <p class="mt-2 font-mono text-sm">{server.ipv4.clone().unwrap_or_else(|| "—".to_owned())}</p>
+                                </li>
+                            }}).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn ServerDetailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    view! {
+        <PageTitle text=|m| m.servers_detail_title />
+        <p><A href="/servers" attr:class="text-sm text-sky-700 hover:underline dark:text-sky-400">"← " {move || i18n.t().servers_title}</A></p>
+        <RequireUser view=move |_| view! { <ServerDetail id=id() /> } />
+    }
+}
+
+#[component]
+fn ServerDetail(id: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let tick = ticker(Duration::from_secs(3));
+    let act = ServerAction::<RunServerAction>::new();
+    // Reload on the timer only while something is in progress, so an idle page keeps what the
+    // customer is typing (the rebuild confirmation) and what they opened.
+    let busy = RwSignal::new(true);
+    let page = Resource::new(
+        move || (busy.get().then(|| tick.get()), act.version().get()),
+        move |_| load_server(id),
+    );
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(error) => view! { <p role="alert" class="mt-6" data-testid="server-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(page) => {
+                        busy.set(page.server.status == "provisioning" || page.server.open_action.is_some());
+                        view! { <ServerView page act /> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoView {
+    let i18n = use_i18n();
+    let server = page.server.clone();
+    let sandbox = server.provider == "sandbox";
+    view! {
+        <div class="mt-2 flex flex-wrap items-center gap-3">
+            <h1 class="text-3xl font-bold tracking-tight" data-testid="server-hostname">{server.hostname.clone()}</h1>
+            <StatusBadge status=server.status.clone() action=server.open_action.clone() />
+        </div>
+        {sandbox.then(|| view! {
+            <p data-testid="sandbox-notice" class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+                {move || i18n.t().servers_sandbox_notice}
+            </p>
+        })}
+        {server.status_message.clone().map(|message| view! {
+            <p role="alert" class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">{message}</p>
+        })}
+        <div class="mt-6 grid gap-6 lg:grid-cols-3">
+            <section class=format!("{PANEL} lg:col-span-2")>
+                <h2 class="text-lg font-semibold">{move || i18n.t().servers_overview}</h2>
+                <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
+                    <Fact label=|m| m.servers_plan value=format!("{} · {}", server.plan_name, specs(&server)) />
+                    <Fact label=|m| m.servers_region value=server.region_name.clone() />
+                    <Fact label=|m| m.servers_image value=server.image_name.clone() />
+                    <Fact label=|m| m.servers_provider value=server.provider.clone() />
+                    <Address label=|m| m.servers_ipv4 value=server.ipv4.clone() testid="ipv4" />
+                    <Address label=|m| m.servers_ipv6 value=server.ipv6.clone() testid="ipv6" />
+                    <Fact label=|m| m.servers_created value=server.created.clone() />
+                </dl>
+            </section>
+            <section class=PANEL>
+                <h2 class="text-lg font-semibold">{move || i18n.t().servers_root_password}</h2>
+                <RootPassword id=server.id waiting=server.password_waiting mine=page.mine />
+            </section>
+        </div>
+        {page.mine.then(|| view! { <Actions page=page.clone() act /> })}
+        <section class=format!("{PANEL} mt-6")>
+            <h2 class="text-lg font-semibold">{move || i18n.t().servers_history}</h2>
+            <ol class="mt-3 space-y-2 text-sm" data-testid="server-events">
+                {page.events.into_iter().map(|event| {
+                    let colour = match event.level.as_str() {
+                        "success" => "bg-emerald-500",
+                        "error" => "bg-red-500",
+                        _ => "bg-slate-400",
+                    };
+                    let kind = event.kind.clone();
+                    view! {
+                        <li class="flex gap-3">
+                            <span class=format!("mt-1.5 h-2 w-2 shrink-0 rounded-full {colour}")></span>
+                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{event.at}</span>
+                            <span>{move || event_text(i18n.t(), &kind)} {event.message.map(|message| view! { <span class="text-slate-500 dark:text-slate-400">" — " {message}</span> })}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn Fact(label: crate::components::Text, value: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div>
+            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
+            <dd class="font-medium">{value}</dd>
+        </div>
+    }
+}
+
+/// An address with a button that copies it.
+#[component]
+fn Address(
+    label: crate::components::Text,
+    value: Option<String>,
+    testid: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let copied = RwSignal::new(false);
+    let text = value.clone().unwrap_or_default();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&text);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+        copied.set(true);
+    };
+    view! {
+        <div>
+            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
+            <dd class="flex items-center gap-2">
+                <span class="font-mono font-medium" data-testid=testid>{value.clone().unwrap_or_else(|| "—".to_owned())}</span>
+                {value.is_some().then(|| view! {
+                    <button type="button" class="rounded border border-slate-300 px-1.5 py-0.5 text-xs hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" on:click=copy>
+                        {move || if copied.get() { i18n.t().servers_copied } else { i18n.t().servers_copy }}
+                    </button>
+                })}
+            </dd>
+        </div>
+    }
+}
+
+#[component]
+fn RootPassword(id: i64, waiting: bool, mine: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let reveal = ServerAction::<RevealRootPassword>::new();
+    let shown = move || reveal.value().get().and_then(Result::ok);
+    view! {
+        <div class="mt-3 space-y-3 text-sm">
+            {move || match shown() {
+                Some(password) => view! {
+                    <p class="text-slate-600 dark:text-slate-400">{move || i18n.t().servers_password_once}</p>
+                    <p class="select-all break-all rounded-md bg-slate-100 px-3 py-2 font-mono text-base dark:bg-slate-800" data-testid="root-password">{password}</p>
+                }.into_any(),
+                None if waiting && mine => view! {
+                    <p class="text-slate-600 dark:text-slate-400">{move || i18n.t().servers_password_ready}</p>
+                    <ActionForm action=reveal>
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class=BUTTON data-testid="reveal-password">{move || i18n.t().servers_password_reveal}</button>
+                    </ActionForm>
+                }.into_any(),
+                None => view! { <p class="text-slate-600 dark:text-slate-400">{move || i18n.t().servers_password_none}</p> }.into_any(),
+            }}
+            <ErrorNotice result=reveal.value() />
+        </div>
+    }
+}
+
+#[component]
+fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = page.server.id;
+    let rebuild = page.actions.iter().find(|a| a.kind == "rebuild").cloned();
+    view! {
+        <section class=format!("{PANEL} mt-6")>
+            <h2 class="text-lg font-semibold">{move || i18n.t().servers_actions}</h2>
+            <div class="mt-4 flex flex-wrap gap-2" data-testid="server-actions">
+                {page.actions.iter().filter(|a| a.kind != "rebuild").map(|action| {
+                    let kind = action.kind.clone();
+                    let label_kind = kind.clone();
+                    let reason = action.unavailable.clone();
+                    let title_reason = reason.clone();
+                    let style = if kind == "power_off" { DANGER } else { BUTTON };
+                    view! {
+                        <ActionForm action=act>
+                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="kind" value=kind.clone() />
+                            <button type="submit" class=style data-action=kind.clone() disabled=reason.is_some()
+                                title=move || title_reason.as_deref().map(|r| reason_text(i18n.t(), r)).unwrap_or_default()>
+                                {move || action_text(i18n.t(), &label_kind)}
+                            </button>
+                        </ActionForm>
+                    }
+                }).collect_view()}
+            </div>
+            <ul class="mt-3 space-y-1 text-xs text-slate-500 dark:text-slate-400" data-testid="action-reasons">
+                {page.actions.iter().filter_map(|action| {
+                    let reason = action.unavailable.clone()?;
+                    // Only reasons about the provider explain a missing feature; state reasons show on hover.
+                    let provider_reason = reason.starts_with("no_") || reason == "provider_unavailable";
+                    let kind = action.kind.clone();
+                    provider_reason.then(|| view! {
+                        <li>{move || action_text(i18n.t(), &kind)} ": " {move || reason_text(i18n.t(), &reason)}</li>
+                    })
+                }).collect_view()}
+            </ul>
+            <ErrorNotice result=act.value() />
+            {rebuild.map(|rebuild| view! { <RebuildForm id hostname=page.server.hostname.clone() images=page.rebuild_images.clone() reason=rebuild.unavailable act /> })}
+        </section>
+    }
+}
+
+#[component]
+fn RebuildForm(
+    id: i64,
+    hostname: String,
+    images: Vec<crate::instances::ImageChoice>,
+    reason: Option<String>,
+    act: ServerAction<RunServerAction>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let disabled = reason.is_some();
+    view! {
+        <details class="mt-5 rounded-md border border-red-200 p-4 dark:border-red-900">
+            <summary class="cursor-pointer text-sm font-semibold text-red-700 dark:text-red-300">{move || i18n.t().servers_rebuild_title}</summary>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_rebuild_warning}</p>
+            <ActionForm action=act attr:class="mt-3 grid gap-3 sm:grid-cols-3 sm:items-end">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="kind" value="rebuild" />
+                <label class="block text-sm">
+                    <span class="font-medium">{move || i18n.t().servers_image}</span>
+                    <select name="image" class=SELECT>
+                        {images.into_iter().map(|image| view! { <option value=image.slug>{image.name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="block text-sm">
+                    <span class="font-medium">{move || i18n.t().servers_rebuild_confirm} " " <code class="font-mono">{hostname.clone()}</code></span>
+                    <input name="confirm" autocomplete="off" class=SELECT data-testid="rebuild-confirm" />
+                </label>
+                <button type="submit" class=DANGER disabled=disabled data-action="rebuild">{move || i18n.t().servers_action_rebuild}</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+pub fn AdminServersPage() -> impl IntoView {
+    view! { <AdminShell title=|m| m.servers_admin_title><AdminServers /></AdminShell> }
+}
+
+#[component]
+fn AdminServers() -> impl IntoView {
+    let i18n = use_i18n();
+    let status = query_param("status");
+    let provider = query_param("provider");
+    let search = query_param("search");
+    let provision = ServerAction::<AdminProvision>::new();
+    let servers = Resource::new(
+        move || (status(), provider(), search(), provision.version().get()),
+        |(status, provider, search, _)| admin_servers(status, provider, search),
+    );
+    view! {
+        <ProvisionForm provision />
+        <FilterForm fields=vec![("search", |m| m.admin_search), ("status", |m| m.admin_status), ("provider", |m| m.servers_provider)] />
+        <Transition>
+            {move || Suspend::new(async move {
+                match servers.await {
+                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                    Ok(servers) => view! {
+                        <AdminTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
+                            {servers.into_iter().map(|server| view! {
+                                <tr>
+                                    <td class=CELL>{server.id}</td>
+                                    <td class=CELL><A href=format!("/servers/{}", server.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{server.hostname.clone()}</A></td>
+                                    <td class=CELL>{server.owner_email.clone()}</td>
+                                    <td class=CELL><StatusBadge status=server.status.clone() action=server.open_action.clone() /></td>
+                                    <td class=CELL>{server.plan_name.clone()}</td>
+                                    <td class=CELL>{server.region_name.clone()}</td>
+                                    <td class=CELL>{server.provider.clone()}</td>
+                                    <td class=format!("{CELL} font-mono")>{server.ipv4.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </AdminTable>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ProvisionForm(provision: ServerAction<AdminProvision>) -> impl IntoView {
+    let i18n = use_i18n();
+    let choices = Resource::new(|| (), |()| provisioning_choices());
+    let chosen_plan = RwSignal::new(None::<i64>);
+    view! {
+        <details class=format!("{PANEL} mt-6") data-testid="provision-form">
+            <summary class="cursor-pointer font-semibold">{move || i18n.t().servers_provision_title}</summary>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_provision_hint}</p>
+            <Transition>
+                {move || Suspend::new(async move {
+                    let plans: Vec<PlanChoice> = choices.await.unwrap_or_default();
+                    let plans = StoredValue::new(plans);
+                    let current = move || {
+                        plans.with_value(|plans| {
+                            let id = chosen_plan.get();
+                            plans.iter().find(|p| Some(p.id) == id).or_else(|| plans.first()).cloned()
+                        })
+                    };
+                    view! {
+                        <ActionForm action=provision attr:class="mt-4 grid gap-4 md:grid-cols-3">
+                            <Field label=|m| m.servers_customer_email name="email" kind="email" required=true />
+                            <label class="block text-sm">
+                                <span class="font-medium">{move || i18n.t().servers_plan}</span>
+                                <select name="plan_id" class=SELECT on:change=move |ev| chosen_plan.set(event_target_value(&ev).parse().ok())>
+                                    {plans.with_value(|plans| plans.iter().map(|plan| view! { <option value=plan.id>{plan.name.clone()}</option> }).collect_view())}
+                                </select>
+                            </label>
+                            <Field label=|m| m.servers_hostname name="hostname" required=true />
+                            <label class="block text-sm">
+                                <span class="font-medium">{move || i18n.t().servers_region}</span>
+                                <select name="region" class=SELECT>
+                                    {move || current().map(|plan| plan.regions.into_iter().map(|r| view! { <option value=r.slug>{r.name}</option> }).collect_view())}
+                                </select>
+                            </label>
+                            <label class="block text-sm">
+                                <span class="font-medium">{move || i18n.t().servers_image}</span>
+                                <select name="image" class=SELECT>
+                                    {move || current().map(|plan| plan.images.into_iter().map(|i| view! { <option value=i.slug>{i.name}</option> }).collect_view())}
+                                </select>
+                            </label>
+                            <div class="flex items-end"><Submit label=|m| m.servers_provision_submit pending=provision.pending() /></div>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+            <div class="mt-3">
+                <ErrorNotice result=provision.value() />
+                {move || provision.value().get().and_then(Result::ok).map(|id| view! {
+                    <p role="status" data-testid="form-notice" class="text-sm text-emerald-700 dark:text-emerald-300">
+                        {move || i18n.t().servers_provision_done} " "
+                        <A href=format!("/servers/{id}") attr:class="font-medium underline">{format!("#{id}")}</A>
+                    </p>
+                })}
+            </div>
+        </details>
+    }
+}

@@ -1,0 +1,842 @@
+//! Customers' servers: creating one on its provider, the actions its owner runs on it, and the
+//! history of both. Every step that talks to a provider is a durable job (see [`worker`]), so a
+//! request only records what was asked and answers at once; the page then follows the job.
+//!
+//! Ownership is checked in the queries themselves: an instance id that is not the caller's is
+//! answered exactly like one that does not exist.
+
+pub mod worker;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::{AccountError, Caller, Role};
+use crate::audit::{self, AuditEvent};
+use crate::catalog::{Catalog, CatalogError};
+use crate::db::Tx;
+use crate::error::ErrorCode;
+use crate::providers::{
+    ActionKind, Capabilities, CloudProvider, Lifecycle, Providers, SshPublicKey,
+};
+use crate::secrets::{SecretBox, SecretError, generate_password};
+use crate::ssh_keys::{self, SshKeyError};
+use crate::{Db, DbError, db_run, jobs, tx_run};
+
+pub const PROVISION_JOB: &str = "instance_provision";
+pub const ACTION_JOB: &str = "instance_action";
+pub const STATUS_SYNC_JOB: &str = "instance_status_sync";
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    #[error("no such server")]
+    NotFound,
+    #[error("admins only")]
+    Forbidden,
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error("you already have a server called `{0}`")]
+    HostnameTaken(String),
+    #[error("another action ({0}) is still running on this server; wait until it finishes")]
+    ActionInProgress(String),
+    #[error("{message}")]
+    ActionUnavailable { code: &'static str, message: String },
+    #[error(
+        "this server's provider ({0}) is not configured on this installation any more; its servers are listed but cannot be changed"
+    )]
+    ProviderUnavailable(String),
+    #[error("the root password was already shown once; reset it to get a new one")]
+    PasswordUnavailable,
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    SshKeys(#[from] SshKeyError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for InstanceError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Db(DbError::Query(error))
+    }
+}
+
+impl From<AccountError> for InstanceError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Db(error) => Self::Db(error),
+            _ => Self::Forbidden,
+        }
+    }
+}
+
+impl ErrorCode for InstanceError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
+            Self::Invalid { code, .. } | Self::ActionUnavailable { code, .. } => code,
+            Self::HostnameTaken(_) => "hostname_taken",
+            Self::ActionInProgress(_) => "action_in_progress",
+            Self::ProviderUnavailable(_) => "provider_unavailable",
+            Self::PasswordUnavailable => "password_unavailable",
+            Self::Catalog(error) => error.code(),
+            Self::SshKeys(error) => error.code(),
+            Self::Secret(_) | Self::Db(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::HostnameTaken(_) => Some("hostname"),
+            Self::Catalog(error) => error.field(),
+            Self::SshKeys(error) => error.field(),
+            _ => None,
+        }
+    }
+}
+
+fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> InstanceError {
+    InstanceError::Invalid {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// A server as its owner and admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Instance {
+    pub id: i64,
+    pub user_id: i64,
+    pub owner_email: String,
+    pub order_id: Option<i64>,
+    pub plan_id: i64,
+    pub plan_name: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+    pub transfer_gb: i64,
+    pub provider: String,
+    #[serde(skip)]
+    pub provider_instance_id: Option<String>,
+    #[serde(skip)]
+    pub label: String,
+    pub hostname: String,
+    pub region_slug: String,
+    pub region_name: String,
+    pub image_slug: String,
+    pub image_name: String,
+    pub status: String,
+    pub provider_status: Option<String>,
+    pub status_message: Option<String>,
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+    /// A root password is stored and its owner has not looked at it yet.
+    pub password_waiting: bool,
+    /// The action running now, if any.
+    pub open_action: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ready_at: Option<DateTime<Utc>>,
+}
+
+impl Instance {
+    pub fn lifecycle(&self) -> Lifecycle {
+        Lifecycle::parse(&self.status).unwrap_or(Lifecycle::Error)
+    }
+}
+
+const INSTANCE_SELECT: &str = "SELECT i.id, i.user_id, u.email AS owner_email, i.order_id, \
+    i.plan_id, p.name AS plan_name, p.vcpus, p.memory_mb, p.disk_gb, p.transfer_gb, i.provider, \
+    i.provider_instance_id, i.label, i.hostname, i.region_slug, \
+    COALESCE(r.display_name, r.provider_name, i.region_slug) AS region_name, i.image_slug, \
+    COALESCE(im.display_name, im.provider_name, i.image_slug) AS image_name, i.status, \
+    i.provider_status, i.status_message, i.ipv4, i.ipv6, \
+    (i.root_password IS NOT NULL AND i.password_revealed_at IS NULL) AS password_waiting, \
+    (SELECT a.kind FROM instance_actions a WHERE a.instance_id = i.id \
+        AND a.state IN ('pending', 'running')) AS open_action, \
+    i.created_at, i.updated_at, i.ready_at \
+    FROM instances i JOIN users u ON u.id = i.user_id JOIN plans p ON p.id = i.plan_id \
+    LEFT JOIN catalog_regions r ON r.provider = i.provider AND r.slug = i.region_slug \
+    LEFT JOIN catalog_images im ON im.provider = i.provider AND im.slug = i.image_slug";
+
+/// One line of a server's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct InstanceEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// A code the UI translates (`ready`, `action_done`…).
+    pub kind: String,
+    pub level: String,
+    pub message: Option<String>,
+}
+
+/// An action a customer asked for and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct InstanceAction {
+    pub id: i64,
+    pub instance_id: i64,
+    pub kind: String,
+    pub state: String,
+    pub image_slug: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+const ACTION_COLUMNS: &str =
+    "id, instance_id, kind, state, image_slug, error, created_at, finished_at";
+
+/// Whether an action can run now, and if not, why (a code the UI translates).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOffer {
+    pub kind: ActionKind,
+    pub unavailable: Option<String>,
+}
+
+/// Everything the server page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InstanceDetail {
+    pub instance: Instance,
+    /// `None` when the provider is no longer configured.
+    pub capabilities: Option<Capabilities>,
+    pub actions: Vec<ActionOffer>,
+    pub recent_actions: Vec<InstanceAction>,
+    pub events: Vec<InstanceEvent>,
+}
+
+/// Whether `kind` can run on a server in `status` at a provider with `capabilities`; the error
+/// is a code the UI translates.
+pub fn action_availability(
+    kind: ActionKind,
+    status: Lifecycle,
+    capabilities: &Capabilities,
+) -> Result<(), &'static str> {
+    if let Some(reason) = kind.unsupported_reason(capabilities) {
+        return Err(reason);
+    }
+    let running = status == Lifecycle::Running;
+    let stopped = status == Lifecycle::Stopped;
+    if !running && !stopped {
+        return Err("not_ready");
+    }
+    match kind {
+        ActionKind::PowerOn if !stopped => Err("already_running"),
+        ActionKind::PowerOff | ActionKind::Shutdown | ActionKind::Reboot if !running => {
+            Err("needs_running")
+        }
+        ActionKind::ResetPassword if capabilities.password_reset_needs_stop && !stopped => {
+            Err("needs_stopped")
+        }
+        ActionKind::ResetPassword if !capabilities.password_reset_needs_stop && !running => {
+            Err("needs_running")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn availability_message(kind: ActionKind, provider: &str, reason: &str) -> String {
+    match reason {
+        "no_password_reset" => {
+            format!("{provider} has no password reset; rebuild the server to get a new password")
+        }
+        "no_graceful_shutdown" => {
+            format!("{provider} has no graceful shutdown; use power off instead")
+        }
+        "no_rebuild" => format!("{provider} cannot rebuild servers"),
+        "needs_stopped" => format!("{provider} needs the server stopped first for {kind}"),
+        "needs_running" => format!("{kind} needs the server running"),
+        "already_running" => "the server is already running".to_owned(),
+        _ => "the server is not ready for actions yet".to_owned(),
+    }
+}
+
+/// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, each up to
+/// 63 characters, 253 in all; stored lower-case.
+pub fn parse_hostname(raw: &str) -> Result<String, InstanceError> {
+    let hostname = raw.trim().to_ascii_lowercase();
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if hostname.is_empty() || hostname.len() > 253 || !hostname.split('.').all(label_ok) {
+        return Err(invalid(
+            "hostname",
+            "hostname_invalid",
+            "use letters, digits and hyphens (not at the start or end), dots between parts, up to 253 characters, e.g. web-1.example.id",
+        ));
+    }
+    Ok(hostname)
+}
+
+/// An admin's "provision for user", or (later) a paid order.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProvisionRequest {
+    pub user_id: i64,
+    pub plan_id: i64,
+    pub region: String,
+    pub image: String,
+    pub hostname: String,
+    #[serde(default)]
+    pub ssh_key_ids: Vec<i64>,
+}
+
+/// A customer's request to act on their server.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ActionRequest {
+    #[serde(rename = "type")]
+    pub kind: ActionKind,
+    /// Rebuild: the image to install.
+    pub image: Option<String>,
+    /// Rebuild: the server's host name typed again, because a rebuild erases its disk.
+    pub confirm: Option<String>,
+}
+
+/// Filters for the admin list.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct InstanceFilter {
+    pub status: Option<String>,
+    pub provider: Option<String>,
+    /// Part of the owner's e-mail, the host name or an IP.
+    pub search: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Instances {
+    db: Db,
+    providers: Providers,
+    catalog: Catalog,
+    secrets: SecretBox,
+    /// Starts every provider label, so two installations sharing a provider account never
+    /// mistake each other's servers for their own.
+    label_prefix: String,
+}
+
+impl Instances {
+    pub fn new(
+        db: Db,
+        providers: Providers,
+        catalog: Catalog,
+        secrets: SecretBox,
+        installation_id: &str,
+    ) -> Self {
+        let short: String = installation_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect();
+        Self {
+            db,
+            providers,
+            catalog,
+            secrets,
+            label_prefix: format!("wr-{}", short.to_ascii_lowercase()),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
+    pub(crate) fn provider(
+        &self,
+        name: &str,
+    ) -> Result<std::sync::Arc<dyn CloudProvider>, InstanceError> {
+        self.providers
+            .get(name)
+            .ok_or_else(|| InstanceError::ProviderUnavailable(name.to_owned()))
+    }
+
+    /// Creates a server for a customer on an admin's behalf.
+    pub async fn provision_for_user(
+        &self,
+        admin: &Caller,
+        request: ProvisionRequest,
+    ) -> Result<Instance, InstanceError> {
+        admin.require_admin()?;
+        let mut tx = self.db.begin().await?;
+        let id = self.create_in(&mut tx, &request, None).await?;
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                action: "instance_provision",
+                actor_user_id: Some(admin.user_id),
+                subject_user_id: Some(request.user_id),
+                detail: Some(format!("instance {id}, plan {}", request.plan_id)),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.by_id(id).await
+    }
+
+    /// Records a new server and queues its creation, inside the caller's transaction so the
+    /// change that pays for it (an order) and the work happen together or not at all.
+    pub async fn create_in(
+        &self,
+        tx: &mut Tx,
+        request: &ProvisionRequest,
+        order_id: Option<i64>,
+    ) -> Result<i64, InstanceError> {
+        let hostname = parse_hostname(&request.hostname)?;
+        let offer = self
+            .catalog
+            .offer(request.plan_id, &request.region, &request.image)
+            .await?;
+        let provider = self.provider(&offer.provider)?;
+        let user_exists: Option<i64> = tx_run!(tx, |conn| {
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                .bind(request.user_id)
+                .fetch_optional(conn)
+                .await
+        })?;
+        if user_exists.is_none() {
+            return Err(invalid("user", "user_not_found", "no such customer"));
+        }
+        let ssh_keys =
+            ssh_keys::for_provisioning(&self.db, request.user_id, &request.ssh_key_ids).await?;
+        let password = if provider.capabilities().accepts_root_password {
+            Some(self.secrets.seal(&generate_password()?)?)
+        } else {
+            None
+        };
+        let now = Utc::now();
+        let placeholder = format!(
+            "{}-new-{}",
+            self.label_prefix,
+            uuid::Uuid::new_v4().simple()
+        );
+        let ssh_json = serde_json::to_string(&ssh_keys).unwrap_or_else(|_| "[]".to_owned());
+        let inserted: Option<i64> = tx_run!(tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO instances (user_id, order_id, plan_id, provider, label, hostname, \
+                 region_slug, size_slug, image_slug, status, ssh_keys, pending_root_password, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 'provisioning', $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(request.user_id)
+            .bind(order_id)
+            .bind(offer.plan_id)
+            .bind(&offer.provider)
+            .bind(&placeholder)
+            .bind(&hostname)
+            .bind(&offer.region_slug)
+            .bind(&offer.size_slug)
+            .bind(&offer.image_slug)
+            .bind(&ssh_json)
+            .bind(&password)
+            .bind(now)
+            .fetch_optional(conn)
+            .await
+        })?;
+        let Some(id) = inserted else {
+            return Err(InstanceError::HostnameTaken(hostname));
+        };
+        let label = format!("{}-{id}", self.label_prefix);
+        tx_run!(tx, |conn| {
+            sqlx::query("UPDATE instances SET label = $1 WHERE id = $2")
+                .bind(&label)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        record_event(tx, id, "provisioning_requested", "info", None).await?;
+        jobs::enqueue(
+            tx,
+            PROVISION_JOB,
+            &serde_json::json!({ "instance_id": id }),
+            now,
+            jobs::DEFAULT_MAX_ATTEMPTS,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn by_id(&self, id: i64) -> Result<Instance, InstanceError> {
+        let sql = format!("{INSTANCE_SELECT} WHERE i.id = $1");
+        db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, Instance>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?
+        .ok_or(InstanceError::NotFound)
+    }
+
+    /// The instance if the caller may see it: its owner, or an admin.
+    async fn visible(&self, caller: &Caller, id: i64) -> Result<Instance, InstanceError> {
+        let instance = self.by_id(id).await?;
+        if instance.user_id == caller.user_id || caller.role == Role::Admin {
+            Ok(instance)
+        } else {
+            Err(InstanceError::NotFound)
+        }
+    }
+
+    /// The caller's own servers, newest first, deleted ones last.
+    pub async fn list_mine(&self, caller: &Caller) -> Result<Vec<Instance>, InstanceError> {
+        let sql = format!(
+            "{INSTANCE_SELECT} WHERE i.user_id = $1 \
+             ORDER BY CASE WHEN i.status = 'deleted' THEN 1 ELSE 0 END, i.id DESC"
+        );
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, Instance>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(caller.user_id)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// Every server, for admins, newest first.
+    pub async fn list_all(
+        &self,
+        admin: &Caller,
+        filter: &InstanceFilter,
+        limit: i64,
+    ) -> Result<Vec<Instance>, InstanceError> {
+        admin.require_admin()?;
+        let blank = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let search = blank(&filter.search).map(|s| format!("%{}%", s.to_lowercase()));
+        let sql = format!(
+            "{INSTANCE_SELECT} WHERE (CAST($1 AS TEXT) IS NULL OR i.status = $1) \
+             AND (CAST($2 AS TEXT) IS NULL OR i.provider = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR LOWER(u.email) LIKE $3 OR i.hostname LIKE $3 \
+                  OR i.ipv4 LIKE $3) \
+             ORDER BY i.id DESC LIMIT $4"
+        );
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, Instance>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(blank(&filter.status))
+                .bind(blank(&filter.provider))
+                .bind(&search)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    pub async fn detail(&self, caller: &Caller, id: i64) -> Result<InstanceDetail, InstanceError> {
+        let instance = self.visible(caller, id).await?;
+        let capabilities = self
+            .providers
+            .get(&instance.provider)
+            .map(|provider| provider.capabilities());
+        let actions = ActionKind::ALL
+            .into_iter()
+            .map(|kind| ActionOffer {
+                kind,
+                unavailable: match (&capabilities, &instance.open_action) {
+                    (None, _) => Some("provider_unavailable".to_owned()),
+                    (Some(_), Some(_)) => Some("action_in_progress".to_owned()),
+                    (Some(capabilities), None) => {
+                        action_availability(kind, instance.lifecycle(), capabilities)
+                            .err()
+                            .map(str::to_owned)
+                    }
+                },
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM instance_actions WHERE instance_id = $1 ORDER BY id DESC LIMIT 10"
+        );
+        let recent_actions = db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, InstanceAction>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_all(pool)
+                .await
+        })?;
+        let events = self.events_of(id).await?;
+        Ok(InstanceDetail {
+            instance,
+            capabilities,
+            actions,
+            recent_actions,
+            events,
+        })
+    }
+
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        id: i64,
+    ) -> Result<Vec<InstanceEvent>, InstanceError> {
+        self.visible(caller, id).await?;
+        self.events_of(id).await
+    }
+
+    async fn events_of(&self, id: i64) -> Result<Vec<InstanceEvent>, InstanceError> {
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as::<_, InstanceEvent>(
+                "SELECT id, at, kind, level, message FROM instance_events WHERE instance_id = $1 \
+                 ORDER BY id DESC LIMIT 100",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Queues an action on the caller's server after checking it can run now.
+    pub async fn request_action(
+        &self,
+        caller: &Caller,
+        id: i64,
+        request: ActionRequest,
+    ) -> Result<InstanceAction, InstanceError> {
+        let instance = self.visible(caller, id).await?;
+        if instance.user_id != caller.user_id {
+            // Admins see customers' servers; acting on them goes through admin overrides.
+            return Err(InstanceError::NotFound);
+        }
+        let provider = self.provider(&instance.provider)?;
+        let capabilities = provider.capabilities();
+        if let Some(open) = &instance.open_action {
+            return Err(InstanceError::ActionInProgress(open.clone()));
+        }
+        action_availability(request.kind, instance.lifecycle(), &capabilities).map_err(|code| {
+            InstanceError::ActionUnavailable {
+                code,
+                message: availability_message(request.kind, &instance.provider, code),
+            }
+        })?;
+        let image = match request.kind {
+            ActionKind::Rebuild => {
+                let confirmed = request
+                    .confirm
+                    .as_deref()
+                    .map(|typed| typed.trim().eq_ignore_ascii_case(&instance.hostname));
+                if confirmed != Some(true) {
+                    return Err(invalid(
+                        "confirm",
+                        "confirmation_mismatch",
+                        format!(
+                            "type the server's name ({}) to confirm: a rebuild erases its disk",
+                            instance.hostname
+                        ),
+                    ));
+                }
+                let image = request.image.as_deref().unwrap_or_default();
+                self.catalog
+                    .offer(instance.plan_id, &instance.region_slug, image)
+                    .await?;
+                Some(image.to_owned())
+            }
+            _ => None,
+        };
+        let needs_password = request.kind == ActionKind::ResetPassword
+            || (request.kind == ActionKind::Rebuild && capabilities.accepts_root_password);
+        let password = if needs_password {
+            Some(self.secrets.seal(&generate_password()?)?)
+        } else {
+            None
+        };
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let sql = format!(
+            "INSERT INTO instance_actions (instance_id, kind, state, image_slug, root_password, \
+             requested_by, created_at) VALUES ($1, $2, 'pending', $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING RETURNING {ACTION_COLUMNS}"
+        );
+        let action = tx_run!(&mut tx, |conn| {
+            sqlx::query_as::<_, InstanceAction>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .bind(request.kind.as_str())
+                .bind(&image)
+                .bind(&password)
+                .bind(caller.user_id)
+                .bind(now)
+                .fetch_optional(conn)
+                .await
+        })?;
+        // The unique index on open actions settles a race between two requests.
+        let Some(action) = action else {
+            return Err(InstanceError::ActionInProgress("another action".to_owned()));
+        };
+        record_event(
+            &mut tx,
+            id,
+            "action_requested",
+            "info",
+            Some(request.kind.as_str()),
+        )
+        .await?;
+        jobs::enqueue(
+            &mut tx,
+            ACTION_JOB,
+            &serde_json::json!({ "action_id": action.id }),
+            now,
+            jobs::DEFAULT_MAX_ATTEMPTS,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                action: "instance_action",
+                actor_user_id: Some(caller.user_id),
+                subject_user_id: Some(instance.user_id),
+                detail: Some(format!("instance {id}: {}", request.kind)),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(action)
+    }
+
+    /// The root password, once: its owner sees it and from then on only a reset shows another.
+    pub async fn reveal_password(&self, caller: &Caller, id: i64) -> Result<String, InstanceError> {
+        let instance = self.visible(caller, id).await?;
+        if instance.user_id != caller.user_id {
+            return Err(InstanceError::NotFound);
+        }
+        let mut tx = self.db.begin().await?;
+        let sealed: Option<String> = tx_run!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "UPDATE instances SET password_revealed_at = $1 WHERE id = $2 AND user_id = $3 \
+                 AND root_password IS NOT NULL AND password_revealed_at IS NULL \
+                 RETURNING root_password",
+            )
+            .bind(Utc::now())
+            .bind(id)
+            .bind(caller.user_id)
+            .fetch_optional(conn)
+            .await
+        })?;
+        let sealed = sealed.ok_or(InstanceError::PasswordUnavailable)?;
+        let password = self.secrets.open(&sealed)?;
+        record_event(&mut tx, id, "password_revealed", "info", None).await?;
+        tx.commit().await?;
+        Ok(password)
+    }
+}
+
+/// Adds a line to a server's history as part of `tx`.
+pub(crate) async fn record_event(
+    tx: &mut Tx,
+    instance_id: i64,
+    kind: &str,
+    level: &str,
+    message: Option<&str>,
+) -> Result<(), DbError> {
+    tx_run!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO instance_events (instance_id, at, kind, level, message) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(instance_id)
+        .bind(Utc::now())
+        .bind(kind)
+        .bind(level)
+        .bind(message)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// The public keys stored with an instance for rebuilds.
+pub(crate) fn stored_ssh_keys(json: &str) -> Vec<SshPublicKey> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::ConsoleKind;
+
+    fn caps(password_reset: bool, needs_stop: bool, shutdown: bool) -> Capabilities {
+        Capabilities {
+            graceful_shutdown: shutdown,
+            password_reset,
+            password_reset_needs_stop: needs_stop,
+            rebuild: true,
+            accepts_root_password: true,
+            console: ConsoleKind::None,
+        }
+    }
+
+    #[test]
+    fn actions_follow_state_and_capabilities() {
+        let all = caps(true, false, true);
+        assert_eq!(
+            action_availability(ActionKind::Reboot, Lifecycle::Running, &all),
+            Ok(())
+        );
+        assert_eq!(
+            action_availability(ActionKind::Reboot, Lifecycle::Stopped, &all),
+            Err("needs_running")
+        );
+        assert_eq!(
+            action_availability(ActionKind::PowerOn, Lifecycle::Running, &all),
+            Err("already_running")
+        );
+        assert_eq!(
+            action_availability(ActionKind::Rebuild, Lifecycle::Provisioning, &all),
+            Err("not_ready")
+        );
+        let vultr_like = caps(false, false, false);
+        assert_eq!(
+            action_availability(ActionKind::ResetPassword, Lifecycle::Running, &vultr_like),
+            Err("no_password_reset")
+        );
+        assert_eq!(
+            action_availability(ActionKind::Shutdown, Lifecycle::Running, &vultr_like),
+            Err("no_graceful_shutdown")
+        );
+        let linode_like = caps(true, true, true);
+        assert_eq!(
+            action_availability(ActionKind::ResetPassword, Lifecycle::Running, &linode_like),
+            Err("needs_stopped")
+        );
+        assert_eq!(
+            action_availability(ActionKind::ResetPassword, Lifecycle::Stopped, &linode_like),
+            Ok(())
+        );
+        assert!(
+            availability_message(ActionKind::ResetPassword, "vultr", "no_password_reset")
+                .contains("rebuild")
+        );
+    }
+
+    #[test]
+    fn hostnames_follow_rfc_1123() {
+        assert_eq!(
+            parse_hostname(" Web-1.Example.id ").unwrap(),
+            "web-1.example.id"
+        );
+        assert_eq!(parse_hostname("1a").unwrap(), "1a");
+        for bad in ["", "-web", "web-", "we_b", "a..b", "web 1", &"a".repeat(64)] {
+            assert!(parse_hostname(bad).is_err(), "{bad}");
+        }
+        let long = [
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(63),
+        ]
+        .join(".");
+        assert!(parse_hostname(&long).is_err());
+    }
+}

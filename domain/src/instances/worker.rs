@@ -1,0 +1,614 @@
+//! The durable jobs behind servers: create one and wait for it to boot, carry out an action and
+//! wait for it to finish, and keep every server's state in step with its provider.
+//!
+//! Each handler reads where things stand from the database first and only then talks to the
+//! provider, so running a job twice (after a crash) repeats at most the one provider call that
+//! was in flight. A create is never repeated: a server whose create answer was lost is found by
+//! its unique label. Waiting is not failing: a handler that is waiting on a provider answers
+//! [`JobOutcome::RunAgainAt`], with the interval growing from 2 s to 30 s.
+
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::{
+    ACTION_JOB, Instance, InstanceError, Instances, PROVISION_JOB, STATUS_SYNC_JOB, record_event,
+    stored_ssh_keys,
+};
+use crate::jobs::{Job, JobOutcome, Registry};
+use crate::providers::{
+    Action, ActionHandle, ActionKind, ActionProgress, CreateInstance, Lifecycle, ProviderError,
+    ProviderInstance,
+};
+use crate::{db_run, tx_run};
+
+/// How long a server may take to boot, or an action to finish, before we call it failed.
+const GIVE_UP_AFTER: Duration = Duration::minutes(15);
+/// How often every server's state is compared with its provider's.
+const STATUS_SYNC_EVERY: Duration = Duration::minutes(5);
+
+pub fn register(registry: Registry, instances: Instances) -> Registry {
+    let provision = instances.clone();
+    let action = instances.clone();
+    registry
+        .on(PROVISION_JOB, move |job| {
+            let instances = provision.clone();
+            async move { instances.run_provision(&job).await.map_err(describe) }
+        })
+        .on(ACTION_JOB, move |job| {
+            let instances = action.clone();
+            async move { instances.run_action(&job).await.map_err(describe) }
+        })
+        .on(STATUS_SYNC_JOB, move |_job| {
+            let instances = instances.clone();
+            async move {
+                instances.sync_statuses().await.map_err(describe)?;
+                Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + STATUS_SYNC_EVERY))
+            }
+        })
+}
+
+/// What a failed attempt leaves in the job's `last_error`: never a secret, since no error
+/// carries one.
+fn describe(error: WorkError) -> String {
+    error.to_string()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    #[error("bad job payload: {0}")]
+    Payload(#[from] serde_json::Error),
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    #[error("provider: {0}")]
+    Provider(#[from] ProviderError),
+}
+
+impl From<sqlx::Error> for WorkError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Instance(error.into())
+    }
+}
+
+impl From<crate::DbError> for WorkError {
+    fn from(error: crate::DbError) -> Self {
+        Self::Instance(error.into())
+    }
+}
+
+impl From<crate::secrets::SecretError> for WorkError {
+    fn from(error: crate::secrets::SecretError) -> Self {
+        Self::Instance(error.into())
+    }
+}
+
+/// Half the time waited so far, between 2 s and 30 s: quick answers for quick work, few calls
+/// for slow work.
+fn poll_interval(waited: Duration) -> Duration {
+    Duration::seconds((waited.num_seconds() / 2).clamp(2, 30))
+}
+
+#[derive(Deserialize)]
+struct ProvisionPayload {
+    instance_id: i64,
+}
+
+#[derive(Deserialize)]
+struct ActionPayload {
+    action_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Secrets {
+    ssh_keys: String,
+    pending_root_password: Option<String>,
+    size_slug: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ActionRow {
+    instance_id: i64,
+    kind: String,
+    state: String,
+    image_slug: Option<String>,
+    root_password: Option<String>,
+    provider_handle: Option<String>,
+    created_at: chrono::DateTime<Utc>,
+}
+
+impl Instances {
+    async fn run_provision(&self, job: &Job) -> Result<JobOutcome, WorkError> {
+        let payload: ProvisionPayload = serde_json::from_str(&job.payload)?;
+        let instance = match self.by_id(payload.instance_id).await {
+            Ok(instance) => instance,
+            Err(InstanceError::NotFound) => return Ok(JobOutcome::Done),
+            Err(error) => return Err(error.into()),
+        };
+        if instance.lifecycle() != Lifecycle::Provisioning {
+            return Ok(JobOutcome::Done);
+        }
+        let provider = self.provider(&instance.provider)?;
+        let provider_id = match &instance.provider_instance_id {
+            Some(id) => id.clone(),
+            None => match self.create_on_provider(&instance).await {
+                Ok(id) => id,
+                Err(WorkError::Provider(error)) if !error.is_transient() => {
+                    self.mark_failed(&instance, &error.to_string()).await?;
+                    return Ok(JobOutcome::Done);
+                }
+                Err(error) => return Err(error),
+            },
+        };
+        let current = match provider.get_instance(&provider_id).await {
+            Ok(current) => current,
+            // A new server can be missing from the provider's answers for a short while.
+            Err(ProviderError::NotFound) => return Ok(self.wait_or_give_up(&instance).await?),
+            Err(error) => return Err(error.into()),
+        };
+        match current.status {
+            Lifecycle::Running if current.ipv4.is_some() => {
+                self.mark_ready(&instance, &current).await?;
+                Ok(JobOutcome::Done)
+            }
+            Lifecycle::Error | Lifecycle::Deleted | Lifecycle::Deleting => {
+                let reason = current.message.clone().unwrap_or_else(|| {
+                    format!("the provider reports `{}`", current.provider_status)
+                });
+                self.mark_failed(&instance, &reason).await?;
+                Ok(JobOutcome::Done)
+            }
+            // Booting, or running before its address exists (DigitalOcean does this).
+            _ => Ok(self.wait_or_give_up(&instance).await?),
+        }
+    }
+
+    async fn wait_or_give_up(&self, instance: &Instance) -> Result<JobOutcome, InstanceError> {
+        let waited = Utc::now() - instance.created_at;
+        if waited > GIVE_UP_AFTER {
+            self.mark_failed(
+                instance,
+                "the provider did not finish creating the server within 15 minutes",
+            )
+            .await?;
+            return Ok(JobOutcome::Done);
+        }
+        Ok(JobOutcome::RunAgainAt(Utc::now() + poll_interval(waited)))
+    }
+
+    /// Sends the create (or finds the server a lost answer created) and stores its id at once,
+    /// so no later attempt sends it again.
+    async fn create_on_provider(&self, instance: &Instance) -> Result<String, WorkError> {
+        let provider = self.provider(&instance.provider)?;
+        let stored = db_run!(self.db(), |pool| {
+            sqlx::query_as::<_, Secrets>(
+                "SELECT ssh_keys, pending_root_password, size_slug FROM instances WHERE id = $1",
+            )
+            .bind(instance.id)
+            .fetch_one(pool)
+            .await
+        })?;
+        let (provider_id, generated) = match provider.find_by_label(&instance.label).await? {
+            Some(existing) => (existing.id, None),
+            None => {
+                let root_password = stored
+                    .pending_root_password
+                    .as_deref()
+                    .map(|sealed| self.secrets().open(sealed))
+                    .transpose()?;
+                let request = CreateInstance {
+                    label: instance.label.clone(),
+                    hostname: instance.hostname.clone(),
+                    region: instance.region_slug.clone(),
+                    size: stored.size_slug.clone(),
+                    image: instance.image_slug.clone(),
+                    root_password,
+                    ssh_keys: stored_ssh_keys(&stored.ssh_keys),
+                };
+                let created = provider.create_instance(&request).await?;
+                (created.instance.id, created.generated_password)
+            }
+        };
+        // A password the provider chose replaces ours; it is the one that works.
+        let generated = generated
+            .map(|password| self.secrets().seal(&password))
+            .transpose()?;
+        let mut tx = self.db().begin().await?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE instances SET provider_instance_id = $1, \
+                 pending_root_password = COALESCE($2, pending_root_password), updated_at = $3 \
+                 WHERE id = $4",
+            )
+            .bind(&provider_id)
+            .bind(&generated)
+            .bind(Utc::now())
+            .bind(instance.id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        record_event(&mut tx, instance.id, "provider_created", "info", None).await?;
+        tx.commit().await?;
+        Ok(provider_id)
+    }
+
+    async fn mark_ready(
+        &self,
+        instance: &Instance,
+        current: &ProviderInstance,
+    ) -> Result<(), InstanceError> {
+        let now = Utc::now();
+        let mut tx = self.db().begin().await?;
+        // The password becomes the owner's only now that the provider has accepted it.
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE instances SET status = 'running', provider_status = $1, ipv4 = $2, \
+                 ipv6 = $3, root_password = pending_root_password, pending_root_password = NULL, \
+                 password_revealed_at = NULL, status_message = NULL, ready_at = $4, updated_at = $4 \
+                 WHERE id = $5 AND status = 'provisioning'",
+            )
+            .bind(&current.provider_status)
+            .bind(&current.ipv4)
+            .bind(&current.ipv6)
+            .bind(now)
+            .bind(instance.id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        record_event(
+            &mut tx,
+            instance.id,
+            "ready",
+            "success",
+            current.ipv4.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_failed(&self, instance: &Instance, reason: &str) -> Result<(), InstanceError> {
+        let mut tx = self.db().begin().await?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE instances SET status = 'error', status_message = $1, \
+                 pending_root_password = NULL, updated_at = $2 WHERE id = $3",
+            )
+            .bind(reason)
+            .bind(Utc::now())
+            .bind(instance.id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        record_event(
+            &mut tx,
+            instance.id,
+            "provisioning_failed",
+            "error",
+            Some(reason),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn run_action(&self, job: &Job) -> Result<JobOutcome, WorkError> {
+        let payload: ActionPayload = serde_json::from_str(&job.payload)?;
+        let Some(row) = db_run!(self.db(), |pool| {
+            sqlx::query_as::<_, ActionRow>(
+                "SELECT instance_id, kind, state, image_slug, root_password, provider_handle, \
+                 created_at FROM instance_actions WHERE id = $1",
+            )
+            .bind(payload.action_id)
+            .fetch_optional(pool)
+            .await
+        })?
+        else {
+            return Ok(JobOutcome::Done);
+        };
+        if row.state == "done" || row.state == "failed" {
+            return Ok(JobOutcome::Done);
+        }
+        let instance = self.by_id(row.instance_id).await?;
+        let kind = ActionKind::parse(&row.kind).ok_or_else(|| {
+            WorkError::Provider(ProviderError::Invalid(format!(
+                "unknown action {}",
+                row.kind
+            )))
+        })?;
+        let Some(provider_id) = instance.provider_instance_id.clone() else {
+            self.finish_action(
+                payload.action_id,
+                &instance,
+                kind,
+                Err("the server was never created"),
+                None,
+            )
+            .await?;
+            return Ok(JobOutcome::Done);
+        };
+        let provider = match self.provider(&instance.provider) {
+            Ok(provider) => provider,
+            Err(error) => {
+                self.finish_action(
+                    payload.action_id,
+                    &instance,
+                    kind,
+                    Err(&error.to_string()),
+                    None,
+                )
+                .await?;
+                return Ok(JobOutcome::Done);
+            }
+        };
+        let password = row
+            .root_password
+            .as_deref()
+            .map(|sealed| self.secrets().open(sealed))
+            .transpose()?;
+
+        if row.state == "pending" {
+            let action = match kind {
+                ActionKind::PowerOn => Action::PowerOn,
+                ActionKind::PowerOff => Action::PowerOff,
+                ActionKind::Shutdown => Action::Shutdown,
+                ActionKind::Reboot => Action::Reboot,
+                ActionKind::ResetPassword => Action::ResetPassword {
+                    password: password.clone().unwrap_or_default(),
+                },
+                ActionKind::Rebuild => Action::Rebuild {
+                    image: row.image_slug.clone().unwrap_or_default(),
+                    password: password.clone(),
+                    ssh_keys: self.ssh_keys_of(instance.id).await?,
+                },
+            };
+            let handle = match provider.perform_action(&provider_id, &action).await {
+                Ok(handle) => handle,
+                Err(error) if error.is_transient() => return Err(error.into()),
+                Err(error) => {
+                    self.finish_action(
+                        payload.action_id,
+                        &instance,
+                        kind,
+                        Err(&error.to_string()),
+                        None,
+                    )
+                    .await?;
+                    return Ok(JobOutcome::Done);
+                }
+            };
+            let generated = handle
+                .generated_password
+                .as_deref()
+                .map(|password| self.secrets().seal(password))
+                .transpose()?;
+            let stored_handle = ActionHandle {
+                generated_password: None,
+                ..handle
+            };
+            db_run!(self.db(), |pool| {
+                sqlx::query(
+                    "UPDATE instance_actions SET state = 'running', provider_handle = $1, \
+                     root_password = COALESCE($2, root_password) WHERE id = $3 AND state = 'pending'",
+                )
+                .bind(serde_json::to_string(&stored_handle).unwrap_or_default())
+                .bind(&generated)
+                .bind(payload.action_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+            })?;
+            return Ok(JobOutcome::RunAgainAt(Utc::now() + Duration::seconds(2)));
+        }
+
+        let handle: ActionHandle = row
+            .provider_handle
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default();
+        let waited = Utc::now() - row.created_at;
+        match provider
+            .action_progress(&provider_id, kind, &handle)
+            .await?
+        {
+            ActionProgress::InProgress if waited > GIVE_UP_AFTER => {
+                self.finish_action(
+                    payload.action_id,
+                    &instance,
+                    kind,
+                    Err("the provider did not finish the action within 15 minutes"),
+                    None,
+                )
+                .await?;
+                Ok(JobOutcome::Done)
+            }
+            ActionProgress::InProgress => {
+                Ok(JobOutcome::RunAgainAt(Utc::now() + poll_interval(waited)))
+            }
+            ActionProgress::Failed(reason) => {
+                self.finish_action(payload.action_id, &instance, kind, Err(&reason), None)
+                    .await?;
+                Ok(JobOutcome::Done)
+            }
+            ActionProgress::Done => {
+                // "Done" can come before the state shows it: read the state, and wait a little
+                // while it still disagrees.
+                let current = provider.get_instance(&provider_id).await?;
+                if current.status != kind.settles_to()
+                    && !(kind == ActionKind::ResetPassword && current.status == Lifecycle::Stopped)
+                    && waited < GIVE_UP_AFTER
+                {
+                    return Ok(JobOutcome::RunAgainAt(Utc::now() + poll_interval(waited)));
+                }
+                self.finish_action(payload.action_id, &instance, kind, Ok(()), Some(&current))
+                    .await?;
+                Ok(JobOutcome::Done)
+            }
+        }
+    }
+
+    async fn ssh_keys_of(
+        &self,
+        instance_id: i64,
+    ) -> Result<Vec<crate::providers::SshPublicKey>, WorkError> {
+        let json: String = db_run!(self.db(), |pool| {
+            sqlx::query_scalar("SELECT ssh_keys FROM instances WHERE id = $1")
+                .bind(instance_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(stored_ssh_keys(&json))
+    }
+
+    /// Closes an action, and on success brings the instance in line with the provider: its new
+    /// state, a new root password (reset, rebuild) and a new image (rebuild).
+    async fn finish_action(
+        &self,
+        action_id: i64,
+        instance: &Instance,
+        kind: ActionKind,
+        outcome: Result<(), &str>,
+        current: Option<&ProviderInstance>,
+    ) -> Result<(), InstanceError> {
+        let now = Utc::now();
+        let mut tx = self.db().begin().await?;
+        let (state, error) = match outcome {
+            Ok(()) => ("done", None),
+            Err(reason) => ("failed", Some(reason)),
+        };
+        let closed = tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE instance_actions SET state = $1, error = $2, finished_at = $3 \
+                 WHERE id = $4 AND state IN ('pending', 'running')",
+            )
+            .bind(state)
+            .bind(error)
+            .bind(now)
+            .bind(action_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if closed == 0 {
+            return Ok(());
+        }
+        if let Some(current) = current {
+            let new_password = matches!(kind, ActionKind::ResetPassword | ActionKind::Rebuild);
+            tx_run!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE instances SET status = $1, provider_status = $2, \
+                     ipv4 = COALESCE($3, ipv4), ipv6 = COALESCE($4, ipv6), updated_at = $5, \
+                     image_slug = COALESCE((SELECT image_slug FROM instance_actions WHERE id = $6), image_slug), \
+                     root_password = CASE WHEN $7 THEN (SELECT root_password FROM instance_actions WHERE id = $6) ELSE root_password END, \
+                     password_revealed_at = CASE WHEN $7 THEN NULL ELSE password_revealed_at END \
+                     WHERE id = $8",
+                )
+                .bind(current.status.as_str())
+                .bind(&current.provider_status)
+                .bind(&current.ipv4)
+                .bind(&current.ipv6)
+                .bind(now)
+                .bind(action_id)
+                .bind(new_password)
+                .bind(instance.id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        let (event, level) = match error {
+            None => ("action_done", "success"),
+            Some(_) => ("action_failed", "error"),
+        };
+        let message = match error {
+            None => kind.as_str().to_owned(),
+            Some(reason) => format!("{kind}: {reason}"),
+        };
+        record_event(&mut tx, instance.id, event, level, Some(&message)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Compares every live server with its provider, so a change made outside the platform (a
+    /// reboot from the provider's panel, a deletion) shows up here.
+    pub async fn sync_statuses(&self) -> Result<usize, WorkError> {
+        let ids: Vec<i64> = db_run!(self.db(), |pool| {
+            sqlx::query_scalar(
+                "SELECT i.id FROM instances i WHERE i.provider_instance_id IS NOT NULL \
+                 AND i.status IN ('running', 'stopped', 'error', 'deleting') \
+                 AND NOT EXISTS (SELECT 1 FROM instance_actions a WHERE a.instance_id = i.id \
+                     AND a.state IN ('pending', 'running')) ORDER BY i.id",
+            )
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut changed = 0;
+        for id in ids {
+            let instance = self.by_id(id).await?;
+            let (Some(provider_id), Ok(provider)) = (
+                instance.provider_instance_id.clone(),
+                self.provider(&instance.provider),
+            ) else {
+                continue;
+            };
+            let (status, provider_status, ipv4, ipv6) = match provider
+                .get_instance(&provider_id)
+                .await
+            {
+                Ok(current) => (
+                    current.status,
+                    Some(current.provider_status),
+                    current.ipv4,
+                    current.ipv6,
+                ),
+                Err(ProviderError::NotFound) => (Lifecycle::Deleted, None, None, None),
+                Err(error) => {
+                    tracing::warn!(instance_id = id, %error, "status sync could not read the server");
+                    continue;
+                }
+            };
+            // A server that failed to provision stays failed unless the provider says it runs.
+            if status.as_str() == instance.status
+                || (instance.lifecycle() == Lifecycle::Error && status != Lifecycle::Running)
+            {
+                continue;
+            }
+            let mut tx = self.db().begin().await?;
+            tx_run!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE instances SET status = $1, provider_status = $2, \
+                     ipv4 = COALESCE($3, ipv4), ipv6 = COALESCE($4, ipv6), updated_at = $5 \
+                     WHERE id = $6",
+                )
+                .bind(status.as_str())
+                .bind(&provider_status)
+                .bind(&ipv4)
+                .bind(&ipv6)
+                .bind(Utc::now())
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+            })?;
+            let message = format!("{} → {status}", instance.status);
+            record_event(&mut tx, id, "status_changed", "info", Some(&message)).await?;
+            tx.commit().await?;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polling_slows_down_to_thirty_seconds() {
+        assert_eq!(poll_interval(Duration::seconds(0)), Duration::seconds(2));
+        assert_eq!(poll_interval(Duration::seconds(20)), Duration::seconds(10));
+        assert_eq!(poll_interval(Duration::minutes(10)), Duration::seconds(30));
+    }
+}

@@ -1,0 +1,108 @@
+//! `/api/v1/instances`: the caller's servers, one server with its actions and history, asking
+//! for an action and the one-time root password; `/api/v1/admin/instances` for admins. Another
+//! customer's instance id answers 404, exactly like one that does not exist.
+
+use app::auth::server::Authenticated;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::instances::{
+    ActionRequest, Instance, InstanceAction, InstanceDetail, InstanceEvent, InstanceFilter,
+    ProvisionRequest,
+};
+use serde_json::json;
+
+use super::{ApiError, ApiJson, require_caller};
+use crate::router::ServerState;
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/api/v1/instances", get(list))
+        .route("/api/v1/instances/{id}", get(detail))
+        .route("/api/v1/instances/{id}/events", get(events))
+        .route("/api/v1/instances/{id}/actions", post(act))
+        .route(
+            "/api/v1/instances/{id}/root-password",
+            post(reveal_password),
+        )
+        .route("/api/v1/admin/instances", get(admin_list).post(provision))
+}
+
+async fn list(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<Vec<Instance>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.instances.list_mine(&caller).await?))
+}
+
+async fn detail(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+) -> Result<Json<InstanceDetail>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.instances.detail(&caller, id).await?))
+}
+
+async fn events(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<InstanceEvent>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.instances.events(&caller, id).await?))
+}
+
+/// Answers 202: the action is queued; `GET /api/v1/instances/{id}` shows when it is done.
+async fn act(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ActionRequest>,
+) -> Result<(StatusCode, Json<InstanceAction>), ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let action = state
+        .app
+        .instances
+        .request_action(&caller, id, body)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(action)))
+}
+
+async fn reveal_password(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let password = state.app.instances.reveal_password(&caller, id).await?;
+    Ok(Json(json!({ "root_password": password })))
+}
+
+async fn admin_list(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Query(filter): Query<InstanceFilter>,
+) -> Result<Json<Vec<Instance>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state.app.instances.list_all(&caller, &filter, 200).await?,
+    ))
+}
+
+/// Answers 202: the server is being created.
+async fn provision(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    ApiJson(body): ApiJson<ProvisionRequest>,
+) -> Result<(StatusCode, Json<Instance>), ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let instance = state
+        .app
+        .instances
+        .provision_for_user(&caller, body)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(instance)))
+}

@@ -1,0 +1,317 @@
+//! `/api/v1/instances` through the real router on both databases: a customer sees and acts on
+//! their own servers only (every route answers 404 for another customer's id), actions are
+//! queued and refused with clear answers, and admins provision for customers.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Duration;
+use domain::accounts::{Caller, ClientInfo, Role};
+use domain::catalog::PlanInput;
+use domain::jobs::{self, Registry};
+use domain::providers::Providers;
+use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
+use domain::testing::TestDb;
+use domain::{AppState, DomainConfig, both_backends, db_run, instances};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use serde_json::{Value, json};
+use server::router::{ServerState, WebSettings, router};
+use tower::ServiceExt;
+
+struct Env {
+    router: Router,
+    state: AppState,
+    admin: String,
+    alice: String,
+    bob: String,
+    plan_id: i64,
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(body) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(body.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = router
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn env(test: &TestDb) -> Env {
+    let providers = Providers::default().with(Arc::new(SandboxProvider::new(
+        test.db.clone(),
+        SandboxTiming {
+            create: StdDuration::ZERO,
+            action: StdDuration::ZERO,
+        },
+    )));
+    let config = DomainConfig {
+        providers,
+        ..Default::default()
+    };
+    let state = AppState::new(test.db.clone(), &config).await.unwrap();
+    let client = ClientInfo {
+        ip: "203.0.113.7".into(),
+        user_agent: "test".into(),
+    };
+    let mut ids = Vec::new();
+    for email in [
+        "root@webrana.test",
+        "alice@webrana.test",
+        "bob@webrana.test",
+    ] {
+        ids.push(
+            state
+                .accounts
+                .create_admin(email, "Someone", "ruang-server-aman-1")
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let admin = Caller {
+        user_id: ids[0],
+        session_id: 0,
+        role: Role::Admin,
+        email_verified: true,
+    };
+    for &customer in &ids[1..] {
+        state
+            .accounts
+            .set_role(&admin, customer, Role::Customer, &client)
+            .await
+            .unwrap();
+    }
+    state.catalog.sync_provider("sandbox").await.unwrap();
+    let plan = state
+        .catalog
+        .create_plan(
+            &admin,
+            &client,
+            &PlanInput {
+                name: "Nano".into(),
+                provider: "sandbox".into(),
+                size_slug: "sbx-1c-1g".into(),
+                vcpus: None,
+                memory_mb: None,
+                disk_gb: None,
+                transfer_gb: None,
+                price_idr_monthly: 75_000,
+                discount_3m_percent: 0,
+                discount_6m_percent: 0,
+                discount_12m_percent: 0,
+                region_slugs: vec!["sbx-jkt1".into()],
+                image_slugs: vec!["ubuntu-24-04-x64".into(), "debian-12-x64".into()],
+                visible: true,
+                sort_order: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let web = WebSettings {
+        public_url: "http://127.0.0.1:3000".into(),
+        secure_cookies: false,
+    };
+    let router = router(ServerState {
+        leptos_options: LeptosOptions::builder().output_name("webrana").build(),
+        app: state.clone(),
+        web,
+    });
+    let mut tokens = Vec::new();
+    for email in [
+        "root@webrana.test",
+        "alice@webrana.test",
+        "bob@webrana.test",
+    ] {
+        let body = json!({ "email": email, "password": "ruang-server-aman-1" });
+        let (status, answer) = call(&router, "POST", "/api/v1/auth/login", None, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        tokens.push(answer["access_token"].as_str().unwrap().to_owned());
+    }
+    Env {
+        router,
+        state,
+        admin: tokens[0].clone(),
+        alice: tokens[1].clone(),
+        bob: tokens[2].clone(),
+        plan_id: plan.id,
+    }
+}
+
+/// Runs the queue until it is empty, treating "run again later" as "now".
+async fn settle(env: &Env) {
+    let registry = instances::worker::register(Registry::default(), env.state.instances.clone());
+    for _ in 0..100 {
+        if jobs::run_once(&env.state.db, &registry, "t", Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_some()
+        {
+            continue;
+        }
+        let waiting = db_run!(&env.state.db, |pool| {
+            sqlx::query(
+                "UPDATE jobs SET run_at = $1 WHERE state = 'queued' AND kind LIKE 'instance_%'",
+            )
+            .bind(chrono::Utc::now())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .unwrap();
+        if waiting == 0 {
+            return;
+        }
+    }
+    panic!("jobs did not settle");
+}
+
+async fn alices_server(env: &Env) -> i64 {
+    let alice_id = env
+        .state
+        .accounts
+        .find_by_email(
+            &Caller {
+                user_id: 1,
+                session_id: 0,
+                role: Role::Admin,
+                email_verified: true,
+            },
+            "alice@webrana.test",
+        )
+        .await
+        .unwrap()
+        .id;
+    let body = json!({ "user_id": alice_id, "plan_id": env.plan_id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": "web-1" });
+    let (status, created) = call(
+        &env.router,
+        "POST",
+        "/api/v1/admin/instances",
+        Some(&env.admin),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{created}");
+    assert_eq!(created["status"], "provisioning");
+    settle(env).await;
+    created["id"].as_i64().unwrap()
+}
+
+both_backends! {
+    async fn every_instance_route_hides_other_customers_servers(test: TestDb) {
+        let env = env(&test).await;
+        let id = alices_server(&env).await;
+        let reboot = json!({ "type": "reboot" });
+        let routes: [(&str, String, Option<Value>); 4] = [
+            ("GET", format!("/api/v1/instances/{id}"), None),
+            ("GET", format!("/api/v1/instances/{id}/events"), None),
+            ("POST", format!("/api/v1/instances/{id}/actions"), Some(reboot.clone())),
+            ("POST", format!("/api/v1/instances/{id}/root-password"), None),
+        ];
+        for (method, path, body) in &routes {
+            let (status, answer) = call(&env.router, method, path, Some(&env.bob), body.clone()).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+            assert_eq!(answer["error"]["code"], "not_found");
+            let (status, _) = call(&env.router, method, path, None, body.clone()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without a token");
+        }
+        let (status, list) = call(&env.router, "GET", "/api/v1/instances", Some(&env.bob), None).await;
+        assert_eq!((status, list), (StatusCode::OK, json!([])));
+        // Nothing bob tried was queued.
+        let (_, detail) = call(&env.router, "GET", &format!("/api/v1/instances/{id}"), Some(&env.alice), None).await;
+        assert!(detail["instance"]["open_action"].is_null(), "{detail}");
+        assert_eq!(detail["instance"]["password_waiting"], true);
+    }
+
+    async fn the_owner_reads_acts_and_gets_the_password_once(test: TestDb) {
+        let env = env(&test).await;
+        let id = alices_server(&env).await;
+        let (status, list) = call(&env.router, "GET", "/api/v1/instances", Some(&env.alice), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(list[0]["hostname"], "web-1");
+        assert_eq!(list[0]["status"], "running");
+        assert!(list[0]["ipv4"].as_str().unwrap().starts_with("192.0.2."));
+        assert!(list[0].get("label").is_none());
+
+        let (status, detail) = call(&env.router, "GET", &format!("/api/v1/instances/{id}"), Some(&env.alice), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(detail["capabilities"]["console"], "none");
+        let power_on = detail["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "power_on").unwrap();
+        assert_eq!(power_on["unavailable"], "already_running");
+
+        let password_path = format!("/api/v1/instances/{id}/root-password");
+        let (status, password) = call(&env.router, "POST", &password_path, Some(&env.alice), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(password["root_password"].as_str().unwrap().len(), 20);
+        let (status, again) = call(&env.router, "POST", &password_path, Some(&env.alice), None).await;
+        assert_eq!((status, again["error"]["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("password_unavailable")));
+
+        let actions = format!("/api/v1/instances/{id}/actions");
+        let (status, action) = call(&env.router, "POST", &actions, Some(&env.alice), Some(json!({ "type": "shutdown" }))).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{action}");
+        assert_eq!(action["state"], "pending");
+        let (status, busy) = call(&env.router, "POST", &actions, Some(&env.alice), Some(json!({ "type": "reboot" }))).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(busy["error"]["message"].as_str().unwrap().contains("shutdown"), "{busy}");
+        settle(&env).await;
+        let (_, detail) = call(&env.router, "GET", &format!("/api/v1/instances/{id}"), Some(&env.alice), None).await;
+        assert_eq!(detail["instance"]["status"], "stopped");
+
+        // Bad requests say what is wrong.
+        let (status, unknown) = call(&env.router, "POST", &actions, Some(&env.alice), Some(json!({ "type": "explode" }))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(unknown["error"]["code"], "invalid_body");
+        assert!(unknown["error"]["message"].as_str().unwrap().contains("explode"), "{unknown}");
+        let (status, not_now) = call(&env.router, "POST", &actions, Some(&env.alice), Some(json!({ "type": "reboot" }))).await;
+        assert_eq!((status, not_now["error"]["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("needs_running")));
+        let rebuild = json!({ "type": "rebuild", "image": "debian-12-x64", "confirm": "nope" });
+        let (status, unconfirmed) = call(&env.router, "POST", &actions, Some(&env.alice), Some(rebuild)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(unconfirmed["error"]["message"].as_str().unwrap().contains("web-1"));
+    }
+
+    async fn only_admins_list_everything_and_provision(test: TestDb) {
+        let env = env(&test).await;
+        alices_server(&env).await;
+        let (status, all) = call(&env.router, "GET", "/api/v1/admin/instances?search=alice", Some(&env.admin), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(all.as_array().unwrap().len(), 1);
+        assert_eq!(all[0]["owner_email"], "alice@webrana.test");
+        let (status, _) = call(&env.router, "GET", "/api/v1/admin/instances", Some(&env.alice), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let body = json!({ "user_id": 2, "plan_id": env.plan_id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": "sneaky" });
+        let (status, _) = call(&env.router, "POST", "/api/v1/admin/instances", Some(&env.alice), Some(body)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let taken = json!({ "user_id": 2, "plan_id": env.plan_id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": "WEB-1" });
+        let (status, answer) = call(&env.router, "POST", "/api/v1/admin/instances", Some(&env.admin), Some(taken)).await;
+        assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::CONFLICT, json!("hostname_taken")));
+    }
+}
