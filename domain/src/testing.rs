@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use crate::Db;
+use crate::catalog::PlanInput;
 
 pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -85,6 +86,29 @@ impl TestDb {
     /// The URL this database answers on, for starting a server against it.
     pub fn url(&self) -> &str {
         &self.url
+    }
+}
+
+/// A visible plan on the sandbox cloud's smallest size (`sbx-1c-1g`, 1 vCPU and 1 GB) at
+/// Rp 75.000 a month, no discounts, offered in `regions` with `images`. Tests change the fields
+/// they care about with struct update syntax.
+pub fn sandbox_plan_input(name: &str, regions: &[&str], images: &[&str]) -> PlanInput {
+    PlanInput {
+        name: name.into(),
+        provider: "sandbox".into(),
+        size_slug: "sbx-1c-1g".into(),
+        vcpus: None,
+        memory_mb: None,
+        disk_gb: None,
+        transfer_gb: None,
+        price_idr_monthly: 75_000,
+        discount_3m_percent: 0,
+        discount_6m_percent: 0,
+        discount_12m_percent: 0,
+        region_slugs: regions.iter().map(|r| (*r).to_owned()).collect(),
+        image_slugs: images.iter().map(|i| (*i).to_owned()).collect(),
+        visible: true,
+        sort_order: 0,
     }
 }
 

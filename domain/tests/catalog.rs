@@ -16,7 +16,7 @@ use domain::error::ErrorCode;
 use domain::jobs::{self, Registry};
 use domain::providers::Providers;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
-use domain::testing::TestDb;
+use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{AppState, Db, DomainConfig, both_backends, db_run};
 
 struct Env {
@@ -63,21 +63,9 @@ async fn synced(test: &TestDb) -> Env {
 
 fn plan(name: &str, size: &str, regions: &[&str], images: &[&str], price: i64) -> PlanInput {
     PlanInput {
-        name: name.into(),
-        provider: "sandbox".into(),
         size_slug: size.into(),
-        vcpus: None,
-        memory_mb: None,
-        disk_gb: None,
-        transfer_gb: None,
         price_idr_monthly: price,
-        discount_3m_percent: 0,
-        discount_6m_percent: 0,
-        discount_12m_percent: 0,
-        region_slugs: regions.iter().map(|r| (*r).to_owned()).collect(),
-        image_slugs: images.iter().map(|i| (*i).to_owned()).collect(),
-        visible: true,
-        sort_order: 0,
+        ..sandbox_plan_input(name, regions, images)
     }
 }
 

@@ -10,14 +10,13 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use domain::accounts::{Caller, ClientInfo, Role};
-use domain::catalog::PlanInput;
 use domain::error::ErrorCode;
 use domain::instances::{self, ActionRequest, InstanceError, Instances, ProvisionRequest};
 use domain::jobs::{self, Registry};
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::providers::{ActionKind, CloudProvider, CreateInstance, Providers};
 use domain::secrets::SecretBox;
-use domain::testing::TestDb;
+use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{AppState, Db, DomainConfig, both_backends, catalog, db_run};
 
 const KEY: &str =
@@ -81,27 +80,11 @@ async fn env(test: &TestDb) -> Env {
         .create_plan(
             &admin,
             &client,
-            &PlanInput {
-                name: "Nano".into(),
-                provider: "sandbox".into(),
-                size_slug: "sbx-1c-1g".into(),
-                vcpus: None,
-                memory_mb: None,
-                disk_gb: None,
-                transfer_gb: None,
-                price_idr_monthly: 75_000,
-                discount_3m_percent: 0,
-                discount_6m_percent: 0,
-                discount_12m_percent: 0,
-                region_slugs: vec!["sbx-jkt1".into(), "sbx-sgp1".into()],
-                image_slugs: vec![
-                    "ubuntu-24-04-x64".into(),
-                    "debian-12-x64".into(),
-                    "sandbox-broken".into(),
-                ],
-                visible: true,
-                sort_order: 0,
-            },
+            &sandbox_plan_input(
+                "Nano",
+                &["sbx-jkt1", "sbx-sgp1"],
+                &["ubuntu-24-04-x64", "debian-12-x64", "sandbox-broken"],
+            ),
         )
         .await
         .unwrap();

@@ -1,12 +1,9 @@
 // A customer signs up, verifies through the link an admin reads in the dev outbox, turns on
 // two-factor authentication, logs out and logs in again with a code.
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import path from 'node:path';
+import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
 
-const root = path.resolve(__dirname, '../..');
-const ADMIN = { email: 'admin@webrana.test', password: 'ruang-server-aman-1' };
 const CUSTOMER = { name: 'Siti Rahma', email: `siti-${Date.now()}@example.com`, password: 'kopi-tubruk-pagi-7' };
 
 function base32(secret: string): Buffer {
@@ -34,42 +31,9 @@ function totp(secret: string, aheadSeconds = 0): string {
   return ((digest.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, '0');
 }
 
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
-
-async function shot(page: Page, testInfo: TestInfo, name: string) {
-  await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
-}
-
-async function logIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await hydrated(page);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Kata sandi').fill(password);
-  await page.getByRole('button', { name: 'Masuk' }).click();
-}
-
-test.beforeAll(() => {
-  // The first admin comes from the command line, as an operator would make it. A retry of this
-  // file finds it already made.
-  try {
-    execFileSync(path.join(root, 'target/debug/server'), ['create-admin', '--email', ADMIN.email, '--password-stdin'], {
-      cwd: root,
-      input: `${ADMIN.password}\n`,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        DATABASE_URL: `sqlite://${path.join(process.env.E2E_DATA_DIR!, 'e2e.db')}`,
-        LEPTOS_OUTPUT_NAME: 'webrana',
-        RUST_LOG: 'warn',
-      },
-    });
-  } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
-    if (!stderr.includes('already exists')) throw error;
-  }
-});
+// The first admin comes from the command line, as an operator would make it. A retry of this
+// file finds it already made.
+test.beforeAll(ensureAdmin);
 
 test('sign up, verify by e-mail, turn on 2FA, log in with a code', async ({ page, browser }, testInfo) => {
   await page.goto('/signup');
@@ -146,13 +110,7 @@ test('sign up, verify by e-mail, turn on 2FA, log in with a code', async ({ page
 
 test('an XSS payload as a name is shown as text', async ({ page }) => {
   const email = `xss-${Date.now()}@example.com`;
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.getByLabel('Nama lengkap').fill('<img src=x onerror="window.__xss=1">');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Kata sandi').fill(CUSTOMER.password);
-  await page.getByRole('button', { name: 'Daftar' }).last().click();
-  await expect(page.getByTestId('form-notice')).toBeVisible();
+  await signUp(page, '<img src=x onerror="window.__xss=1">', email, CUSTOMER.password);
   await logIn(page, email, CUSTOMER.password);
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId('account-link')).toHaveText('<img src=x onerror="window.__xss=1">');

@@ -5,162 +5,44 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod support;
 
 use app::catalog::{AdminPlans, AdminSyncCatalog, PublicPlans};
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use domain::accounts::inputs::Language;
-use domain::accounts::{ClientInfo, SignUp};
-use domain::providers::Providers;
-use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
+use domain::both_backends;
+use domain::providers::sandbox::SandboxTiming;
 use domain::testing::TestDb;
-use domain::{AppState, DomainConfig, both_backends};
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
-use server::router::{ServerState, WebSettings, router};
-use tower::ServiceExt;
+use support::{ADMIN, Answer, Env, PASSWORD, api as call};
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const ADMIN: (&str, &str) = ("root@webrana.test", "ruang-server-aman-1");
-const CUSTOMER: (&str, &str) = ("budi@example.com", "kopi-tubruk-pagi-7");
-
-struct Env {
-    router: Router,
-}
+const CUSTOMER: (&str, &str) = ("budi@example.com", PASSWORD);
 
 /// The router with the sandbox provider, its catalog synced, and an admin and a customer.
 async fn env(test: &TestDb) -> Env {
-    let providers = Providers::default().with(Arc::new(SandboxProvider::new(
-        test.db.clone(),
-        SandboxTiming::default(),
-    )));
-    let config = DomainConfig {
-        public_url: ORIGIN.into(),
-        providers,
-        ..Default::default()
+    let config = domain::DomainConfig {
+        providers: support::sandbox(&test.db, SandboxTiming::default()),
+        ..support::config()
     };
-    let state = AppState::new(test.db.clone(), &config).await.unwrap();
-    state.catalog.sync_provider("sandbox").await.unwrap();
-    state
-        .accounts
-        .create_admin(ADMIN.0, "Root", ADMIN.1)
-        .await
-        .unwrap();
-    let customer = SignUp {
-        name: "Budi",
-        email: CUSTOMER.0,
-        password: CUSTOMER.1,
-        phone: None,
-        language: Language::Id,
-    };
-    state
-        .accounts
-        .sign_up(customer, &ClientInfo::default())
-        .await
-        .unwrap();
-    let web = WebSettings {
-        public_url: ORIGIN.into(),
-        secure_cookies: false,
-    };
-    let router = router(ServerState {
-        leptos_options: LeptosOptions::builder().output_name("webrana").build(),
-        app: state,
-        web,
-    });
-    Env { router }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn call(
-    router: &Router,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    token: Option<&str>,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    send(router, request.body(body).unwrap()).await
+    let env = support::start(test, &config).await;
+    env.state.catalog.sync_provider("sandbox").await.unwrap();
+    support::admin(&env.state).await;
+    support::customer(&env.state, CUSTOMER.0, Language::Id).await;
+    env
 }
 
 async fn token(env: &Env, (email, password): (&str, &str)) -> String {
-    let answer = call(
-        &env.router,
-        Method::POST,
-        "/api/v1/auth/login",
-        Some(json!({ "email": email, "password": password })),
-        None,
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer.json()["access_token"].as_str().unwrap().to_owned()
+    support::access_token(&env.router, email, password).await
 }
 
 /// A browser-style server-function call with the session cookies of `login`, if any.
 async fn server_fn(env: &Env, path: &str, cookie: Option<&str>) -> Answer {
-    let mut request = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::ORIGIN, ORIGIN);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    send(&env.router, request.body(Body::empty()).unwrap()).await
+    support::server_fn(&env.router, path, "", cookie).await
 }
 
 async fn cookies(env: &Env, (email, password): (&str, &str)) -> String {
-    let form = format!("email={}&password={password}", email.replace('@', "%40"));
-    let request = Request::post(app::auth::LogIn::PATH)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::ORIGIN, ORIGIN)
-        .body(Body::from(form))
-        .unwrap();
-    let answer = send(&env.router, request).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("; ")
+    support::session_cookies(&env.router, email, password).await
 }
 
 fn basic() -> Value {
@@ -310,13 +192,13 @@ both_backends! {
         assert_eq!(listed.json()[0]["name"], "Basic 1 GB");
 
         // The page itself is rendered on the server, prices in rupiah, in either language.
-        let page = send(&env.router, Request::get("/plans").body(Body::empty()).unwrap()).await;
+        let page = support::page(&env.router, "/plans", None).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("Paket &amp; harga") || page.body.contains("Paket & harga"), "{}", page.body);
         assert!(page.body.contains("Rp 75.000"), "{}", page.body);
         assert!(page.body.contains("Rp 720.000"));
         assert!(!page.body.contains("Internal"));
-        let english = send(&env.router, Request::get("/plans").header(header::COOKIE, "lang=en").body(Body::empty()).unwrap()).await;
+        let english = support::page(&env.router, "/plans", Some("lang=en")).await;
         assert!(english.body.contains("Plans &amp; pricing") || english.body.contains("Plans & pricing"));
         assert!(english.body.contains("/month"));
     }

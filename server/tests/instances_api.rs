@@ -5,25 +5,20 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration as StdDuration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::Duration;
 use domain::accounts::{Caller, ClientInfo, Role};
-use domain::catalog::PlanInput;
 use domain::jobs::{self, Registry};
-use domain::providers::Providers;
-use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
-use domain::testing::TestDb;
+use domain::providers::sandbox::SandboxTiming;
+use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{AppState, DomainConfig, both_backends, db_run, instances};
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::{Value, json};
-use server::router::{ServerState, WebSettings, router};
-use tower::ServiceExt;
+use support::ADMIN;
 
 struct Env {
     router: Router,
@@ -34,6 +29,10 @@ struct Env {
     plan_id: i64,
 }
 
+/// Made as admins with the admin's password (`ADMIN.1`); alice and bob are then made customers.
+const USERS: [&str; 3] = [ADMIN.0, "alice@webrana.test", "bob@webrana.test"];
+
+/// A REST call answering its status and JSON body (`null` when the body is not JSON).
 async fn call(
     router: &Router,
     method: &str,
@@ -41,57 +40,35 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = router
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let answer = support::api(router, method, path, body, token).await;
     (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        answer.status,
+        serde_json::from_str(&answer.body).unwrap_or(Value::Null),
     )
 }
 
 async fn env(test: &TestDb) -> Env {
-    let providers = Providers::default().with(Arc::new(SandboxProvider::new(
-        test.db.clone(),
-        SandboxTiming {
-            create: StdDuration::ZERO,
-            action: StdDuration::ZERO,
-        },
-    )));
     let config = DomainConfig {
-        providers,
+        providers: support::sandbox(
+            &test.db,
+            SandboxTiming {
+                create: StdDuration::ZERO,
+                action: StdDuration::ZERO,
+            },
+        ),
         ..Default::default()
     };
-    let state = AppState::new(test.db.clone(), &config).await.unwrap();
+    let support::Env { router, state } = support::start(test, &config).await;
     let client = ClientInfo {
         ip: "203.0.113.7".into(),
         user_agent: "test".into(),
     };
     let mut ids = Vec::new();
-    for email in [
-        "root@webrana.test",
-        "alice@webrana.test",
-        "bob@webrana.test",
-    ] {
+    for email in USERS {
         ids.push(
             state
                 .accounts
-                .create_admin(email, "Someone", "ruang-server-aman-1")
+                .create_admin(email, "Someone", ADMIN.1)
                 .await
                 .unwrap()
                 .id,
@@ -111,50 +88,19 @@ async fn env(test: &TestDb) -> Env {
             .unwrap();
     }
     state.catalog.sync_provider("sandbox").await.unwrap();
+    let nano = sandbox_plan_input(
+        "Nano",
+        &["sbx-jkt1"],
+        &["ubuntu-24-04-x64", "debian-12-x64"],
+    );
     let plan = state
         .catalog
-        .create_plan(
-            &admin,
-            &client,
-            &PlanInput {
-                name: "Nano".into(),
-                provider: "sandbox".into(),
-                size_slug: "sbx-1c-1g".into(),
-                vcpus: None,
-                memory_mb: None,
-                disk_gb: None,
-                transfer_gb: None,
-                price_idr_monthly: 75_000,
-                discount_3m_percent: 0,
-                discount_6m_percent: 0,
-                discount_12m_percent: 0,
-                region_slugs: vec!["sbx-jkt1".into()],
-                image_slugs: vec!["ubuntu-24-04-x64".into(), "debian-12-x64".into()],
-                visible: true,
-                sort_order: 0,
-            },
-        )
+        .create_plan(&admin, &client, &nano)
         .await
         .unwrap();
-    let web = WebSettings {
-        public_url: "http://127.0.0.1:3000".into(),
-        secure_cookies: false,
-    };
-    let router = router(ServerState {
-        leptos_options: LeptosOptions::builder().output_name("webrana").build(),
-        app: state.clone(),
-        web,
-    });
     let mut tokens = Vec::new();
-    for email in [
-        "root@webrana.test",
-        "alice@webrana.test",
-        "bob@webrana.test",
-    ] {
-        let body = json!({ "email": email, "password": "ruang-server-aman-1" });
-        let (status, answer) = call(&router, "POST", "/api/v1/auth/login", None, Some(body)).await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
-        tokens.push(answer["access_token"].as_str().unwrap().to_owned());
+    for email in USERS {
+        tokens.push(support::access_token(&router, email, ADMIN.1).await);
     }
     Env {
         router,

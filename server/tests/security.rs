@@ -4,149 +4,23 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use app::auth::{LogIn, RequestPasswordReset, SignUp};
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::accounts::inputs::Language;
-use domain::accounts::{ClientInfo, SignUp as SignUpInput};
-use domain::testing::TestDb;
-use domain::{AppState, DomainConfig, both_backends};
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
+use domain::both_backends;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
-use server::router::{ServerState, WebSettings, router};
-use tower::ServiceExt;
-
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const PASSWORD: &str = "kopi-tubruk-pagi-7";
-
-struct Env {
-    router: Router,
-    state: AppState,
-}
-
-async fn env(test: &TestDb) -> Env {
-    let config = DomainConfig {
-        public_url: ORIGIN.into(),
-        ..Default::default()
-    };
-    let state = AppState::new(test.db.clone(), &config).await.unwrap();
-    let leptos_options = LeptosOptions::builder().output_name("webrana").build();
-    let web = WebSettings {
-        public_url: ORIGIN.into(),
-        secure_cookies: false,
-    };
-    Env {
-        router: router(ServerState {
-            leptos_options,
-            app: state.clone(),
-            web,
-        }),
-        state,
-    }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
-        .into_owned();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn post_json(router: &Router, path: &str, body: Value, bearer: Option<&str>) -> Answer {
-    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
-    if let Some(token) = bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    send(router, request.body(Body::from(body.to_string())).unwrap()).await
-}
-
-async fn get(router: &Router, path: &str, bearer: Option<&str>) -> Answer {
-    let mut request = Request::get(path);
-    if let Some(token) = bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    send(router, request.body(Body::empty()).unwrap()).await
-}
-
-/// A browser-style server-function call: form body, optional cookies and origin.
-async fn server_fn(
-    router: &Router,
-    path: &str,
-    form: &str,
-    cookie: Option<&str>,
-    origin: Option<&str>,
-) -> Answer {
-    let mut request = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json");
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    if let Some(origin) = origin {
-        request = request.header(header::ORIGIN, origin);
-    }
-    send(router, request.body(Body::from(form.to_owned())).unwrap()).await
-}
-
-async fn customer(env: &Env, email: &str) {
-    let input = SignUpInput {
-        name: "Budi",
-        email,
-        password: PASSWORD,
-        phone: None,
-        language: Language::En,
-    };
-    env.state
-        .accounts
-        .sign_up(input, &ClientInfo::default())
-        .await
-        .unwrap();
-}
-
-async fn login(env: &Env, email: &str, password: &str) -> Answer {
-    post_json(
-        &env.router,
-        "/api/v1/auth/login",
-        json!({ "email": email, "password": password }),
-        None,
-    )
-    .await
-}
-
-async fn access_token(env: &Env, email: &str) -> String {
-    let answer = login(env, email, PASSWORD).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer.json()["access_token"].as_str().unwrap().to_owned()
-}
+use support::{ADMIN, PASSWORD, env, get, login, post_json, server_fn, server_fn_from};
 
 both_backends! {
     async fn forged_or_expired_access_tokens_get_401(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "budi@example.com").await;
-        let token = access_token(&env, "budi@example.com").await;
+        env.customer("budi@example.com", Language::En).await;
+        let token = env.access_token("budi@example.com").await;
         assert_eq!(get(&env.router, "/api/v1/me", Some(&token)).await.status, StatusCode::OK);
 
         let parts: Vec<&str> = token.split('.').collect();
@@ -177,8 +51,8 @@ both_backends! {
 
     async fn a_replayed_refresh_token_ends_its_whole_family(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "siti@example.com").await;
-        let first = login(&env, "siti@example.com", PASSWORD).await.json();
+        env.customer("siti@example.com", Language::En).await;
+        let first = login(&env.router, "siti@example.com", PASSWORD).await.json();
         let stolen = first["refresh_token"].as_str().unwrap();
         let second = post_json(&env.router, "/api/v1/auth/refresh", json!({ "refresh_token": stolen }), None).await;
         assert_eq!(second.status, StatusCode::OK, "{}", second.body);
@@ -197,16 +71,16 @@ both_backends! {
 
     async fn customers_get_403_from_admin_routes(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "andi@example.com").await;
-        let token = access_token(&env, "andi@example.com").await;
+        env.customer("andi@example.com", Language::En).await;
+        let token = env.access_token("andi@example.com").await;
         let answer = get(&env.router, "/api/v1/admin/users", Some(&token)).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
         assert_eq!(get(&env.router, "/api/v1/admin/users", None).await.status, StatusCode::UNAUTHORIZED);
         let suspend = post_json(&env.router, "/api/v1/admin/users/1/suspend", json!({ "suspended": true }), Some(&token)).await;
         assert_eq!(suspend.status, StatusCode::FORBIDDEN);
 
-        env.state.accounts.create_admin("root@webrana.test", "Root", "ruang-server-aman-1").await.unwrap();
-        let admin = post_json(&env.router, "/api/v1/auth/login", json!({ "email": "root@webrana.test", "password": "ruang-server-aman-1" }), None).await.json();
+        support::admin(&env.state).await;
+        let admin = login(&env.router, ADMIN.0, ADMIN.1).await.json();
         let answer = get(&env.router, "/api/v1/admin/users?search=andi", Some(admin["access_token"].as_str().unwrap())).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.json().as_array().unwrap().len(), 1);
@@ -214,34 +88,34 @@ both_backends! {
 
     async fn cross_origin_posts_with_cookies_are_refused(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "dewi@example.com").await;
+        env.customer("dewi@example.com", Language::En).await;
         let form = "email=dewi%40example.com&password=kopi-tubruk-pagi-7";
-        let logged_in = server_fn(&env.router, LogIn::PATH, form, None, Some(ORIGIN)).await;
+        let logged_in = server_fn(&env.router, LogIn::PATH, form, None).await;
         assert_eq!(logged_in.status, StatusCode::OK, "{}", logged_in.body);
-        let cookies: Vec<String> = logged_in.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned()).collect();
+        let cookies = logged_in.cookies();
         assert_eq!(cookies.len(), 2, "{cookies:?}");
         assert!(logged_in.headers.get_all(header::SET_COOKIE).iter().all(|v| { let v = v.to_str().unwrap(); v.contains("HttpOnly") && v.contains("SameSite=Lax") }));
         let cookie = cookies.join("; ");
 
         let logout = app::auth::LogOut::PATH;
-        let evil = server_fn(&env.router, logout, "everywhere=true", Some(&cookie), Some("https://evil.example")).await;
+        let evil = server_fn_from(&env.router, Some("https://evil.example"), logout, "everywhere=true", Some(&cookie)).await;
         assert_eq!(evil.status, StatusCode::FORBIDDEN);
         assert_eq!(evil.json()["error"]["code"], "csrf");
-        let no_origin = server_fn(&env.router, logout, "everywhere=true", Some(&cookie), None).await;
+        let no_origin = server_fn_from(&env.router, None, logout, "everywhere=true", Some(&cookie)).await;
         assert_eq!(no_origin.status, StatusCode::FORBIDDEN);
         // Nothing changed: the session still works.
-        let me = server_fn(&env.router, app::auth::CurrentUser::PATH, "", Some(&cookie), Some(ORIGIN)).await;
+        let me = server_fn(&env.router, app::auth::CurrentUser::PATH, "", Some(&cookie)).await;
         assert_eq!(me.json()["email"], "dewi@example.com");
-        let own = server_fn(&env.router, logout, "everywhere=true", Some(&cookie), Some(ORIGIN)).await;
+        let own = server_fn(&env.router, logout, "everywhere=true", Some(&cookie)).await;
         assert_eq!(own.status, StatusCode::OK, "{}", own.body);
     }
 
     async fn brute_force_hits_the_lock_then_the_rate_limit(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "eko@example.com").await;
+        env.customer("eko@example.com", Language::En).await;
         let mut statuses = Vec::new();
         for _ in 0..12 {
-            let answer = login(&env, "eko@example.com", "guessing-password-1").await;
+            let answer = login(&env.router, "eko@example.com", "guessing-password-1").await;
             if answer.status == StatusCode::TOO_MANY_REQUESTS {
                 let retry_after: u64 = answer.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
                 assert!(retry_after >= 1);
@@ -251,14 +125,14 @@ both_backends! {
         assert_eq!(&statuses[..4], &[401, 401, 401, 401], "{statuses:?}");
         assert_eq!(statuses[4], 423, "the fifth failure locks: {statuses:?}");
         assert!(statuses.contains(&429), "the per-e-mail limit answers 429: {statuses:?}");
-        let locked = login(&env, "eko@example.com", PASSWORD).await;
+        let locked = login(&env.router, "eko@example.com", PASSWORD).await;
         assert!(matches!(locked.status.as_u16(), 423 | 429), "even the right password waits: {}", locked.status);
     }
 
     async fn sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "fajar@example.com").await;
-        let reset = |email: &'static str| server_fn(&env.router, RequestPasswordReset::PATH, email, None, Some(ORIGIN));
+        env.customer("fajar@example.com", Language::En).await;
+        let reset = |email: &'static str| server_fn(&env.router, RequestPasswordReset::PATH, email, None);
         let known = reset("email=fajar%40example.com").await;
         let unknown = reset("email=nobody%40example.com").await;
         assert_eq!((known.status, known.body.as_str()), (unknown.status, unknown.body.as_str()));
@@ -267,7 +141,7 @@ both_backends! {
         let signup = |email: &str| {
             let form = format!("name=Fajar&email={email}&password=kopi-tubruk-pagi-7&language=id");
             let router = env.router.clone();
-            async move { server_fn(&router, SignUp::PATH, &form, None, Some(ORIGIN)).await }
+            async move { server_fn(&router, SignUp::PATH, &form, None).await }
         };
         let again = signup("fajar%40example.com").await;
         let fresh = signup("baru%40example.com").await;
@@ -289,20 +163,6 @@ both_backends! {
     }
 }
 
-/// Logs in through the server function and answers the session cookies.
-async fn cookie_login(env: &Env, email: &str, password: &str) -> String {
-    let form = format!("email={}&password={password}", email.replace('@', "%40"));
-    let answer = server_fn(&env.router, LogIn::PATH, &form, None, Some(ORIGIN)).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 both_backends! {
     async fn admins_see_and_retry_dead_jobs_and_customers_cannot(test: TestDb) {
         let env = env(&test).await;
@@ -312,19 +172,19 @@ both_backends! {
         let job = domain::jobs::claim(&test.db, "w", chrono::Duration::minutes(5)).await.unwrap().unwrap();
         domain::jobs::fail(&test.db, &job, "w", "provider said no").await.unwrap();
 
-        customer(&env, "gita@example.com").await;
-        let customer_cookie = cookie_login(&env, "gita@example.com", PASSWORD).await;
-        let denied = server_fn(&env.router, app::admin::AdminJobs::PATH, "state_filter=&kind=", Some(&customer_cookie), Some(ORIGIN)).await;
+        env.customer("gita@example.com", Language::En).await;
+        let customer_cookie = env.session_cookies("gita@example.com").await;
+        let denied = server_fn(&env.router, app::admin::AdminJobs::PATH, "state_filter=&kind=", Some(&customer_cookie)).await;
         assert_eq!(denied.status, StatusCode::FORBIDDEN, "{}", denied.body);
-        let denied = server_fn(&env.router, app::admin::AdminRetryJob::PATH, &format!("id={id}"), Some(&customer_cookie), Some(ORIGIN)).await;
+        let denied = server_fn(&env.router, app::admin::AdminRetryJob::PATH, &format!("id={id}"), Some(&customer_cookie)).await;
         assert_eq!(denied.status, StatusCode::FORBIDDEN);
 
-        env.state.accounts.create_admin("root@webrana.test", "Root", "ruang-server-aman-1").await.unwrap();
-        let admin_cookie = cookie_login(&env, "root@webrana.test", "ruang-server-aman-1").await;
-        let listed = server_fn(&env.router, app::admin::AdminJobs::PATH, "state_filter=dead&kind=", Some(&admin_cookie), Some(ORIGIN)).await;
+        support::admin(&env.state).await;
+        let admin_cookie = support::session_cookies(&env.router, ADMIN.0, ADMIN.1).await;
+        let listed = server_fn(&env.router, app::admin::AdminJobs::PATH, "state_filter=dead&kind=", Some(&admin_cookie)).await;
         assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
         assert_eq!(listed.json()[0]["last_error"], "provider said no");
-        let retried = server_fn(&env.router, app::admin::AdminRetryJob::PATH, &format!("id={id}"), Some(&admin_cookie), Some(ORIGIN)).await;
+        let retried = server_fn(&env.router, app::admin::AdminRetryJob::PATH, &format!("id={id}"), Some(&admin_cookie)).await;
         assert_eq!(retried.json(), json!(true));
         assert_eq!(domain::jobs::list(&test.db, Some("queued"), Some("provision"), 10).await.unwrap().len(), 1);
     }

@@ -4,167 +4,27 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::auth::LogIn;
-use app::ssh_keys::{AddSshKey, MySshKeys, RemoveSshKey};
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use domain::accounts::inputs::Language;
-use domain::accounts::{ClientInfo, SignUp};
-use domain::testing::TestDb;
-use domain::{AppState, DomainConfig, both_backends};
-use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
-use leptos::server_fn::ServerFn;
-use serde_json::{Value, json};
-use server::router::{ServerState, WebSettings, router};
-use tower::ServiceExt;
+mod support;
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const PASSWORD: &str = "kopi-tubruk-pagi-7";
+use app::ssh_keys::{AddSshKey, MySshKeys, RemoveSshKey};
+use axum::http::StatusCode;
+use domain::accounts::inputs::Language;
+use domain::both_backends;
+use leptos::server_fn::ServerFn;
+use serde_json::json;
+use support::{api, env, form_encode, server_fn};
+
 // Generated with `ssh-keygen`; fingerprints from `ssh-keygen -lf`.
 const ED25519: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKoCkQhgnO4dXJDy09gC29EunEKOGTEk6oX9tNzA1P/C budi@laptop";
 const ED25519_FINGERPRINT: &str = "SHA256:WodgPDn5ds4QcgbC5T636Gl84wAyKPale7CpBHYD7xM";
 const RSA_1024: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC95tmeuzUhPfiTL319W5WCIoERMUtlnYBbT3YIUJOox5vFkmiBhxjG8zqVCEHp70KUMSRF8qhg2QmectFLcWr7U9OslpKcT4Dq++oYkazvvCiH4dJGCQxLJVNUsDPQq8sF34PUS55YwcU/21emahu1mWjIaN9LqHts7NqDGHeimw== rsa1024";
 
-struct Env {
-    router: Router,
-    state: AppState,
-}
-
-async fn env(test: &TestDb) -> Env {
-    let config = DomainConfig {
-        public_url: ORIGIN.into(),
-        ..Default::default()
-    };
-    let state = AppState::new(test.db.clone(), &config).await.unwrap();
-    let leptos_options = LeptosOptions::builder().output_name("webrana").build();
-    let web = WebSettings {
-        public_url: ORIGIN.into(),
-        secure_cookies: false,
-    };
-    Env {
-        router: router(ServerState {
-            leptos_options,
-            app: state.clone(),
-            web,
-        }),
-        state,
-    }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
-        .into_owned();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// A REST call with an optional JSON body and bearer token.
-async fn api(
-    router: &Router,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-    bearer: Option<&str>,
-) -> Answer {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = bearer {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    send(router, request.body(body).unwrap()).await
-}
-
-/// A browser-style server-function call from our own origin.
-async fn server_fn(router: &Router, path: &str, form: &str, cookie: Option<&str>) -> Answer {
-    let mut request = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::ORIGIN, ORIGIN);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    send(router, request.body(Body::from(form.to_owned())).unwrap()).await
-}
-
-async fn customer(env: &Env, email: &str) {
-    let input = SignUp {
-        name: "Budi",
-        email,
-        password: PASSWORD,
-        phone: None,
-        language: Language::Id,
-    };
-    env.state
-        .accounts
-        .sign_up(input, &ClientInfo::default())
-        .await
-        .unwrap();
-}
-
-async fn access_token(env: &Env, email: &str) -> String {
-    let body = json!({ "email": email, "password": PASSWORD });
-    let answer = api(&env.router, "POST", "/api/v1/auth/login", Some(body), None).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer.json()["access_token"].as_str().unwrap().to_owned()
-}
-
-/// Logs in through the server function and answers the session cookies.
-async fn session_cookie(env: &Env, email: &str) -> String {
-    let form = format!("email={}&password={PASSWORD}", email.replace('@', "%40"));
-    let answer = server_fn(&env.router, LogIn::PATH, &form, None).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn form_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(byte).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
 both_backends! {
     async fn the_rest_api_adds_lists_and_removes_keys(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "budi@example.id").await;
-        let token = access_token(&env, "budi@example.id").await;
+        env.customer("budi@example.id", Language::Id).await;
+        let token = env.access_token("budi@example.id").await;
 
         let body = json!({ "name": "Laptop", "public_key": ED25519 });
         let added = api(&env.router, "POST", "/api/v1/ssh-keys", Some(body), Some(&token)).await;
@@ -195,8 +55,8 @@ both_backends! {
 
     async fn bad_keys_get_422_with_a_readable_message(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "budi@example.id").await;
-        let token = access_token(&env, "budi@example.id").await;
+        env.customer("budi@example.id", Language::Id).await;
+        let token = env.access_token("budi@example.id").await;
         let cases = [
             (RSA_1024, "ssh_key_too_weak", "this RSA key has 1024 bits; at least 2048 are required (or use ed25519)"),
             ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----", "ssh_key_private", "this is a private key; paste the .pub file instead, and keep the private key to yourself"),
@@ -216,10 +76,10 @@ both_backends! {
 
     async fn strangers_get_401_and_other_customers_keys_are_404(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "budi@example.id").await;
-        customer(&env, "sari@example.id").await;
-        let budi = access_token(&env, "budi@example.id").await;
-        let sari = access_token(&env, "sari@example.id").await;
+        env.customer("budi@example.id", Language::Id).await;
+        env.customer("sari@example.id", Language::Id).await;
+        let budi = env.access_token("budi@example.id").await;
+        let sari = env.access_token("sari@example.id").await;
         let body = json!({ "name": "Laptop", "public_key": ED25519 });
         let budis = api(&env.router, "POST", "/api/v1/ssh-keys", Some(body.clone()), Some(&budi)).await.json();
         let path = format!("/api/v1/ssh-keys/{}", budis["id"]);
@@ -245,10 +105,10 @@ both_backends! {
 
     async fn the_account_page_server_functions_act_on_the_callers_keys_only(test: TestDb) {
         let env = env(&test).await;
-        customer(&env, "budi@example.id").await;
-        customer(&env, "sari@example.id").await;
-        let budi = session_cookie(&env, "budi@example.id").await;
-        let sari = session_cookie(&env, "sari@example.id").await;
+        env.customer("budi@example.id", Language::Id).await;
+        env.customer("sari@example.id", Language::Id).await;
+        let budi = env.session_cookies("budi@example.id").await;
+        let sari = env.session_cookies("sari@example.id").await;
 
         let form = format!("name=Laptop&public_key={}", form_encode(ED25519));
         let added = server_fn(&env.router, AddSshKey::PATH, &form, Some(&budi)).await;
