@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use domain::providers::Providers;
+use domain::providers::digitalocean::DigitalOceanProvider;
+use domain::providers::linode::LinodeProvider;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
+use domain::providers::vultr::VultrProvider;
+use domain::providers::{ProviderError, Providers};
 use domain::{Backend, Db};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/webrana.db";
@@ -50,6 +53,23 @@ pub struct Config {
     /// passwords at rest. Unset uses a key generated on first run and stored in the database,
     /// which protects nothing against someone who has the database: set it in production.
     pub data_encryption_key: Option<Secret>,
+    /// `DIGITALOCEAN_TOKEN`: a personal access token (droplet read/create/update/delete) that
+    /// turns the DigitalOcean provider on; `DIGITALOCEAN_API_URL` overrides its address (tests,
+    /// proxies).
+    pub digitalocean: Option<ProviderAccount>,
+    /// `VULTR_API_KEY` turns the Vultr provider on; `VULTR_API_URL` overrides its address
+    /// (including `/v2`).
+    pub vultr: Option<ProviderAccount>,
+    /// `LINODE_API_TOKEN` (scopes linodes:read_write and events:read_only) turns the Linode
+    /// provider on; `LINODE_API_URL` overrides its address (including `/v4`).
+    pub linode: Option<ProviderAccount>,
+}
+
+/// A real cloud's credentials and, optionally, another address for its API.
+#[derive(Clone, Debug)]
+pub struct ProviderAccount {
+    pub token: Secret,
+    pub api_url: Option<String>,
 }
 
 /// A secret from the environment; `Debug` never shows it.
@@ -106,15 +126,33 @@ impl std::error::Error for ConfigErrors {}
 
 impl Config {
     /// What the domain needs of this configuration, with the enabled providers on `db`.
-    pub fn domain(&self, db: &Db) -> domain::DomainConfig {
+    pub fn domain(&self, db: &Db) -> Result<domain::DomainConfig, ProviderError> {
         let mut providers = Providers::default();
+        if let Some(account) = &self.digitalocean {
+            providers = providers.with(Arc::new(DigitalOceanProvider::new(
+                account.token.expose().to_owned(),
+                account.api_url.clone(),
+            )?));
+        }
+        if let Some(account) = &self.linode {
+            providers = providers.with(Arc::new(LinodeProvider::new(
+                account.token.expose().to_owned(),
+                account.api_url.clone(),
+            )?));
+        }
+        if let Some(account) = &self.vultr {
+            providers = providers.with(Arc::new(VultrProvider::new(
+                account.token.expose().to_owned(),
+                account.api_url.clone(),
+            )?));
+        }
         if self.sandbox_enabled {
             providers = providers.with(Arc::new(SandboxProvider::new(
                 db.clone(),
                 self.sandbox_timing,
             )));
         }
-        domain::DomainConfig {
+        Ok(domain::DomainConfig {
             providers,
             data_encryption_key: self.data_encryption_key.as_ref().and_then(|key| {
                 use base64::Engine as _;
@@ -129,7 +167,7 @@ impl Config {
                 .iter()
                 .map(Secret::bytes)
                 .collect(),
-        }
+        })
     }
 
     /// Cookies get `Secure` when people reach us over https.
@@ -271,6 +309,10 @@ impl Config {
             }
         });
 
+        let digitalocean = reader.provider_account("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_API_URL");
+        let vultr = reader.provider_account("VULTR_API_KEY", "VULTR_API_URL");
+        let linode = reader.provider_account("LINODE_API_TOKEN", "LINODE_API_URL");
+
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
         }
@@ -288,6 +330,9 @@ impl Config {
             sandbox_enabled,
             sandbox_timing,
             data_encryption_key,
+            digitalocean,
+            vultr,
+            linode,
         })
     }
 }
@@ -298,6 +343,29 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// A cloud's token variable and its optional API address override.
+    fn provider_account(
+        &mut self,
+        token_variable: &'static str,
+        url_variable: &'static str,
+    ) -> Option<ProviderAccount> {
+        let token = self.parse(token_variable, None, |raw| {
+            if raw.chars().any(char::is_whitespace) {
+                Err("expected the token as the provider shows it, without spaces".to_owned())
+            } else {
+                Ok(Some(Secret(raw.to_owned())))
+            }
+        });
+        let api_url = self.parse(url_variable, None, |raw| {
+            if raw.starts_with("http://") || raw.starts_with("https://") {
+                Ok(Some(raw.trim_end_matches('/').to_owned()))
+            } else {
+                Err(format!("expected an http(s) URL, got `{raw}`"))
+            }
+        });
+        token.map(|token| ProviderAccount { token, api_url })
+    }
+
     /// The parsed value of `variable`, or `default` when it is unset or empty. A bad value is
     /// recorded and the default returned, so one pass reports every bad variable.
     fn parse<T>(
@@ -374,6 +442,45 @@ mod tests {
         .unwrap();
         assert_eq!(config.public_url, "https://webrana.id");
         assert_eq!(config.jwt_previous_secrets.len(), 1);
+    }
+
+    #[test]
+    fn provider_and_sandbox_settings_are_checked() {
+        let errors = config(&[
+            ("SANDBOX_PROVIDER", "maybe"),
+            ("SANDBOX_CREATE_SECS", "-1"),
+            ("DATA_ENCRYPTION_KEY", "c2hvcnQ="),
+            ("DIGITALOCEAN_TOKEN", "dop v1"),
+            ("DIGITALOCEAN_API_URL", "api.example"),
+            ("VULTR_API_URL", "ftp://vultr"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for variable in [
+            "SANDBOX_PROVIDER: expected `on` or `off`",
+            "SANDBOX_CREATE_SECS: expected a number of seconds",
+            "DATA_ENCRYPTION_KEY: expected 32 bytes in base64",
+            "DIGITALOCEAN_TOKEN: expected the token",
+            "VULTR_API_URL: expected an http(s) URL",
+            "DIGITALOCEAN_API_URL: expected an http(s) URL",
+        ] {
+            assert!(
+                errors.contains(variable),
+                "{variable} missing from:\n{errors}"
+            );
+        }
+        let config = config(&[
+            ("SANDBOX_PROVIDER", "off"),
+            ("SANDBOX_ACTION_SECS", "0"),
+            ("DIGITALOCEAN_TOKEN", "dop_v1_abc"),
+            ("DIGITALOCEAN_API_URL", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        assert!(!config.sandbox_enabled);
+        assert_eq!(config.sandbox_timing.action, Duration::ZERO);
+        let account = config.digitalocean.unwrap();
+        assert_eq!(account.api_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert!(!format!("{account:?}").contains("dop_v1_abc"));
     }
 
     #[test]

@@ -107,7 +107,15 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let state = match domain::AppState::new(db.clone(), &config.domain(&db)).await {
+    let state = match config.domain(&db) {
+        Ok(domain_config) => domain::AppState::new(db.clone(), &domain_config).await,
+        Err(error) => {
+            eprintln!("{error}");
+            db.close().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = match state {
         Ok(state) => state,
         Err(error) => {
             eprintln!("{error}");

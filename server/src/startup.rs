@@ -34,6 +34,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error("{0}")]
     State(#[from] domain::StateError),
+    #[error("provider set-up: {0}")]
+    Provider(domain::providers::ProviderError),
 }
 
 /// Opens the database (creating a SQLite file on first run) and applies pending migrations.
@@ -68,7 +70,8 @@ impl Application {
             }
         };
         let db = open_database(config).await?;
-        let app = AppState::new(db.clone(), &config.domain(&db)).await?;
+        let domain_config = config.domain(&db).map_err(StartupError::Provider)?;
+        let app = AppState::new(db.clone(), &domain_config).await?;
         let jobs = delivery::register(Registry::default(), db.clone(), delivery);
         let jobs = catalog::register(jobs, app.catalog.clone());
         let jobs = instances::worker::register(jobs, app.instances.clone());

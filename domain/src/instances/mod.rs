@@ -645,7 +645,7 @@ impl Instances {
             _ => None,
         };
         let needs_password = request.kind == ActionKind::ResetPassword
-            || (request.kind == ActionKind::Rebuild && capabilities.accepts_root_password);
+            || (request.kind == ActionKind::Rebuild && capabilities.rebuild_sets_password);
         let password = if needs_password {
             Some(self.secrets.seal(&generate_password()?)?)
         } else {
@@ -773,6 +773,7 @@ mod tests {
             password_reset_needs_stop: needs_stop,
             rebuild: true,
             accepts_root_password: true,
+            rebuild_sets_password: true,
             console: ConsoleKind::None,
         }
     }

@@ -318,28 +318,21 @@ impl Instances {
             )))
         })?;
         let Some(provider_id) = instance.provider_instance_id.clone() else {
-            self.finish_action(
-                payload.action_id,
-                &instance,
-                kind,
-                Err("the server was never created"),
-                None,
-            )
-            .await?;
-            return Ok(JobOutcome::Done);
+            return Ok(self
+                .give_up(
+                    payload.action_id,
+                    &instance,
+                    kind,
+                    "the server was never created",
+                )
+                .await?);
         };
         let provider = match self.provider(&instance.provider) {
             Ok(provider) => provider,
             Err(error) => {
-                self.finish_action(
-                    payload.action_id,
-                    &instance,
-                    kind,
-                    Err(&error.to_string()),
-                    None,
-                )
-                .await?;
-                return Ok(JobOutcome::Done);
+                return Ok(self
+                    .give_up(payload.action_id, &instance, kind, &error.to_string())
+                    .await?);
             }
         };
         let password = row
@@ -367,15 +360,9 @@ impl Instances {
                 Ok(handle) => handle,
                 Err(error) if error.is_transient() => return Err(error.into()),
                 Err(error) => {
-                    self.finish_action(
-                        payload.action_id,
-                        &instance,
-                        kind,
-                        Err(&error.to_string()),
-                        None,
-                    )
-                    .await?;
-                    return Ok(JobOutcome::Done);
+                    return Ok(self
+                        .give_up(payload.action_id, &instance, kind, &error.to_string())
+                        .await?);
                 }
             };
             let generated = handle
@@ -413,25 +400,20 @@ impl Instances {
             .action_progress(&provider_id, kind, &handle)
             .await?
         {
-            ActionProgress::InProgress if waited > GIVE_UP_AFTER => {
-                self.finish_action(
+            ActionProgress::InProgress if waited > GIVE_UP_AFTER => Ok(self
+                .give_up(
                     payload.action_id,
                     &instance,
                     kind,
-                    Err("the provider did not finish the action within 15 minutes"),
-                    None,
+                    "the provider did not finish the action within 15 minutes",
                 )
-                .await?;
-                Ok(JobOutcome::Done)
-            }
+                .await?),
             ActionProgress::InProgress => {
                 Ok(JobOutcome::RunAgainAt(Utc::now() + poll_interval(waited)))
             }
-            ActionProgress::Failed(reason) => {
-                self.finish_action(payload.action_id, &instance, kind, Err(&reason), None)
-                    .await?;
-                Ok(JobOutcome::Done)
-            }
+            ActionProgress::Failed(reason) => Ok(self
+                .give_up(payload.action_id, &instance, kind, &reason)
+                .await?),
             ActionProgress::Done => {
                 // "Done" can come before the state shows it: read the state, and wait a little
                 // while it still disagrees.
@@ -447,6 +429,29 @@ impl Instances {
                 Ok(JobOutcome::Done)
             }
         }
+    }
+
+    /// Closes an action as failed for `reason`; the job itself is done.
+    async fn give_up(
+        &self,
+        action_id: i64,
+        instance: &Instance,
+        kind: ActionKind,
+        reason: &str,
+    ) -> Result<JobOutcome, InstanceError> {
+        self.finish_action(action_id, instance, kind, Err(reason), None)
+            .await?;
+        Ok(JobOutcome::Done)
+    }
+
+    async fn action_has_password(&self, action_id: i64) -> Result<bool, InstanceError> {
+        let sealed: Option<String> = db_run!(self.db(), |pool| {
+            sqlx::query_scalar("SELECT root_password FROM instance_actions WHERE id = $1")
+                .bind(action_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(sealed.is_some())
     }
 
     async fn ssh_keys_of(
@@ -473,6 +478,9 @@ impl Instances {
         current: Option<&ProviderInstance>,
     ) -> Result<(), InstanceError> {
         let now = Utc::now();
+        // Only a password the action actually set (ours, or one the provider chose) replaces
+        // the old one.
+        let action_set_password = self.action_has_password(action_id).await?;
         let mut tx = self.db().begin().await?;
         let (state, error) = match outcome {
             Ok(()) => ("done", None),
@@ -495,7 +503,8 @@ impl Instances {
             return Ok(());
         }
         if let Some(current) = current {
-            let new_password = matches!(kind, ActionKind::ResetPassword | ActionKind::Rebuild);
+            let new_password = matches!(kind, ActionKind::ResetPassword | ActionKind::Rebuild)
+                && action_set_password;
             tx_run!(&mut tx, |conn| {
                 sqlx::query(
                     "UPDATE instances SET status = $1, provider_status = $2, \

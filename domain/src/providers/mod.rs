@@ -3,7 +3,11 @@
 //! answers, maps its statuses onto one [`Lifecycle`] and its failures onto [`ProviderError`], and
 //! says through [`Capabilities`] what it can do, so the UI offers only what works.
 
+pub mod digitalocean;
+pub mod http;
+pub mod linode;
 pub mod sandbox;
+pub mod vultr;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -78,8 +82,11 @@ pub struct Capabilities {
     pub password_reset_needs_stop: bool,
     /// Reinstalling with an image of the customer's choice.
     pub rebuild: bool,
-    /// We may choose the root password at create and rebuild (Vultr picks its own).
+    /// We may choose the root password at create (Vultr picks its own).
     pub accepts_root_password: bool,
+    /// A rebuild installs a root password we choose (DigitalOcean's rebuild takes only an image
+    /// and keeps the old one).
+    pub rebuild_sets_password: bool,
     pub console: ConsoleKind,
 }
 

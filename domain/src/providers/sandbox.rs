@@ -247,6 +247,7 @@ impl CloudProvider for SandboxProvider {
             password_reset_needs_stop: false,
             rebuild: true,
             accepts_root_password: true,
+            rebuild_sets_password: true,
             console: ConsoleKind::None,
         }
     }
