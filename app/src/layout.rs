@@ -76,6 +76,7 @@ fn Header() -> impl IntoView {
                     class="flex items-center gap-1 text-sm font-medium"
                 >
                     <NavLink href="/" label=|m| m.nav_home />
+                    <NavLink href="/plans" label=|m| m.nav_plans />
                     <NavLink href="/status" label=|m| m.nav_status />
                 </nav>
                 // The notification bell joins these controls when notifications land.

@@ -55,6 +55,7 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   await form.locator('summary').click();
   await form.getByLabel('E-mail pelanggan').fill(CUSTOMER.email);
   await form.getByLabel('Paket').selectOption({ label: PLAN });
+  await form.getByLabel('Sistem operasi').selectOption({ label: 'Ubuntu 24.04 LTS' });
   await form.getByLabel('Nama host').fill('Bad_Name');
   await form.getByRole('button', { name: 'Buat server' }).click();
   await expect(form.getByTestId('form-error')).toContainText('Gunakan huruf, angka');
@@ -79,6 +80,7 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   await expect(page.getByTestId('sandbox-notice')).toContainText('Sandbox');
   await expect(page.getByTestId('ipv4')).toHaveText(/^192\.0\.2\.\d+$/);
   await expect(page.getByTestId('server-events')).toContainText('Server siap');
+  await expect(page.getByText('Ubuntu 24.04 LTS').first()).toBeVisible();
   // Sandbox servers can do everything, so no action is explained away.
   await expect(page.getByTestId('action-reasons').locator('li')).toHaveCount(0);
 
@@ -115,7 +117,7 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   await expect(page.getByTestId('server-status')).toContainText('…');
   await settled(page, 'running');
   await expect(page.getByText('Debian 12').first()).toBeVisible();
-  await expect(page.getByTestId('server-events')).toContainText('Action done');
+  await expect(page.getByTestId('server-events')).toContainText('Action done — Rebuild');
   await shot(page, testInfo, 'server-after-actions-en-dark');
   await adminContext.close();
 });

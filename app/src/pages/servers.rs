@@ -22,7 +22,7 @@ use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param}
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 const DANGER: &str = "rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
 const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-const SELECT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
+const SELECT: &str = "mt-1 block w-full rounded-md text-base border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
 /// Bumps the returned signal every `every` in the browser, so resources that read it reload.
 fn ticker(every: Duration) -> ReadSignal<u32> {
@@ -82,6 +82,30 @@ fn event_text(m: &'static Messages, kind: &str) -> &'static str {
         "action_failed" => m.servers_event_action_failed,
         "status_changed" => m.servers_event_status_changed,
         _ => m.servers_event_password_revealed,
+    }
+}
+
+/// An event's detail; action events start with the action's code (`reboot`, `reboot: why`),
+/// which reads better translated.
+fn event_detail(m: &'static Messages, message: &str) -> String {
+    let (code, rest) = match message.split_once(": ") {
+        Some((code, rest)) => (code, Some(rest)),
+        None => (message, None),
+    };
+    let known = [
+        "power_on",
+        "power_off",
+        "shutdown",
+        "reboot",
+        "reset_password",
+        "rebuild",
+    ];
+    if !known.contains(&code) {
+        return message.to_owned();
+    }
+    match rest {
+        Some(rest) => format!("{}: {rest}", action_text(m, code)),
+        None => action_text(m, code).to_owned(),
     }
 }
 
@@ -258,7 +282,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                         <li class="flex gap-3">
                             <span class=format!("mt-1.5 h-2 w-2 shrink-0 rounded-full {colour}")></span>
                             <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{event.at}</span>
-                            <span>{move || event_text(i18n.t(), &kind)} {event.message.map(|message| view! { <span class="text-slate-500 dark:text-slate-400">" — " {message}</span> })}</span>
+                            <span>{move || event_text(i18n.t(), &kind)} {event.message.map(|message| view! { <span class="text-slate-500 dark:text-slate-400">" — " {move || event_detail(i18n.t(), &message)}</span> })}</span>
                         </li>
                     }
                 }).collect_view()}
