@@ -7,114 +7,18 @@
 use std::time::{Duration, Instant};
 
 use domain::providers::digitalocean::DigitalOceanProvider;
-use domain::providers::http::HttpSettings;
 use domain::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CloudProvider, ConsoleAccess, CreateInstance,
-    Lifecycle, ProviderError, SshPublicKey,
+    Lifecycle, ProviderError,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{bearer_token, body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TOKEN: &str = "dop_v1_test_token";
+mod support;
 
-/// Quick retries, so the suite does not sleep through production backoffs.
-fn settings() -> HttpSettings {
-    HttpSettings {
-        timeout: Duration::from_millis(500),
-        attempts: 3,
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-    }
-}
-
-fn provider(server: &MockServer) -> DigitalOceanProvider {
-    DigitalOceanProvider::with_settings(TOKEN.to_owned(), Some(server.uri()), settings()).unwrap()
-}
-
-/// What DigitalOcean sends with every answer.
-fn answer(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .set_body_json(body)
-        .insert_header("ratelimit-limit", "5000")
-        .insert_header("ratelimit-remaining", "4990")
-        .insert_header("ratelimit-reset", "1767225600")
-}
-
-fn error(status: u16, id: &str, message: &str) -> ResponseTemplate {
-    answer(
-        status,
-        json!({ "id": id, "message": message, "request_id": "b2c1f0e4-test" }),
-    )
-}
-
-fn droplet(id: u64, status: &str, v4: Value, v6: Value, tags: &[&str]) -> Value {
-    json!({
-        "id": id,
-        "name": "shop.customer.test",
-        "memory": 2048,
-        "vcpus": 2,
-        "disk": 60,
-        "locked": false,
-        "status": status,
-        "created_at": "2026-11-26T10:00:00Z",
-        "features": ["ipv6"],
-        "backup_ids": [],
-        "next_backup_window": null,
-        "snapshot_ids": [],
-        "image": { "id": 170000001, "name": "12 x64", "distribution": "Debian", "slug": "debian-12-x64", "public": true },
-        "volume_ids": [],
-        "size_slug": "s-2vcpu-2gb",
-        "networks": { "v4": v4, "v6": v6 },
-        "region": { "name": "Singapore 1", "slug": "sgp1", "features": ["ipv6"], "available": true, "sizes": ["s-2vcpu-2gb"] },
-        "tags": tags,
-    })
-}
-
-fn public_v4() -> Value {
-    json!([
-        { "ip_address": "10.130.0.7", "netmask": "255.255.240.0", "gateway": "nil", "type": "private" },
-        { "ip_address": "203.0.113.24", "netmask": "255.255.240.0", "gateway": "203.0.113.1", "type": "public" },
-    ])
-}
-
-fn public_v6() -> Value {
-    json!([{ "ip_address": "2001:db8:d0::24", "netmask": 64, "gateway": "2001:db8:d0::1", "type": "public" }])
-}
-
-fn action(id: u64, status: &str, kind: &str) -> Value {
-    json!({ "action": {
-        "id": id,
-        "status": status,
-        "type": kind,
-        "started_at": "2026-11-26T10:05:00Z",
-        "completed_at": null,
-        "resource_id": 51000001,
-        "resource_type": "droplet",
-        "region_slug": "sgp1",
-    }})
-}
-
-fn create_request() -> CreateInstance {
-    CreateInstance {
-        label: "wr-a1b2c3-42".to_owned(),
-        hostname: "shop.customer.test".to_owned(),
-        region: "sgp1".to_owned(),
-        size: "s-2vcpu-2gb".to_owned(),
-        image: "debian-12-x64".to_owned(),
-        root_password: Some("Kp7qRt2vXw9yZa3bCd4e".to_owned()),
-        ssh_keys: vec![SshPublicKey {
-            name: "laptop".to_owned(),
-            openssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk customer@laptop".to_owned(),
-            fingerprint: "SHA256:abc".to_owned(),
-        }],
-    }
-}
-
-async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
-    server.received_requests().await.unwrap()
-}
+use support::mock_clouds::digitalocean::*;
+use support::mock_clouds::{requests, settings};
 
 #[tokio::test]
 async fn sends_the_token_and_follows_pagination() {

@@ -7,133 +7,19 @@
 
 use std::time::{Duration, Instant};
 
-use domain::providers::http::HttpSettings;
 use domain::providers::linode::LinodeProvider;
 use domain::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CloudProvider, ConsoleAccess, ConsoleKind,
-    CreateInstance, Lifecycle, ProviderError, SshPublicKey,
+    CreateInstance, Lifecycle, ProviderError,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{bearer_token, body_json, body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const TOKEN: &str = "linode-personal-access-token-test";
-const PASSWORD: &str = "Kp7qRt2vXw9yZa3bCd4e!";
+mod support;
 
-/// Quick retries, so the suite does not sleep through production backoffs.
-fn settings() -> HttpSettings {
-    HttpSettings {
-        timeout: Duration::from_millis(500),
-        attempts: 3,
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-    }
-}
-
-fn provider(server: &MockServer) -> LinodeProvider {
-    LinodeProvider::with_settings(
-        TOKEN.to_owned(),
-        Some(format!("{}/v4", server.uri())),
-        settings(),
-    )
-    .unwrap()
-}
-
-/// What Linode sends with every answer.
-fn answer(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .set_body_json(body)
-        .insert_header("x-ratelimit-limit", "800")
-        .insert_header("x-ratelimit-remaining", "790")
-        .insert_header("x-ratelimit-reset", "1767225600")
-}
-
-fn error(status: u16, field: Option<&str>, reason: &str) -> ResponseTemplate {
-    let item = match field {
-        Some(field) => json!({ "field": field, "reason": reason }),
-        None => json!({ "reason": reason }),
-    };
-    answer(status, json!({ "errors": [item] }))
-}
-
-fn page(data: Value, page: u64, pages: u64, results: u64) -> Value {
-    json!({ "data": data, "page": page, "pages": pages, "results": results })
-}
-
-fn linode(id: u64, label: &str, status: &str, ipv4: &[&str], ipv6: Option<&str>) -> Value {
-    json!({
-        "id": id,
-        "label": label,
-        "group": "",
-        "status": status,
-        "created": "2026-11-26T10:00:00",
-        "updated": "2026-11-26T10:00:00",
-        "type": "g6-standard-1",
-        "ipv4": ipv4,
-        "ipv6": ipv6,
-        "image": "linode/debian12",
-        "region": "ap-south",
-        "specs": { "disk": 51200, "memory": 2048, "vcpus": 1, "gpus": 0, "transfer": 2000 },
-        "alerts": { "cpu": 90, "network_in": 10, "network_out": 10, "transfer_quota": 80, "io": 10000 },
-        "backups": { "enabled": false, "available": false, "schedule": { "day": null, "window": null }, "last_successful": null },
-        "hypervisor": "kvm",
-        "watchdog_enabled": true,
-        "tags": ["webrana-cloud"],
-        "host_uuid": "3a3ddd59d9a78bb8de041391075df44de62bfec8",
-        "has_user_data": false,
-        "capabilities": [],
-    })
-}
-
-fn event(id: u64, action: &str, linode: u64, status: &str) -> Value {
-    json!({
-        "id": id,
-        "action": action,
-        "created": "2026-11-26T10:05:00",
-        "duration": 12.5,
-        "entity": { "id": linode, "label": "wr-a1b2c3-42", "type": "linode", "url": format!("/v4/linode/instances/{linode}") },
-        "secondary_entity": null,
-        "message": if status == "failed" { "The host could not boot the disk." } else { "" },
-        "percent_complete": if status == "finished" { 100 } else { 40 },
-        "rate": null,
-        "read": false,
-        "seen": false,
-        "status": status,
-        "time_remaining": null,
-        "username": "reseller",
-    })
-}
-
-fn create_request() -> CreateInstance {
-    CreateInstance {
-        label: "wr-a1b2c3-42".to_owned(),
-        hostname: "shop.customer.test".to_owned(),
-        region: "ap-south".to_owned(),
-        size: "g6-standard-1".to_owned(),
-        image: "linode/debian12".to_owned(),
-        root_password: Some(PASSWORD.to_owned()),
-        ssh_keys: vec![SshPublicKey {
-            name: "laptop".to_owned(),
-            openssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk customer@laptop\n".to_owned(),
-            fingerprint: "SHA256:abc".to_owned(),
-        }],
-    }
-}
-
-async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
-    server.received_requests().await.unwrap()
-}
-
-/// The one events page an action's baseline is read from.
-async fn mount_events(server: &MockServer, events: Value) {
-    let count = events.as_array().map_or(0, Vec::len) as u64;
-    Mock::given(method("GET"))
-        .and(path("/v4/account/events"))
-        .respond_with(answer(200, page(events, 1, 1, count)))
-        .mount(server)
-        .await;
-}
+use support::mock_clouds::linode::*;
+use support::mock_clouds::requests;
 
 #[tokio::test]
 async fn sends_the_token_and_follows_pagination() {

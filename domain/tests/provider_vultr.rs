@@ -7,106 +7,19 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use domain::providers::http::HttpSettings;
 use domain::providers::vultr::VultrProvider;
 use domain::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CloudProvider, ConsoleAccess, ConsoleKind,
-    CreateInstance, Lifecycle, ProviderError, SshPublicKey,
+    CreateInstance, Lifecycle, ProviderError,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{bearer_token, body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const KEY: &str = "VULTRTESTKEY0123456789ABCDEFGHIJ";
-const ID: &str = "6a1c2f3e-0b4d-4e5f-8a9b-1c2d3e4f5a6b";
+mod support;
 
-/// Quick retries, so the suite does not sleep through production backoffs.
-fn settings() -> HttpSettings {
-    HttpSettings {
-        timeout: Duration::from_millis(500),
-        attempts: 3,
-        backoff_base: Duration::from_millis(5),
-        backoff_cap: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-    }
-}
-
-fn provider(server: &MockServer) -> VultrProvider {
-    VultrProvider::with_settings(KEY.to_owned(), Some(server.uri()), settings()).unwrap()
-}
-
-fn answer(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(body)
-}
-
-fn error(status: u16, message: &str) -> ResponseTemplate {
-    answer(status, json!({ "error": message, "status": status }))
-}
-
-fn meta(total: u64, next: &str) -> Value {
-    json!({ "total": total, "links": { "next": next, "prev": "" } })
-}
-
-fn instance(id: &str, status: &str, power: &str, server: &str, main_ip: &str) -> Value {
-    let v6 = if main_ip == "0.0.0.0" {
-        json!([])
-    } else {
-        json!([{ "network": "2001:db8:5:1::", "main_ip": "2001:db8:5:1::a", "network_size": 64 }])
-    };
-    json!({
-        "id": id,
-        "os": "Debian 12 x64 (bookworm)",
-        "ram": 2048,
-        "disk": 55,
-        "main_ip": main_ip,
-        "vcpu_count": 1,
-        "region": "sgp",
-        "plan": "vc2-1c-2gb",
-        "date_created": "2026-11-26T10:00:00+00:00",
-        "status": status,
-        "allowed_bandwidth": 2048,
-        "netmask_v4": "255.255.254.0",
-        "gateway_v4": "198.51.100.1",
-        "power_status": power,
-        "server_status": server,
-        "v6_networks": v6,
-        "label": "wr-a1b2c3-42",
-        "internal_ip": "",
-        "kvm": if status == "pending" { "" } else { "https://my.vultr.com/subs/vps/novnc/api.php?data=T3STT0K3N" },
-        "hostname": "shop.customer.test",
-        "os_id": 2136,
-        "app_id": 0,
-        "image_id": "",
-        "firewall_group_id": "",
-        "features": ["ipv6"],
-        "tags": ["wr-a1b2c3-42"],
-        "user_scheme": "root",
-    })
-}
-
-fn keys() -> Vec<SshPublicKey> {
-    vec![SshPublicKey {
-        name: "laptop".to_owned(),
-        openssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk customer@laptop".to_owned(),
-        fingerprint: "SHA256:abc".to_owned(),
-    }]
-}
-
-fn create_request() -> CreateInstance {
-    CreateInstance {
-        label: "wr-a1b2c3-42".to_owned(),
-        hostname: "shop.customer.test".to_owned(),
-        region: "sgp".to_owned(),
-        size: "vc2-1c-2gb".to_owned(),
-        image: "2136".to_owned(),
-        root_password: None,
-        ssh_keys: keys(),
-    }
-}
-
-async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
-    server.received_requests().await.unwrap()
-}
+use support::mock_clouds::requests;
+use support::mock_clouds::vultr::*;
 
 fn decoded_user_data(body: &Value) -> String {
     let encoded = body["user_data"].as_str().unwrap();

@@ -1,0 +1,8 @@
+//! What the provider test binaries share: mock clouds answering in each provider's documented
+//! shapes (`mock_clouds`).
+
+// Each test binary compiles this module on its own (`mod support;`) and uses only part of it;
+// without this, every binary would warn about the helpers it happens not to call.
+#![allow(dead_code)]
+
+pub mod mock_clouds;
