@@ -104,6 +104,13 @@ struct Secrets {
     size_slug: String,
 }
 
+/// What a finished action leaves the server with.
+struct Settled<'a> {
+    current: &'a ProviderInstance,
+    image: Option<&'a str>,
+    root_password: Option<&'a str>,
+}
+
 #[derive(sqlx::FromRow)]
 struct ActionRow {
     instance_id: i64,
@@ -424,7 +431,14 @@ impl Instances {
                 {
                     return Ok(JobOutcome::RunAgainAt(Utc::now() + poll_interval(waited)));
                 }
-                self.finish_action(payload.action_id, &instance, kind, Ok(()), Some(&current))
+                // The action row holds what it installed: a rebuild's image, and a password
+                // only where the action set one (ours, or one the provider chose).
+                let settled = Settled {
+                    current: &current,
+                    image: row.image_slug.as_deref(),
+                    root_password: row.root_password.as_deref(),
+                };
+                self.finish_action(payload.action_id, &instance, kind, Ok(()), Some(settled))
                     .await?;
                 Ok(JobOutcome::Done)
             }
@@ -442,16 +456,6 @@ impl Instances {
         self.finish_action(action_id, instance, kind, Err(reason), None)
             .await?;
         Ok(JobOutcome::Done)
-    }
-
-    async fn action_has_password(&self, action_id: i64) -> Result<bool, InstanceError> {
-        let sealed: Option<String> = db_run!(self.db(), |pool| {
-            sqlx::query_scalar("SELECT root_password FROM instance_actions WHERE id = $1")
-                .bind(action_id)
-                .fetch_one(pool)
-                .await
-        })?;
-        Ok(sealed.is_some())
     }
 
     async fn ssh_keys_of(
@@ -475,12 +479,9 @@ impl Instances {
         instance: &Instance,
         kind: ActionKind,
         outcome: Result<(), &str>,
-        current: Option<&ProviderInstance>,
+        settled: Option<Settled<'_>>,
     ) -> Result<(), InstanceError> {
         let now = Utc::now();
-        // Only a password the action actually set (ours, or one the provider chose) replaces
-        // the old one.
-        let action_set_password = self.action_has_password(action_id).await?;
         let mut tx = self.db().begin().await?;
         let (state, error) = match outcome {
             Ok(()) => ("done", None),
@@ -502,16 +503,21 @@ impl Instances {
         if closed == 0 {
             return Ok(());
         }
-        if let Some(current) = current {
-            let new_password = matches!(kind, ActionKind::ResetPassword | ActionKind::Rebuild)
-                && action_set_password;
+        if let Some(Settled {
+            current,
+            image,
+            root_password,
+        }) = settled
+        {
+            // A new password is shown to its owner once more; none keeps the old one as it was.
             tx_run!(&mut tx, |conn| {
                 sqlx::query(
                     "UPDATE instances SET status = $1, provider_status = $2, \
                      ipv4 = COALESCE($3, ipv4), ipv6 = COALESCE($4, ipv6), updated_at = $5, \
-                     image_slug = COALESCE((SELECT image_slug FROM instance_actions WHERE id = $6), image_slug), \
-                     root_password = CASE WHEN $7 THEN (SELECT root_password FROM instance_actions WHERE id = $6) ELSE root_password END, \
-                     password_revealed_at = CASE WHEN $7 THEN NULL ELSE password_revealed_at END \
+                     image_slug = COALESCE($6, image_slug), \
+                     root_password = COALESCE($7, root_password), \
+                     password_revealed_at = CASE WHEN CAST($7 AS TEXT) IS NULL \
+                         THEN password_revealed_at ELSE NULL END \
                      WHERE id = $8",
                 )
                 .bind(current.status.as_str())
@@ -519,8 +525,8 @@ impl Instances {
                 .bind(&current.ipv4)
                 .bind(&current.ipv6)
                 .bind(now)
-                .bind(action_id)
-                .bind(new_password)
+                .bind(image)
+                .bind(root_password)
                 .bind(instance.id)
                 .execute(conn)
                 .await
