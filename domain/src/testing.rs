@@ -12,8 +12,9 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
-use crate::Db;
 use crate::catalog::PlanInput;
+use crate::jobs::{self, Registry};
+use crate::{Db, db_run};
 
 pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -110,6 +111,34 @@ pub fn sandbox_plan_input(name: &str, regions: &[&str], images: &[&str]) -> Plan
         visible: true,
         sort_order: 0,
     }
+}
+
+/// Runs every job until the queue is empty, treating "run again later" as "now"; answers how
+/// many ran. Panics when the jobs keep asking to run again, as a test should.
+pub async fn drain(db: &Db, registry: &Registry) -> usize {
+    let mut ran = 0;
+    for _ in 0..100 {
+        if jobs::run_once(db, registry, "test-worker", chrono::Duration::minutes(5))
+            .await
+            .unwrap_or_else(|e| panic!("the job queue failed: {e}"))
+            .is_some()
+        {
+            ran += 1;
+            continue;
+        }
+        let waiting = db_run!(db, |pool| {
+            sqlx::query("UPDATE jobs SET run_at = $1 WHERE state = 'queued'")
+                .bind(chrono::Utc::now())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .unwrap_or_else(|e| panic!("the job queue failed: {e}"));
+        if waiting == 0 {
+            return ran;
+        }
+    }
+    panic!("jobs did not settle");
 }
 
 async fn close(connection: PgConnection) {

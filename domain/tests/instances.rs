@@ -16,7 +16,7 @@ use domain::jobs::{self, Registry};
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::providers::{ActionKind, CloudProvider, CreateInstance, Providers};
 use domain::secrets::SecretBox;
-use domain::testing::{TestDb, sandbox_plan_input};
+use domain::testing::{TestDb, drain, sandbox_plan_input};
 use domain::{AppState, Db, DomainConfig, both_backends, catalog, db_run};
 
 const KEY: &str =
@@ -108,33 +108,6 @@ fn request(env: &Env, user: &Caller, hostname: &str, image: &str) -> ProvisionRe
         hostname: hostname.into(),
         ssh_key_ids: Vec::new(),
     }
-}
-
-/// Runs every job until the queue is empty, treating "run again later" as "now".
-async fn drain(db: &Db, registry: &Registry) -> usize {
-    let mut ran = 0;
-    for _ in 0..100 {
-        if jobs::run_once(db, registry, "test-worker", Duration::minutes(5))
-            .await
-            .unwrap()
-            .is_some()
-        {
-            ran += 1;
-            continue;
-        }
-        let waiting = db_run!(db, |pool| {
-            sqlx::query("UPDATE jobs SET run_at = $1 WHERE state = 'queued'")
-                .bind(Utc::now())
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })
-        .unwrap();
-        if waiting == 0 {
-            return ran;
-        }
-    }
-    panic!("jobs did not settle");
 }
 
 async fn running_server(env: &Env, hostname: &str) -> i64 {

@@ -193,6 +193,47 @@ async fn a_create_that_fails_with_5xx_is_not_sent_again() {
     assert_eq!(requests(&server).await.len(), 1);
 }
 
+/// A cloud that reads each request in full and then hangs up without a word: the create
+/// reached it, its answer never comes back. Answers how many requests it read.
+async fn hanging_up_cloud() -> (String, tokio::task::JoinHandle<usize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = tokio::spawn(async move {
+        let mut read = 0;
+        while let Ok(Ok((mut socket, _))) =
+            tokio::time::timeout(Duration::from_millis(700), listener.accept()).await
+        {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Up to the end of the JSON body: the whole create has arrived.
+            while !request.ends_with(b"}") {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            read += 1;
+            drop(socket);
+        }
+        read
+    });
+    (base, served)
+}
+
+#[tokio::test]
+async fn a_create_whose_connection_drops_after_sending_is_not_sent_again() {
+    let (base, served) = hanging_up_cloud().await;
+    let provider =
+        DigitalOceanProvider::with_settings(TOKEN.to_owned(), Some(base), settings()).unwrap();
+    let failed = provider.create_instance(&create_request()).await;
+    assert!(
+        matches!(&failed, Err(error) if error.is_transient()),
+        "a lost answer is worth another look later, not a failure: {failed:?}"
+    );
+    assert_eq!(served.await.unwrap(), 1, "the create was sent once");
+}
+
 #[tokio::test]
 async fn a_create_whose_answer_times_out_is_not_sent_again() {
     let server = MockServer::start().await;

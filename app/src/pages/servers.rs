@@ -80,6 +80,7 @@ fn event_text(m: &'static Messages, kind: &str) -> &'static str {
         "action_requested" => m.servers_event_action_requested,
         "action_done" => m.servers_event_action_done,
         "action_failed" => m.servers_event_action_failed,
+        "shutdown_forced" => m.servers_event_shutdown_forced,
         "status_changed" => m.servers_event_status_changed,
         _ => m.servers_event_password_revealed,
     }

@@ -25,6 +25,12 @@ use crate::{db_run, tx_run};
 const GIVE_UP_AFTER: Duration = Duration::minutes(15);
 /// How often every server's state is compared with its provider's.
 const STATUS_SYNC_EVERY: Duration = Duration::minutes(5);
+/// How long a server whose create answer was lost is looked for by its label before the create
+/// is sent again: providers can leave a new server out of their lists for a while.
+const LOST_CREATE_SHOWS_WITHIN: Duration = Duration::minutes(2);
+/// How long a guest may take over a graceful shutdown before it is powered off: the shutdown
+/// is only a request the guest can ignore.
+const SHUTDOWN_GRACE: Duration = Duration::minutes(2);
 
 pub fn register(registry: Registry, instances: Instances) -> Registry {
     let provision = instances.clone();
@@ -98,10 +104,11 @@ struct ActionPayload {
 }
 
 #[derive(sqlx::FromRow)]
-struct Secrets {
+struct CreateInputs {
     ssh_keys: String,
     pending_root_password: Option<String>,
     size_slug: String,
+    create_sent_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// What a finished action leaves the server with.
@@ -119,6 +126,7 @@ struct ActionRow {
     image_slug: Option<String>,
     root_password: Option<String>,
     provider_handle: Option<String>,
+    forced_at: Option<chrono::DateTime<Utc>>,
     created_at: chrono::DateTime<Utc>,
 }
 
@@ -137,7 +145,8 @@ impl Instances {
         let provider_id = match &instance.provider_instance_id {
             Some(id) => id.clone(),
             None => match self.create_on_provider(&instance).await {
-                Ok(id) => id,
+                Ok(Some(id)) => id,
+                Ok(None) => return Ok(JobOutcome::RunAgainAt(Utc::now() + Duration::seconds(10))),
                 Err(WorkError::Provider(error)) if !error.is_transient() => {
                     self.mark_failed(&instance, &error.to_string()).await?;
                     return Ok(JobOutcome::Done);
@@ -182,12 +191,14 @@ impl Instances {
     }
 
     /// Sends the create (or finds the server a lost answer created) and stores its id at once,
-    /// so no later attempt sends it again.
-    async fn create_on_provider(&self, instance: &Instance) -> Result<String, WorkError> {
+    /// so no later attempt sends it again. `None` while a create sent moments ago may still
+    /// show up under its label: sending another then could make a second server.
+    async fn create_on_provider(&self, instance: &Instance) -> Result<Option<String>, WorkError> {
         let provider = self.provider(&instance.provider)?;
         let stored = db_run!(self.db(), |pool| {
-            sqlx::query_as::<_, Secrets>(
-                "SELECT ssh_keys, pending_root_password, size_slug FROM instances WHERE id = $1",
+            sqlx::query_as::<_, CreateInputs>(
+                "SELECT ssh_keys, pending_root_password, size_slug, create_sent_at \
+                 FROM instances WHERE id = $1",
             )
             .bind(instance.id)
             .fetch_one(pool)
@@ -196,6 +207,12 @@ impl Instances {
         let (provider_id, generated) = match provider.find_by_label(&instance.label).await? {
             Some(existing) => (existing.id, None),
             None => {
+                if stored
+                    .create_sent_at
+                    .is_some_and(|sent| Utc::now() - sent < LOST_CREATE_SHOWS_WITHIN)
+                {
+                    return Ok(None);
+                }
                 let root_password = stored
                     .pending_root_password
                     .as_deref()
@@ -210,6 +227,16 @@ impl Instances {
                     root_password,
                     ssh_keys: stored_ssh_keys(&stored.ssh_keys),
                 };
+                // Stored before sending: if the answer is lost, the next attempt knows a
+                // server may exist and looks for it first.
+                db_run!(self.db(), |pool| {
+                    sqlx::query("UPDATE instances SET create_sent_at = $1 WHERE id = $2")
+                        .bind(Utc::now())
+                        .bind(instance.id)
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })?;
                 let created = provider.create_instance(&request).await?;
                 (created.instance.id, created.generated_password)
             }
@@ -235,7 +262,7 @@ impl Instances {
         })?;
         record_event(&mut tx, instance.id, "provider_created", "info", None).await?;
         tx.commit().await?;
-        Ok(provider_id)
+        Ok(Some(provider_id))
     }
 
     async fn mark_ready(
@@ -305,7 +332,7 @@ impl Instances {
         let Some(row) = db_run!(self.db(), |pool| {
             sqlx::query_as::<_, ActionRow>(
                 "SELECT instance_id, kind, state, image_slug, root_password, provider_handle, \
-                 created_at FROM instance_actions WHERE id = $1",
+                 forced_at, created_at FROM instance_actions WHERE id = $1",
             )
             .bind(payload.action_id)
             .fetch_optional(pool)
@@ -403,10 +430,31 @@ impl Instances {
             .transpose()?
             .unwrap_or_default();
         let waited = Utc::now() - row.created_at;
-        match provider
-            .action_progress(&provider_id, kind, &handle)
-            .await?
-        {
+        // After a forced power-off, it is that action whose progress counts.
+        let polled_kind = if row.forced_at.is_some() {
+            ActionKind::PowerOff
+        } else {
+            kind
+        };
+        let progress = provider
+            .action_progress(&provider_id, polled_kind, &handle)
+            .await?;
+        if kind == ActionKind::Shutdown && row.forced_at.is_none() {
+            let ignored = match &progress {
+                ActionProgress::Failed(_) => true,
+                ActionProgress::InProgress => waited > SHUTDOWN_GRACE,
+                ActionProgress::Done => {
+                    waited > SHUTDOWN_GRACE
+                        && provider.get_instance(&provider_id).await?.status != Lifecycle::Stopped
+                }
+            };
+            if ignored {
+                return self
+                    .force_power_off(payload.action_id, &instance, &provider_id)
+                    .await;
+            }
+        }
+        match progress {
             ActionProgress::InProgress if waited > GIVE_UP_AFTER => Ok(self
                 .give_up(
                     payload.action_id,
@@ -443,6 +491,50 @@ impl Instances {
                 Ok(JobOutcome::Done)
             }
         }
+    }
+
+    /// Turns a graceful shutdown the guest ignored into a hard power-off, once, and goes on
+    /// waiting for that instead.
+    async fn force_power_off(
+        &self,
+        action_id: i64,
+        instance: &Instance,
+        provider_id: &str,
+    ) -> Result<JobOutcome, WorkError> {
+        let provider = self.provider(&instance.provider)?;
+        let handle = match provider
+            .perform_action(provider_id, &Action::PowerOff)
+            .await
+        {
+            Ok(handle) => handle,
+            Err(error) if error.is_transient() => return Err(error.into()),
+            Err(error) => {
+                return Ok(self
+                    .give_up(
+                        action_id,
+                        instance,
+                        ActionKind::Shutdown,
+                        &error.to_string(),
+                    )
+                    .await?);
+            }
+        };
+        let mut tx = self.db().begin().await?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE instance_actions SET provider_handle = $1, forced_at = $2 \
+                 WHERE id = $3 AND state = 'running'",
+            )
+            .bind(serde_json::to_string(&handle).unwrap_or_default())
+            .bind(Utc::now())
+            .bind(action_id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        record_event(&mut tx, instance.id, "shutdown_forced", "info", None).await?;
+        tx.commit().await?;
+        Ok(JobOutcome::RunAgainAt(Utc::now() + Duration::seconds(2)))
     }
 
     /// Closes an action as failed for `reason`; the job itself is done.

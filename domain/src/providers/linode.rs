@@ -361,6 +361,22 @@ struct Type {
     #[serde(default)]
     transfer: i64,
     price: Price,
+    /// The few regions (Jakarta among them) that charge more or less than `price`.
+    #[serde(default)]
+    region_prices: Vec<Price>,
+}
+
+impl Type {
+    /// The dearest monthly price of any region: one cost per size is kept, and judging margins
+    /// by the highest one never shows a plan as more profitable than it is.
+    fn highest_monthly(&self) -> Option<f64> {
+        let regional = self.region_prices.iter().filter_map(|price| price.monthly);
+        self.price
+            .monthly
+            .into_iter()
+            .chain(regional)
+            .reduce(f64::max)
+    }
 }
 
 #[derive(Deserialize)]
@@ -450,13 +466,13 @@ impl CloudProvider for LinodeProvider {
             .into_iter()
             .map(|size| ProviderSize {
                 available: size.price.monthly.is_some(),
+                // `as` saturates on absurd values.
+                cost_cents_monthly: (size.highest_monthly().unwrap_or(0.0) * 100.0).round() as i64,
                 slug: size.id,
                 vcpus: size.vcpus,
                 memory_mb: size.memory,
                 disk_gb: size.disk / 1024,
                 transfer_gb: size.transfer,
-                // `as` saturates on absurd values.
-                cost_cents_monthly: (size.price.monthly.unwrap_or(0.0) * 100.0).round() as i64,
                 regions: regions.clone(),
             })
             .collect())
@@ -637,6 +653,26 @@ impl CloudProvider for LinodeProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_size_costs_what_its_dearest_region_charges() {
+        let size: Type = serde_json::from_value(serde_json::json!({
+            "id": "g6-standard-2", "vcpus": 2, "memory": 4096, "disk": 81920, "transfer": 4000,
+            "price": { "hourly": 0.036, "monthly": 24.0 },
+            "region_prices": [
+                { "id": "id-cgk", "hourly": 0.043, "monthly": 28.8 },
+                { "id": "br-gru", "hourly": 0.05, "monthly": 33.6 },
+            ],
+        }))
+        .unwrap();
+        assert_eq!(size.highest_monthly(), Some(33.6));
+        let plain: Type = serde_json::from_value(serde_json::json!({
+            "id": "g6-nanode-1", "vcpus": 1, "memory": 1024, "disk": 25600,
+            "price": { "hourly": 0.0075, "monthly": 5.0 },
+        }))
+        .unwrap();
+        assert_eq!(plain.highest_monthly(), Some(5.0));
+    }
 
     #[test]
     fn labels_follow_linodes_rules() {

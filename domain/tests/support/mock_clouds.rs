@@ -36,7 +36,7 @@ pub mod digitalocean {
     use serde_json::{Value, json};
     use wiremock::{MockServer, ResponseTemplate};
 
-    use super::settings;
+    use super::{answer_in_turn, settings};
 
     pub const TOKEN: &str = "dop_v1_test_token";
 
@@ -108,6 +108,34 @@ pub mod digitalocean {
         }})
     }
 
+    /// A catalog of one size and one image, offered in `sgp1` and `fra1`.
+    pub async fn mount_catalog(server: &MockServer) {
+        let catalog = [
+            (
+                "/v2/regions",
+                json!({ "regions": [
+            { "name": "Singapore 1", "slug": "sgp1", "features": ["ipv6"], "available": true, "sizes": ["s-2vcpu-2gb"] },
+            { "name": "Frankfurt 1", "slug": "fra1", "features": ["ipv6"], "available": true, "sizes": ["s-2vcpu-2gb"] },
+        ], "links": {}, "meta": { "total": 2 } }),
+            ),
+            (
+                "/v2/sizes",
+                json!({ "sizes": [
+            { "slug": "s-2vcpu-2gb", "memory": 2048, "vcpus": 2, "disk": 60, "transfer": 3.0, "price_monthly": 18.0, "price_hourly": 0.02679, "regions": ["sgp1", "fra1"], "available": true, "description": "Basic" },
+        ], "links": {}, "meta": { "total": 1 } }),
+            ),
+            (
+                "/v2/images",
+                json!({ "images": [
+            { "id": 170000001, "name": "12 x64", "distribution": "Debian", "slug": "debian-12-x64", "public": true, "regions": ["sgp1", "fra1"], "type": "base", "min_disk_size": 15, "status": "available" },
+        ], "links": {}, "meta": { "total": 1 } }),
+            ),
+        ];
+        for (at, body) in catalog {
+            answer_in_turn(server, "GET", at, vec![answer(200, body)]).await;
+        }
+    }
+
     pub fn create_request() -> CreateInstance {
         CreateInstance {
             label: "wr-a1b2c3-42".to_owned(),
@@ -133,7 +161,7 @@ pub mod vultr {
     use serde_json::{Value, json};
     use wiremock::{MockServer, ResponseTemplate};
 
-    use super::settings;
+    use super::{answer_in_turn, settings};
 
     pub const KEY: &str = "VULTRTESTKEY0123456789ABCDEFGHIJ";
     pub const ID: &str = "6a1c2f3e-0b4d-4e5f-8a9b-1c2d3e4f5a6b";
@@ -199,6 +227,34 @@ pub mod vultr {
         }]
     }
 
+    /// A catalog of one plan and one OS, offered in `sgp` and `nrt`.
+    pub async fn mount_catalog(server: &MockServer) {
+        let catalog = [
+            (
+                "/regions",
+                json!({ "regions": [
+            { "id": "sgp", "city": "Singapore", "country": "SG", "continent": "Asia", "options": ["ddos_protection"] },
+            { "id": "nrt", "city": "Tokyo", "country": "JP", "continent": "Asia", "options": [] },
+        ], "meta": meta(2, "") }),
+            ),
+            (
+                "/plans",
+                json!({ "plans": [
+            { "id": "vc2-1c-2gb", "vcpu_count": 1, "ram": 2048, "disk": 55, "disk_count": 1, "bandwidth": 2048, "monthly_cost": 10, "type": "vc2", "locations": ["sgp", "nrt"] },
+        ], "meta": meta(1, "") }),
+            ),
+            (
+                "/os",
+                json!({ "os": [
+            { "id": 2136, "name": "Debian 12 x64 (bookworm)", "arch": "x64", "family": "debian" },
+        ], "meta": meta(1, "") }),
+            ),
+        ];
+        for (at, body) in catalog {
+            answer_in_turn(server, "GET", at, vec![answer(200, body)]).await;
+        }
+    }
+
     pub fn create_request() -> CreateInstance {
         CreateInstance {
             label: "wr-a1b2c3-42".to_owned(),
@@ -222,7 +278,7 @@ pub mod linode {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    use super::settings;
+    use super::{answer_in_turn, settings};
 
     pub const TOKEN: &str = "linode-personal-access-token-test";
     pub const PASSWORD: &str = "Kp7qRt2vXw9yZa3bCd4e!";
@@ -299,6 +355,41 @@ pub mod linode {
             "time_remaining": null,
             "username": "reseller",
         })
+    }
+
+    /// A catalog of one type and one image; `ap-south` and `jp-osa` host Linodes.
+    pub async fn mount_catalog(server: &MockServer) {
+        let catalog = [
+            (
+                "/v4/regions",
+                json!([
+                    { "id": "ap-south", "label": "Singapore, SG", "country": "sg", "capabilities": ["Linodes", "Block Storage"], "status": "ok" },
+                    { "id": "jp-osa", "label": "Osaka, JP", "country": "jp", "capabilities": ["Linodes"], "status": "ok" },
+                ]),
+            ),
+            (
+                "/v4/linode/types",
+                json!([
+                    { "id": "g6-standard-1", "label": "Linode 2GB", "class": "standard", "vcpus": 1, "memory": 2048, "disk": 51200, "transfer": 2000, "price": { "hourly": 0.018, "monthly": 12.0 } },
+                ]),
+            ),
+            (
+                "/v4/images",
+                json!([
+                    { "id": "linode/debian12", "label": "Debian 12", "vendor": "Debian", "is_public": true, "deprecated": false, "status": "available", "size": 1300, "type": "manual" },
+                ]),
+            ),
+        ];
+        for (at, data) in catalog {
+            let count = data.as_array().map_or(0, Vec::len) as u64;
+            answer_in_turn(
+                server,
+                "GET",
+                at,
+                vec![answer(200, page(data, 1, 1, count))],
+            )
+            .await;
+        }
     }
 
     pub fn create_request() -> CreateInstance {
