@@ -132,11 +132,11 @@ fn StatusBadge(status: String, action: Option<String>) -> impl IntoView {
 
 fn specs(server: &ServerSummary) -> String {
     format!(
-        "{} vCPU · {} GB RAM · {} GB NVMe · {} TB",
+        "{} vCPU · {} GB RAM · {} GB NVMe · {}",
         server.vcpus,
         server.memory_mb / 1024,
         server.disk_gb,
-        server.transfer_gb / 1000
+        crate::pages::catalog::transfer(server.transfer_gb)
     )
 }
 
