@@ -38,11 +38,18 @@ pub fn status_for(code: &str) -> u16 {
         | "refresh_reused" => 401,
         "forbidden" | "account_suspended" | "csrf" | "email_not_verified" => 403,
         "not_found" => 404,
-        "already_exists" | "ssh_key_name_taken" | "ssh_key_duplicate" | "hostname_taken"
-        | "action_in_progress" => 409,
+        "already_exists"
+        | "ssh_key_name_taken"
+        | "ssh_key_duplicate"
+        | "hostname_taken"
+        | "action_in_progress"
+        | "illegal_transition"
+        | "invoice_not_payable"
+        | "coupon_code_taken" => 409,
         "link_invalid" => 410,
         "account_locked" => 423,
         "rate_limited" => 429,
+        "payment_gateway_unavailable" => 503,
         "internal" | "network" => 500,
         _ => 422,
     }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
 pub mod catalog;
 pub mod db;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod health;
 pub mod instances;
 pub mod jobs;
 pub mod mail;
+pub mod orders;
 pub mod providers;
 pub mod rate_limit;
 pub mod secrets;
@@ -37,6 +39,10 @@ pub struct DomainConfig {
     pub providers: providers::Providers,
     /// Encrypts root passwords at rest (32 bytes); `None` uses a key generated on first run.
     pub data_encryption_key: Option<Vec<u8>>,
+    /// Tax rate and invoice lifetime.
+    pub billing: orders::BillingConfig,
+    /// Tripay when configured; `None` is the sandbox gateway.
+    pub payment_gateway: Option<billing::Gateway>,
 }
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
@@ -51,6 +57,8 @@ pub struct AppState {
     pub providers: providers::Providers,
     pub catalog: catalog::Catalog,
     pub instances: instances::Instances,
+    pub orders: orders::Orders,
+    pub billing: billing::Billing,
 }
 
 /// Why the shared state could not be built at start-up.
@@ -89,8 +97,23 @@ impl AppState {
             secret_box,
             &installation_id,
         );
+        let orders = orders::Orders::new(db.clone(), catalog.clone(), config.billing.clone());
+        let gateway = match &config.payment_gateway {
+            Some(gateway) => gateway.clone(),
+            None => {
+                let callback = format!(
+                    "{}{}",
+                    config.public_url.trim_end_matches('/'),
+                    billing::CALLBACK_PATH
+                );
+                billing::Gateway::sandbox(&db, callback).await?
+            }
+        };
+        let billing = billing::Billing::new(db.clone(), gateway);
         Ok(Self {
             instances,
+            orders,
+            billing,
             catalog,
             db,
             installation_id,

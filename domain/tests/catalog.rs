@@ -368,7 +368,12 @@ both_backends! {
             memory_mb: 1024,
             disk_gb: 25,
             transfer_gb: 500,
-            price_idr_monthly: 75_000,
+            pricing: catalog::Pricing {
+                price_idr_monthly: 75_000,
+                discount_3m_percent: input.discount_3m_percent,
+                discount_6m_percent: input.discount_6m_percent,
+                discount_12m_percent: input.discount_12m_percent,
+            },
         });
 
         assert_code(env.catalog.offer(created.id + 100, "sbx-jkt1", "debian-12-x64").await, "not_found");

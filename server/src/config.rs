@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use domain::billing::Gateway;
+use domain::billing::tripay::{
+    PRODUCTION_BASE_URL, SANDBOX_BASE_URL, TripayClient, TripayConfig, TripayError,
+};
+use domain::orders::BillingConfig;
 use domain::providers::digitalocean::DigitalOceanProvider;
 use domain::providers::linode::LinodeProvider;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
@@ -63,6 +68,32 @@ pub struct Config {
     /// `LINODE_API_TOKEN` (scopes linodes:read_write and events:read_only) turns the Linode
     /// provider on; `LINODE_API_URL` overrides its address (including `/v4`).
     pub linode: Option<ProviderAccount>,
+    /// `TAX_RATE_PERCENT`: PPN on invoices, 0–100 with up to two decimals (default 11).
+    pub tax_rate_bp: i64,
+    /// `INVOICE_LIFETIME_HOURS`: how long an invoice can be paid, 1–720 (default 24).
+    pub invoice_lifetime_hours: i64,
+    /// `TRIPAY_API_KEY`, `TRIPAY_PRIVATE_KEY` and `TRIPAY_MERCHANT_CODE` (all three) take
+    /// payments through Tripay; `TRIPAY_MODE` is `sandbox` (default) or `production`, and
+    /// `TRIPAY_API_URL` overrides the address. Unset: the built-in sandbox gateway.
+    pub tripay: Option<TripayAccount>,
+}
+
+/// Tripay merchant credentials.
+#[derive(Clone, Debug)]
+pub struct TripayAccount {
+    pub api_key: Secret,
+    pub private_key: Secret,
+    pub merchant_code: String,
+    pub api_url: String,
+}
+
+/// Why the configured services could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("provider set-up: {0}")]
+    Provider(#[from] ProviderError),
+    #[error("TRIPAY_*: {0}")]
+    Payment(#[from] TripayError),
 }
 
 /// A real cloud's credentials and, optionally, another address for its API.
@@ -126,7 +157,7 @@ impl std::error::Error for ConfigErrors {}
 
 impl Config {
     /// What the domain needs of this configuration, with the enabled providers on `db`.
-    pub fn domain(&self, db: &Db) -> Result<domain::DomainConfig, ProviderError> {
+    pub fn domain(&self, db: &Db) -> Result<domain::DomainConfig, SetupError> {
         let mut providers = Providers::default();
         if let Some(account) = &self.digitalocean {
             providers = providers.with(Arc::new(DigitalOceanProvider::new(
@@ -167,6 +198,33 @@ impl Config {
                 .iter()
                 .map(Secret::bytes)
                 .collect(),
+            billing: BillingConfig {
+                tax_rate_bp: self.tax_rate_bp,
+                invoice_lifetime: chrono::Duration::hours(self.invoice_lifetime_hours),
+            },
+            payment_gateway: self
+                .tripay
+                .as_ref()
+                .map(|account| self.tripay_gateway(account))
+                .transpose()?,
+        })
+    }
+
+    fn tripay_gateway(&self, account: &TripayAccount) -> Result<Gateway, TripayError> {
+        let client = TripayClient::new(TripayConfig {
+            api_key: account.api_key.expose().to_owned(),
+            private_key: account.private_key.expose().to_owned(),
+            merchant_code: account.merchant_code.clone(),
+            base_url: account.api_url.clone(),
+        })?;
+        Ok(Gateway::Tripay {
+            client,
+            private_key: account.private_key.expose().to_owned(),
+            callback_url: format!(
+                "{}{}",
+                self.public_url.trim_end_matches('/'),
+                domain::billing::CALLBACK_PATH
+            ),
         })
     }
 
@@ -312,6 +370,14 @@ impl Config {
         let digitalocean = reader.provider_account("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_API_URL");
         let vultr = reader.provider_account("VULTR_API_KEY", "VULTR_API_URL");
         let linode = reader.provider_account("LINODE_API_TOKEN", "LINODE_API_URL");
+        let tax_rate_bp = reader.parse("TAX_RATE_PERCENT", 1_100, parse_percent_bp);
+        let invoice_lifetime_hours = reader.parse("INVOICE_LIFETIME_HOURS", 24, |raw| {
+            match raw.parse::<i64>() {
+                Ok(hours) if (1..=720).contains(&hours) => Ok(hours),
+                _ => Err(format!("expected whole hours from 1 to 720, got `{raw}`")),
+            }
+        });
+        let tripay = reader.tripay_account();
 
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
@@ -333,8 +399,31 @@ impl Config {
             digitalocean,
             vultr,
             linode,
+            tax_rate_bp,
+            invoice_lifetime_hours,
+            tripay,
         })
     }
+}
+
+/// `11` or `11.5` percent as basis points.
+fn parse_percent_bp(raw: &str) -> Result<i64, String> {
+    let bad =
+        || format!("expected a percentage from 0 to 100 with at most two decimals, got `{raw}`");
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if fraction.len() > 2
+        || whole.is_empty()
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    let bp = whole * 100 + fraction;
+    if bp > 10_000 { Err(bad()) } else { Ok(bp) }
 }
 
 struct Reader<'a> {
@@ -364,6 +453,53 @@ impl Reader<'_> {
             }
         });
         token.map(|token| ProviderAccount { token, api_url })
+    }
+
+    /// Tripay's three credentials, all or none, and where its API is.
+    fn tripay_account(&mut self) -> Option<TripayAccount> {
+        let value = |reader: &mut Self, variable: &'static str| {
+            reader.parse(variable, None, |raw| {
+                if raw.chars().any(char::is_whitespace) {
+                    Err(
+                        "expected the value as Tripay's merchant panel shows it, without spaces"
+                            .to_owned(),
+                    )
+                } else {
+                    Ok(Some(raw.to_owned()))
+                }
+            })
+        };
+        let api_key = value(self, "TRIPAY_API_KEY");
+        let private_key = value(self, "TRIPAY_PRIVATE_KEY");
+        let merchant_code = value(self, "TRIPAY_MERCHANT_CODE");
+        let base = self.parse("TRIPAY_MODE", SANDBOX_BASE_URL, |raw| match raw {
+            "sandbox" => Ok(SANDBOX_BASE_URL),
+            "production" => Ok(PRODUCTION_BASE_URL),
+            _ => Err(format!("expected `sandbox` or `production`, got `{raw}`")),
+        });
+        let api_url = self.parse("TRIPAY_API_URL", base.to_owned(), |raw| {
+            if raw.starts_with("http://") || raw.starts_with("https://") {
+                Ok(raw.trim_end_matches('/').to_owned())
+            } else {
+                Err(format!("expected an http(s) URL, got `{raw}`"))
+            }
+        });
+        match (api_key, private_key, merchant_code) {
+            (Some(api_key), Some(private_key), Some(merchant_code)) => Some(TripayAccount {
+                api_key: Secret(api_key),
+                private_key: Secret(private_key),
+                merchant_code,
+                api_url,
+            }),
+            (None, None, None) => None,
+            _ => {
+                self.errors.push(ConfigError {
+                    variable: "TRIPAY_API_KEY",
+                    message: "set TRIPAY_API_KEY, TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE together, or none of them for the sandbox gateway".to_owned(),
+                });
+                None
+            }
+        }
     }
 
     /// The parsed value of `variable`, or `default` when it is unset or empty. A bad value is
@@ -512,5 +648,58 @@ mod tests {
         ]) {
             assert!(line.starts_with(&format!("{variable}: expected")), "{line}");
         }
+    }
+
+    #[test]
+    fn billing_settings_are_read_and_checked() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(
+            (defaults.tax_rate_bp, defaults.invoice_lifetime_hours),
+            (1_100, 24)
+        );
+        assert!(
+            defaults.tripay.is_none(),
+            "no TRIPAY_* is the sandbox gateway"
+        );
+        let set = config(&[
+            ("TAX_RATE_PERCENT", "11.5"),
+            ("INVOICE_LIFETIME_HOURS", "48"),
+            ("TRIPAY_API_KEY", "DEV-key"),
+            ("TRIPAY_PRIVATE_KEY", "aaaa-bbbb"),
+            ("TRIPAY_MERCHANT_CODE", "T12345"),
+            ("TRIPAY_MODE", "production"),
+        ])
+        .unwrap();
+        assert_eq!((set.tax_rate_bp, set.invoice_lifetime_hours), (1_150, 48));
+        let tripay = set.tripay.unwrap();
+        assert_eq!(
+            (tripay.merchant_code.as_str(), tripay.api_url.as_str()),
+            ("T12345", PRODUCTION_BASE_URL)
+        );
+        assert!(!format!("{tripay:?}").contains("aaaa-bbbb"));
+
+        let errors = config(&[
+            ("TAX_RATE_PERCENT", "11,5"),
+            ("INVOICE_LIFETIME_HOURS", "0"),
+            ("TRIPAY_API_KEY", "DEV-key"),
+            ("TRIPAY_MODE", "live"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for variable in [
+            "TAX_RATE_PERCENT",
+            "INVOICE_LIFETIME_HOURS",
+            "TRIPAY_MODE",
+            "TRIPAY_API_KEY: set TRIPAY_API_KEY, TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE together",
+        ] {
+            assert!(errors.contains(variable), "{variable} in {errors}");
+        }
+        assert_eq!(parse_percent_bp("0"), Ok(0));
+        assert_eq!(parse_percent_bp("100"), Ok(10_000));
+        assert!(
+            parse_percent_bp("100.01").is_err()
+                && parse_percent_bp("1.234").is_err()
+                && parse_percent_bp("-1").is_err()
+        );
     }
 }

@@ -34,8 +34,8 @@ pub enum StartupError {
     Mail(#[from] MailError),
     #[error("{0}")]
     State(#[from] domain::StateError),
-    #[error("provider set-up: {0}")]
-    Provider(domain::providers::ProviderError),
+    #[error("{0}")]
+    Setup(#[from] crate::config::SetupError),
 }
 
 /// Opens the database (creating a SQLite file on first run) and applies pending migrations.
@@ -70,11 +70,14 @@ impl Application {
             }
         };
         let db = open_database(config).await?;
-        let domain_config = config.domain(&db).map_err(StartupError::Provider)?;
+        let domain_config = config.domain(&db)?;
         let app = AppState::new(db.clone(), &domain_config).await?;
         let jobs = delivery::register(Registry::default(), db.clone(), delivery);
         let jobs = catalog::register(jobs, app.catalog.clone());
         let jobs = instances::worker::register(jobs, app.instances.clone());
+        let jobs =
+            domain::orders::worker::register(jobs, app.orders.clone(), app.instances.clone());
+        let jobs = domain::billing::worker::register(jobs, app.billing.clone());
         // The recurring jobs: the catalog from every provider, and every server's state.
         catalog::schedule_sync(&db, Utc::now()).await?;
         jobs::ensure_scheduled(&db, instances::STATUS_SYNC_JOB, Utc::now()).await?;

@@ -340,7 +340,7 @@ pub struct Offer {
     pub memory_mb: i64,
     pub disk_gb: i64,
     pub transfer_gb: i64,
-    pub price_idr_monthly: i64,
+    pub pricing: Pricing,
 }
 
 /// A plan as an admin writes it. Specs left out are taken from the size.
@@ -1313,7 +1313,12 @@ impl Catalog {
             memory_mb: row.memory_mb,
             disk_gb: row.disk_gb,
             transfer_gb: row.transfer_gb,
-            price_idr_monthly: row.price_idr_monthly,
+            pricing: Pricing {
+                price_idr_monthly: row.price_idr_monthly,
+                discount_3m_percent: row.discount_3m_percent,
+                discount_6m_percent: row.discount_6m_percent,
+                discount_12m_percent: row.discount_12m_percent,
+            },
         })
     }
 

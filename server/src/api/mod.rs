@@ -19,6 +19,7 @@ use crate::router::ServerState;
 
 mod catalog;
 mod instances;
+mod orders;
 mod ssh_keys;
 
 #[derive(Debug)]
@@ -110,6 +111,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(catalog::routes())
         .merge(ssh_keys::routes())
         .merge(instances::routes())
+        .merge(orders::routes())
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,793 @@
+//! Paying an invoice: the customer picks a channel, the gateway gives a pay code, a QRIS string
+//! or a checkout link, and the gateway's callback settles it. A callback is believed only when
+//! its signature over the raw body verifies, its event is `payment_status`, and its reference,
+//! invoice and amount all match what we asked for; it then changes state at most once.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::invoices::{self, Invoice};
+use super::tripay::{self, PaymentStatus, TripayClient};
+use super::{BillingError, sandbox_private_key};
+use crate::accounts::{Caller, Role};
+use crate::audit::{self, AuditEvent};
+use crate::db::Tx;
+use crate::orders::pricing::Line;
+use crate::{Db, DbError, db_run, orders, tx_run};
+
+/// Where payments go.
+#[derive(Clone, Debug)]
+pub enum Gateway {
+    /// No money moves: a checkout page of our own settles the invoice through a callback
+    /// signed with `private_key`, posted to `callback_url` like Tripay's.
+    Sandbox {
+        private_key: String,
+        callback_url: String,
+    },
+    Tripay {
+        client: TripayClient,
+        /// The merchant's private key, which signs Tripay's callbacks.
+        private_key: String,
+        callback_url: String,
+    },
+}
+
+impl Gateway {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Sandbox { .. } => "sandbox",
+            Self::Tripay { .. } => "tripay",
+        }
+    }
+
+    fn private_key(&self) -> &str {
+        match self {
+            Self::Sandbox { private_key, .. } | Self::Tripay { private_key, .. } => private_key,
+        }
+    }
+
+    /// The sandbox gateway, with a key made on first start and kept in the database.
+    pub async fn sandbox(db: &Db, callback_url: String) -> Result<Self, DbError> {
+        Ok(Self::Sandbox {
+            private_key: sandbox_private_key(db).await?,
+            callback_url,
+        })
+    }
+}
+
+/// A way to pay, with what it adds to an invoice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    pub code: String,
+    pub name: String,
+    pub group: String,
+    /// What the customer pays on top, for the invoice it was asked for.
+    pub fee: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instruction {
+    pub title: String,
+    pub steps: Vec<String>,
+}
+
+/// One payment attempt as the customer sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub reference: String,
+    pub gateway: String,
+    pub channel: String,
+    pub amount: i64,
+    pub fee_customer: i64,
+    pub total_amount: i64,
+    pub status: String,
+    pub pay_code: Option<String>,
+    pub qr_string: Option<String>,
+    pub checkout_url: Option<String>,
+    pub instructions: Vec<Instruction>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    id: i64,
+    invoice_id: i64,
+    reference: String,
+    gateway: String,
+    channel: String,
+    amount: i64,
+    fee_customer: i64,
+    total_amount: i64,
+    status: String,
+    pay_code: Option<String>,
+    qr_string: Option<String>,
+    checkout_url: Option<String>,
+    instructions: String,
+    expires_at: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+}
+
+const PAYMENT_COLUMNS: &str = "id, invoice_id, reference, gateway, channel, amount, fee_customer, \
+     total_amount, status, pay_code, qr_string, checkout_url, instructions, expires_at, paid_at";
+
+impl From<PaymentRow> for PaymentView {
+    fn from(row: PaymentRow) -> Self {
+        Self {
+            reference: row.reference,
+            gateway: row.gateway,
+            channel: row.channel,
+            amount: row.amount,
+            fee_customer: row.fee_customer,
+            total_amount: row.total_amount,
+            status: row.status,
+            pay_code: row.pay_code,
+            qr_string: row.qr_string,
+            checkout_url: row.checkout_url,
+            instructions: serde_json::from_str(&row.instructions).unwrap_or_default(),
+            expires_at: row.expires_at,
+            paid_at: row.paid_at,
+        }
+    }
+}
+
+/// An invoice with everything its page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub invoice: Invoice,
+    pub lines: Vec<Line>,
+    pub payments: Vec<PaymentView>,
+}
+
+/// Why a callback was turned away. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("invalid signature")]
+    BadSignature,
+    #[error("unsupported callback event")]
+    WrongEvent,
+    #[error("unreadable callback: {0}")]
+    Malformed(String),
+    #[error("no payment with this reference")]
+    UnknownReference,
+    #[error("the reference, invoice or amount does not match the payment")]
+    Mismatch,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Order(#[from] orders::OrderError),
+}
+
+impl From<sqlx::Error> for CallbackError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Db(DbError::Query(error))
+    }
+}
+
+/// What the sandbox checkout page can make happen to a payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxOutcome {
+    Pay,
+    Expire,
+}
+
+#[derive(Clone, Debug)]
+pub struct Billing {
+    db: Db,
+    gateway: Gateway,
+    http: reqwest::Client,
+}
+
+fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> BillingError {
+    BillingError::Invalid {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+impl Billing {
+    pub fn new(db: Db, gateway: Gateway) -> Self {
+        Self {
+            db,
+            gateway,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn gateway_name(&self) -> &'static str {
+        self.gateway.name()
+    }
+
+    /// The ways to pay `amount`, with the fee each adds.
+    pub async fn channels(&self, amount: i64) -> Result<Vec<Channel>, BillingError> {
+        match &self.gateway {
+            Gateway::Sandbox { .. } => Ok(vec![
+                Channel {
+                    code: "QRIS".into(),
+                    name: "QRIS (sandbox)".into(),
+                    group: "QRIS".into(),
+                    fee: 0,
+                },
+                Channel {
+                    code: "BRIVA".into(),
+                    name: "BRI Virtual Account (sandbox)".into(),
+                    group: "Virtual Account".into(),
+                    fee: 0,
+                },
+            ]),
+            Gateway::Tripay { client, .. } => Ok(client
+                .payment_channels()
+                .await?
+                .into_iter()
+                .filter(|channel| channel.active && channel.accepts(amount))
+                .map(|channel| Channel {
+                    fee: channel.customer_fee(amount),
+                    code: channel.code,
+                    name: channel.name,
+                    group: channel.group,
+                })
+                .collect()),
+        }
+    }
+
+    async fn visible_invoice(&self, caller: &Caller, id: i64) -> Result<Invoice, BillingError> {
+        let invoice = invoices::by_id(&self.db, id)
+            .await?
+            .ok_or(BillingError::NotFound)?;
+        if invoice.user_id == caller.user_id || caller.role == Role::Admin {
+            Ok(invoice)
+        } else {
+            Err(BillingError::NotFound)
+        }
+    }
+
+    pub async fn invoice(&self, caller: &Caller, id: i64) -> Result<InvoiceView, BillingError> {
+        let invoice = self.visible_invoice(caller, id).await?;
+        let lines = invoices::lines(&self.db, id).await?;
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 ORDER BY id DESC"
+        );
+        let payments: Vec<PaymentRow> = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(InvoiceView {
+            invoice,
+            lines,
+            payments: payments.into_iter().map(PaymentView::from).collect(),
+        })
+    }
+
+    /// The caller's invoices, or with `all` (admins only) everyone's; newest first.
+    pub async fn list(&self, caller: &Caller, all: bool) -> Result<Vec<Invoice>, BillingError> {
+        if all {
+            caller.require_admin()?;
+        }
+        let sql = format!(
+            "SELECT {} FROM invoices WHERE (CAST($1 AS BIGINT) IS NULL OR user_id = $1) \
+             ORDER BY id DESC LIMIT 500",
+            invoices::INVOICE_COLUMNS
+        );
+        let user = (!all).then_some(caller.user_id);
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(user)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// Starts paying an invoice through `channel`; asking again for the same channel while its
+    /// payment is open answers that payment, so a double click does not make two.
+    pub async fn pay(
+        &self,
+        caller: &Caller,
+        invoice_id: i64,
+        channel: &str,
+    ) -> Result<PaymentView, BillingError> {
+        let invoice = self.visible_invoice(caller, invoice_id).await?;
+        if invoice.user_id != caller.user_id {
+            return Err(BillingError::NotFound);
+        }
+        let now = Utc::now();
+        if invoice.status != "unpaid" || invoice.expires_at <= now {
+            let status = if invoice.status == "unpaid" {
+                "expired".to_owned()
+            } else {
+                invoice.status
+            };
+            return Err(BillingError::NotPayable(status));
+        }
+        let offered = self.channels(invoice.total).await?;
+        let Some(chosen) = offered.iter().find(|offer| offer.code == channel) else {
+            return Err(invalid(
+                "channel",
+                "channel_unknown",
+                format!("`{channel}` is not a way to pay this invoice"),
+            ));
+        };
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND channel = $2 \
+             AND status = 'unpaid' AND expires_at > $3 ORDER BY id DESC"
+        );
+        let open: Option<PaymentRow> = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(invoice_id)
+                .bind(channel)
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+        })?;
+        if let Some(open) = open {
+            return Ok(open.into());
+        }
+        let started = match &self.gateway {
+            Gateway::Sandbox { .. } => {
+                let reference = format!(
+                    "SBX-{}",
+                    uuid::Uuid::new_v4().simple().to_string()[..16].to_ascii_uppercase()
+                );
+                let qris = chosen.group == "QRIS";
+                PaymentView {
+                    checkout_url: Some(format!("/pay/sandbox/{reference}")),
+                    pay_code: (!qris).then(|| {
+                        format!("8808{}", &invoice.number.replace(['I', 'N', 'V', '-'], ""))
+                    }),
+                    qr_string: qris.then(|| {
+                        format!(
+                            "SANDBOX-QRIS|{}|{}|{}",
+                            reference, invoice.number, invoice.total
+                        )
+                    }),
+                    instructions: vec![Instruction {
+                        title: "Sandbox".into(),
+                        steps: vec![
+                            "No money moves: this installation runs the sandbox payment gateway."
+                                .into(),
+                            "Open the checkout page and choose Pay or Let it expire.".into(),
+                        ],
+                    }],
+                    reference,
+                    gateway: "sandbox".into(),
+                    channel: chosen.code.clone(),
+                    amount: invoice.total,
+                    fee_customer: 0,
+                    total_amount: invoice.total,
+                    status: "unpaid".into(),
+                    expires_at: invoice.expires_at,
+                    paid_at: None,
+                }
+            }
+            Gateway::Tripay {
+                client,
+                callback_url,
+                ..
+            } => {
+                let created = client
+                    .create_transaction(&tripay::NewTransaction {
+                        method: chosen.code.clone(),
+                        merchant_ref: invoice.number.clone(),
+                        amount: invoice.total,
+                        customer_name: invoice.customer_name.clone(),
+                        customer_email: invoice.customer_email.clone(),
+                        customer_phone: None,
+                        // One line for the whole invoice: Tripay checks that the items add up
+                        // to the amount, and our lines do not carry the tax.
+                        order_items: vec![tripay::OrderItem {
+                            sku: Some(invoice.number.clone()),
+                            name: format!("Webrana Cloud {}", invoice.number),
+                            price: invoice.total,
+                            quantity: 1,
+                        }],
+                        callback_url: Some(callback_url.clone()),
+                        return_url: None,
+                        expired_time: invoice.expires_at.timestamp(),
+                    })
+                    .await?;
+                PaymentView {
+                    reference: created.reference,
+                    gateway: "tripay".into(),
+                    channel: chosen.code.clone(),
+                    amount: invoice.total,
+                    fee_customer: created.fee_customer,
+                    total_amount: created.total_amount,
+                    status: "unpaid".into(),
+                    pay_code: created.pay_code,
+                    qr_string: created.qr_string,
+                    checkout_url: Some(created.checkout_url),
+                    instructions: created
+                        .instructions
+                        .into_iter()
+                        .map(|instruction| Instruction {
+                            title: instruction.title,
+                            steps: instruction.steps,
+                        })
+                        .collect(),
+                    expires_at: created.expired_time,
+                    paid_at: None,
+                }
+            }
+        };
+        let instructions =
+            serde_json::to_string(&started.instructions).unwrap_or_else(|_| "[]".into());
+        db_run!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO payments (invoice_id, gateway, reference, channel, amount, \
+                 fee_customer, total_amount, status, pay_code, qr_string, checkout_url, \
+                 instructions, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'unpaid', $8, $9, $10, $11, $12, $13, $13)",
+            )
+            .bind(invoice_id)
+            .bind(&started.gateway)
+            .bind(&started.reference)
+            .bind(&started.channel)
+            .bind(started.amount)
+            .bind(started.fee_customer)
+            .bind(started.total_amount)
+            .bind(&started.pay_code)
+            .bind(&started.qr_string)
+            .bind(&started.checkout_url)
+            .bind(&instructions)
+            .bind(started.expires_at)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(started)
+    }
+
+    /// Applies a gateway callback: `raw` exactly as received, with its `X-Callback-Signature`
+    /// and `X-Callback-Event` headers. Nothing is read from the body before the signature holds.
+    pub async fn apply_callback(
+        &self,
+        raw: &[u8],
+        signature: Option<&str>,
+        event: Option<&str>,
+        from_ip: Option<&str>,
+    ) -> Result<(), CallbackError> {
+        let signed = signature.is_some_and(|signature| {
+            tripay::verify_callback(self.gateway.private_key(), raw, signature)
+        });
+        if !signed {
+            self.security_event("payment_callback_bad_signature", from_ip, None)
+                .await?;
+            return Err(CallbackError::BadSignature);
+        }
+        if event != Some(tripay::CALLBACK_EVENT) {
+            return Err(CallbackError::WrongEvent);
+        }
+        let callback = tripay::parse_callback(raw)
+            .map_err(|error| CallbackError::Malformed(error.to_string()))?;
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE reference = $1");
+        let payment: Option<PaymentRow> = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(&callback.reference)
+                .fetch_optional(pool)
+                .await
+        })?;
+        let Some(payment) = payment else {
+            self.security_event(
+                "payment_callback_unknown_reference",
+                from_ip,
+                Some(format!("reference {}", callback.reference)),
+            )
+            .await?;
+            return Err(CallbackError::UnknownReference);
+        };
+        let invoice = invoices::by_id(&self.db, payment.invoice_id)
+            .await?
+            .ok_or(CallbackError::UnknownReference)?;
+        if invoice.number != callback.merchant_ref || payment.total_amount != callback.total_amount
+        {
+            self.security_event(
+                "payment_callback_mismatch",
+                from_ip,
+                Some(format!(
+                    "reference {}: merchant_ref {} for {}, total {} for {}",
+                    callback.reference,
+                    callback.merchant_ref,
+                    invoice.number,
+                    callback.total_amount,
+                    payment.total_amount
+                )),
+            )
+            .await?;
+            return Err(CallbackError::Mismatch);
+        }
+        self.apply_status(
+            &payment,
+            callback.status,
+            callback.paid_at.unwrap_or_else(Utc::now),
+        )
+        .await
+    }
+
+    /// Moves a payment, its invoice and the order behind it on for `status`, once: a status the
+    /// payment already has, or cannot come to from where it is, changes nothing.
+    async fn apply_status(
+        &self,
+        payment: &PaymentRow,
+        status: PaymentStatus,
+        at: DateTime<Utc>,
+    ) -> Result<(), CallbackError> {
+        let (to, from): (&str, &[&str]) = match status {
+            PaymentStatus::Paid => ("paid", &["unpaid", "expired", "failed"]),
+            PaymentStatus::Expired => ("expired", &["unpaid"]),
+            PaymentStatus::Failed => ("failed", &["unpaid"]),
+            PaymentStatus::Refund => ("refunded", &["paid"]),
+            PaymentStatus::Unpaid => return Ok(()),
+        };
+        let allowed = from
+            .iter()
+            .map(|status| format!("'{status}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE payments SET status = $1, paid_at = CASE WHEN $1 = 'paid' THEN $2 ELSE paid_at END, \
+             updated_at = $3 WHERE id = $4 AND status IN ({allowed})"
+        );
+        let mut tx = self.db.begin().await?;
+        let changed = tx_run!(&mut tx, |conn| {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(to)
+                .bind(at)
+                .bind(Utc::now())
+                .bind(payment.id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        if changed == 0 {
+            return Ok(());
+        }
+        match status {
+            PaymentStatus::Paid => {
+                let settled = invoices::change_status(
+                    &mut tx,
+                    payment.invoice_id,
+                    &["unpaid"],
+                    "paid",
+                    Some((payment.gateway.as_str(), at)),
+                    None,
+                )
+                .await?;
+                if settled {
+                    let invoice = invoices::by_id_in(&mut tx, payment.invoice_id)
+                        .await?
+                        .ok_or(CallbackError::UnknownReference)?;
+                    orders::invoice_paid(&mut tx, &invoice).await?;
+                } else {
+                    // Money came in for an invoice already settled another way or closed:
+                    // an admin must refund it.
+                    record(
+                        &mut tx,
+                        "payment_needs_refund",
+                        None,
+                        format!(
+                            "payment {} for invoice {}",
+                            payment.reference, payment.invoice_id
+                        ),
+                    )
+                    .await?;
+                }
+            }
+            PaymentStatus::Refund => {
+                let refunded = invoices::change_status(
+                    &mut tx,
+                    payment.invoice_id,
+                    &["paid"],
+                    "refunded",
+                    None,
+                    None,
+                )
+                .await?;
+                let detail = format!("payment {}", payment.reference);
+                if refunded {
+                    record(&mut tx, "invoice_refunded", None, detail).await?;
+                }
+            }
+            _ => {}
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn security_event(
+        &self,
+        action: &str,
+        ip: Option<&str>,
+        detail: Option<String>,
+    ) -> Result<(), DbError> {
+        tracing::warn!(
+            action,
+            ip,
+            detail = detail.as_deref(),
+            "payment callback refused"
+        );
+        let mut tx = self.db.begin().await?;
+        record(&mut tx, action, ip, detail.unwrap_or_default()).await?;
+        tx.commit().await
+    }
+
+    /// The sandbox checkout page's buttons: signs a callback for the payment, as Tripay would,
+    /// and posts it to the callback endpoint.
+    pub async fn sandbox_complete(
+        &self,
+        caller: &Caller,
+        reference: &str,
+        outcome: SandboxOutcome,
+    ) -> Result<(), BillingError> {
+        let Gateway::Sandbox {
+            private_key,
+            callback_url,
+        } = &self.gateway
+        else {
+            return Err(BillingError::NotFound);
+        };
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE reference = $1 AND gateway = 'sandbox'"
+        );
+        let payment: PaymentRow = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(reference)
+                .fetch_optional(pool)
+                .await
+        })?
+        .ok_or(BillingError::NotFound)?;
+        let invoice = self.visible_invoice(caller, payment.invoice_id).await?;
+        let now = Utc::now();
+        let (status, paid_at) = match outcome {
+            SandboxOutcome::Pay => ("PAID", Some(now.timestamp())),
+            SandboxOutcome::Expire => ("EXPIRED", None),
+        };
+        let body = serde_json::json!({
+            "reference": payment.reference,
+            "merchant_ref": invoice.number,
+            "payment_method": payment.channel,
+            "payment_method_code": payment.channel,
+            "total_amount": payment.total_amount,
+            "fee_merchant": 0,
+            "fee_customer": payment.fee_customer,
+            "total_fee": payment.fee_customer,
+            "amount_received": payment.amount,
+            "is_closed_payment": 1,
+            "status": status,
+            "paid_at": paid_at,
+            "note": null,
+        })
+        .to_string();
+        let signature = tripay::callback_signature(private_key, body.as_bytes());
+        let answer = self
+            .http
+            .post(callback_url)
+            .header("content-type", "application/json")
+            .header("x-callback-event", tripay::CALLBACK_EVENT)
+            .header("x-callback-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| {
+                BillingError::Gateway(tripay::TripayError::Unavailable(error.to_string()))
+            })?;
+        if !answer.status().is_success() {
+            return Err(BillingError::Gateway(tripay::TripayError::Unavailable(
+                format!("the callback endpoint answered {}", answer.status()),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Asks the gateway how each open payment of an invoice stands and applies what it says:
+    /// the net under a lost callback. Answers whether the invoice is paid now.
+    pub async fn reconcile(&self, invoice_id: i64) -> Result<bool, BillingError> {
+        if let Gateway::Tripay { client, .. } = &self.gateway {
+            let sql = format!(
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND status = 'unpaid' AND gateway = 'tripay'"
+            );
+            let open: Vec<PaymentRow> = db_run!(&self.db, |pool| {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(invoice_id)
+                    .fetch_all(pool)
+                    .await
+            })?;
+            for payment in open {
+                let found = client.transaction_detail(&payment.reference).await?;
+                if found.total_amount != payment.total_amount {
+                    continue;
+                }
+                self.apply_status(
+                    &payment,
+                    found.status,
+                    found.paid_at.unwrap_or_else(Utc::now),
+                )
+                .await
+                .map_err(|error| match error {
+                    CallbackError::Db(error) => BillingError::Db(error),
+                    CallbackError::Order(error) => BillingError::Order(error),
+                    other => invalid("payment", "reconcile_failed", other.to_string()),
+                })?;
+            }
+        }
+        let invoice = invoices::by_id(&self.db, invoice_id)
+            .await?
+            .ok_or(BillingError::NotFound)?;
+        Ok(invoice.status == "paid")
+    }
+
+    /// An admin settles an invoice paid outside the gateway (a bank transfer), with a note.
+    pub async fn mark_paid(
+        &self,
+        admin: &Caller,
+        invoice_id: i64,
+        note: &str,
+    ) -> Result<Invoice, BillingError> {
+        admin.require_admin()?;
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(invalid(
+                "note",
+                "note_required",
+                "say how it was paid (for example the bank transfer's reference)",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let invoice = invoices::by_id_in(&mut tx, invoice_id)
+            .await?
+            .ok_or(BillingError::NotFound)?;
+        if !invoices::change_status(
+            &mut tx,
+            invoice_id,
+            &["unpaid"],
+            "paid",
+            Some(("manual", Utc::now())),
+            Some(note),
+        )
+        .await?
+        {
+            return Err(BillingError::NotPayable(invoice.status));
+        }
+        orders::invoice_paid(&mut tx, &invoice).await?;
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                action: "invoice_marked_paid",
+                actor_user_id: Some(admin.user_id),
+                subject_user_id: Some(invoice.user_id),
+                detail: Some(format!("{}: {note}", invoice.number)),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        invoices::by_id(&self.db, invoice_id)
+            .await?
+            .ok_or(BillingError::NotFound)
+    }
+}
+
+async fn record(
+    tx: &mut Tx,
+    action: &str,
+    ip: Option<&str>,
+    detail: String,
+) -> Result<(), DbError> {
+    audit::record(
+        tx,
+        AuditEvent {
+            action,
+            ip,
+            detail: Some(detail),
+            ..Default::default()
+        },
+    )
+    .await
+}

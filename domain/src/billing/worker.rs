@@ -1,0 +1,78 @@
+//! The durable job that closes an invoice nobody paid: at its expiry it first asks the gateway
+//! (a payment whose callback was lost still counts), then expires the invoice, its open
+//! payments and, for a new order, the order, whose coupon use is given back.
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::invoices;
+use super::{Billing, BillingError};
+use crate::jobs::{Job, JobOutcome, Registry};
+use crate::orders::{self, INVOICE_EXPIRY_JOB, OrderStatus, coupons};
+use crate::tx_run;
+
+pub fn register(registry: Registry, billing: Billing) -> Registry {
+    registry.on(INVOICE_EXPIRY_JOB, move |job| {
+        let billing = billing.clone();
+        async move {
+            billing
+                .run_expiry(&job)
+                .await
+                .map_err(|error| error.to_string())
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    invoice_id: i64,
+}
+
+impl Billing {
+    async fn run_expiry(&self, job: &Job) -> Result<JobOutcome, BillingError> {
+        let Payload { invoice_id } =
+            serde_json::from_str(&job.payload).map_err(|error| BillingError::Invalid {
+                field: "payload",
+                code: "bad_job",
+                message: error.to_string(),
+            })?;
+        let Some(invoice) = invoices::by_id(self.db(), invoice_id).await? else {
+            return Ok(JobOutcome::Done);
+        };
+        if invoice.status != "unpaid" {
+            return Ok(JobOutcome::Done);
+        }
+        if invoice.expires_at > Utc::now() {
+            return Ok(JobOutcome::RunAgainAt(invoice.expires_at));
+        }
+        if self.reconcile(invoice_id).await? {
+            return Ok(JobOutcome::Done);
+        }
+        let mut tx = self.db().begin().await?;
+        if !invoices::change_status(&mut tx, invoice_id, &["unpaid"], "expired", None, None).await?
+        {
+            return Ok(JobOutcome::Done);
+        }
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("UPDATE payments SET status = 'expired', updated_at = $1 WHERE invoice_id = $2 AND status = 'unpaid'")
+                .bind(Utc::now())
+                .bind(invoice_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        if invoice.purpose == invoices::Purpose::New.as_str() {
+            orders::transition(
+                &mut tx,
+                invoice.order_id,
+                OrderStatus::Expired,
+                None,
+                Some("the invoice expired unpaid"),
+            )
+            .await?;
+            coupons::release(&mut tx, invoice.order_id).await?;
+        }
+        tx.commit().await?;
+        Ok(JobOutcome::Done)
+    }
+}

@@ -1,0 +1,600 @@
+//! Orders: a customer picks a plan, region, image, host name and period, gets an invoice, and
+//! once it is paid the server is made and the order runs until it is cancelled, expires or is
+//! terminated. Every status change goes through [`transition`], which checks it against
+//! [`OrderStatus::can_become`] and records it in `order_events`, the history customers and
+//! admins read and the events notifications are sent from.
+
+pub mod coupons;
+pub mod pricing;
+pub mod status;
+pub mod worker;
+
+use chrono::{DateTime, Duration, Months, Utc};
+use serde::{Deserialize, Serialize};
+
+use self::pricing::{PriceInput, Quote};
+pub use self::status::OrderStatus;
+use crate::accounts::{AccountError, Caller, Role};
+use crate::billing::invoices::{self, Invoice, NewInvoice, Purpose};
+use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
+use crate::db::Tx;
+use crate::error::ErrorCode;
+use crate::instances::{InstanceError, parse_hostname};
+use crate::ssh_keys::{self, SshKeyError};
+use crate::{Db, DbError, db_run, jobs, tx_run};
+
+pub const PROVISION_JOB: &str = "order_provision";
+pub const INVOICE_EXPIRY_JOB: &str = "invoice_expiry";
+
+/// The money rules of this installation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillingConfig {
+    /// PPN in basis points (1100 = 11 %).
+    pub tax_rate_bp: i64,
+    /// How long an invoice can be paid.
+    pub invoice_lifetime: Duration,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        Self {
+            tax_rate_bp: 1_100,
+            invoice_lifetime: Duration::hours(24),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("no such order")]
+    NotFound,
+    #[error("admins only")]
+    Forbidden,
+    #[error("verify your e-mail address before ordering")]
+    EmailUnverified,
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error("you already have a server or order called `{0}`")]
+    HostnameTaken(String),
+    #[error("an order that is {from} cannot become {to}")]
+    IllegalTransition { from: OrderStatus, to: OrderStatus },
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    #[error(transparent)]
+    SshKeys(#[from] SshKeyError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for OrderError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Db(DbError::Query(error))
+    }
+}
+
+impl From<AccountError> for OrderError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Forbidden => Self::Forbidden,
+            AccountError::Db(error) => Self::Db(error),
+            other => Self::Invalid {
+                field: "user",
+                code: "account",
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl ErrorCode for OrderError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
+            Self::EmailUnverified => "email_not_verified",
+            Self::Invalid { code, .. } => code,
+            Self::HostnameTaken(_) => "hostname_taken",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::Catalog(error) => error.code(),
+            Self::Instance(error) => error.code(),
+            Self::SshKeys(error) => error.code(),
+            Self::Db(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            Self::HostnameTaken(_) => Some("hostname"),
+            Self::Catalog(error) => error.field(),
+            Self::Instance(error) => error.field(),
+            Self::SshKeys(error) => error.field(),
+            _ => None,
+        }
+    }
+}
+
+/// What a customer orders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRequest {
+    pub plan_id: i64,
+    pub region: String,
+    pub image: String,
+    pub hostname: String,
+    pub period_months: i64,
+    #[serde(default)]
+    pub ssh_key_ids: Vec<i64>,
+    #[serde(default)]
+    pub coupon: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Order {
+    pub id: i64,
+    pub user_id: i64,
+    pub owner_email: String,
+    pub plan_id: i64,
+    pub plan_name: String,
+    pub region_slug: String,
+    pub image_slug: String,
+    pub hostname: String,
+    pub period_months: i64,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub instance_id: Option<i64>,
+    pub paid_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const ORDER_SELECT: &str = "SELECT o.id, o.user_id, u.email AS owner_email, o.plan_id, \
+     p.name AS plan_name, o.region_slug, o.image_slug, o.hostname, o.period_months, o.status, \
+     o.status_message, o.instance_id, o.paid_until, o.created_at \
+     FROM orders o JOIN users u ON u.id = o.user_id JOIN plans p ON p.id = o.plan_id";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OrderEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub note: Option<String>,
+}
+
+/// An order with its history and invoices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub order: Order,
+    pub events: Vec<OrderEvent>,
+    pub invoices: Vec<Invoice>,
+}
+
+/// A placed order and the invoice to pay for it (already paid when nothing was due).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placed {
+    pub order: Order,
+    pub invoice: Invoice,
+}
+
+#[derive(Clone, Debug)]
+pub struct Orders {
+    db: Db,
+    catalog: Catalog,
+    config: BillingConfig,
+}
+
+fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> OrderError {
+    OrderError::Invalid {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+/// Checks and records a change of status inside `tx`; answers the status it came from. A
+/// change another transaction made first is refused like any illegal one.
+pub(crate) async fn transition(
+    tx: &mut Tx,
+    order_id: i64,
+    to: OrderStatus,
+    actor_user_id: Option<i64>,
+    note: Option<&str>,
+) -> Result<OrderStatus, OrderError> {
+    let current: Option<String> = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(conn)
+            .await
+    })?;
+    let from = current
+        .as_deref()
+        .and_then(OrderStatus::parse)
+        .ok_or(OrderError::NotFound)?;
+    if !from.can_become(to) {
+        return Err(OrderError::IllegalTransition { from, to });
+    }
+    let now = Utc::now();
+    let changed = tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE orders SET status = $1, status_message = $2, updated_at = $3 \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(to.as_str())
+        .bind(note)
+        .bind(now)
+        .bind(order_id)
+        .bind(from.as_str())
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed != 1 {
+        return Err(OrderError::IllegalTransition { from, to });
+    }
+    record_event(tx, order_id, Some(from), to, actor_user_id, note, now).await?;
+    Ok(from)
+}
+
+async fn record_event(
+    tx: &mut Tx,
+    order_id: i64,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor_user_id: Option<i64>,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    tx_run!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO order_events (order_id, at, from_status, to_status, actor_user_id, note) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(order_id)
+        .bind(at)
+        .bind(from.map(OrderStatus::as_str))
+        .bind(to.as_str())
+        .bind(actor_user_id)
+        .bind(note)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// What paying `invoice` does to its order, inside the transaction that marked it paid: a new
+/// order goes on to be provisioned; a renewal extends the period it pays for.
+pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
+    if invoice.purpose == Purpose::New.as_str() {
+        transition(tx, invoice.order_id, OrderStatus::Paid, None, None).await?;
+        jobs::enqueue(
+            tx,
+            PROVISION_JOB,
+            &serde_json::json!({ "order_id": invoice.order_id }),
+            Utc::now(),
+            jobs::DEFAULT_MAX_ATTEMPTS,
+        )
+        .await?;
+        return Ok(());
+    }
+    let paid_until: Option<DateTime<Utc>> = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT paid_until FROM orders WHERE id = $1")
+            .bind(invoice.order_id)
+            .fetch_one(conn)
+            .await
+    })?;
+    let from = paid_until.unwrap_or_else(Utc::now);
+    let months = Months::new(u32::try_from(invoice.period_months).unwrap_or(1));
+    let until = from.checked_add_months(months).unwrap_or(from);
+    tx_run!(tx, |conn| {
+        sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
+            .bind(until)
+            .bind(Utc::now())
+            .bind(invoice.order_id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(())
+}
+
+impl Orders {
+    pub fn new(db: Db, catalog: Catalog, config: BillingConfig) -> Self {
+        Self {
+            db,
+            catalog,
+            config,
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn config(&self) -> &BillingConfig {
+        &self.config
+    }
+
+    /// Checks what an order asks for against the catalog and the customer's keys. Runs before
+    /// the order's transaction opens, so that transaction never waits on another connection.
+    async fn check(
+        &self,
+        caller: &Caller,
+        request: &OrderRequest,
+    ) -> Result<(Offer, String), OrderError> {
+        if !caller.email_verified {
+            return Err(OrderError::EmailUnverified);
+        }
+        if !TERMS.contains(&request.period_months) {
+            return Err(invalid(
+                "period_months",
+                "period_invalid",
+                "choose a period of 1, 3, 6 or 12 months",
+            ));
+        }
+        let offer = self
+            .catalog
+            .offer(request.plan_id, &request.region, &request.image)
+            .await?;
+        let hostname = parse_hostname(&request.hostname)?;
+        ssh_keys::for_provisioning(&self.db, caller.user_id, &request.ssh_key_ids).await?;
+        Ok((offer, hostname))
+    }
+
+    /// The coupon, if any, and the price, read inside `tx`.
+    async fn price(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        request: &OrderRequest,
+        offer: &Offer,
+        hostname: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<coupons::Coupon>, Quote), OrderError> {
+        let coupon = match request.coupon.as_deref().map(str::trim) {
+            Some(code) if !code.is_empty() => {
+                Some(coupons::usable(tx, code, caller.user_id, offer.plan_id, now).await?)
+            }
+            _ => None,
+        };
+        let terms = coupon.as_ref().map(coupons::Coupon::terms);
+        let quote = pricing::quote(&PriceInput {
+            description: format!(
+                "{} · {} ({} months)",
+                offer.plan_name, hostname, request.period_months
+            ),
+            monthly_price: offer.pricing.price_idr_monthly,
+            months: request.period_months,
+            period_discount_percent: offer
+                .pricing
+                .discount_percent(request.period_months)
+                .unwrap_or(0),
+            coupon: terms.as_ref(),
+            tax_rate_bp: self.config.tax_rate_bp,
+        });
+        Ok((coupon, quote))
+    }
+
+    /// The price of `request` as it would be billed now, for the review step.
+    pub async fn quote(
+        &self,
+        caller: &Caller,
+        request: &OrderRequest,
+    ) -> Result<Quote, OrderError> {
+        let (offer, hostname) = self.check(caller, request).await?;
+        let mut tx = self.db.begin().await?;
+        let (_, quote) = self
+            .price(&mut tx, caller, request, &offer, &hostname, Utc::now())
+            .await?;
+        // Nothing was written; ending the transaction here keeps it so.
+        drop(tx);
+        Ok(quote)
+    }
+
+    /// Places an order and issues its invoice; an invoice with nothing to pay is settled at once.
+    pub async fn place(
+        &self,
+        caller: &Caller,
+        request: OrderRequest,
+    ) -> Result<Placed, OrderError> {
+        let (offer, hostname) = self.check(caller, &request).await?;
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let (coupon, quote) = self
+            .price(&mut tx, caller, &request, &offer, &hostname, now)
+            .await?;
+        let live_server: Option<i64> = tx_run!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "SELECT id FROM instances WHERE user_id = $1 AND hostname = $2 AND status <> 'deleted'",
+            )
+            .bind(caller.user_id)
+            .bind(&hostname)
+            .fetch_optional(conn)
+            .await
+        })?;
+        if live_server.is_some() {
+            return Err(OrderError::HostnameTaken(hostname));
+        }
+        let ssh_key_ids =
+            serde_json::to_string(&request.ssh_key_ids).unwrap_or_else(|_| "[]".into());
+        let order_id: Option<i64> = tx_run!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "INSERT INTO orders (user_id, plan_id, region_slug, image_slug, hostname, \
+                 period_months, ssh_key_ids, coupon_id, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending_payment', $9, $9) \
+                 ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(caller.user_id)
+            .bind(offer.plan_id)
+            .bind(&offer.region_slug)
+            .bind(&offer.image_slug)
+            .bind(&hostname)
+            .bind(request.period_months)
+            .bind(&ssh_key_ids)
+            .bind(coupon.as_ref().map(|coupon| coupon.id))
+            .bind(now)
+            .fetch_optional(conn)
+            .await
+        })?;
+        let Some(order_id) = order_id else {
+            return Err(OrderError::HostnameTaken(hostname));
+        };
+        record_event(
+            &mut tx,
+            order_id,
+            None,
+            OrderStatus::PendingPayment,
+            Some(caller.user_id),
+            None,
+            now,
+        )
+        .await?;
+        if let Some(coupon) = &coupon {
+            coupons::redeem(&mut tx, coupon, caller.user_id, order_id, now).await?;
+        }
+        let mut invoice = invoices::issue(
+            &mut tx,
+            &NewInvoice {
+                user_id: caller.user_id,
+                order_id,
+                purpose: Purpose::New,
+                period_months: request.period_months,
+                quote: &quote,
+                now,
+                lifetime: self.config.invoice_lifetime,
+            },
+        )
+        .await?;
+        if invoice.total == 0 {
+            invoices::change_status(
+                &mut tx,
+                invoice.id,
+                &["unpaid"],
+                "paid",
+                Some(("coupon", now)),
+                None,
+            )
+            .await?;
+            invoice_paid(&mut tx, &invoice).await?;
+            invoice = invoices::by_id_in(&mut tx, invoice.id)
+                .await?
+                .ok_or(OrderError::NotFound)?;
+        } else {
+            jobs::enqueue(
+                &mut tx,
+                INVOICE_EXPIRY_JOB,
+                &serde_json::json!({ "invoice_id": invoice.id }),
+                invoice.expires_at,
+                jobs::DEFAULT_MAX_ATTEMPTS,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Placed {
+            order: self.by_id(order_id).await?,
+            invoice,
+        })
+    }
+
+    pub(crate) async fn by_id(&self, id: i64) -> Result<Order, OrderError> {
+        let sql = format!("{ORDER_SELECT} WHERE o.id = $1");
+        db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?
+        .ok_or(OrderError::NotFound)
+    }
+
+    /// The order if the caller may see it: its owner, or an admin. Another customer's order is
+    /// as missing as one that does not exist.
+    async fn visible(&self, caller: &Caller, id: i64) -> Result<Order, OrderError> {
+        let order = self.by_id(id).await?;
+        if order.user_id == caller.user_id || caller.role == Role::Admin {
+            Ok(order)
+        } else {
+            Err(OrderError::NotFound)
+        }
+    }
+
+    pub async fn list_mine(&self, caller: &Caller) -> Result<Vec<Order>, OrderError> {
+        let sql = format!("{ORDER_SELECT} WHERE o.user_id = $1 ORDER BY o.id DESC");
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(caller.user_id)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// Every order, newest first, for admins; `status` and `search` (e-mail or host name) narrow
+    /// it down.
+    pub async fn list_all(
+        &self,
+        admin: &Caller,
+        status: Option<&str>,
+        search: Option<&str>,
+    ) -> Result<Vec<Order>, OrderError> {
+        admin.require_admin()?;
+        let status = status.filter(|status| !status.is_empty());
+        if let Some(status) = status
+            && OrderStatus::parse(status).is_none()
+        {
+            return Err(invalid(
+                "status",
+                "status_invalid",
+                format!("no order status `{status}`"),
+            ));
+        }
+        let pattern = search
+            .map(str::trim)
+            .filter(|search| !search.is_empty())
+            .map(|search| format!("%{}%", search.to_lowercase()));
+        let sql = format!(
+            "{ORDER_SELECT} WHERE (CAST($1 AS TEXT) IS NULL OR o.status = $1) \
+             AND (CAST($2 AS TEXT) IS NULL OR LOWER(u.email) LIKE $2 OR o.hostname LIKE $2) \
+             ORDER BY o.id DESC LIMIT 500"
+        );
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(status)
+                .bind(&pattern)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    pub async fn detail(&self, caller: &Caller, id: i64) -> Result<OrderDetail, OrderError> {
+        let order = self.visible(caller, id).await?;
+        let events = db_run!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT id, at, from_status, to_status, note FROM order_events \
+                 WHERE order_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+        })?;
+        let sql = format!(
+            "SELECT {} FROM invoices WHERE order_id = $1 ORDER BY id DESC",
+            invoices::INVOICE_COLUMNS
+        );
+        let invoices = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(id)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(OrderDetail {
+            order,
+            events,
+            invoices,
+        })
+    }
+}

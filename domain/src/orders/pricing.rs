@@ -1,0 +1,218 @@
+//! What an order costs: the plan's monthly price for the period, the period's discount, a
+//! coupon, and PPN on what is left. Integer rupiah only; a discounted price rounds down (in the
+//! customer's favour, as the catalog shows it), tax rounds half up as the tax office rounds.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponKind {
+    /// `amount` percent off.
+    Percent,
+    /// `amount` rupiah off.
+    Fixed,
+}
+
+impl CouponKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Percent => "percent",
+            Self::Fixed => "fixed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "percent" => Some(Self::Percent),
+            "fixed" => Some(Self::Fixed),
+            _ => None,
+        }
+    }
+}
+
+/// A coupon as the price sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CouponTerms {
+    pub code: String,
+    pub kind: CouponKind,
+    pub amount: i64,
+}
+
+/// One line of an invoice; discounts are negative lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub amount: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub lines: Vec<Line>,
+    /// Before any discount.
+    pub subtotal: i64,
+    /// The period's discount and the coupon's, together.
+    pub discount: i64,
+    pub tax_rate_bp: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+/// What is being priced.
+pub struct PriceInput<'a> {
+    /// "Cloud 2G, 3 months (web-1)".
+    pub description: String,
+    pub monthly_price: i64,
+    pub months: i64,
+    pub period_discount_percent: i64,
+    pub coupon: Option<&'a CouponTerms>,
+    pub tax_rate_bp: i64,
+}
+
+pub fn quote(input: &PriceInput<'_>) -> Quote {
+    let subtotal = input.monthly_price.saturating_mul(input.months);
+    let mut lines = vec![Line {
+        description: input.description.clone(),
+        quantity: input.months,
+        unit_price: input.monthly_price,
+        amount: subtotal,
+    }];
+    let period_discount = percent_of(subtotal, input.period_discount_percent);
+    if period_discount > 0 {
+        lines.push(discount_line(
+            format!(
+                "{} months: {} % off",
+                input.months, input.period_discount_percent
+            ),
+            period_discount,
+        ));
+    }
+    let after_period = subtotal - period_discount;
+    let coupon_discount = match input.coupon {
+        Some(coupon) => {
+            let off = match coupon.kind {
+                CouponKind::Percent => percent_of(after_period, coupon.amount),
+                CouponKind::Fixed => coupon.amount.clamp(0, after_period),
+            };
+            if off > 0 {
+                lines.push(discount_line(format!("Coupon {}", coupon.code), off));
+            }
+            off
+        }
+        None => 0,
+    };
+    let taxable = after_period - coupon_discount;
+    let tax = (taxable.saturating_mul(input.tax_rate_bp) + 5_000) / 10_000;
+    Quote {
+        lines,
+        subtotal,
+        discount: period_discount + coupon_discount,
+        tax_rate_bp: input.tax_rate_bp,
+        tax,
+        total: taxable + tax,
+    }
+}
+
+/// What `percent` off `amount` takes away, so that what is left rounds down.
+fn percent_of(amount: i64, percent: i64) -> i64 {
+    amount - amount.saturating_mul(100 - percent.clamp(0, 100)) / 100
+}
+
+fn discount_line(description: String, off: i64) -> Line {
+    Line {
+        description,
+        quantity: 1,
+        unit_price: -off,
+        amount: -off,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(months: i64, discount: i64, coupon: Option<&CouponTerms>) -> PriceInput<'_> {
+        PriceInput {
+            description: "Cloud 2G".into(),
+            monthly_price: 75_000,
+            months,
+            period_discount_percent: discount,
+            coupon,
+            tax_rate_bp: 1_100,
+        }
+    }
+
+    #[test]
+    fn one_month_pays_price_and_ppn() {
+        let quote = quote(&input(1, 0, None));
+        assert_eq!(
+            (quote.subtotal, quote.discount, quote.tax, quote.total),
+            (75_000, 0, 8_250, 83_250)
+        );
+        assert_eq!(quote.lines.len(), 1);
+    }
+
+    #[test]
+    fn period_discount_then_coupon_then_tax() {
+        let coupon = CouponTerms {
+            code: "HEMAT10".into(),
+            kind: CouponKind::Percent,
+            amount: 10,
+        };
+        let quote = quote(&input(12, 15, Some(&coupon)));
+        // 900 000, −135 000 for the year, −76 500 coupon, 688 500 taxed at 11 %.
+        assert_eq!(quote.subtotal, 900_000);
+        assert_eq!(quote.discount, 135_000 + 76_500);
+        assert_eq!(quote.tax, 75_735);
+        assert_eq!(quote.total, 688_500 + 75_735);
+        let amounts: Vec<i64> = quote.lines.iter().map(|line| line.amount).collect();
+        assert_eq!(amounts, [900_000, -135_000, -76_500]);
+        assert_eq!(amounts.iter().sum::<i64>() + quote.tax, quote.total);
+    }
+
+    #[test]
+    fn a_fixed_coupon_never_goes_below_zero() {
+        let coupon = CouponTerms {
+            code: "GRATIS".into(),
+            kind: CouponKind::Fixed,
+            amount: 1_000_000,
+        };
+        let quote = quote(&input(1, 0, Some(&coupon)));
+        assert_eq!((quote.discount, quote.tax, quote.total), (75_000, 0, 0));
+        let full = CouponTerms {
+            code: "FULL".into(),
+            kind: CouponKind::Percent,
+            amount: 100,
+        };
+        assert_eq!(super::quote(&input(3, 5, Some(&full))).total, 0);
+    }
+
+    #[test]
+    fn a_discounted_price_rounds_down_like_the_catalog() {
+        let pricing = crate::catalog::Pricing {
+            price_idr_monthly: 33_333,
+            discount_3m_percent: 7,
+            discount_6m_percent: 0,
+            discount_12m_percent: 0,
+        };
+        let mut odd = input(3, 7, None);
+        odd.monthly_price = pricing.price_idr_monthly;
+        let quote = quote(&odd);
+        assert_eq!(
+            quote.subtotal - quote.discount,
+            pricing.price_for_months(3).unwrap()
+        );
+    }
+
+    #[test]
+    fn tax_rounds_half_up() {
+        let mut odd = input(1, 0, None);
+        odd.monthly_price = 50; // 5.5 rupiah of tax
+        assert_eq!(quote(&odd).tax, 6);
+        odd.monthly_price = 45; // 4.95
+        assert_eq!(quote(&odd).tax, 5);
+        odd.monthly_price = 40; // 4.4
+        assert_eq!(quote(&odd).tax, 4);
+    }
+}

@@ -1,0 +1,182 @@
+//! The durable job that turns a paid order into a running server: it records the server and
+//! queues its creation in one transaction with the order's move to `provisioning`, then watches
+//! the server until it runs (the order becomes `active` and its paid period starts) or fails.
+//! Run twice after a crash, it finds the order where the first run left it and goes on from there.
+
+use chrono::{Duration, Months, Utc};
+use serde::Deserialize;
+
+use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, transition};
+use crate::instances::{Instances, ProvisionRequest};
+use crate::jobs::{Job, JobOutcome, Registry};
+use crate::{db_run, tx_run};
+
+/// How often a server being made is looked at.
+const WATCH_EVERY: Duration = Duration::seconds(3);
+
+pub fn register(registry: Registry, orders: Orders, instances: Instances) -> Registry {
+    registry.on(PROVISION_JOB, move |job| {
+        let orders = orders.clone();
+        let instances = instances.clone();
+        async move {
+            orders
+                .run_provision(&instances, &job)
+                .await
+                .map_err(|error| error.to_string())
+        }
+    })
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    order_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    user_id: i64,
+    plan_id: i64,
+    region_slug: String,
+    image_slug: String,
+    hostname: String,
+    period_months: i64,
+    ssh_key_ids: String,
+    status: String,
+    instance_id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ServerState {
+    status: String,
+    status_message: Option<String>,
+}
+
+impl Orders {
+    async fn run_provision(
+        &self,
+        instances: &Instances,
+        job: &Job,
+    ) -> Result<JobOutcome, OrderError> {
+        let Payload { order_id } =
+            serde_json::from_str(&job.payload).map_err(|error| OrderError::Invalid {
+                field: "payload",
+                code: "bad_job",
+                message: error.to_string(),
+            })?;
+        let Some(order) = db_run!(self.db(), |pool| {
+            sqlx::query_as::<_, OrderRow>(
+                "SELECT user_id, plan_id, region_slug, image_slug, hostname, period_months, \
+                 ssh_key_ids, status, instance_id FROM orders WHERE id = $1",
+            )
+            .bind(order_id)
+            .fetch_optional(pool)
+            .await
+        })?
+        else {
+            return Ok(JobOutcome::Done);
+        };
+        match (OrderStatus::parse(&order.status), order.instance_id) {
+            (Some(OrderStatus::Paid), _) => self.start_server(instances, order_id, &order).await,
+            (Some(OrderStatus::Provisioning), Some(instance_id)) => {
+                self.watch_server(order_id, instance_id, order.period_months)
+                    .await
+            }
+            _ => Ok(JobOutcome::Done),
+        }
+    }
+
+    async fn start_server(
+        &self,
+        instances: &Instances,
+        order_id: i64,
+        order: &OrderRow,
+    ) -> Result<JobOutcome, OrderError> {
+        let request = ProvisionRequest {
+            user_id: order.user_id,
+            plan_id: order.plan_id,
+            region: order.region_slug.clone(),
+            image: order.image_slug.clone(),
+            hostname: order.hostname.clone(),
+            ssh_key_ids: serde_json::from_str(&order.ssh_key_ids).unwrap_or_default(),
+        };
+        let mut tx = self.db().begin().await?;
+        let created = instances.create_in(&mut tx, &request, Some(order_id)).await;
+        let instance_id = match created {
+            Ok(id) => id,
+            Err(crate::instances::InstanceError::Db(error)) => return Err(error.into()),
+            // What was sold can no longer be made (the plan, region, image or provider went
+            // away): the order fails with the reason, for an admin to settle.
+            Err(error) => {
+                drop(tx);
+                let mut tx = self.db().begin().await?;
+                transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+                transition(
+                    &mut tx,
+                    order_id,
+                    OrderStatus::Failed,
+                    None,
+                    Some(&error.to_string()),
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(JobOutcome::Done);
+            }
+        };
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("UPDATE orders SET instance_id = $1 WHERE id = $2")
+                .bind(instance_id)
+                .bind(order_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+        tx.commit().await?;
+        Ok(JobOutcome::RunAgainAt(Utc::now() + WATCH_EVERY))
+    }
+
+    async fn watch_server(
+        &self,
+        order_id: i64,
+        instance_id: i64,
+        period_months: i64,
+    ) -> Result<JobOutcome, OrderError> {
+        let server = db_run!(self.db(), |pool| {
+            sqlx::query_as::<_, ServerState>(
+                "SELECT status, status_message FROM instances WHERE id = $1",
+            )
+            .bind(instance_id)
+            .fetch_one(pool)
+            .await
+        })?;
+        let now = Utc::now();
+        match server.status.as_str() {
+            "provisioning" => Ok(JobOutcome::RunAgainAt(now + WATCH_EVERY)),
+            "running" | "stopped" => {
+                let months = Months::new(u32::try_from(period_months).unwrap_or(1));
+                let mut tx = self.db().begin().await?;
+                transition(&mut tx, order_id, OrderStatus::Active, None, None).await?;
+                // The paid period starts when the server is there to use.
+                tx_run!(&mut tx, |conn| {
+                    sqlx::query("UPDATE orders SET paid_until = $1 WHERE id = $2")
+                        .bind(now.checked_add_months(months).unwrap_or(now))
+                        .bind(order_id)
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
+                })?;
+                tx.commit().await?;
+                Ok(JobOutcome::Done)
+            }
+            _ => {
+                let reason = server
+                    .status_message
+                    .unwrap_or_else(|| format!("the server is {}", server.status));
+                let mut tx = self.db().begin().await?;
+                transition(&mut tx, order_id, OrderStatus::Failed, None, Some(&reason)).await?;
+                tx.commit().await?;
+                Ok(JobOutcome::Done)
+            }
+        }
+    }
+}

@@ -1,0 +1,384 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Orders and their invoices on both databases, paid through the sandbox gateway's signed
+//! callbacks and provisioned through the real job queue on the instant sandbox cloud: placing,
+//! pricing, gapless invoice numbers under concurrency, coupons and their limits, a free order
+//! that settles at once, callbacks that are forged, replayed, out of order or for the wrong
+//! amount, and an invoice that expires.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use domain::accounts::{Caller, ClientInfo, Role};
+use domain::billing::invoices::Invoice;
+use domain::billing::payments::CallbackError;
+use domain::billing::{self, tripay};
+use domain::error::ErrorCode;
+use domain::jobs::Registry;
+use domain::orders::coupons::{self, CouponInput};
+use domain::orders::pricing::CouponKind;
+use domain::orders::{self, OrderRequest};
+use domain::providers::Providers;
+use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
+use domain::testing::{TestDb, drain, sandbox_plan_input};
+use domain::{AppState, Db, DomainConfig, both_backends, db_run, instances};
+
+struct Env {
+    state: AppState,
+    jobs: Registry,
+    admin: Caller,
+    sari: Caller,
+    plan_id: i64,
+}
+
+fn caller(user_id: i64, role: Role) -> Caller {
+    Caller {
+        user_id,
+        session_id: 0,
+        role,
+        email_verified: true,
+    }
+}
+
+async fn env(test: &TestDb) -> Env {
+    let sandbox = SandboxProvider::new(
+        test.db.clone(),
+        SandboxTiming {
+            create: StdDuration::ZERO,
+            action: StdDuration::ZERO,
+        },
+    );
+    let config = DomainConfig {
+        providers: Providers::default().with(Arc::new(sandbox)),
+        public_url: "http://127.0.0.1:9".into(),
+        ..Default::default()
+    };
+    let state = AppState::new(test.db.clone(), &config).await.unwrap();
+    let admin = state
+        .accounts
+        .create_admin("root@webrana.test", "Root", "ruang-server-aman-1")
+        .await
+        .unwrap();
+    let sari = state
+        .accounts
+        .create_admin("sari@webrana.test", "Sari Wulandari", "ruang-server-aman-2")
+        .await
+        .unwrap();
+    let admin = caller(admin.id, Role::Admin);
+    state.catalog.sync_provider("sandbox").await.unwrap();
+    let mut plan = sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]);
+    plan.price_idr_monthly = 75_000;
+    plan.discount_12m_percent = 15;
+    let client = ClientInfo {
+        ip: "203.0.113.9".into(),
+        user_agent: "test".into(),
+    };
+    let plan = state
+        .catalog
+        .create_plan(&admin, &client, &plan)
+        .await
+        .unwrap();
+    let jobs = instances::worker::register(Registry::default(), state.instances.clone());
+    let jobs = orders::worker::register(jobs, state.orders.clone(), state.instances.clone());
+    let jobs = billing::worker::register(jobs, state.billing.clone());
+    Env {
+        admin,
+        sari: caller(sari.id, Role::Customer),
+        plan_id: plan.id,
+        jobs,
+        state,
+    }
+}
+
+fn order(env: &Env, hostname: &str, months: i64, coupon: Option<&str>) -> OrderRequest {
+    OrderRequest {
+        plan_id: env.plan_id,
+        region: "sbx-jkt1".into(),
+        image: "ubuntu-24-04-x64".into(),
+        hostname: hostname.into(),
+        period_months: months,
+        ssh_key_ids: Vec::new(),
+        coupon: coupon.map(str::to_owned),
+    }
+}
+
+async fn count(db: &Db, table: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) FROM {table}");
+    db_run!(db, |pool| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap()
+}
+
+/// The sandbox gateway's key, as the checkout page signs with it.
+async fn sandbox_key(db: &Db) -> String {
+    billing::sandbox_private_key(db).await.unwrap()
+}
+
+/// A callback body in Tripay's shape; `total` given as a string, as Tripay sometimes does.
+fn callback_body(reference: &str, invoice: &Invoice, total: i64, status: &str) -> Vec<u8> {
+    serde_json::json!({
+        "reference": reference,
+        "merchant_ref": invoice.number,
+        "payment_method": "QRIS",
+        "payment_method_code": "QRIS",
+        "total_amount": total.to_string(),
+        "fee_merchant": 0,
+        "fee_customer": "0",
+        "total_fee": 0,
+        "amount_received": total,
+        "is_closed_payment": 1,
+        "status": status,
+        "paid_at": if status == "PAID" { Some(Utc::now().timestamp()) } else { None },
+        "note": null,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+async fn deliver(env: &Env, body: &[u8], key: &str) -> Result<(), CallbackError> {
+    let signature = tripay::callback_signature(key, body);
+    env.state
+        .billing
+        .apply_callback(
+            body,
+            Some(&signature),
+            Some("payment_status"),
+            Some("198.51.100.4"),
+        )
+        .await
+}
+
+async fn order_status(env: &Env, order_id: i64) -> String {
+    env.state
+        .orders
+        .detail(&env.admin, order_id)
+        .await
+        .unwrap()
+        .order
+        .status
+}
+
+both_backends! {
+    async fn an_order_is_priced_invoiced_and_numbered(test: TestDb) {
+        let env = env(&test).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "Web-1", 12, None)).await.unwrap();
+        assert_eq!(placed.order.status, "pending_payment");
+        assert_eq!(placed.order.hostname, "web-1");
+        let invoice = &placed.invoice;
+        let month = Utc::now().format("%Y%m");
+        assert_eq!(invoice.number, format!("INV-{month}-00001"));
+        // 12 × 75 000 = 900 000, 15 % off for the year, PPN 11 % on 765 000.
+        assert_eq!((invoice.subtotal, invoice.discount, invoice.tax, invoice.total), (900_000, 135_000, 84_150, 849_150));
+        assert_eq!((invoice.status.as_str(), invoice.customer_name.as_str()), ("unpaid", "Sari Wulandari"));
+        let view = env.state.billing.invoice(&env.sari, invoice.id).await.unwrap();
+        assert_eq!(view.lines.iter().map(|line| line.amount).sum::<i64>() + invoice.tax, invoice.total);
+        let quote = env.state.orders.quote(&env.sari, &order(&env, "web-2", 12, None)).await.unwrap();
+        assert_eq!(quote.total, invoice.total, "the review step shows what the invoice bills");
+
+        let second = env.state.orders.place(&env.sari, order(&env, "web-2", 1, None)).await.unwrap();
+        assert_eq!(second.invoice.number, format!("INV-{month}-00002"));
+        let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
+        assert_eq!(detail.events.len(), 1);
+        assert_eq!(detail.events[0].to_status, "pending_payment");
+    }
+
+    async fn refused_orders_change_nothing(test: TestDb) {
+        let env = env(&test).await;
+        env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let before = (count(&test.db, "orders").await, count(&test.db, "invoices").await, count(&test.db, "invoice_counters").await);
+        let unverified = Caller { email_verified: false, ..env.sari.clone() };
+        let cases = [
+            (unverified, order(&env, "web-9", 1, None), "email_not_verified"),
+            (env.sari.clone(), order(&env, "web-9", 2, None), "period_invalid"),
+            (env.sari.clone(), order(&env, "WEB-1", 1, None), "hostname_taken"),
+            (env.sari.clone(), order(&env, "-bad-", 1, None), "hostname_invalid"),
+            (env.sari.clone(), order(&env, "web-9", 1, Some("NOPE")), "coupon_unknown"),
+            (env.sari.clone(), OrderRequest { region: "sbx-nowhere".into(), ..order(&env, "web-9", 1, None) }, "region_not_offered"),
+        ];
+        for (who, request, code) in cases {
+            let refused = env.state.orders.place(&who, request).await.unwrap_err();
+            assert_eq!(refused.code(), code, "{refused}");
+        }
+        assert_eq!(before, (count(&test.db, "orders").await, count(&test.db, "invoices").await, count(&test.db, "invoice_counters").await));
+        let invoices: Vec<String> = env.state.billing.list(&env.sari, false).await.unwrap().into_iter().map(|i| i.number).collect();
+        assert_eq!(invoices.len(), 1);
+    }
+
+    async fn parallel_orders_get_every_number_once(test: TestDb) {
+        let env = env(&test).await;
+        let tasks: Vec<_> = (0..12)
+            .map(|n| {
+                let orders = env.state.orders.clone();
+                let sari = env.sari.clone();
+                let request = order(&env, &format!("web-{n}"), 1, None);
+                tokio::spawn(async move { orders.place(&sari, request).await })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for task in tasks {
+            numbers.push(task.await.unwrap().unwrap().invoice.number);
+        }
+        numbers.sort();
+        let month = Utc::now().format("%Y%m");
+        let expected: Vec<String> = (1..=12).map(|n| format!("INV-{month}-{n:05}")).collect();
+        assert_eq!(numbers, expected, "no gaps, no duplicates");
+    }
+
+    async fn a_free_order_settles_at_once_and_runs(test: TestDb) {
+        let env = env(&test).await;
+        let input = CouponInput {
+            code: "gratis".into(),
+            kind: CouponKind::Percent,
+            amount: 100,
+            valid_from: None,
+            valid_until: None,
+            max_uses: Some(1),
+            max_uses_per_customer: None,
+            plan_ids: vec![env.plan_id],
+            active: true,
+        };
+        coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
+        let placed = env.state.orders.place(&env.sari, order(&env, "free-1", 1, Some("Gratis"))).await.unwrap();
+        assert_eq!((placed.invoice.total, placed.invoice.status.as_str()), (0, "paid"));
+        assert_eq!(placed.invoice.paid_via.as_deref(), Some("coupon"));
+        assert_eq!(placed.order.status, "paid");
+        let used_up = env.state.orders.place(&env.sari, order(&env, "free-2", 1, Some("GRATIS"))).await.unwrap_err();
+        assert_eq!(used_up.code(), "coupon_used_up");
+
+        drain(&test.db, &env.jobs).await;
+        let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
+        assert_eq!(detail.order.status, "active");
+        let path: Vec<&str> = detail.events.iter().map(|event| event.to_status.as_str()).collect();
+        assert_eq!(path, ["pending_payment", "paid", "provisioning", "active"]);
+        let until = detail.order.paid_until.unwrap();
+        assert!(until > Utc::now() + Duration::days(27) && until < Utc::now() + Duration::days(32));
+        let servers = env.state.instances.list_mine(&env.sari).await.unwrap();
+        assert_eq!((servers.len(), servers[0].status.as_str()), (1, "running"));
+        assert_eq!(servers[0].order_id, Some(placed.order.id));
+    }
+
+    async fn a_sandbox_payment_settles_once_whatever_the_callbacks_do(test: TestDb) {
+        let env = env(&test).await;
+        let key = sandbox_key(&test.db).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let invoice = placed.invoice.clone();
+        let unknown = env.state.billing.pay(&env.sari, invoice.id, "BITCOIN").await.unwrap_err();
+        assert_eq!(unknown.code(), "channel_unknown");
+        let payment = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
+        assert!(payment.qr_string.is_some() && payment.checkout_url.is_some());
+        let again = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
+        assert_eq!(again.reference, payment.reference, "a second click answers the same payment");
+        let paid = callback_body(&payment.reference, &invoice, invoice.total, "PAID");
+
+        // Forged, for the wrong amount, for another invoice: refused, nothing changes, logged.
+        let forged = deliver(&env, &paid, "not-the-key").await.unwrap_err();
+        assert!(matches!(forged, CallbackError::BadSignature));
+        let unsigned = env.state.billing.apply_callback(&paid, None, Some("payment_status"), None).await.unwrap_err();
+        assert!(matches!(unsigned, CallbackError::BadSignature));
+        let short = callback_body(&payment.reference, &invoice, invoice.total - 1, "PAID");
+        assert!(matches!(deliver(&env, &short, &key).await.unwrap_err(), CallbackError::Mismatch));
+        let signature = tripay::callback_signature(&key, &paid);
+        let wrong_event = env.state.billing.apply_callback(&paid, Some(&signature), Some("payout_status"), None).await.unwrap_err();
+        assert!(matches!(wrong_event, CallbackError::WrongEvent));
+        // The same bytes re-serialised with other spacing no longer match their signature.
+        let respaced = String::from_utf8(paid.clone()).unwrap().replace(":", ": ").into_bytes();
+        let tampered = env.state.billing.apply_callback(&respaced, Some(&signature), Some("payment_status"), None).await.unwrap_err();
+        assert!(matches!(tampered, CallbackError::BadSignature));
+        assert_eq!(order_status(&env, placed.order.id).await, "pending_payment");
+        let audit: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'payment_callback_%'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(audit, 4, "each refusal is a security event");
+
+        // Paid, then the same callback again, then a late EXPIRED: one change.
+        deliver(&env, &paid, &key).await.unwrap();
+        deliver(&env, &paid, &key).await.unwrap();
+        deliver(&env, &callback_body(&payment.reference, &invoice, invoice.total, "EXPIRED"), &key).await.unwrap();
+        let view = env.state.billing.invoice(&env.sari, invoice.id).await.unwrap();
+        assert_eq!((view.invoice.status.as_str(), view.payments[0].status.as_str()), ("paid", "paid"));
+        assert_eq!(view.invoice.paid_via.as_deref(), Some("sandbox"));
+        let provisions: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'order_provision'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(provisions, 1, "one server for one payment");
+        let not_payable = env.state.billing.pay(&env.sari, invoice.id, "BRIVA").await.unwrap_err();
+        assert_eq!(not_payable.code(), "invoice_not_payable");
+
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(order_status(&env, placed.order.id).await, "active");
+        assert_eq!(count(&test.db, "instances").await, 1);
+    }
+
+    async fn an_unpaid_invoice_expires_its_order_and_gives_the_coupon_back(test: TestDb) {
+        let env = env(&test).await;
+        let input = CouponInput {
+            code: "HEMAT10".into(),
+            kind: CouponKind::Fixed,
+            amount: 10_000,
+            valid_from: None,
+            valid_until: None,
+            max_uses: Some(1),
+            max_uses_per_customer: Some(1),
+            plan_ids: Vec::new(),
+            active: true,
+        };
+        coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("hemat10"))).await.unwrap();
+        assert_eq!(placed.invoice.discount, 10_000);
+        let payment = env.state.billing.pay(&env.sari, placed.invoice.id, "BRIVA").await.unwrap();
+        assert!(payment.pay_code.is_some());
+        // Its day has passed.
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE invoices SET expires_at = $1")
+                .bind(Utc::now() - Duration::minutes(1))
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        drain(&test.db, &env.jobs).await;
+
+        let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
+        assert_eq!(detail.order.status, "expired");
+        assert_eq!(detail.invoices[0].status, "expired");
+        let view = env.state.billing.invoice(&env.sari, placed.invoice.id).await.unwrap();
+        assert_eq!(view.payments[0].status, "expired");
+        // The host name and the coupon are free again.
+        let again = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("HEMAT10"))).await.unwrap();
+        assert_eq!(again.invoice.discount, 10_000);
+        // A late PAID for the expired invoice changes nothing but asks for a refund.
+        let key = sandbox_key(&test.db).await;
+        deliver(&env, &callback_body(&payment.reference, &placed.invoice, placed.invoice.total, "PAID"), &key).await.unwrap();
+        assert_eq!(order_status(&env, placed.order.id).await, "expired");
+        let refunds: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'payment_needs_refund'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(refunds, 1);
+    }
+
+    async fn another_customers_orders_and_invoices_are_not_found(test: TestDb) {
+        let env = env(&test).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let budi = env.state.accounts.create_admin("budi@webrana.test", "Budi", "ruang-server-aman-3").await.unwrap();
+        let budi = caller(budi.id, Role::Customer);
+        assert_eq!(env.state.orders.detail(&budi, placed.order.id).await.unwrap_err().code(), "not_found");
+        assert_eq!(env.state.billing.invoice(&budi, placed.invoice.id).await.unwrap_err().code(), "not_found");
+        assert_eq!(env.state.billing.pay(&budi, placed.invoice.id, "QRIS").await.unwrap_err().code(), "not_found");
+        assert!(env.state.orders.list_mine(&budi).await.unwrap().is_empty());
+        assert_eq!(env.state.orders.list_all(&budi, None, None).await.unwrap_err().code(), "forbidden");
+        let all = env.state.orders.list_all(&env.admin, Some("pending_payment"), Some("SARI@")).await.unwrap();
+        assert_eq!(all.len(), 1);
+    }
+}

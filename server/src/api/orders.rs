@@ -1,0 +1,268 @@
+//! `/api/v1/orders`, `/api/v1/invoices` and the payment gateway's callback.
+//!
+//! The callback is the one route that takes no session: it is believed only when its
+//! `X-Callback-Signature` verifies over the body bytes exactly as they arrived, so it reads the
+//! body raw, never through a JSON extractor that would re-serialise it.
+
+use app::auth::server::{Authenticated, RequestClient};
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use domain::billing::InvoiceView;
+use domain::billing::invoices::Invoice;
+use domain::billing::payments::{CallbackError, Channel, PaymentView, SandboxOutcome};
+use domain::orders::coupons::{self, Coupon, CouponInput};
+use domain::orders::pricing::Quote;
+use domain::orders::{Order, OrderDetail, OrderRequest, Placed};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiJson, require_caller};
+use crate::router::ServerState;
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/api/v1/orders", get(my_orders).post(place))
+        .route("/api/v1/orders/quote", post(quote))
+        .route("/api/v1/orders/{id}", get(order))
+        .route("/api/v1/invoices", get(my_invoices))
+        .route("/api/v1/invoices/{id}", get(invoice))
+        .route("/api/v1/invoices/{id}/channels", get(channels))
+        .route("/api/v1/invoices/{id}/payments", post(pay))
+        .route(domain::billing::CALLBACK_PATH, post(callback))
+        .route("/api/v1/payments/sandbox/{reference}", post(sandbox))
+        .route("/api/v1/admin/orders", get(admin_orders))
+        .route("/api/v1/admin/invoices", get(admin_invoices))
+        .route("/api/v1/admin/invoices/{id}/mark-paid", post(mark_paid))
+        .route(
+            "/api/v1/admin/coupons",
+            get(admin_coupons).post(create_coupon),
+        )
+        .route("/api/v1/admin/coupons/{id}", put(update_coupon))
+}
+
+async fn place(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    ApiJson(body): ApiJson<OrderRequest>,
+) -> Result<(StatusCode, Json<Placed>), ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.orders.place(&caller, body).await?),
+    ))
+}
+
+async fn quote(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    ApiJson(body): ApiJson<OrderRequest>,
+) -> Result<Json<Quote>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.orders.quote(&caller, &body).await?))
+}
+
+async fn my_orders(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<Vec<Order>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.orders.list_mine(&caller).await?))
+}
+
+async fn order(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.orders.detail(&caller, id).await?))
+}
+
+async fn my_invoices(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<Vec<Invoice>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.billing.list(&caller, false).await?))
+}
+
+async fn invoice(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+) -> Result<Json<InvoiceView>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.billing.invoice(&caller, id).await?))
+}
+
+async fn channels(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Channel>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let view = state.app.billing.invoice(&caller, id).await?;
+    Ok(Json(state.app.billing.channels(view.invoice.total).await?))
+}
+
+#[derive(Deserialize)]
+struct PayBody {
+    channel: String,
+}
+
+async fn pay(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<PayBody>,
+) -> Result<(StatusCode, Json<PaymentView>), ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let payment = state.app.billing.pay(&caller, id, &body.channel).await?;
+    Ok((StatusCode::CREATED, Json(payment)))
+}
+
+/// Answers in Tripay's terms: `{"success": true}` once applied (or already applied), and
+/// otherwise a failure the gateway will retry, or that tells a forger nothing useful.
+async fn callback(
+    State(state): State<ServerState>,
+    Extension(RequestClient(client)): Extension<RequestClient>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Json<Value>) {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let applied = state
+        .app
+        .billing
+        .apply_callback(
+            &body,
+            header("x-callback-signature"),
+            header("x-callback-event"),
+            Some(&client.ip),
+        )
+        .await;
+    let (status, message) = match applied {
+        Ok(()) => return (StatusCode::OK, Json(json!({ "success": true }))),
+        Err(CallbackError::BadSignature) => (StatusCode::FORBIDDEN, "Invalid signature".to_owned()),
+        Err(CallbackError::WrongEvent) => (
+            StatusCode::BAD_REQUEST,
+            "Unsupported callback event".to_owned(),
+        ),
+        Err(CallbackError::Malformed(why)) => (StatusCode::BAD_REQUEST, why),
+        Err(CallbackError::UnknownReference) => {
+            (StatusCode::NOT_FOUND, "Unknown reference".to_owned())
+        }
+        Err(CallbackError::Mismatch) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Reference or amount does not match".to_owned(),
+        ),
+        Err(error) => {
+            tracing::error!(%error, "payment callback could not be applied");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Try again later".to_owned(),
+            )
+        }
+    };
+    (
+        status,
+        Json(json!({ "success": false, "message": message })),
+    )
+}
+
+#[derive(Deserialize)]
+struct SandboxBody {
+    outcome: SandboxOutcome,
+}
+
+async fn sandbox(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(reference): Path<String>,
+    ApiJson(body): ApiJson<SandboxBody>,
+) -> Result<StatusCode, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    state
+        .app
+        .billing
+        .sandbox_complete(&caller, &reference, body.outcome)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct OrderFilter {
+    status: Option<String>,
+    search: Option<String>,
+}
+
+async fn admin_orders(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Query(filter): Query<OrderFilter>,
+) -> Result<Json<Vec<Order>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let orders = state
+        .app
+        .orders
+        .list_all(&caller, filter.status.as_deref(), filter.search.as_deref())
+        .await?;
+    Ok(Json(orders))
+}
+
+async fn admin_invoices(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<Vec<Invoice>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.billing.list(&caller, true).await?))
+}
+
+#[derive(Deserialize)]
+struct MarkPaidBody {
+    note: String,
+}
+
+async fn mark_paid(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<MarkPaidBody>,
+) -> Result<Json<Invoice>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state.app.billing.mark_paid(&caller, id, &body.note).await?,
+    ))
+}
+
+async fn admin_coupons(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<Vec<Coupon>>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(coupons::list(&state.app.db, &caller).await?))
+}
+
+async fn create_coupon(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    ApiJson(body): ApiJson<CouponInput>,
+) -> Result<(StatusCode, Json<Coupon>), ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let coupon = coupons::save(&state.app.db, &caller, None, &body).await?;
+    Ok((StatusCode::CREATED, Json(coupon)))
+}
+
+async fn update_coupon(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CouponInput>,
+) -> Result<Json<Coupon>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        coupons::save(&state.app.db, &caller, Some(id), &body).await?,
+    ))
+}

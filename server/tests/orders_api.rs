@@ -1,0 +1,236 @@
+//! `/api/v1/orders`, `/api/v1/invoices` and the payment callback through the real router on both
+//! databases: a customer orders, pays through the sandbox gateway and the callback endpoint
+//! settles it once; forged, replayed, mismatched and malformed callbacks are answered as Tripay
+//! expects and change nothing; another customer's invoice is not found; admins settle by hand.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use domain::accounts::inputs::Language;
+use domain::accounts::{Caller, ClientInfo, Role};
+use domain::billing::tripay;
+use domain::providers::sandbox::SandboxTiming;
+use domain::testing::{TestDb, sandbox_plan_input};
+use domain::{DomainConfig, both_backends, db_run};
+use serde_json::{Value, json};
+use support::ADMIN;
+
+const BUDI: &str = "budi@webrana.test";
+const SARI: &str = "sari@webrana.test";
+
+struct Env {
+    router: Router,
+    admin: String,
+    budi: String,
+    sari: String,
+    plan_id: i64,
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let answer = support::api(router, method, path, body, token).await;
+    (
+        answer.status,
+        serde_json::from_str(&answer.body).unwrap_or(Value::Null),
+    )
+}
+
+async fn env(test: &TestDb) -> Env {
+    let config = DomainConfig {
+        providers: support::sandbox(
+            &test.db,
+            SandboxTiming {
+                create: StdDuration::ZERO,
+                action: StdDuration::ZERO,
+            },
+        ),
+        ..support::config()
+    };
+    let support::Env { router, state } = support::start(test, &config).await;
+    support::admin(&state).await;
+    for email in [BUDI, SARI] {
+        support::customer(&state, email, Language::Id).await;
+    }
+    // Both have confirmed their e-mail addresses.
+    db_run!(&test.db, |pool| {
+        sqlx::query("UPDATE users SET email_verified_at = created_at")
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let admin = state
+        .accounts
+        .find_by_email(
+            &Caller {
+                user_id: 0,
+                session_id: 0,
+                role: Role::Admin,
+                email_verified: true,
+            },
+            ADMIN.0,
+        )
+        .await
+        .unwrap();
+    state.catalog.sync_provider("sandbox").await.unwrap();
+    let plan = state
+        .catalog
+        .create_plan(
+            &Caller {
+                user_id: admin.id,
+                session_id: 0,
+                role: Role::Admin,
+                email_verified: true,
+            },
+            &ClientInfo::default(),
+            &sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
+        )
+        .await
+        .unwrap();
+    Env {
+        admin: support::access_token(&router, ADMIN.0, ADMIN.1).await,
+        budi: support::access_token(&router, BUDI, support::PASSWORD).await,
+        sari: support::access_token(&router, SARI, support::PASSWORD).await,
+        plan_id: plan.id,
+        router,
+    }
+}
+
+fn order(env: &Env, hostname: &str, months: i64) -> Value {
+    json!({ "plan_id": env.plan_id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": hostname, "period_months": months })
+}
+
+/// Posts `body` to the callback endpoint exactly as given, with Tripay's headers.
+async fn callback(
+    router: &Router,
+    body: &[u8],
+    signature: &str,
+    event: &str,
+) -> (StatusCode, Value) {
+    let request = Request::post(domain::billing::CALLBACK_PATH)
+        .header("content-type", "application/json")
+        .header("x-callback-signature", signature)
+        .header("x-callback-event", event)
+        .body(Body::from(body.to_vec()))
+        .unwrap();
+    let answer = support::send(router, request).await;
+    (
+        answer.status,
+        serde_json::from_str(&answer.body).unwrap_or(Value::Null),
+    )
+}
+
+fn paid_body(reference: &str, invoice_number: &str, total: i64, status: &str) -> Vec<u8> {
+    format!(
+        r#"{{"reference":"{reference}","merchant_ref":"{invoice_number}","payment_method":"QRIS","payment_method_code":"QRIS","total_amount":{total},"fee_merchant":0,"fee_customer":0,"total_fee":0,"amount_received":{total},"is_closed_payment":1,"status":"{status}","paid_at":1790000000,"note":null}}"#
+    )
+    .into_bytes()
+}
+
+both_backends! {
+    async fn a_customer_orders_pays_and_the_callback_settles_it_once(test: TestDb) {
+        let env = env(&test).await;
+        let (status, _) = call(&env.router, "POST", "/api/v1/orders", None, Some(order(&env, "web-1", 1))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, refused) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "web-1", 2))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("period_invalid")));
+        let (status, quote) = call(&env.router, "POST", "/api/v1/orders/quote", Some(&env.budi), Some(order(&env, "web-1", 1))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(quote["total"], json!(83_250));
+
+        let (status, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "web-1", 1))).await;
+        assert_eq!(status, StatusCode::CREATED, "{placed}");
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        let number = placed["invoice"]["number"].as_str().unwrap().to_owned();
+        let total = placed["invoice"]["total"].as_i64().unwrap();
+        assert_eq!(total, 83_250);
+        let (status, _) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "web-1", 1))).await;
+        assert_eq!(status, StatusCode::CONFLICT, "the host name is taken");
+
+        let (_, channels) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}/channels"), Some(&env.budi), None).await;
+        assert!(channels.as_array().unwrap().iter().any(|channel| channel["code"] == "QRIS"));
+        let (status, payment) = call(&env.router, "POST", &format!("/api/v1/invoices/{invoice_id}/payments"), Some(&env.budi), Some(json!({ "channel": "QRIS" }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{payment}");
+        let reference = payment["reference"].as_str().unwrap().to_owned();
+        for (path, method, body) in [
+            (format!("/api/v1/invoices/{invoice_id}"), "GET", None),
+            (format!("/api/v1/invoices/{invoice_id}/payments"), "POST", Some(json!({ "channel": "QRIS" }))),
+            (format!("/api/v1/orders/{}", placed["order"]["id"]), "GET", None),
+        ] {
+            let (status, _) = call(&env.router, method, &path, Some(&env.sari), body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path} for another customer");
+        }
+
+        let key = domain::billing::sandbox_private_key(&test.db).await.unwrap();
+        let paid = paid_body(&reference, &number, total, "PAID");
+        let signature = tripay::callback_signature(&key, &paid);
+        let forged = tripay::callback_signature("guess", &paid);
+        assert_eq!(callback(&env.router, &paid, &forged, "payment_status").await, (StatusCode::FORBIDDEN, json!({ "success": false, "message": "Invalid signature" })));
+        let (status, _) = callback(&env.router, &paid, &signature, "payout_status").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let short = paid_body(&reference, &number, total - 1, "PAID");
+        let (status, _) = callback(&env.router, &short, &tripay::callback_signature(&key, &short), "payment_status").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let garbage = b"{\"reference\": ".to_vec();
+        let (status, _) = callback(&env.router, &garbage, &tripay::callback_signature(&key, &garbage), "payment_status").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (_, unpaid) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}"), Some(&env.budi), None).await;
+        assert_eq!(unpaid["invoice"]["status"], "unpaid", "refused callbacks change nothing");
+
+        for _ in 0..3 {
+            assert_eq!(callback(&env.router, &paid, &signature, "payment_status").await, (StatusCode::OK, json!({ "success": true })));
+        }
+        let (_, view) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}"), Some(&env.budi), None).await;
+        assert_eq!((view["invoice"]["status"].as_str(), view["payments"][0]["status"].as_str()), (Some("paid"), Some("paid")));
+        let (_, detail) = call(&env.router, "GET", &format!("/api/v1/orders/{}", placed["order"]["id"]), Some(&env.budi), None).await;
+        let steps: Vec<&str> = detail["events"].as_array().unwrap().iter().map(|event| event["to_status"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["pending_payment", "paid"], "three callbacks, one payment");
+        let (_, mine) = call(&env.router, "GET", "/api/v1/invoices", Some(&env.budi), None).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        let (_, none) = call(&env.router, "GET", "/api/v1/invoices", Some(&env.sari), None).await;
+        assert!(none.as_array().unwrap().is_empty());
+    }
+
+    async fn admins_settle_by_hand_and_manage_coupons(test: TestDb) {
+        let env = env(&test).await;
+        let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.sari), Some(order(&env, "db-1", 3))).await;
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/admin/invoices/{invoice_id}/mark-paid");
+        let (status, _) = call(&env.router, "POST", &path, Some(&env.sari), Some(json!({ "note": "BCA 12345" }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, empty) = call(&env.router, "POST", &path, Some(&env.admin), Some(json!({ "note": " " }))).await;
+        assert_eq!((status, empty["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note_required")));
+        let (status, paid) = call(&env.router, "POST", &path, Some(&env.admin), Some(json!({ "note": "BCA transfer 12345" }))).await;
+        assert_eq!(status, StatusCode::OK, "{paid}");
+        assert_eq!((paid["status"].as_str(), paid["paid_via"].as_str()), (Some("paid"), Some("manual")));
+        let (status, again) = call(&env.router, "POST", &path, Some(&env.admin), Some(json!({ "note": "twice" }))).await;
+        assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invoice_not_payable")));
+        let (_, orders) = call(&env.router, "GET", "/api/v1/admin/orders?status=paid", Some(&env.admin), None).await;
+        assert_eq!(orders.as_array().unwrap().len(), 1);
+
+        let coupon = json!({ "code": "merdeka17", "kind": "percent", "amount": 17, "max_uses": 100 });
+        let (status, created) = call(&env.router, "POST", "/api/v1/admin/coupons", Some(&env.admin), Some(coupon.clone())).await;
+        assert_eq!((status, created["code"].as_str()), (StatusCode::CREATED, Some("MERDEKA17")));
+        let (status, _) = call(&env.router, "POST", "/api/v1/admin/coupons", Some(&env.admin), Some(coupon)).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, bad) = call(&env.router, "POST", "/api/v1/admin/coupons", Some(&env.admin), Some(json!({ "code": "X", "kind": "percent", "amount": 150 }))).await;
+        assert_eq!((status, bad["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("coupon_code_invalid")));
+        let mut with_coupon = order(&env, "web-2", 1);
+        with_coupon["coupon"] = json!("Merdeka17");
+        let (_, quote) = call(&env.router, "POST", "/api/v1/orders/quote", Some(&env.budi), Some(with_coupon)).await;
+        // 75 000 − 12 750, then 11 % PPN.
+        assert_eq!((quote["discount"].as_i64(), quote["total"].as_i64()), (Some(12_750), Some(69_098)));
+    }
+}
