@@ -382,3 +382,41 @@ both_backends! {
         assert_eq!(all.len(), 1);
     }
 }
+
+both_backends! {
+    async fn a_renewal_is_invoiced_once_and_extends_the_period_once(test: TestDb) {
+        let env = env(&test).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer 0042").await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let paid_until = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().order.paid_until.unwrap();
+
+        assert_eq!(env.state.orders.issue_renewals(Utc::now()).await.unwrap(), 0, "not due a month ahead");
+        // The test clock: six days before the paid month ends.
+        let clock = paid_until - Duration::days(6);
+        assert_eq!(env.state.orders.issue_renewals(clock).await.unwrap(), 1);
+        assert_eq!(env.state.orders.issue_renewals(clock).await.unwrap(), 0, "one open renewal per order");
+        let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
+        let renewal = detail.invoices.iter().find(|invoice| invoice.purpose == "renewal").unwrap().clone();
+        assert_eq!((renewal.total, renewal.status.as_str()), (83_250, "unpaid"));
+        assert_eq!(renewal.expires_at, paid_until + Duration::days(3), "payable until the grace ends");
+
+        // Paid through two channels, and the first callback delivered twice.
+        let key = sandbox_key(&test.db).await;
+        let qris = env.state.billing.pay(&env.sari, renewal.id, "QRIS").await.unwrap();
+        let briva = env.state.billing.pay(&env.sari, renewal.id, "BRIVA").await.unwrap();
+        for reference in [&qris.reference, &qris.reference, &briva.reference] {
+            deliver(&env, &callback_body(reference, &renewal, renewal.total, "PAID"), &key).await.unwrap();
+        }
+        let extended = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().order.paid_until.unwrap();
+        assert_eq!(extended, paid_until.checked_add_months(chrono::Months::new(1)).unwrap(), "one month more, once");
+        let refunds: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'payment_needs_refund'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(refunds, 1, "the second channel's money is flagged for a refund");
+        assert_eq!(env.state.orders.issue_renewals(clock).await.unwrap(), 0, "the period moved on");
+    }
+}

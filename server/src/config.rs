@@ -201,6 +201,7 @@ impl Config {
             billing: BillingConfig {
                 tax_rate_bp: self.tax_rate_bp,
                 invoice_lifetime: chrono::Duration::hours(self.invoice_lifetime_hours),
+                ..BillingConfig::default()
             },
             payment_gateway: self
                 .tripay

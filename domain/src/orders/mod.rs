@@ -6,6 +6,7 @@
 
 pub mod coupons;
 pub mod pricing;
+pub mod renewals;
 pub mod status;
 pub mod worker;
 
@@ -33,6 +34,10 @@ pub struct BillingConfig {
     pub tax_rate_bp: i64,
     /// How long an invoice can be paid.
     pub invoice_lifetime: Duration,
+    /// How long before a paid period ends its renewal invoice is issued.
+    pub renewal_lead: Duration,
+    /// How long after a period ends its renewal invoice can still be paid.
+    pub renewal_grace: Duration,
 }
 
 impl Default for BillingConfig {
@@ -40,6 +45,8 @@ impl Default for BillingConfig {
         Self {
             tax_rate_bp: 1_100,
             invoice_lifetime: Duration::hours(24),
+            renewal_lead: Duration::days(7),
+            renewal_grace: Duration::days(3),
         }
     }
 }

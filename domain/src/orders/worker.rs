@@ -6,6 +6,7 @@
 use chrono::{Duration, Months, Utc};
 use serde::Deserialize;
 
+use super::renewals::RENEWAL_JOB;
 use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, transition};
 use crate::instances::{Instances, ProvisionRequest};
 use crate::jobs::{Job, JobOutcome, Registry};
@@ -14,17 +15,32 @@ use crate::{db_run, tx_run};
 /// How often a server being made is looked at.
 const WATCH_EVERY: Duration = Duration::seconds(3);
 
+/// How often renewal invoices are looked for.
+const RENEWALS_EVERY: Duration = Duration::hours(1);
+
 pub fn register(registry: Registry, orders: Orders, instances: Instances) -> Registry {
-    registry.on(PROVISION_JOB, move |job| {
-        let orders = orders.clone();
-        let instances = instances.clone();
-        async move {
-            orders
-                .run_provision(&instances, &job)
-                .await
-                .map_err(|error| error.to_string())
-        }
-    })
+    let renewing = orders.clone();
+    registry
+        .on(PROVISION_JOB, move |job| {
+            let orders = orders.clone();
+            let instances = instances.clone();
+            async move {
+                orders
+                    .run_provision(&instances, &job)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+        })
+        .on(RENEWAL_JOB, move |_job| {
+            let orders = renewing.clone();
+            async move {
+                orders
+                    .issue_renewals(Utc::now())
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + RENEWALS_EVERY))
+            }
+        })
 }
 
 #[derive(Deserialize)]

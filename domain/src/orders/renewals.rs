@@ -1,0 +1,111 @@
+//! Renewal invoices: a running service gets the invoice for its next period `renewal_lead`
+//! before the paid one ends, payable until `renewal_grace` after it. Paying it extends the
+//! period once ([`super::invoice_paid`]); a second payment of the same invoice is refunded.
+//! The cycle takes `now` as an argument, so tests run it on a clock of their own.
+
+use chrono::{DateTime, Utc};
+
+use super::pricing::{self, PriceInput};
+use super::{OrderError, Orders};
+use crate::billing::invoices::{self, NewInvoice, Purpose};
+use crate::catalog::Pricing;
+use crate::{db_run, jobs, tx_run};
+
+pub const RENEWAL_JOB: &str = "order_renewals";
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: i64,
+    user_id: i64,
+    hostname: String,
+    period_months: i64,
+    paid_until: DateTime<Utc>,
+    plan_name: String,
+    price_idr_monthly: i64,
+    discount_3m_percent: i64,
+    discount_6m_percent: i64,
+    discount_12m_percent: i64,
+}
+
+impl Orders {
+    /// Issues the renewal invoices due at `now`; answers how many were issued. Run twice, it
+    /// issues none the second time.
+    pub async fn issue_renewals(&self, now: DateTime<Utc>) -> Result<usize, OrderError> {
+        let due: Vec<Due> = db_run!(self.db(), |pool| {
+            sqlx::query_as(
+                "SELECT o.id, o.user_id, o.hostname, o.period_months, o.paid_until, \
+                 p.name AS plan_name, p.price_idr_monthly, p.discount_3m_percent, \
+                 p.discount_6m_percent, p.discount_12m_percent \
+                 FROM orders o JOIN plans p ON p.id = o.plan_id \
+                 WHERE o.status = 'active' AND o.paid_until IS NOT NULL AND o.paid_until <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id \
+                     AND i.purpose = 'renewal' AND i.status = 'unpaid') \
+                 ORDER BY o.id",
+            )
+            .bind(now + self.config().renewal_lead)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut issued = 0;
+        for order in due {
+            // Renewals are billed at the plan's price of the day, without the first coupon.
+            let pricing = Pricing {
+                price_idr_monthly: order.price_idr_monthly,
+                discount_3m_percent: order.discount_3m_percent,
+                discount_6m_percent: order.discount_6m_percent,
+                discount_12m_percent: order.discount_12m_percent,
+            };
+            let quote = pricing::quote(&PriceInput {
+                description: format!(
+                    "{} · {} ({} months, renewal)",
+                    order.plan_name, order.hostname, order.period_months
+                ),
+                monthly_price: pricing.price_idr_monthly,
+                months: order.period_months,
+                period_discount_percent: pricing.discount_percent(order.period_months).unwrap_or(0),
+                coupon: None,
+                tax_rate_bp: self.config().tax_rate_bp,
+            });
+            let mut tx = self.db().begin().await?;
+            // Checked again in the transaction: another node may have issued it meanwhile (the
+            // partial unique index on open renewals would refuse a second one anyway).
+            let open: Option<i64> = tx_run!(&mut tx, |conn| {
+                sqlx::query_scalar(
+                    "SELECT id FROM invoices WHERE order_id = $1 AND purpose = 'renewal' \
+                     AND status = 'unpaid'",
+                )
+                .bind(order.id)
+                .fetch_optional(conn)
+                .await
+            })?;
+            if open.is_some() {
+                continue;
+            }
+            let expires_at = order.paid_until + self.config().renewal_grace;
+            let invoice = invoices::issue(
+                &mut tx,
+                &NewInvoice {
+                    user_id: order.user_id,
+                    order_id: order.id,
+                    purpose: Purpose::Renewal,
+                    period_months: order.period_months,
+                    quote: &quote,
+                    now,
+                    lifetime: expires_at - now,
+                },
+            )
+            .await?;
+            jobs::enqueue(
+                &mut tx,
+                super::INVOICE_EXPIRY_JOB,
+                &serde_json::json!({ "invoice_id": invoice.id }),
+                invoice.expires_at,
+                jobs::DEFAULT_MAX_ATTEMPTS,
+            )
+            .await?;
+            tx.commit().await?;
+            issued += 1;
+        }
+        Ok(issued)
+    }
+}
