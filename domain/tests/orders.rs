@@ -420,3 +420,51 @@ both_backends! {
         assert_eq!(env.state.orders.issue_renewals(clock).await.unwrap(), 0, "the period moved on");
     }
 }
+
+both_backends! {
+    async fn admins_cancel_unstarted_orders_and_extend_running_ones(test: TestDb) {
+        let env = env(&test).await;
+        let input = CouponInput {
+            code: "SEKALI".into(),
+            kind: CouponKind::Fixed,
+            amount: 5_000,
+            valid_from: None,
+            valid_until: None,
+            max_uses: Some(1),
+            max_uses_per_customer: None,
+            plan_ids: Vec::new(),
+            active: true,
+        };
+        coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
+        let unpaid = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("SEKALI"))).await.unwrap();
+        assert_eq!(env.state.orders.cancel(&env.sari, unpaid.order.id, "no").await.unwrap_err().code(), "forbidden");
+        assert_eq!(env.state.orders.cancel(&env.admin, unpaid.order.id, "  ").await.unwrap_err().code(), "note_required");
+        let cancelled = env.state.orders.cancel(&env.admin, unpaid.order.id, "customer asked by phone").await.unwrap();
+        assert_eq!(cancelled.status, "cancelled");
+        let detail = env.state.orders.detail(&env.sari, unpaid.order.id).await.unwrap();
+        assert_eq!(detail.invoices[0].status, "cancelled");
+        assert_eq!(detail.events.last().unwrap().note.as_deref(), Some("customer asked by phone"));
+        assert_eq!(env.state.billing.pay(&env.sari, unpaid.invoice.id, "QRIS").await.unwrap_err().code(), "invoice_not_payable");
+        // The coupon's only use and the host name are free again.
+        let running = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("SEKALI"))).await.unwrap();
+        env.state.billing.mark_paid(&env.admin, running.invoice.id, "BCA transfer 0043").await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let refused = env.state.orders.cancel(&env.admin, running.order.id, "oops").await.unwrap_err();
+        assert_eq!(refused.code(), "illegal_transition", "a running service is terminated, not cancelled");
+
+        let before = env.state.orders.detail(&env.sari, running.order.id).await.unwrap().order.paid_until.unwrap();
+        assert_eq!(env.state.orders.extend(&env.admin, running.order.id, 0, "x").await.unwrap_err().code(), "days_invalid");
+        assert_eq!(env.state.orders.extend(&env.admin, unpaid.order.id, 5, "x").await.unwrap_err().code(), "not_running");
+        let extended = env.state.orders.extend(&env.admin, running.order.id, 5, "outage credit").await.unwrap();
+        assert_eq!(extended.paid_until.unwrap(), before + Duration::days(5));
+        let events = env.state.orders.detail(&env.sari, running.order.id).await.unwrap().events;
+        assert!(events.last().unwrap().note.as_deref().unwrap().ends_with("outage credit"));
+        let audited: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('order_cancelled', 'order_extended', 'invoice_marked_paid')")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(audited, 3);
+    }
+}

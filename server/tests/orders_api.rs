@@ -219,6 +219,17 @@ both_backends! {
         assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invoice_not_payable")));
         let (_, orders) = call(&env.router, "GET", "/api/v1/admin/orders?status=paid", Some(&env.admin), None).await;
         assert_eq!(orders.as_array().unwrap().len(), 1);
+        let (_, unpaid) = call(&env.router, "POST", "/api/v1/orders", Some(&env.sari), Some(order(&env, "db-2", 1))).await;
+        let cancel = format!("/api/v1/admin/orders/{}/cancel", unpaid["order"]["id"]);
+        let (status, _) = call(&env.router, "POST", &cancel, Some(&env.sari), Some(json!({ "note": "mine" }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, cancelled) = call(&env.router, "POST", &cancel, Some(&env.admin), Some(json!({ "note": "duplicate order" }))).await;
+        assert_eq!((status, cancelled["status"].as_str()), (StatusCode::OK, Some("cancelled")));
+        let (status, again) = call(&env.router, "POST", &cancel, Some(&env.admin), Some(json!({ "note": "again" }))).await;
+        assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")));
+        let extend = format!("/api/v1/admin/orders/{}/extend", unpaid["order"]["id"]);
+        let (status, refused) = call(&env.router, "POST", &extend, Some(&env.admin), Some(json!({ "days": 3, "note": "credit" }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_running")));
 
         let coupon = json!({ "code": "merdeka17", "kind": "percent", "amount": 17, "max_uses": 100 });
         let (status, created) = call(&env.router, "POST", "/api/v1/admin/coupons", Some(&env.admin), Some(coupon.clone())).await;

@@ -605,3 +605,140 @@ impl Orders {
         })
     }
 }
+
+/// What an admin does to an order by hand.
+impl Orders {
+    /// Cancels an order no server runs for: unpaid (its invoice is cancelled and its coupon use
+    /// given back), paid but not yet provisioning, or failed. Money already received is for the
+    /// admin to refund; a running service is terminated instead.
+    pub async fn cancel(&self, admin: &Caller, id: i64, note: &str) -> Result<Order, OrderError> {
+        admin.require_admin()?;
+        let note = required_note(note)?;
+        let order = self.by_id(id).await?;
+        let status = OrderStatus::parse(&order.status).ok_or(OrderError::NotFound)?;
+        if !matches!(
+            status,
+            OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Failed
+        ) {
+            return Err(OrderError::IllegalTransition {
+                from: status,
+                to: OrderStatus::Cancelled,
+            });
+        }
+        let mut tx = self.db.begin().await?;
+        transition(
+            &mut tx,
+            id,
+            OrderStatus::Cancelled,
+            Some(admin.user_id),
+            Some(note),
+        )
+        .await?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE invoices SET status = 'cancelled', note = $1, updated_at = $2 \
+                 WHERE order_id = $3 AND status = 'unpaid'",
+            )
+            .bind(note)
+            .bind(Utc::now())
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        if status == OrderStatus::PendingPayment {
+            coupons::release(&mut tx, id).await?;
+        }
+        audit(&mut tx, admin, &order, "order_cancelled", note).await?;
+        tx.commit().await?;
+        self.by_id(id).await
+    }
+
+    /// Moves a running service's paid period on by `days` (a goodwill credit, a payment made
+    /// elsewhere), with a note; the history shows it.
+    pub async fn extend(
+        &self,
+        admin: &Caller,
+        id: i64,
+        days: i64,
+        note: &str,
+    ) -> Result<Order, OrderError> {
+        admin.require_admin()?;
+        let note = required_note(note)?;
+        if !(1..=366).contains(&days) {
+            return Err(invalid("days", "days_invalid", "extend by 1 to 366 days"));
+        }
+        let order = self.by_id(id).await?;
+        let status = OrderStatus::parse(&order.status).ok_or(OrderError::NotFound)?;
+        let Some(paid_until) = order
+            .paid_until
+            .filter(|_| matches!(status, OrderStatus::Active | OrderStatus::Suspended))
+        else {
+            return Err(invalid(
+                "days",
+                "not_running",
+                "only a running or suspended service has a period to extend",
+            ));
+        };
+        let until = paid_until + Duration::days(days);
+        let mut tx = self.db.begin().await?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
+                .bind(until)
+                .bind(Utc::now())
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        let detail = format!(
+            "extended by {days} days to {}: {note}",
+            until.format("%Y-%m-%d")
+        );
+        record_event(
+            &mut tx,
+            id,
+            Some(status),
+            status,
+            Some(admin.user_id),
+            Some(&detail),
+            Utc::now(),
+        )
+        .await?;
+        audit(&mut tx, admin, &order, "order_extended", &detail).await?;
+        tx.commit().await?;
+        self.by_id(id).await
+    }
+}
+
+fn required_note(note: &str) -> Result<&str, OrderError> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(invalid(
+            "note",
+            "note_required",
+            "say why, for the customer's history and the audit log",
+        ));
+    }
+    Ok(note)
+}
+
+async fn audit(
+    tx: &mut Tx,
+    admin: &Caller,
+    order: &Order,
+    action: &str,
+    note: &str,
+) -> Result<(), DbError> {
+    crate::audit::record(
+        tx,
+        crate::audit::AuditEvent {
+            action,
+            actor_user_id: Some(admin.user_id),
+            subject_user_id: Some(order.user_id),
+            detail: Some(format!("order {} ({}): {note}", order.id, order.hostname)),
+            ..Default::default()
+        },
+    )
+    .await
+}

@@ -34,6 +34,8 @@ pub fn routes() -> Router<ServerState> {
         .route(domain::billing::CALLBACK_PATH, post(callback))
         .route("/api/v1/payments/sandbox/{reference}", post(sandbox))
         .route("/api/v1/admin/orders", get(admin_orders))
+        .route("/api/v1/admin/orders/{id}/cancel", post(cancel))
+        .route("/api/v1/admin/orders/{id}/extend", post(extend))
         .route("/api/v1/admin/invoices", get(admin_invoices))
         .route("/api/v1/admin/invoices/{id}/mark-paid", post(mark_paid))
         .route(
@@ -210,6 +212,45 @@ async fn admin_orders(
         .list_all(&caller, filter.status.as_deref(), filter.search.as_deref())
         .await?;
     Ok(Json(orders))
+}
+
+#[derive(Deserialize)]
+struct CancelBody {
+    note: String,
+}
+
+async fn cancel(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CancelBody>,
+) -> Result<Json<Order>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state.app.orders.cancel(&caller, id, &body.note).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ExtendBody {
+    days: i64,
+    note: String,
+}
+
+async fn extend(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ExtendBody>,
+) -> Result<Json<Order>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state
+            .app
+            .orders
+            .extend(&caller, id, body.days, &body.note)
+            .await?,
+    ))
 }
 
 async fn admin_invoices(
