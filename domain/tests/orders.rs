@@ -392,6 +392,11 @@ both_backends! {
         let paid_until = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().order.paid_until.unwrap();
 
         assert_eq!(env.state.orders.issue_renewals(Utc::now()).await.unwrap(), 0, "not due a month ahead");
+        assert_eq!(
+            env.state.orders.issue_renewals(paid_until + Duration::days(4)).await.unwrap(),
+            0,
+            "past the grace, a renewal could not be paid any more"
+        );
         // The test clock: six days before the paid month ends.
         let clock = paid_until - Duration::days(6);
         assert_eq!(env.state.orders.issue_renewals(clock).await.unwrap(), 1);

@@ -38,11 +38,13 @@ impl Orders {
                  p.discount_6m_percent, p.discount_12m_percent \
                  FROM orders o JOIN plans p ON p.id = o.plan_id \
                  WHERE o.status = 'active' AND o.paid_until IS NOT NULL AND o.paid_until <= $1 \
-                 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id \
+                 AND o.paid_until > $2 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id \
                      AND i.purpose = 'renewal' AND i.status = 'unpaid') \
                  ORDER BY o.id",
             )
             .bind(now + self.config().renewal_lead)
+            // Past the grace a renewal can no longer be paid; suspension takes over.
+            .bind(now - self.config().renewal_grace)
             .fetch_all(pool)
             .await
         })?;
