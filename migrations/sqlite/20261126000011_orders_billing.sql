@@ -71,7 +71,7 @@ CREATE INDEX order_events_order ON order_events (order_id, id);
 -- The last invoice number used per month (`YYYYMM`); taken in the invoice's own transaction,
 -- so numbers have neither gaps nor duplicates.
 CREATE TABLE invoice_counters (
-    month       TEXT PRIMARY KEY,
+    month       TEXT NOT NULL PRIMARY KEY,
     last_number BIGINT NOT NULL
 );
 
