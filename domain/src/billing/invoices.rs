@@ -141,11 +141,7 @@ pub(crate) async fn change_status(
     paid: Option<(&str, DateTime<Utc>)>,
     note: Option<&str>,
 ) -> Result<bool, DbError> {
-    let allowed = from
-        .iter()
-        .map(|status| format!("'{status}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let allowed = status_list(from);
     let sql = format!(
         "UPDATE invoices SET status = $1, paid_via = COALESCE($2, paid_via), \
          paid_at = COALESCE($3, paid_at), note = COALESCE($4, note), updated_at = $5 \
@@ -164,6 +160,15 @@ pub(crate) async fn change_status(
             .map(|done| done.rows_affected())
     })?;
     Ok(changed == 1)
+}
+
+/// `'unpaid', 'expired'` for an `IN (…)`: our own status names, never user input.
+pub(crate) fn status_list(statuses: &[&str]) -> String {
+    statuses
+        .iter()
+        .map(|status| format!("'{status}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) async fn by_id_in(tx: &mut Tx, invoice_id: i64) -> Result<Option<Invoice>, DbError> {

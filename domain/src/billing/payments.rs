@@ -204,8 +204,18 @@ impl Billing {
         self.gateway.name()
     }
 
+    /// The ways to pay one of the caller's invoices, with the fee each adds to it.
+    pub async fn channels_for(
+        &self,
+        caller: &Caller,
+        invoice_id: i64,
+    ) -> Result<Vec<Channel>, BillingError> {
+        let invoice = self.visible_invoice(caller, invoice_id).await?;
+        self.channels(invoice.total).await
+    }
+
     /// The ways to pay `amount`, with the fee each adds.
-    pub async fn channels(&self, amount: i64) -> Result<Vec<Channel>, BillingError> {
+    async fn channels(&self, amount: i64) -> Result<Vec<Channel>, BillingError> {
         match &self.gateway {
             Gateway::Sandbox { .. } => Ok(vec![
                 Channel {
@@ -526,11 +536,7 @@ impl Billing {
             PaymentStatus::Refund => ("refunded", &["paid"]),
             PaymentStatus::Unpaid => return Ok(()),
         };
-        let allowed = from
-            .iter()
-            .map(|status| format!("'{status}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let allowed = invoices::status_list(from);
         let sql = format!(
             "UPDATE payments SET status = $1, paid_at = CASE WHEN $1 = 'paid' THEN $2 ELSE paid_at END, \
              updated_at = $3 WHERE id = $4 AND status IN ({allowed})"

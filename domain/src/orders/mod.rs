@@ -274,6 +274,12 @@ async fn record_event(
     Ok(())
 }
 
+/// The end of a period of `months` starting at `from` (calendar months, as customers count).
+pub(crate) fn period_end(from: DateTime<Utc>, months: i64) -> DateTime<Utc> {
+    let months = Months::new(u32::try_from(months).unwrap_or(1));
+    from.checked_add_months(months).unwrap_or(from)
+}
+
 /// What paying `invoice` does to its order, inside the transaction that marked it paid: a new
 /// order goes on to be provisioned; a renewal extends the period it pays for.
 pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
@@ -295,9 +301,7 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
             .fetch_one(conn)
             .await
     })?;
-    let from = paid_until.unwrap_or_else(Utc::now);
-    let months = Months::new(u32::try_from(invoice.period_months).unwrap_or(1));
-    let until = from.checked_add_months(months).unwrap_or(from);
+    let until = period_end(paid_until.unwrap_or_else(Utc::now), invoice.period_months);
     tx_run!(tx, |conn| {
         sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
             .bind(until)

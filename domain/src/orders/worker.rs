@@ -3,11 +3,11 @@
 //! the server until it runs (the order becomes `active` and its paid period starts) or fails.
 //! Run twice after a crash, it finds the order where the first run left it and goes on from there.
 
-use chrono::{Duration, Months, Utc};
+use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::renewals::RENEWAL_JOB;
-use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, transition};
+use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, period_end, transition};
 use crate::instances::{Instances, ProvisionRequest};
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::{db_run, tx_run};
@@ -169,13 +169,12 @@ impl Orders {
         match server.status.as_str() {
             "provisioning" => Ok(JobOutcome::RunAgainAt(now + WATCH_EVERY)),
             "running" | "stopped" => {
-                let months = Months::new(u32::try_from(period_months).unwrap_or(1));
                 let mut tx = self.db().begin().await?;
                 transition(&mut tx, order_id, OrderStatus::Active, None, None).await?;
                 // The paid period starts when the server is there to use.
                 tx_run!(&mut tx, |conn| {
                     sqlx::query("UPDATE orders SET paid_until = $1 WHERE id = $2")
-                        .bind(now.checked_add_months(months).unwrap_or(now))
+                        .bind(period_end(now, period_months))
                         .bind(order_id)
                         .execute(conn)
                         .await

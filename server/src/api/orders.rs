@@ -106,8 +106,7 @@ async fn channels(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<Channel>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    let view = state.app.billing.invoice(&caller, id).await?;
-    Ok(Json(state.app.billing.channels(view.invoice.total).await?))
+    Ok(Json(state.app.billing.channels_for(&caller, id).await?))
 }
 
 #[derive(Deserialize)]
