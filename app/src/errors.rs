@@ -45,6 +45,7 @@ pub fn status_for(code: &str) -> u16 {
         | "action_in_progress"
         | "illegal_transition"
         | "invoice_not_payable"
+        | "invoice_not_refundable"
         | "coupon_code_taken" => 409,
         "link_invalid" => 410,
         "account_locked" => 423,

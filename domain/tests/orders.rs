@@ -17,7 +17,7 @@ use domain::error::ErrorCode;
 use domain::jobs::Registry;
 use domain::orders::coupons::{self, CouponInput};
 use domain::orders::pricing::CouponKind;
-use domain::orders::{self, OrderRequest};
+use domain::orders::{self, OrderFilter, OrderRequest};
 use domain::providers::Providers;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::testing::{TestDb, drain, sandbox_plan_input};
@@ -337,13 +337,12 @@ both_backends! {
         let payment = env.state.billing.pay(&env.sari, placed.invoice.id, "BRIVA").await.unwrap();
         assert!(payment.pay_code.is_some());
         // Its day has passed.
-        db_run!(&test.db, |pool| {
-            sqlx::query("UPDATE invoices SET expires_at = $1")
-                .bind(Utc::now() - Duration::minutes(1))
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
+        db_run!(&test.db, |pool| async move {
+            let past = Utc::now() - Duration::minutes(1);
+            sqlx::query("UPDATE invoices SET expires_at = $1").bind(past).execute(pool).await?;
+            sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind = 'invoice_expiry'").bind(past).execute(pool).await.map(|_| ())
+        }
+        .await)
         .unwrap();
         drain(&test.db, &env.jobs).await;
 
@@ -377,8 +376,8 @@ both_backends! {
         assert_eq!(env.state.billing.invoice(&budi, placed.invoice.id).await.unwrap_err().code(), "not_found");
         assert_eq!(env.state.billing.pay(&budi, placed.invoice.id, "QRIS").await.unwrap_err().code(), "not_found");
         assert!(env.state.orders.list_mine(&budi).await.unwrap().is_empty());
-        assert_eq!(env.state.orders.list_all(&budi, None, None).await.unwrap_err().code(), "forbidden");
-        let all = env.state.orders.list_all(&env.admin, Some("pending_payment"), Some("SARI@")).await.unwrap();
+        assert_eq!(env.state.orders.list_all(&budi, &OrderFilter::default()).await.unwrap_err().code(), "forbidden");
+        let all = env.state.orders.list_all(&env.admin, &OrderFilter { status: Some("pending_payment".into()), search: Some("SARI@".into()), ..Default::default() }).await.unwrap();
         assert_eq!(all.len(), 1);
     }
 }
@@ -404,7 +403,7 @@ both_backends! {
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
         let renewal = detail.invoices.iter().find(|invoice| invoice.purpose == "renewal").unwrap().clone();
         assert_eq!((renewal.total, renewal.status.as_str()), (83_250, "unpaid"));
-        assert_eq!(renewal.expires_at, paid_until + Duration::days(3), "payable until the grace ends");
+        assert_eq!(renewal.expires_at, paid_until + Duration::days(3 + 14), "payable until the service would be terminated");
 
         // Paid through two channels, and the first callback delivered twice.
         let key = sandbox_key(&test.db).await;
@@ -471,5 +470,200 @@ both_backends! {
         })
         .unwrap();
         assert_eq!(audited, 3);
+    }
+}
+
+/// The order's server as its owner sees it.
+async fn server_of(env: &Env, order_id: i64) -> instances::Instance {
+    let instance_id = env
+        .state
+        .orders
+        .detail(&env.admin, order_id)
+        .await
+        .unwrap()
+        .order
+        .instance_id
+        .unwrap();
+    env.state
+        .instances
+        .detail(&env.sari, instance_id)
+        .await
+        .unwrap()
+        .instance
+}
+
+/// An order paid by hand and provisioned on the sandbox, with its paid period's end.
+async fn running_service(test: &TestDb, env: &Env, hostname: &str) -> (i64, chrono::DateTime<Utc>) {
+    let placed = env
+        .state
+        .orders
+        .place(&env.sari, order(env, hostname, 1, None))
+        .await
+        .unwrap();
+    env.state
+        .billing
+        .mark_paid(&env.admin, placed.invoice.id, "BCA transfer")
+        .await
+        .unwrap();
+    drain(&test.db, &env.jobs).await;
+    let order = env
+        .state
+        .orders
+        .detail(&env.sari, placed.order.id)
+        .await
+        .unwrap()
+        .order;
+    assert_eq!(order.status, "active");
+    (order.id, order.paid_until.unwrap())
+}
+
+both_backends! {
+    async fn an_unpaid_service_is_suspended_after_the_grace_and_paying_brings_it_back(test: TestDb) {
+        let env = env(&test).await;
+        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        env.state.orders.issue_renewals(paid_until - Duration::days(6)).await.unwrap();
+        let renewal = env.state.orders.detail(&env.sari, order_id).await.unwrap().invoices[0].clone();
+        assert_eq!(renewal.purpose, "renewal");
+
+        let within_grace = env.state.orders.enforce_due_dates(paid_until + Duration::days(2)).await.unwrap();
+        assert_eq!(within_grace.suspended, 0, "three days of grace");
+        let overdue = paid_until + Duration::days(3) + Duration::minutes(1);
+        assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap().suspended, 1);
+        assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap(), Default::default(), "once");
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(order_status(&env, order_id).await, "suspended");
+        let server = server_of(&env, order_id).await;
+        assert_eq!(server.status, "stopped", "powered off by the platform");
+        assert!(server.suspended_at.is_some());
+        let refused = env
+            .state
+            .instances
+            .request_action(&env.sari, server.id, instances::ActionRequest { kind: domain::providers::ActionKind::PowerOn, image: None, confirm: None })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "suspended");
+        let offers = env.state.instances.detail(&env.sari, server.id).await.unwrap().actions;
+        assert!(offers.iter().all(|offer| offer.unavailable.as_deref() == Some("suspended")));
+
+        // Started again behind our back (the provider's panel): the next sweep powers it off.
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE instances SET status = 'running'").execute(pool).await.map(|_| ())
+        })
+        .unwrap();
+        assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap().powered_off, 1);
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(server_of(&env, order_id).await.status, "stopped");
+
+        // The renewal is still payable while suspended; paying it brings the service back.
+        let key = sandbox_key(&test.db).await;
+        let payment = env.state.billing.pay(&env.sari, renewal.id, "QRIS").await.unwrap();
+        deliver(&env, &callback_body(&payment.reference, &renewal, renewal.total, "PAID"), &key).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let order = env.state.orders.detail(&env.sari, order_id).await.unwrap();
+        assert_eq!(order.order.status, "active");
+        assert_eq!(order.order.paid_until.unwrap(), paid_until.checked_add_months(chrono::Months::new(1)).unwrap());
+        let statuses: Vec<_> = order.events.iter().map(|event| event.to_status.as_str()).collect();
+        assert_eq!(statuses, ["pending_payment", "paid", "provisioning", "active", "suspended", "active"]);
+        let server = server_of(&env, order_id).await;
+        assert_eq!((server.status.as_str(), server.suspended_at), ("running", None));
+    }
+
+    async fn a_service_left_suspended_is_terminated_and_its_server_deleted(test: TestDb) {
+        let env = env(&test).await;
+        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        env.state.orders.issue_renewals(paid_until - Duration::days(6)).await.unwrap();
+        let renewal = env.state.orders.detail(&env.sari, order_id).await.unwrap().invoices[0].clone();
+        let suspended_at = paid_until + Duration::days(3) + Duration::minutes(1);
+        env.state.orders.enforce_due_dates(suspended_at).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let still = env.state.orders.enforce_due_dates(suspended_at + Duration::days(13)).await.unwrap();
+        assert_eq!(still.terminated, 0, "fourteen days of notice");
+        let sweep = env.state.orders.enforce_due_dates(suspended_at + Duration::days(14)).await.unwrap();
+        assert_eq!(sweep.terminated, 1);
+        drain(&test.db, &env.jobs).await;
+        let detail = env.state.orders.detail(&env.sari, order_id).await.unwrap();
+        assert_eq!(detail.order.status, "terminated");
+        assert_eq!(detail.invoices[0].status, "cancelled", "the renewal can no longer be paid");
+        let server = server_of(&env, order_id).await;
+        assert_eq!(server.status, "deleted");
+        let at_provider: String = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers").fetch_one(pool).await
+        })
+        .unwrap();
+        assert_eq!(at_provider, "deleted", "deleted at the provider, not only here");
+        assert_eq!(env.state.billing.pay(&env.sari, renewal.id, "QRIS").await.unwrap_err().code(), "invoice_not_payable");
+        assert_eq!(env.state.orders.enforce_due_dates(suspended_at + Duration::days(30)).await.unwrap(), Default::default());
+        // The host name is free for a new order.
+        env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+    }
+
+    async fn admins_retry_failed_provisioning_and_record_refunds(test: TestDb) {
+        let env = env(&test).await;
+        let client = ClientInfo { ip: "203.0.113.9".into(), user_agent: "test".into() };
+        let plan = sandbox_plan_input("Broken", &["sbx-jkt1"], &["sandbox-broken", "ubuntu-24-04-x64"]);
+        let plan = env.state.catalog.create_plan(&env.admin, &client, &plan).await.unwrap();
+        let request = OrderRequest { plan_id: plan.id, image: "sandbox-broken".into(), ..order(&env, "web-1", 1, None) };
+        let placed = env.state.orders.place(&env.sari, request).await.unwrap();
+        assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, "again").await.unwrap_err().code(), "illegal_transition");
+        env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer").await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(order_status(&env, placed.order.id).await, "failed");
+        let failed_server = server_of(&env, placed.order.id).await;
+
+        assert_eq!(env.state.orders.retry(&env.sari, placed.order.id, "again").await.unwrap_err().code(), "forbidden");
+        assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, " ").await.unwrap_err().code(), "note_required");
+        // The admin has the order's image repaired at the provider, then retries.
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE orders SET image_slug = 'ubuntu-24-04-x64'").execute(pool).await.map(|_| ())
+        })
+        .unwrap();
+        let retried = env.state.orders.retry(&env.admin, placed.order.id, "image repaired").await.unwrap();
+        assert_eq!(retried.status, "provisioning");
+        drain(&test.db, &env.jobs).await;
+        let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
+        assert_eq!(detail.order.status, "active");
+        assert_ne!(detail.order.instance_id, Some(failed_server.id), "a new server");
+        assert_eq!(env.state.instances.detail(&env.sari, failed_server.id).await.unwrap().instance.status, "deleted");
+        let at_provider: Vec<String> = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers ORDER BY id").fetch_all(pool).await
+        })
+        .unwrap();
+        assert_eq!(at_provider, ["deleted", "running"], "the failed attempt is cleaned up at the provider");
+        let statuses: Vec<_> = detail.events.iter().map(|event| event.to_status.as_str()).collect();
+        assert_eq!(statuses, ["pending_payment", "paid", "provisioning", "failed", "provisioning", "active"]);
+
+        // Refunds: only of a paid invoice, with a note, once.
+        let invoice = placed.invoice.id;
+        assert_eq!(env.state.billing.mark_refunded(&env.sari, invoice, "x").await.unwrap_err().code(), "forbidden");
+        assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "").await.unwrap_err().code(), "note_required");
+        let refunded = env.state.billing.mark_refunded(&env.admin, invoice, "BCA back-transfer 77").await.unwrap();
+        assert_eq!(refunded.status, "refunded");
+        assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "again").await.unwrap_err().code(), "invoice_not_refundable");
+        let events = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().events;
+        assert!(events.last().unwrap().note.as_deref().unwrap().ends_with("refunded: BCA back-transfer 77"));
+        let audited: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('order_retried', 'invoice_refunded')")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(audited, 2);
+    }
+
+    async fn admins_filter_orders_by_the_day_they_were_placed(test: TestDb) {
+        let env = env(&test).await;
+        env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let today = Utc::now().date_naive();
+        let on = |from, to| OrderFilter { placed_from: from, placed_to: to, ..Default::default() };
+        let count_of = |filter: OrderFilter| {
+            let orders = env.state.orders.clone();
+            let admin = env.admin.clone();
+            async move { orders.list_all(&admin, &filter).await.map(|found| found.len()) }
+        };
+        assert_eq!(count_of(on(Some(today), Some(today))).await.unwrap(), 1);
+        assert_eq!(count_of(on(None, today.pred_opt())).await.unwrap(), 0);
+        assert_eq!(count_of(on(today.succ_opt(), None)).await.unwrap(), 0);
+        let error = count_of(on(Some(today), today.pred_opt())).await.unwrap_err();
+        assert_eq!(error.code(), "date_range_invalid");
     }
 }

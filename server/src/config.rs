@@ -13,7 +13,7 @@ use domain::billing::Gateway;
 use domain::billing::tripay::{
     PRODUCTION_BASE_URL, SANDBOX_BASE_URL, TripayClient, TripayConfig, TripayError,
 };
-use domain::orders::BillingConfig;
+use domain::orders::{BillingConfig, Seller};
 use domain::providers::digitalocean::DigitalOceanProvider;
 use domain::providers::linode::LinodeProvider;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
@@ -76,6 +76,15 @@ pub struct Config {
     /// payments through Tripay; `TRIPAY_MODE` is `sandbox` (default) or `production`, and
     /// `TRIPAY_API_URL` overrides the address. Unset: the built-in sandbox gateway.
     pub tripay: Option<TripayAccount>,
+    /// `SELLER_LEGAL_NAME`, `SELLER_ADDRESS` and `SELLER_NPWP` (15 or 16 digits, dots and
+    /// dashes allowed): the seller printed on every invoice.
+    pub seller: Seller,
+    /// `RENEWAL_GRACE_DAYS`: how long after its period ends an unpaid service keeps running
+    /// before it is suspended, 0–30 (default 3).
+    pub renewal_grace_days: i64,
+    /// `TERMINATE_AFTER_DAYS`: how long a service stays suspended before its server is
+    /// deleted, 1–90 (default 14).
+    pub terminate_after_days: i64,
 }
 
 /// Tripay merchant credentials.
@@ -198,17 +207,24 @@ impl Config {
                 .iter()
                 .map(Secret::bytes)
                 .collect(),
-            billing: BillingConfig {
-                tax_rate_bp: self.tax_rate_bp,
-                invoice_lifetime: chrono::Duration::hours(self.invoice_lifetime_hours),
-                ..BillingConfig::default()
-            },
+            billing: self.billing(),
             payment_gateway: self
                 .tripay
                 .as_ref()
                 .map(|account| self.tripay_gateway(account))
                 .transpose()?,
         })
+    }
+
+    fn billing(&self) -> BillingConfig {
+        BillingConfig {
+            tax_rate_bp: self.tax_rate_bp,
+            invoice_lifetime: chrono::Duration::hours(self.invoice_lifetime_hours),
+            renewal_grace: chrono::Duration::days(self.renewal_grace_days),
+            termination_after: chrono::Duration::days(self.terminate_after_days),
+            seller: self.seller.clone(),
+            ..BillingConfig::default()
+        }
     }
 
     fn tripay_gateway(&self, account: &TripayAccount) -> Result<Gateway, TripayError> {
@@ -379,6 +395,19 @@ impl Config {
             }
         });
         let tripay = reader.tripay_account();
+        let seller = reader.seller();
+        let days = |range: std::ops::RangeInclusive<i64>| {
+            move |raw: &str| match raw.parse::<i64>() {
+                Ok(days) if range.contains(&days) => Ok(days),
+                _ => Err(format!(
+                    "expected whole days from {} to {}, got `{raw}`",
+                    range.start(),
+                    range.end()
+                )),
+            }
+        };
+        let renewal_grace_days = reader.parse("RENEWAL_GRACE_DAYS", 3, days(0..=30));
+        let terminate_after_days = reader.parse("TERMINATE_AFTER_DAYS", 14, days(1..=90));
 
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
@@ -403,6 +432,9 @@ impl Config {
             tax_rate_bp,
             invoice_lifetime_hours,
             tripay,
+            seller,
+            renewal_grace_days,
+            terminate_after_days,
         })
     }
 }
@@ -500,6 +532,33 @@ impl Reader<'_> {
                 });
                 None
             }
+        }
+    }
+
+    /// The seller on the invoices; a real installation names its company, the default names
+    /// the product.
+    fn seller(&mut self) -> Seller {
+        let defaults = Seller::default();
+        let text = |raw: &str| Ok(raw.to_owned());
+        let legal_name = self.parse("SELLER_LEGAL_NAME", defaults.legal_name, text);
+        let address = self.parse("SELLER_ADDRESS", defaults.address, text);
+        let npwp = self.parse("SELLER_NPWP", defaults.npwp, |raw| {
+            let digits = raw
+                .chars()
+                .filter(|c| !matches!(c, '.' | '-'))
+                .collect::<String>();
+            if digits.chars().all(|c| c.is_ascii_digit()) && matches!(digits.len(), 15 | 16) {
+                Ok(raw.to_owned())
+            } else {
+                Err(format!(
+                    "expected an NPWP of 15 or 16 digits such as 01.234.567.8-901.000, got `{raw}`"
+                ))
+            }
+        });
+        Seller {
+            legal_name,
+            address,
+            npwp,
         }
     }
 
@@ -693,6 +752,32 @@ mod tests {
             "TRIPAY_MODE",
             "TRIPAY_API_KEY: set TRIPAY_API_KEY, TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE together",
         ] {
+            assert!(errors.contains(variable), "{variable} in {errors}");
+        }
+        let seller = config(&[
+            ("SELLER_LEGAL_NAME", "PT Webrana Awan Nusantara"),
+            ("SELLER_ADDRESS", "Jl. Sudirman 1, Jakarta"),
+            ("SELLER_NPWP", "01.234.567.8-901.000"),
+            ("RENEWAL_GRACE_DAYS", "5"),
+            ("TERMINATE_AFTER_DAYS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(seller.seller.npwp, "01.234.567.8-901.000");
+        assert_eq!(
+            (seller.renewal_grace_days, seller.terminate_after_days),
+            (5, 30)
+        );
+        let domain = seller.billing();
+        assert_eq!(domain.seller.legal_name, "PT Webrana Awan Nusantara");
+        assert_eq!(domain.termination_after, chrono::Duration::days(30));
+        let errors = config(&[
+            ("SELLER_NPWP", "0123"),
+            ("RENEWAL_GRACE_DAYS", "31"),
+            ("TERMINATE_AFTER_DAYS", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for variable in ["SELLER_NPWP", "RENEWAL_GRACE_DAYS", "TERMINATE_AFTER_DAYS"] {
             assert!(errors.contains(variable), "{variable} in {errors}");
         }
         assert_eq!(parse_percent_bp("0"), Ok(0));

@@ -78,11 +78,12 @@ impl Application {
         let jobs =
             domain::orders::worker::register(jobs, app.orders.clone(), app.instances.clone());
         let jobs = domain::billing::worker::register(jobs, app.billing.clone());
-        // The recurring jobs: the catalog from every provider, every server's state, and renewal
-        // invoices.
+        // The recurring jobs: the catalog from every provider, every server's state, renewal
+        // invoices, and suspension and termination of services left unpaid.
         catalog::schedule_sync(&db, Utc::now()).await?;
         jobs::ensure_scheduled(&db, instances::STATUS_SYNC_JOB, Utc::now()).await?;
         jobs::ensure_scheduled(&db, domain::orders::renewals::RENEWAL_JOB, Utc::now()).await?;
+        jobs::ensure_scheduled(&db, domain::orders::due_dates::DUE_DATES_JOB, Utc::now()).await?;
         if config.data_encryption_key.is_none() {
             tracing::warn!(
                 "no DATA_ENCRYPTION_KEY: root passwords are encrypted with a key kept in the database; set one in production"

@@ -67,6 +67,7 @@ fn reason_text(m: &'static Messages, reason: &str) -> &'static str {
         "already_running" => m.servers_reason_already_running,
         "action_in_progress" => m.servers_reason_action_in_progress,
         "provider_unavailable" => m.servers_reason_provider_unavailable,
+        "suspended" => m.servers_reason_suspended,
         _ => m.servers_reason_not_ready,
     }
 }
@@ -82,6 +83,10 @@ fn event_text(m: &'static Messages, kind: &str) -> &'static str {
         "action_failed" => m.servers_event_action_failed,
         "shutdown_forced" => m.servers_event_shutdown_forced,
         "status_changed" => m.servers_event_status_changed,
+        "suspended" => m.servers_event_suspended,
+        "resumed" => m.servers_event_resumed,
+        "terminated" => m.servers_event_terminated,
+        "deleted" => m.servers_event_deleted,
         _ => m.servers_event_password_revealed,
     }
 }

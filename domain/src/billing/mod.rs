@@ -34,6 +34,8 @@ pub enum BillingError {
     },
     #[error("this invoice is {0} and cannot be paid")]
     NotPayable(String),
+    #[error("this invoice is {0}; only a paid invoice can be refunded")]
+    NotRefundable(String),
     #[error("the payment gateway: {0}")]
     Gateway(#[from] tripay::TripayError),
     #[error(transparent)]
@@ -64,6 +66,7 @@ impl ErrorCode for BillingError {
             Self::Forbidden => "forbidden",
             Self::Invalid { code, .. } => code,
             Self::NotPayable(_) => "invoice_not_payable",
+            Self::NotRefundable(_) => "invoice_not_refundable",
             Self::Gateway(error) => error.code(),
             Self::Order(error) => error.code(),
             Self::Db(_) => "internal",

@@ -780,6 +780,64 @@ impl Billing {
     }
 }
 
+impl Billing {
+    /// An admin records that a paid invoice's money went back to the customer, with a note;
+    /// the order's history shows it. The service itself is the admin's to cancel or keep.
+    pub async fn mark_refunded(
+        &self,
+        admin: &Caller,
+        invoice_id: i64,
+        note: &str,
+    ) -> Result<Invoice, BillingError> {
+        admin.require_admin()?;
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(invalid(
+                "note",
+                "note_required",
+                "say how the money went back (for example the transfer's reference)",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        let invoice = invoices::by_id_in(&mut tx, invoice_id)
+            .await?
+            .ok_or(BillingError::NotFound)?;
+        if !invoices::change_status(&mut tx, invoice_id, &["paid"], "refunded", None, Some(note))
+            .await?
+        {
+            return Err(BillingError::NotRefundable(invoice.status));
+        }
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE payments SET status = 'refunded', updated_at = $1 \
+                 WHERE invoice_id = $2 AND status = 'paid'",
+            )
+            .bind(Utc::now())
+            .bind(invoice_id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        let detail = format!("{} refunded: {note}", invoice.number);
+        orders::note_event(&mut tx, invoice.order_id, admin.user_id, &detail).await?;
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                action: "invoice_refunded",
+                actor_user_id: Some(admin.user_id),
+                subject_user_id: Some(invoice.user_id),
+                detail: Some(detail),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        invoices::by_id(&self.db, invoice_id)
+            .await?
+            .ok_or(BillingError::NotFound)
+    }
+}
+
 async fn record(
     tx: &mut Tx,
     action: &str,

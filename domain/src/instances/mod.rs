@@ -5,6 +5,7 @@
 //! Ownership is checked in the queries themselves: an instance id that is not the caller's is
 //! answered exactly like one that does not exist.
 
+pub mod suspension;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
@@ -145,6 +146,8 @@ pub struct Instance {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,
+    /// Its service is suspended for an unpaid renewal: it is kept off and refuses actions.
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 impl Instance {
@@ -162,7 +165,7 @@ const INSTANCE_SELECT: &str = "SELECT i.id, i.user_id, u.email AS owner_email, i
     (i.root_password IS NOT NULL AND i.password_revealed_at IS NULL) AS password_waiting, \
     (SELECT a.kind FROM instance_actions a WHERE a.instance_id = i.id \
         AND a.state IN ('pending', 'running')) AS open_action, \
-    i.created_at, i.updated_at, i.ready_at \
+    i.created_at, i.updated_at, i.ready_at, i.suspended_at \
     FROM instances i JOIN users u ON u.id = i.user_id JOIN plans p ON p.id = i.plan_id \
     LEFT JOIN catalog_regions r ON r.provider = i.provider AND r.slug = i.region_slug \
     LEFT JOIN catalog_images im ON im.provider = i.provider AND im.slug = i.image_slug";
@@ -547,6 +550,7 @@ impl Instances {
             .map(|kind| ActionOffer {
                 kind,
                 unavailable: match (&capabilities, &instance.open_action) {
+                    _ if instance.suspended_at.is_some() => Some("suspended".to_owned()),
                     (None, _) => Some("provider_unavailable".to_owned()),
                     (Some(_), Some(_)) => Some("action_in_progress".to_owned()),
                     (Some(capabilities), None) => {
@@ -608,6 +612,12 @@ impl Instances {
         if instance.user_id != caller.user_id {
             // Admins see customers' servers; acting on them goes through admin overrides.
             return Err(InstanceError::NotFound);
+        }
+        if instance.suspended_at.is_some() {
+            return Err(InstanceError::ActionUnavailable {
+                code: "suspended",
+                message: "this server is suspended until its renewal invoice is paid".to_owned(),
+            });
         }
         let provider = self.provider(&instance.provider)?;
         let capabilities = provider.capabilities();

@@ -35,6 +35,7 @@ const SHUTDOWN_GRACE: Duration = Duration::minutes(2);
 pub fn register(registry: Registry, instances: Instances) -> Registry {
     let provision = instances.clone();
     let action = instances.clone();
+    let deleting = instances.clone();
     registry
         .on(PROVISION_JOB, move |job| {
             let instances = provision.clone();
@@ -43,6 +44,10 @@ pub fn register(registry: Registry, instances: Instances) -> Registry {
         .on(ACTION_JOB, move |job| {
             let instances = action.clone();
             async move { instances.run_action(&job).await.map_err(describe) }
+        })
+        .on(super::suspension::DELETE_JOB, move |job| {
+            let instances = deleting.clone();
+            async move { instances.run_delete(&job).await.map_err(describe) }
         })
         .on(STATUS_SYNC_JOB, move |_job| {
             let instances = instances.clone();

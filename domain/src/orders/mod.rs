@@ -5,12 +5,13 @@
 //! admins read and the events notifications are sent from.
 
 pub mod coupons;
+pub mod due_dates;
 pub mod pricing;
 pub mod renewals;
 pub mod status;
 pub mod worker;
 
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::pricing::{PriceInput, Quote};
@@ -36,8 +37,32 @@ pub struct BillingConfig {
     pub invoice_lifetime: Duration,
     /// How long before a paid period ends its renewal invoice is issued.
     pub renewal_lead: Duration,
-    /// How long after a period ends its renewal invoice can still be paid.
+    /// How long after a period ends its renewal invoice can still be paid; past it the
+    /// service is suspended (its server powered off).
     pub renewal_grace: Duration,
+    /// How long a service stays suspended before its server is deleted.
+    pub termination_after: Duration,
+    /// Who issues the invoices.
+    pub seller: Seller,
+}
+
+/// The seller named on every invoice, as Indonesian tax invoices require.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seller {
+    pub legal_name: String,
+    pub address: String,
+    /// The seller's tax id (Nomor Pokok Wajib Pajak).
+    pub npwp: String,
+}
+
+impl Default for Seller {
+    fn default() -> Self {
+        Self {
+            legal_name: "Webrana Cloud".to_owned(),
+            address: String::new(),
+            npwp: String::new(),
+        }
+    }
 }
 
 impl Default for BillingConfig {
@@ -47,6 +72,8 @@ impl Default for BillingConfig {
             invoice_lifetime: Duration::hours(24),
             renewal_lead: Duration::days(7),
             renewal_grace: Duration::days(3),
+            termination_after: Duration::days(14),
+            seller: Seller::default(),
         }
     }
 }
@@ -181,6 +208,17 @@ pub struct OrderDetail {
     pub invoices: Vec<Invoice>,
 }
 
+/// Which orders an admin looks at; every part is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    /// Part of the customer's e-mail address or the host name.
+    pub search: Option<String>,
+    pub placed_from: Option<NaiveDate>,
+    /// The last day included.
+    pub placed_to: Option<NaiveDate>,
+}
+
 /// A placed order and the invoice to pay for it (already paid when nothing was due).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placed {
@@ -247,6 +285,37 @@ pub(crate) async fn transition(
     Ok(from)
 }
 
+/// Records something an admin did to an order that leaves its status as it is (a refund, an
+/// extension) in its history.
+pub(crate) async fn note_event(
+    tx: &mut Tx,
+    order_id: i64,
+    actor_user_id: i64,
+    note: &str,
+) -> Result<(), OrderError> {
+    let status: Option<String> = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(conn)
+            .await
+    })?;
+    let status = status
+        .as_deref()
+        .and_then(OrderStatus::parse)
+        .ok_or(OrderError::NotFound)?;
+    record_event(
+        tx,
+        order_id,
+        Some(status),
+        status,
+        Some(actor_user_id),
+        Some(note),
+        Utc::now(),
+    )
+    .await?;
+    Ok(())
+}
+
 async fn record_event(
     tx: &mut Tx,
     order_id: i64,
@@ -295,22 +364,39 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
         .await?;
         return Ok(());
     }
-    let paid_until: Option<DateTime<Utc>> = tx_run!(tx, |conn| {
-        sqlx::query_scalar("SELECT paid_until FROM orders WHERE id = $1")
-            .bind(invoice.order_id)
-            .fetch_one(conn)
-            .await
-    })?;
+    let (paid_until, status, instance_id): (Option<DateTime<Utc>>, String, Option<i64>) =
+        tx_run!(tx, |conn| {
+            sqlx::query_as("SELECT paid_until, status, instance_id FROM orders WHERE id = $1")
+                .bind(invoice.order_id)
+                .fetch_one(conn)
+                .await
+        })?;
     let until = period_end(paid_until.unwrap_or_else(Utc::now), invoice.period_months);
     tx_run!(tx, |conn| {
-        sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
-            .bind(until)
-            .bind(Utc::now())
-            .bind(invoice.order_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
+        sqlx::query(
+            "UPDATE orders SET paid_until = $1, suspended_at = NULL, updated_at = $2 WHERE id = $3",
+        )
+        .bind(until)
+        .bind(Utc::now())
+        .bind(invoice.order_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
     })?;
+    // Paid while suspended: the service comes back and its server is powered on.
+    if status == OrderStatus::Suspended.as_str() {
+        transition(
+            tx,
+            invoice.order_id,
+            OrderStatus::Active,
+            None,
+            Some("the renewal was paid"),
+        )
+        .await?;
+        if let Some(instance_id) = instance_id {
+            crate::instances::suspension::resume(tx, instance_id).await?;
+        }
+    }
     Ok(())
 }
 
@@ -544,16 +630,14 @@ impl Orders {
         })?)
     }
 
-    /// Every order, newest first, for admins; `status` and `search` (e-mail or host name) narrow
-    /// it down.
+    /// Every order, newest first, for admins, narrowed by `filter`.
     pub async fn list_all(
         &self,
         admin: &Caller,
-        status: Option<&str>,
-        search: Option<&str>,
+        filter: &OrderFilter,
     ) -> Result<Vec<Order>, OrderError> {
         admin.require_admin()?;
-        let status = status.filter(|status| !status.is_empty());
+        let status = filter.status.as_deref().filter(|status| !status.is_empty());
         if let Some(status) = status
             && OrderStatus::parse(status).is_none()
         {
@@ -563,19 +647,40 @@ impl Orders {
                 format!("no order status `{status}`"),
             ));
         }
-        let pattern = search
+        if let (Some(from), Some(to)) = (filter.placed_from, filter.placed_to)
+            && from > to
+        {
+            return Err(invalid(
+                "placed_to",
+                "date_range_invalid",
+                "the end date is before the start date",
+            ));
+        }
+        let pattern = filter
+            .search
+            .as_deref()
             .map(str::trim)
             .filter(|search| !search.is_empty())
             .map(|search| format!("%{}%", search.to_lowercase()));
+        let start_of = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+        let from = filter.placed_from.map(start_of);
+        // Up to the end of the last day asked for.
+        let before = filter
+            .placed_to
+            .and_then(|day| day.succ_opt())
+            .map(start_of);
         let sql = format!(
             "{ORDER_SELECT} WHERE (CAST($1 AS TEXT) IS NULL OR o.status = $1) \
              AND (CAST($2 AS TEXT) IS NULL OR LOWER(u.email) LIKE $2 OR o.hostname LIKE $2) \
+             AND ($3 IS NULL OR o.created_at >= $3) AND ($4 IS NULL OR o.created_at < $4) \
              ORDER BY o.id DESC LIMIT 500"
         );
         Ok(db_run!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(status)
                 .bind(&pattern)
+                .bind(from)
+                .bind(before)
                 .fetch_all(pool)
                 .await
         })?)
@@ -699,17 +804,63 @@ impl Orders {
             "extended by {days} days to {}: {note}",
             until.format("%Y-%m-%d")
         );
-        record_event(
+        note_event(&mut tx, id, admin.user_id, &detail).await?;
+        audit(&mut tx, admin, &order, "order_extended", &detail).await?;
+        tx.commit().await?;
+        self.by_id(id).await
+    }
+}
+
+impl Orders {
+    /// Provisions a failed order again: whatever the failed attempt left at the provider is
+    /// deleted, then a new server is made under the same host name.
+    pub async fn retry(&self, admin: &Caller, id: i64, note: &str) -> Result<Order, OrderError> {
+        admin.require_admin()?;
+        let note = required_note(note)?;
+        let order = self.by_id(id).await?;
+        let mut tx = self.db.begin().await?;
+        transition(
             &mut tx,
             id,
-            Some(status),
-            status,
+            OrderStatus::Provisioning,
             Some(admin.user_id),
-            Some(&detail),
+            Some(note),
+        )
+        .await
+        .and_then(|from| {
+            if from == OrderStatus::Failed {
+                Ok(())
+            } else {
+                Err(OrderError::IllegalTransition {
+                    from,
+                    to: OrderStatus::Provisioning,
+                })
+            }
+        })?;
+        if let Some(instance_id) = order.instance_id {
+            crate::instances::suspension::terminate(
+                &mut tx,
+                instance_id,
+                "replaced by a new attempt",
+            )
+            .await?;
+        }
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("UPDATE orders SET instance_id = NULL WHERE id = $1")
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        jobs::enqueue(
+            &mut tx,
+            PROVISION_JOB,
+            &serde_json::json!({ "order_id": id }),
             Utc::now(),
+            jobs::DEFAULT_MAX_ATTEMPTS,
         )
         .await?;
-        audit(&mut tx, admin, &order, "order_extended", &detail).await?;
+        audit(&mut tx, admin, &order, "order_retried", note).await?;
         tx.commit().await?;
         self.by_id(id).await
     }

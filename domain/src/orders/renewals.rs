@@ -1,7 +1,8 @@
 //! Renewal invoices: a running service gets the invoice for its next period `renewal_lead`
-//! before the paid one ends, payable until `renewal_grace` after it. Paying it extends the
-//! period once ([`super::invoice_paid`]); a second payment of the same invoice is refunded.
-//! The cycle takes `now` as an argument, so tests run it on a clock of their own.
+//! before the paid one ends, payable until the service is terminated (`renewal_grace` +
+//! `termination_after` after it ends; see [`super::due_dates`]). Paying it extends the period
+//! once ([`super::invoice_paid`]); a second payment of the same invoice is refunded. The cycle
+//! takes `now` as an argument, so tests run it on a clock of their own.
 
 use chrono::{DateTime, Utc};
 
@@ -83,7 +84,10 @@ impl Orders {
             if open.is_some() {
                 continue;
             }
-            let expires_at = order.paid_until + self.config().renewal_grace;
+            // Payable until the service is terminated: paying it while suspended brings the
+            // service back.
+            let expires_at =
+                order.paid_until + self.config().renewal_grace + self.config().termination_after;
             let invoice = invoices::issue(
                 &mut tx,
                 &NewInvoice {

@@ -6,6 +6,7 @@
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
+use super::due_dates::DUE_DATES_JOB;
 use super::renewals::RENEWAL_JOB;
 use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, period_end, transition};
 use crate::instances::{Instances, ProvisionRequest};
@@ -15,11 +16,12 @@ use crate::{db_run, tx_run};
 /// How often a server being made is looked at.
 const WATCH_EVERY: Duration = Duration::seconds(3);
 
-/// How often renewal invoices are looked for.
-const RENEWALS_EVERY: Duration = Duration::hours(1);
+/// How often renewal invoices, and services overdue, are looked for.
+const SWEEP_EVERY: Duration = Duration::hours(1);
 
 pub fn register(registry: Registry, orders: Orders, instances: Instances) -> Registry {
     let renewing = orders.clone();
+    let sweeping = orders.clone();
     registry
         .on(PROVISION_JOB, move |job| {
             let orders = orders.clone();
@@ -38,7 +40,17 @@ pub fn register(registry: Registry, orders: Orders, instances: Instances) -> Reg
                     .issue_renewals(Utc::now())
                     .await
                     .map_err(|error| error.to_string())?;
-                Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + RENEWALS_EVERY))
+                Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + SWEEP_EVERY))
+            }
+        })
+        .on(DUE_DATES_JOB, move |_job| {
+            let orders = sweeping.clone();
+            async move {
+                orders
+                    .enforce_due_dates(Utc::now())
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + SWEEP_EVERY))
             }
         })
 }
@@ -93,6 +105,14 @@ impl Orders {
         };
         match (OrderStatus::parse(&order.status), order.instance_id) {
             (Some(OrderStatus::Paid), _) => self.start_server(instances, order_id, &order).await,
+            // An admin's retry: the failed attempt's server is deleted first, which frees its
+            // host name for the new one.
+            (Some(OrderStatus::Provisioning), None) => {
+                if instances.deleting_for_order(order_id).await? {
+                    return Ok(JobOutcome::RunAgainAt(Utc::now() + WATCH_EVERY));
+                }
+                self.start_server(instances, order_id, &order).await
+            }
             (Some(OrderStatus::Provisioning), Some(instance_id)) => {
                 self.watch_server(order_id, instance_id, order.period_months)
                     .await
@@ -125,7 +145,9 @@ impl Orders {
             Err(error) => {
                 drop(tx);
                 let mut tx = self.db().begin().await?;
-                transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+                if order.status == OrderStatus::Paid.as_str() {
+                    transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+                }
                 transition(
                     &mut tx,
                     order_id,
@@ -146,7 +168,9 @@ impl Orders {
                 .await
                 .map(|_| ())
         })?;
-        transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+        if order.status == OrderStatus::Paid.as_str() {
+            transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+        }
         tx.commit().await?;
         Ok(JobOutcome::RunAgainAt(Utc::now() + WATCH_EVERY))
     }

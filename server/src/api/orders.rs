@@ -15,7 +15,7 @@ use domain::billing::invoices::Invoice;
 use domain::billing::payments::{CallbackError, Channel, PaymentView, SandboxOutcome};
 use domain::orders::coupons::{self, Coupon, CouponInput};
 use domain::orders::pricing::Quote;
-use domain::orders::{Order, OrderDetail, OrderRequest, Placed};
+use domain::orders::{Order, OrderDetail, OrderFilter, OrderRequest, Placed};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -36,8 +36,10 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/v1/admin/orders", get(admin_orders))
         .route("/api/v1/admin/orders/{id}/cancel", post(cancel))
         .route("/api/v1/admin/orders/{id}/extend", post(extend))
+        .route("/api/v1/admin/orders/{id}/retry", post(retry))
         .route("/api/v1/admin/invoices", get(admin_invoices))
         .route("/api/v1/admin/invoices/{id}/mark-paid", post(mark_paid))
+        .route("/api/v1/admin/invoices/{id}/refund", post(mark_refunded))
         .route(
             "/api/v1/admin/coupons",
             get(admin_coupons).post(create_coupon),
@@ -193,28 +195,19 @@ async fn sandbox(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-struct OrderFilter {
-    status: Option<String>,
-    search: Option<String>,
-}
-
 async fn admin_orders(
     State(state): State<ServerState>,
     Extension(authenticated): Extension<Authenticated>,
     Query(filter): Query<OrderFilter>,
 ) -> Result<Json<Vec<Order>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    let orders = state
-        .app
-        .orders
-        .list_all(&caller, filter.status.as_deref(), filter.search.as_deref())
-        .await?;
+    let orders = state.app.orders.list_all(&caller, &filter).await?;
     Ok(Json(orders))
 }
 
+/// An admin override's reason, for the customer's history and the audit log.
 #[derive(Deserialize)]
-struct CancelBody {
+struct NoteBody {
     note: String,
 }
 
@@ -222,7 +215,7 @@ async fn cancel(
     State(state): State<ServerState>,
     Extension(authenticated): Extension<Authenticated>,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<CancelBody>,
+    ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Order>, ApiError> {
     let caller = require_caller(&authenticated)?;
     Ok(Json(
@@ -252,6 +245,16 @@ async fn extend(
     ))
 }
 
+async fn retry(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<Order>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(state.app.orders.retry(&caller, id, &body.note).await?))
+}
+
 async fn admin_invoices(
     State(state): State<ServerState>,
     Extension(authenticated): Extension<Authenticated>,
@@ -260,20 +263,31 @@ async fn admin_invoices(
     Ok(Json(state.app.billing.list(&caller, true).await?))
 }
 
-#[derive(Deserialize)]
-struct MarkPaidBody {
-    note: String,
-}
-
 async fn mark_paid(
     State(state): State<ServerState>,
     Extension(authenticated): Extension<Authenticated>,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<MarkPaidBody>,
+    ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Invoice>, ApiError> {
     let caller = require_caller(&authenticated)?;
     Ok(Json(
         state.app.billing.mark_paid(&caller, id, &body.note).await?,
+    ))
+}
+
+async fn mark_refunded(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<Invoice>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state
+            .app
+            .billing
+            .mark_refunded(&caller, id, &body.note)
+            .await?,
     ))
 }
 

@@ -1,0 +1,190 @@
+//! What billing does to a server without its owner asking: power it off when the service is
+//! suspended (and keep it off), power it on again when the service is paid, and delete it when
+//! the service is terminated or replaced. These run inside the order's transaction, so the
+//! order's new status and the server's work commit together; the provider calls themselves are
+//! durable jobs (the action job, and [`DELETE_JOB`]).
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::worker::WorkError;
+use super::{ACTION_JOB, Instances, record_event};
+use crate::db::Tx;
+use crate::jobs::{self, Job, JobOutcome};
+use crate::providers::{ActionKind, ProviderError};
+use crate::{DbError, db_run, tx_run};
+
+pub const DELETE_JOB: &str = "instance_delete";
+
+/// Marks the server suspended (its owner's actions are refused) and powers it off.
+pub(crate) async fn suspend(tx: &mut Tx, instance_id: i64, reason: &str) -> Result<(), DbError> {
+    let changed = tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE instances SET suspended_at = $1, updated_at = $1 \
+             WHERE id = $2 AND suspended_at IS NULL",
+        )
+        .bind(Utc::now())
+        .bind(instance_id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed > 0 {
+        record_event(tx, instance_id, "suspended", "error", Some(reason)).await?;
+    }
+    keep_off(tx, instance_id).await.map(|_| ())
+}
+
+/// Powers a suspended server off again if it runs (an action was still open when it was
+/// suspended, or it was started from the provider's panel); answers whether it queued that.
+pub(crate) async fn keep_off(tx: &mut Tx, instance_id: i64) -> Result<bool, DbError> {
+    queue_when(tx, instance_id, ActionKind::PowerOff, "running").await
+}
+
+/// Lifts the suspension and powers the server on.
+pub(crate) async fn resume(tx: &mut Tx, instance_id: i64) -> Result<(), DbError> {
+    let changed = tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE instances SET suspended_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND suspended_at IS NOT NULL",
+        )
+        .bind(Utc::now())
+        .bind(instance_id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed > 0 {
+        record_event(tx, instance_id, "resumed", "success", None).await?;
+        queue_when(tx, instance_id, ActionKind::PowerOn, "stopped").await?;
+    }
+    Ok(())
+}
+
+/// Queues the deletion of the server at its provider; one that never reached the provider is
+/// deleted at once.
+pub(crate) async fn terminate(tx: &mut Tx, instance_id: i64, reason: &str) -> Result<(), DbError> {
+    let now = Utc::now();
+    let changed = tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE instances SET status = CASE WHEN provider_instance_id IS NULL \
+                 THEN 'deleted' ELSE 'deleting' END, \
+             root_password = CASE WHEN provider_instance_id IS NULL THEN NULL ELSE root_password END, \
+             updated_at = $1 WHERE id = $2 AND status NOT IN ('deleting', 'deleted')",
+        )
+        .bind(now)
+        .bind(instance_id)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if changed == 0 {
+        return Ok(());
+    }
+    record_event(tx, instance_id, "terminated", "error", Some(reason)).await?;
+    jobs::enqueue(
+        tx,
+        DELETE_JOB,
+        &serde_json::json!({ "instance_id": instance_id }),
+        now,
+        jobs::DEFAULT_MAX_ATTEMPTS,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Queues `kind` on the server, requested by the platform, when its status is `when` and no
+/// other action is open; answers whether it did.
+async fn queue_when(
+    tx: &mut Tx,
+    instance_id: i64,
+    kind: ActionKind,
+    when: &str,
+) -> Result<bool, DbError> {
+    let now = Utc::now();
+    let action_id: Option<i64> = tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO instance_actions (instance_id, kind, state, created_at) \
+             SELECT id, $1, 'pending', $2 FROM instances \
+             WHERE id = $3 AND status = $4 AND provider_instance_id IS NOT NULL \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(now)
+        .bind(instance_id)
+        .bind(when)
+        .fetch_optional(conn)
+        .await
+    })?;
+    let Some(action_id) = action_id else {
+        return Ok(false);
+    };
+    record_event(
+        tx,
+        instance_id,
+        "action_requested",
+        "info",
+        Some(kind.as_str()),
+    )
+    .await?;
+    jobs::enqueue(
+        tx,
+        ACTION_JOB,
+        &serde_json::json!({ "action_id": action_id }),
+        now,
+        jobs::DEFAULT_MAX_ATTEMPTS,
+    )
+    .await?;
+    Ok(true)
+}
+
+#[derive(Deserialize)]
+struct DeletePayload {
+    instance_id: i64,
+}
+
+impl Instances {
+    /// Deletes a terminated server at its provider; one already gone counts as deleted.
+    pub(crate) async fn run_delete(&self, job: &Job) -> Result<JobOutcome, WorkError> {
+        let DeletePayload { instance_id } = serde_json::from_str(&job.payload)?;
+        let instance = self.by_id(instance_id).await?;
+        if instance.status != "deleting" {
+            return Ok(JobOutcome::Done);
+        }
+        if let Some(provider_id) = &instance.provider_instance_id {
+            let provider = self.provider(&instance.provider)?;
+            match provider.delete_instance(provider_id).await {
+                Ok(()) | Err(ProviderError::NotFound) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let mut tx = self.db().begin().await?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query(
+                "UPDATE instances SET status = 'deleted', root_password = NULL, \
+                 pending_root_password = NULL, updated_at = $1 WHERE id = $2 AND status = 'deleting'",
+            )
+            .bind(Utc::now())
+            .bind(instance_id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        record_event(&mut tx, instance_id, "deleted", "info", None).await?;
+        tx.commit().await?;
+        Ok(JobOutcome::Done)
+    }
+
+    /// Whether a server of `order_id` is still being deleted (a retry waits for its host name).
+    pub(crate) async fn deleting_for_order(&self, order_id: i64) -> Result<bool, DbError> {
+        let count: i64 = db_run!(self.db(), |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM instances WHERE order_id = $1 AND status = 'deleting'",
+            )
+            .bind(order_id)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(count > 0)
+    }
+}
