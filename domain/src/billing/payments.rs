@@ -736,19 +736,14 @@ impl Billing {
         invoice_id: i64,
         note: &str,
     ) -> Result<Invoice, BillingError> {
-        admin.require_admin()?;
-        let note = note.trim();
-        if note.is_empty() {
-            return Err(invalid(
-                "note",
-                "note_required",
+        let (note, mut tx, invoice) = self
+            .admin_override(
+                admin,
+                invoice_id,
+                note,
                 "say how it was paid (for example the bank transfer's reference)",
-            ));
-        }
-        let mut tx = self.db.begin().await?;
-        let invoice = invoices::by_id_in(&mut tx, invoice_id)
-            .await?
-            .ok_or(BillingError::NotFound)?;
+            )
+            .await?;
         if !invoices::change_status(
             &mut tx,
             invoice_id,
@@ -781,6 +776,27 @@ impl Billing {
 }
 
 impl Billing {
+    /// What every admin change to an invoice starts with: the admin, a reason (`hint` says
+    /// which), and the invoice read in the change's transaction.
+    async fn admin_override<'a>(
+        &self,
+        admin: &Caller,
+        invoice_id: i64,
+        note: &'a str,
+        hint: &str,
+    ) -> Result<(&'a str, Tx, Invoice), BillingError> {
+        admin.require_admin()?;
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(invalid("note", "note_required", hint));
+        }
+        let mut tx = self.db.begin().await?;
+        let invoice = invoices::by_id_in(&mut tx, invoice_id)
+            .await?
+            .ok_or(BillingError::NotFound)?;
+        Ok((note, tx, invoice))
+    }
+
     /// An admin records that a paid invoice's money went back to the customer, with a note;
     /// the order's history shows it. The service itself is the admin's to cancel or keep.
     pub async fn mark_refunded(
@@ -789,19 +805,14 @@ impl Billing {
         invoice_id: i64,
         note: &str,
     ) -> Result<Invoice, BillingError> {
-        admin.require_admin()?;
-        let note = note.trim();
-        if note.is_empty() {
-            return Err(invalid(
-                "note",
-                "note_required",
+        let (note, mut tx, invoice) = self
+            .admin_override(
+                admin,
+                invoice_id,
+                note,
                 "say how the money went back (for example the transfer's reference)",
-            ));
-        }
-        let mut tx = self.db.begin().await?;
-        let invoice = invoices::by_id_in(&mut tx, invoice_id)
-            .await?
-            .ok_or(BillingError::NotFound)?;
+            )
+            .await?;
         if !invoices::change_status(&mut tx, invoice_id, &["paid"], "refunded", None, Some(note))
             .await?
         {
