@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod http_retry;
 pub mod instances;
 pub mod jobs;
 pub mod mail;

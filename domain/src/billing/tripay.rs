@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::error::ErrorCode;
-use crate::providers::http::HttpSettings;
+use crate::http_retry::{self, Attempt, Exchange, HttpSettings};
 
 /// Tripay's sandbox API (its own credentials, no money moves).
 pub const SANDBOX_BASE_URL: &str = "https://tripay.co.id/api-sandbox";
@@ -425,17 +425,6 @@ impl fmt::Debug for TripayClient {
     }
 }
 
-/// What one try came to.
-enum Attempt {
-    Answer(StatusCode, String),
-    /// Worth trying again after `wait` (when tries remain); otherwise fail with `error`.
-    Retry {
-        error: TripayError,
-        wait: Option<Duration>,
-    },
-    Fail(TripayError),
-}
-
 impl TripayClient {
     pub fn new(config: TripayConfig) -> Result<Self, TripayError> {
         Self::with_settings(config, TripaySettings::default())
@@ -580,130 +569,59 @@ impl TripayClient {
     ) -> Result<(StatusCode, String), TripayError> {
         // Repeating a GET changes nothing; repeating a create may create a second transaction.
         let idempotent = method == Method::GET;
-        let mut attempt = 1;
-        loop {
-            let (error, wait) = match self.attempt(&method, path, query, body, idempotent).await {
-                Attempt::Answer(status, text) => return Ok((status, text)),
-                Attempt::Fail(error) => return Err(error),
-                Attempt::Retry { error, wait } => (error, wait),
-            };
-            if attempt >= self.settings.http.attempts {
-                return Err(error);
-            }
-            let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-            tracing::warn!(
-                %method,
-                path,
-                attempt,
-                %error,
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "retrying a Tripay request"
-            );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
-    }
-
-    async fn attempt(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-        idempotent: bool,
-    ) -> Attempt {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}/{path}", self.base_url))
-            .bearer_auth(&self.config.api_key)
-            .query(query);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => {
-                // A connect error means nothing reached Tripay, so even a create may go again.
-                let unsent = error.is_connect();
-                let error = self.transport(error);
-                return if idempotent || unsent {
-                    Attempt::Retry { error, wait: None }
-                } else {
-                    Attempt::Fail(error)
-                };
-            }
-        };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(error) if idempotent => {
-                return Attempt::Retry {
-                    error: self.transport(error),
-                    wait: None,
-                };
-            }
-            Err(error) => return Attempt::Fail(self.transport(error)),
-        };
-        tracing::debug!(%method, path, %status, "Tripay answered");
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            // Refused before any work was done: safe to repeat, even a create.
-            return match retry_after {
-                Some(wait) if wait > self.settings.http.max_retry_after => {
-                    Attempt::Fail(TripayError::RateLimited)
-                }
-                wait => Attempt::Retry {
-                    error: TripayError::RateLimited,
-                    wait,
-                },
-            };
-        }
-        if status.is_server_error() {
-            let error = TripayError::Unavailable(format!(
-                "Tripay answered {status}: {}",
-                message_or_excerpt(&text)
-            ));
-            // A 5xx may come after the work was done, so only a GET goes again.
-            return if idempotent {
-                Attempt::Retry { error, wait: None }
-            } else {
-                Attempt::Fail(error)
-            };
-        }
-        Attempt::Answer(status, text)
-    }
-
-    fn transport(&self, error: reqwest::Error) -> TripayError {
-        let what = if error.is_timeout() {
-            format!(
-                "no answer from Tripay within {} s",
-                self.settings.http.timeout.as_secs_f32()
-            )
-        } else if error.is_connect() {
-            "cannot connect to Tripay".to_owned()
-        } else {
-            "the connection to Tripay failed".to_owned()
-        };
-        TripayError::Unavailable(format!("{what} ({})", error_chain(error)))
-    }
-
-    /// The wait before retry number `attempt` (from 1): `base · 2^(attempt-1)`, capped, of which
-    /// a random half is dropped so clients that failed together do not retry together.
-    fn backoff(&self, attempt: u32) -> Duration {
         let settings = &self.settings.http;
-        let doubled = settings
-            .backoff_base
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16));
-        let half = doubled.min(settings.backoff_cap) / 2;
-        let jitter =
-            getrandom::u64().unwrap_or(0) % (u64::try_from(half.as_nanos()).unwrap_or(0) + 1);
-        half + Duration::from_nanos(jitter)
+        let method = &method;
+        let answer = http_retry::with_retries(settings, "Tripay", method, path, || async move {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}/{path}", self.base_url))
+                .bearer_auth(&self.config.api_key)
+                .query(query);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let transport = |error| {
+                TripayError::Unavailable(http_retry::transport_failure(settings, "Tripay", error))
+            };
+            match http_retry::exchange(request, idempotent, transport).await {
+                Ok(answer) => judge(answer, idempotent, settings),
+                Err(attempt) => attempt,
+            }
+        })
+        .await?;
+        tracing::debug!(%method, path, status = %answer.status, "Tripay answered");
+        Ok((answer.status, answer.text))
     }
+}
+
+/// A 429 or a 5xx is Tripay not answering; everything else is read by [`read_answer`].
+fn judge(answer: Exchange, idempotent: bool, settings: &HttpSettings) -> Attempt<TripayError> {
+    if answer.status == StatusCode::TOO_MANY_REQUESTS {
+        // Refused before any work was done: safe to repeat, even a create.
+        return match answer.retry_after {
+            Some(wait) if wait > settings.max_retry_after => {
+                Attempt::Fail(TripayError::RateLimited)
+            }
+            wait => Attempt::Retry {
+                error: TripayError::RateLimited,
+                wait,
+            },
+        };
+    }
+    if answer.status.is_server_error() {
+        let error = TripayError::Unavailable(format!(
+            "Tripay answered {}: {}",
+            answer.status,
+            message_or_excerpt(&answer.text)
+        ));
+        // A 5xx may come after the work was done, so only a GET goes again.
+        return if idempotent {
+            Attempt::Retry { error, wait: None }
+        } else {
+            Attempt::Fail(error)
+        };
+    }
+    Attempt::Answer(answer)
 }
 
 /// Reads Tripay's envelope out of an answer that is not a 429 or a 5xx.
@@ -766,19 +684,6 @@ fn message_or_excerpt(text: &str) -> String {
 
 fn excerpt(text: &str) -> String {
     text.chars().take(200).collect()
-}
-
-/// The error and its causes, which name the real failure (refused, reset, DNS), without the URL.
-fn error_chain(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(&error);
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
 }
 
 // --- Signatures ---------------------------------------------------------------------------

@@ -18,33 +18,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ProviderError;
-
-/// How patient the client is. The defaults suit production; tests shrink them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// For a whole request, answer included.
-    pub timeout: Duration,
-    /// Tries per request, the first included.
-    pub attempts: u32,
-    /// The wait before the first retry; it doubles with each further one.
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
-    /// The longest `retry-after` waited out in place; a longer one goes back to the caller as
-    /// [`ProviderError::RateLimited`], so a job runs again later instead of holding a worker.
-    pub max_retry_after: Duration,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(30),
-            attempts: 4,
-            backoff_base: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(30),
-        }
-    }
-}
+pub use crate::http_retry::HttpSettings;
+use crate::http_retry::{self, Attempt, Exchange};
 
 /// One provider's API: base URL, token, rate limiter and retry policy.
 #[derive(Clone)]
@@ -69,17 +44,6 @@ impl fmt::Debug for ApiClient {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
-}
-
-/// What one try came to.
-enum Attempt {
-    Answer(String),
-    /// Worth trying again after `wait` (when tries remain); otherwise fail with `error`.
-    Retry {
-        error: ProviderError,
-        wait: Option<Duration>,
-    },
-    Fail(ProviderError),
 }
 
 impl ApiClient {
@@ -182,87 +146,38 @@ impl ApiClient {
         // Repeating a GET or a DELETE changes nothing; repeating a POST or a PATCH may do the
         // work twice.
         let idempotent = matches!(method, Method::GET | Method::DELETE);
-        let mut attempt = 1;
-        loop {
-            self.limiter.until_ready().await;
-            let outcome = self.attempt(&method, path, query, body, idempotent).await;
-            let (error, wait) = match outcome {
-                Attempt::Answer(text) => return Ok(text),
-                Attempt::Fail(error) => return Err(error),
-                Attempt::Retry { error, wait } => (error, wait),
-            };
-            if attempt >= self.settings.attempts {
-                return Err(error);
-            }
-            let wait = wait.unwrap_or_else(|| self.backoff(attempt));
-            tracing::warn!(
-                provider = self.provider,
-                %method,
-                path,
-                attempt,
-                %error,
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                "retrying a provider request"
-            );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        let method = &method;
+        let answer =
+            http_retry::with_retries(&self.settings, self.provider, method, path, || async move {
+                self.limiter.until_ready().await;
+                let mut request = self
+                    .http
+                    .request(method.clone(), format!("{}{path}", self.base_url))
+                    .bearer_auth(&self.token)
+                    .query(query);
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                match http_retry::exchange(request, idempotent, |error| self.transport(error)).await
+                {
+                    Ok(answer) => self.judge(answer, idempotent),
+                    Err(attempt) => attempt,
+                }
+            })
+            .await?;
+        tracing::debug!(provider = self.provider, %method, path, status = %answer.status, "provider answered");
+        Ok(answer.text)
     }
 
-    async fn attempt(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &[(String, String)],
-        body: Option<&serde_json::Value>,
-        idempotent: bool,
-    ) -> Attempt {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base_url))
-            .bearer_auth(&self.token)
-            .query(query);
-        if let Some(body) = body {
-            request = request.json(body);
+    /// Whether an answer is the one we wanted, worth another try, or a failure.
+    fn judge(&self, answer: Exchange, idempotent: bool) -> Attempt<ProviderError> {
+        if answer.status.is_success() {
+            return Attempt::Answer(answer);
         }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => {
-                // A connect error means nothing reached the provider, so even a POST may go again.
-                let unsent = error.is_connect();
-                let error = self.transport(error);
-                return if idempotent || unsent {
-                    Attempt::Retry { error, wait: None }
-                } else {
-                    Attempt::Fail(error)
-                };
-            }
-        };
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(error) if idempotent => {
-                return Attempt::Retry {
-                    error: self.transport(error),
-                    wait: None,
-                };
-            }
-            Err(error) => return Attempt::Fail(self.transport(error)),
-        };
-        tracing::debug!(provider = self.provider, %method, path, %status, "provider answered");
-        if status.is_success() {
-            return Attempt::Answer(text);
-        }
-        let error = self.status_error(status, &text, retry_after);
-        match status {
+        let error = self.status_error(answer.status, &answer.text, answer.retry_after);
+        match answer.status {
             // A 429 was refused before any work was done: safe to repeat, even a POST.
-            StatusCode::TOO_MANY_REQUESTS => match retry_after {
+            StatusCode::TOO_MANY_REQUESTS => match answer.retry_after {
                 Some(wait) if wait > self.settings.max_retry_after => Attempt::Fail(error),
                 wait => Attempt::Retry { error, wait },
             },
@@ -275,17 +190,10 @@ impl ApiClient {
     }
 
     fn transport(&self, error: reqwest::Error) -> ProviderError {
-        let what = if error.is_timeout() {
-            format!("no answer within {} s", self.settings.timeout.as_secs_f32())
-        } else if error.is_connect() {
-            "cannot connect".to_owned()
-        } else {
-            "the connection failed".to_owned()
-        };
-        ProviderError::Unavailable(format!(
-            "{}: {what} ({})",
+        ProviderError::Unavailable(http_retry::transport_failure(
+            &self.settings,
             self.provider,
-            error_chain(error)
+            error,
         ))
     }
 
@@ -321,34 +229,6 @@ impl ApiClient {
             status => ProviderError::Provider(format!("{provider} answered {status}: {message}")),
         }
     }
-
-    /// The wait before retry number `attempt` (from 1): `base · 2^(attempt-1)`, capped, of which
-    /// a random half is dropped so clients that failed together do not retry together.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let doubled = self
-            .settings
-            .backoff_base
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16));
-        let ceiling = doubled.min(self.settings.backoff_cap);
-        let half = ceiling / 2;
-        let jitter =
-            getrandom::u64().unwrap_or(0) % (u64::try_from(half.as_nanos()).unwrap_or(0) + 1);
-        half + Duration::from_nanos(jitter)
-    }
-}
-
-/// The error and its causes, which name the real failure (refused, reset, DNS), without the URL,
-/// which the path in the logs already gives.
-fn error_chain(error: reqwest::Error) -> String {
-    let error = error.without_url();
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(&error);
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -366,23 +246,6 @@ mod tests {
             |_| None,
         )
         .unwrap_or_else(|error| panic!("{error}"))
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_with_jitter() {
-        let api = client(HttpSettings {
-            backoff_base: Duration::from_millis(100),
-            backoff_cap: Duration::from_millis(300),
-            ..HttpSettings::default()
-        });
-        for _ in 0..50 {
-            let first = api.backoff(1);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-            let second = api.backoff(2);
-            assert!(second >= Duration::from_millis(100) && second <= Duration::from_millis(200));
-            let capped = api.backoff(30);
-            assert!(capped >= Duration::from_millis(150) && capped <= Duration::from_millis(300));
-        }
     }
 
     #[test]
