@@ -198,6 +198,15 @@ impl Db {
         })
     }
 
+    /// A transaction that only reads: on SQLite it takes no write lock, so it never waits for
+    /// (or holds up) writers. Writing in it can fail with "database is locked"; use [`Self::begin`].
+    pub async fn begin_read(&self) -> Result<Tx, DbError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
     pub fn pool(&self) -> &Pool {
         &self.pool
     }

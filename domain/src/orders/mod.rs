@@ -484,11 +484,11 @@ impl Orders {
         request: &OrderRequest,
     ) -> Result<Quote, OrderError> {
         let (offer, hostname) = self.check(caller, request).await?;
-        let mut tx = self.db.begin().await?;
+        // The same reads as placing the order, in a transaction that writes nothing.
+        let mut tx = self.db.begin_read().await?;
         let (_, quote) = self
             .price(&mut tx, caller, request, &offer, &hostname, Utc::now())
             .await?;
-        // Nothing was written; ending the transaction here keeps it so.
         drop(tx);
         Ok(quote)
     }
