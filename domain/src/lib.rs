@@ -13,6 +13,7 @@ pub mod http_retry;
 pub mod instances;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod orders;
 pub mod providers;
 pub mod rate_limit;
@@ -60,6 +61,7 @@ pub struct AppState {
     pub instances: instances::Instances,
     pub orders: orders::Orders,
     pub billing: billing::Billing,
+    pub notifications: notifications::Notifications,
 }
 
 /// Why the shared state could not be built at start-up.
@@ -111,7 +113,10 @@ impl AppState {
             }
         };
         let billing = billing::Billing::new(db.clone(), gateway);
+        let notifications =
+            notifications::Notifications::new(db.clone(), config.public_url.clone());
         Ok(Self {
+            notifications,
             instances,
             orders,
             billing,

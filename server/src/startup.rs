@@ -78,6 +78,7 @@ impl Application {
         let jobs =
             domain::orders::worker::register(jobs, app.orders.clone(), app.instances.clone());
         let jobs = domain::billing::worker::register(jobs, app.billing.clone());
+        let jobs = domain::notifications::worker::register(jobs, app.notifications.clone());
         // The recurring jobs: the catalog from every provider, every server's state, renewal
         // invoices, and suspension and termination of services left unpaid.
         catalog::schedule_sync(&db, Utc::now()).await?;

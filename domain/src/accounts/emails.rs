@@ -1,7 +1,7 @@
 //! The account e-mails, in the recipient's language. User-supplied text is escaped in HTML.
 
 use super::inputs::Language;
-use crate::mail::{OutgoingEmail, escape_html};
+use crate::mail::{OutgoingEmail, compose};
 
 pub enum AccountEmail<'a> {
     VerifyEmail {
@@ -113,31 +113,6 @@ impl AccountEmail<'_> {
                 None,
             ),
         };
-        let greeting = if en {
-            format!("Hello {name},")
-        } else {
-            format!("Halo {name},")
-        };
-        let text = match link {
-            Some(link) => format!("{greeting}\n\n{paragraph}\n\n{link}\n\n— Webrana Cloud\n"),
-            None => format!("{greeting}\n\n{paragraph}\n\n— Webrana Cloud\n"),
-        };
-        let link_html = link
-            .map(|link| {
-                let link = escape_html(link);
-                format!("<p><a href=\"{link}\">{link}</a></p>")
-            })
-            .unwrap_or_default();
-        let html = format!(
-            "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><p>{}</p>{link_html}<p>— Webrana Cloud</p></body></html>",
-            escape_html(&greeting),
-            escape_html(&paragraph),
-        );
-        OutgoingEmail {
-            to: to.to_owned(),
-            subject: format!("{subject} · Webrana Cloud"),
-            text,
-            html,
-        }
+        compose(to, name, language, &subject, &paragraph, link)
     }
 }

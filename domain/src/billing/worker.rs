@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::invoices;
 use super::{Billing, BillingError};
 use crate::jobs::{Job, JobOutcome, Registry};
+use crate::notifications::{self, Notice};
 use crate::orders::{self, INVOICE_EXPIRY_JOB, OrderStatus, coupons};
 use crate::tx_run;
 
@@ -61,6 +62,12 @@ impl Billing {
                 .await
                 .map(|_| ())
         })?;
+        notifications::notify(
+            &mut tx,
+            invoice.user_id,
+            &Notice::payment_expired(invoice.id, &invoice.number),
+        )
+        .await?;
         if invoice.purpose == invoices::Purpose::New.as_str() {
             orders::transition(
                 &mut tx,

@@ -7,6 +7,7 @@ pub mod delivery;
 
 use chrono::{DateTime, Utc};
 
+use crate::accounts::inputs::Language;
 use crate::db::Tx;
 use crate::{Db, DbError, db_run, jobs, tx_run};
 
@@ -28,6 +29,43 @@ pub struct StoredEmail {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+}
+
+/// An e-mail in Webrana Cloud's one layout: a greeting, a paragraph and an optional link, as
+/// plain text and as HTML (everything escaped), in the recipient's language.
+pub fn compose(
+    to: &str,
+    name: &str,
+    language: Language,
+    subject: &str,
+    paragraph: &str,
+    link: Option<&str>,
+) -> OutgoingEmail {
+    let greeting = match language {
+        Language::En => format!("Hello {name},"),
+        Language::Id => format!("Halo {name},"),
+    };
+    let text = match link {
+        Some(link) => format!("{greeting}\n\n{paragraph}\n\n{link}\n\n— Webrana Cloud\n"),
+        None => format!("{greeting}\n\n{paragraph}\n\n— Webrana Cloud\n"),
+    };
+    let link_html = link
+        .map(|link| {
+            let link = escape_html(link);
+            format!("<p><a href=\"{link}\">{link}</a></p>")
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><p>{}</p>{link_html}<p>— Webrana Cloud</p></body></html>",
+        escape_html(&greeting),
+        escape_html(paragraph),
+    );
+    OutgoingEmail {
+        to: to.to_owned(),
+        subject: format!("{subject} · Webrana Cloud"),
+        text,
+        html,
+    }
 }
 
 /// Stores the e-mail and schedules its delivery, both in the caller's transaction.

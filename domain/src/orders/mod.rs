@@ -22,6 +22,7 @@ use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
 use crate::db::Tx;
 use crate::error::ErrorCode;
 use crate::instances::{InstanceError, parse_hostname};
+use crate::notifications::{self, Notice};
 use crate::ssh_keys::{self, SshKeyError};
 use crate::{Db, DbError, db_run, jobs, tx_run};
 
@@ -282,27 +283,88 @@ pub(crate) async fn transition(
         return Err(OrderError::IllegalTransition { from, to });
     }
     record_event(tx, order_id, Some(from), to, actor_user_id, note, now).await?;
+    announce(tx, order_id, from, to, note).await?;
     Ok(from)
 }
 
+#[derive(sqlx::FromRow)]
+struct Announced {
+    user_id: i64,
+    hostname: String,
+    instance_id: Option<i64>,
+    ipv4: Option<String>,
+}
+
+/// Tells the customer (and for failures the admins) what a status change means for them. A
+/// change into `paid` or `expired` is told where its invoice is known ([`invoice_paid`] and the
+/// expiry job).
+async fn announce(
+    tx: &mut Tx,
+    order_id: i64,
+    from: OrderStatus,
+    to: OrderStatus,
+    note: Option<&str>,
+) -> Result<(), DbError> {
+    let order: Announced = tx_run!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT o.user_id, o.hostname, o.instance_id, i.ipv4 FROM orders o \
+             LEFT JOIN instances i ON i.id = o.instance_id WHERE o.id = $1",
+        )
+        .bind(order_id)
+        .fetch_one(conn)
+        .await
+    })?;
+    let hostname = order.hostname.as_str();
+    let notice = match (from, to) {
+        (_, OrderStatus::Provisioning) => Notice::provisioning_started(order_id, hostname),
+        (OrderStatus::Suspended, OrderStatus::Active) => Notice::resumed(order_id, hostname),
+        (_, OrderStatus::Active) => {
+            Notice::server_ready(order.instance_id, hostname, order.ipv4.as_deref())
+        }
+        (_, OrderStatus::Failed) => {
+            let reason = note.unwrap_or("unknown");
+            notifications::notify_admins(
+                tx,
+                &Notice::admin_provisioning_failed(order_id, hostname, reason),
+            )
+            .await?;
+            Notice::provisioning_failed(order_id, hostname)
+        }
+        (_, OrderStatus::Suspended) => Notice::suspended(order_id, hostname),
+        (_, OrderStatus::Terminated) => Notice::terminated(order_id, hostname),
+        (_, OrderStatus::Cancelled) => {
+            Notice::order_cancelled(order_id, hostname, note.unwrap_or_default())
+        }
+        (_, OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Expired) => {
+            return Ok(());
+        }
+    };
+    notifications::notify(tx, order.user_id, &notice).await?;
+    Ok(())
+}
+
 /// Records something an admin did to an order that leaves its status as it is (a refund, an
-/// extension) in its history.
+/// extension) in its history, and tells the customer.
 pub(crate) async fn note_event(
     tx: &mut Tx,
     order_id: i64,
     actor_user_id: i64,
     note: &str,
 ) -> Result<(), OrderError> {
-    let status: Option<String> = tx_run!(tx, |conn| {
-        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+    let order: Option<(String, i64, String)> = tx_run!(tx, |conn| {
+        sqlx::query_as("SELECT status, user_id, hostname FROM orders WHERE id = $1")
             .bind(order_id)
             .fetch_optional(conn)
             .await
     })?;
-    let status = status
-        .as_deref()
-        .and_then(OrderStatus::parse)
-        .ok_or(OrderError::NotFound)?;
+    let (status, user_id, hostname) = order.ok_or(OrderError::NotFound)?;
+    let status = OrderStatus::parse(&status).ok_or(OrderError::NotFound)?;
+    notifications::notify(
+        tx,
+        user_id,
+        &Notice::order_updated(order_id, &hostname, note),
+    )
+    .await?;
     record_event(
         tx,
         order_id,
@@ -352,6 +414,19 @@ pub(crate) fn period_end(from: DateTime<Utc>, months: i64) -> DateTime<Utc> {
 /// What paying `invoice` does to its order, inside the transaction that marked it paid: a new
 /// order goes on to be provisioned; a renewal extends the period it pays for.
 pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
+    if invoice.total > 0 {
+        notifications::notify(
+            tx,
+            invoice.user_id,
+            &Notice::payment_received(invoice.id, &invoice.number, invoice.total),
+        )
+        .await?;
+        notifications::notify_admins(
+            tx,
+            &Notice::admin_payment_received(invoice.order_id, &invoice.number, invoice.total),
+        )
+        .await?;
+    }
     if invoice.purpose == Purpose::New.as_str() {
         transition(tx, invoice.order_id, OrderStatus::Paid, None, None).await?;
         jobs::enqueue(
@@ -565,6 +640,23 @@ impl Orders {
                 now,
                 lifetime: self.config.invoice_lifetime,
             },
+        )
+        .await?;
+        notifications::notify(
+            &mut tx,
+            caller.user_id,
+            &Notice::order_placed(order_id, &hostname, &invoice.number, invoice.total),
+        )
+        .await?;
+        let customer: String = tx_run!(&mut tx, |conn| {
+            sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                .bind(caller.user_id)
+                .fetch_one(conn)
+                .await
+        })?;
+        notifications::notify_admins(
+            &mut tx,
+            &Notice::admin_new_order(order_id, &hostname, &customer, invoice.total),
         )
         .await?;
         if invoice.total == 0 {

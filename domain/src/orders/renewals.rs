@@ -10,6 +10,7 @@ use super::pricing::{self, PriceInput};
 use super::{OrderError, Orders};
 use crate::billing::invoices::{self, NewInvoice, Purpose};
 use crate::catalog::Pricing;
+use crate::notifications::{self, Notice};
 use crate::{db_run, jobs, tx_run};
 
 pub const RENEWAL_JOB: &str = "order_renewals";
@@ -99,6 +100,17 @@ impl Orders {
                     now,
                     lifetime: expires_at - now,
                 },
+            )
+            .await?;
+            notifications::notify(
+                &mut tx,
+                order.user_id,
+                &Notice::renewal_invoice(
+                    invoice.id,
+                    &order.hostname,
+                    &invoice.number,
+                    invoice.total,
+                ),
             )
             .await?;
             jobs::enqueue(

@@ -1,0 +1,428 @@
+//! Notifications: every customer-facing event (an order placed, a payment received, a server
+//! ready…) becomes one row per recipient, written by [`notify`] in the transaction of the change
+//! that caused it, so a change and its notification commit or roll back together. The row is
+//! the in-app notification and the outbox the e-mail delivery job renders from; a user's
+//! preferences choose the channels per category, except that security notifications always
+//! show in-app.
+
+pub mod notices;
+pub mod worker;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::inputs::Language;
+use crate::accounts::{AccountError, Caller};
+use crate::db::Tx;
+use crate::error::ErrorCode;
+use crate::{Db, DbError, db_run, jobs, tx_run};
+
+pub use self::notices::Notice;
+
+pub const EMAIL_JOB: &str = "notification_email";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Billing,
+    Server,
+    Security,
+    Admin,
+}
+
+impl Category {
+    pub const ALL: [Self; 4] = [Self::Billing, Self::Server, Self::Security, Self::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Billing => "billing",
+            Self::Server => "server",
+            Self::Security => "security",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|category| category.as_str() == text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    InApp,
+    Email,
+    Telegram,
+}
+
+impl Channel {
+    pub const ALL: [Self; 3] = [Self::InApp, Self::Email, Self::Telegram];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InApp => "in_app",
+            Self::Email => "email",
+            Self::Telegram => "telegram",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == text)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    #[error("no such notification")]
+    NotFound,
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for NotificationError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Db(DbError::Query(error))
+    }
+}
+
+impl From<AccountError> for NotificationError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Db(error) => Self::Db(error),
+            _ => Self::NotFound,
+        }
+    }
+}
+
+impl ErrorCode for NotificationError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Invalid { code, .. } => code,
+            Self::Db(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// An in-app notification as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct InAppNotification {
+    pub id: i64,
+    pub event: String,
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, event, category, title, body, link, created_at, read_at";
+
+/// A page of a user's notifications, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPage {
+    pub items: Vec<InAppNotification>,
+    pub unread: i64,
+    /// Pass as `before` for the next page; `None` on the last one.
+    pub next_before: Option<i64>,
+}
+
+/// One category on one channel, as the preferences page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preference {
+    pub category: Category,
+    pub channel: Channel,
+    pub enabled: bool,
+    /// Cannot be turned off.
+    pub locked: bool,
+}
+
+/// Security notifications always show in-app: nobody should miss a log-in from a new device.
+fn locked_on(category: Category, channel: Channel) -> bool {
+    category == Category::Security && channel == Channel::InApp
+}
+
+/// Whether a channel is on for a category when the user never said.
+fn default_enabled(_category: Category, channel: Channel) -> bool {
+    // Telegram is opted into by linking a chat; the rest is on until turned off.
+    channel != Channel::Telegram
+}
+
+/// Writes `notice` for `user_id` in the caller's transaction and queues its e-mail when the
+/// user wants one. Answers the notification's id.
+pub async fn notify(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<i64, DbError> {
+    let language: String = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT language FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(conn)
+            .await
+    })?;
+    let language = Language::parse(&language).unwrap_or_default();
+    let chosen: Vec<(String, bool)> = tx_run!(tx, |conn| {
+        sqlx::query_as(
+            "SELECT channel, enabled FROM notification_preferences \
+             WHERE user_id = $1 AND category = $2",
+        )
+        .bind(user_id)
+        .bind(notice.category.as_str())
+        .fetch_all(conn)
+        .await
+    })?;
+    let wants = |channel: Channel| {
+        chosen
+            .iter()
+            .find(|(name, _)| name == channel.as_str())
+            .map_or_else(|| default_enabled(notice.category, channel), |(_, on)| *on)
+    };
+    let in_app = locked_on(notice.category, Channel::InApp) || wants(Channel::InApp);
+    let text = notice.text(language);
+    let id: i64 = tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "INSERT INTO notifications (user_id, event, category, title, body, link, in_app, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(notice.event)
+        .bind(notice.category.as_str())
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(&notice.link)
+        .bind(in_app)
+        .bind(Utc::now())
+        .fetch_one(conn)
+        .await
+    })?;
+    if wants(Channel::Email) {
+        jobs::enqueue(
+            tx,
+            EMAIL_JOB,
+            &serde_json::json!({ "notification_id": id }),
+            Utc::now(),
+            worker::MAX_ATTEMPTS,
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// Writes `notice` for every active admin.
+pub async fn notify_admins(tx: &mut Tx, notice: &Notice) -> Result<(), DbError> {
+    let admins: Vec<i64> = tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT id FROM users WHERE role = 'admin' AND suspended_at IS NULL ORDER BY id",
+        )
+        .fetch_all(conn)
+        .await
+    })?;
+    for admin in admins {
+        notify(tx, admin, notice).await?;
+    }
+    Ok(())
+}
+
+/// A user's in-app notifications.
+#[derive(Clone, Debug)]
+pub struct Notifications {
+    db: Db,
+    public_url: String,
+}
+
+impl Notifications {
+    pub fn new(db: Db, public_url: String) -> Self {
+        Self {
+            db,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Newest first, `limit` (1–100) at a time, older than `before` when given.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<NotificationPage, NotificationError> {
+        if !(1..=100).contains(&limit) {
+            return Err(NotificationError::Invalid {
+                field: "limit",
+                code: "limit_invalid",
+                message: "ask for 1 to 100 notifications at a time".to_owned(),
+            });
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND in_app \
+             AND (NOT $2 OR read_at IS NULL) AND ($3 IS NULL OR id < $3) \
+             ORDER BY id DESC LIMIT $4"
+        );
+        let mut items: Vec<InAppNotification> = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(caller.user_id)
+                .bind(unread_only)
+                .bind(before)
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await
+        })?;
+        let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_before = if more {
+            items.last().map(|item| item.id)
+        } else {
+            None
+        };
+        Ok(NotificationPage {
+            unread: self.unread_count(caller).await?,
+            items,
+            next_before,
+        })
+    }
+
+    /// The caller's notifications newer than `after`, oldest first: what a client that was
+    /// away missed.
+    pub async fn since(
+        &self,
+        caller: &Caller,
+        after: i64,
+    ) -> Result<Vec<InAppNotification>, NotificationError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND in_app AND id > $2 \
+             ORDER BY id LIMIT 100"
+        );
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(caller.user_id)
+                .bind(after)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    pub async fn unread_count(&self, caller: &Caller) -> Result<i64, NotificationError> {
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND in_app \
+                 AND read_at IS NULL",
+            )
+            .bind(caller.user_id)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
+    /// Marks one of the caller's notifications read; reading it again changes nothing.
+    pub async fn mark_read(&self, caller: &Caller, id: i64) -> Result<(), NotificationError> {
+        let found: Option<i64> = db_run!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "UPDATE notifications SET read_at = COALESCE(read_at, $1) \
+                 WHERE id = $2 AND user_id = $3 AND in_app RETURNING id",
+            )
+            .bind(Utc::now())
+            .bind(id)
+            .bind(caller.user_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        found.map(|_| ()).ok_or(NotificationError::NotFound)
+    }
+
+    /// Every category and channel with whether it is on for the caller.
+    pub async fn preferences(&self, caller: &Caller) -> Result<Vec<Preference>, NotificationError> {
+        let chosen: Vec<(String, String, bool)> = db_run!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT category, channel, enabled FROM notification_preferences WHERE user_id = $1",
+            )
+            .bind(caller.user_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut all = Vec::new();
+        for category in Category::ALL {
+            for channel in Channel::ALL {
+                let enabled = chosen
+                    .iter()
+                    .find(|(c, ch, _)| c == category.as_str() && ch == channel.as_str())
+                    .map_or_else(|| default_enabled(category, channel), |(_, _, on)| *on);
+                all.push(Preference {
+                    category,
+                    channel,
+                    enabled: enabled || locked_on(category, channel),
+                    locked: locked_on(category, channel),
+                });
+            }
+        }
+        Ok(all)
+    }
+
+    /// Turns one category on or off on one channel for the caller.
+    pub async fn set_preference(
+        &self,
+        caller: &Caller,
+        category: Category,
+        channel: Channel,
+        enabled: bool,
+    ) -> Result<(), NotificationError> {
+        if locked_on(category, channel) && !enabled {
+            return Err(NotificationError::Invalid {
+                field: "enabled",
+                code: "security_in_app_required",
+                message: "security notifications always show in the app".to_owned(),
+            });
+        }
+        db_run!(&self.db, |pool| {
+            sqlx::query(
+                "INSERT INTO notification_preferences (user_id, category, channel, enabled) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, category, channel) \
+                 DO UPDATE SET enabled = EXCLUDED.enabled",
+            )
+            .bind(caller.user_id)
+            .bind(category.as_str())
+            .bind(channel.as_str())
+            .bind(enabled)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Marks all the caller's notifications read; answers how many were unread.
+    pub async fn mark_all_read(&self, caller: &Caller) -> Result<u64, NotificationError> {
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query(
+                "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL",
+            )
+            .bind(Utc::now())
+            .bind(caller.user_id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?)
+    }
+}

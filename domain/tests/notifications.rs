@@ -1,0 +1,215 @@
+//! Notifications on both databases: the events of an order's life reach its customer (and the
+//! admins) in the customer's language, in the transaction of the change; the e-mail job queues
+//! one e-mail per notification however often it runs; preferences choose the channels;
+//! customers read only their own.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use domain::accounts::{Caller, ClientInfo, Role};
+use domain::error::ErrorCode;
+use domain::jobs::Registry;
+use domain::notifications::{Category, Channel};
+use domain::orders::OrderRequest;
+use domain::providers::Providers;
+use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
+use domain::testing::{TestDb, drain, sandbox_plan_input};
+use domain::{AppState, DomainConfig, both_backends, db_run, instances, notifications, orders};
+
+struct Env {
+    state: AppState,
+    jobs: Registry,
+    admin: Caller,
+    sari: Caller,
+    plan_id: i64,
+}
+
+fn caller(user_id: i64, role: Role) -> Caller {
+    Caller {
+        user_id,
+        session_id: 0,
+        role,
+        email_verified: true,
+    }
+}
+
+async fn env(test: &TestDb) -> Env {
+    let timing = SandboxTiming {
+        create: StdDuration::ZERO,
+        action: StdDuration::ZERO,
+    };
+    let config = DomainConfig {
+        providers: Providers::default()
+            .with(Arc::new(SandboxProvider::new(test.db.clone(), timing))),
+        public_url: "https://panel.webrana.test".into(),
+        ..Default::default()
+    };
+    let state = AppState::new(test.db.clone(), &config).await.unwrap();
+    let admin = state
+        .accounts
+        .create_admin("root@webrana.test", "Root", "ruang-server-aman-1")
+        .await
+        .unwrap();
+    let sari = state
+        .accounts
+        .create_admin("sari@webrana.test", "Sari", "ruang-server-aman-2")
+        .await
+        .unwrap();
+    // Sari is a customer who reads English.
+    db_run!(&test.db, |pool| {
+        sqlx::query("UPDATE users SET role = 'customer', language = 'en' WHERE id = $1")
+            .bind(sari.id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let admin = caller(admin.id, Role::Admin);
+    state.catalog.sync_provider("sandbox").await.unwrap();
+    let client = ClientInfo {
+        ip: "203.0.113.9".into(),
+        user_agent: "test".into(),
+    };
+    let plan = sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]);
+    let plan = state
+        .catalog
+        .create_plan(&admin, &client, &plan)
+        .await
+        .unwrap();
+    let jobs = instances::worker::register(Registry::default(), state.instances.clone());
+    let jobs = orders::worker::register(jobs, state.orders.clone(), state.instances.clone());
+    let jobs = notifications::worker::register(jobs, state.notifications.clone());
+    Env {
+        state,
+        jobs,
+        admin,
+        sari: caller(sari.id, Role::Customer),
+        plan_id: plan.id,
+    }
+}
+
+fn order(env: &Env, hostname: &str) -> OrderRequest {
+    OrderRequest {
+        plan_id: env.plan_id,
+        region: "sbx-jkt1".into(),
+        image: "ubuntu-24-04-x64".into(),
+        hostname: hostname.into(),
+        period_months: 1,
+        ssh_key_ids: Vec::new(),
+        coupon: None,
+    }
+}
+
+async fn events_of(env: &Env, who: &Caller) -> Vec<String> {
+    let page = env
+        .state
+        .notifications
+        .list(who, false, None, 100)
+        .await
+        .unwrap();
+    page.items
+        .into_iter()
+        .rev()
+        .map(|item| item.event)
+        .collect()
+}
+
+both_backends! {
+    async fn an_orders_life_reaches_its_customer_and_the_admins(test: TestDb) {
+        let env = env(&test).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer").await.unwrap();
+        drain(&test.db, &env.jobs).await;
+
+        assert_eq!(
+            events_of(&env, &env.sari).await,
+            ["order_placed", "payment_received", "provisioning_started", "server_ready"]
+        );
+        assert_eq!(events_of(&env, &env.admin).await, ["admin_new_order", "admin_payment_received"]);
+        let page = env.state.notifications.list(&env.sari, false, None, 100).await.unwrap();
+        let ready = &page.items[0];
+        assert_eq!(ready.title, "Server web-1 is ready");
+        assert!(ready.body.starts_with("Your server is running at "), "{}", ready.body);
+        assert!(ready.link.as_deref().unwrap().starts_with("/servers/"));
+        assert_eq!(page.unread, 4);
+
+        // One e-mail per notification, in the reader's language, with an absolute link; the
+        // job run again queues nothing more.
+        let emails = domain::mail::list(&test.db, None, 50, 0).await.unwrap();
+        let to_sari: Vec<_> = emails.iter().filter(|email| email.to_address == "sari@webrana.test").collect();
+        assert_eq!(to_sari.len(), 4);
+        let paid = to_sari.iter().find(|email| email.subject.starts_with("Payment received")).unwrap();
+        assert!(paid.body_text.starts_with("Hello Sari,"));
+        assert!(paid.body_text.contains(&format!("https://panel.webrana.test/invoices/{}", placed.invoice.id)));
+        let to_admin = emails.iter().filter(|email| email.to_address == "root@webrana.test").count();
+        assert_eq!(to_admin, 2);
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE jobs SET state = 'queued', run_at = $1 WHERE kind = 'notification_email'")
+                .bind(chrono::Utc::now())
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(domain::mail::list(&test.db, None, 50, 0).await.unwrap().len(), emails.len(), "no second copy");
+    }
+
+    async fn a_refused_change_notifies_nobody(test: TestDb) {
+        let env = env(&test).await;
+        env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        let refused = env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap_err();
+        assert_eq!(refused.code(), "hostname_taken");
+        assert_eq!(events_of(&env, &env.sari).await, ["order_placed"]);
+    }
+
+    async fn customers_read_and_mark_only_their_own(test: TestDb) {
+        let env = env(&test).await;
+        env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        env.state.orders.place(&env.sari, order(&env, "web-2")).await.unwrap();
+        let page = env.state.notifications.list(&env.sari, false, None, 1).await.unwrap();
+        assert_eq!((page.items.len(), page.unread), (1, 2));
+        let older = env.state.notifications.list(&env.sari, false, page.next_before, 1).await.unwrap();
+        assert_eq!(older.items.len(), 1);
+        assert_eq!(older.next_before, None, "the last page");
+        assert_eq!(env.state.notifications.list(&env.sari, false, None, 0).await.unwrap_err().code(), "limit_invalid");
+
+        let mine = page.items[0].id;
+        let admins = env.state.notifications.list(&env.admin, false, None, 10).await.unwrap().items[0].id;
+        assert_eq!(env.state.notifications.mark_read(&env.sari, admins).await.unwrap_err().code(), "not_found");
+        env.state.notifications.mark_read(&env.sari, mine).await.unwrap();
+        env.state.notifications.mark_read(&env.sari, mine).await.unwrap();
+        assert_eq!(env.state.notifications.unread_count(&env.sari).await.unwrap(), 1);
+        let unread = env.state.notifications.list(&env.sari, true, None, 10).await.unwrap();
+        assert_eq!(unread.items.len(), 1);
+        assert_eq!(env.state.notifications.mark_all_read(&env.sari).await.unwrap(), 1);
+        assert_eq!(env.state.notifications.unread_count(&env.sari).await.unwrap(), 0);
+        assert_eq!(env.state.notifications.unread_count(&env.admin).await.unwrap(), 2, "the admin's stay unread");
+        let missed = env.state.notifications.since(&env.sari, 0).await.unwrap();
+        assert_eq!(missed.len(), 2);
+        assert!(missed[0].id < missed[1].id, "oldest first, to catch up in order");
+    }
+
+    async fn preferences_choose_the_channels_but_security_always_shows(test: TestDb) {
+        let env = env(&test).await;
+        let notifications = &env.state.notifications;
+        let refused = notifications.set_preference(&env.sari, Category::Security, Channel::InApp, false).await.unwrap_err();
+        assert_eq!(refused.code(), "security_in_app_required");
+        notifications.set_preference(&env.sari, Category::Billing, Channel::Email, false).await.unwrap();
+        notifications.set_preference(&env.sari, Category::Billing, Channel::InApp, false).await.unwrap();
+        let shown = notifications.preferences(&env.sari).await.unwrap();
+        let billing_email = shown.iter().find(|p| p.category == Category::Billing && p.channel == Channel::Email).unwrap();
+        assert!(!billing_email.enabled);
+        let security = shown.iter().find(|p| p.category == Category::Security && p.channel == Channel::InApp).unwrap();
+        assert!(security.enabled && security.locked);
+
+        env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        assert!(events_of(&env, &env.sari).await.is_empty(), "billing is off in-app");
+        let emails = domain::mail::list(&test.db, None, 50, 0).await.unwrap();
+        assert!(emails.iter().all(|email| email.to_address != "sari@webrana.test"), "and by e-mail");
+    }
+}
