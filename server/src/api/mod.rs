@@ -19,6 +19,7 @@ use crate::router::ServerState;
 
 mod catalog;
 mod instances;
+mod notifications;
 mod orders;
 mod ssh_keys;
 
@@ -112,6 +113,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(ssh_keys::routes())
         .merge(instances::routes())
         .merge(orders::routes())
+        .merge(notifications::routes())
 }
 
 #[derive(Deserialize)]
