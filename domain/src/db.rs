@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::{MigrateError, Migrator};
@@ -102,10 +103,77 @@ macro_rules! db_run {
 }
 
 /// A transaction on either backend. Use it through [`tx_run!`](crate::tx_run) so helpers that
-/// take `&mut Tx` can join the caller's transaction.
-pub enum Tx {
+/// take `&mut Tx` can join the caller's transaction. What it [`announce`](Self::announce)s is
+/// told to the database's [`CommitFeed`] once it has committed, never before.
+pub struct Tx {
+    pub conn: TxConn,
+    feed: CommitFeed,
+    announced: Vec<Committed>,
+}
+
+pub enum TxConn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Something a transaction made that listeners (the live notification sockets) want to hear of
+/// the moment it is visible to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Committed {
+    Notification {
+        user_id: i64,
+        id: i64,
+    },
+    /// A user's notifications were read; their unread count changed.
+    NotificationsRead {
+        user_id: i64,
+    },
+}
+
+/// Hears what committed transactions announce, in this process. A process that shares its
+/// database with others also forwards it to them (and theirs to it) through a relay, Redis
+/// pub/sub, set with [`CommitFeed::relay_through`].
+#[derive(Clone, Debug)]
+pub struct CommitFeed {
+    local: tokio::sync::broadcast::Sender<Committed>,
+    relay: Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Committed>>>,
+}
+
+impl Default for CommitFeed {
+    fn default() -> Self {
+        // A listener further behind than this misses items and catches up from the database.
+        let (local, _) = tokio::sync::broadcast::channel(4096);
+        Self {
+            local,
+            relay: Arc::default(),
+        }
+    }
+}
+
+impl CommitFeed {
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Committed> {
+        self.local.subscribe()
+    }
+
+    /// Tells this process's listeners, and other processes through the relay if there is one
+    /// (which then tells this process back: with a relay, only it feeds the listeners).
+    pub fn publish(&self, committed: Committed) {
+        match self.relay.get() {
+            Some(relay) if relay.send(committed).is_ok() => {}
+            _ => self.deliver(committed),
+        }
+    }
+
+    /// Hands `committed` to this process's listeners (what a relay calls with what it heard).
+    pub fn deliver(&self, committed: Committed) {
+        // No listener is not an error: nobody has the page open.
+        let _ = self.local.send(committed);
+    }
+
+    /// From now on everything published goes through `relay`; the first relay set stays.
+    pub fn relay_through(&self, relay: tokio::sync::mpsc::UnboundedSender<Committed>) {
+        let _ = self.relay.set(relay);
+    }
 }
 
 /// Runs the same sqlx code on the connection of whichever transaction `tx` holds; `$conn` is a
@@ -113,12 +181,12 @@ pub enum Tx {
 #[macro_export]
 macro_rules! tx_run {
     ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(transaction) => {
+        match &mut ($tx).conn {
+            $crate::db::TxConn::Sqlite(transaction) => {
                 let $conn = &mut **transaction;
                 $body
             }
-            $crate::db::Tx::Postgres(transaction) => {
+            $crate::db::TxConn::Postgres(transaction) => {
                 let $conn = &mut **transaction;
                 $body
             }
@@ -127,10 +195,26 @@ macro_rules! tx_run {
 }
 
 impl Tx {
+    fn new(conn: TxConn, feed: &CommitFeed) -> Self {
+        Self {
+            conn,
+            feed: feed.clone(),
+            announced: Vec::new(),
+        }
+    }
+
+    /// Tells the commit feed of `committed` once this transaction commits.
+    pub fn announce(&mut self, committed: Committed) {
+        self.announced.push(committed);
+    }
+
     pub async fn commit(self) -> Result<(), DbError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await?,
+            TxConn::Postgres(tx) => tx.commit().await?,
+        }
+        for committed in self.announced {
+            self.feed.publish(committed);
         }
         Ok(())
     }
@@ -139,6 +223,7 @@ impl Tx {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    feed: CommitFeed,
 }
 
 impl Db {
@@ -185,26 +270,36 @@ impl Db {
                 Pool::Postgres(pool)
             }
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            feed: CommitFeed::default(),
+        })
     }
 
     /// Starts a transaction; dropping it without [`Tx::commit`] rolls it back.
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        Ok(match &self.pool {
+        let conn = match &self.pool {
             // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
             // writes can fail with "database is locked" when another writer got in between.
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx::new(conn, &self.feed))
     }
 
     /// A transaction that only reads: on SQLite it takes no write lock, so it never waits for
     /// (or holds up) writers. Writing in it can fail with "database is locked"; use [`Self::begin`].
     pub async fn begin_read(&self) -> Result<Tx, DbError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        let conn = match &self.pool {
+            Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx::new(conn, &self.feed))
+    }
+
+    /// What this process's committed transactions announce.
+    pub fn feed(&self) -> &CommitFeed {
+        &self.feed
     }
 
     pub fn pool(&self) -> &Pool {

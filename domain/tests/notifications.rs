@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use domain::accounts::{Caller, ClientInfo, Role};
+use domain::db::Committed;
 use domain::error::ErrorCode;
 use domain::jobs::Registry;
 use domain::notifications::{Category, Channel};
@@ -211,5 +212,25 @@ both_backends! {
         assert!(events_of(&env, &env.sari).await.is_empty(), "billing is off in-app");
         let emails = domain::mail::list(&test.db, None, 50, 0).await.unwrap();
         assert!(emails.iter().all(|email| email.to_address != "sari@webrana.test"), "and by e-mail");
+    }
+}
+
+both_backends! {
+    async fn listeners_hear_of_a_notification_once_it_commits_and_never_of_a_rollback(test: TestDb) {
+        let env = env(&test).await;
+        let mut feed = test.db.feed().subscribe();
+        let mut tx = test.db.begin().await.unwrap();
+        let id = notifications::notify(&mut tx, env.sari.user_id, &notifications::Notice::payment_expired(1, "INV-1")).await.unwrap();
+        assert!(feed.try_recv().is_err(), "nothing before the commit");
+        tx.commit().await.unwrap();
+        assert_eq!(feed.try_recv().unwrap(), Committed::Notification { user_id: env.sari.user_id, id });
+
+        let mut tx = test.db.begin().await.unwrap();
+        notifications::notify(&mut tx, env.sari.user_id, &notifications::Notice::payment_expired(2, "INV-2")).await.unwrap();
+        drop(tx);
+        assert!(feed.try_recv().is_err(), "a rolled-back notification is never heard of");
+
+        env.state.notifications.mark_all_read(&env.sari).await.unwrap();
+        assert_eq!(feed.try_recv().unwrap(), Committed::NotificationsRead { user_id: env.sari.user_id });
     }
 }

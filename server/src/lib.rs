@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod live;
 pub mod router;
 pub mod security_headers;
 pub mod session;

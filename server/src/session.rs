@@ -8,7 +8,9 @@ use app::auth::server::{
     ACCESS_COOKIE, Authenticated, REFRESH_COOKIE, RequestClient, session_cookies,
 };
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE, USER_AGENT};
+use axum::http::header::{
+    self, AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE, USER_AGENT,
+};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -82,10 +84,16 @@ pub async fn session_layer(
 ) -> Response {
     let client = client_info(&request);
     let headers = request.headers();
-    let writes = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    // A WebSocket opened with cookies is checked like a write: another site's page must not
+    // open one in the user's name.
+    let websocket = headers
+        .get(header::UPGRADE)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    let writes = websocket
+        || !matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        );
     let bearer_token = bearer(headers).map(str::to_owned);
     let access_cookie = cookie(headers, ACCESS_COOKIE).map(str::to_owned);
     let refresh_cookie = cookie(headers, REFRESH_COOKIE).map(str::to_owned);

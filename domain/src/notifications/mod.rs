@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::inputs::Language;
 use crate::accounts::{AccountError, Caller};
-use crate::db::Tx;
+use crate::db::{Committed, Tx};
 use crate::error::ErrorCode;
 use crate::{Db, DbError, db_run, jobs, tx_run};
 
@@ -210,6 +210,7 @@ pub async fn notify(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<i64, D
         .fetch_one(conn)
         .await
     })?;
+    tx.announce(Committed::Notification { user_id, id });
     if wants(Channel::Email) {
         jobs::enqueue(
             tx,
@@ -324,6 +325,17 @@ impl Notifications {
         })?)
     }
 
+    /// The id of the caller's newest notification, or 0: where a live feed starts.
+    pub async fn newest_id(&self, caller: &Caller) -> Result<i64, NotificationError> {
+        let newest: Option<i64> = db_run!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT MAX(id) FROM notifications WHERE user_id = $1")
+                .bind(caller.user_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(newest.unwrap_or(0))
+    }
+
     pub async fn unread_count(&self, caller: &Caller) -> Result<i64, NotificationError> {
         Ok(db_run!(&self.db, |pool| {
             sqlx::query_scalar(
@@ -349,7 +361,11 @@ impl Notifications {
             .fetch_optional(pool)
             .await
         })?;
-        found.map(|_| ()).ok_or(NotificationError::NotFound)
+        found.ok_or(NotificationError::NotFound)?;
+        self.db.feed().publish(Committed::NotificationsRead {
+            user_id: caller.user_id,
+        });
+        Ok(())
     }
 
     /// Every category and channel with whether it is on for the caller.
@@ -414,7 +430,7 @@ impl Notifications {
 
     /// Marks all the caller's notifications read; answers how many were unread.
     pub async fn mark_all_read(&self, caller: &Caller) -> Result<u64, NotificationError> {
-        Ok(db_run!(&self.db, |pool| {
+        let marked = db_run!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL",
             )
@@ -423,6 +439,10 @@ impl Notifications {
             .execute(pool)
             .await
             .map(|done| done.rows_affected())
-        })?)
+        })?;
+        self.db.feed().publish(Committed::NotificationsRead {
+            user_id: caller.user_id,
+        });
+        Ok(marked)
     }
 }

@@ -1,0 +1,141 @@
+//! `/ws/notifications` on a real socket, on both databases: a signed-in customer hears a
+//! notification the moment it commits and their unread count when they read; a reconnect with
+//! the last id seen gets what was missed; no session is 401, and another site's page cannot
+//! open the socket with the user's cookies.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use domain::accounts::inputs::Language;
+use domain::notifications::{Notice, notify};
+use domain::testing::TestDb;
+use domain::{both_backends, db_run};
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+const SARI: &str = "sari@webrana.test";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn serve(router: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    address
+}
+
+async fn connect(
+    address: SocketAddr,
+    query: &str,
+    headers: &[(&'static str, String)],
+) -> Result<Socket, WsError> {
+    let mut request = format!("ws://{address}/ws/notifications{query}")
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+/// The next JSON message, skipping pings.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a message within 5 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+async fn tell(test: &TestDb, user_id: i64, invoice: i64) -> i64 {
+    let mut tx = test.db.begin().await.unwrap();
+    let id = notify(
+        &mut tx,
+        user_id,
+        &Notice::payment_received(invoice, &format!("INV-{invoice}"), 50_000),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+both_backends! {
+    async fn a_customer_hears_notifications_as_they_commit_and_catches_up_after_a_drop(test: TestDb) {
+        let env = support::env(&test).await;
+        env.customer(SARI, Language::En).await;
+        let sari: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(SARI).fetch_one(pool).await
+        })
+        .unwrap();
+        let token = env.access_token(SARI).await;
+        let address = serve(env.router.clone()).await;
+        let bearer = [("authorization", format!("Bearer {token}"))];
+
+        let refused = connect(address, "", &[]).await.unwrap_err();
+        assert!(matches!(&refused, WsError::Http(answer) if answer.status() == 401), "{refused}");
+
+        let mut socket = connect(address, "", &bearer).await.unwrap();
+        assert_eq!(next(&mut socket).await, serde_json::json!({ "type": "unread", "count": 0 }));
+        let first = tell(&test, sari, 1).await;
+        let heard = next(&mut socket).await;
+        assert_eq!((heard["type"].as_str(), heard["notification"]["id"].as_i64()), (Some("notification"), Some(first)));
+        assert_eq!(heard["notification"]["title"], "Payment received");
+        assert_eq!(next(&mut socket).await["count"], 1);
+        env.state.notifications.mark_all_read(&support_caller(sari)).await.unwrap();
+        assert_eq!(next(&mut socket).await["count"], 0, "reading elsewhere updates the badge");
+        drop(socket);
+
+        // Missed while away: sent first, oldest first, on the reconnect.
+        let second = tell(&test, sari, 2).await;
+        let third = tell(&test, sari, 3).await;
+        let mut socket = connect(address, &format!("?after={first}"), &bearer).await.unwrap();
+        assert_eq!(next(&mut socket).await["notification"]["id"].as_i64(), Some(second));
+        assert_eq!(next(&mut socket).await["notification"]["id"].as_i64(), Some(third));
+        assert_eq!(next(&mut socket).await["count"], 2);
+    }
+
+    async fn another_sites_page_cannot_open_the_socket_with_the_users_cookies(test: TestDb) {
+        let env = support::env(&test).await;
+        env.customer(SARI, Language::En).await;
+        let cookies = env.session_cookies(SARI).await;
+        let address = serve(env.router.clone()).await;
+        let foreign = [("cookie", cookies.clone()), ("origin", "https://evil.example".to_owned())];
+        let refused = connect(address, "", &foreign).await.unwrap_err();
+        assert!(matches!(&refused, WsError::Http(answer) if answer.status() == 403), "{refused}");
+        let ours = [("cookie", cookies), ("origin", support::ORIGIN.to_owned())];
+        let mut socket = connect(address, "", &ours).await.unwrap();
+        assert_eq!(next(&mut socket).await["type"], "unread");
+    }
+}
+
+fn support_caller(user_id: i64) -> domain::accounts::Caller {
+    domain::accounts::Caller {
+        user_id,
+        session_id: 0,
+        role: domain::accounts::Role::Customer,
+        email_verified: true,
+    }
+}
