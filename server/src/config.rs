@@ -79,6 +79,9 @@ pub struct Config {
     /// `SELLER_LEGAL_NAME`, `SELLER_ADDRESS` and `SELLER_NPWP` (15 or 16 digits, dots and
     /// dashes allowed): the seller printed on every invoice.
     pub seller: Seller,
+    /// `REDIS_URL` (`redis://host:6379`): shares the live notification feed between server
+    /// processes. Unset: in-process, which is all one node needs.
+    pub redis_url: Option<String>,
     /// `RENEWAL_GRACE_DAYS`: how long after its period ends an unpaid service keeps running
     /// before it is suspended, 0–30 (default 3).
     pub renewal_grace_days: i64,
@@ -396,6 +399,13 @@ impl Config {
         });
         let tripay = reader.tripay_account();
         let seller = reader.seller();
+        let redis_url = reader.parse("REDIS_URL", None, |raw| {
+            if raw.starts_with("redis://") || raw.starts_with("rediss://") {
+                Ok(Some(raw.to_owned()))
+            } else {
+                Err(format!("expected a redis:// or rediss:// URL, got `{raw}`"))
+            }
+        });
         let days = |range: std::ops::RangeInclusive<i64>| {
             move |raw: &str| match raw.parse::<i64>() {
                 Ok(days) if range.contains(&days) => Ok(days),
@@ -433,6 +443,7 @@ impl Config {
             invoice_lifetime_hours,
             tripay,
             seller,
+            redis_url,
             renewal_grace_days,
             terminate_after_days,
         })
@@ -772,12 +783,18 @@ mod tests {
         assert_eq!(domain.termination_after, chrono::Duration::days(30));
         let errors = config(&[
             ("SELLER_NPWP", "0123"),
+            ("REDIS_URL", "localhost:6379"),
             ("RENEWAL_GRACE_DAYS", "31"),
             ("TERMINATE_AFTER_DAYS", "0"),
         ])
         .unwrap_err()
         .to_string();
-        for variable in ["SELLER_NPWP", "RENEWAL_GRACE_DAYS", "TERMINATE_AFTER_DAYS"] {
+        for variable in [
+            "SELLER_NPWP",
+            "REDIS_URL",
+            "RENEWAL_GRACE_DAYS",
+            "TERMINATE_AFTER_DAYS",
+        ] {
             assert!(errors.contains(variable), "{variable} in {errors}");
         }
         assert_eq!(parse_percent_bp("0"), Ok(0));

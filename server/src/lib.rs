@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod live;
+pub mod relay;
 pub mod router;
 pub mod security_headers;
 pub mod session;

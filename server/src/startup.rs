@@ -36,6 +36,8 @@ pub enum StartupError {
     State(#[from] domain::StateError),
     #[error("{0}")]
     Setup(#[from] crate::config::SetupError),
+    #[error("{0}")]
+    Relay(#[from] crate::relay::RelayError),
 }
 
 /// Opens the database (creating a SQLite file on first run) and applies pending migrations.
@@ -81,6 +83,9 @@ impl Application {
         let jobs = domain::notifications::worker::register(jobs, app.notifications.clone());
         // The recurring jobs: the catalog from every provider, every server's state, renewal
         // invoices, and suspension and termination of services left unpaid.
+        if let Some(url) = &config.redis_url {
+            crate::relay::start(url, db.feed()).await?;
+        }
         catalog::schedule_sync(&db, Utc::now()).await?;
         jobs::ensure_scheduled(&db, instances::STATUS_SYNC_JOB, Utc::now()).await?;
         jobs::ensure_scheduled(&db, domain::orders::renewals::RENEWAL_JOB, Utc::now()).await?;

@@ -139,3 +139,41 @@ fn support_caller(user_id: i64) -> domain::accounts::Caller {
         email_verified: true,
     }
 }
+
+/// Two server processes on one PostgreSQL database and one Redis, each with its own connection
+/// pool and its own commit feed, relayed through Redis: a notification committed on one
+/// reaches a socket held by the other.
+#[tokio::test]
+async fn with_redis_a_notification_committed_on_one_node_reaches_a_socket_on_another() {
+    let redis_url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let test = TestDb::postgres().await;
+    let one = support::env(&test).await;
+    one.customer(SARI, Language::En).await;
+    let other_db = domain::Db::connect(test.url(), 4).await.unwrap();
+    let other = support::start_on(other_db.clone(), &support::config()).await;
+    server::relay::start(&redis_url, test.db.feed())
+        .await
+        .unwrap();
+    server::relay::start(&redis_url, other_db.feed())
+        .await
+        .unwrap();
+
+    let sari: i64 = db_run!(&test.db, |pool| {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(SARI)
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    let token = other.access_token(SARI).await;
+    let address = serve(other.router.clone()).await;
+    let mut socket = connect(address, "", &[("authorization", format!("Bearer {token}"))])
+        .await
+        .unwrap();
+    assert_eq!(next(&mut socket).await["type"], "unread");
+    // Committed through the first node's pool and feed.
+    let id = tell(&test, sari, 7).await;
+    let heard = next(&mut socket).await;
+    assert_eq!(heard["notification"]["id"].as_i64(), Some(id));
+}

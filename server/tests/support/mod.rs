@@ -65,7 +65,12 @@ pub fn router_for(state: AppState) -> Router {
 
 /// The domain state built from `config` on the test database, and the router over it.
 pub async fn start(test: &TestDb, config: &DomainConfig) -> Env {
-    let state = AppState::new(test.db.clone(), config).await.unwrap();
+    start_on(test.db.clone(), config).await
+}
+
+/// [`start`] on a database of the caller's (a second node's own pool on the same database).
+pub async fn start_on(db: Db, config: &DomainConfig) -> Env {
+    let state = AppState::new(db, config).await.unwrap();
     Env {
         router: router_for(state.clone()),
         state,
