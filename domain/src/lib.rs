@@ -45,6 +45,8 @@ pub struct DomainConfig {
     pub billing: orders::BillingConfig,
     /// Tripay when configured; `None` is the sandbox gateway.
     pub payment_gateway: Option<billing::Gateway>,
+    /// The Telegram bot notifications go out through, when one is configured.
+    pub telegram: Option<notifications::telegram::TelegramBot>,
 }
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
@@ -113,8 +115,11 @@ impl AppState {
             }
         };
         let billing = billing::Billing::new(db.clone(), gateway);
-        let notifications =
-            notifications::Notifications::new(db.clone(), config.public_url.clone());
+        let notifications = notifications::Notifications::new(
+            db.clone(),
+            config.public_url.clone(),
+            config.telegram.clone(),
+        );
         Ok(Self {
             notifications,
             instances,

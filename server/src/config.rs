@@ -13,6 +13,7 @@ use domain::billing::Gateway;
 use domain::billing::tripay::{
     PRODUCTION_BASE_URL, SANDBOX_BASE_URL, TripayClient, TripayConfig, TripayError,
 };
+use domain::notifications::telegram::TelegramBot;
 use domain::orders::{BillingConfig, Seller};
 use domain::providers::digitalocean::DigitalOceanProvider;
 use domain::providers::linode::LinodeProvider;
@@ -79,6 +80,11 @@ pub struct Config {
     /// `SELLER_LEGAL_NAME`, `SELLER_ADDRESS` and `SELLER_NPWP` (15 or 16 digits, dots and
     /// dashes allowed): the seller printed on every invoice.
     pub seller: Seller,
+    /// `TELEGRAM_BOT_TOKEN` (from BotFather), `TELEGRAM_BOT_USERNAME` and
+    /// `TELEGRAM_WEBHOOK_SECRET` (1–256 of `A-Z a-z 0-9 _ -`, the `secret_token` given to
+    /// `setWebhook`), all three or none, turn Telegram notifications on; `TELEGRAM_API_URL`
+    /// overrides Telegram's address (tests, proxies).
+    pub telegram: Option<TelegramAccount>,
     /// `REDIS_URL` (`redis://host:6379`): shares the live notification feed between server
     /// processes. Unset: in-process, which is all one node needs.
     pub redis_url: Option<String>,
@@ -88,6 +94,15 @@ pub struct Config {
     /// `TERMINATE_AFTER_DAYS`: how long a service stays suspended before its server is
     /// deleted, 1–90 (default 14).
     pub terminate_after_days: i64,
+}
+
+/// The Telegram bot notifications go out through.
+#[derive(Clone, Debug)]
+pub struct TelegramAccount {
+    pub token: Secret,
+    pub username: String,
+    pub webhook_secret: Secret,
+    pub api_url: String,
 }
 
 /// Tripay merchant credentials.
@@ -216,6 +231,14 @@ impl Config {
                 .as_ref()
                 .map(|account| self.tripay_gateway(account))
                 .transpose()?,
+            telegram: self.telegram.as_ref().map(|account| {
+                TelegramBot::new(
+                    &account.api_url,
+                    account.token.expose().to_owned(),
+                    account.username.clone(),
+                    account.webhook_secret.expose().to_owned(),
+                )
+            }),
         })
     }
 
@@ -399,6 +422,7 @@ impl Config {
         });
         let tripay = reader.tripay_account();
         let seller = reader.seller();
+        let telegram = reader.telegram_account();
         let redis_url = reader.parse("REDIS_URL", None, |raw| {
             if raw.starts_with("redis://") || raw.starts_with("rediss://") {
                 Ok(Some(raw.to_owned()))
@@ -443,6 +467,7 @@ impl Config {
             invoice_lifetime_hours,
             tripay,
             seller,
+            telegram,
             redis_url,
             renewal_grace_days,
             terminate_after_days,
@@ -540,6 +565,62 @@ impl Reader<'_> {
                 self.errors.push(ConfigError {
                     variable: "TRIPAY_API_KEY",
                     message: "set TRIPAY_API_KEY, TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE together, or none of them for the sandbox gateway".to_owned(),
+                });
+                None
+            }
+        }
+    }
+
+    /// The bot's three settings, all or none, and where Telegram's API is.
+    fn telegram_account(&mut self) -> Option<TelegramAccount> {
+        let token = self.parse("TELEGRAM_BOT_TOKEN", None, |raw| {
+            if raw.contains(':') && !raw.chars().any(char::is_whitespace) {
+                Ok(Some(raw.to_owned()))
+            } else {
+                Err("expected the token BotFather gave, such as 123456:ABC-DEF…".to_owned())
+            }
+        });
+        let username = self.parse("TELEGRAM_BOT_USERNAME", None, |raw| {
+            let name = raw.trim_start_matches('@');
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                Ok(Some(name.to_owned()))
+            } else {
+                Err(format!(
+                    "expected the bot's username such as WebranaBot, got `{raw}`"
+                ))
+            }
+        });
+        let secret = self.parse("TELEGRAM_WEBHOOK_SECRET", None, |raw| {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if (1..=256).contains(&raw.len()) && raw.chars().all(allowed) {
+                Ok(Some(Secret(raw.to_owned())))
+            } else {
+                Err("expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -".to_owned())
+            }
+        });
+        let api_url = self.parse(
+            "TELEGRAM_API_URL",
+            "https://api.telegram.org".to_owned(),
+            |raw| {
+                if raw.starts_with("http://") || raw.starts_with("https://") {
+                    Ok(raw.trim_end_matches('/').to_owned())
+                } else {
+                    Err(format!("expected an http(s) URL, got `{raw}`"))
+                }
+            },
+        );
+        match (token, username, secret) {
+            (Some(token), Some(username), Some(webhook_secret)) => Some(TelegramAccount {
+                token: Secret(token),
+                username,
+                webhook_secret,
+                api_url,
+            }),
+            (None, None, None) => None,
+            _ => {
+                self.errors.push(ConfigError {
+                    variable: "TELEGRAM_BOT_TOKEN",
+                    message: "set TELEGRAM_BOT_TOKEN, TELEGRAM_BOT_USERNAME and TELEGRAM_WEBHOOK_SECRET together, or none of them".to_owned(),
                 });
                 None
             }
@@ -784,6 +865,7 @@ mod tests {
         let errors = config(&[
             ("SELLER_NPWP", "0123"),
             ("REDIS_URL", "localhost:6379"),
+            ("TELEGRAM_BOT_TOKEN", "123456:abc"),
             ("RENEWAL_GRACE_DAYS", "31"),
             ("TERMINATE_AFTER_DAYS", "0"),
         ])
@@ -792,6 +874,7 @@ mod tests {
         for variable in [
             "SELLER_NPWP",
             "REDIS_URL",
+            "TELEGRAM_BOT_TOKEN: set TELEGRAM_BOT_TOKEN, TELEGRAM_BOT_USERNAME and TELEGRAM_WEBHOOK_SECRET together",
             "RENEWAL_GRACE_DAYS",
             "TERMINATE_AFTER_DAYS",
         ] {

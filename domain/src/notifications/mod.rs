@@ -6,6 +6,7 @@
 //! show in-app.
 
 pub mod notices;
+pub mod telegram;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ use crate::{Db, DbError, db_run, jobs, tx_run};
 pub use self::notices::Notice;
 
 pub const EMAIL_JOB: &str = "notification_email";
+pub const TELEGRAM_JOB: &str = "notification_telegram";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +81,8 @@ impl Channel {
 pub enum NotificationError {
     #[error("no such notification")]
     NotFound,
+    #[error("this request is not from our Telegram bot")]
+    Forbidden,
     #[error("{message}")]
     Invalid {
         field: &'static str,
@@ -108,6 +112,7 @@ impl ErrorCode for NotificationError {
     fn code(&self) -> &'static str {
         match self {
             Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
             Self::Invalid { code, .. } => code,
             Self::Db(_) => "internal",
         }
@@ -160,10 +165,10 @@ fn locked_on(category: Category, channel: Channel) -> bool {
     category == Category::Security && channel == Channel::InApp
 }
 
-/// Whether a channel is on for a category when the user never said.
-fn default_enabled(_category: Category, channel: Channel) -> bool {
-    // Telegram is opted into by linking a chat; the rest is on until turned off.
-    channel != Channel::Telegram
+/// Whether a channel is on for a category when the user never said: every channel is on
+/// until turned off (Telegram only reaches a user who linked a chat).
+fn default_enabled(_category: Category, _channel: Channel) -> bool {
+    true
 }
 
 /// Writes `notice` for `user_id` in the caller's transaction and queues its e-mail when the
@@ -221,6 +226,24 @@ pub async fn notify(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<i64, D
         )
         .await?;
     }
+    if wants(Channel::Telegram) {
+        let linked: Option<i64> = tx_run!(tx, |conn| {
+            sqlx::query_scalar("SELECT chat_id FROM telegram_links WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(conn)
+                .await
+        })?;
+        if linked.is_some() {
+            jobs::enqueue(
+                tx,
+                TELEGRAM_JOB,
+                &serde_json::json!({ "notification_id": id }),
+                Utc::now(),
+                worker::MAX_ATTEMPTS,
+            )
+            .await?;
+        }
+    }
     Ok(id)
 }
 
@@ -244,13 +267,15 @@ pub async fn notify_admins(tx: &mut Tx, notice: &Notice) -> Result<(), DbError> 
 pub struct Notifications {
     db: Db,
     public_url: String,
+    telegram: Option<telegram::TelegramBot>,
 }
 
 impl Notifications {
-    pub fn new(db: Db, public_url: String) -> Self {
+    pub fn new(db: Db, public_url: String, telegram: Option<telegram::TelegramBot>) -> Self {
         Self {
             db,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            telegram,
         }
     }
 

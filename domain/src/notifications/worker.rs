@@ -1,3 +1,5 @@
+//! The delivery jobs: e-mail here, Telegram in [`super::telegram`].
+//!
 //! Turns a notification into its e-mail: the job renders it in the recipient's language with
 //! an absolute link and hands it to the mail outbox, in one transaction with marking the
 //! notification e-mailed, so a rerun after a crash never queues a second copy. The SMTP
@@ -7,7 +9,7 @@
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{EMAIL_JOB, Notifications};
+use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB};
 use crate::accounts::inputs::Language;
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::mail::{self, compose};
@@ -16,15 +18,21 @@ use crate::{DbError, tx_run};
 pub const MAX_ATTEMPTS: i64 = 12;
 
 pub fn register(registry: Registry, notifications: Notifications) -> Registry {
-    registry.on(EMAIL_JOB, move |job| {
-        let notifications = notifications.clone();
-        async move {
-            notifications
-                .run_email(&job)
-                .await
-                .map_err(|error| error.to_string())
-        }
-    })
+    let telegram = notifications.clone();
+    registry
+        .on(EMAIL_JOB, move |job| {
+            let notifications = notifications.clone();
+            async move {
+                notifications
+                    .run_email(&job)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+        })
+        .on(TELEGRAM_JOB, move |job| {
+            let notifications = telegram.clone();
+            async move { notifications.run_telegram(&job).await }
+        })
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,7 @@ mod instances;
 mod notifications;
 mod orders;
 mod ssh_keys;
+mod telegram;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -114,6 +115,7 @@ pub fn routes() -> Router<ServerState> {
         .merge(instances::routes())
         .merge(orders::routes())
         .merge(notifications::routes())
+        .merge(telegram::routes())
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,19 @@
+-- Telegram: a user links a chat by opening the bot with a one-time deep-link token; each
+-- notification they want on Telegram is sent by a durable job that marks it sent.
+-- Keep equivalent to migrations/postgres/20261126000014_telegram.sql.
+CREATE TABLE telegram_links (
+    user_id   BIGINT PRIMARY KEY NOT NULL REFERENCES users (id),
+    chat_id   BIGINT NOT NULL,
+    linked_at TEXT NOT NULL
+);
+CREATE INDEX telegram_links_chat ON telegram_links (chat_id);
+
+CREATE TABLE telegram_link_tokens (
+    -- Only the token's hash: the token itself travels in the t.me link.
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    user_id    BIGINT NOT NULL REFERENCES users (id),
+    expires_at TEXT NOT NULL,
+    used_at    TEXT
+);
+
+ALTER TABLE notifications ADD COLUMN telegram_sent_at TEXT;

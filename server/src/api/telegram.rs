@@ -1,0 +1,68 @@
+//! `/api/v1/telegram`: linking the caller's Telegram chat (a one-time deep link to the bot),
+//! its status and unlinking; and the webhook Telegram posts the bot's updates to, believed only
+//! with the secret agreed in `setWebhook`.
+
+use app::auth::server::Authenticated;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::notifications::telegram::TelegramStatus;
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiJson, require_caller};
+use crate::router::ServerState;
+
+/// The header Telegram sends the webhook secret in.
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/api/v1/telegram", get(status))
+        .route("/api/v1/telegram/link", post(link).delete(unlink))
+        .route("/api/v1/telegram/webhook", post(webhook))
+}
+
+async fn status(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<TelegramStatus>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    Ok(Json(
+        state.app.notifications.telegram_status(&caller).await?,
+    ))
+}
+
+async fn link(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    let url = state.app.notifications.telegram_link(&caller).await?;
+    Ok(Json(json!({ "url": url })))
+}
+
+async fn unlink(
+    State(state): State<ServerState>,
+    Extension(authenticated): Extension<Authenticated>,
+) -> Result<StatusCode, ApiError> {
+    let caller = require_caller(&authenticated)?;
+    state.app.notifications.telegram_unlink(&caller).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn webhook(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    ApiJson(update): ApiJson<Value>,
+) -> Result<StatusCode, ApiError> {
+    let secret = headers
+        .get(SECRET_HEADER)
+        .and_then(|value| value.to_str().ok());
+    state
+        .app
+        .notifications
+        .telegram_webhook(secret, &update)
+        .await?;
+    Ok(StatusCode::OK)
+}
