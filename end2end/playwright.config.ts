@@ -69,6 +69,10 @@ export default defineConfig({
       // The sandbox cloud at a brisk pace, so the browser tests wait seconds, not minutes.
       SANDBOX_CREATE_SECS: '2',
       SANDBOX_ACTION_SECS: '1',
+      // The seller every invoice names, as an operator would configure it.
+      SELLER_LEGAL_NAME: 'PT Webrana Awan Nusantara',
+      SELLER_ADDRESS: 'Jl. Jenderal Sudirman Kav. 1\nJakarta Pusat 10220',
+      SELLER_NPWP: '01.234.567.8-901.000',
       RUST_LOG: 'warn',
     },
   },

@@ -52,6 +52,19 @@ pub fn error_text(m: &'static Messages, error: &AppError) -> &'static str {
 
 pub type Text = fn(&'static Messages) -> &'static str;
 
+/// The `:id` of the current route (`/orders/:id`), or 0 when it is not a number (the page's
+/// look-up then answers "not found").
+pub fn route_id() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+}
+
 #[component]
 pub fn Field(
     label: Text,

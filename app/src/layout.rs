@@ -33,6 +33,8 @@ fn AccountMenu() -> impl IntoView {
                 match session.user.await {
                     Ok(Some(me)) => view! {
                         <A href="/servers" attr:class=MENU_LINK attr:data-testid="servers-link">{move || i18n.t().servers_title}</A>
+                        <A href="/orders" attr:class=MENU_LINK attr:data-testid="orders-link">{move || i18n.t().orders_nav}</A>
+                        <A href="/invoices" attr:class=MENU_LINK attr:data-testid="invoices-link">{move || i18n.t().orders_invoices_nav}</A>
                         <A href="/account" attr:class=MENU_LINK attr:data-testid="account-link">{me.name.clone()}</A>
                         {me.is_admin.then(|| view! { <A href="/admin/users" attr:class=MENU_LINK>{move || i18n.t().auth_admin}</A> })}
                         <ActionForm action=log_out>
@@ -65,7 +67,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 fn Header() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
+        <header class="print:hidden border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
                 <A href="/" attr:class="flex items-center gap-2 font-semibold tracking-tight">
                     <img src="/logo.svg" alt="" width="32" height="32" class="h-8 w-8" />
@@ -80,7 +82,7 @@ fn Header() -> impl IntoView {
                     <NavLink href="/status" label=|m| m.nav_status />
                 </nav>
                 // The notification bell joins these controls when notifications land.
-                <div class="flex items-center gap-2">
+                <div class="flex flex-wrap items-center gap-2">
                     <LanguageSwitch />
                     <ThemeToggle />
                     <AccountMenu />
@@ -192,7 +194,7 @@ fn ThemeToggle() -> impl IntoView {
 fn Footer() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <footer class="border-t border-slate-200 py-6 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
+        <footer class="print:hidden border-t border-slate-200 py-6 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 sm:px-6">
                 <p>
                     "© 2026 Webrana Cloud. " {move || i18n.t().footer_rights} " "

@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod admin_orders;
 pub mod auth;
 pub mod catalog;
 pub mod components;
@@ -12,6 +13,7 @@ pub mod errors;
 pub mod i18n;
 pub mod instances;
 pub mod layout;
+pub mod orders;
 pub mod pages;
 pub mod preferences;
 pub mod session;
@@ -27,10 +29,15 @@ use crate::layout::Layout;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{AdminAuditPage, AdminJobsPage, AdminOutboxPage, AdminUsersPage};
 use crate::pages::admin_catalog::{AdminImagesPage, AdminPlansPage, AdminRegionsPage};
+use crate::pages::admin_orders::{
+    AdminCouponsPage, AdminInvoicesPage, AdminOrderPage, AdminOrdersPage,
+};
 use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
 use crate::pages::catalog::PlansPage;
+use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
+use crate::pages::orders::{NewOrderPage, OrderDetailPage, OrdersPage};
 use crate::pages::servers::{AdminServersPage, ServerDetailPage, ServersPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 use crate::preferences::{Theme, provide_theme};
@@ -102,6 +109,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage />
                     <Route path=path!("/admin/audit") view=AdminAuditPage />
                     <Route path=path!("/admin/jobs") view=AdminJobsPage />
+                    <Route path=path!("/admin/orders") view=AdminOrdersPage />
+                    <Route path=path!("/admin/orders/:id") view=AdminOrderPage />
+                    <Route path=path!("/admin/invoices") view=AdminInvoicesPage />
+                    <Route path=path!("/admin/coupons") view=AdminCouponsPage />
                     <Route path=path!("/plans") view=PlansPage />
                     <Route path=path!("/admin/plans") view=AdminPlansPage />
                     <Route path=path!("/admin/regions") view=AdminRegionsPage />
@@ -109,6 +120,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/servers") view=ServersPage />
                     <Route path=path!("/servers/:id") view=ServerDetailPage />
                     <Route path=path!("/admin/servers") view=AdminServersPage />
+                    <Route path=path!("/order") view=NewOrderPage />
+                    <Route path=path!("/orders") view=OrdersPage />
+                    <Route path=path!("/orders/:id") view=OrderDetailPage />
+                    <Route path=path!("/invoices") view=InvoicesPage />
+                    <Route path=path!("/invoices/:id") view=InvoiceDetailPage />
+                    <Route path=path!("/pay/sandbox/:reference") view=SandboxCheckoutPage />
                 </Routes>
             </Layout>
         </Router>

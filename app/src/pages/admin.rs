@@ -27,6 +27,9 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
         <nav class="flex flex-wrap gap-2 text-sm font-medium">
             <A href="/admin/users" attr:class=BUTTON>{move || i18n.t().admin_users}</A>
             <A href="/admin/servers" attr:class=BUTTON>{move || i18n.t().servers_admin_title}</A>
+            <A href="/admin/orders" attr:class=BUTTON>{move || i18n.t().admin_orders_title}</A>
+            <A href="/admin/invoices" attr:class=BUTTON>{move || i18n.t().admin_invoices_title}</A>
+            <A href="/admin/coupons" attr:class=BUTTON>{move || i18n.t().admin_coupons_title}</A>
             <A href="/admin/outbox" attr:class=BUTTON>{move || i18n.t().admin_outbox}</A>
             <A href="/admin/audit" attr:class=BUTTON>{move || i18n.t().admin_audit}</A>
             <A href="/admin/jobs" attr:class=BUTTON>{move || i18n.t().admin_jobs}</A>

@@ -2,6 +2,7 @@
 //! It needs no account, so visitors can compare before signing up.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::PageTitle;
 use crate::catalog::{PlanCard, public_plans};
@@ -190,6 +191,9 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </div>
+            <A href=format!("/order?plan={}", plan.id) attr:data-testid="order-plan" attr:class="mt-6 inline-flex items-center justify-center rounded-md bg-sky-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-700 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400">
+                {move || i18n.t().orders_order_button}
+            </A>
         </article>
     }
 }

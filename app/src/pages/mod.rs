@@ -1,9 +1,12 @@
 pub mod account;
 pub mod admin;
 pub mod admin_catalog;
+pub mod admin_orders;
 pub mod auth;
 pub mod catalog;
 pub mod home;
+pub mod invoices;
 pub mod not_found;
+pub mod orders;
 pub mod servers;
 pub mod status;

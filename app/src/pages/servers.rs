@@ -7,10 +7,9 @@ use std::time::Duration;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::PageTitle;
-use crate::components::{ErrorNotice, Field, Submit, error_text};
+use crate::components::{ErrorNotice, Field, Submit, error_text, route_id};
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::{
     AdminProvision, PlanChoice, RevealRootPassword, RunServerAction, ServerPage, ServerSummary,
@@ -195,14 +194,7 @@ fn ServerList() -> impl IntoView {
 #[component]
 pub fn ServerDetailPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = route_id();
     view! {
         <PageTitle text=|m| m.servers_detail_title />
         <p><A href="/servers" attr:class="text-sm text-sky-700 hover:underline dark:text-sky-400">"← " {move || i18n.t().servers_title}</A></p>

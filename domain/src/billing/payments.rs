@@ -624,6 +624,27 @@ impl Billing {
         tx.commit().await
     }
 
+    /// A sandbox payment of the caller's (or any, for an admin) by its reference, with its
+    /// invoice: what the sandbox checkout page shows.
+    pub async fn sandbox_payment(
+        &self,
+        caller: &Caller,
+        reference: &str,
+    ) -> Result<(Invoice, PaymentView), BillingError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE reference = $1 AND gateway = 'sandbox'"
+        );
+        let payment: PaymentRow = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(reference)
+                .fetch_optional(pool)
+                .await
+        })?
+        .ok_or(BillingError::NotFound)?;
+        let invoice = self.visible_invoice(caller, payment.invoice_id).await?;
+        Ok((invoice, payment.into()))
+    }
+
     /// The sandbox checkout page's buttons: signs a callback for the payment, as Tripay would,
     /// and posts it to the callback endpoint.
     pub async fn sandbox_complete(
@@ -639,17 +660,7 @@ impl Billing {
         else {
             return Err(BillingError::NotFound);
         };
-        let sql = format!(
-            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE reference = $1 AND gateway = 'sandbox'"
-        );
-        let payment: PaymentRow = db_run!(&self.db, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(reference)
-                .fetch_optional(pool)
-                .await
-        })?
-        .ok_or(BillingError::NotFound)?;
-        let invoice = self.visible_invoice(caller, payment.invoice_id).await?;
+        let (invoice, payment) = self.sandbox_payment(caller, reference).await?;
         let now = Utc::now();
         let (status, paid_at) = match outcome {
             SandboxOutcome::Pay => ("PAID", Some(now.timestamp())),

@@ -54,6 +54,10 @@ pub struct Quote {
     pub subtotal: i64,
     /// The period's discount and the coupon's, together.
     pub discount: i64,
+    /// Of `discount`, what the billing period takes off.
+    pub period_discount: i64,
+    /// Of `discount`, what the coupon takes off.
+    pub coupon_discount: i64,
     pub tax_rate_bp: i64,
     pub tax: i64,
     pub total: i64,
@@ -108,6 +112,8 @@ pub fn quote(input: &PriceInput<'_>) -> Quote {
         lines,
         subtotal,
         discount: period_discount + coupon_discount,
+        period_discount,
+        coupon_discount,
         tax_rate_bp: input.tax_rate_bp,
         tax,
         total: taxable + tax,
