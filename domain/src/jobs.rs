@@ -66,17 +66,22 @@ pub async fn enqueue(
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>, DbError> {
     let now = Utc::now();
     // A job still held by a dead worker after its last attempt will not be tried again.
-    db_run!(db, |pool| {
-        sqlx::query(
+    let mut tx = db.begin().await?;
+    let died: Vec<(i64, String, Option<String>)> = tx_run!(&mut tx, |conn| {
+        sqlx::query_as(
             "UPDATE jobs SET state = 'dead', finished_at = $1, locked_by = NULL, locked_until = NULL, \
              last_error = COALESCE(last_error, 'the worker stopped during the last attempt') \
-             WHERE state = 'running' AND locked_until <= $1 AND attempts >= max_attempts",
+             WHERE state = 'running' AND locked_until <= $1 AND attempts >= max_attempts \
+             RETURNING id, kind, last_error",
         )
         .bind(now)
-        .execute(pool)
+        .fetch_all(conn)
         .await
-        .map(|_| ())
     })?;
+    for (id, kind, error) in died {
+        announce_dead(&mut tx, id, &kind, error.as_deref().unwrap_or_default()).await?;
+    }
+    tx.commit().await?;
     // PostgreSQL: concurrent workers skip rows another transaction is claiming. SQLite runs one
     // writer at a time, so the single statement is already exclusive (and has no such clause).
     let lock = match db.backend() {
@@ -122,7 +127,8 @@ pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), D
     let now = Utc::now();
     let dead = job.attempts >= job.max_attempts;
     let state = if dead { "dead" } else { "queued" };
-    db_run!(db, |pool| {
+    let mut tx = db.begin().await?;
+    let changed = tx_run!(&mut tx, |conn| {
         sqlx::query(
             "UPDATE jobs SET state = $1, run_at = $2, last_error = $3, finished_at = $4, \
              locked_by = NULL, locked_until = NULL WHERE id = $5 AND locked_by = $6 AND state = 'running'",
@@ -133,11 +139,29 @@ pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), D
         .bind(dead.then_some(now))
         .bind(job.id)
         .bind(worker)
-        .execute(pool)
+        .execute(conn)
         .await
-        .map(|_| ())
+        .map(|done| done.rows_affected())
     })?;
-    Ok(())
+    if dead && changed > 0 {
+        announce_dead(&mut tx, job.id, &job.kind, error).await?;
+    }
+    tx.commit().await
+}
+
+/// Tells the admins a job gave up: its work needs a person now.
+async fn announce_dead(tx: &mut Tx, id: i64, kind: &str, error: &str) -> Result<(), DbError> {
+    tracing::error!(
+        job_id = id,
+        kind,
+        error,
+        "a job gave up after its last attempt"
+    );
+    crate::notifications::notify_admins(
+        tx,
+        &crate::notifications::Notice::admin_job_dead(id, kind, error),
+    )
+    .await
 }
 
 /// Puts a dead job back in the queue with fresh attempts; false when it is not dead.

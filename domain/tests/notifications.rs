@@ -234,3 +234,27 @@ both_backends! {
         assert_eq!(feed.try_recv().unwrap(), Committed::NotificationsRead { user_id: env.sari.user_id });
     }
 }
+
+both_backends! {
+    async fn a_customers_action_and_a_job_that_gives_up_are_told(test: TestDb) {
+        let env = env(&test).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer").await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let server = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().order.instance_id.unwrap();
+        let reboot = instances::ActionRequest { kind: domain::providers::ActionKind::Reboot, image: None, confirm: None };
+        env.state.instances.request_action(&env.sari, server, reboot).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let page = env.state.notifications.list(&env.sari, false, None, 1).await.unwrap();
+        assert_eq!((page.items[0].event.as_str(), page.items[0].title.as_str()), ("action_done", "Reboot done: web-1"));
+
+        let failing = env.jobs.clone().on("always_fails", |_job| async { Err::<(), _>("the disk is full".to_owned()) });
+        let mut tx = test.db.begin().await.unwrap();
+        domain::jobs::enqueue(&mut tx, "always_fails", &serde_json::json!({}), chrono::Utc::now(), 1).await.unwrap();
+        tx.commit().await.unwrap();
+        drain(&test.db, &failing).await;
+        let admins = env.state.notifications.list(&env.admin, false, None, 1).await.unwrap();
+        assert_eq!(admins.items[0].event, "admin_job_dead");
+        assert!(admins.items[0].body.contains("the disk is full"), "{}", admins.items[0].body);
+    }
+}

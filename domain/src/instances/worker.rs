@@ -15,6 +15,7 @@ use super::{
     stored_ssh_keys,
 };
 use crate::jobs::{Job, JobOutcome, Registry};
+use crate::notifications::{self, Notice};
 use crate::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CreateInstance, Lifecycle, ProviderError,
     ProviderInstance,
@@ -639,6 +640,23 @@ impl Instances {
             Some(reason) => format!("{kind}: {reason}"),
         };
         record_event(&mut tx, instance.id, event, level, Some(&message)).await?;
+        // The owner hears of what they asked for; what the platform did (a suspension's
+        // power-off) is told by the order's own notice.
+        let requested_by: Option<i64> = tx_run!(&mut tx, |conn| {
+            sqlx::query_scalar("SELECT requested_by FROM instance_actions WHERE id = $1")
+                .bind(action_id)
+                .fetch_one(conn)
+                .await
+        })?;
+        if requested_by.is_some() {
+            let notice = match error {
+                None => Notice::action_done(instance.id, &instance.hostname, kind),
+                Some(reason) => {
+                    Notice::action_failed(instance.id, &instance.hostname, kind, reason)
+                }
+            };
+            notifications::notify(&mut tx, instance.user_id, &notice).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use super::Category;
 use crate::accounts::inputs::Language;
+use crate::providers::ActionKind;
 
 /// A title and a sentence or two.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +43,18 @@ pub fn rupiah(amount: i64) -> String {
     }
     let sign = if amount < 0 { "-" } else { "" };
     format!("{sign}Rp {grouped}")
+}
+
+/// An action's name in Bahasa Indonesia and English.
+fn action_names(kind: ActionKind) -> (&'static str, &'static str) {
+    match kind {
+        ActionKind::PowerOn => ("Menyalakan", "Power on"),
+        ActionKind::PowerOff => ("Mematikan", "Power off"),
+        ActionKind::Shutdown => ("Mematikan dengan aman", "Shutdown"),
+        ActionKind::Reboot => ("Memulai ulang", "Reboot"),
+        ActionKind::ResetPassword => ("Mengatur ulang kata sandi root", "Root password reset"),
+        ActionKind::Rebuild => ("Memasang ulang", "Rebuild"),
+    }
 }
 
 impl Notice {
@@ -295,6 +308,56 @@ impl Notice {
             text(
                 format!("Payment for {invoice} received"),
                 format!("{amount} came in."),
+            ),
+        )
+    }
+
+    pub fn action_done(instance_id: i64, hostname: &str, kind: ActionKind) -> Self {
+        let (id_name, en_name) = action_names(kind);
+        Self::new(
+            "action_done",
+            Category::Server,
+            Some(format!("/servers/{instance_id}")),
+            text(
+                format!("{id_name} selesai: {hostname}"),
+                format!("{id_name} pada server {hostname} berhasil."),
+            ),
+            text(
+                format!("{en_name} done: {hostname}"),
+                format!("{en_name} on server {hostname} succeeded."),
+            ),
+        )
+    }
+
+    pub fn action_failed(instance_id: i64, hostname: &str, kind: ActionKind, reason: &str) -> Self {
+        let (id_name, en_name) = action_names(kind);
+        Self::new(
+            "action_failed",
+            Category::Server,
+            Some(format!("/servers/{instance_id}")),
+            text(
+                format!("{id_name} gagal: {hostname}"),
+                format!("Alasan: {reason}"),
+            ),
+            text(
+                format!("{en_name} failed: {hostname}"),
+                format!("Reason: {reason}"),
+            ),
+        )
+    }
+
+    pub fn admin_job_dead(job_id: i64, kind: &str, error: &str) -> Self {
+        Self::new(
+            "admin_job_dead",
+            Category::Admin,
+            Some("/admin/jobs?state=dead".to_owned()),
+            text(
+                format!("Tugas {kind} #{job_id} berhenti"),
+                format!("Semua percobaan gagal: {error}. Periksa lalu jalankan ulang."),
+            ),
+            text(
+                format!("Job {kind} #{job_id} gave up"),
+                format!("Every attempt failed: {error}. Look into it and retry it."),
             ),
         )
     }
