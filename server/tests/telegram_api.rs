@@ -9,7 +9,6 @@ mod support;
 use axum::http::{Method, Request, StatusCode};
 use domain::accounts::inputs::Language;
 use domain::notifications::telegram::TelegramBot;
-use domain::testing::TestDb;
 use domain::{DomainConfig, both_backends};
 use serde_json::{Value, json};
 

@@ -14,7 +14,7 @@ use super::{
     ConsoleKind, CreateInstance, CreatedInstance, Lifecycle, ProviderError, ProviderImage,
     ProviderInstance, ProviderRegion, ProviderSize,
 };
-use crate::{Db, db_run};
+use crate::{Db, DbError, db_run, tx_run};
 
 pub const NAME: &str = "sandbox";
 pub const BROKEN_IMAGE: &str = "sandbox-broken";
@@ -192,6 +192,10 @@ fn unavailable(error: sqlx::Error) -> ProviderError {
     ProviderError::Unavailable(error.to_string())
 }
 
+fn db_unavailable(error: DbError) -> ProviderError {
+    ProviderError::Unavailable(error.to_string())
+}
+
 fn parse_id(id: &str) -> Result<i64, ProviderError> {
     id.strip_prefix("sbx-")
         .and_then(|number| number.parse().ok())
@@ -330,7 +334,10 @@ impl CloudProvider for SandboxProvider {
             ("running", None)
         };
         let ssh_keys = i64::try_from(request.ssh_keys.len()).unwrap_or(i64::MAX);
-        let inserted = db_run!(&self.db, |pool| {
+        // The server and its addresses are written together: a crash between two statements
+        // would leave a server that never gets an address, and its provisioning waiting for one.
+        let mut tx = self.db.begin().await.map_err(db_unavailable)?;
+        let inserted = tx_run!(&mut tx, |conn| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO sandbox_servers (label, region, size, image, status, target_status, \
                  settles_at, failure, ssh_keys, created_at) \
@@ -346,7 +353,7 @@ impl CloudProvider for SandboxProvider {
             .bind(failure)
             .bind(ssh_keys)
             .bind(Utc::now())
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })
         .map_err(unavailable)?;
@@ -357,16 +364,17 @@ impl CloudProvider for SandboxProvider {
             )));
         };
         let (ipv4, ipv6) = addresses(id);
-        db_run!(&self.db, |pool| {
+        tx_run!(&mut tx, |conn| {
             sqlx::query("UPDATE sandbox_servers SET ipv4 = $1, ipv6 = $2 WHERE id = $3")
                 .bind(&ipv4)
                 .bind(&ipv6)
                 .bind(id)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|_| ())
         })
         .map_err(unavailable)?;
+        tx.commit().await.map_err(db_unavailable)?;
         let instance = self.get_instance(&format!("sbx-{id}")).await?;
         Ok(CreatedInstance {
             instance,
