@@ -8,6 +8,7 @@ use leptos::form::ActionForm;
 use leptos_router::hooks::use_navigate;
 
 use crate::auth::LogOut;
+use crate::bell::Bell;
 use crate::i18n::{Lang, use_i18n};
 use crate::preferences::{Theme, use_theme};
 use crate::session::use_session;
@@ -81,8 +82,8 @@ fn Header() -> impl IntoView {
                     <NavLink href="/plans" label=|m| m.nav_plans />
                     <NavLink href="/status" label=|m| m.nav_status />
                 </nav>
-                // The notification bell joins these controls when notifications land.
                 <div class="flex flex-wrap items-center gap-2">
+                    <Bell />
                     <LanguageSwitch />
                     <ThemeToggle />
                     <AccountMenu />

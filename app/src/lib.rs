@@ -7,12 +7,14 @@
 pub mod admin;
 pub mod admin_orders;
 pub mod auth;
+pub mod bell;
 pub mod catalog;
 pub mod components;
 pub mod errors;
 pub mod i18n;
 pub mod instances;
 pub mod layout;
+pub mod notifications;
 pub mod orders;
 pub mod pages;
 pub mod preferences;
@@ -37,6 +39,7 @@ use crate::pages::auth::{
 };
 use crate::pages::catalog::PlansPage;
 use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
+use crate::pages::notifications::NotificationsPage;
 use crate::pages::orders::{NewOrderPage, OrderDetailPage, OrdersPage};
 use crate::pages::servers::{AdminServersPage, ServerDetailPage, ServersPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
@@ -105,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/notifications") view=NotificationsPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage />
                     <Route path=path!("/admin/audit") view=AdminAuditPage />

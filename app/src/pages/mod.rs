@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod home;
 pub mod invoices;
 pub mod not_found;
+pub mod notifications;
 pub mod orders;
 pub mod servers;
 pub mod status;
