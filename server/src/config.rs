@@ -88,6 +88,9 @@ pub struct Config {
     /// `REDIS_URL` (`redis://host:6379`): shares the live notification feed between server
     /// processes. Unset: in-process, which is all one node needs.
     pub redis_url: Option<String>,
+    /// `RENEWAL_LEAD_DAYS`: how long before a paid period ends its renewal invoice is issued,
+    /// 1–30 (default 7).
+    pub renewal_lead_days: i64,
     /// `RENEWAL_GRACE_DAYS`: how long after its period ends an unpaid service keeps running
     /// before it is suspended, 0–30 (default 3).
     pub renewal_grace_days: i64,
@@ -246,10 +249,10 @@ impl Config {
         BillingConfig {
             tax_rate_bp: self.tax_rate_bp,
             invoice_lifetime: chrono::Duration::hours(self.invoice_lifetime_hours),
+            renewal_lead: chrono::Duration::days(self.renewal_lead_days),
             renewal_grace: chrono::Duration::days(self.renewal_grace_days),
             termination_after: chrono::Duration::days(self.terminate_after_days),
             seller: self.seller.clone(),
-            ..BillingConfig::default()
         }
     }
 
@@ -440,6 +443,7 @@ impl Config {
                 )),
             }
         };
+        let renewal_lead_days = reader.parse("RENEWAL_LEAD_DAYS", 7, days(1..=30));
         let renewal_grace_days = reader.parse("RENEWAL_GRACE_DAYS", 3, days(0..=30));
         let terminate_after_days = reader.parse("TERMINATE_AFTER_DAYS", 14, days(1..=90));
 
@@ -469,6 +473,7 @@ impl Config {
             seller,
             telegram,
             redis_url,
+            renewal_lead_days,
             renewal_grace_days,
             terminate_after_days,
         })
@@ -850,6 +855,7 @@ mod tests {
             ("SELLER_LEGAL_NAME", "PT Webrana Awan Nusantara"),
             ("SELLER_ADDRESS", "Jl. Sudirman 1, Jakarta"),
             ("SELLER_NPWP", "01.234.567.8-901.000"),
+            ("RENEWAL_LEAD_DAYS", "10"),
             ("RENEWAL_GRACE_DAYS", "5"),
             ("TERMINATE_AFTER_DAYS", "30"),
         ])
@@ -862,11 +868,13 @@ mod tests {
         let domain = seller.billing();
         assert_eq!(domain.seller.legal_name, "PT Webrana Awan Nusantara");
         assert_eq!(domain.termination_after, chrono::Duration::days(30));
+        assert_eq!(domain.renewal_lead, chrono::Duration::days(10));
         let errors = config(&[
             ("SELLER_NPWP", "0123"),
             ("REDIS_URL", "localhost:6379"),
             ("TELEGRAM_BOT_TOKEN", "123456:abc"),
             ("RENEWAL_GRACE_DAYS", "31"),
+            ("RENEWAL_LEAD_DAYS", "0"),
             ("TERMINATE_AFTER_DAYS", "0"),
         ])
         .unwrap_err()
@@ -875,6 +883,7 @@ mod tests {
             "SELLER_NPWP",
             "REDIS_URL",
             "TELEGRAM_BOT_TOKEN: set TELEGRAM_BOT_TOKEN, TELEGRAM_BOT_USERNAME and TELEGRAM_WEBHOOK_SECRET together",
+            "RENEWAL_LEAD_DAYS",
             "RENEWAL_GRACE_DAYS",
             "TERMINATE_AFTER_DAYS",
         ] {
