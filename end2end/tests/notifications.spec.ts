@@ -1,8 +1,8 @@
 // The notification bell and page: one customer with two windows open; window A pays an order in
 // the sandbox and window B's bell shows "payment received" and then "server ready" without a
 // reload, over the live connection. Then marking read, the notifications page, and the settings.
-import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { ADMIN, ensureAdmin, hydrated, shot, verifiedCustomer } from './support';
 
 const RUN = Date.now();
 const PLAN = `Notify ${RUN}`;
@@ -38,25 +38,6 @@ test.beforeAll(async ({ request }) => {
   }).toPass({ timeout: 20_000 });
 });
 
-async function verifiedCustomer(page: Page, browser: Browser, tag: string) {
-  const customer = { name: 'Wulan Sari', email: `${tag}-${RUN}@example.com`, password: PASSWORD };
-  await signUp(page, customer.name, customer.email, customer.password);
-  const adminContext = await browser.newContext();
-  const admin = await adminContext.newPage();
-  await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
-  await admin.goto(`/admin/outbox?to=${encodeURIComponent(customer.email)}`);
-  const mail = admin.getByTestId('outbox').locator('li').first();
-  await expect(mail).toContainText('Konfirmasi e-mail Anda');
-  const link = (await mail.locator('pre').innerText()).match(/https?:\/\/\S+\/verify-email\?token=\S+/)![0];
-  await adminContext.close();
-  await page.goto(link);
-  await expect(page.getByTestId('form-notice')).toBeVisible();
-  await logIn(page, customer.email, customer.password);
-  await expect(page).toHaveURL(/\/account$/);
-  return customer;
-}
-
 /** The bell's unread badge as a number (no badge is 0). */
 async function badge(page: Page) {
   const count = page.getByTestId('bell-count');
@@ -71,7 +52,7 @@ async function setTheme(page: Page, dark: boolean) {
 
 test('a payment in one window rings the bell in another, live; read, page and settings', async ({ page, browser, request }, testInfo) => {
   test.setTimeout(180_000);
-  const customer = await verifiedCustomer(page, browser, 'wulan-notify');
+  const customer = await verifiedCustomer(page, browser, { name: 'Wulan Sari', email: `wulan-notify-${RUN}@example.com`, password: PASSWORD });
 
   // Window B: the same login in a second browser context, left open on the servers page.
   const contextB = await browser.newContext({ storageState: await page.context().storageState() });

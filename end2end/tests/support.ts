@@ -1,6 +1,6 @@
 // What every browser test needs: waiting for hydration, screenshots, signing up and logging in,
 // and the first admin, made with the server's own `create-admin` command as an operator would.
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type Browser, type Page, type TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -31,6 +31,31 @@ export async function signUp(page: Page, name: string, email: string, password: 
   await page.getByLabel('Kata sandi').fill(password);
   await page.getByRole('button', { name: 'Daftar' }).last().click();
   await expect(page.getByTestId('form-notice')).toBeVisible();
+}
+
+/** Confirms `email` with the link the admin reads in the dev outbox, opened in `page`. */
+export async function verifyEmail(browser: Browser, page: Page, email: string) {
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await logIn(admin, ADMIN.email, ADMIN.password);
+  await expect(admin).toHaveURL(/\/account$/);
+  await admin.goto(`/admin/outbox?to=${encodeURIComponent(email)}`);
+  const mail = admin.getByTestId('outbox').locator('li').first();
+  await expect(mail).toContainText('Konfirmasi e-mail Anda');
+  const body = await mail.locator('pre').innerText();
+  const link = body.match(/https?:\/\/\S+\/verify-email\?token=\S+/)![0];
+  await adminContext.close();
+  await page.goto(link);
+  await expect(page.getByTestId('form-notice')).toHaveText('E-mail Anda sudah terverifikasi. Terima kasih!');
+}
+
+/** Signs a new customer up, verifies the address through the dev outbox and logs in. */
+export async function verifiedCustomer(page: Page, browser: Browser, customer: { name: string; email: string; password: string }) {
+  await signUp(page, customer.name, customer.email, customer.password);
+  await verifyEmail(browser, page, customer.email);
+  await logIn(page, customer.email, customer.password);
+  await expect(page).toHaveURL(/\/account$/);
+  return customer;
 }
 
 /** Makes the first admin unless an earlier test file already did. */
