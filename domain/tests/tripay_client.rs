@@ -11,7 +11,7 @@ use domain::billing::tripay::{
     self, CALLBACK_EVENT, ChannelKind, NewTransaction, OrderItem, PaymentStatus, TripayClient,
     TripayConfig, TripayError, TripaySettings,
 };
-use domain::providers::http::HttpSettings;
+use domain::http_retry::HttpSettings;
 use serde_json::{Value, json};
 use wiremock::matchers::{bearer_token, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

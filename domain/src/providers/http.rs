@@ -18,8 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ProviderError;
-pub use crate::http_retry::HttpSettings;
-use crate::http_retry::{self, Attempt, Exchange};
+use crate::http_retry::{self, Attempt, Exchange, HttpSettings};
 
 /// One provider's API: base URL, token, rate limiter and retry policy.
 #[derive(Clone)]

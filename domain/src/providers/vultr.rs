@@ -26,12 +26,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::http::{ApiClient, HttpSettings};
+use super::http::ApiClient;
 use super::{
     Action, ActionHandle, ActionKind, ActionProgress, Capabilities, CloudProvider, ConsoleAccess,
     ConsoleKind, CreateInstance, CreatedInstance, Lifecycle, ProviderError, ProviderImage,
     ProviderInstance, ProviderRegion, ProviderSize, SshPublicKey,
 };
+use crate::http_retry::HttpSettings;
 
 pub const NAME: &str = "vultr";
 pub const DEFAULT_API_URL: &str = "https://api.vultr.com/v2";

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use domain::providers::http::HttpSettings;
+use domain::http_retry::HttpSettings;
 use wiremock::MockServer;
 
 /// Quick retries, so the suites do not sleep through production backoffs.
