@@ -4,7 +4,12 @@
 //! from other processes) and every change of the unread count. Pings every 25 s keep proxies
 //! from closing an idle socket. A client that drops reconnects with the last id it saw and
 //! loses nothing: the database, not the socket, is the record.
+//!
+//! One dispatcher per process listens to the feed and hands each item only to the sockets of
+//! the user it concerns, so a commit wakes one socket, not every socket the process holds.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use app::auth::server::Authenticated;
@@ -14,19 +19,29 @@ use axum::extract::{Extension, Query, State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::accounts::Caller;
-use domain::db::Committed;
+use domain::db::{CommitFeed, Committed};
 use domain::notifications::{InAppNotification, NotificationError};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
 use crate::api::ApiError;
 use crate::router::ServerState;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
+/// What one socket may have waiting. A socket this far behind is woken by what waits already
+/// and reads the rest from the database, so dropping more loses nothing.
+const WAITING_PER_SOCKET: usize = 16;
+/// The feed only sends small JSON and hears pongs: buffers sized for that keep a process with
+/// ten thousand sockets small.
+const SOCKET_BUFFER: usize = 4 * 1024;
+const LARGEST_CLIENT_MESSAGE: usize = 4 * 1024;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new().route("/ws/notifications", get(upgrade))
+pub fn routes(state: &ServerState) -> Router<ServerState> {
+    Router::new()
+        .route("/ws/notifications", get(upgrade))
+        .layer(Extension(Sockets::new(state.app.db.feed().clone())))
 }
 
 #[derive(Deserialize)]
@@ -38,6 +53,7 @@ struct Resume {
 async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<ServerState>,
+    Extension(sockets): Extension<Sockets>,
     Extension(authenticated): Extension<Authenticated>,
     Query(resume): Query<Resume>,
 ) -> Response {
@@ -45,11 +61,129 @@ async fn upgrade(
         return ApiError::new("unauthenticated", "sign in or send a valid Bearer token")
             .into_response();
     };
-    ws.on_upgrade(move |socket| async move {
-        if let Err(error) = serve(socket, &state, &caller, resume.after).await {
-            tracing::debug!(user_id = caller.user_id, %error, "notification socket closed");
+    ws.read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .max_message_size(LARGEST_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            // Joined before the catch-up reads, so nothing committed in between is missed.
+            let membership = sockets.join(caller.user_id);
+            if let Err(error) = serve(socket, &state, &caller, membership, resume.after).await {
+                tracing::debug!(user_id = caller.user_id, %error, "notification socket closed");
+            }
+        })
+}
+
+/// What the dispatcher tells one socket.
+#[derive(Clone, Copy, Debug)]
+enum Heard {
+    Notification {
+        id: i64,
+    },
+    Read,
+    /// The dispatcher fell behind the feed: read everything from the database.
+    CatchUp,
+}
+
+/// The sockets this process holds, by user, and the dispatcher that feeds them.
+#[derive(Clone)]
+struct Sockets {
+    feed: CommitFeed,
+    registry: Arc<Mutex<Registry>>,
+    dispatcher: Arc<OnceLock<()>>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_socket: u64,
+    by_user: HashMap<i64, Vec<(u64, mpsc::Sender<Heard>)>>,
+}
+
+/// A socket's place in the registry; leaving it (drop) removes the socket.
+struct Membership {
+    heard: mpsc::Receiver<Heard>,
+    user_id: i64,
+    socket: u64,
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Sockets {
+    fn new(feed: CommitFeed) -> Self {
+        Self {
+            feed,
+            registry: Arc::default(),
+            dispatcher: Arc::default(),
         }
-    })
+    }
+
+    fn join(&self, user_id: i64) -> Membership {
+        // Started by the first socket, so it runs on the server's runtime.
+        self.dispatcher.get_or_init(|| {
+            drop(tokio::spawn(dispatch(
+                self.feed.subscribe(),
+                self.registry.clone(),
+            )))
+        });
+        let (sender, heard) = mpsc::channel(WAITING_PER_SOCKET);
+        let mut registry = lock(&self.registry);
+        registry.next_socket += 1;
+        let socket = registry.next_socket;
+        registry
+            .by_user
+            .entry(user_id)
+            .or_default()
+            .push((socket, sender));
+        Membership {
+            heard,
+            user_id,
+            socket,
+            registry: self.registry.clone(),
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut registry = lock(&self.registry);
+        if let Some(sockets) = registry.by_user.get_mut(&self.user_id) {
+            sockets.retain(|(socket, _)| *socket != self.socket);
+            if sockets.is_empty() {
+                registry.by_user.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+/// The registry is only held to look up or change a vector: a panic while held cannot leave
+/// it half-changed in a way that matters, so a poisoned lock is used as it is.
+fn lock(registry: &Mutex<Registry>) -> std::sync::MutexGuard<'_, Registry> {
+    registry
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn dispatch(
+    mut feed: tokio::sync::broadcast::Receiver<Committed>,
+    registry: Arc<Mutex<Registry>>,
+) {
+    loop {
+        let (user_id, heard) = match feed.recv().await {
+            Ok(Committed::Notification { user_id, id }) => {
+                (Some(user_id), Heard::Notification { id })
+            }
+            Ok(Committed::NotificationsRead { user_id }) => (Some(user_id), Heard::Read),
+            Err(RecvError::Lagged(_)) => (None, Heard::CatchUp),
+            Err(RecvError::Closed) => return,
+        };
+        let registry = lock(&registry);
+        let sockets: Box<dyn Iterator<Item = &(u64, mpsc::Sender<Heard>)>> = match user_id {
+            Some(user_id) => Box::new(registry.by_user.get(&user_id).into_iter().flatten()),
+            None => Box::new(registry.by_user.values().flatten()),
+        };
+        for (_, socket) in sockets {
+            // Full means the socket has wake-ups waiting already; each reads all it missed.
+            let _ = socket.try_send(heard);
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,11 +198,10 @@ async fn serve(
     mut socket: WebSocket,
     state: &ServerState,
     caller: &Caller,
+    mut membership: Membership,
     after: Option<i64>,
 ) -> Result<(), LiveError> {
     let notifications = &state.app.notifications;
-    // Listening starts before the catch-up reads, so nothing committed in between is missed.
-    let mut feed = state.app.db.feed().subscribe();
     let mut last = match after {
         Some(after) => after,
         None => notifications.newest_id(caller).await?,
@@ -79,21 +212,14 @@ async fn serve(
     ping.tick().await;
     loop {
         tokio::select! {
-            heard = feed.recv() => match heard {
-                Ok(Committed::Notification { user_id, id }) if user_id == caller.user_id && id > last => {
+            heard = membership.heard.recv() => match heard {
+                Some(Heard::Notification { id }) if id <= last => {}
+                Some(Heard::Notification { .. } | Heard::CatchUp) => {
                     last = send_since(&mut socket, state, caller, last).await?;
                     send_unread(&mut socket, state, caller).await?;
                 }
-                Ok(Committed::NotificationsRead { user_id }) if user_id == caller.user_id => {
-                    send_unread(&mut socket, state, caller).await?;
-                }
-                Ok(_) => {}
-                // Too far behind to hear everything: the database has it all.
-                Err(RecvError::Lagged(_)) => {
-                    last = send_since(&mut socket, state, caller, last).await?;
-                    send_unread(&mut socket, state, caller).await?;
-                }
-                Err(RecvError::Closed) => return Ok(()),
+                Some(Heard::Read) => send_unread(&mut socket, state, caller).await?,
+                None => return Ok(()),
             },
             _ = ping.tick() => socket.send(Message::Ping(Vec::new().into())).await?,
             received = socket.recv() => match received {
