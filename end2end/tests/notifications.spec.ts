@@ -11,8 +11,10 @@ const HOST = `lonceng-${RUN % 1_000_000}`;
 
 let planId = 0;
 
-async function token(request: APIRequestContext, email: string, password: string) {
-  const login = await request.post('/api/v1/auth/login', { data: { email, password } });
+/** A bearer token; given the browser's User-Agent, the log-in is not news of a new device. */
+async function token(request: APIRequestContext, email: string, password: string, userAgent?: string) {
+  const headers = userAgent ? { 'User-Agent': userAgent } : undefined;
+  const login = await request.post('/api/v1/auth/login', { data: { email, password }, headers });
   expect(login.status(), await login.text()).toBe(200);
   return (await login.json()).access_token as string;
 }
@@ -63,7 +65,7 @@ test('a payment in one window rings the bell in another, live; read, page and se
   const before = await badge(windowB);
 
   // The order is placed through the API with the customer's own token, then paid in window A.
-  const bearer = { Authorization: `Bearer ${await token(request, customer.email, customer.password)}` };
+  const bearer = { Authorization: `Bearer ${await token(request, customer.email, customer.password, await page.evaluate(() => navigator.userAgent))}` };
   const placed = await request.post('/api/v1/orders', {
     headers: bearer,
     data: { plan_id: planId, region: 'sbx-jkt1', image: 'ubuntu-24-04-x64', hostname: HOST, period_months: 1 },

@@ -14,12 +14,9 @@ pub enum AccountEmail<'a> {
     ResetPassword {
         link: &'a str,
     },
-    PasswordChanged,
     AccountLocked {
         minutes: i64,
     },
-    TwoFactorEnabled,
-    TwoFactorDisabled,
 }
 
 impl AccountEmail<'_> {
@@ -67,14 +64,6 @@ impl AccountEmail<'_> {
                 ),
                 Some(*link),
             ),
-            Self::PasswordChanged => (
-                pick("Kata sandi Anda telah diubah", "Your password was changed"),
-                pick(
-                    "Kata sandi akun Anda baru saja diubah dan sesi lain telah diakhiri. Hubungi kami jika ini bukan Anda.",
-                    "Your account password was just changed and other sessions were ended. Contact us if this was not you.",
-                ),
-                None,
-            ),
             Self::AccountLocked { minutes } => (
                 pick(
                     "Akun Anda dikunci sementara",
@@ -87,28 +76,6 @@ impl AccountEmail<'_> {
                     &format!(
                         "Too many failed log-in attempts. The account is locked for {minutes} minutes. If this was not you, reset your password now."
                     ),
-                ),
-                None,
-            ),
-            Self::TwoFactorEnabled => (
-                pick(
-                    "Verifikasi dua langkah aktif",
-                    "Two-factor authentication is on",
-                ),
-                pick(
-                    "Verifikasi dua langkah telah diaktifkan untuk akun Anda. Simpan kode pemulihan di tempat aman.",
-                    "Two-factor authentication was turned on for your account. Keep your recovery codes somewhere safe.",
-                ),
-                None,
-            ),
-            Self::TwoFactorDisabled => (
-                pick(
-                    "Verifikasi dua langkah dimatikan",
-                    "Two-factor authentication is off",
-                ),
-                pick(
-                    "Verifikasi dua langkah telah dimatikan untuk akun Anda. Hubungi kami jika ini bukan Anda.",
-                    "Two-factor authentication was turned off for your account. Contact us if this was not you.",
                 ),
                 None,
             ),

@@ -16,6 +16,7 @@ use self::password::NewPassword;
 use self::tokens::{JwtKeys, REFRESH_TOKEN_LIFETIME, random_token, token_hash};
 use crate::audit::{self, AuditEvent};
 use crate::db::Tx;
+use crate::notifications::{Notice, notify};
 use crate::{Db, DbError, db_run, mail, tx_run};
 
 const VERIFY_EMAIL_LIFETIME: Duration = Duration::hours(24);
@@ -751,6 +752,26 @@ impl Accounts {
     ) -> Result<IssuedTokens, AccountError> {
         let now = Utc::now();
         let user_agent: String = client.user_agent.chars().take(300).collect();
+        // A new device is a User-Agent none of the user's sessions (open, ended or expired) ever
+        // had; the very first session is no news. IPs change too often (mobile, DHCP) to count.
+        let (sessions_before, same_device): (i64, i64) = tx_run!(tx, |conn| {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM sessions WHERE user_id = $1), \
+                 (SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND user_agent = $2)",
+            )
+            .bind(user.id)
+            .bind(&user_agent)
+            .fetch_one(conn)
+            .await
+        })?;
+        if sessions_before > 0 && same_device == 0 {
+            notify(
+                tx,
+                user.id,
+                &Notice::new_device_login(&user_agent, &client.ip),
+            )
+            .await?;
+        }
         let session_id: i64 = tx_run!(tx, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at) \
@@ -1132,7 +1153,7 @@ impl Accounts {
         })?;
         self.revoke_sessions_of(tx, user.id, keep_session, "password_changed")
             .await?;
-        mail::enqueue(tx, &user.email(AccountEmail::PasswordChanged)).await?;
+        notify(tx, user.id, &Notice::password_changed()).await?;
         Ok(())
     }
 
@@ -1224,7 +1245,7 @@ impl Accounts {
                 .await
                 .map(|done| done.rows_affected())
         })?;
-        mail::enqueue(&mut tx, &user.email(AccountEmail::TwoFactorEnabled)).await?;
+        notify(&mut tx, user.id, &Notice::two_factor_enabled()).await?;
         audit::record(
             &mut tx,
             self.self_event("two_factor_enabled", caller, client),
@@ -1258,7 +1279,7 @@ impl Accounts {
                 .await
                 .map(|done| done.rows_affected())
         })?;
-        mail::enqueue(&mut tx, &user.email(AccountEmail::TwoFactorDisabled)).await?;
+        notify(&mut tx, user.id, &Notice::two_factor_disabled()).await?;
         audit::record(
             &mut tx,
             self.self_event("two_factor_disabled", caller, client),

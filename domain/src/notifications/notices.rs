@@ -57,6 +57,84 @@ fn action_names(kind: ActionKind) -> (&'static str, &'static str) {
     }
 }
 
+/// The most of a User-Agent header the fallback shows.
+const RAW_DEVICE_CHARS: usize = 60;
+
+/// The browser a User-Agent header names, checked most specific first: Edge, Opera and the
+/// others all say "Chrome" and "Safari" too.
+fn browser_name(user_agent: &str) -> Option<&'static str> {
+    const BROWSERS: [(&str, &str); 13] = [
+        ("Edg/", "Edge"),
+        ("EdgA/", "Edge"),
+        ("EdgiOS/", "Edge"),
+        ("Edge/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Opera", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Vivaldi/", "Vivaldi"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    BROWSERS
+        .iter()
+        .find(|(marker, _)| user_agent.contains(marker))
+        .map(|(_, name)| *name)
+}
+
+/// The operating system a User-Agent header names; iOS says "like Mac OS X" and Android says
+/// "Linux", so they come first.
+fn os_name(user_agent: &str) -> Option<&'static str> {
+    const SYSTEMS: [(&str, &str); 8] = [
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("iPod", "iOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ];
+    SYSTEMS
+        .iter()
+        .find(|(marker, _)| user_agent.contains(marker))
+        .map(|(_, name)| *name)
+}
+
+/// A device as people name it, from its User-Agent header: "Firefox on Linux" ("Firefox di
+/// Linux"). A header naming neither a known browser nor a system (a script, a bot) is shown
+/// as it is, cut to 60 characters; an empty one is "an unknown device".
+pub fn device_summary(user_agent: &str, language: Language) -> String {
+    let user_agent = user_agent.trim();
+    match (browser_name(user_agent), os_name(user_agent)) {
+        (Some(browser), Some(os)) => match language {
+            Language::Id => format!("{browser} di {os}"),
+            Language::En => format!("{browser} on {os}"),
+        },
+        (Some(name), None) | (None, Some(name)) => name.to_owned(),
+        (None, None) if user_agent.is_empty() => match language {
+            Language::Id => "perangkat tak dikenal".to_owned(),
+            Language::En => "an unknown device".to_owned(),
+        },
+        (None, None) => {
+            let mut shown: String = user_agent
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(RAW_DEVICE_CHARS)
+                .collect();
+            if user_agent.chars().count() > RAW_DEVICE_CHARS {
+                shown.push('…');
+            }
+            shown
+        }
+    }
+}
+
+/// Where a signed-in user manages their password, two-factor and sessions.
+const ACCOUNT_PAGE: &str = "/account";
+
 impl Notice {
     pub fn text(&self, language: Language) -> &Text {
         match language {
@@ -278,6 +356,89 @@ impl Notice {
         )
     }
 
+    /// The password was changed, by the user or through a reset link.
+    pub fn password_changed() -> Self {
+        Self::new(
+            "password_changed",
+            Category::Security,
+            Some(ACCOUNT_PAGE.to_owned()),
+            text(
+                "Kata sandi Anda telah diubah",
+                "Kata sandi akun Anda baru saja diubah dan sesi lain telah diakhiri. Jika ini bukan Anda, segera atur ulang kata sandi dan hubungi kami.",
+            ),
+            text(
+                "Your password was changed",
+                "Your account password was just changed and other sessions were ended. If this wasn't you, reset your password now and contact us.",
+            ),
+        )
+    }
+
+    pub fn two_factor_enabled() -> Self {
+        Self::new(
+            "two_factor_enabled",
+            Category::Security,
+            Some(ACCOUNT_PAGE.to_owned()),
+            text(
+                "Verifikasi dua langkah aktif",
+                "Verifikasi dua langkah telah diaktifkan untuk akun Anda. Simpan kode pemulihan di tempat aman.",
+            ),
+            text(
+                "Two-factor authentication is on",
+                "Two-factor authentication was turned on for your account. Keep your recovery codes somewhere safe.",
+            ),
+        )
+    }
+
+    pub fn two_factor_disabled() -> Self {
+        Self::new(
+            "two_factor_disabled",
+            Category::Security,
+            Some(ACCOUNT_PAGE.to_owned()),
+            text(
+                "Verifikasi dua langkah dimatikan",
+                "Verifikasi dua langkah telah dimatikan untuk akun Anda. Jika ini bukan Anda, segera ubah kata sandi dan hubungi kami.",
+            ),
+            text(
+                "Two-factor authentication is off",
+                "Two-factor authentication was turned off for your account. If this wasn't you, change your password now and contact us.",
+            ),
+        )
+    }
+
+    /// A session opened from a device (User-Agent) the account never used before; `ip` may be
+    /// empty when unknown.
+    pub fn new_device_login(user_agent: &str, ip: &str) -> Self {
+        let ip = ip.trim();
+        let (id_from, en_from) = if ip.is_empty() {
+            (
+                device_summary(user_agent, Language::Id),
+                device_summary(user_agent, Language::En),
+            )
+        } else {
+            (
+                format!("{}, IP {ip}", device_summary(user_agent, Language::Id)),
+                format!("{}, IP {ip}", device_summary(user_agent, Language::En)),
+            )
+        };
+        Self::new(
+            "new_device_login",
+            Category::Security,
+            Some(ACCOUNT_PAGE.to_owned()),
+            text(
+                "Login baru ke akun Anda",
+                format!(
+                    "Ada login baru ke akun Anda dari {id_from}. Jika ini bukan Anda, segera ubah kata sandi Anda."
+                ),
+            ),
+            text(
+                "New sign-in to your account",
+                format!(
+                    "New sign-in to your account from {en_from}. If this wasn't you, change your password."
+                ),
+            ),
+        )
+    }
+
     pub fn admin_new_order(order_id: i64, hostname: &str, customer: &str, total: i64) -> Self {
         let amount = rupiah(total);
         Self::new(
@@ -399,5 +560,96 @@ mod tests {
         assert_eq!(notice.text(Language::Id).title, "Pembayaran diterima");
         assert!(notice.text(Language::Id).body.contains("Rp 83.250"));
         assert_eq!(notice.link.as_deref(), Some("/invoices/7"));
+    }
+
+    #[test]
+    fn common_browsers_are_named_with_their_system() {
+        let cases = [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+                "Firefox on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+                "Chrome on Windows",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.87",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+                "Safari on macOS",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+                "Safari on iOS",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1",
+                "Chrome on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/25.0 Chrome/121.0.0.0 Mobile Safari/537.36",
+                "Samsung Internet on Android",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36 OPR/82.0.0.0",
+                "Opera on Android",
+            ),
+            (
+                "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+                "Chrome on ChromeOS",
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36",
+                "Chrome on Linux",
+            ),
+        ];
+        for (user_agent, expected) in cases {
+            assert_eq!(
+                device_summary(user_agent, Language::En),
+                expected,
+                "{user_agent}"
+            );
+        }
+        assert_eq!(device_summary(cases[0].0, Language::Id), "Firefox di Linux");
+    }
+
+    #[test]
+    fn an_unrecognised_device_is_shown_as_it_says_cut_short() {
+        assert_eq!(device_summary("curl/8.5.0", Language::En), "curl/8.5.0");
+        assert_eq!(
+            device_summary("Dalvik/2.1.0 (Linux; U; Android 14)", Language::En),
+            "Android"
+        );
+        let long = format!("bot/\n{}", "x".repeat(100));
+        let shown = device_summary(&long, Language::En);
+        assert_eq!(shown.chars().count(), 61, "60 characters and an ellipsis");
+        assert!(shown.ends_with('…') && !shown.contains('\n'), "{shown}");
+        assert_eq!(device_summary("  ", Language::En), "an unknown device");
+        assert_eq!(device_summary("", Language::Id), "perangkat tak dikenal");
+    }
+
+    #[test]
+    fn a_new_device_login_names_the_device_and_the_address() {
+        let notice = Notice::new_device_login(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            "203.0.113.9",
+        );
+        assert_eq!(notice.category, Category::Security);
+        assert_eq!(notice.link.as_deref(), Some("/account"));
+        assert_eq!(
+            notice.text(Language::En).body,
+            "New sign-in to your account from Firefox on Linux, IP 203.0.113.9. If this wasn't you, change your password."
+        );
+        assert!(
+            notice
+                .text(Language::Id)
+                .body
+                .contains("dari Firefox di Linux, IP 203.0.113.9.")
+        );
+        let no_ip = Notice::new_device_login("curl/8.5.0", "");
+        assert!(no_ip.text(Language::En).body.contains("from curl/8.5.0. "));
     }
 }
