@@ -10,22 +10,16 @@
 
 mod support;
 
-use std::fs::OpenOptions;
+use support::binary::{PATIENCE, ServerProcess, seed_customer_and_plan};
+
 use std::future::Future;
-use std::io::Write as _;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use domain::accounts::inputs::Language;
-use domain::accounts::{Caller, ClientInfo, Role};
 use domain::billing::{CALLBACK_PATH, tripay};
 use domain::db::Pool;
-use domain::providers::sandbox::SandboxTiming;
-use domain::testing::{TestDb, sandbox_plan_input};
-use domain::{AppState, Db, DomainConfig, both_backends, db_run, tx_run};
+use domain::testing::TestDb;
+use domain::{Db, both_backends, db_run, tx_run};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -33,13 +27,8 @@ const BUDI: &str = "budi@webrana.test";
 
 /// Long enough that "created but not running yet" lasts well past a kill, short enough that
 /// every scenario ends in seconds.
-const SANDBOX_CREATE_SECS: &str = "2";
-
-/// Starts each run's part of the shared log.
-const RUN_MARKER: &str = "===== crash_safety: server started on port";
-
-/// A ceiling for slow machines, not how long things take (a few seconds).
-const PATIENCE: Duration = Duration::from_secs(60);
+const SANDBOX_TIMING: &[(&str, &str)] =
+    &[("SANDBOX_CREATE_SECS", "2"), ("SANDBOX_ACTION_SECS", "1")];
 
 /// Where, on the way from the callback to a running server, the server is killed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,10 +69,10 @@ both_backends! {
 }
 
 async fn crash_and_recover(test: TestDb, point: KillPoint) {
-    let plan_id = seed(&test).await;
+    let plan_id = seed_customer_and_plan(&test, BUDI).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&test, dir.path()).await;
-    let token = log_in(&server).await;
+    let mut server = ServerProcess::start(&test, dir.path(), SANDBOX_TIMING).await;
+    let token = server.log_in(BUDI).await;
     let bill = order_and_start_paying(&server, &token, plan_id).await;
     let key = domain::billing::sandbox_private_key(&test.db)
         .await
@@ -173,7 +162,7 @@ async fn crash_and_recover(test: TestDb, point: KillPoint) {
     let leases = time_passes_while_down(db).await;
     // Where the kill landed, for every failure message from here on.
     let context = format!("killed at {point:?} with {killed_at}; {leases} job leases ended");
-    let server = Server::start(&test, dir.path()).await;
+    let server = ServerProcess::start(&test, dir.path(), SANDBOX_TIMING).await;
     if point == KillPoint::CallbackInFlight {
         // Tripay posts a callback again until it is answered with success.
         assert_eq!(callback.post(&server.url).await.unwrap(), success());
@@ -198,206 +187,6 @@ async fn crash_and_recover(test: TestDb, point: KillPoint) {
     );
 }
 
-/// A verified customer and a plan on the sandbox cloud, written through the domain before the
-/// server starts; answers the plan's id.
-async fn seed(test: &TestDb) -> i64 {
-    let config = DomainConfig {
-        providers: support::sandbox(&test.db, SandboxTiming::default()),
-        ..support::config()
-    };
-    let state = AppState::new(test.db.clone(), &config).await.unwrap();
-    let admin = state
-        .accounts
-        .create_admin(support::ADMIN.0, "Root", support::ADMIN.1)
-        .await
-        .unwrap();
-    support::customer(&state, BUDI, Language::Id).await;
-    db_run!(&test.db, |pool| {
-        sqlx::query("UPDATE users SET email_verified_at = created_at")
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
-    state.catalog.sync_provider("sandbox").await.unwrap();
-    let admin = Caller {
-        user_id: admin.id,
-        session_id: 0,
-        role: Role::Admin,
-        email_verified: true,
-    };
-    state
-        .catalog
-        .create_plan(
-            &admin,
-            &ClientInfo::default(),
-            &sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
-        )
-        .await
-        .unwrap()
-        .id
-}
-
-/// One run of the `server` binary on the test database; killed if still running when dropped.
-struct Server {
-    child: Option<Child>,
-    url: String,
-    log: PathBuf,
-    http: reqwest::Client,
-}
-
-impl Server {
-    /// Starts the binary in `dir` on a free port and waits until it is ready. Every run appends
-    /// to the same log, shown when something fails.
-    async fn start(test: &TestDb, dir: &Path) -> Self {
-        let log = dir.join("server.log");
-        // Another process can take the free port before the server binds it: try another.
-        for _ in 0..5 {
-            let port = free_port();
-            let url = format!("http://127.0.0.1:{port}");
-            let mut output = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .unwrap();
-            writeln!(output, "{RUN_MARKER} {port}").unwrap();
-            let child = Command::new(env!("CARGO_BIN_EXE_server"))
-                .current_dir(dir)
-                .env_clear()
-                // The request log names the route a request reached before its handler runs.
-                .env("RUST_LOG", "info,sqlx=warn,tower_http=debug")
-                .env("NO_COLOR", "1")
-                // cargo-leptos bakes this in at build time; `cargo test` builds need it at run time.
-                .env("LEPTOS_OUTPUT_NAME", "webrana")
-                .env("DATABASE_URL", test.url())
-                .env("DATABASE_MAX_CONNECTIONS", "5")
-                .env("PORT", port.to_string())
-                .env("PUBLIC_URL", &url)
-                .env("SANDBOX_CREATE_SECS", SANDBOX_CREATE_SECS)
-                .env("SANDBOX_ACTION_SECS", "1")
-                .stdin(Stdio::null())
-                .stdout(output.try_clone().unwrap())
-                .stderr(output)
-                .spawn()
-                .unwrap();
-            let mut server = Self {
-                child: Some(child),
-                url,
-                log: log.clone(),
-                http: reqwest::Client::builder()
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .unwrap(),
-            };
-            if server.ready().await {
-                return server;
-            }
-        }
-        panic!("no free port for the server after five tries");
-    }
-
-    /// Waits for `/readyz`; false when the server gave up because its port was taken.
-    async fn ready(&mut self) -> bool {
-        let started = Instant::now();
-        loop {
-            if let Ok(answer) = self.http.get(format!("{}/readyz", self.url)).send().await
-                && answer.status().is_success()
-            {
-                return true;
-            }
-            let child = self.child.as_mut().unwrap();
-            if let Some(status) = child.try_wait().unwrap() {
-                self.child = None;
-                let log = self.log();
-                let this_run = log.rsplit(RUN_MARKER).next().unwrap_or_default();
-                assert!(
-                    this_run.contains("PORT: cannot listen"),
-                    "the server stopped ({status}) while starting:\n{}",
-                    self.log_tail()
-                );
-                return false;
-            }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "the server did not become ready:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGKILL (what `Child::kill` sends on Unix): no shutdown, no job handed back.
-    fn kill(&mut self) {
-        let mut child = self.child.take().expect("the server is running");
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-
-    /// Everything every run logged so far.
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The end of [`Server::log`], for failure messages.
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(80)..].join("\n")
-    }
-
-    /// A REST call: the status and the body as JSON (`null` when it is not).
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let answer = request.send().await.unwrap();
-        let status = answer.status();
-        let text = answer.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn log_in(server: &Server) -> String {
-    let (status, answer) = server
-        .call(
-            "POST",
-            "/api/v1/auth/login",
-            None,
-            Some(json!({ "email": BUDI, "password": support::PASSWORD })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    answer["access_token"].as_str().unwrap().to_owned()
-}
-
 /// An order waiting for its payment, and the payment started for it.
 struct Bill {
     order_id: i64,
@@ -406,7 +195,7 @@ struct Bill {
     total: i64,
 }
 
-async fn order_and_start_paying(server: &Server, token: &str, plan_id: i64) -> Bill {
+async fn order_and_start_paying(server: &ServerProcess, token: &str, plan_id: i64) -> Bill {
     let order = json!({
         "plan_id": plan_id,
         "region": "sbx-jkt1",
@@ -483,7 +272,7 @@ fn success() -> (StatusCode, Value) {
 
 /// Waits until the callback's handler is stuck behind the test's lock, about to write the
 /// payment.
-async fn wait_until_blocked_on_the_payment(test: &TestDb, server: &Server) {
+async fn wait_until_blocked_on_the_payment(test: &TestDb, server: &ServerProcess) {
     poll_until(server, move || async move {
         server
             .log()
@@ -514,7 +303,7 @@ async fn wait_until_blocked_on_the_payment(test: &TestDb, server: &Server) {
 }
 
 /// Polls `reached` in a tight loop; panics with the server's log if it never holds.
-async fn poll_until<F, Fut>(server: &Server, mut reached: F)
+async fn poll_until<F, Fut>(server: &ServerProcess, mut reached: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -559,7 +348,7 @@ async fn time_passes_while_down(db: &Db) -> u64 {
 }
 
 /// Waits for the order to be `active`; a failed order or server fails the test at once.
-async fn wait_until_running(server: &Server, db: &Db, order_id: i64, context: &str) {
+async fn wait_until_running(server: &ServerProcess, db: &Db, order_id: i64, context: &str) {
     let started = Instant::now();
     loop {
         let order = order_status(db, order_id).await;
@@ -584,7 +373,7 @@ async fn wait_until_running(server: &Server, db: &Db, order_id: i64, context: &s
 
 /// Waits until no job is running or due: what the way to a running server set off (e-mails
 /// among it) has all been done.
-async fn wait_until_settled(server: &Server, db: &Db, order_id: i64, context: &str) {
+async fn wait_until_settled(server: &ServerProcess, db: &Db, order_id: i64, context: &str) {
     let started = Instant::now();
     loop {
         let busy: i64 = db_run!(db, |pool| {
@@ -804,7 +593,7 @@ impl EndState {
     }
 
     /// Asserts everything happened, once; failures show where the kill landed and the log.
-    fn assert_complete(&self, bill: &Bill, context: &str, server: &Server) {
+    fn assert_complete(&self, bill: &Bill, context: &str, server: &ServerProcess) {
         let log = || format!("({context})\n{}", server.log_tail());
         let transitions: Vec<(Option<&str>, &str)> = self
             .order_events

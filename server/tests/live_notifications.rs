@@ -1,7 +1,8 @@
 //! `/ws/notifications` on a real socket, on both databases: a signed-in customer hears a
 //! notification the moment it commits and their unread count when they read; a reconnect with
-//! the last id seen gets what was missed; no session is 401, and another site's page cannot
-//! open the socket with the user's cookies.
+//! the last id seen gets what was missed; no session is 401, another site's page cannot open
+//! the socket with the user's cookies, and with Redis what one server process commits reaches
+//! the sockets of another.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -17,10 +18,12 @@ use domain::testing::TestDb;
 use domain::{both_backends, db_run};
 use futures_util::StreamExt;
 use serde_json::Value;
+use support::binary::{ServerProcess, seed_customer_and_plan};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 const SARI: &str = "sari@webrana.test";
+const RINA: &str = "rina@webrana.test";
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -40,7 +43,7 @@ async fn serve(router: axum::Router) -> SocketAddr {
 }
 
 async fn connect(
-    address: SocketAddr,
+    address: impl std::fmt::Display,
     query: &str,
     headers: &[(&'static str, String)],
 ) -> Result<Socket, WsError> {
@@ -99,11 +102,17 @@ both_backends! {
 
         let mut socket = connect(address, "", &bearer).await.unwrap();
         assert_eq!(next(&mut socket).await, serde_json::json!({ "type": "unread", "count": 0 }));
+        env.customer(RINA, Language::En).await;
+        let rina = [("authorization", format!("Bearer {}", env.access_token(RINA).await))];
+        let mut bystander = connect(address, "", &rina).await.unwrap();
+        assert_eq!(next(&mut bystander).await["type"], "unread");
         let first = tell(&test, sari, 1).await;
         let heard = next(&mut socket).await;
         assert_eq!((heard["type"].as_str(), heard["notification"]["id"].as_i64()), (Some("notification"), Some(first)));
         assert_eq!(heard["notification"]["title"], "Payment received");
         assert_eq!(next(&mut socket).await["count"], 1);
+        let overheard = tokio::time::timeout(Duration::from_millis(300), bystander.next()).await;
+        assert!(overheard.is_err(), "another customer's socket hears nothing: {overheard:?}");
         env.state.notifications.mark_all_read(&support_caller(sari)).await.unwrap();
         assert_eq!(next(&mut socket).await["count"], 0, "reading elsewhere updates the badge");
         drop(socket);
@@ -140,40 +149,68 @@ fn support_caller(user_id: i64) -> domain::accounts::Caller {
     }
 }
 
-/// Two server processes on one PostgreSQL database and one Redis, each with its own connection
-/// pool and its own commit feed, relayed through Redis: a notification committed on one
-/// reaches a socket held by the other.
+/// Two `server` processes on one PostgreSQL database and one Redis: an order placed through
+/// one reaches, as a notification, a socket held by the other, and reading everything through
+/// the first clears the badge on the second.
 #[tokio::test]
-async fn with_redis_a_notification_committed_on_one_node_reaches_a_socket_on_another() {
+async fn with_redis_what_one_server_process_commits_reaches_a_socket_on_another() {
     let redis_url =
         std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     let test = TestDb::postgres().await;
-    let one = support::env(&test).await;
-    one.customer(SARI, Language::En).await;
-    let other_db = domain::Db::connect(test.url(), 4).await.unwrap();
-    let other = support::start_on(other_db.clone(), &support::config()).await;
-    server::relay::start(&redis_url, test.db.feed())
-        .await
-        .unwrap();
-    server::relay::start(&redis_url, other_db.feed())
-        .await
-        .unwrap();
+    let plan_id = seed_customer_and_plan(&test, SARI).await;
+    let (dir_one, dir_other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let shared = [("REDIS_URL", redis_url.as_str())];
+    let one = ServerProcess::start(&test, dir_one.path(), &shared).await;
+    let other = ServerProcess::start(&test, dir_other.path(), &shared).await;
 
-    let sari: i64 = db_run!(&test.db, |pool| {
-        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(SARI)
-            .fetch_one(pool)
-            .await
-    })
-    .unwrap();
-    let token = other.access_token(SARI).await;
-    let address = serve(other.router.clone()).await;
-    let mut socket = connect(address, "", &[("authorization", format!("Bearer {token}"))])
+    let token = one.log_in(SARI).await;
+    let host = other.url.trim_start_matches("http://");
+    let mut socket = connect(host, "", &[("authorization", format!("Bearer {token}"))])
         .await
         .unwrap();
     assert_eq!(next(&mut socket).await["type"], "unread");
-    // Committed through the first node's pool and feed.
-    let id = tell(&test, sari, 7).await;
-    let heard = next(&mut socket).await;
-    assert_eq!(heard["notification"]["id"].as_i64(), Some(id));
+
+    let order = serde_json::json!({
+        "plan_id": plan_id,
+        "region": "sbx-jkt1",
+        "image": "ubuntu-24-04-x64",
+        "hostname": "web-1",
+        "period_months": 1,
+    });
+    let (status, placed) = one
+        .call("POST", "/api/v1/orders", Some(&token), Some(order))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{placed}");
+    let heard = next_of(&mut socket, "notification").await;
+    assert_eq!(
+        heard["notification"]["event"],
+        "order_placed",
+        "{}",
+        other.log_tail()
+    );
+    assert_eq!(
+        heard["notification"]["link"],
+        format!("/orders/{}", placed["order"]["id"])
+    );
+    assert!(next_of(&mut socket, "unread").await["count"].as_i64() > Some(0));
+
+    let (status, _) = one
+        .call("POST", "/api/v1/notifications/read-all", Some(&token), None)
+        .await;
+    assert!(status.is_success());
+    loop {
+        if next_of(&mut socket, "unread").await["count"] == 0 {
+            break;
+        }
+    }
+}
+
+/// The next message of `kind`, skipping others.
+async fn next_of(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        let message = next(socket).await;
+        if message["type"] == kind {
+            return message;
+        }
+    }
 }

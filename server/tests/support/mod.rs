@@ -6,6 +6,8 @@
 // without this, every binary would warn about the helpers it happens not to call.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::sync::Arc;
 
 use axum::Router;
