@@ -2,7 +2,8 @@
 //! a live connection to `/ws/notifications` that adds new ones without a reload.
 //!
 //! The first look comes from a server function so the page renders the same on the server and in
-//! the browser; the live state takes over once the browser has it.
+//! the browser; the live state takes over once the browser has it. What the connection hears is
+//! also published as a [`LiveFeed`], so pages can reload what a notification is about.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,6 +14,40 @@ use crate::notifications::{
 };
 use crate::session::use_session;
 
+/// What the bell's live connection hears, for the pages: the server pages reload the moment a
+/// notification about a server arrives rather than waiting for their timer.
+#[derive(Clone, Copy)]
+pub struct LiveFeed {
+    latest: RwSignal<Option<Item>>,
+    connected: RwSignal<bool>,
+}
+
+impl LiveFeed {
+    /// The newest notification the connection delivered (none until one arrives), tracked.
+    pub fn latest(self) -> Option<Item> {
+        self.latest.get()
+    }
+
+    /// Whether the connection is open, tracked: while it is, notifications arrive the moment
+    /// they happen.
+    pub fn connected(self) -> bool {
+        self.connected.get()
+    }
+}
+
+/// Makes the feed the bell and the pages share; `App` provides it above both (the bell sits in
+/// the header, beside the pages rather than above them).
+pub fn provide_live_feed() {
+    provide_context(LiveFeed {
+        latest: RwSignal::new(None),
+        connected: RwSignal::new(false),
+    });
+}
+
+pub fn use_live_feed() -> LiveFeed {
+    expect_context()
+}
+
 /// What the bell shows once the browser has taken over from the first look.
 #[derive(Clone, Copy)]
 struct Live {
@@ -20,6 +55,7 @@ struct Live {
     seeded: RwSignal<bool>,
     items: RwSignal<Vec<Item>>,
     unread: RwSignal<i64>,
+    feed: LiveFeed,
 }
 
 impl Live {
@@ -29,9 +65,11 @@ impl Live {
             .with_untracked(|items| items.iter().map(|item| item.id).max().unwrap_or(0))
     }
 
-    /// A notification from the feed: newest first, never twice (a reconnect may resend).
+    /// A notification from the feed: newest first, never twice (a reconnect may resend); the
+    /// pages hear of it too.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn arrived(self, item: Item) {
+        self.feed.latest.set(Some(item.clone()));
         self.items.update(|items| {
             if items.iter().all(|known| known.id != item.id) {
                 items.insert(0, item);
@@ -74,6 +112,7 @@ pub fn Bell() -> impl IntoView {
         seeded: RwSignal::new(false),
         items: RwSignal::new(Vec::new()),
         unread: RwSignal::new(0),
+        feed: use_live_feed(),
     };
     let open = RwSignal::new(false);
     let mark_one = ServerAction::<MarkNotificationRead>::new();
@@ -102,6 +141,7 @@ pub fn Bell() -> impl IntoView {
             live.seeded.set(false);
             #[cfg(feature = "hydrate")]
             browser::disconnect();
+            live.feed.connected.set(false);
         }
         None => {}
     });
@@ -308,6 +348,7 @@ mod browser {
         CURRENT.with_borrow_mut(|current| {
             current.generation += 1;
             if let Some(socket) = current.socket.take() {
+                socket.set_onopen(None);
                 socket.set_onclose(None);
                 socket.set_onmessage(None);
                 let _ = socket.close();
@@ -344,6 +385,11 @@ mod browser {
             return;
         };
         let wait_after = std::rc::Rc::new(std::cell::Cell::new(wait));
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            if current(generation) {
+                live.feed.connected.set(true);
+            }
+        });
         let on_message = {
             let wait_after = wait_after.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -374,12 +420,15 @@ mod browser {
         let on_close = Closure::<dyn FnMut()>::new(move || {
             if current(generation) {
                 CURRENT.with_borrow_mut(|current| current.socket = None);
+                live.feed.connected.set(false);
                 retry(live, generation, wait_after.get());
             }
         });
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         // The handlers live as long as the page; a stale socket's handlers do nothing.
+        on_open.forget();
         on_message.forget();
         on_close.forget();
         CURRENT.with_borrow_mut(|current| current.socket = Some(socket));

@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
     let i18n = provide_i18n();
     let theme = provide_theme();
     provide_session();
+    bell::provide_live_feed();
 
     view! {
         <Html

@@ -1,6 +1,7 @@
 //! The customer's servers: the list, one server's page with its actions and history, and the
-//! admins' list of every server with "provision for user". Pages refresh on a timer while work
-//! is in progress, so a server that is booting or rebooting shows its new state by itself.
+//! admins' list of every server with "provision for user". The customer's pages reload the
+//! moment the bell's live feed brings a server notification (ready, an action done or failed),
+//! so a server booting or rebooting shows its new state by itself, and poll on a timer as well.
 
 use std::time::Duration;
 
@@ -9,12 +10,14 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
+use crate::bell::use_live_feed;
 use crate::components::{ErrorNotice, Field, Submit, error_text, route_id};
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::{
     AdminProvision, PlanChoice, RevealRootPassword, RunServerAction, ServerPage, ServerSummary,
     admin_servers, load_server, my_servers, provisioning_choices,
 };
+use crate::notifications::Item;
 use crate::pages::account::RequireUser;
 use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param};
 
@@ -23,15 +26,34 @@ const DANGER: &str = "rounded-md border border-red-300 px-3 py-1.5 text-sm font-
 const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 const SELECT: &str = "mt-1 block w-full rounded-md text-base border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
-/// Bumps the returned signal every `every` in the browser, so resources that read it reload.
-fn ticker(every: Duration) -> ReadSignal<u32> {
+/// Bumps the returned signal on a timer in the browser, so resources that read it reload: every
+/// `fast` without the live feed, every `slow` while it is connected (a new period starts when
+/// it connects or drops). Polling stays because some changes notify nobody: an action's start,
+/// the provisioning steps before "ready", a server an admin provisioned without an order, what
+/// the platform does (a suspension's power-off), a change made at the provider's panel, and an
+/// admin looking at someone else's server (its notifications go to its owner).
+fn poll(fast: Duration, slow: Duration) -> ReadSignal<u32> {
+    let feed = use_live_feed();
     let (tick, set_tick) = signal(0u32);
     Effect::new(move |_| {
+        let every = if feed.connected() { slow } else { fast };
         if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|n| *n += 1), every) {
             on_cleanup(move || handle.clear());
         }
     });
     tick
+}
+
+/// The id of the newest server notification the live feed delivered that `about` accepts (kept
+/// until another such one arrives), so a resource that reads it reloads at each one.
+fn server_news(about: impl Fn(&Item) -> bool + Send + Sync + 'static) -> Memo<Option<i64>> {
+    let feed = use_live_feed();
+    Memo::new(move |last: Option<&Option<i64>>| {
+        feed.latest()
+            .filter(|item| item.category == "server" && about(item))
+            .map(|item| item.id)
+            .or_else(|| last.copied().flatten())
+    })
 }
 
 pub fn status_text(m: &'static Messages, status: &str) -> &'static str {
@@ -157,8 +179,10 @@ pub fn ServersPage() -> impl IntoView {
 #[component]
 fn ServerList() -> impl IntoView {
     let i18n = use_i18n();
-    let tick = ticker(Duration::from_secs(5));
-    let servers = Resource::new(move || tick.get(), |_| my_servers());
+    let tick = poll(Duration::from_secs(5), Duration::from_secs(10));
+    // Every server notification is about one of the customer's servers.
+    let news = server_news(|_| true);
+    let servers = Resource::new(move || (tick.get(), news.get()), |_| my_servers());
     view! {
         <Transition>
             {move || Suspend::new(async move {
@@ -205,13 +229,23 @@ pub fn ServerDetailPage() -> impl IntoView {
 #[component]
 fn ServerDetail(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let tick = ticker(Duration::from_secs(3));
+    let tick = poll(Duration::from_secs(3), Duration::from_secs(10));
+    // Only notifications about this server (ready, an action done or failed link to it), so
+    // another server's news does not wipe what the customer is typing here.
+    let link = format!("/servers/{id}");
+    let news = server_news(move |item| item.link.as_deref() == Some(link.as_str()));
     let act = ServerAction::<RunServerAction>::new();
     // Reload on the timer only while something is in progress, so an idle page keeps what the
     // customer is typing (the rebuild confirmation) and what they opened.
     let busy = RwSignal::new(true);
     let page = Resource::new(
-        move || (busy.get().then(|| tick.get()), act.version().get()),
+        move || {
+            (
+                busy.get().then(|| tick.get()),
+                news.get(),
+                act.version().get(),
+            )
+        },
         move |_| load_server(id),
     );
     view! {
