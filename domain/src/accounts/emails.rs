@@ -80,6 +80,6 @@ impl AccountEmail<'_> {
                 None,
             ),
         };
-        compose(to, name, language, &subject, &paragraph, link)
+        compose(to, name, language, &subject, &paragraph, link, None)
     }
 }

@@ -5,7 +5,10 @@
 
 pub mod delivery;
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
+use minijinja::{Environment, context};
 
 use crate::accounts::inputs::Language;
 use crate::db::Tx;
@@ -31,8 +34,27 @@ pub struct StoredEmail {
     pub last_error: Option<String>,
 }
 
-/// An e-mail in Webrana Cloud's one layout: a greeting, a paragraph and an optional link, as
-/// plain text and as HTML (everything escaped), in the recipient's language.
+/// Every e-mail's layout, as templates: HTML (escaped automatically, as its name ends in
+/// `.html`) and plain text.
+static LAYOUT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut layout = Environment::new();
+    layout.set_trim_blocks(true);
+    for (name, source) in [
+        ("email.html", include_str!("templates/email.html")),
+        ("email.txt", include_str!("templates/email.txt")),
+    ] {
+        // The templates are part of the binary; the unit tests below render both.
+        #[allow(clippy::expect_used)]
+        layout
+            .add_template(name, source)
+            .expect("the e-mail templates parse");
+    }
+    layout
+});
+
+/// An e-mail in Webrana Cloud's one layout, in the recipient's language: a greeting, a
+/// paragraph and an optional link, as plain text and as HTML. `settings_link`, where the
+/// recipient chose to get this kind of e-mail, adds a footer pointing there.
 pub fn compose(
     to: &str,
     name: &str,
@@ -40,32 +62,39 @@ pub fn compose(
     subject: &str,
     paragraph: &str,
     link: Option<&str>,
+    settings_link: Option<&str>,
 ) -> OutgoingEmail {
-    let greeting = match language {
-        Language::En => format!("Hello {name},"),
-        Language::Id => format!("Halo {name},"),
+    let en = language == Language::En;
+    let pick = |id: &'static str, en_text: &'static str| if en { en_text } else { id };
+    let values = context! {
+        lang => language.code(),
+        subject => subject,
+        greeting => format!("{} {name},", pick("Halo", "Hello")),
+        paragraph => paragraph,
+        link => link,
+        open_label => pick("Buka di Webrana Cloud", "Open in Webrana Cloud"),
+        settings_link => settings_link,
+        settings_text => pick(
+            "Anda menerima e-mail ini sesuai pengaturan notifikasi Anda; ubah di",
+            "You get this e-mail because of your notification settings; change them at",
+        ),
     };
-    let text = match link {
-        Some(link) => format!("{greeting}\n\n{paragraph}\n\n{link}\n\n— Webrana Cloud\n"),
-        None => format!("{greeting}\n\n{paragraph}\n\n— Webrana Cloud\n"),
-    };
-    let link_html = link
-        .map(|link| {
-            let link = escape_html(link);
-            format!("<p><a href=\"{link}\">{link}</a></p>")
-        })
-        .unwrap_or_default();
-    let html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>{}</p><p>{}</p>{link_html}<p>— Webrana Cloud</p></body></html>",
-        escape_html(&greeting),
-        escape_html(paragraph),
-    );
     OutgoingEmail {
         to: to.to_owned(),
         subject: format!("{subject} · Webrana Cloud"),
-        text,
-        html,
+        text: render("email.txt", &values),
+        html: render("email.html", &values),
     }
+}
+
+fn render(template: &str, values: &minijinja::Value) -> String {
+    // Only a missing template or a bad filter fails to render; neither can happen with the two
+    // fixed templates, which the unit tests render.
+    #[allow(clippy::expect_used)]
+    LAYOUT
+        .get_template(template)
+        .and_then(|template| template.render(values))
+        .expect("the e-mail templates render")
 }
 
 /// Stores the e-mail and schedules its delivery, both in the caller's transaction.
@@ -142,6 +171,65 @@ mod tests {
         assert_eq!(
             escape_html("<script>alert('x')</script> & \"q\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+
+    #[test]
+    fn the_plain_text_reads_as_a_letter() {
+        let email = compose(
+            "sari@webrana.test",
+            "Sari",
+            Language::En,
+            "Payment received",
+            "We received Rp 50.000.",
+            Some("https://webrana.test/invoices/1"),
+            None,
+        );
+        assert_eq!(email.subject, "Payment received · Webrana Cloud");
+        assert_eq!(
+            email.text,
+            "Hello Sari,\n\nWe received Rp 50.000.\n\nhttps://webrana.test/invoices/1\n\n— Webrana Cloud\n"
+        );
+        assert!(!email.html.contains("notification settings"));
+    }
+
+    #[test]
+    fn what_people_typed_is_escaped_in_html_only() {
+        let email = compose(
+            "x@webrana.test",
+            "<b>Budi</b> & co",
+            Language::Id,
+            "Server siap",
+            "Server \"web-1\" siap.",
+            None,
+            Some("https://webrana.test/notifications"),
+        );
+        assert!(
+            email.text.starts_with(
+                "Halo <b>Budi</b> & co,\n\nServer \"web-1\" siap.\n\n— Webrana Cloud\n"
+            )
+        );
+        assert!(
+            email
+                .html
+                .contains("Halo &lt;b&gt;Budi&lt;&#x2f;b&gt; &amp; co,"),
+            "{}",
+            email.html
+        );
+        assert!(!email.html.contains("<b>Budi"));
+        assert!(email.html.contains("<html lang=\"id\">"));
+        assert!(
+            !email.html.contains("Buka di Webrana Cloud"),
+            "no link, no button"
+        );
+        assert!(email.text.ends_with(
+            "Anda menerima e-mail ini sesuai pengaturan notifikasi Anda; ubah di https://webrana.test/notifications\n"
+        ), "{}", email.text);
+        // Escaped in attributes too; mail clients read `&#x2f;` as `/`.
+        assert!(
+            email
+                .html
+                .contains("href=\"https:&#x2f;&#x2f;webrana.test&#x2f;notifications\"")
         );
     }
 }

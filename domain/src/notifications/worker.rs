@@ -81,6 +81,7 @@ impl Notifications {
             &recipient.title,
             &recipient.body,
             link.as_deref(),
+            Some(&format!("{}/notifications", self.public_url())),
         );
         mail::enqueue(&mut tx, &email).await?;
         tx_run!(&mut tx, |conn| {
