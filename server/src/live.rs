@@ -175,14 +175,17 @@ async fn dispatch(
             Err(RecvError::Closed) => return,
         };
         let registry = lock(&registry);
-        let sockets: Box<dyn Iterator<Item = &(u64, mpsc::Sender<Heard>)>> = match user_id {
-            Some(user_id) => Box::new(registry.by_user.get(&user_id).into_iter().flatten()),
-            None => Box::new(registry.by_user.values().flatten()),
-        };
-        for (_, socket) in sockets {
-            // Full means the socket has wake-ups waiting already; each reads all it missed.
-            let _ = socket.try_send(heard);
+        match user_id {
+            Some(user_id) => wake(registry.by_user.get(&user_id).into_iter().flatten(), heard),
+            None => wake(registry.by_user.values().flatten(), heard),
         }
+    }
+}
+
+fn wake<'a>(sockets: impl Iterator<Item = &'a (u64, mpsc::Sender<Heard>)>, heard: Heard) {
+    for (_, socket) in sockets {
+        // Full means the socket has wake-ups waiting already; each reads all it missed.
+        let _ = socket.try_send(heard);
     }
 }
 

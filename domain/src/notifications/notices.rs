@@ -78,10 +78,7 @@ fn browser_name(user_agent: &str) -> Option<&'static str> {
         ("Chrome/", "Chrome"),
         ("Safari/", "Safari"),
     ];
-    BROWSERS
-        .iter()
-        .find(|(marker, _)| user_agent.contains(marker))
-        .map(|(_, name)| *name)
+    first_named(user_agent, &BROWSERS)
 }
 
 /// The operating system a User-Agent header names; iOS says "like Mac OS X" and Android says
@@ -97,7 +94,12 @@ fn os_name(user_agent: &str) -> Option<&'static str> {
         ("Mac OS X", "macOS"),
         ("Linux", "Linux"),
     ];
-    SYSTEMS
+    first_named(user_agent, &SYSTEMS)
+}
+
+/// The name paired with the first marker `user_agent` contains.
+fn first_named(user_agent: &str, names: &[(&str, &'static str)]) -> Option<&'static str> {
+    names
         .iter()
         .find(|(marker, _)| user_agent.contains(marker))
         .map(|(_, name)| *name)
