@@ -39,6 +39,11 @@ pub fn error_text(m: &'static Messages, error: &AppError) -> &'static str {
         "confirmation_mismatch" => m.servers_error_confirmation_mismatch,
         "provider_unavailable" => m.servers_error_provider_unavailable,
         "password_unavailable" => m.servers_error_password_unavailable,
+        "console_not_running" => m.servers_error_console_not_running,
+        "console_unavailable" => m.servers_error_console_unavailable,
+        "console_sessions_exhausted" => m.servers_error_console_sessions_exhausted,
+        "console_ticket_refused" => m.servers_error_console_ticket_refused,
+        "console_unreachable" => m.servers_error_console_unreachable,
         "no_password_reset"
         | "no_graceful_shutdown"
         | "no_rebuild"

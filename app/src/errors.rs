@@ -36,7 +36,11 @@ pub fn status_for(code: &str) -> u16 {
         | "two_factor_required"
         | "invalid_two_factor_code"
         | "refresh_reused" => 401,
-        "forbidden" | "account_suspended" | "csrf" | "email_not_verified" => 403,
+        "forbidden"
+        | "account_suspended"
+        | "csrf"
+        | "email_not_verified"
+        | "console_ticket_refused" => 403,
         "not_found" => 404,
         "already_exists"
         | "ssh_key_name_taken"
@@ -46,10 +50,13 @@ pub fn status_for(code: &str) -> u16 {
         | "illegal_transition"
         | "invoice_not_payable"
         | "invoice_not_refundable"
-        | "coupon_code_taken" => 409,
+        | "coupon_code_taken"
+        | "console_not_running"
+        | "console_unavailable" => 409,
         "link_invalid" => 410,
         "account_locked" => 423,
-        "rate_limited" => 429,
+        "rate_limited" | "console_sessions_exhausted" => 429,
+        "console_unreachable" => 502,
         "payment_gateway_unavailable" => 503,
         "internal" | "network" => 500,
         _ => 422,

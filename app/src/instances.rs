@@ -63,6 +63,9 @@ pub struct ServerPage {
     pub events: Vec<EventLine>,
     /// What a rebuild can install: the images of the server's plan.
     pub rebuild_images: Vec<ImageChoice>,
+    /// How its screen is reached: `vnc_proxy` (our console page), `provider_url` (a link to the
+    /// provider's own console) or `none`.
+    pub console: String,
 }
 
 /// A plan with where and with what it can be provisioned, for the admin form.
@@ -129,7 +132,14 @@ pub async fn load_server(id: i64) -> Result<ServerPage, AppError> {
             name: image.name,
         })
         .collect();
+    use domain::providers::ConsoleKind;
+    let console = match detail.capabilities.map(|capabilities| capabilities.console) {
+        Some(ConsoleKind::VncProxy) => "vnc_proxy",
+        Some(ConsoleKind::ProviderUrl) => "provider_url",
+        Some(ConsoleKind::None) | None => "none",
+    };
     Ok(ServerPage {
+        console: console.to_owned(),
         mine: detail.instance.user_id == caller.user_id,
         server: summary(detail.instance),
         actions: detail

@@ -10,9 +10,11 @@ pub mod auth;
 pub mod bell;
 pub mod catalog;
 pub mod components;
+pub mod console;
 pub mod errors;
 pub mod i18n;
 pub mod instances;
+pub mod keysym;
 pub mod layout;
 pub mod notifications;
 pub mod orders;
@@ -20,6 +22,7 @@ pub mod pages;
 pub mod preferences;
 pub mod session;
 pub mod ssh_keys;
+pub mod vnc_console;
 
 use leptos::prelude::*;
 use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
@@ -38,6 +41,7 @@ use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
 use crate::pages::catalog::PlansPage;
+use crate::pages::console::ServerConsolePage;
 use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
 use crate::pages::notifications::NotificationsPage;
 use crate::pages::orders::{NewOrderPage, OrderDetailPage, OrdersPage};
@@ -124,6 +128,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/images") view=AdminImagesPage />
                     <Route path=path!("/servers") view=ServersPage />
                     <Route path=path!("/servers/:id") view=ServerDetailPage />
+                    <Route path=path!("/servers/:id/console") view=ServerConsolePage />
                     <Route path=path!("/admin/servers") view=AdminServersPage />
                     <Route path=path!("/order") view=NewOrderPage />
                     <Route path=path!("/orders") view=OrdersPage />

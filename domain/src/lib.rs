@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod billing;
 pub mod catalog;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod health;
@@ -64,6 +65,7 @@ pub struct AppState {
     pub orders: orders::Orders,
     pub billing: billing::Billing,
     pub notifications: notifications::Notifications,
+    pub consoles: console::Consoles,
 }
 
 /// Why the shared state could not be built at start-up.
@@ -120,7 +122,9 @@ impl AppState {
             config.public_url.clone(),
             config.telegram.clone(),
         );
+        let consoles = console::Consoles::new(db.clone(), instances.clone());
         Ok(Self {
+            consoles,
             notifications,
             instances,
             orders,

@@ -32,7 +32,9 @@ fn des_key(password: &Password) -> [u8; 8] {
     key
 }
 
-pub(crate) fn challenge_response(password: &Password, challenge: &[u8; 16]) -> [u8; 16] {
+/// VNC Authentication's answer to a server's 16-byte challenge: the challenge DES-encrypted
+/// with the password. A client sends it; a server computes it to check the client's.
+pub fn challenge_response(password: &Password, challenge: &[u8; 16]) -> [u8; 16] {
     let cipher = Des::new(GenericArray::from_slice(&des_key(password)));
     let mut response = *challenge;
     for block in response.chunks_exact_mut(8) {

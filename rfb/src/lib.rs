@@ -29,7 +29,7 @@ mod framebuffer;
 mod messages;
 mod reader;
 
-pub use auth::Password;
+pub use auth::{Password, challenge_response};
 pub use client::Client;
 pub use encoding::Encoding;
 pub use error::Error;

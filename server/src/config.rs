@@ -97,6 +97,9 @@ pub struct Config {
     /// `TERMINATE_AFTER_DAYS`: how long a service stays suspended before its server is
     /// deleted, 1–90 (default 14).
     pub terminate_after_days: i64,
+    /// `CONSOLE_IDLE_MINUTES`: a browser console without keyboard or mouse input for this long
+    /// is closed, 1–480 (default 15).
+    pub console_idle: Duration,
 }
 
 /// The Telegram bot notifications go out through.
@@ -446,6 +449,14 @@ impl Config {
         let renewal_lead_days = reader.parse("RENEWAL_LEAD_DAYS", 7, days(1..=30));
         let renewal_grace_days = reader.parse("RENEWAL_GRACE_DAYS", 3, days(0..=30));
         let terminate_after_days = reader.parse("TERMINATE_AFTER_DAYS", 14, days(1..=90));
+        let console_idle = reader.parse(
+            "CONSOLE_IDLE_MINUTES",
+            Duration::from_secs(15 * 60),
+            |raw| match raw.parse::<u64>() {
+                Ok(minutes @ 1..=480) => Ok(Duration::from_secs(minutes * 60)),
+                _ => Err(format!("expected whole minutes from 1 to 480, got `{raw}`")),
+            },
+        );
 
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
@@ -476,6 +487,7 @@ impl Config {
             renewal_lead_days,
             renewal_grace_days,
             terminate_after_days,
+            console_idle,
         })
     }
 }

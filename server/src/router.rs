@@ -41,6 +41,8 @@ pub struct WebSettings {
     pub public_url: String,
     /// `Secure` cookies and HSTS, when served over https.
     pub secure_cookies: bool,
+    /// A console without keyboard or mouse input for this long is closed.
+    pub console_idle: std::time::Duration,
 }
 
 pub fn router(state: ServerState) -> Router {
@@ -65,6 +67,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/readyz", get(readyz))
         .merge(crate::api::routes())
         .merge(crate::live::routes(&state))
+        .merge(crate::console::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,

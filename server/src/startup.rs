@@ -116,6 +116,7 @@ impl Application {
         let web = WebSettings {
             public_url: config.public_url.clone(),
             secure_cookies: config.secure_cookies(),
+            console_idle: config.console_idle,
         };
         let router = router(ServerState {
             leptos_options,

@@ -4,6 +4,7 @@ pub mod admin_catalog;
 pub mod admin_orders;
 pub mod auth;
 pub mod catalog;
+pub mod console;
 pub mod home;
 pub mod invoices;
 pub mod not_found;

@@ -12,6 +12,7 @@ use leptos_router::components::A;
 use crate::PageTitle;
 use crate::bell::use_live_feed;
 use crate::components::{ErrorNotice, Field, Submit, error_text, route_id};
+use crate::console::{ConsoleOpening, OpenConsole};
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::{
     AdminProvision, PlanChoice, RevealRootPassword, RunServerAction, ServerPage, ServerSummary,
@@ -300,6 +301,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
             </section>
         </div>
         {page.mine.then(|| view! { <Actions page=page.clone() act /> })}
+        <Console page=page.clone() />
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_history}</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="server-events">
@@ -319,6 +321,52 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                     }
                 }).collect_view()}
             </ol>
+        </section>
+    }
+}
+
+/// Where the server's screen is: our console page, the provider's own (a fresh secret link,
+/// fetched on a click and opened by a second one, so no pop-up blocker stands in the way), or
+/// nowhere, with what to do instead.
+#[component]
+fn Console(page: ServerPage) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = page.server.id;
+    let running = page.server.status == "running";
+    let fetch = ServerAction::<OpenConsole>::new();
+    let link = move || match fetch.value().get() {
+        Some(Ok(ConsoleOpening::ProviderUrl { url })) => Some(url),
+        _ => None,
+    };
+    let body = match page.console.as_str() {
+        "vnc_proxy" if running => view! {
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_console_about}</p>
+            <a href=format!("/servers/{id}/console") class=format!("{BUTTON} mt-3 inline-block") data-testid="open-console">{move || i18n.t().servers_console_open}</a>
+        }.into_any(),
+        "provider_url" if running => view! {
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_console_provider_about}</p>
+            <div class="mt-3 flex flex-wrap items-center gap-3">
+                <ActionForm action=fetch>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class=BUTTON data-testid="fetch-console-link">{move || i18n.t().servers_console_provider_fetch}</button>
+                </ActionForm>
+                {move || link().map(|url| view! {
+                    <a href=url target="_blank" rel="noopener noreferrer" class="text-sm font-medium text-sky-700 underline dark:text-sky-300" data-testid="provider-console-link">{move || i18n.t().servers_console_provider_open}</a>
+                })}
+            </div>
+            <ErrorNotice result=fetch.value() />
+        }.into_any(),
+        "vnc_proxy" | "provider_url" => view! {
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-not-running">{move || i18n.t().servers_console_not_running}</p>
+        }.into_any(),
+        _ => view! {
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-none">{move || i18n.t().servers_console_none}</p>
+        }.into_any(),
+    };
+    view! {
+        <section class=format!("{PANEL} mt-6") data-testid="console-panel">
+            <h2 class="text-lg font-semibold">{move || i18n.t().servers_console}</h2>
+            {body}
         </section>
     }
 }

@@ -482,7 +482,11 @@ impl Instances {
     }
 
     /// The instance if the caller may see it: its owner, or an admin.
-    async fn visible(&self, caller: &Caller, id: i64) -> Result<Instance, InstanceError> {
+    pub(crate) async fn visible(
+        &self,
+        caller: &Caller,
+        id: i64,
+    ) -> Result<Instance, InstanceError> {
         let instance = self.by_id(id).await?;
         if instance.user_id == caller.user_id || caller.role == Role::Admin {
             Ok(instance)

@@ -4,6 +4,11 @@
 //! runs at a time, a deleted server is gone (404), and addresses come from the documentation
 //! ranges (RFC 5737 / RFC 3849), which route nowhere. The image `sandbox-broken` always fails to
 //! boot, to show what a failed provisioning looks like.
+//!
+//! Its console is real: each running server gets its own small VNC server on loopback
+//! ([`SandboxScreens`]) showing a boot log and a login prompt, which our console proxy relays like
+//! any hypervisor's screen. A server that is powered off, shut down, rebooted, rebuilt or deleted
+//! loses its screen (and its viewers); the next console boots a fresh one.
 
 use std::time::Duration as StdDuration;
 
@@ -14,6 +19,7 @@ use super::{
     ConsoleKind, CreateInstance, CreatedInstance, Lifecycle, ProviderError, ProviderImage,
     ProviderInstance, ProviderRegion, ProviderSize,
 };
+use crate::console::sandbox_screen::SandboxScreens;
 use crate::{Db, DbError, db_run, tx_run};
 
 pub const NAME: &str = "sandbox";
@@ -39,6 +45,7 @@ impl Default for SandboxTiming {
 pub struct SandboxProvider {
     db: Db,
     timing: SandboxTiming,
+    screens: SandboxScreens,
 }
 
 const REGIONS: [(&str, &str, &str); 3] = [
@@ -101,6 +108,9 @@ const IMAGES: [(&str, &str, &str); 5] = [
 struct ServerRow {
     id: i64,
     label: String,
+    /// What the customer named it, shown on its screen (servers made before it was kept have
+    /// their label there instead).
+    hostname: Option<String>,
     image: String,
     status: String,
     target_status: Option<String>,
@@ -110,11 +120,16 @@ struct ServerRow {
     ipv6: Option<String>,
 }
 
-const COLUMNS: &str = "id, label, image, status, target_status, action_id, failure, ipv4, ipv6";
+const COLUMNS: &str =
+    "id, label, hostname, image, status, target_status, action_id, failure, ipv4, ipv6";
 
 impl SandboxProvider {
     pub fn new(db: Db, timing: SandboxTiming) -> Self {
-        Self { db, timing }
+        Self {
+            db,
+            timing,
+            screens: SandboxScreens::default(),
+        }
     }
 
     fn after(&self, wait: StdDuration) -> DateTime<Utc> {
@@ -123,16 +138,25 @@ impl SandboxProvider {
 
     /// Applies every change whose time has come; cheap, and it keeps reads free of timers.
     async fn settle(&self) -> Result<(), sqlx::Error> {
-        db_run!(&self.db, |pool| {
-            sqlx::query(
+        let settled: Vec<(i64, String, Option<String>)> = db_run!(&self.db, |pool| {
+            sqlx::query_as(
                 "UPDATE sandbox_servers SET status = target_status, target_status = NULL, \
-                 settles_at = NULL WHERE target_status IS NOT NULL AND settles_at <= $1",
+                 settles_at = NULL WHERE target_status IS NOT NULL AND settles_at <= $1 \
+                 RETURNING id, status, action_kind",
             )
             .bind(Utc::now())
-            .execute(pool)
+            .fetch_all(pool)
             .await
-            .map(|_| ())
-        })
+        })?;
+        // A screen goes when its machine goes down, so whoever watches it sees the end, and the
+        // next console shows a fresh boot. Settling is where that happens: every read settles.
+        for (id, status, kind) in settled {
+            let restarted = matches!(kind.as_deref(), Some("reboot" | "rebuild"));
+            if status != "running" || restarted {
+                self.screens.close(&screen_key(id));
+            }
+        }
+        Ok(())
     }
 
     async fn row(&self, id: &str) -> Result<ServerRow, ProviderError> {
@@ -213,6 +237,23 @@ fn addresses(id: i64) -> (String, String) {
     )
 }
 
+/// The screen of server number `id`, whatever spelling of its id a caller used.
+fn screen_key(id: i64) -> String {
+    format!("sbx-{id}")
+}
+
+/// Refuses a console on a server that is not up (rebooting and stopping servers still are).
+fn must_be_running(row: &ServerRow) -> Result<(), ProviderError> {
+    if lifecycle(&row.status) == Lifecycle::Running {
+        Ok(())
+    } else {
+        Err(ProviderError::Invalid(format!(
+            "the server is not running (it is {})",
+            row.status
+        )))
+    }
+}
+
 fn lifecycle(status: &str) -> Lifecycle {
     match status {
         "building" | "rebuilding" => Lifecycle::Provisioning,
@@ -252,7 +293,7 @@ impl CloudProvider for SandboxProvider {
             rebuild: true,
             accepts_root_password: true,
             rebuild_sets_password: true,
-            console: ConsoleKind::None,
+            console: ConsoleKind::VncProxy,
         }
     }
 
@@ -340,8 +381,8 @@ impl CloudProvider for SandboxProvider {
         let inserted = tx_run!(&mut tx, |conn| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO sandbox_servers (label, region, size, image, status, target_status, \
-                 settles_at, failure, ssh_keys, created_at) \
-                 VALUES ($1, $2, $3, $4, 'building', $5, $6, $7, $8, $9) \
+                 settles_at, failure, ssh_keys, created_at, hostname) \
+                 VALUES ($1, $2, $3, $4, 'building', $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (label) DO NOTHING RETURNING id",
             )
             .bind(&request.label)
@@ -353,6 +394,7 @@ impl CloudProvider for SandboxProvider {
             .bind(failure)
             .bind(ssh_keys)
             .bind(Utc::now())
+            .bind(&request.hostname)
             .fetch_optional(conn)
             .await
         })
@@ -408,7 +450,7 @@ impl CloudProvider for SandboxProvider {
             Err(error) => return Err(error),
         };
         // Deleting wins over whatever was in progress, as it does on real clouds.
-        db_run!(&self.db, |pool| {
+        let deleting = db_run!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE sandbox_servers SET status = 'deleting', target_status = 'deleted', \
                  settles_at = $1, label = label || '#deleted-' || CAST(id AS TEXT) WHERE id = $2",
@@ -419,7 +461,11 @@ impl CloudProvider for SandboxProvider {
             .await
             .map(|_| ())
         })
-        .map_err(unavailable)
+        .map_err(unavailable);
+        // Not left for settling: a deleted server may never be read again, and its listener
+        // would stay open.
+        self.screens.close(&screen_key(row.id));
+        deleting
     }
 
     async fn perform_action(
@@ -496,8 +542,27 @@ impl CloudProvider for SandboxProvider {
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleAccess, ProviderError> {
-        self.row(id).await?;
-        Ok(ConsoleAccess::None)
+        let row = self.row(id).await?;
+        must_be_running(&row)?;
+        let key = screen_key(row.id);
+        let endpoint = self
+            .screens
+            .open(&key, row.hostname.as_deref().unwrap_or(&row.label))
+            .await
+            .map_err(|error| ProviderError::Unavailable(format!("the screen: {error}")))?;
+        // The server may have gone down between the read and the open, settled by someone else
+        // whose close came before our open: look again so no screen outlives its server.
+        match self.row(id).await.and_then(|row| must_be_running(&row)) {
+            Ok(()) => Ok(ConsoleAccess::Vnc {
+                host: "127.0.0.1".to_owned(),
+                port: endpoint.port,
+                password: Some(endpoint.password),
+            }),
+            Err(error) => {
+                self.screens.close(&key);
+                Err(error)
+            }
+        }
     }
 }
 

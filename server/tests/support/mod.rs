@@ -54,9 +54,15 @@ pub fn sandbox(db: &Db, timing: SandboxTiming) -> Providers {
 
 /// The real router over `state`, served at [`ORIGIN`] without `Secure` cookies.
 pub fn router_for(state: AppState) -> Router {
+    router_with_console_idle(state, std::time::Duration::from_secs(15 * 60))
+}
+
+/// [`router_for`] with consoles closed after `idle` without input.
+pub fn router_with_console_idle(state: AppState, idle: std::time::Duration) -> Router {
     let web = WebSettings {
         public_url: ORIGIN.into(),
         secure_cookies: false,
+        console_idle: idle,
     };
     router(ServerState {
         leptos_options: LeptosOptions::builder().output_name("webrana").build(),

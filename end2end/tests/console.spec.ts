@@ -1,0 +1,177 @@
+// A customer opens the console of a running sandbox server: the canvas shows the server's own
+// screen (real RFB through our proxy), what they type appears on it, and the one-time ticket
+// behind the connection cannot be used again, nor by another customer.
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+
+const STAMP = Date.now();
+const CUSTOMER = { name: 'Putu Ayu', email: `putu-${STAMP}@example.com`, password: 'kopi-tubruk-pagi-7' };
+const OTHER = { name: 'Made Wira', email: `made-${STAMP}@example.com`, password: 'kopi-tubruk-pagi-7' };
+const HOSTNAME = 'konsol-putu';
+// The sandbox screen: 80 x 25 cells of 8 x 16 pixels; the shell's prompt after logging in.
+const CELL = { width: 8, height: 16 };
+const PROMPT = `root@${HOSTNAME}:~# `;
+
+test.beforeAll(ensureAdmin);
+
+async function bearer(request: APIRequestContext, who: { email: string; password: string }) {
+  const login = await request.post('/api/v1/auth/login', { data: { email: who.email, password: who.password } });
+  expect(login.status(), await login.text()).toBe(200);
+  return { Authorization: `Bearer ${(await login.json()).access_token}` };
+}
+
+/** A running sandbox server of the customer's, made through the admin API. */
+async function runningServer(request: APIRequestContext): Promise<number> {
+  const admin = await bearer(request, ADMIN);
+  let planId = 0;
+  await expect(async () => {
+    const created = await request.post('/api/v1/admin/plans', {
+      headers: admin,
+      data: {
+        name: `Konsol ${STAMP}`,
+        provider: 'sandbox',
+        size_slug: 'sbx-1c-1g',
+        price_idr_monthly: 75000,
+        region_slugs: ['sbx-jkt1'],
+        image_slugs: ['debian-12-x64'],
+      },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    planId = (await created.json()).id;
+  }).toPass({ timeout: 20_000 });
+  const customer = await bearer(request, CUSTOMER);
+  const me = await (await request.get('/api/v1/me', { headers: customer })).json();
+  const made = await request.post('/api/v1/admin/instances', {
+    headers: admin,
+    data: { user_id: me.id, plan_id: planId, region: 'sbx-jkt1', image: 'debian-12-x64', hostname: HOSTNAME },
+  });
+  expect(made.status(), await made.text()).toBe(202);
+  const id = (await made.json()).id as number;
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/instances/${id}`, { headers: customer })).json()).instance?.status, { timeout: 30_000 })
+    .toBe('running');
+  return id;
+}
+
+/** The canvas's pixels of `count` cells from (`row`, `column`), as one string, and whether any is lit. */
+async function cells(page: Page, row: number, column: number, count: number) {
+  return page.getByTestId('console-canvas').evaluate(
+    (canvas: HTMLCanvasElement, [x, y, width, height]) => {
+      const data = canvas.getContext('2d')!.getImageData(x, y, width, height).data;
+      let lit = false;
+      const bits: string[] = [];
+      for (let i = 0; i < data.length; i += 4) {
+        const on = data[i] + data[i + 1] + data[i + 2] > 300;
+        lit ||= on;
+        bits.push(on ? '#' : '.');
+      }
+      return { pattern: bits.join(''), lit };
+    },
+    [column * CELL.width, row * CELL.height, count * CELL.width, CELL.height],
+  );
+}
+
+/** Tries a console WebSocket from `page`: whether it opened. */
+async function tryConsole(page: Page, url: string): Promise<'open' | 'refused'> {
+  return page.evaluate(
+    (url) =>
+      new Promise<'open' | 'refused'>((resolve) => {
+        const socket = new WebSocket(url);
+        socket.onopen = () => {
+          socket.close();
+          resolve('open');
+        };
+        socket.onclose = () => resolve('refused');
+      }),
+    url,
+  );
+}
+
+test('a customer opens the console of a running server, sees its screen and types on it', async ({ page, browser, request }, testInfo) => {
+  test.setTimeout(120_000);
+  await signUp(page, CUSTOMER.name, CUSTOMER.email, CUSTOMER.password);
+  const id = await runningServer(request);
+
+  await logIn(page, CUSTOMER.email, CUSTOMER.password);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto(`/servers/${id}`);
+  await hydrated(page);
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => {
+    if (socket.url().includes('/ws/console/')) sockets.push(socket.url());
+  });
+  await page.getByTestId('open-console').click();
+  await expect(page).toHaveURL(new RegExp(`/servers/${id}/console$`));
+  await hydrated(page);
+
+  // Connected, and the server's screen drawn: its boot log ends at a login prompt.
+  const canvas = page.getByTestId('console-canvas');
+  await expect(page.getByTestId('console-status')).toHaveAttribute('data-state', 'connected', { timeout: 15_000 });
+  await expect(canvas).toHaveAttribute('data-width', '640');
+  await expect(canvas).toHaveAttribute('data-height', '400');
+  await expect.poll(async () => Number(await canvas.getAttribute('data-frames')), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => (await cells(page, 0, 0, 40)).lit, { timeout: 10_000 }).toBe(true);
+  await expect(page.getByTestId('console-stats')).toContainText('fps');
+  await shot(page, testInfo, 'console-login-prompt');
+
+  // Typed on the canvas: log in, then a command whose output repeats what was typed.
+  await canvas.click();
+  for (const line of ['root', 'rahasia', 'echo halo']) {
+    await page.keyboard.type(line);
+    await page.keyboard.press('Enter');
+  }
+  // Somewhere on screen a row reads `<prompt>echo halo` and the next one `halo`: the four
+  // cells after "echo " are drawn again, pixel for pixel, at the start of the next row.
+  const echoColumn = PROMPT.length + 'echo '.length;
+  await expect
+    .poll(
+      async () => {
+        for (let row = 0; row < 24; row += 1) {
+          const typed = await cells(page, row, echoColumn, 4);
+          const echoed = await cells(page, row + 1, 0, 4);
+          if (typed.lit && typed.pattern === echoed.pattern) return row;
+        }
+        return -1;
+      },
+      { timeout: 10_000 },
+    )
+    .toBeGreaterThanOrEqual(0);
+  await shot(page, testInfo, 'console-echo');
+  // The corner readout measures the screen's latency with its own small probe.
+  await expect(page.getByTestId('console-stats')).toHaveText(/\d+ fps · \S+ \d+ ms/, { timeout: 10_000 });
+
+  // In English and dark mode, the console and its controls stay readable.
+  await page.getByTestId('lang-en').click();
+  await page.getByTestId('theme-toggle').click();
+  await expect(page.locator('html')).toHaveClass(/dark/);
+  await expect(page.getByTestId('console-status')).toHaveText(/Connected/);
+  await expect(page.getByTestId('console-cad')).toHaveText('Send Ctrl+Alt+Del');
+  await shot(page, testInfo, 'console-dark-en');
+  await page.getByTestId('theme-toggle').click();
+  await page.getByTestId('lang-id').click();
+
+  // The page's ticket is spent: the same URL opens nothing, for this customer or another.
+  expect(sockets.length).toBeGreaterThan(0);
+  const used = sockets[0];
+  expect(await tryConsole(page, used)).toBe('refused');
+  // A fresh ticket of the customer's, presented from another customer's session, is refused.
+  const fresh = await page.request.post('/api/console/open', {
+    form: { id: String(id) },
+    headers: { Origin: new URL(page.url()).origin, Accept: 'application/json' },
+  });
+  expect(fresh.status(), await fresh.text()).toBe(200);
+  const path = (await fresh.json()).Proxy.path as string;
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
+  await signUp(other, OTHER.name, OTHER.email, OTHER.password);
+  await logIn(other, OTHER.email, OTHER.password);
+  await expect(other).toHaveURL(/\/account$/);
+  const origin = new URL(other.url());
+  expect(await tryConsole(other, `ws://${origin.host}${path}`)).toBe('refused');
+  await otherContext.close();
+
+  // The console still works after all that, and a reconnect gets a fresh ticket by itself.
+  await expect(page.getByTestId('console-status')).toHaveAttribute('data-state', 'connected');
+  await page.getByTestId('console-back').click();
+  await expect(page).toHaveURL(new RegExp(`/servers/${id}$`));
+});
