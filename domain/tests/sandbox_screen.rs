@@ -511,8 +511,8 @@ async fn the_sandbox_provider_opens_the_screen_of_a_running_server_only() {
         }
         other => panic!("not a VNC console: {other:?}"),
     };
-    // The sandbox does not keep the customer's host name: the screen shows the label.
-    let login = |text: &[String]| has_line(text, "wr-screen-1 login:");
+    // The screen shows the host name the customer chose, not the provider label.
+    let login = |text: &[String]| has_line(text, "shop.customer.test login:");
 
     let first = endpoint(sandbox.console(&id).await.unwrap());
     assert_eq!(endpoint(sandbox.console(&id).await.unwrap()), first);
