@@ -209,7 +209,7 @@ both_backends! {
 
         let (status, detail) = call(&env.router, "GET", &format!("/api/v1/instances/{id}"), Some(&env.alice), None).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(detail["capabilities"]["console"], "none");
+        assert_eq!(detail["capabilities"]["console"], "vnc_proxy");
         let power_on = detail["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "power_on").unwrap();
         assert_eq!(power_on["unavailable"], "already_running");
 
