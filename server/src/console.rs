@@ -14,14 +14,19 @@ use std::time::Duration;
 
 use app::auth::server::{Authenticated, RequestClient};
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::BytesMut;
 use domain::console::{ConsoleSession, SESSION_HEARTBEAT, Traffic, VncTarget};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
 
 use crate::api::ApiError;
 use crate::router::ServerState;
@@ -36,7 +41,6 @@ const LARGEST_CLIENT_MESSAGE: usize = 256 * 1024;
 
 /// Close codes the console page explains.
 pub const CLOSE_IDLE: u16 = 4408;
-pub const CLOSE_UNREACHABLE: u16 = 4502;
 pub const CLOSE_PROTOCOL: u16 = 4400;
 
 pub fn routes() -> Router<ServerState> {
@@ -378,78 +382,164 @@ pub async fn relay(
     idle: Duration,
     traffic: &TrafficCounter,
 ) -> &'static str {
-    let (mut from_server, mut to_server) = server.into_split();
-    let mut handshake = Some(BrowserHandshake::new());
-    if socket
-        .send(Message::Binary(b"RFB 003.008\n".to_vec().into()))
-        .await
-        .is_err()
-    {
-        return "browser gone";
-    }
+    let client_init =
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, browser_handshake(&mut socket)).await {
+            Ok(Ok(client_init)) => client_init,
+            Ok(Err(Ended::Quietly(reason))) => return reason,
+            Ok(Err(Ended::Closing(code, reason))) => {
+                let _ = socket.send(close(code, reason)).await;
+                return reason;
+            }
+            Err(_) => {
+                let _ = socket
+                    .send(close(CLOSE_PROTOCOL, "no handshake in time"))
+                    .await;
+                return "no handshake in time";
+            }
+        };
+    let (from_server, mut to_server) = server.into_split();
+    let (sink, mut from_browser) = socket.split();
+    // The screen streams to the browser in a future of its own, so a slow browser never holds
+    // up its keys on the way to the server, and the next read overlaps the last send.
+    let (control, controls) = tokio::sync::mpsc::channel(4);
+    let downstream = stream_screen(from_server, sink, controls, traffic);
+    tokio::pin!(downstream);
     let mut watch = InputWatch::default();
-    let mut buffer = vec![0u8; RELAY_CHUNK];
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let idle_deadline = tokio::time::sleep(idle);
     tokio::pin!(idle_deadline);
+    let mut pending = Some(client_init);
     let (code, reason) = loop {
+        if let Some(bytes) = pending.take() {
+            if watch.saw_input(&bytes) {
+                idle_deadline
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + idle);
+            }
+            traffic
+                .to_server
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            if to_server.write_all(&bytes).await.is_err() {
+                break (1000, "the server closed the console");
+            }
+        }
         tokio::select! {
-            read = from_server.read(&mut buffer), if handshake.is_none() => match read {
-                Ok(0) | Err(_) => break (1000, "the server closed the console"),
-                Ok(n) => {
-                    traffic.to_client.fetch_add(n as u64, Ordering::Relaxed);
-                    if socket.send(Message::Binary(buffer[..n].to_vec().into())).await.is_err() {
-                        return "browser gone";
-                    }
-                }
-            },
-            message = socket.recv() => match message {
-                Some(Ok(Message::Binary(bytes))) => {
-                    let forward = match handshake.as_mut() {
-                        Some(browser) => match browser.feed(&bytes) {
-                            Ok((reply, done)) => {
-                                if !reply.is_empty() && socket.send(Message::Binary(reply.into())).await.is_err() {
-                                    return "browser gone";
-                                }
-                                if done.is_some() {
-                                    handshake = None;
-                                }
-                                done
-                            }
-                            Err(why) => break (CLOSE_PROTOCOL, why),
-                        },
-                        None => Some(bytes.to_vec()),
-                    };
-                    if let Some(forward) = forward {
-                        if watch.saw_input(&forward) {
-                            idle_deadline.as_mut().reset(tokio::time::Instant::now() + idle);
-                        }
-                        traffic.to_server.fetch_add(forward.len() as u64, Ordering::Relaxed);
-                        if to_server.write_all(&forward).await.is_err() {
-                            break (1000, "the server closed the console");
-                        }
-                    }
-                }
+            ended = &mut downstream => return ended,
+            message = from_browser.next() => match message {
+                Some(Ok(Message::Binary(bytes))) => pending = Some(bytes),
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return "closed by the browser",
                 Some(Ok(Message::Text(_))) => break (CLOSE_PROTOCOL, "the console speaks binary frames only"),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             },
             _ = ping.tick() => {
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                if control.send(Message::Ping(Bytes::new())).await.is_err() {
                     return "browser gone";
                 }
             }
             _ = &mut idle_deadline => break (CLOSE_IDLE, "idle timeout"),
         }
     };
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
+    // The close frame goes out behind whatever the screen has queued; then both ends drop.
+    if control.send(close(code, reason)).await.is_ok() {
+        let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, downstream).await;
+    }
     reason
+}
+
+/// How a console ended before it got going: with a close frame to send, or not.
+enum Ended {
+    Quietly(&'static str),
+    Closing(u16, &'static str),
+}
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// Plays the server towards the browser until its ClientInit; answers that and anything the
+/// browser sent after it, all meant for the VNC server.
+async fn browser_handshake(socket: &mut WebSocket) -> Result<Bytes, Ended> {
+    let version = Message::Binary(Bytes::from_static(b"RFB 003.008\n"));
+    if socket.send(version).await.is_err() {
+        return Err(Ended::Quietly("browser gone"));
+    }
+    let mut browser = BrowserHandshake::new();
+    loop {
+        match socket.recv().await {
+            Some(Ok(Message::Binary(bytes))) => match browser.feed(&bytes) {
+                Ok((reply, done)) => {
+                    if !reply.is_empty()
+                        && socket.send(Message::Binary(reply.into())).await.is_err()
+                    {
+                        return Err(Ended::Quietly("browser gone"));
+                    }
+                    if let Some(done) = done {
+                        return Ok(done.into());
+                    }
+                }
+                Err(why) => return Err(Ended::Closing(CLOSE_PROTOCOL, why)),
+            },
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                return Err(Ended::Quietly("closed by the browser"));
+            }
+            Some(Ok(Message::Text(_))) => {
+                return Err(Ended::Closing(
+                    CLOSE_PROTOCOL,
+                    "the console speaks binary frames only",
+                ));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+        }
+    }
+}
+
+/// Sends the VNC server's bytes to the browser as they come (each read handed over without a
+/// copy), and the pings and close frame `controls` brings. Ends when either side is gone or a
+/// close frame went out.
+async fn stream_screen(
+    mut from_server: OwnedReadHalf,
+    mut sink: SplitSink<WebSocket, Message>,
+    mut controls: tokio::sync::mpsc::Receiver<Message>,
+    traffic: &TrafficCounter,
+) -> &'static str {
+    let mut buffer = BytesMut::with_capacity(RELAY_CHUNK);
+    loop {
+        if buffer.capacity() < RELAY_CHUNK / 4 {
+            buffer.reserve(RELAY_CHUNK);
+        }
+        tokio::select! {
+            read = from_server.read_buf(&mut buffer) => match read {
+                Ok(0) | Err(_) => {
+                    let reason = "the server closed the console";
+                    let _ = sink.send(close(1000, reason)).await;
+                    return reason;
+                }
+                Ok(n) => {
+                    traffic.to_client.fetch_add(n as u64, Ordering::Relaxed);
+                    let chunk = buffer.split().freeze();
+                    if sink.send(Message::Binary(chunk)).await.is_err() {
+                        return "browser gone";
+                    }
+                }
+            },
+            control = controls.recv() => match control {
+                Some(message @ Message::Close(_)) => {
+                    let _ = sink.send(message).await;
+                    return "closed";
+                }
+                Some(message) => {
+                    if sink.send(message).await.is_err() {
+                        return "browser gone";
+                    }
+                }
+                None => return "closed",
+            },
+        }
+    }
 }
 
 #[cfg(test)]
