@@ -20,7 +20,7 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::BytesMut;
-use domain::console::{ConsoleSession, SESSION_HEARTBEAT, Traffic, VncTarget};
+use domain::console::{ConsoleSession, Consoles, SESSION_HEARTBEAT, Traffic, VncTarget};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -111,23 +111,20 @@ async fn upgrade(
                 reason,
                 "console session ended"
             );
-            if let Err(error) = consoles.close(session.id, traffic, reason).await {
-                tracing::error!(session = session.id, %error, "console session not recorded as closed");
-            }
+            record_end(consoles, session.id, traffic, reason).await;
         })
+}
+
+async fn record_end(consoles: &Consoles, session_id: i64, traffic: Traffic, reason: &str) {
+    if let Err(error) = consoles.close(session_id, traffic, reason).await {
+        tracing::error!(session = session_id, %error, "console session not recorded as closed");
+    }
 }
 
 async fn unreachable(state: &ServerState, session: &ConsoleSession, why: &str) -> Response {
     tracing::warn!(session = session.id, instance = session.instance_id, target = ?session.target, why, "console endpoint unreachable");
     let reason = format!("unreachable: {why}");
-    if let Err(error) = state
-        .app
-        .consoles
-        .close(session.id, Traffic::default(), &reason)
-        .await
-    {
-        tracing::error!(session = session.id, %error, "console session not recorded as closed");
-    }
+    record_end(&state.app.consoles, session.id, Traffic::default(), &reason).await;
     ApiError::new(
         "console_unreachable",
         "the server's screen cannot be reached right now; try again in a moment",
@@ -154,14 +151,8 @@ pub async fn authenticate(target: &VncTarget) -> Result<TcpStream, HandshakeErro
     stream.set_nodelay(true)?;
     let mut greeting = [0u8; 12];
     stream.read_exact(&mut greeting).await?;
-    let minor = parse_version(&greeting)
+    let minor = protocol_minor(&greeting)
         .ok_or_else(|| HandshakeError::NotRfb(String::from_utf8_lossy(&greeting).into_owned()))?;
-    // 3.4 and 3.6 are Apple's and UltraVNC's private numbers for 3.3 behaviour.
-    let minor = match minor {
-        0..=6 => 3,
-        7 => 7,
-        _ => 8,
-    };
     stream
         .write_all(format!("RFB 003.00{minor}\n").as_bytes())
         .await?;
@@ -215,10 +206,16 @@ pub async fn authenticate(target: &VncTarget) -> Result<TcpStream, HandshakeErro
     Ok(stream)
 }
 
-fn parse_version(greeting: &[u8; 12]) -> Option<u32> {
+/// The RFB 3.x version a greeting asks for, as the one we speak: 3, 7 or 8.
+fn protocol_minor(greeting: &[u8; 12]) -> Option<u8> {
     let text = std::str::from_utf8(greeting).ok()?;
     let rest = text.strip_prefix("RFB 003.")?.strip_suffix('\n')?;
-    rest.parse().ok()
+    // 3.4 and 3.6 are Apple's and UltraVNC's private numbers for 3.3 behaviour.
+    Some(match rest.parse::<u32>().ok()? {
+        0..=6 => 3,
+        7 => 7,
+        _ => 8,
+    })
 }
 
 async fn read_reason(stream: &mut (impl AsyncRead + Unpin)) -> std::io::Result<String> {
@@ -262,11 +259,7 @@ impl BrowserHandshake {
                         .try_into()
                         .map_err(|_| "bad protocol version")?;
                     self.buffered.drain(..12);
-                    let minor = match parse_version(&greeting).ok_or("bad protocol version")? {
-                        0..=6 => 3,
-                        7 => 7,
-                        _ => 8,
-                    };
+                    let minor = protocol_minor(&greeting).ok_or("bad protocol version")?;
                     if minor == 3 {
                         reply.extend_from_slice(&1u32.to_be_bytes());
                         self.step = Step::ClientInit;

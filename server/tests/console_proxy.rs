@@ -107,17 +107,7 @@ async fn env(test: &TestDb, idle: Duration) -> Env {
         .unwrap();
     drain(&state.db, &jobs).await;
 
-    let router = support::router_with_console_idle(state.clone(), idle);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let address = support::serve(support::router_with_console_idle(state.clone(), idle)).await;
     Env {
         state,
         address,

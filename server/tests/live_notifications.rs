@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use domain::accounts::inputs::Language;
@@ -27,20 +26,6 @@ const RINA: &str = "rina@webrana.test";
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn serve(router: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
-    address
-}
 
 async fn connect(
     address: impl std::fmt::Display,
@@ -94,7 +79,7 @@ both_backends! {
         })
         .unwrap();
         let token = env.access_token(SARI).await;
-        let address = serve(env.router.clone()).await;
+        let address = support::serve(env.router.clone()).await;
         let bearer = [("authorization", format!("Bearer {token}"))];
 
         let refused = connect(address, "", &[]).await.unwrap_err();
@@ -130,7 +115,7 @@ both_backends! {
         let env = support::env(&test).await;
         env.customer(SARI, Language::En).await;
         let cookies = env.session_cookies(SARI).await;
-        let address = serve(env.router.clone()).await;
+        let address = support::serve(env.router.clone()).await;
         let foreign = [("cookie", cookies.clone()), ("origin", "https://evil.example".to_owned())];
         let refused = connect(address, "", &foreign).await.unwrap_err();
         assert!(matches!(&refused, WsError::Http(answer) if answer.status() == 403), "{refused}");

@@ -16,7 +16,7 @@ use crate::accounts::Caller;
 use crate::accounts::tokens::{random_token, token_hash};
 use crate::audit::{self, AuditEvent};
 use crate::error::ErrorCode;
-use crate::instances::{InstanceError, Instances};
+use crate::instances::{Instance, InstanceError, Instances};
 use crate::providers::{ConsoleAccess, ConsoleKind, Lifecycle, ProviderError};
 use crate::{Db, DbError, db_run, tx_run};
 
@@ -163,42 +163,33 @@ impl Consoles {
         instance_id: i64,
         client_ip: &str,
     ) -> Result<Opening, ConsoleError> {
-        let instance = self.instances.visible(caller, instance_id).await?;
-        if instance.lifecycle() != Lifecycle::Running || instance.suspended_at.is_some() {
-            return Err(ConsoleError::NotRunning);
-        }
+        let (instance, provider_id) = self.running(caller, instance_id).await?;
         let provider = self.instances.provider(&instance.provider)?;
         match provider.capabilities().console {
             ConsoleKind::None => Err(ConsoleError::Unavailable),
-            ConsoleKind::ProviderUrl => {
-                let provider_id = instance
-                    .provider_instance_id
-                    .as_deref()
-                    .ok_or(ConsoleError::NotRunning)?;
-                match provider.console(provider_id).await? {
-                    ConsoleAccess::Url { url } => {
-                        let mut tx = self.db.begin().await?;
-                        audit::record(
-                            &mut tx,
-                            AuditEvent {
-                                action: "console.link",
-                                actor_user_id: Some(caller.user_id),
-                                subject_user_id: Some(instance.user_id),
-                                ip: Some(client_ip),
-                                detail: Some(format!(
-                                    "server {} ({}): the provider's console link",
-                                    instance.id, instance.hostname
-                                )),
-                                ..AuditEvent::default()
-                            },
-                        )
-                        .await?;
-                        tx.commit().await?;
-                        Ok(Opening::ProviderUrl { url })
-                    }
-                    _ => Err(ConsoleError::Unavailable),
+            ConsoleKind::ProviderUrl => match provider.console(&provider_id).await? {
+                ConsoleAccess::Url { url } => {
+                    let mut tx = self.db.begin().await?;
+                    audit::record(
+                        &mut tx,
+                        AuditEvent {
+                            action: "console.link",
+                            actor_user_id: Some(caller.user_id),
+                            subject_user_id: Some(instance.user_id),
+                            ip: Some(client_ip),
+                            detail: Some(format!(
+                                "server {} ({}): the provider's console link",
+                                instance.id, instance.hostname
+                            )),
+                            ..AuditEvent::default()
+                        },
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    Ok(Opening::ProviderUrl { url })
                 }
-            }
+                _ => Err(ConsoleError::Unavailable),
+            },
             ConsoleKind::VncProxy => {
                 self.check_cap(caller.user_id).await?;
                 let ticket = random_token().map_err(|_| ConsoleError::Randomness)?;
@@ -258,17 +249,10 @@ impl Consoles {
             );
             return Err(ConsoleError::TicketRefused);
         }
-        let instance = self.instances.visible(caller, instance_id).await?;
-        if instance.lifecycle() != Lifecycle::Running || instance.suspended_at.is_some() {
-            return Err(ConsoleError::NotRunning);
-        }
+        let (instance, provider_id) = self.running(caller, instance_id).await?;
         self.check_cap(user_id).await?;
         let provider = self.instances.provider(&instance.provider)?;
-        let provider_id = instance
-            .provider_instance_id
-            .as_deref()
-            .ok_or(ConsoleError::NotRunning)?;
-        let target = match provider.console(provider_id).await? {
+        let target = match provider.console(&provider_id).await? {
             ConsoleAccess::Vnc {
                 host,
                 port,
@@ -325,8 +309,8 @@ impl Consoles {
                  bytes_to_server = $3 WHERE id = $4 AND ended_at IS NULL",
             )
             .bind(Utc::now())
-            .bind(i64::try_from(traffic.to_client).unwrap_or(i64::MAX))
-            .bind(i64::try_from(traffic.to_server).unwrap_or(i64::MAX))
+            .bind(stored(traffic.to_client))
+            .bind(stored(traffic.to_server))
             .bind(session_id)
             .execute(pool)
             .await
@@ -352,8 +336,8 @@ impl Consoles {
             )
             .bind(now)
             .bind(reason)
-            .bind(i64::try_from(traffic.to_client).unwrap_or(i64::MAX))
-            .bind(i64::try_from(traffic.to_server).unwrap_or(i64::MAX))
+            .bind(stored(traffic.to_client))
+            .bind(stored(traffic.to_server))
             .bind(session_id)
             .fetch_optional(conn)
             .await
@@ -403,6 +387,24 @@ impl Consoles {
         })?)
     }
 
+    /// The caller's view of a server whose screen can be reached now (running, not
+    /// suspended), with its id at the provider.
+    async fn running(
+        &self,
+        caller: &Caller,
+        instance_id: i64,
+    ) -> Result<(Instance, String), ConsoleError> {
+        let instance = self.instances.visible(caller, instance_id).await?;
+        if instance.lifecycle() != Lifecycle::Running || instance.suspended_at.is_some() {
+            return Err(ConsoleError::NotRunning);
+        }
+        let provider_id = instance
+            .provider_instance_id
+            .clone()
+            .ok_or(ConsoleError::NotRunning)?;
+        Ok((instance, provider_id))
+    }
+
     async fn check_cap(&self, user_id: i64) -> Result<(), ConsoleError> {
         let open: i64 = db_run!(&self.db, |pool| {
             sqlx::query_scalar(
@@ -420,4 +422,9 @@ impl Consoles {
             Ok(())
         }
     }
+}
+
+/// A byte count as the database keeps it (BIGINT).
+fn stored(bytes: u64) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
 }

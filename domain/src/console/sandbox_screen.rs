@@ -134,20 +134,10 @@ impl SandboxScreens {
     }
 }
 
+/// VNC Authentication uses only a password's first eight characters.
 fn random_password() -> io::Result<String> {
-    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    // 248 = 4 * 62: bytes at or above it are dropped so every character is equally likely.
-    const UNBIASED_BELOW: u8 = 248;
-    let mut password = String::with_capacity(PASSWORD_LENGTH);
-    while password.len() < PASSWORD_LENGTH {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(io::Error::other)?;
-        for byte in bytes {
-            if byte < UNBIASED_BELOW && password.len() < PASSWORD_LENGTH {
-                password.push(char::from(ALPHABET[usize::from(byte % 62)]));
-            }
-        }
-    }
+    let mut password = crate::secrets::generate_password().map_err(io::Error::other)?;
+    password.truncate(PASSWORD_LENGTH);
     Ok(password)
 }
 

@@ -71,6 +71,21 @@ pub fn router_with_console_idle(state: AppState, idle: std::time::Duration) -> R
     })
 }
 
+/// Serves `router` on a free loopback port, with client addresses, as the binary does.
+pub async fn serve(router: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    address
+}
+
 /// The domain state built from `config` on the test database, and the router over it.
 pub async fn start(test: &TestDb, config: &DomainConfig) -> Env {
     start_on(test.db.clone(), config).await
