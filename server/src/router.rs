@@ -1,6 +1,7 @@
 //! The HTTP surface: health probes, server-rendered pages, server functions and static files,
 //! wrapped in request-id, tracing and compression layers.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use app::auth::server::CookiePolicy;
@@ -13,7 +14,7 @@ use axum::{Json, Router, middleware};
 use domain::AppState;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -45,8 +46,13 @@ pub struct WebSettings {
     pub console_idle: std::time::Duration,
 }
 
+/// The app's routes, listed once per process. Listing them renders the app with resource
+/// loading switched off by a process-wide flag (leptos-rs/leptos#4773): a page rendered while
+/// another router is being built (tests build many at once) would wait forever for its data.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 pub fn router(state: ServerState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     // Server-rendered pages and server functions must see the same context.
     let context = {
         let app = state.app.clone();
