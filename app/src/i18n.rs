@@ -3,12 +3,16 @@
 
 use leptos::prelude::*;
 
-use crate::preferences::{read_cookie, write_cookie};
+use crate::preferences::{read_cookie, read_query, write_cookie};
 
 include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 
 /// The cookie that remembers the visitor's language, read during server rendering too.
 pub const LANG_COOKIE: &str = "lang";
+
+/// The query parameter that asks for a language (`/?lang=en`): each language of a public page
+/// has an address of its own for search engines (`hreflang`) and for sharing a link.
+pub const LANG_QUERY: &str = "lang";
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Lang {
@@ -62,8 +66,13 @@ impl I18n {
 }
 
 pub fn provide_i18n() -> I18n {
-    let lang = read_cookie(LANG_COOKIE)
-        .and_then(|code| Lang::from_code(&code))
+    let asked = read_query(LANG_QUERY).and_then(|code| Lang::from_code(&code));
+    if let Some(lang) = asked {
+        // The address's language becomes the visitor's choice, so the next page keeps it.
+        write_cookie(LANG_COOKIE, lang.code());
+    }
+    let lang = asked
+        .or_else(|| read_cookie(LANG_COOKIE).and_then(|code| Lang::from_code(&code)))
         .unwrap_or_default();
     let i18n = I18n {
         lang: RwSignal::new(lang),

@@ -191,19 +191,39 @@ fn ThemeToggle() -> impl IntoView {
     }
 }
 
+/// The footer's links, each to a real page.
+const FOOTER_LINKS: [(&str, crate::components::Text); 5] = [
+    ("/plans", |m| m.site_links_plans),
+    ("/status", |m| m.nav_status),
+    ("/contact", |m| m.site_links_contact),
+    ("/terms", |m| m.site_links_terms),
+    ("/privacy", |m| m.site_links_privacy),
+];
+
 #[component]
 fn Footer() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <footer class="print:hidden border-t border-slate-200 py-6 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
-            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 sm:px-6">
+        <footer class="print:hidden border-t border-slate-200 py-8 text-sm text-slate-600 dark:border-slate-800 dark:text-slate-400">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-start justify-between gap-4 px-4 sm:px-6">
                 <p>
                     "© 2026 Webrana Cloud. " {move || i18n.t().footer_rights} " "
                     {move || i18n.t().footer_made_in}
                 </p>
-                <A href="/status" attr:class="hover:text-slate-900 dark:hover:text-white">
-                    {move || i18n.t().nav_status}
-                </A>
+                <nav aria-label=move || i18n.t().site_links_label data-testid="footer-links">
+                    <ul class="flex flex-wrap gap-x-5 gap-y-2">
+                        {FOOTER_LINKS
+                            .into_iter()
+                            .map(|(href, label)| view! {
+                                <li>
+                                    <A href=href attr:class="hover:text-slate-900 hover:underline dark:hover:text-white">
+                                        {move || label(i18n.t())}
+                                    </A>
+                                </li>
+                            })
+                            .collect_view()}
+                    </ul>
+                </nav>
             </div>
         </footer>
     }

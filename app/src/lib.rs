@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod orders;
 pub mod pages;
 pub mod preferences;
+pub mod seo;
 pub mod session;
 pub mod ssh_keys;
 pub mod vnc_console;
@@ -43,6 +44,7 @@ use crate::pages::auth::{
 use crate::pages::catalog::PlansPage;
 use crate::pages::console::ServerConsolePage;
 use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
+use crate::pages::legal::{ContactPage, PrivacyPage, TermsPage};
 use crate::pages::notifications::NotificationsPage;
 use crate::pages::orders::{NewOrderPage, OrderDetailPage, OrdersPage};
 use crate::pages::servers::{AdminServersPage, ServerDetailPage, ServersPage};
@@ -107,6 +109,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/status") view=StatusPage />
+                    <Route path=path!("/terms") view=TermsPage />
+                    <Route path=path!("/privacy") view=PrivacyPage />
+                    <Route path=path!("/contact") view=ContactPage />
                     <Route path=path!("/signup") view=SignUpPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/verify-email") view=VerifyEmailPage />

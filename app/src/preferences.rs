@@ -90,7 +90,24 @@ pub fn read_cookie(name: &str) -> Option<String> {
     };
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     let header: Option<String> = None;
-    cookie_value(&header?, name).map(str::to_owned)
+    pair_value(&header?, ';', name).map(str::to_owned)
+}
+
+/// The value of query parameter `name` in the page's address (`/?lang=en`), on the server and in
+/// the browser alike. Values are taken as they are: the callers accept a few plain codes only.
+pub fn read_query(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    let query = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.uri.query().map(str::to_owned));
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let query = window()
+        .location()
+        .search()
+        .ok()
+        .map(|search| search.trim_start_matches('?').to_owned());
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let query: Option<String> = None;
+    pair_value(&query?, '&', name).map(str::to_owned)
 }
 
 /// Remembers a preference for a year. Only the browser writes these cookies.
@@ -108,10 +125,10 @@ pub fn write_cookie(name: &str, value: &str) {
     let _ = (name, value);
 }
 
-/// Finds `name` in a `Cookie` header (`a=1; b=2`).
-fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+/// Finds `name` in a `Cookie` header (`a=1; b=2`, separator `;`) or a query (`a=1&b=2`, `&`).
+fn pair_value<'a>(header: &'a str, separator: char, name: &str) -> Option<&'a str> {
     header
-        .split(';')
+        .split(separator)
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
@@ -124,11 +141,18 @@ mod tests {
     #[test]
     fn cookie_value_is_found_among_others() {
         let header = "session=abc; lang=en;theme=dark";
-        assert_eq!(cookie_value(header, "lang"), Some("en"));
-        assert_eq!(cookie_value(header, "theme"), Some("dark"));
-        assert_eq!(cookie_value(header, "missing"), None);
-        assert_eq!(cookie_value("xlang=en", "lang"), None);
-        assert_eq!(cookie_value("", "lang"), None);
+        assert_eq!(pair_value(header, ';', "lang"), Some("en"));
+        assert_eq!(pair_value(header, ';', "theme"), Some("dark"));
+        assert_eq!(pair_value(header, ';', "missing"), None);
+        assert_eq!(pair_value("xlang=en", ';', "lang"), None);
+        assert_eq!(pair_value("", ';', "lang"), None);
+    }
+
+    #[test]
+    fn query_value_is_found_among_others() {
+        assert_eq!(pair_value("plan=3&lang=en", '&', "lang"), Some("en"));
+        assert_eq!(pair_value("lang=id", '&', "lang"), Some("id"));
+        assert_eq!(pair_value("language=en", '&', "lang"), None);
     }
 
     #[test]

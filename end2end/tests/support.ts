@@ -1,6 +1,6 @@
 // What every browser test needs: waiting for hydration, screenshots, signing up and logging in,
 // and the first admin, made with the server's own `create-admin` command as an operator would.
-import { expect, type Browser, type Page, type TestInfo } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type Page, type TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -76,4 +76,36 @@ export function ensureAdmin() {
     const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
     if (!stderr.includes('already exists')) throw error;
   }
+}
+
+/** An `Authorization` header for `who`, logged in through the JSON API. */
+export async function bearer(request: APIRequestContext, who: { email: string; password: string }) {
+  const login = await request.post('/api/v1/auth/login', { data: { email: who.email, password: who.password } });
+  expect(login.status(), await login.text()).toBe(200);
+  return { Authorization: `Bearer ${(await login.json()).access_token}` };
+}
+
+/**
+ * A sandbox plan put on sale through the admin API (1 vCPU / 1 GB, Debian 12, Jakarta), with
+ * `fields` overriding any of that; answers its id. Retried while the catalog's first sync runs.
+ */
+export async function planOnSale(request: APIRequestContext, fields: Record<string, unknown>): Promise<number> {
+  const admin = await bearer(request, ADMIN);
+  let id = 0;
+  await expect(async () => {
+    const created = await request.post('/api/v1/admin/plans', {
+      headers: admin,
+      data: {
+        provider: 'sandbox',
+        size_slug: 'sbx-1c-1g',
+        price_idr_monthly: 75000,
+        region_slugs: ['sbx-jkt1'],
+        image_slugs: ['debian-12-x64'],
+        ...fields,
+      },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    id = (await created.json()).id;
+  }).toPass({ timeout: 20_000 });
+  return id;
 }

@@ -49,6 +49,9 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// `MAIL_FROM`: the sender, default `Webrana Cloud <no-reply@webrana.local>`.
     pub mail_from: String,
+    /// `SUPPORT_EMAIL`: where customers write to us, shown on the contact page; default
+    /// `support@webrana.local`.
+    pub support_email: String,
     /// `SANDBOX_PROVIDER`: `on` (default) sells servers from the simulated `sandbox` cloud;
     /// `off` hides it once real providers are configured.
     pub sandbox_enabled: bool,
@@ -390,6 +393,23 @@ impl Config {
             }
         });
 
+        let support_email = reader.parse(
+            "SUPPORT_EMAIL",
+            "support@webrana.local".to_owned(),
+            |raw| match raw.split_once('@') {
+                Some((user, host))
+                    if !user.is_empty()
+                        && host.contains('.')
+                        && !raw.contains(char::is_whitespace) =>
+                {
+                    Ok(raw.to_owned())
+                }
+                _ => Err(format!(
+                    "expected an address such as support@webrana.id, got `{raw}`"
+                )),
+            },
+        );
+
         let sandbox_enabled = reader.parse("SANDBOX_PROVIDER", true, |raw| match raw {
             "on" => Ok(true),
             "off" => Ok(false),
@@ -472,6 +492,7 @@ impl Config {
             jwt_previous_secrets,
             smtp_url,
             mail_from,
+            support_email,
             sandbox_enabled,
             sandbox_timing,
             data_encryption_key,

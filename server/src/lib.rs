@@ -8,6 +8,7 @@ pub mod live;
 pub mod relay;
 pub mod router;
 pub mod security_headers;
+pub mod seo;
 pub mod session;
 pub mod startup;
 pub mod telemetry;

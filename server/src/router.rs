@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use app::auth::server::CookiePolicy;
+use app::seo::SiteInfo;
 use app::{App, shell};
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderName, Request, StatusCode};
@@ -44,6 +45,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// A console without keyboard or mouse input for this long is closed.
     pub console_idle: std::time::Duration,
+    /// Where customers write to us, shown on the contact page.
+    pub support_email: String,
 }
 
 /// The app's routes, listed once per process. Listing them renders the app with resource
@@ -59,9 +62,14 @@ pub fn router(state: ServerState) -> Router {
         let cookies = CookiePolicy {
             secure: state.web.secure_cookies,
         };
+        let site = SiteInfo {
+            origin: state.web.public_url.trim_end_matches('/').to_owned(),
+            support_email: state.web.support_email.clone(),
+        };
         move || {
             provide_context(app.clone());
             provide_context(cookies);
+            provide_context(site.clone());
         }
     };
     let render_shell = {
@@ -74,6 +82,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(crate::api::routes())
         .merge(crate::live::routes(&state))
         .merge(crate::console::routes())
+        .merge(crate::seo::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,

@@ -117,6 +117,7 @@ impl Application {
             public_url: config.public_url.clone(),
             secure_cookies: config.secure_cookies(),
             console_idle: config.console_idle,
+            support_email: config.support_email.clone(),
         };
         let router = router(ServerState {
             leptos_options,

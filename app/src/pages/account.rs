@@ -26,6 +26,16 @@ where
 {
     let i18n = use_i18n();
     let session = use_session();
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let search = location.search.get_untracked();
+        let path = location.pathname.get_untracked();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
+    };
     view! {
         <Transition>
             {move || Suspend::new(async move {
@@ -34,7 +44,7 @@ where
                     _ => view! {
                         <p class="py-10 text-center">
                             {move || i18n.t().errors_unauthenticated} " "
-                            <A href="/login" attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400">{move || i18n.t().auth_login}</A>
+                            <A href=crate::pages::auth::login_link(Some(&here())) attr:data-testid="login-to-continue" attr:class="font-medium text-sky-700 hover:underline dark:text-sky-400">{move || i18n.t().auth_login}</A>
                         </p>
                     }.into_any(),
                 }

@@ -27,9 +27,45 @@ fn AuthCard(title: crate::components::Text, children: Children) -> impl IntoView
     }
 }
 
+/// The page a visitor was on their way to (`?next=/order%3Fplan%3D3`), kept through sign-up and
+/// log-in. Only a path on this site is accepted, so a crafted link cannot send people elsewhere.
+pub(crate) fn safe_next(raw: &str) -> Option<&str> {
+    let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.contains(['\\', ':']);
+    local.then_some(raw)
+}
+
+/// `/login`, carrying where to go afterwards when there is somewhere to go.
+pub(crate) fn login_link(next: Option<&str>) -> String {
+    match next.and_then(safe_next) {
+        Some(next) => format!("/login?next={}", encode_component(next)),
+        None => "/login".to_owned(),
+    }
+}
+
+/// Percent-encodes what a query value may not hold as it is.
+fn encode_component(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+fn next_from_query() -> Option<String> {
+    use_query_map()
+        .read_untracked()
+        .get("next")
+        .filter(|next| safe_next(next).is_some())
+}
+
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let i18n = use_i18n();
+    let next = next_from_query();
     let action = ServerAction::<SignUp>::new();
     let done = move || matches!(action.value().get(), Some(Ok(())));
     view! {
@@ -54,7 +90,7 @@ pub fn SignUpPage() -> impl IntoView {
             </Show>
             <p class="text-sm text-slate-600 dark:text-slate-400">
                 {move || i18n.t().auth_have_account} " "
-                <A href="/login" attr:class=LINK>{move || i18n.t().auth_login}</A>
+                <A href=login_link(next.as_deref()) attr:class=LINK attr:data-testid="login-link">{move || i18n.t().auth_login}</A>
             </p>
         </AuthCard>
     }
@@ -67,10 +103,11 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let needs_code = move || matches!(action.value().get(), Some(Err(error)) if matches!(error.code.as_str(), "two_factor_required" | "invalid_two_factor_code"));
     let navigate = use_navigate();
+    let next = next_from_query().unwrap_or_else(|| "/account".to_owned());
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             session.reload();
-            navigate("/account", Default::default());
+            navigate(&next, Default::default());
         }
     });
     view! {
@@ -168,5 +205,29 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <A href="/login" attr:class=LINK>{move || i18n.t().auth_login}</A>
             </Show>
         </AuthCard>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_log_in() {
+        assert_eq!(safe_next("/order?plan=3"), Some("/order?plan=3"));
+        assert_eq!(safe_next("//evil.example/"), None);
+        assert_eq!(safe_next("https://evil.example/"), None);
+        assert_eq!(safe_next("/\\evil.example"), None);
+        assert_eq!(safe_next("order"), None);
+    }
+
+    #[test]
+    fn the_log_in_link_carries_the_destination() {
+        assert_eq!(
+            login_link(Some("/order?plan=3")),
+            "/login?next=/order%3Fplan%3D3"
+        );
+        assert_eq!(login_link(Some("https://evil.example/")), "/login");
+        assert_eq!(login_link(None), "/login");
     }
 }

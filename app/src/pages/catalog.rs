@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::PageTitle;
 use crate::catalog::{PlanCard, public_plans};
 use crate::i18n::use_i18n;
+use crate::seo::PageMeta;
 
 /// `Rp 75.000`: whole rupiah with dots between thousands, as Indonesians write it.
 pub(crate) fn rupiah(amount: i64) -> String {
@@ -81,7 +81,7 @@ pub fn PlansPage() -> impl IntoView {
     let i18n = use_i18n();
     let plans = Resource::new(|| (), |_| public_plans());
     view! {
-        <PageTitle text=|m| m.catalog_title />
+        <PageMeta title=|m| m.catalog_title description=|m| m.seo_plans_description path="/plans" />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().catalog_title}</h1>
         <p class="mt-2 max-w-2xl text-slate-600 dark:text-slate-400">{move || i18n.t().catalog_lead}</p>
         <Suspense>

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod console;
 pub mod home;
 pub mod invoices;
+pub mod legal;
 pub mod not_found;
 pub mod notifications;
 pub mod orders;

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::PageTitle;
 use crate::i18n::use_i18n;
+use crate::seo::PageMeta;
 
 /// What the status page shows; deliberately no internals beyond up/down.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +37,7 @@ pub fn StatusPage() -> impl IntoView {
     let i18n = use_i18n();
     let status = Resource::new(|| (), |_| platform_status());
     view! {
-        <PageTitle text=|m| m.status_title />
+        <PageMeta title=|m| m.status_title description=|m| m.seo_status_description path="/status" />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().status_title}</h1>
         <Suspense fallback=move || {
             view! { <p class="mt-6 text-slate-500">{move || i18n.t().status_checking}</p> }

@@ -63,6 +63,7 @@ pub fn router_with_console_idle(state: AppState, idle: std::time::Duration) -> R
         public_url: ORIGIN.into(),
         secure_cookies: false,
         console_idle: idle,
+        support_email: "support@webrana.test".into(),
     };
     router(ServerState {
         leptos_options: LeptosOptions::builder().output_name("webrana").build(),
@@ -268,11 +269,22 @@ pub async fn customer(state: &AppState, email: &str, language: Language) {
 
 /// Makes the admin [`ADMIN`], named Root.
 pub async fn admin(state: &AppState) {
-    state
+    admin_caller(state).await;
+}
+
+/// Makes the [`ADMIN`] and answers them as a caller of domain functions.
+pub async fn admin_caller(state: &AppState) -> domain::accounts::Caller {
+    let admin = state
         .accounts
         .create_admin(ADMIN.0, "Root", ADMIN.1)
         .await
         .unwrap();
+    domain::accounts::Caller {
+        user_id: admin.id,
+        session_id: 0,
+        role: domain::accounts::Role::Admin,
+        email_verified: true,
+    }
 }
 
 /// `text` percent-encoded for a form body.
