@@ -104,7 +104,7 @@ pub fn Submit(label: Text, #[prop(into)] pending: Signal<bool>) -> impl IntoView
         <button
             type="submit"
             disabled=move || pending.get()
-            class="inline-flex items-center justify-center rounded-md bg-sky-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-700 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400"
+            class="inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400"
         >
             {move || label(i18n.t())}
         </button>

@@ -45,7 +45,7 @@ fn AccountMenu() -> impl IntoView {
                     }.into_any(),
                     _ => view! {
                         <A href="/login" attr:class=MENU_LINK>{move || i18n.t().auth_login}</A>
-                        <A href="/signup" attr:class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-700 dark:bg-sky-500 dark:text-slate-950">{move || i18n.t().auth_signup}</A>
+                        <A href="/signup" attr:class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950">{move || i18n.t().auth_signup}</A>
                     }.into_any(),
                 }
             })}
@@ -131,10 +131,11 @@ fn LanguageSwitch() -> impl IntoView {
                             type="button"
                             data-testid=format!("lang-{}", lang.code())
                             title=label
-                            aria-label=label
+                            // The visible code leads the name, as speech-input users say it.
+                            aria-label=move || format!("{} · {}", lang.code().to_uppercase(), label())
                             aria-pressed=move || (i18n.lang() == lang).to_string()
                             on:click=move |_| i18n.set(lang)
-                            class="px-2.5 py-1.5 uppercase text-slate-600 hover:bg-slate-100 aria-pressed:bg-sky-600 aria-pressed:text-white dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-pressed:bg-sky-500 dark:aria-pressed:text-slate-950"
+                            class="px-2.5 py-1.5 uppercase text-slate-600 hover:bg-slate-100 aria-pressed:bg-sky-700 aria-pressed:text-white dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-pressed:bg-sky-500 dark:aria-pressed:text-slate-950"
                         >
                             {lang.code()}
                         </button>

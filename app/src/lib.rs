@@ -25,8 +25,10 @@ pub mod session;
 pub mod ssh_keys;
 pub mod vnc_console;
 
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
-use leptos_meta::{Html, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Html, MetaTags, Title, provide_meta_context};
+use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -75,7 +77,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <Styles options=options.clone() />
+                <HydrateWhenIdle options />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -83,6 +86,42 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The site's styles, inlined into the page when the built stylesheet can be read (one request
+/// fewer before the first paint; the whole sheet is about 9 KiB compressed), linked otherwise.
+#[component]
+fn Styles(options: LeptosOptions) -> impl IntoView {
+    let href = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    #[cfg(feature = "ssr")]
+    {
+        static INLINE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        let css = INLINE
+            .get_or_init(|| std::fs::read_to_string(format!("{}{href}", options.site_root)).ok());
+        if let Some(css) = css {
+            return view! { <style nonce=use_nonce() inner_html=css.as_str()></style> }.into_any();
+        }
+    }
+    view! { <link rel="stylesheet" href=href /> }.into_any()
+}
+
+/// Starts the browser half once the page has loaded and the browser is idle, so the WebAssembly
+/// download never competes with what the visitor sees first. Leptos's own script starts it at
+/// once (and preloads it); this is the same start-up, later.
+#[component]
+fn HydrateWhenIdle(options: LeptosOptions) -> impl IntoView {
+    let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let script = format!(
+        "(() => {{\
+         const hydrate = () => import('{pkg}.js').then((module) =>\
+         module.default({{ module_or_path: '{pkg}.wasm' }}).then(() => module.hydrate()));\
+         const idle = () => ('requestIdleCallback' in window\
+         ? requestIdleCallback(hydrate, {{ timeout: 2000 }}) : setTimeout(hydrate, 0));\
+         if (document.readyState === 'complete') idle();\
+         else addEventListener('load', idle, {{ once: true }});\
+         }})();"
+    );
+    view! { <script type="module" nonce=use_nonce() inner_html=script></script> }
 }
 
 #[component]
@@ -102,16 +141,17 @@ pub fn App() -> impl IntoView {
                 Theme::Light => "",
             }
         />
-        <Stylesheet id="leptos" href="/pkg/webrana.css" />
         <Title formatter=|page: String| format!("{page} · Webrana Cloud") />
+        // Public pages with data are sent whole once their data is in, so nothing moves after the
+        // first paint (streamed placeholders shifted the footer of /plans).
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/status") view=StatusPage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
                     <Route path=path!("/terms") view=TermsPage />
                     <Route path=path!("/privacy") view=PrivacyPage />
-                    <Route path=path!("/contact") view=ContactPage />
+                    <Route path=path!("/contact") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignUpPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/verify-email") view=VerifyEmailPage />
@@ -127,7 +167,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/orders/:id") view=AdminOrderPage />
                     <Route path=path!("/admin/invoices") view=AdminInvoicesPage />
                     <Route path=path!("/admin/coupons") view=AdminCouponsPage />
-                    <Route path=path!("/plans") view=PlansPage />
+                    <Route path=path!("/plans") view=PlansPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/plans") view=AdminPlansPage />
                     <Route path=path!("/admin/regions") view=AdminRegionsPage />
                     <Route path=path!("/admin/images") view=AdminImagesPage />

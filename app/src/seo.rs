@@ -23,9 +23,15 @@ pub struct SiteInfo {
 /// The public pages, listed in `sitemap.xml`, each with its address in every language.
 pub const PUBLIC_PAGES: [&str; 6] = ["/", "/plans", "/status", "/terms", "/privacy", "/contact"];
 
-/// `https://webrana.id/plans?lang=en`: the address of `path` in `lang`.
+/// `https://webrana.id/plans?lang=en`: the address of `path` in `lang`. The default language
+/// keeps the bare address, which is also the `x-default` one, so a page's canonical link is
+/// the address it was reached at.
 pub fn localised_url(origin: &str, path: &str, lang: Lang) -> String {
-    format!("{origin}{path}?{LANG_QUERY}={}", lang.code())
+    if lang == Lang::default() {
+        format!("{origin}{path}")
+    } else {
+        format!("{origin}{path}?{LANG_QUERY}={}", lang.code())
+    }
 }
 
 /// The origin absolute addresses start with: the configured public URL while rendering on the
@@ -99,7 +105,7 @@ mod tests {
         );
         assert_eq!(
             localised_url("https://webrana.id", "/", Lang::Id),
-            "https://webrana.id/?lang=id"
+            "https://webrana.id/"
         );
     }
 }

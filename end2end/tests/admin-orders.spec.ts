@@ -3,7 +3,7 @@
 // marks the first invoice paid by bank transfer, watches the order become active, extends it by
 // 30 days, and cancels the second order. Screenshots in both languages and themes.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+import { ADMIN, ensureAdmin, hydrated, logIn, planOnSale, shot, signUp } from './support';
 
 const STAMP = Date.now();
 const CUSTOMER = { name: 'Rina Wulandari', email: `rina-${STAMP}@example.com`, password: 'kopi-tubruk-pagi-7' };
@@ -42,24 +42,13 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   test.setTimeout(180_000);
 
   // A sandbox plan to order (the catalog syncs itself at start-up).
-  const adminToken = await token(request, ADMIN.email, ADMIN.password);
-  let planId = 0;
-  await expect(async () => {
-    const created = await request.post('/api/v1/admin/plans', {
-      headers: { Authorization: `Bearer ${adminToken}` },
-      data: {
-        name: PLAN,
-        provider: 'sandbox',
-        size_slug: 'sbx-1c-1g',
-        price_idr_monthly: 75000,
-        region_slugs: ['sbx-jkt1'],
-        // The sandbox's broken image always fails to provision.
-        image_slugs: ['ubuntu-24-04-x64', 'sandbox-broken'],
-      },
-    });
-    expect(created.status(), await created.text()).toBe(201);
-    planId = (await created.json()).id as number;
-  }).toPass({ timeout: 20_000 });
+  const planId = await planOnSale(request, {
+    name: PLAN,
+    price_idr_monthly: 75000,
+    region_slugs: ['sbx-jkt1'],
+    // The sandbox's broken image always fails to provision.
+    image_slugs: ['ubuntu-24-04-x64', 'sandbox-broken'],
+  });
 
   // The admin makes a 10 % coupon for that plan; a bad code is refused on its field.
   const adminContext = await browser.newContext();

@@ -2,7 +2,7 @@
 // screen (real RFB through our proxy), what they type appears on it, and the one-time ticket
 // behind the connection cannot be used again, nor by another customer.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+import { ADMIN, bearer, ensureAdmin, hydrated, logIn, planOnSale, shot, signUp } from './support';
 
 const STAMP = Date.now();
 const CUSTOMER = { name: 'Putu Ayu', email: `putu-${STAMP}@example.com`, password: 'kopi-tubruk-pagi-7' };
@@ -14,31 +14,15 @@ const PROMPT = `root@${HOSTNAME}:~# `;
 
 test.beforeAll(ensureAdmin);
 
-async function bearer(request: APIRequestContext, who: { email: string; password: string }) {
-  const login = await request.post('/api/v1/auth/login', { data: { email: who.email, password: who.password } });
-  expect(login.status(), await login.text()).toBe(200);
-  return { Authorization: `Bearer ${(await login.json()).access_token}` };
-}
-
 /** A running sandbox server of the customer's, made through the admin API. */
 async function runningServer(request: APIRequestContext): Promise<number> {
   const admin = await bearer(request, ADMIN);
-  let planId = 0;
-  await expect(async () => {
-    const created = await request.post('/api/v1/admin/plans', {
-      headers: admin,
-      data: {
-        name: `Konsol ${STAMP}`,
-        provider: 'sandbox',
-        size_slug: 'sbx-1c-1g',
-        price_idr_monthly: 75000,
-        region_slugs: ['sbx-jkt1'],
-        image_slugs: ['debian-12-x64'],
-      },
-    });
-    expect(created.status(), await created.text()).toBe(201);
-    planId = (await created.json()).id;
-  }).toPass({ timeout: 20_000 });
+  const planId = await planOnSale(request, {
+    name: `Konsol ${STAMP}`,
+    price_idr_monthly: 75000,
+    region_slugs: ['sbx-jkt1'],
+    image_slugs: ['debian-12-x64'],
+  });
   const customer = await bearer(request, CUSTOMER);
   const me = await (await request.get('/api/v1/me', { headers: customer })).json();
   const made = await request.post('/api/v1/admin/instances', {

@@ -133,3 +133,22 @@ test('the page fits 360 to 1920 pixels in both themes and languages', async ({ p
     }
   }
 });
+
+test('terms, privacy and contact are real pages in both languages and themes', async ({ page, context }, testInfo) => {
+  const url = testInfo.project.use.baseURL!;
+  for (const [lang, theme] of [['id', 'light'], ['en', 'dark']]) {
+    await context.addCookies([
+      { name: 'lang', value: lang, url },
+      { name: 'theme', value: theme, url },
+    ]);
+    for (const path of ['/terms', '/privacy', '/contact']) {
+      await page.goto(path);
+      await hydrated(page);
+      await expect(page.locator('h1')).toBeVisible();
+      await shot(page, testInfo, `${path.slice(1)}-${theme}-${lang}`);
+    }
+  }
+  // The contact page names where to write and who we are, as configured.
+  await expect(page.getByTestId('support-email')).toHaveAttribute('href', /^mailto:.+@.+/);
+  await expect(page.getByTestId('contact-details')).toContainText('PT Webrana Awan Nusantara');
+});

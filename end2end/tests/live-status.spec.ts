@@ -3,7 +3,7 @@
 // notification arrives over the bell's connection. An idle server page polls nothing at all, and
 // the list polls every 10 s while the connection is open, so only the live feed can be that quick.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+import { ADMIN, bearer, ensureAdmin, hydrated, logIn, planOnSale, shot, signUp } from './support';
 
 const RUN = Date.now();
 const PLAN = `Live ${RUN}`;
@@ -17,25 +17,14 @@ let planId = 0;
 
 test.beforeAll(async ({ request }) => {
   ensureAdmin();
-  const login = await request.post('/api/v1/auth/login', { data: ADMIN });
-  expect(login.status(), await login.text()).toBe(200);
-  admin = { Authorization: `Bearer ${(await login.json()).access_token}` };
+  admin = await bearer(request, ADMIN);
   // The catalog syncs itself at start-up, so the first tries may find no sizes yet.
-  await expect(async () => {
-    const created = await request.post('/api/v1/admin/plans', {
-      headers: admin,
-      data: {
-        name: PLAN,
-        provider: 'sandbox',
-        size_slug: 'sbx-1c-1g',
-        price_idr_monthly: 60000,
-        region_slugs: ['sbx-jkt1'],
-        image_slugs: ['ubuntu-24-04-x64'],
-      },
-    });
-    expect(created.status(), await created.text()).toBe(201);
-    planId = (await created.json()).id;
-  }).toPass({ timeout: 20_000 });
+  planId = await planOnSale(request, {
+    name: PLAN,
+    price_idr_monthly: 60000,
+    region_slugs: ['sbx-jkt1'],
+    image_slugs: ['ubuntu-24-04-x64'],
+  });
 });
 
 /** The admin provisions a server for `email` and waits until it runs; answers its id. */

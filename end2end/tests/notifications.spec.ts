@@ -2,7 +2,7 @@
 // the sandbox and window B's bell shows "payment received" and then "server ready" without a
 // reload, over the live connection. Then marking read, the notifications page, and the settings.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, shot, verifiedCustomer } from './support';
+import { ensureAdmin, hydrated, planOnSale, shot, verifiedCustomer } from './support';
 
 const RUN = Date.now();
 const PLAN = `Notify ${RUN}`;
@@ -21,23 +21,13 @@ async function token(request: APIRequestContext, email: string, password: string
 
 test.beforeAll(async ({ request }) => {
   ensureAdmin();
-  const admin = await token(request, ADMIN.email, ADMIN.password);
   // The catalog syncs itself at start-up, so the first tries may find no sizes yet.
-  await expect(async () => {
-    const created = await request.post('/api/v1/admin/plans', {
-      headers: { Authorization: `Bearer ${admin}` },
-      data: {
-        name: PLAN,
-        provider: 'sandbox',
-        size_slug: 'sbx-1c-1g',
-        price_idr_monthly: 50000,
-        region_slugs: ['sbx-jkt1'],
-        image_slugs: ['ubuntu-24-04-x64'],
-      },
-    });
-    expect(created.status(), await created.text()).toBe(201);
-    planId = (await created.json()).id;
-  }).toPass({ timeout: 20_000 });
+  planId = await planOnSale(request, {
+    name: PLAN,
+    price_idr_monthly: 50000,
+    region_slugs: ['sbx-jkt1'],
+    image_slugs: ['ubuntu-24-04-x64'],
+  });
 });
 
 /** The bell's unread badge as a number (no badge is 0). */

@@ -3,7 +3,7 @@
 // one lets the payment expire, and one is told why a host name is refused. At the end the run's
 // orders are counted by status, so the report can say how many were placed, paid and provisioned.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp, verifiedCustomer, verifyEmail } from './support';
+import { ADMIN, ensureAdmin, planOnSale, hydrated, logIn, shot, signUp, verifiedCustomer, verifyEmail } from './support';
 
 const RUN = Date.now();
 const PLAN = `Order ${RUN}`;
@@ -23,24 +23,14 @@ test.beforeAll(async ({ request }) => {
   ensureAdmin();
   // A sandbox plan at Rp 75.000 a month with 5 % off three months and 15 % off a year. The catalog
   // syncs itself at start-up, so the first tries may find no sizes yet.
-  const token = await adminToken(request);
-  await expect(async () => {
-    const created = await request.post('/api/v1/admin/plans', {
-      headers: { Authorization: `Bearer ${token}` },
-      data: {
-        name: PLAN,
-        provider: 'sandbox',
-        size_slug: 'sbx-1c-1g',
-        price_idr_monthly: 75000,
-        discount_3m_percent: 5,
-        discount_12m_percent: 15,
-        region_slugs: ['sbx-jkt1'],
-        image_slugs: ['ubuntu-24-04-x64', 'debian-12-x64'],
-      },
-    });
-    expect(created.status(), await created.text()).toBe(201);
-    planId = (await created.json()).id;
-  }).toPass({ timeout: 20_000 });
+  planId = await planOnSale(request, {
+    name: PLAN,
+    price_idr_monthly: 75000,
+    discount_3m_percent: 5,
+    discount_12m_percent: 15,
+    region_slugs: ['sbx-jkt1'],
+    image_slugs: ['ubuntu-24-04-x64', 'debian-12-x64'],
+  });
 });
 
 /** From the region step on: the first region, `image`, then the details. */

@@ -1,7 +1,7 @@
 // An admin turns a sandbox size into a plan and provisions a server for a customer; the customer
 // watches it boot, reads the root password once and runs every action from the browser.
 import { expect, test, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+import { ADMIN, ensureAdmin, hydrated, logIn, planOnSale, shot, signUp } from './support';
 
 const CUSTOMER = { name: 'Dewi Lestari', email: `dewi-${Date.now()}@example.com`, password: 'kopi-tubruk-pagi-7' };
 const PLAN = `Nano ${Date.now()}`;
@@ -27,22 +27,12 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   await signUp(page, CUSTOMER.name, CUSTOMER.email, CUSTOMER.password);
 
   // The admin prices a sandbox size as a plan (the catalog syncs itself at start-up).
-  const login = await request.post('/api/v1/auth/login', { data: ADMIN });
-  const token = (await login.json()).access_token as string;
-  await expect(async () => {
-    const created = await request.post('/api/v1/admin/plans', {
-      headers: { Authorization: `Bearer ${token}` },
-      data: {
-        name: PLAN,
-        provider: 'sandbox',
-        size_slug: 'sbx-1c-1g',
-        price_idr_monthly: 75000,
-        region_slugs: ['sbx-jkt1'],
-        image_slugs: ['ubuntu-24-04-x64', 'debian-12-x64'],
-      },
-    });
-    expect(created.status(), await created.text()).toBe(201);
-  }).toPass({ timeout: 20_000 });
+  await planOnSale(request, {
+    name: PLAN,
+    price_idr_monthly: 75000,
+    region_slugs: ['sbx-jkt1'],
+    image_slugs: ['ubuntu-24-04-x64', 'debian-12-x64'],
+  });
 
   // … and provisions it for the customer from the admin's servers page.
   const adminContext = await browser.newContext();

@@ -8,6 +8,7 @@ use app::auth::server::CookiePolicy;
 use app::seo::SiteInfo;
 use app::{App, shell};
 use axum::extract::{FromRef, State};
+use axum::handler::Handler;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -19,6 +20,7 @@ use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -76,6 +78,13 @@ pub fn router(state: ServerState) -> Router {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
+    // Files of the built site are served as they are; only what is not there reaches Leptos's
+    // handler, which answers with our 404 page. (Its own file serving sometimes answered a file
+    // with 404 while a 404 page was rendered at the same moment.)
+    let not_found =
+        leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context.clone(), shell)
+            .with_state(state.clone());
+    let static_files = ServeDir::new(&*state.leptos_options.site_root).fallback(not_found);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -83,11 +92,8 @@ pub fn router(state: ServerState) -> Router {
         .merge(crate::live::routes(&state))
         .merge(crate::console::routes())
         .merge(crate::seo::routes())
-        .leptos_routes_with_context(&state, routes, context.clone(), render_shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            ServerState,
-            _,
-        >(context, shell))
+        .leptos_routes_with_context(&state, routes, context, render_shell)
+        .fallback_service(static_files)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))

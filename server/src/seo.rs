@@ -101,7 +101,7 @@ mod tests {
         );
         assert!(xml.contains("<loc>https://webrana.id/plans?lang=en</loc>"));
         assert!(xml.contains(
-            "<xhtml:link rel=\"alternate\" hreflang=\"id\" href=\"https://webrana.id/terms?lang=id\"/>"
+            "<xhtml:link rel=\"alternate\" hreflang=\"id\" href=\"https://webrana.id/terms\"/>"
         ));
         assert!(xml.contains("hreflang=\"x-default\" href=\"https://webrana.id/\""));
     }

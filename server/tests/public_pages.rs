@@ -82,10 +82,10 @@ both_backends! {
 
         let indonesian = page(&router, "/", None).await;
         for tag in [
-            format!("<link href=\"{ORIGIN}/?lang=id\" hreflang=\"id\" rel=\"alternate\">"),
+            format!("<link href=\"{ORIGIN}/\" hreflang=\"id\" rel=\"alternate\">"),
             format!("<link href=\"{ORIGIN}/?lang=en\" hreflang=\"en\" rel=\"alternate\">"),
             format!("<link href=\"{ORIGIN}/\" hreflang=\"x-default\" rel=\"alternate\">"),
-            format!("<link href=\"{ORIGIN}/?lang=id\" rel=\"canonical\">"),
+            format!("<link href=\"{ORIGIN}/\" rel=\"canonical\">"),
             format!("<meta property=\"og:image\" content=\"{ORIGIN}/images/landing/og-image.png\""),
             "<meta property=\"og:locale\" content=\"id_ID\"".to_owned(),
             "<title>VPS cepat di Indonesia, bayar dengan QRIS · Webrana Cloud</title>".to_owned(),

@@ -16,7 +16,7 @@ use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT};
 use crate::pages::catalog::{OsLogo, memory, rupiah, transfer};
 
-const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-700 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
+const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
 const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 const LABEL: &str = "block text-sm font-medium text-slate-700 dark:text-slate-300";
 const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";

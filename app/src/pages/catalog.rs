@@ -191,7 +191,7 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </div>
-            <A href=format!("/order?plan={}", plan.id) attr:data-testid="order-plan" attr:class="mt-6 inline-flex items-center justify-center rounded-md bg-sky-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-700 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400">
+            <A href=format!("/order?plan={}", plan.id) attr:data-testid="order-plan" attr:class="mt-6 inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400">
                 {move || i18n.t().orders_order_button}
             </A>
         </article>

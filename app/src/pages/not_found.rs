@@ -19,7 +19,7 @@ pub fn NotFound() -> impl IntoView {
             <p class="mt-2 text-slate-600 dark:text-slate-400">{move || i18n.t().not_found_body}</p>
             <A
                 href="/"
-                attr:class="mt-6 inline-block rounded-md bg-sky-600 px-4 py-2 font-medium text-white hover:bg-sky-700"
+                attr:class="mt-6 inline-block rounded-md bg-sky-700 px-4 py-2 font-medium text-white hover:bg-sky-800"
             >
                 {move || i18n.t().not_found_back}
             </A>

@@ -331,7 +331,7 @@ fn TelegramSection() -> impl IntoView {
                                     // The deep link opens in a new tab: a browser blocks a window
                                     // opened after a server round trip, a link the user clicks is not.
                                     Some(Ok(url)) => view! {
-                                        <a href=url target="_blank" rel="noopener noreferrer" data-testid="telegram-open" class="inline-block rounded-md bg-sky-600 px-3 py-1.5 font-medium text-white hover:bg-sky-700 dark:bg-sky-500 dark:text-slate-950">
+                                        <a href=url target="_blank" rel="noopener noreferrer" data-testid="telegram-open" class="inline-block rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950">
                                             {move || i18n.t().notifications_telegram_open}
                                         </a>
                                         <p class="text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().notifications_telegram_link_hint}</p>

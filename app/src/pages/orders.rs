@@ -24,7 +24,7 @@ use crate::pages::catalog::{OsLogo, memory, rupiah, transfer};
 use crate::ssh_keys::my_ssh_keys;
 
 pub(crate) const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-700 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
+pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
 pub(crate) const SECONDARY: &str = "inline-flex items-center justify-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
 pub(crate) const LINK: &str = "font-medium text-sky-700 hover:underline dark:text-sky-400";
 pub(crate) const CELL: &str = "px-3 py-2 align-top";
@@ -372,7 +372,7 @@ fn Stepper(step: Memo<Step>, draft: Draft) -> impl IntoView {
                             on:click=move |_| draft.step.set(this)
                             class=move || {
                                 let look = match state() {
-                                    "current" => "border-sky-600 bg-sky-600 text-white dark:border-sky-400 dark:bg-sky-500 dark:text-slate-950",
+                                    "current" => "border-sky-600 bg-sky-700 text-white dark:border-sky-400 dark:bg-sky-500 dark:text-slate-950",
                                     "done" => "border-sky-300 text-sky-800 hover:bg-sky-50 dark:border-sky-800 dark:text-sky-300 dark:hover:bg-sky-950",
                                     _ => "border-slate-200 text-slate-500 dark:border-slate-800 dark:text-slate-400",
                                 };
