@@ -61,7 +61,7 @@ test('language switch changes every text and is remembered', async ({ page }, te
     'Fast cloud servers, paid the Indonesian way',
   );
   await expect(page.getByRole('link', { name: 'Home' })).toBeVisible();
-  await expect(page).toHaveTitle('Fast VPS for Indonesia · Webrana Cloud');
+  await expect(page).toHaveTitle('Fast VPS in Indonesia, paid with QRIS · Webrana Cloud');
   await page.getByTestId('theme-toggle').click();
   await screenshot(page, testInfo, 'home-dark-en');
 
@@ -78,7 +78,7 @@ test('status page reports a healthy platform through a server function', async (
   await page.goto('/');
   await hydrated(page);
   // Client-side navigation: the status comes from the server function, not the first render.
-  await page.getByRole('navigation').getByRole('link', { name: 'Status' }).click();
+  await page.getByRole('navigation', { name: 'Navigasi utama' }).getByRole('link', { name: 'Status' }).click();
   await expect(page).toHaveURL(/\/status$/);
   await expect(page.getByTestId('status-banner')).toHaveText('Semua sistem berjalan normal');
   await expect(page.getByText('Terhubung')).toBeVisible();
