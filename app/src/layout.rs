@@ -64,6 +64,11 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
+/// The logo drawn in the page itself: a request of its own would compete with the hero image
+/// for the phone's first connections. `public/logo.svg` stays the one source (the OG card
+/// uses it too).
+const LOGO: &str = include_str!("../../public/logo.svg");
+
 #[component]
 fn Header() -> impl IntoView {
     let i18n = use_i18n();
@@ -71,7 +76,7 @@ fn Header() -> impl IntoView {
         <header class="print:hidden border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
                 <A href="/" attr:class="flex items-center gap-2 font-semibold tracking-tight">
-                    <img src="/logo.svg" alt="" width="32" height="32" class="h-8 w-8" />
+                    <span aria-hidden="true" class="inline-block h-8 w-8" inner_html=LOGO></span>
                     <span>{move || i18n.t().site_name}</span>
                 </A>
                 <nav

@@ -76,10 +76,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                // Page tags first: the hero image's preload is among them, ahead of the styles.
+                <MetaTags />
                 <AutoReload options=options.clone() />
                 <Styles options=options.clone() />
-                <HydrateWhenIdle options />
-                <MetaTags />
+                <StartBrowserHalf options on_intent=hydrates_on_intent() />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
                 <App />
@@ -105,20 +106,74 @@ fn Styles(options: LeptosOptions) -> impl IntoView {
     view! { <link rel="stylesheet" href=href /> }.into_any()
 }
 
-/// Starts the browser half once the page has loaded and the browser is idle, so the WebAssembly
-/// download never competes with what the visitor sees first. Leptos's own script starts it at
-/// once (and preloads it); this is the same start-up, later.
+/// Whether the browser half (the WebAssembly module, 1.8 MB compressed) waits for the visitor's
+/// first sign of intent (a touch, a key, the mouse moving) rather than starting once the page has
+/// loaded and the browser is idle. It waits on the public pages seen by visitors, which read
+/// completely without it: someone who only reads never pays for its download and start-up, and
+/// a button clicked before it runs is held and clicked again once it does. Signed-in people
+/// (either session cookie) get their live notifications as soon as the browser is idle.
+fn hydrates_on_intent() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::auth::server::{ACCESS_COOKIE, REFRESH_COOKIE};
+        use crate::preferences::read_cookie;
+        let public = use_context::<http::request::Parts>()
+            .is_some_and(|parts| seo::PUBLIC_PAGES.contains(&parts.uri.path()));
+        let signed_in = [ACCESS_COOKIE, REFRESH_COOKIE]
+            .into_iter()
+            .any(|cookie| read_cookie(cookie).is_some());
+        public && !signed_in
+    }
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
+/// Leptos's own script starts the browser half at once (and preloads it); this is the same
+/// start-up later, so the WebAssembly download never competes with what the visitor sees first.
+const START_WHEN_IDLE: &str = "\
+const idle = () => ('requestIdleCallback' in window\
+ ? requestIdleCallback(start, { timeout: 2000 }) : setTimeout(start, 0));\
+if (document.readyState === 'complete') idle();\
+else addEventListener('load', idle, { once: true });";
+
+/// Clicks on buttons before hydration are held (links and `<details>` work natively) and
+/// replayed on the same elements, which hydration adopts rather than replaces.
+const START_ON_INTENT: &str = "\
+const intents = ['pointerdown', 'pointermove', 'touchstart', 'keydown', 'focusin', 'wheel'];\
+const held = [];\
+let begun = false;\
+const hold = (event) => {\
+ const button = event.target.closest && event.target.closest('button');\
+ if (!button) return;\
+ event.preventDefault(); event.stopImmediatePropagation();\
+ if (!held.includes(button)) held.push(button);\
+ begin();\
+};\
+const begin = () => {\
+ if (begun) return;\
+ begun = true;\
+ intents.forEach((type) => removeEventListener(type, begin, true));\
+ start().finally(() => {\
+ removeEventListener('click', hold, true);\
+ held.splice(0).forEach((button) => button.click());\
+ });\
+};\
+addEventListener('click', hold, true);\
+intents.forEach((type) => addEventListener(type, begin, { capture: true, passive: true }));";
+
 #[component]
-fn HydrateWhenIdle(options: LeptosOptions) -> impl IntoView {
+fn StartBrowserHalf(options: LeptosOptions, on_intent: bool) -> impl IntoView {
     let pkg = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let schedule = if on_intent {
+        START_ON_INTENT
+    } else {
+        START_WHEN_IDLE
+    };
     let script = format!(
         "(() => {{\
-         const hydrate = () => import('{pkg}.js').then((module) =>\
+         const start = () => import('{pkg}.js').then((module) =>\
          module.default({{ module_or_path: '{pkg}.wasm' }}).then(() => module.hydrate()));\
-         const idle = () => ('requestIdleCallback' in window\
-         ? requestIdleCallback(hydrate, {{ timeout: 2000 }}) : setTimeout(hydrate, 0));\
-         if (document.readyState === 'complete') idle();\
-         else addEventListener('load', idle, {{ once: true }});\
+         {schedule}\
          }})();"
     );
     view! { <script type="module" nonce=use_nonce() inner_html=script></script> }

@@ -68,6 +68,28 @@ test('prices follow the billing period and ordering goes through sign-up to the 
   await expect(page.getByText('Sandbox Singapore 1')).toBeVisible();
 });
 
+test('a visitor who only reads loads no WebAssembly, and a button clicked before it runs still works', async ({ page }) => {
+  const modules: string[] = [];
+  page.on('request', (request) => {
+    if (/\/pkg\/.*\.(wasm|js)$/.test(request.url())) modules.push(request.url());
+  });
+  await page.goto('/');
+  await page.waitForLoadState('networkidle');
+  // Reading, even scrolled to the bottom by script, starts nothing.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.waitForTimeout(1_500);
+  expect(modules).toEqual([]);
+  await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+
+  // The first click is both the intent and the action: held, then replayed once hydrated.
+  const card = page.getByTestId('price-card').filter({ hasText: PLAN });
+  await page.getByTestId('period-12').click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('period-12')).toHaveAttribute('aria-pressed', 'true');
+  await expect(card.getByTestId('price')).toHaveText('Rp 96.000');
+  expect(modules.some((url) => url.endsWith('.wasm'))).toBe(true);
+});
+
 test('every link on the landing page lands on a real page, and every button works', async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto('/');

@@ -1,11 +1,8 @@
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { hydrated } from './support';
 
 async function screenshot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 
 test('home page is rendered on the server in Bahasa Indonesia', async ({ request }) => {

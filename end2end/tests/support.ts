@@ -7,7 +7,10 @@ import path from 'node:path';
 export const root = path.resolve(__dirname, '../..');
 export const ADMIN = { email: 'admin@webrana.test', password: 'ruang-server-aman-1' };
 
+/** Waits for the page to be interactive. Public pages seen by visitors start the browser half
+ * at the first sign of intent only; a key press (Shift, which types nothing) is one. */
 export async function hydrated(page: Page) {
+  await page.keyboard.press('Shift');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 
