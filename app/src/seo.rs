@@ -74,7 +74,7 @@ pub fn PageMeta(title: Text, description: Text, path: &'static str) -> impl Into
         <PageTitle text=title />
         <Meta name="description" content=move || description(i18n.t()) />
         {alternates}
-        <Link rel="alternate" hreflang="x-default" href=format!("{origin}{path}") />
+        <Link rel="alternate" hreflang="x-default" href=localised_url(&origin, path, Lang::default()) />
         {
             let canonical = canonical.clone();
             move || view! { <Link rel="canonical" href=canonical() /> }

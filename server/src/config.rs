@@ -272,11 +272,7 @@ impl Config {
         Ok(Gateway::Tripay {
             client,
             private_key: account.private_key.expose().to_owned(),
-            callback_url: format!(
-                "{}{}",
-                self.public_url.trim_end_matches('/'),
-                domain::billing::CALLBACK_PATH
-            ),
+            callback_url: format!("{}{}", self.public_url, domain::billing::CALLBACK_PATH),
         })
     }
 

@@ -65,7 +65,7 @@ pub fn router(state: ServerState) -> Router {
             secure: state.web.secure_cookies,
         };
         let site = SiteInfo {
-            origin: state.web.public_url.trim_end_matches('/').to_owned(),
+            origin: state.web.public_url.clone(),
             support_email: state.web.support_email.clone(),
         };
         move || {

@@ -17,10 +17,6 @@ pub fn routes() -> Router<ServerState> {
         .route("/sitemap.xml", get(sitemap))
 }
 
-fn origin(web: &WebSettings) -> &str {
-    web.public_url.trim_end_matches('/')
-}
-
 /// Everything public may be crawled; accounts, admin pages and the APIs are nobody's search
 /// result.
 async fn robots(State(web): State<WebSettings>) -> impl IntoResponse {
@@ -37,7 +33,7 @@ async fn robots(State(web): State<WebSettings>) -> impl IntoResponse {
          Disallow: /ws/\n\
          \n\
          Sitemap: {}/sitemap.xml\n",
-        origin(&web)
+        &web.public_url
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body)
 }
@@ -45,7 +41,7 @@ async fn robots(State(web): State<WebSettings>) -> impl IntoResponse {
 async fn sitemap(State(web): State<WebSettings>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-        sitemap_xml(origin(&web)),
+        sitemap_xml(&web.public_url),
     )
 }
 
@@ -72,7 +68,8 @@ fn sitemap_xml(origin: &str) -> String {
                 ));
             }
             xml.push_str(&format!(
-                "    <xhtml:link rel=\"alternate\" hreflang=\"x-default\" href=\"{origin}{path}\"/>\n  </url>\n"
+                "    <xhtml:link rel=\"alternate\" hreflang=\"x-default\" href=\"{}\"/>\n  </url>\n",
+                localised_url(&origin, path, Lang::default())
             ));
         }
     }
