@@ -69,6 +69,10 @@ export default defineConfig({
       // The sandbox cloud at a brisk pace, so the browser tests wait seconds, not minutes.
       SANDBOX_CREATE_SECS: '2',
       SANDBOX_ACTION_SECS: '1',
+      // A sandbox server's console is a real QEMU VM (scripts/test installs QEMU and builds the
+      // guest); the built-in screen is covered by the Rust tests.
+      SANDBOX_VM: 'on',
+      SANDBOX_VM_DIR: path.join(root, 'target/sandbox-vm'),
       // The seller every invoice names, as an operator would configure it.
       SELLER_LEGAL_NAME: 'PT Webrana Awan Nusantara',
       SELLER_ADDRESS: 'Jl. Jenderal Sudirman Kav. 1\nJakarta Pusat 10220',

@@ -12,6 +12,7 @@ use domain::accounts::{Caller, ClientInfo, Role};
 use domain::catalog::{
     self, Catalog, CatalogError, ImageUpdate, PlanInput, RegionUpdate, SYNC_JOB_KIND, SyncReport,
 };
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::ErrorCode;
 use domain::jobs::{self, Registry};
 use domain::providers::Providers;
@@ -29,6 +30,7 @@ async fn env(test: &TestDb) -> Env {
     let providers = Providers::default().with(Arc::new(SandboxProvider::new(
         test.db.clone(),
         SandboxTiming::default(),
+        SandboxScreens::default(),
     )));
     let config = DomainConfig {
         providers,

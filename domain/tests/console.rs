@@ -11,6 +11,7 @@ use std::time::Duration as StdDuration;
 use chrono::{Duration, Utc};
 use domain::accounts::{Caller, ClientInfo, Role};
 use domain::audit::{self, AuditFilter};
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::console::{ConsoleError, Opening, SESSIONS_PER_USER, Traffic};
 use domain::error::ErrorCode;
 use domain::instances::{self, ActionRequest, ProvisionRequest};
@@ -49,6 +50,7 @@ async fn env(test: &TestDb) -> Env {
             create: StdDuration::ZERO,
             action: StdDuration::ZERO,
         },
+        SandboxScreens::default(),
     )));
     let config = DomainConfig {
         providers,

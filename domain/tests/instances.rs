@@ -10,6 +10,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use domain::accounts::{Caller, ClientInfo, Role};
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::ErrorCode;
 use domain::instances::{self, ActionRequest, InstanceError, Instances, ProvisionRequest};
 use domain::jobs::{self, Registry};
@@ -47,6 +48,7 @@ fn instant_sandbox(db: &Db) -> Providers {
             create: StdDuration::ZERO,
             action: StdDuration::ZERO,
         },
+        SandboxScreens::default(),
     )))
 }
 
@@ -314,7 +316,7 @@ both_backends! {
             sqlx::query_scalar("SELECT label FROM instances WHERE id = $1").bind(created.id).fetch_one(pool).await
         })
         .unwrap();
-        let sandbox = SandboxProvider::new(test.db.clone(), SandboxTiming { create: StdDuration::ZERO, action: StdDuration::ZERO });
+        let sandbox = SandboxProvider::new(test.db.clone(), SandboxTiming { create: StdDuration::ZERO, action: StdDuration::ZERO }, SandboxScreens::default());
         sandbox
             .create_instance(&CreateInstance {
                 label,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use domain::accounts::{Caller, ClientInfo, Role};
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::db::Committed;
 use domain::error::ErrorCode;
 use domain::jobs::Registry;
@@ -43,8 +44,11 @@ async fn env(test: &TestDb) -> Env {
         action: StdDuration::ZERO,
     };
     let config = DomainConfig {
-        providers: Providers::default()
-            .with(Arc::new(SandboxProvider::new(test.db.clone(), timing))),
+        providers: Providers::default().with(Arc::new(SandboxProvider::new(
+            test.db.clone(),
+            timing,
+            SandboxScreens::default(),
+        ))),
         public_url: "https://panel.webrana.test".into(),
         ..Default::default()
     };

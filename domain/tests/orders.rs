@@ -13,6 +13,7 @@ use domain::accounts::{Caller, ClientInfo, Role};
 use domain::billing::invoices::Invoice;
 use domain::billing::payments::CallbackError;
 use domain::billing::{self, tripay};
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::ErrorCode;
 use domain::jobs::Registry;
 use domain::orders::coupons::{self, CouponInput};
@@ -47,6 +48,7 @@ async fn env(test: &TestDb) -> Env {
             create: StdDuration::ZERO,
             action: StdDuration::ZERO,
         },
+        SandboxScreens::default(),
     );
     let config = DomainConfig {
         providers: Providers::default().with(Arc::new(sandbox)),

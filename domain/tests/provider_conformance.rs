@@ -11,6 +11,7 @@ mod support;
 
 use std::time::Duration;
 
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CloudProvider, CreateInstance, Lifecycle,
@@ -207,7 +208,7 @@ async fn the_sandbox_meets_the_contract() {
         create: Duration::ZERO,
         action: Duration::ZERO,
     };
-    let sandbox = SandboxProvider::new(test.db.clone(), timing);
+    let sandbox = SandboxProvider::new(test.db.clone(), timing, SandboxScreens::default());
     let cloud = Scenario {
         request: CreateInstance {
             label: "wr-a1b2c3-42".to_owned(),

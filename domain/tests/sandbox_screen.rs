@@ -127,12 +127,18 @@ fn login_prompt_shown(text: &[String]) -> bool {
 #[tokio::test]
 async fn a_viewer_sees_the_boot_log_logs_in_and_runs_a_command() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-1", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-1", "web-1.example.test", None)
+        .await
+        .unwrap();
     assert_eq!(endpoint.password.len(), 8);
     assert!(endpoint.password.chars().all(|c| c.is_ascii_alphanumeric()));
     // Opened once: later calls get the same screen.
     assert_eq!(
-        screens.open("sbx-1", "web-1.example.test").await.unwrap(),
+        screens
+            .open("sbx-1", "web-1.example.test", None)
+            .await
+            .unwrap(),
         endpoint
     );
 
@@ -196,7 +202,10 @@ async fn a_viewer_sees_the_boot_log_logs_in_and_runs_a_command() {
 #[tokio::test]
 async fn a_wrong_password_is_refused() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-2", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-2", "web-1.example.test", None)
+        .await
+        .unwrap();
     let refused = Viewer::connect(&endpoint, "wrongpw1").await.err();
     assert_eq!(
         refused,
@@ -217,7 +226,10 @@ async fn a_wrong_password_is_refused() {
 #[tokio::test]
 async fn viewers_share_one_screen_and_a_waiting_viewer_sees_changes() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-3", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-3", "web-1.example.test", None)
+        .await
+        .unwrap();
     let mut typist = Viewer::connect(&endpoint, &endpoint.password)
         .await
         .unwrap();
@@ -283,7 +295,10 @@ async fn no_greeting(port: u16) -> bool {
 #[tokio::test]
 async fn close_ends_every_connection_and_refuses_new_ones() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-4", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-4", "web-1.example.test", None)
+        .await
+        .unwrap();
     let mut viewer = Viewer::connect(&endpoint, &endpoint.password)
         .await
         .unwrap();
@@ -309,7 +324,10 @@ async fn close_ends_every_connection_and_refuses_new_ones() {
     assert!(refused.is_ok(), "the closed screen still answers");
 
     // Opened again, it is a fresh boot with a new password.
-    let fresh = screens.open("sbx-4", "web-1.example.test").await.unwrap();
+    let fresh = screens
+        .open("sbx-4", "web-1.example.test", None)
+        .await
+        .unwrap();
     assert_ne!(fresh, endpoint);
     let mut viewer = Viewer::connect(&fresh, &fresh.password).await.unwrap();
     let text = viewer.until("login prompt", login_prompt_shown).await;
@@ -319,8 +337,14 @@ async fn close_ends_every_connection_and_refuses_new_ones() {
 #[tokio::test]
 async fn screens_of_different_servers_are_separate() {
     let screens = SandboxScreens::default();
-    let first = screens.open("sbx-5", "web-1.example.test").await.unwrap();
-    let second = screens.open("sbx-6", "db-2.example.test").await.unwrap();
+    let first = screens
+        .open("sbx-5", "web-1.example.test", None)
+        .await
+        .unwrap();
+    let second = screens
+        .open("sbx-6", "db-2.example.test", None)
+        .await
+        .unwrap();
     assert_ne!(first.port, second.port);
     assert!(Viewer::connect(&second, &first.password).await.is_err());
     let mut viewer = Viewer::connect(&second, &second.password).await.unwrap();
@@ -366,7 +390,10 @@ async fn handshake_3_3(stream: &mut TcpStream, password: &str) -> String {
 #[tokio::test]
 async fn a_3_3_client_with_a_big_endian_format_gets_its_pixels_and_is_cut_off_on_garbage() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-7", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-7", "web-1.example.test", None)
+        .await
+        .unwrap();
     let mut stream = TcpStream::connect(("127.0.0.1", endpoint.port))
         .await
         .unwrap();
@@ -422,7 +449,10 @@ async fn a_3_3_client_with_a_big_endian_format_gets_its_pixels_and_is_cut_off_on
 #[tokio::test]
 async fn an_unservable_pixel_format_or_a_huge_clipboard_ends_the_connection() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-8", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-8", "web-1.example.test", None)
+        .await
+        .unwrap();
     let eight_bit = [0, 0, 0, 0, 8, 8, 0, 1, 0, 7, 0, 7, 0, 3, 5, 2, 0, 0, 0, 0];
     let huge_clipboard = [6, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff];
     for message in [&eight_bit[..], &huge_clipboard[..]] {
@@ -440,7 +470,10 @@ async fn an_unservable_pixel_format_or_a_huge_clipboard_ends_the_connection() {
 #[tokio::test]
 async fn a_screen_serves_at_most_eight_connections_at_once() {
     let screens = SandboxScreens::default();
-    let endpoint = screens.open("sbx-9", "web-1.example.test").await.unwrap();
+    let endpoint = screens
+        .open("sbx-9", "web-1.example.test", None)
+        .await
+        .unwrap();
     let mut open = Vec::new();
     for _ in 0..8 {
         let mut stream = TcpStream::connect(("127.0.0.1", endpoint.port))
@@ -486,7 +519,7 @@ async fn the_sandbox_provider_opens_the_screen_of_a_running_server_only() {
         create: Duration::ZERO,
         action: Duration::ZERO,
     };
-    let sandbox = SandboxProvider::new(test.db.clone(), instant);
+    let sandbox = SandboxProvider::new(test.db.clone(), instant, SandboxScreens::default());
     let created = sandbox
         .create_instance(&CreateInstance {
             label: "wr-screen-1".to_owned(),

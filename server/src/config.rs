@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -13,6 +14,8 @@ use domain::billing::Gateway;
 use domain::billing::tripay::{
     PRODUCTION_BASE_URL, SANDBOX_BASE_URL, TripayClient, TripayConfig, TripayError,
 };
+use domain::console::sandbox_screen::SandboxScreens;
+use domain::console::sandbox_vm::{DEFAULT_GUEST_DIR, SandboxVmGuest};
 use domain::notifications::telegram::TelegramBot;
 use domain::orders::{BillingConfig, Seller};
 use domain::providers::digitalocean::DigitalOceanProvider;
@@ -58,6 +61,13 @@ pub struct Config {
     /// `SANDBOX_CREATE_SECS` (default 8) and `SANDBOX_ACTION_SECS` (default 3): how long the
     /// sandbox takes to create a server and to finish an action.
     pub sandbox_timing: SandboxTiming,
+    /// `SANDBOX_VM`: what a sandbox server's console is. `auto` (default): a QEMU VM per
+    /// running server when QEMU and the guest are installed, the built-in screen otherwise;
+    /// `on`: VMs, and start-up fails when they cannot run; `off`: always the built-in screen.
+    pub sandbox_vm: SandboxVmMode,
+    /// `SANDBOX_VM_DIR`: where `scripts/sandbox-vm/build` put the guest (default
+    /// `target/sandbox-vm`).
+    pub sandbox_vm_dir: PathBuf,
     /// `DATA_ENCRYPTION_KEY`: 32 bytes in base64 (`openssl rand -base64 32`) that encrypt root
     /// passwords at rest. Unset uses a key generated on first run and stored in the database,
     /// which protects nothing against someone who has the database: set it in production.
@@ -130,6 +140,8 @@ pub enum SetupError {
     Provider(#[from] ProviderError),
     #[error("TRIPAY_*: {0}")]
     Payment(#[from] TripayError),
+    #[error("SANDBOX_VM=on, but the sandbox's VM consoles cannot run: {0}")]
+    SandboxVm(String),
 }
 
 /// A real cloud's credentials and, optionally, another address for its API.
@@ -157,6 +169,14 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether sandbox consoles are QEMU VMs (`SANDBOX_VM`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxVmMode {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,6 +237,7 @@ impl Config {
             providers = providers.with(Arc::new(SandboxProvider::new(
                 db.clone(),
                 self.sandbox_timing,
+                self.sandbox_screens()?,
             )));
         }
         Ok(domain::DomainConfig {
@@ -249,6 +270,32 @@ impl Config {
                 )
             }),
         })
+    }
+
+    /// The sandbox's consoles as `SANDBOX_VM` and what is installed decide, said in the log.
+    fn sandbox_screens(&self) -> Result<SandboxScreens, SetupError> {
+        let found = match self.sandbox_vm {
+            SandboxVmMode::Off => {
+                tracing::info!("sandbox consoles: the built-in screen (SANDBOX_VM=off)");
+                return Ok(SandboxScreens::default());
+            }
+            _ => SandboxVmGuest::find(&self.sandbox_vm_dir),
+        };
+        match (found, self.sandbox_vm) {
+            (Ok(guest), _) => {
+                tracing::info!(
+                    qemu = %guest.qemu.display(),
+                    guest = %self.sandbox_vm_dir.display(),
+                    "sandbox consoles: a QEMU VM per running server"
+                );
+                Ok(SandboxScreens::with_vms(guest))
+            }
+            (Err(missing), SandboxVmMode::On) => Err(SetupError::SandboxVm(missing)),
+            (Err(missing), _) => {
+                tracing::info!("sandbox consoles: the built-in screen, no VMs because {missing}");
+                Ok(SandboxScreens::default())
+            }
+        }
     }
 
     fn billing(&self) -> BillingConfig {
@@ -422,6 +469,16 @@ impl Config {
             create: reader.parse("SANDBOX_CREATE_SECS", defaults.create, seconds),
             action: reader.parse("SANDBOX_ACTION_SECS", defaults.action, seconds),
         };
+        let sandbox_vm = reader.parse("SANDBOX_VM", SandboxVmMode::Auto, |raw| match raw {
+            "auto" => Ok(SandboxVmMode::Auto),
+            "on" => Ok(SandboxVmMode::On),
+            "off" => Ok(SandboxVmMode::Off),
+            _ => Err(format!("expected `auto`, `on` or `off`, got `{raw}`")),
+        });
+        let sandbox_vm_dir =
+            reader.parse("SANDBOX_VM_DIR", PathBuf::from(DEFAULT_GUEST_DIR), |raw| {
+                Ok(PathBuf::from(raw))
+            });
         let data_encryption_key = reader.parse("DATA_ENCRYPTION_KEY", None, |raw| {
             use base64::Engine as _;
             match base64::engine::general_purpose::STANDARD.decode(raw) {
@@ -491,6 +548,8 @@ impl Config {
             support_email,
             sandbox_enabled,
             sandbox_timing,
+            sandbox_vm,
+            sandbox_vm_dir,
             data_encryption_key,
             digitalocean,
             vultr,
@@ -800,9 +859,37 @@ mod tests {
         .unwrap();
         assert!(!config.sandbox_enabled);
         assert_eq!(config.sandbox_timing.action, Duration::ZERO);
+        assert_eq!(config.sandbox_vm, SandboxVmMode::Auto);
+        assert_eq!(config.sandbox_vm_dir, PathBuf::from("target/sandbox-vm"));
         let account = config.digitalocean.unwrap();
         assert_eq!(account.api_url.as_deref(), Some("http://127.0.0.1:9"));
         assert!(!format!("{account:?}").contains("dop_v1_abc"));
+    }
+
+    #[test]
+    fn sandbox_vm_settings_are_checked_and_on_insists() {
+        let errors = config(&[("SANDBOX_VM", "yes")]).unwrap_err().to_string();
+        assert_eq!(
+            errors,
+            "SANDBOX_VM: expected `auto`, `on` or `off`, got `yes`"
+        );
+        let missing = [("SANDBOX_VM_DIR", "/nonexistent/sandbox-vm")];
+        let off = config(&[missing[0], ("SANDBOX_VM", "off")]).unwrap();
+        assert_eq!(off.sandbox_vm, SandboxVmMode::Off);
+        assert!(off.sandbox_screens().unwrap().vm_guest().is_none());
+        // auto falls back to the built-in screen when the guest is not there…
+        let auto = config(&missing).unwrap();
+        assert!(auto.sandbox_screens().unwrap().vm_guest().is_none());
+        // …on refuses to start, saying what is missing and how to install it.
+        let on = config(&[missing[0], ("SANDBOX_VM", "on")]).unwrap();
+        assert_eq!(on.sandbox_vm_dir, PathBuf::from("/nonexistent/sandbox-vm"));
+        let refused = on.sandbox_screens().unwrap_err().to_string();
+        assert!(refused.starts_with("SANDBOX_VM=on, but"), "{refused}");
+        assert!(
+            refused.contains("/nonexistent/sandbox-vm/vmlinuz is missing"),
+            "{refused}"
+        );
+        assert!(refused.contains("scripts/sandbox-vm/build"), "{refused}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The browser console of a server: one-time tickets that open it, the sessions it runs, and
-//! the sandbox's own screen.
+//! the sandbox's own screen (drawn, or a real VM's when QEMU is installed).
 //!
 //! A page asks for a ticket ([`Consoles::open`]); the browser presents it once, within
 //! [`TICKET_LIFETIME`], from the same IP and session, when it opens the console WebSocket, and the proxy
@@ -7,6 +7,7 @@
 //! our side. Every connection is a session row and two audit entries (opened, closed).
 
 pub mod sandbox_screen;
+pub mod sandbox_vm;
 
 use std::time::Duration as StdDuration;
 

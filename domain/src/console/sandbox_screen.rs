@@ -6,6 +6,10 @@
 //! browser. The screen (its text and login state) lives as long as the screen is open, shared
 //! by every connection to it, so a reconnect or a second viewer sees the same console.
 //!
+//! [`SandboxScreens::with_vms`] swaps the drawn screen for a real one: each screen is then a
+//! small QEMU VM ([`super::sandbox_vm`]) whose own VNC server is the endpoint. Callers see no
+//! difference: an endpoint on 127.0.0.1 with a VNC password either way.
+//!
 //! Protocol: RFB 3.8 (3.3 and 3.7 answers are tolerated), security type 2 only, Raw encoding
 //! only, any 32-bit true-colour pixel format. Nothing a client sends is trusted: every length is
 //! capped before it is used and anything outside the protocol closes the connection.
@@ -23,6 +27,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinSet};
+
+use super::sandbox_vm::{SandboxVmGuest, VmProcess, VmSlot};
 
 const COLUMNS: usize = 80;
 const ROWS: usize = 25;
@@ -56,10 +62,19 @@ const SECURITY_VNC_AUTHENTICATION: u8 = 2;
 const AUTHENTICATION_FAILED: &str = "authentication failed";
 
 /// The running screens of sandbox servers, by server id. Clones share them; when the last clone
-/// is dropped every screen stops.
+/// is dropped every screen stops (and every VM is killed).
 #[derive(Clone, Debug, Default)]
 pub struct SandboxScreens {
-    screens: Arc<Mutex<HashMap<String, Running>>>,
+    screens: Arc<Mutex<HashMap<String, Slot>>>,
+    /// The guest every screen boots; `None` draws the built-in screen instead.
+    vms: Option<Arc<SandboxVmGuest>>,
+}
+
+/// One server's screen.
+#[derive(Debug)]
+enum Slot {
+    BuiltIn(Running),
+    Vm(Arc<VmSlot>),
 }
 
 /// Where a screen listens (always on 127.0.0.1) and its VNC password.
@@ -93,10 +108,65 @@ impl Drop for Running {
 }
 
 impl SandboxScreens {
-    /// Starts the screen of a sandbox server once (later calls return the same endpoint).
-    pub async fn open(&self, server_id: &str, hostname: &str) -> io::Result<ScreenEndpoint> {
+    /// Screens that are real VMs of `guest` (the default, [`SandboxScreens::default`], draws
+    /// the built-in screen).
+    pub fn with_vms(guest: SandboxVmGuest) -> Self {
+        Self {
+            screens: Arc::default(),
+            vms: Some(Arc::new(guest)),
+        }
+    }
+
+    /// The guest the screens boot, or `None` for the built-in screen.
+    pub fn vm_guest(&self) -> Option<&SandboxVmGuest> {
+        self.vms.as_deref()
+    }
+
+    /// Starts the screen of a sandbox server once (later calls return the same endpoint, even
+    /// when they overlap). A VM gets `hostname` and root's password hash (`None`: root is
+    /// locked); the built-in screen shows the host name and takes any password.
+    pub async fn open(
+        &self,
+        server_id: &str,
+        hostname: &str,
+        root_password_hash: Option<&str>,
+    ) -> io::Result<ScreenEndpoint> {
+        let Some(guest) = &self.vms else {
+            return self.open_built_in(server_id, hostname);
+        };
+        let slot = {
+            let mut screens = self.lock();
+            match screens.get(server_id) {
+                Some(Slot::Vm(slot)) => Arc::clone(slot),
+                _ => {
+                    let slot = Arc::new(VmSlot::default());
+                    let replaced =
+                        screens.insert(server_id.to_owned(), Slot::Vm(Arc::clone(&slot)));
+                    drop(screens);
+                    drop(replaced);
+                    slot
+                }
+            }
+        };
+        // Concurrent opens of one server share the slot and wait for each other inside it.
+        let endpoint = slot
+            .open(guest, server_id, hostname, root_password_hash)
+            .await?;
+        // Closed while it booted: the VM goes with this last handle on its slot.
+        let current = matches!(
+            self.lock().get(server_id),
+            Some(Slot::Vm(now)) if Arc::ptr_eq(now, &slot)
+        );
+        if current {
+            Ok(endpoint)
+        } else {
+            Err(io::Error::other("the screen was closed while it started"))
+        }
+    }
+
+    fn open_built_in(&self, server_id: &str, hostname: &str) -> io::Result<ScreenEndpoint> {
         let mut screens = self.lock();
-        if let Some(running) = screens.get(server_id)
+        if let Some(Slot::BuiltIn(running)) = screens.get(server_id)
             && !running.listener.is_finished()
         {
             return Ok(running.endpoint.clone());
@@ -112,30 +182,41 @@ impl SandboxScreens {
         let endpoint = ScreenEndpoint { port, password };
         let replaced = screens.insert(
             server_id.to_owned(),
-            Running {
+            Slot::BuiltIn(Running {
                 endpoint: endpoint.clone(),
                 listener: task.abort_handle(),
-            },
+            }),
         );
         drop(screens);
         drop(replaced);
         Ok(endpoint)
     }
 
-    /// Stops a server's screen: its listener and every connection to it (no-op if none).
+    /// Stops a server's screen: its listener and every connection to it, or its VM (killed,
+    /// reaped, its directory removed). No-op if none.
     pub fn close(&self, server_id: &str) {
         let removed = self.lock().remove(server_id);
         drop(removed);
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Running>> {
+    /// The QEMU process behind a server's screen, when screens are VMs and its VM runs (and no
+    /// open is starting it right now).
+    pub fn vm_process(&self, server_id: &str) -> Option<VmProcess> {
+        let slot = match self.lock().get(server_id) {
+            Some(Slot::Vm(slot)) => Arc::clone(slot),
+            _ => return None,
+        };
+        slot.process()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
         // The map stays consistent even if a holder panicked: every change is one insert/remove.
         self.screens.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// VNC Authentication uses only a password's first eight characters.
-fn random_password() -> io::Result<String> {
+pub(crate) fn random_password() -> io::Result<String> {
     let mut password = crate::secrets::generate_password().map_err(io::Error::other)?;
     password.truncate(PASSWORD_LENGTH);
     Ok(password)

@@ -5,10 +5,16 @@
 //! ranges (RFC 5737 / RFC 3849), which route nowhere. The image `sandbox-broken` always fails to
 //! boot, to show what a failed provisioning looks like.
 //!
-//! Its console is real: each running server gets its own small VNC server on loopback
-//! ([`SandboxScreens`]) showing a boot log and a login prompt, which our console proxy relays like
-//! any hypervisor's screen. A server that is powered off, shut down, rebooted, rebuilt or deleted
-//! loses its screen (and its viewers); the next console boots a fresh one.
+//! Its console is real: each running server gets its own VNC server on loopback
+//! ([`SandboxScreens`]), which our console proxy relays like any hypervisor's screen. With QEMU
+//! and the guest of `scripts/sandbox-vm/build` installed it is a tiny real VM booting to a login
+//! prompt that takes the server's root password; otherwise a small built-in screen draws a boot
+//! log and a login prompt. A server that is powered off, shut down, rebooted, rebuilt, given a
+//! new root password (a power cycle, as on DigitalOcean) or deleted loses its screen (and its
+//! viewers); the next console boots a fresh one.
+//!
+//! Like a real cloud, the sandbox keeps a root password only as it goes into the server's image:
+//! a SHA-512 crypt hash (`root_password_hash`), which the VM's guest writes to /etc/shadow.
 
 use std::time::Duration as StdDuration;
 
@@ -20,6 +26,7 @@ use super::{
     ProviderInstance, ProviderRegion, ProviderSize,
 };
 use crate::console::sandbox_screen::SandboxScreens;
+use crate::console::sandbox_vm::hash_root_password;
 use crate::{Db, DbError, db_run, tx_run};
 
 pub const NAME: &str = "sandbox";
@@ -118,17 +125,21 @@ struct ServerRow {
     failure: Option<String>,
     ipv4: Option<String>,
     ipv6: Option<String>,
+    /// Root's password as SHA-512 crypt; NULL when the server has only SSH keys.
+    root_password_hash: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, label, hostname, image, status, target_status, action_id, failure, ipv4, ipv6";
+const COLUMNS: &str = "id, label, hostname, image, status, target_status, action_id, failure, \
+     ipv4, ipv6, root_password_hash";
 
 impl SandboxProvider {
-    pub fn new(db: Db, timing: SandboxTiming) -> Self {
+    /// `screens` is where consoles come from: [`SandboxScreens::default`] draws them,
+    /// [`SandboxScreens::with_vms`] boots a VM per running server.
+    pub fn new(db: Db, timing: SandboxTiming, screens: SandboxScreens) -> Self {
         Self {
             db,
             timing,
-            screens: SandboxScreens::default(),
+            screens,
         }
     }
 
@@ -150,8 +161,12 @@ impl SandboxProvider {
         })?;
         // A screen goes when its machine goes down, so whoever watches it sees the end, and the
         // next console shows a fresh boot. Settling is where that happens: every read settles.
+        // A new root password goes into the image at a power cycle, as on DigitalOcean.
         for (id, status, kind) in settled {
-            let restarted = matches!(kind.as_deref(), Some("reboot" | "rebuild"));
+            let restarted = matches!(
+                kind.as_deref(),
+                Some("reboot" | "rebuild" | "reset_password")
+            );
             if status != "running" || restarted {
                 self.screens.close(&screen_key(id));
             }
@@ -176,21 +191,28 @@ impl SandboxProvider {
         }
     }
 
-    /// Starts a change: the server shows `now` until the change settles into `then`.
+    /// Starts a change: the server shows `now` until the change settles into `then`. A
+    /// `password` of `Some` replaces root's password hash (`Some(None)`: no password).
     async fn begin(
         &self,
         row: &ServerRow,
-        now: &str,
-        then: &str,
+        (now, then): (&str, &str),
         kind: Option<ActionKind>,
         image: &str,
+        password: Option<Option<String>>,
     ) -> Result<i64, ProviderError> {
         let action_id = Utc::now().timestamp_micros();
+        let (replace_password, password_hash) = match password {
+            Some(hash) => (true, hash),
+            None => (false, None),
+        };
         // Only a server with nothing in progress changes: one action at a time, as on real clouds.
         let changed = db_run!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE sandbox_servers SET status = $1, target_status = $2, settles_at = $3, \
-                 action_id = $4, action_kind = $5, image = $6 WHERE id = $7 AND target_status IS NULL",
+                 action_id = $4, action_kind = $5, image = $6, root_password_hash = \
+                 CASE WHEN $7 THEN $8 ELSE root_password_hash END \
+                 WHERE id = $9 AND target_status IS NULL",
             )
             .bind(now)
             .bind(then)
@@ -198,6 +220,8 @@ impl SandboxProvider {
             .bind(action_id)
             .bind(kind.map(ActionKind::as_str))
             .bind(image)
+            .bind(replace_password)
+            .bind(password_hash.as_deref())
             .bind(row.id)
             .execute(pool)
             .await
@@ -218,6 +242,12 @@ fn unavailable(error: sqlx::Error) -> ProviderError {
 
 fn db_unavailable(error: DbError) -> ProviderError {
     ProviderError::Unavailable(error.to_string())
+}
+
+/// What the server's image keeps of a root password.
+fn password_hash(password: &str) -> Result<String, ProviderError> {
+    hash_root_password(password)
+        .map_err(|error| ProviderError::Unavailable(format!("hashing the root password: {error}")))
 }
 
 fn parse_id(id: &str) -> Result<i64, ProviderError> {
@@ -375,14 +405,19 @@ impl CloudProvider for SandboxProvider {
             ("running", None)
         };
         let ssh_keys = i64::try_from(request.ssh_keys.len()).unwrap_or(i64::MAX);
+        let root_password_hash = request
+            .root_password
+            .as_deref()
+            .map(password_hash)
+            .transpose()?;
         // The server and its addresses are written together: a crash between two statements
         // would leave a server that never gets an address, and its provisioning waiting for one.
         let mut tx = self.db.begin().await.map_err(db_unavailable)?;
         let inserted = tx_run!(&mut tx, |conn| {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO sandbox_servers (label, region, size, image, status, target_status, \
-                 settles_at, failure, ssh_keys, created_at, hostname) \
-                 VALUES ($1, $2, $3, $4, 'building', $5, $6, $7, $8, $9, $10) \
+                 settles_at, failure, ssh_keys, created_at, hostname, root_password_hash) \
+                 VALUES ($1, $2, $3, $4, 'building', $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (label) DO NOTHING RETURNING id",
             )
             .bind(&request.label)
@@ -395,6 +430,7 @@ impl CloudProvider for SandboxProvider {
             .bind(ssh_keys)
             .bind(Utc::now())
             .bind(&request.hostname)
+            .bind(root_password_hash.as_deref())
             .fetch_optional(conn)
             .await
         })
@@ -486,30 +522,42 @@ impl CloudProvider for SandboxProvider {
             )));
         }
         let kind = action.kind();
-        let (now, then, image) = match action {
-            Action::PowerOn if running => ("running", "running", row.image.as_str()),
-            Action::PowerOn => ("starting", "running", row.image.as_str()),
-            Action::PowerOff | Action::Shutdown if stopped => {
-                ("stopped", "stopped", row.image.as_str())
-            }
-            Action::PowerOff | Action::Shutdown => ("stopping", "stopped", row.image.as_str()),
-            Action::Reboot => ("rebooting", "running", row.image.as_str()),
+        let same = row.image.as_str();
+        // The root password hash, for the actions that set one (a rebuild without a password
+        // leaves an image with SSH keys only).
+        let (now, then, image, password) = match action {
+            Action::PowerOn if running => ("running", "running", same, None),
+            Action::PowerOn => ("starting", "running", same, None),
+            Action::PowerOff | Action::Shutdown if stopped => ("stopped", "stopped", same, None),
+            Action::PowerOff | Action::Shutdown => ("stopping", "stopped", same, None),
+            Action::Reboot => ("rebooting", "running", same, None),
             Action::ResetPassword { password } => {
                 if password.len() < 12 {
                     return Err(ProviderError::Invalid(
                         "the root password must have at least 12 characters".to_owned(),
                     ));
                 }
-                (row.status.as_str(), row.status.as_str(), row.image.as_str())
+                let hash = password_hash(password)?;
+                (
+                    row.status.as_str(),
+                    row.status.as_str(),
+                    same,
+                    Some(Some(hash)),
+                )
             }
-            Action::Rebuild { image, .. } => {
+            Action::Rebuild {
+                image, password, ..
+            } => {
                 if !IMAGES.iter().any(|known| known.0 == image) {
                     return Err(ProviderError::Invalid(format!("unknown image `{image}`")));
                 }
-                ("rebuilding", "running", image.as_str())
+                let hash = password.as_deref().map(password_hash).transpose()?;
+                ("rebuilding", "running", image.as_str(), Some(hash))
             }
         };
-        let action_id = self.begin(&row, now, then, Some(kind), image).await?;
+        let action_id = self
+            .begin(&row, (now, then), Some(kind), image, password)
+            .await?;
         Ok(ActionHandle {
             id: Some(action_id.to_string()),
             generated_password: None,
@@ -547,7 +595,11 @@ impl CloudProvider for SandboxProvider {
         let key = screen_key(row.id);
         let endpoint = self
             .screens
-            .open(&key, row.hostname.as_deref().unwrap_or(&row.label))
+            .open(
+                &key,
+                row.hostname.as_deref().unwrap_or(&row.label),
+                row.root_password_hash.as_deref(),
+            )
             .await
             .map_err(|error| ProviderError::Unavailable(format!("the screen: {error}")))?;
         // The server may have gone down between the read and the open, settled by someone else

@@ -15,6 +15,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use domain::accounts::inputs::Language;
 use domain::accounts::{ClientInfo, SignUp};
+use domain::console::sandbox_screen::SandboxScreens;
 use domain::providers::Providers;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::testing::TestDb;
@@ -49,7 +50,11 @@ pub fn config() -> DomainConfig {
 
 /// The sandbox cloud alone, on the test database.
 pub fn sandbox(db: &Db, timing: SandboxTiming) -> Providers {
-    Providers::default().with(Arc::new(SandboxProvider::new(db.clone(), timing)))
+    Providers::default().with(Arc::new(SandboxProvider::new(
+        db.clone(),
+        timing,
+        SandboxScreens::default(),
+    )))
 }
 
 /// The real router over `state`, served at [`ORIGIN`] without `Secure` cookies.
