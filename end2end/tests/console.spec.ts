@@ -70,6 +70,50 @@ async function repeatedRow(page: Page, count: number) {
   return -1;
 }
 
+/** How many text rows hold writing: lit pixels in at least two cells (the cursor alone is one). */
+async function writtenRows(page: Page) {
+  return page.getByTestId('console-canvas').evaluate(
+    (canvas: HTMLCanvasElement, [columns, cellHeight]) => {
+      const cellWidth = canvas.width / columns;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let rows = 0;
+      for (let top = 0; top + cellHeight <= canvas.height; top += cellHeight) {
+        const litCells = new Set<number>();
+        for (let y = top; y < top + cellHeight; y += 1) {
+          for (let x = 0; x < canvas.width; x += 1) {
+            const i = (y * canvas.width + x) * 4;
+            if (data[i] + data[i + 1] + data[i + 2] > 300) litCells.add(Math.floor(x / cellWidth));
+          }
+        }
+        if (litCells.size >= 2) rows += 1;
+      }
+      return rows;
+    },
+    [COLUMNS, CELL_HEIGHT],
+  );
+}
+
+/** Types `line` and Enter once the screen has answered the last one: a login flushes what was
+ * typed ahead of its next prompt, so each line waits until new rows appeared and stayed. */
+async function typeLine(page: Page, line: string) {
+  const before = await writtenRows(page);
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+  let last = -1;
+  let steady = 0;
+  await expect
+    .poll(
+      async () => {
+        const now = await writtenRows(page);
+        steady = now === last ? steady + 1 : 0;
+        last = now;
+        return now > before && steady >= 2;
+      },
+      { timeout: 30_000, intervals: [500] },
+    )
+    .toBe(true);
+}
+
 /** Tries a console WebSocket from `page`: whether it opened. */
 async function tryConsole(page: Page, url: string): Promise<'open' | 'refused'> {
   return page.evaluate(
@@ -129,8 +173,7 @@ test('a customer opens the console of a running server, sees its screen and type
     .toBe(true);
   // Log in, then a command whose output repeats what was typed.
   for (const line of ['root', rootPassword, 'echo halo']) {
-    await page.keyboard.type(line);
-    await page.keyboard.press('Enter');
+    await typeLine(page, line);
   }
   // Somewhere on screen a row reads `<prompt>echo halo` and the next one `halo`: the four
   // cells after "echo " are drawn again, pixel for pixel, at the start of the next row.
