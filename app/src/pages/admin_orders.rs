@@ -387,7 +387,10 @@ fn OrderDetail() -> impl IntoView {
                 match page.await {
                     Err(error) => load_error(error),
                     Ok(page) => {
-                        busy.set(matches!(page.order.status.as_str(), "paid" | "provisioning"));
+                        // The page may be gone by the time its data is in (a navigation away
+                        // while rendering on the server): nothing is left to follow then.
+                        let _ = busy
+                            .try_set(matches!(page.order.status.as_str(), "paid" | "provisioning"));
                         view! { <OrderView page overrides /> }.into_any()
                     }
                 }
