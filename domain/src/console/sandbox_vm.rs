@@ -95,11 +95,6 @@ impl SandboxVmGuest {
             _ => Err(format!("{}; {INSTALL_HINT}", missing.join(", "))),
         }
     }
-
-    /// Some when QEMU is on `PATH` and both guest files are in `dir`.
-    pub fn detect(dir: &Path) -> Option<Self> {
-        Self::find(dir).ok()
-    }
 }
 
 fn find_in_path(binary: &str) -> Option<PathBuf> {
@@ -720,6 +715,5 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("scripts/sandbox-vm/build"), "{message}");
-        assert!(SandboxVmGuest::detect(Path::new("/nonexistent/sandbox-vm")).is_none());
     }
 }
