@@ -157,6 +157,39 @@ test('the page fits 360 to 1920 pixels in both themes and languages', async ({ p
   }
 });
 
+test('each screen fetches the smallest hero file that is still sharp on it', async ({ browser }, testInfo) => {
+  // A phone of Lighthouse's mobile profile, a tablet, a laptop and a high-density desktop.
+  const screens = [
+    { width: 412, height: 823, scale: 1.75 },
+    { width: 768, height: 1024, scale: 2 },
+    { width: 1280, height: 800, scale: 1 },
+    { width: 1920, height: 1080, scale: 2 },
+  ];
+  for (const { width, height, scale } of screens) {
+    const context = await browser.newContext({
+      baseURL: testInfo.project.use.baseURL,
+      viewport: { width, height },
+      deviceScaleFactor: scale,
+      // Phones and tablets draw scrollbars over the page, taking no width from it.
+      isMobile: width < 1024,
+    });
+    const page = await context.newPage();
+    await page.goto('/');
+    const hero = page.getByTestId('hero-image');
+    await expect.poll(() => hero.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth > 0)).toBe(true);
+    const { chosen, offered, shown } = await hero.evaluate((image: HTMLImageElement) => ({
+      chosen: Number(/-(\d+)\.webp$/.exec(image.currentSrc)?.[1]),
+      offered: image.srcset.split(',').map((candidate) => parseInt(candidate.trim().split(' ')[1], 10)),
+      shown: image.getBoundingClientRect().width,
+    }));
+    const needed = shown * scale;
+    const screen = `${width}px at ${scale}x shows it ${shown}px wide`;
+    expect(chosen, screen).toBeGreaterThanOrEqual(Math.min(needed, Math.max(...offered)));
+    expect(offered.filter((offer) => offer >= needed && offer < chosen), screen).toEqual([]);
+    await context.close();
+  }
+});
+
 test('terms, privacy and contact are real pages in both languages and themes', async ({ page, context }, testInfo) => {
   const url = testInfo.project.use.baseURL!;
   for (const [lang, theme] of [['id', 'light'], ['en', 'dark']]) {

@@ -5,7 +5,7 @@
 // a customer would (the first admin from `server create-admin`, plans priced through the API, a
 // customer who signs up, verifies the address through the dev outbox and orders three servers
 // that are paid in the sandbox checkout), then photographs "/servers" in headless Debian
-// Chromium, light and dark, in Bahasa Indonesia, and writes WebP at four widths. (The list, not
+// Chromium, light and dark, in Bahasa Indonesia, and writes WebP at five widths. (The list, not
 // a server's page: that one carries the sandbox's "simulated server" notice, right for the app,
 // wrong for a picture of what customers get.)
 //
@@ -35,7 +35,7 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const VIEWPORT = { width: 1280, height: 800 };
 const SCALE = 1.5;
 const MASTER = { width: VIEWPORT.width * SCALE, height: VIEWPORT.height * SCALE };
-const WIDTHS = [1920, 1280, 960, 640];
+const WIDTHS = [1920, 1280, 960, 720, 640];
 
 const ADMIN = { email: 'admin@webrana.test', password: 'ruang-server-aman-1' };
 const CUSTOMER = { name: 'Sari Wulandari', email: 'sari.wulandari@example.com', password: 'nasi-uduk-pagi-hari-9' };
