@@ -88,6 +88,21 @@ impl Framebuffer {
         }
     }
 
+    /// Paints a run of pixels from (x, y) rightwards, from wire pixels of `source_bytes_per_pixel`
+    /// bytes (red, green, blue first); the run stays within one row of a checked rectangle.
+    pub(crate) fn put_run(&mut self, x: u16, y: u16, source: &[u8], source_bytes_per_pixel: usize) {
+        let start = self.offset(x, y);
+        let pixels = source.len() / source_bytes_per_pixel;
+        let target = &mut self.rgba[start..start + pixels * 4];
+        for (to, from) in target
+            .chunks_exact_mut(4)
+            .zip(source.chunks_exact(source_bytes_per_pixel))
+        {
+            to[..3].copy_from_slice(&from[..3]);
+            to[3] = 255;
+        }
+    }
+
     pub(crate) fn set_pixel(&mut self, x: u16, y: u16, colour: Rgba) {
         let offset = self.offset(x, y);
         self.rgba[offset..offset + 4].copy_from_slice(&colour);

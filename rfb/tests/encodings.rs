@@ -68,6 +68,30 @@ fn raw_full_screen_update_in_one_byte_chunks() {
     assert_eq!(rgb_area(&outcome, rect(0, 0, 6, 5)), colours);
 }
 
+/// Raw pixels are painted a row run at a time: chunks that end inside a pixel, inside a row or
+/// across several rows of an inset rectangle must all paint the same, and nothing outside it.
+#[test]
+fn raw_inset_rectangle_in_chunks_that_split_pixels_and_rows() {
+    let colours: Vec<[u8; 3]> = (0..35u8)
+        .map(|index| [index * 7, 255 - index, index])
+        .collect();
+    let mut stream = handshake(9, 8);
+    stream.extend(update(&[raw_rect(2, 1, 5, 7, &colours)]));
+    let reference = run(Config::default(), &stream);
+    assert_eq!(reference.error, None);
+    assert_eq!(rgb_area(&reference, rect(2, 1, 5, 7)), colours);
+    for (x, y) in [(1, 1), (7, 1), (2, 0), (6, 0), (0, 7), (8, 7)] {
+        assert_eq!(pixel_at(&reference, x, y), [0, 0, 0, 255], "({x}, {y})");
+    }
+    for chunk_size in [1, 3, 5, 7, 19, 21, 45, 139] {
+        assert_eq!(
+            run_in_chunks(Config::default(), &stream, chunk_size),
+            reference,
+            "chunk size {chunk_size}"
+        );
+    }
+}
+
 #[test]
 fn copy_rect_copies_from_the_current_framebuffer() {
     let mut copy = rect_header(2, 0, 2, 2, COPY_RECT);

@@ -68,12 +68,9 @@ impl HextileProgress {
         let subencoding = reader.u8()?;
         if subencoding & RAW != 0 {
             let pixels = reader.bytes(tile.area() * BYTES_PER_PIXEL)?;
-            let width = usize::from(tile.width);
-            for (index, source) in pixels.chunks_exact(BYTES_PER_PIXEL).enumerate() {
-                let colour = [source[0], source[1], source[2], 255];
-                let column = (index % width) as u16;
-                let row = (index / width) as u16;
-                framebuffer.set_pixel(tile.x + column, tile.y + row, colour);
+            let row_bytes = usize::from(tile.width) * BYTES_PER_PIXEL;
+            for (row, source) in (0..).zip(pixels.chunks_exact(row_bytes)) {
+                framebuffer.put_run(tile.x, tile.y + row, source, BYTES_PER_PIXEL);
             }
         } else {
             // Read the whole tile before painting, so an incomplete tile changes nothing.

@@ -44,12 +44,20 @@ impl RawProgress {
             return Err(Interrupt::Incomplete);
         }
         let width = usize::from(self.rect.width);
-        for _ in 0..available {
-            let colour = pixel(reader)?;
-            let column = (self.pixels_done % width) as u16;
-            let row = (self.pixels_done / width) as u16;
-            framebuffer.set_pixel(self.rect.x + column, self.rect.y + row, colour);
-            self.pixels_done += 1;
+        let mut left = available;
+        while left > 0 {
+            let column = self.pixels_done % width;
+            let row = self.pixels_done / width;
+            let run = left.min(width - column);
+            let pixels = reader.bytes(run * BYTES_PER_PIXEL)?;
+            framebuffer.put_run(
+                self.rect.x + column as u16,
+                self.rect.y + row as u16,
+                pixels,
+                BYTES_PER_PIXEL,
+            );
+            self.pixels_done += run;
+            left -= run;
         }
         Ok(self.pixels_done == total)
     }

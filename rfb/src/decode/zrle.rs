@@ -151,8 +151,9 @@ fn decode_tile(reader: &mut Reader<'_>, tile: Rect, framebuffer: &mut Framebuffe
     let pixels = tile.area();
     match reader.u8()? {
         0 => {
-            for index in 0..pixels {
-                put(framebuffer, tile, index, cpixel(reader)?);
+            let row_bytes = usize::from(tile.width) * CPIXEL_BYTES;
+            for row in 0..tile.height {
+                framebuffer.put_run(tile.x, tile.y + row, reader.bytes(row_bytes)?, CPIXEL_BYTES);
             }
         }
         1 => framebuffer.fill(tile, cpixel(reader)?),
