@@ -803,6 +803,11 @@ fn report(results: &[PathResult]) {
             direct.throughput(),
             direct.throughput() / websockify.throughput(),
         );
+        println!(
+            "share of the unproxied stream's throughput: ours {:.0} %, websockify {:.0} %",
+            100.0 * ours.throughput() / direct.throughput(),
+            100.0 * websockify.throughput() / direct.throughput(),
+        );
         if let (Some((ours_cpu, _)), Some((theirs_cpu, _))) =
             (ours.cpu_per_gigabyte(), websockify.cpu_per_gigabyte())
         {
