@@ -209,7 +209,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contact") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignUpPage />
                     <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/verify-email") view=VerifyEmailPage />
+                    // Sent once the link is checked, so an invalid link always answers 410
+                    // (streamed, the status depended on which came first).
+                    <Route path=path!("/verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/account") view=AccountPage />
@@ -243,8 +245,18 @@ pub fn App() -> impl IntoView {
 }
 
 /// The page title in the current language.
+///
+/// On the server the text is read once, while the page renders. `leptos_meta` reads the title
+/// again after rendering, to put it in `<head>`, and that read runs outside the request's
+/// reactive arena: a closure reading a signal there finds another request's arena (a disposed
+/// value, or another visitor's language) or none, and panics under concurrent requests
+/// (docs/upstream/leptos-meta-title-arena.md). In the browser it follows language switches.
 #[component]
 pub fn PageTitle(text: fn(&'static i18n::Messages) -> &'static str) -> impl IntoView {
     let i18n = use_i18n();
-    view! { <Title text=move || text(i18n.t()) /> }
+    #[cfg(feature = "ssr")]
+    let title = text(i18n.t());
+    #[cfg(not(feature = "ssr"))]
+    let title = move || text(i18n.t());
+    view! { <Title text=title /> }
 }

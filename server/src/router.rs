@@ -1,6 +1,7 @@
 //! The HTTP surface: health probes, server-rendered pages, server functions and static files,
 //! wrapped in request-id, tracing and compression layers.
 
+use std::any::Any;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use app::{App, shell};
 use axum::extract::{FromRef, State};
 use axum::handler::Handler;
 use axum::http::{HeaderName, Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use domain::AppState;
@@ -18,6 +19,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -119,6 +121,7 @@ pub fn router(state: ServerState) -> Router {
                         ),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+                .layer(panic_guard())
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     security_headers,
@@ -127,6 +130,27 @@ pub fn router(state: ServerState) -> Router {
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+}
+
+/// Turns a panic while a request is handled into a 500 for that request and an error in the
+/// log (inside the request's span, so with its id), instead of a dropped connection. A page
+/// whose body is already streaming when it panics can only be cut short.
+pub fn panic_guard() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(answer_panic)
+}
+
+fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(panic = message, "a request panicked; answered 500");
+    crate::api::ApiError::new(
+        "internal",
+        "something went wrong on our side; please try again",
+    )
+    .into_response()
 }
 
 /// Liveness: the process answers. Deliberately touches nothing else.

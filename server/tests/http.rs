@@ -118,3 +118,44 @@ async fn pages_are_compressed_for_clients_that_accept_it() {
     let response = router.oneshot(request).await.unwrap();
     assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
 }
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_next_request_is_served() {
+    let panicking = Router::new()
+        .route(
+            "/boom",
+            axum::routing::get(|| async {
+                if true {
+                    panic!("the handler broke");
+                }
+                "never"
+            }),
+        )
+        .route("/fine", axum::routing::get(|| async { "fine" }))
+        .layer(server::router::panic_guard());
+    let address = support::serve(panicking).await;
+    // One client with one pooled connection: the 500 comes back as an answer, not a reset.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let broken = client
+        .get(format!("http://{address}/boom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+    let body: serde_json::Value = broken.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal");
+    assert!(
+        !body.to_string().contains("the handler broke"),
+        "the panic stays in the log: {body}"
+    );
+    let fine = client
+        .get(format!("http://{address}/fine"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.text().await.unwrap(), "fine");
+}
