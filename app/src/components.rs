@@ -14,6 +14,7 @@ pub fn error_text(m: &'static Messages, error: &AppError) -> &'static str {
         "account_locked" => m.errors_account_locked,
         "account_suspended" => m.errors_account_suspended,
         "rate_limited" => m.errors_rate_limited,
+        "busy" => m.errors_busy,
         "unauthenticated" => m.errors_unauthenticated,
         "forbidden" => m.errors_forbidden,
         "link_invalid" => m.errors_link_invalid,

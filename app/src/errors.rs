@@ -57,7 +57,7 @@ pub fn status_for(code: &str) -> u16 {
         "account_locked" => 423,
         "rate_limited" | "console_sessions_exhausted" => 429,
         "console_unreachable" => 502,
-        "payment_gateway_unavailable" => 503,
+        "payment_gateway_unavailable" | "busy" => 503,
         "internal" | "network" => 500,
         _ => 422,
     }
@@ -86,5 +86,10 @@ mod tests {
         assert_eq!(status_for("rate_limited"), 429);
         assert_eq!(status_for("password_too_short"), 422);
         assert_eq!(status_for("internal"), 500);
+        assert_eq!(
+            status_for("busy"),
+            503,
+            "too many password checks at once: come back shortly"
+        );
     }
 }

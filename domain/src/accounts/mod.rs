@@ -65,6 +65,8 @@ pub enum AccountError {
     AlreadyExists,
     #[error("password hashing failed")]
     Hashing,
+    #[error("too many password checks at once; try again in a moment")]
+    Busy,
     #[error("token signing failed")]
     Signing,
     #[error("the system random source failed")]
@@ -102,6 +104,7 @@ impl AccountError {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::AlreadyExists => "already_exists",
+            Self::Busy => "busy",
             Self::Hashing
             | Self::Signing
             | Self::Randomness
@@ -129,6 +132,7 @@ impl crate::error::ErrorCode for AccountError {
                 .max(chrono::Duration::seconds(1))
                 .to_std()
                 .ok(),
+            Self::Busy => Some(std::time::Duration::from_secs(2)),
             _ => None,
         }
     }

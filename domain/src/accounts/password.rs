@@ -1,7 +1,12 @@
 //! Password rules and hashing (argon2id with the crate's recommended parameters).
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::num::NonZero;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::Semaphore;
 
 use super::AccountError;
 
@@ -61,20 +66,114 @@ fn is_common(lowered: &str) -> bool {
         .any(|common| common == lowered)
 }
 
-/// Hashes on a blocking thread: argon2 takes tens of milliseconds of CPU by design.
-pub async fn hash(password: &str) -> Result<String, AccountError> {
-    let password = password.to_owned();
+/// Argon2's working memory (19 MiB with the default parameters), one per core, each made once
+/// and reused. At most one hash per core runs at once: more only adds memory and makes each
+/// slower. Reusing the memory matters as much as bounding it: a fresh 19 MiB for every hash,
+/// freed between small allocations, left glibc's heap unable to reuse it, and concurrent
+/// sign-ups grew the server to 3 GB that it never gave back.
+struct Workspace {
+    slots: Semaphore,
+    memories: Mutex<Vec<Vec<Block>>>,
+}
+
+fn workspace() -> &'static Workspace {
+    static WORKSPACE: OnceLock<Workspace> = OnceLock::new();
+    WORKSPACE.get_or_init(|| Workspace {
+        slots: Semaphore::new(std::thread::available_parallelism().map_or(2, NonZero::get)),
+        memories: Mutex::default(),
+    })
+}
+
+/// How long a password check waits for a hashing slot before the request is answered "busy,
+/// try again shortly" (503 with `Retry-After`) instead of queueing without end.
+const HASHING_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs `work` with a slot's memory on a blocking thread, once a slot is free. The slot is held
+/// until the work is done, even when the request that asked for it has gone.
+async fn with_argon2_memory<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> Result<T, AccountError> + Send + 'static,
+) -> Result<T, AccountError> {
+    with_argon2_memory_within(HASHING_WAIT, work).await
+}
+
+async fn with_argon2_memory_within<T: Send + 'static>(
+    wait: Duration,
+    work: impl FnOnce(&mut Vec<Block>) -> Result<T, AccountError> + Send + 'static,
+) -> Result<T, AccountError> {
+    let workspace = workspace();
+    let slot = tokio::time::timeout(wait, workspace.slots.acquire())
+        .await
+        .map_err(|_| AccountError::Busy)?
+        .map_err(|_| AccountError::Hashing)?;
     tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(|_| AccountError::Hashing)?;
-        let salt = SaltString::encode_b64(&salt).map_err(|_| AccountError::Hashing)?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|_| AccountError::Hashing)
+        let taken = lock(&workspace.memories).pop();
+        let mut memory = taken.unwrap_or_default();
+        let result = work(&mut memory);
+        // What argon2 leaves there is derived from the password: not kept.
+        memory.fill(Block::new());
+        lock(&workspace.memories).push(memory);
+        drop(slot);
+        result
     })
     .await
     .map_err(|_| AccountError::Hashing)?
+}
+
+/// The pool is only pushed to and popped from: a panic cannot leave it half-changed.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `argon2`'s output for `password` and raw `salt`, computed in `memory` (grown to what the
+/// parameters need, which for our own hashes happens once per slot).
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: Salt<'_>,
+    output_len: usize,
+    memory: &mut Vec<Block>,
+) -> Result<Output, AccountError> {
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|_| AccountError::Hashing)?;
+    let blocks = argon2.params().block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    Output::init_with(output_len, |out| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+            .map_err(Into::into)
+    })
+    .map_err(|_| AccountError::Hashing)
+}
+
+/// Hashes with argon2id and its default parameters, as a PHC string (`$argon2id$v=19$…`).
+pub async fn hash(password: &str) -> Result<String, AccountError> {
+    let password = password.to_owned();
+    with_argon2_memory(move |memory| {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).map_err(|_| AccountError::Hashing)?;
+        let salt = SaltString::encode_b64(&salt).map_err(|_| AccountError::Hashing)?;
+        let argon2 = Argon2::default();
+        let output = compute(
+            &argon2,
+            password.as_bytes(),
+            salt.as_salt(),
+            Params::DEFAULT_OUTPUT_LEN,
+            memory,
+        )?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(argon2.params()).map_err(|_| AccountError::Hashing)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(output),
+        };
+        Ok(hash.to_string())
+    })
+    .await
 }
 
 /// Checks `password` against a stored hash; `None` (unknown account) still spends the same time
@@ -82,19 +181,30 @@ pub async fn hash(password: &str) -> Result<String, AccountError> {
 pub async fn verify(password: &str, stored: Option<&str>) -> Result<bool, AccountError> {
     let password = password.to_owned();
     let stored = stored.map(str::to_owned);
-    tokio::task::spawn_blocking(move || {
+    with_argon2_memory(move |memory| {
         let (hash, known) = match &stored {
             Some(hash) => (hash.as_str(), true),
             None => (TIMING_DUMMY_HASH, false),
         };
         let parsed = PasswordHash::new(hash).map_err(|_| AccountError::Hashing)?;
-        let matches = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        Ok(known && matches)
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return Err(AccountError::Hashing);
+        };
+        let argon2 = Argon2::new(
+            Algorithm::try_from(parsed.algorithm).map_err(|_| AccountError::Hashing)?,
+            parsed
+                .version
+                .map(Version::try_from)
+                .transpose()
+                .map_err(|_| AccountError::Hashing)?
+                .unwrap_or_default(),
+            Params::try_from(&parsed).map_err(|_| AccountError::Hashing)?,
+        );
+        let computed = compute(&argon2, password.as_bytes(), salt, expected.len(), memory)?;
+        // `Output`'s comparison takes the same time wherever the first difference is.
+        Ok(known && computed == expected)
     })
     .await
-    .map_err(|_| AccountError::Hashing)?
 }
 
 /// An argon2id hash (default parameters) of a random string nobody knows.
@@ -123,5 +233,92 @@ mod tests {
         assert!(verify("kopi-tubruk-pagi-7", Some(&hash)).await.unwrap());
         assert!(!verify("kopi-tubruk-pagi-8", Some(&hash)).await.unwrap());
         assert!(!verify("kopi-tubruk-pagi-7", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crates_own_hasher() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::default()
+            .hash_password(
+                b"es-teler-segar-5",
+                &SaltString::encode_b64(b"sixteen byte salt").unwrap(),
+            )
+            .unwrap()
+            .to_string();
+        assert!(verify("es-teler-segar-5", Some(&theirs)).await.unwrap());
+        assert!(!verify("es-teler-segar-6", Some(&theirs)).await.unwrap());
+        let ours = hash("es-teler-segar-5").await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"es-teler-segar-5", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"es-teler-segar-6", &parsed)
+                .is_err()
+        );
+        // Other parameters than ours are still checked with their own.
+        let light = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        )
+        .hash_password(
+            b"es-teler-segar-5",
+            &SaltString::encode_b64(b"sixteen byte salt").unwrap(),
+        )
+        .unwrap()
+        .to_string();
+        assert!(verify("es-teler-segar-5", Some(&light)).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_hashes_at_once_share_one_memory_per_slot_left_zeroed() {
+        let mut hashing = tokio::task::JoinSet::new();
+        for n in 0..12 {
+            hashing.spawn(async move {
+                let password = format!("kopi-tubruk-pagi-{n}");
+                (hash(&password).await.unwrap(), password)
+            });
+        }
+        while let Some(hashed) = hashing.join_next().await {
+            let (hash, password) = hashed.unwrap();
+            assert!(verify(&password, Some(&hash)).await.unwrap());
+        }
+        // Memories in use by other tests are out of the pool: it never holds more than slots.
+        let memories = lock(&workspace().memories);
+        let slots = std::thread::available_parallelism().map_or(2, NonZero::get);
+        assert!(
+            memories.len() <= slots,
+            "{} memories for {slots} slots",
+            memories.len()
+        );
+        for memory in memories.iter() {
+            assert_eq!(memory.len(), Params::DEFAULT_M_COST as usize);
+            assert!(
+                memory
+                    .iter()
+                    .all(|block| block.as_ref().iter().all(|word| *word == 0))
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_that_finds_every_slot_taken_for_its_wait_is_answered_busy() {
+        let slots = std::thread::available_parallelism().map_or(2, NonZero::get);
+        let taken = workspace()
+            .slots
+            .acquire_many(u32::try_from(slots).unwrap())
+            .await
+            .unwrap();
+        let wait = Duration::from_millis(50);
+        let refused = with_argon2_memory_within(wait, |_| Ok(()))
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, AccountError::Busy), "{refused:?}");
+        drop(taken);
+        with_argon2_memory_within(wait, |_| Ok(())).await.unwrap();
     }
 }
