@@ -109,6 +109,7 @@ pub struct Tx {
     pub conn: TxConn,
     feed: CommitFeed,
     announced: Vec<Committed>,
+    jobs_queued: bool,
 }
 
 pub enum TxConn {
@@ -137,6 +138,7 @@ pub enum Committed {
 pub struct CommitFeed {
     local: tokio::sync::broadcast::Sender<Committed>,
     relay: Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Committed>>>,
+    jobs_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Default for CommitFeed {
@@ -146,11 +148,18 @@ impl Default for CommitFeed {
         Self {
             local,
             relay: Arc::default(),
+            jobs_queued: Arc::default(),
         }
     }
 }
 
 impl CommitFeed {
+    /// Woken when a transaction that queued (or woke) a job commits, so this process's job
+    /// workers start it at once instead of at their next look at the queue.
+    pub fn jobs_queued(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.jobs_queued)
+    }
+
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Committed> {
         self.local.subscribe()
     }
@@ -200,7 +209,13 @@ impl Tx {
             conn,
             feed: feed.clone(),
             announced: Vec::new(),
+            jobs_queued: false,
         }
+    }
+
+    /// Wakes this process's job workers once this transaction commits: it queued work for them.
+    pub fn queued_jobs(&mut self) {
+        self.jobs_queued = true;
     }
 
     /// Tells the commit feed of `committed` once this transaction commits.
@@ -215,6 +230,9 @@ impl Tx {
         }
         for committed in self.announced {
             self.feed.publish(committed);
+        }
+        if self.jobs_queued {
+            self.feed.jobs_queued.notify_waiters();
         }
         Ok(())
     }

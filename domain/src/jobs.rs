@@ -47,7 +47,7 @@ pub async fn enqueue(
     max_attempts: i64,
 ) -> Result<i64, DbError> {
     let now = Utc::now();
-    Ok(tx_run!(tx, |conn| {
+    let id = tx_run!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, created_at) \
              VALUES ($1, $2, 'queued', $3, 0, $4, $5) RETURNING id",
@@ -59,13 +59,21 @@ pub async fn enqueue(
         .bind(now)
         .fetch_one(conn)
         .await
-    })?)
+    })?;
+    tx.queued_jobs();
+    Ok(id)
 }
 
 /// Takes the next due job (or one whose lease ran out) for `worker` until `lease` has passed.
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>, DbError> {
+    bury_abandoned(db).await?;
+    claim_except(db, worker, lease, &[]).await
+}
+
+/// A job still held by a dead worker after its last attempt will not be tried again: it is
+/// `dead`, and the admins are told.
+async fn bury_abandoned(db: &Db) -> Result<(), DbError> {
     let now = Utc::now();
-    // A job still held by a dead worker after its last attempt will not be tried again.
     let mut tx = db.begin().await?;
     let died: Vec<(i64, String, Option<String>)> = tx_run!(&mut tx, |conn| {
         sqlx::query_as(
@@ -81,28 +89,67 @@ pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>
     for (id, kind, error) in died {
         announce_dead(&mut tx, id, &kind, error.as_deref().unwrap_or_default()).await?;
     }
-    tx.commit().await?;
+    tx.commit().await
+}
+
+/// [`claim`] of a job whose kind is none of `busy_kinds`.
+async fn claim_except(
+    db: &Db,
+    worker: &str,
+    lease: Duration,
+    busy_kinds: &[&str],
+) -> Result<Option<Job>, DbError> {
+    let now = Utc::now();
     // PostgreSQL: concurrent workers skip rows another transaction is claiming. SQLite runs one
     // writer at a time, so the single statement is already exclusive (and has no such clause).
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    let skip_kinds = kinds_other_than(4, busy_kinds);
     let sql = format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2 \
-         WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3) \
-         OR (state = 'running' AND locked_until <= $3) ORDER BY run_at, id LIMIT 1{lock}) \
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, \
+         waits_for = NULL WHERE id = (SELECT id FROM jobs WHERE ((state = 'queued' AND run_at <= $3) \
+         OR (state = 'running' AND locked_until <= $3)){skip_kinds} ORDER BY run_at, id LIMIT 1{lock}) \
          RETURNING {JOB_COLUMNS}"
     );
     let job = db_run!(db, |pool| {
-        sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql.clone()))
+        let mut query = sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(worker)
             .bind(now + lease)
-            .bind(now)
-            .fetch_optional(pool)
-            .await
+            .bind(now);
+        for kind in busy_kinds {
+            query = query.bind(*kind);
+        }
+        query.fetch_optional(pool).await
     })?;
     Ok(job)
+}
+
+/// When the next queued job whose kind is none of `busy_kinds` is due, if any is queued.
+async fn next_due(db: &Db, busy_kinds: &[&str]) -> Result<Option<DateTime<Utc>>, DbError> {
+    let sql = format!(
+        "SELECT run_at FROM jobs WHERE state = 'queued'{} ORDER BY run_at LIMIT 1",
+        kinds_other_than(1, busy_kinds)
+    );
+    Ok(db_run!(db, |pool| {
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()));
+        for kind in busy_kinds {
+            query = query.bind(*kind);
+        }
+        query.fetch_optional(pool).await
+    })?)
+}
+
+/// ` AND kind NOT IN ($first, …)` with a placeholder per kind; nothing when there is none.
+fn kinds_other_than(first: usize, kinds: &[&str]) -> String {
+    if kinds.is_empty() {
+        return String::new();
+    }
+    let placeholders: Vec<String> = (first..first + kinds.len())
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(" AND kind NOT IN ({})", placeholders.join(", "))
 }
 
 /// Marks a claimed job done, if `worker` still holds it.
@@ -203,6 +250,52 @@ pub async fn run_again_at(
     Ok(())
 }
 
+/// Hands a claimed job back to the queue until whoever makes `key` happen [`wake`]s it, or
+/// until `until` at the latest (a wake that comes between the job's last look and its return
+/// to the queue finds nothing to wake).
+pub async fn wait_for(
+    db: &Db,
+    job: &Job,
+    worker: &str,
+    key: &str,
+    until: DateTime<Utc>,
+) -> Result<(), DbError> {
+    db_run!(db, |pool| {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = $1, waits_for = $2, attempts = 0, \
+             last_error = NULL, locked_by = NULL, locked_until = NULL \
+             WHERE id = $3 AND locked_by = $4 AND state = 'running'",
+        )
+        .bind(until)
+        .bind(key)
+        .bind(job.id)
+        .bind(worker)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Makes every job waiting for `key` due now, as part of the caller's transaction (the one
+/// that made `key` happen). Answers how many it woke.
+pub async fn wake(tx: &mut Tx, key: &str) -> Result<u64, DbError> {
+    let woken = tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, waits_for = NULL WHERE waits_for = $2 AND state = 'queued'",
+        )
+        .bind(Utc::now())
+        .bind(key)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    if woken > 0 {
+        tx.queued_jobs();
+    }
+    Ok(woken)
+}
+
 /// Enqueues a job of a recurring `kind` unless one is already queued or running, so every
 /// start-up can ask for the schedule without piling up copies.
 pub async fn ensure_scheduled(db: &Db, kind: &str, run_at: DateTime<Utc>) -> Result<bool, DbError> {
@@ -266,11 +359,17 @@ fn backoff(attempts: i64) -> Duration {
 }
 
 /// What a handler tells the queue when it did not fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobOutcome {
     Done,
     /// Not finished, nothing wrong: run the job again at this time (see [`run_again_at`]).
     RunAgainAt(DateTime<Utc>),
+    /// Not finished, waiting for `key` to happen: run the job again when it is [`wake`]d, or
+    /// at `until` at the latest (see [`wait_for`]).
+    WaitFor {
+        key: String,
+        until: DateTime<Utc>,
+    },
 }
 
 impl From<()> for JobOutcome {
@@ -319,46 +418,148 @@ pub async fn run_once(
     let Some(job) = claim(db, worker, lease).await? else {
         return Ok(None);
     };
+    execute(db, registry, worker, &job).await?;
+    Ok(Some(job))
+}
+
+/// Runs a claimed job's handler and records what came of it.
+async fn execute(db: &Db, registry: &Registry, worker: &str, job: &Job) -> Result<(), DbError> {
     let outcome = match registry.handlers.get(&job.kind) {
         Some(handler) => handler(job.clone()).await,
         None => Err(format!("no handler for job kind `{}`", job.kind)),
     };
     match outcome {
-        Ok(JobOutcome::Done) => complete(db, &job, worker).await?,
-        Ok(JobOutcome::RunAgainAt(run_at)) => run_again_at(db, &job, worker, run_at).await?,
+        Ok(JobOutcome::Done) => complete(db, job, worker).await,
+        Ok(JobOutcome::RunAgainAt(run_at)) => run_again_at(db, job, worker, run_at).await,
+        Ok(JobOutcome::WaitFor { key, until }) => wait_for(db, job, worker, &key, until).await,
         Err(error) => {
             tracing::warn!(job_id = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
-            fail(db, &job, worker, &error).await?;
+            fail(db, job, worker, &error).await
         }
     }
-    Ok(Some(job))
 }
 
-/// Runs jobs until `stop` resolves, polling every `idle` when the queue is empty.
+/// How many jobs one process runs at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Concurrency {
+    /// Jobs at once, of any kinds.
+    pub total: usize,
+    /// Jobs of one kind at once, so a burst of one kind (the e-mails after a sale) leaves
+    /// slots for the others (the servers being made).
+    pub per_kind: usize,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Self {
+            total: 16,
+            per_kind: 4,
+        }
+    }
+}
+
+/// How a process works through the queue.
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Unique per process: the name its leases are held under.
+    pub name: String,
+    pub concurrency: Concurrency,
+    /// The longest wait between two looks at the queue. Jobs queued in this process start at
+    /// once and jobs due later start when due; this bounds how late a job queued by another
+    /// process (another node) starts.
+    pub idle: StdDuration,
+    /// How long a claimed job is held before another worker may take it over.
+    pub lease: Duration,
+}
+
+/// The kinds with `per_kind` jobs running in this process already.
+fn kinds_at_limit(running: &HashMap<tokio::task::Id, String>, per_kind: usize) -> Vec<&str> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for kind in running.values() {
+        *counts.entry(kind.as_str()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, count)| *count >= per_kind)
+        .map(|(kind, _)| kind)
+        .collect()
+}
+
+/// How often leases given up by crashed workers on their last attempt are looked for.
+const ABANDONED_EVERY: StdDuration = StdDuration::from_secs(10);
+
+/// Runs jobs until `stop` resolves, up to `settings.concurrency` at once; then lets the jobs in
+/// hand finish (anything else waits in the database for the next start).
 pub async fn run(
     db: Db,
     registry: Registry,
-    worker: String,
-    idle: StdDuration,
+    settings: WorkerSettings,
     stop: impl Future<Output = ()>,
 ) {
+    let registry = Arc::new(registry);
+    let queued = db.feed().jobs_queued();
+    let mut running = tokio::task::JoinSet::new();
+    let mut kinds: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut last_burial: Option<tokio::time::Instant> = None;
     tokio::pin!(stop);
     loop {
-        let ran = match run_once(&db, &registry, &worker, Duration::minutes(5)).await {
-            Ok(ran) => ran.is_some(),
-            Err(error) => {
+        // Listening before looking: a job queued while we look still wakes us.
+        let woken = queued.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if last_burial.is_none_or(|at| at.elapsed() >= ABANDONED_EVERY) {
+            if let Err(error) = bury_abandoned(&db).await {
                 tracing::error!(%error, "job worker could not reach the database");
-                false
             }
-        };
-        if ran {
-            continue;
+            last_burial = Some(tokio::time::Instant::now());
+        }
+        let mut wait = settings.idle;
+        while running.len() < settings.concurrency.total {
+            let full = kinds_at_limit(&kinds, settings.concurrency.per_kind);
+            match claim_except(&db, &settings.name, settings.lease, &full).await {
+                Ok(Some(job)) => {
+                    let kind = job.kind.clone();
+                    let (db, registry, name) =
+                        (db.clone(), Arc::clone(&registry), settings.name.clone());
+                    let task = running.spawn(async move {
+                        if let Err(error) = execute(&db, &registry, &name, &job).await {
+                            tracing::error!(job_id = job.id, %error, "could not record a job's outcome");
+                        }
+                    });
+                    kinds.insert(task.id(), kind);
+                }
+                Ok(None) => {
+                    if let Ok(Some(due)) = next_due(&db, &full).await {
+                        // Never quite zero: a due job another node is claiming right now is
+                        // skipped by our claim until that node commits.
+                        let until_due = (due - Utc::now()).to_std().unwrap_or_default();
+                        wait = wait.min(until_due.max(StdDuration::from_millis(5)));
+                    }
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "job worker could not reach the database");
+                    break;
+                }
+            }
         }
         tokio::select! {
-            () = &mut stop => return,
-            () = tokio::time::sleep(idle) => {}
+            () = &mut stop => break,
+            Some(finished) = running.join_next_with_id(), if !running.is_empty() => {
+                let id = match finished {
+                    Ok((id, ())) => id,
+                    Err(error) => {
+                        tracing::error!(%error, "a job's handler panicked; it runs again when its lease runs out");
+                        error.id()
+                    }
+                };
+                kinds.remove(&id);
+            }
+            () = &mut woken => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
+    while running.join_next().await.is_some() {}
 }
 
 #[cfg(test)]

@@ -42,19 +42,30 @@ fn caller(user_id: i64, role: Role) -> Caller {
 }
 
 fn instant_sandbox(db: &Db) -> Providers {
-    Providers::default().with(Arc::new(SandboxProvider::new(
-        db.clone(),
+    sandbox_taking(
+        db,
         SandboxTiming {
             create: StdDuration::ZERO,
             action: StdDuration::ZERO,
         },
+    )
+}
+
+fn sandbox_taking(db: &Db, timing: SandboxTiming) -> Providers {
+    Providers::default().with(Arc::new(SandboxProvider::new(
+        db.clone(),
+        timing,
         SandboxScreens::default(),
     )))
 }
 
 async fn env(test: &TestDb) -> Env {
+    env_with(test, instant_sandbox(&test.db)).await
+}
+
+async fn env_with(test: &TestDb, providers: Providers) -> Env {
     let config = DomainConfig {
-        providers: instant_sandbox(&test.db),
+        providers,
         ..Default::default()
     };
     let state = AppState::new(test.db.clone(), &config).await.unwrap();
@@ -153,6 +164,26 @@ async fn count(db: &Db, table: &str) -> i64 {
 }
 
 both_backends! {
+    async fn a_new_server_is_first_looked_at_when_its_provider_says_it_is_made(test: TestDb) {
+        let timing = SandboxTiming { create: StdDuration::from_secs(5), action: StdDuration::ZERO };
+        let env = env_with(&test, sandbox_taking(&test.db, timing)).await;
+        env.state
+            .instances
+            .provision_for_user(&env.admin, request(&env, &env.alice, "web-1", "ubuntu-24-04-x64"))
+            .await
+            .unwrap();
+        let before = Utc::now();
+        let ran = jobs::run_once(&test.db, &env.jobs, "w", Duration::minutes(5)).await.unwrap().unwrap();
+        assert_eq!(ran.kind, instances::PROVISION_JOB);
+        let waiting = jobs::list(&test.db, Some("queued"), Some(instances::PROVISION_JOB), 1).await.unwrap();
+        let next_look = waiting[0].run_at;
+        assert!(
+            next_look >= before + Duration::seconds(5) && next_look <= Utc::now() + Duration::seconds(6),
+            "looked at again {} after the create, not on the 2 s schedule",
+            next_look - before
+        );
+    }
+
     async fn an_admin_provisions_for_a_customer_and_the_server_boots(test: TestDb) {
         let env = env(&test).await;
         let client = ClientInfo { ip: "203.0.113.9".into(), user_agent: "test".into() };

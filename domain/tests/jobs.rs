@@ -150,3 +150,136 @@ both_backends! {
         assert_eq!(jobs::list(&test.db, Some("done"), None, 100).await.unwrap().len(), 30);
     }
 }
+
+/// Runs the worker pool until `done` says so (or 30 s pass), then stops it.
+async fn run_pool_until(
+    db: &Db,
+    registry: Registry,
+    concurrency: jobs::Concurrency,
+    idle: std::time::Duration,
+    done: impl Fn() -> bool,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let settings = jobs::WorkerSettings {
+        name: "pool".into(),
+        concurrency,
+        idle,
+        lease: lease(),
+    };
+    let pool = tokio::spawn(jobs::run(db.clone(), registry, settings, async move {
+        let _ = stopped.await;
+    }));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    stop.send(()).unwrap();
+    pool.await.unwrap();
+}
+
+both_backends! {
+    async fn the_pool_runs_jobs_side_by_side_but_no_more_of_one_kind_than_its_limit(test: TestDb) {
+        #[derive(Default)]
+        struct Seen { now: HashMap<String, usize>, most: HashMap<String, usize>, runs: HashMap<i64, u32> }
+        let seen: Arc<Mutex<Seen>> = Arc::default();
+        let handler = |seen: Arc<Mutex<Seen>>| move |job: jobs::Job| {
+            let seen = seen.clone();
+            async move {
+                {
+                    let mut seen = seen.lock().unwrap();
+                    let now = { let n = seen.now.entry(job.kind.clone()).or_default(); *n += 1; *n };
+                    let most = seen.most.entry(job.kind.clone()).or_default();
+                    *most = (*most).max(now);
+                    *seen.runs.entry(job.id).or_default() += 1;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                *seen.lock().unwrap().now.get_mut(&job.kind).unwrap() -= 1;
+                Ok(())
+            }
+        };
+        let registry = Registry::default()
+            .on("email", handler(seen.clone()))
+            .on("provision", handler(seen.clone()));
+        for n in 0..12 {
+            enqueue(&test.db, "email", n, 3).await;
+        }
+        for n in 0..4 {
+            enqueue(&test.db, "provision", n, 3).await;
+        }
+        let concurrency = jobs::Concurrency { total: 6, per_kind: 3 };
+        let finished = seen.clone();
+        run_pool_until(&test.db, registry, concurrency, std::time::Duration::from_secs(1), move || {
+            finished.lock().unwrap().runs.len() == 16
+        }).await;
+        {
+            let seen = seen.lock().unwrap();
+            assert_eq!(seen.runs.len(), 16);
+            assert!(seen.runs.values().all(|&n| n == 1), "each job once: {:?}", seen.runs);
+            assert_eq!(seen.most["email"], 3, "no more e-mails at once than the kind's limit");
+            assert_eq!(seen.most["provision"], 3, "servers are made beside the e-mails, not after them");
+        }
+        assert_eq!(jobs::list(&test.db, Some("done"), None, 100).await.unwrap().len(), 16);
+    }
+
+    async fn a_job_queued_while_the_pool_waits_starts_at_once(test: TestDb) {
+        let ran: Arc<Mutex<Option<tokio::time::Instant>>> = Arc::default();
+        let registry = {
+            let ran = ran.clone();
+            Registry::default().on("greet", move |_| {
+                let ran = ran.clone();
+                async move {
+                    *ran.lock().unwrap() = Some(tokio::time::Instant::now());
+                    Ok(())
+                }
+            })
+        };
+        let db = test.db.clone();
+        let queued_at: Arc<Mutex<Option<tokio::time::Instant>>> = Arc::default();
+        let queuing = queued_at.clone();
+        tokio::spawn(async move {
+            // Well after the pool has looked at the empty queue and gone to sleep for a minute.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            *queuing.lock().unwrap() = Some(tokio::time::Instant::now());
+            enqueue(&db, "greet", 1, 3).await;
+        });
+        let finished = ran.clone();
+        run_pool_until(&test.db, registry, jobs::Concurrency::default(), std::time::Duration::from_secs(60), move || {
+            finished.lock().unwrap().is_some()
+        }).await;
+        let (queued, ran) = (queued_at.lock().unwrap().unwrap(), ran.lock().unwrap().expect("the job ran"));
+        assert!(ran - queued < std::time::Duration::from_secs(10), "woken by the commit, not by the minute's look");
+    }
+
+    async fn a_waiting_job_sleeps_until_its_key_is_woken(test: TestDb) {
+        let looks = Arc::new(Mutex::new(0));
+        let counter = looks.clone();
+        let registry = Registry::default().on("order", move |_| {
+            let counter = counter.clone();
+            async move {
+                let mut looks = counter.lock().unwrap();
+                *looks += 1;
+                Ok::<_, String>(if *looks == 1 {
+                    jobs::JobOutcome::WaitFor { key: "server-7".into(), until: Utc::now() + Duration::hours(1) }
+                } else {
+                    jobs::JobOutcome::Done
+                })
+            }
+        });
+        let id = enqueue(&test.db, "order", 1, 3).await;
+        run_once(&test.db, &registry, "w", lease()).await.unwrap().unwrap();
+        assert!(run_once(&test.db, &registry, "w", lease()).await.unwrap().is_none(), "waiting, not due");
+
+        let mut tx = test.db.begin().await.unwrap();
+        assert_eq!(jobs::wake(&mut tx, "server-8").await.unwrap(), 0, "another key wakes nothing");
+        drop(tx);
+        let mut tx = test.db.begin().await.unwrap();
+        assert_eq!(jobs::wake(&mut tx, "server-7").await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        let ran = run_once(&test.db, &registry, "w", lease()).await.unwrap().unwrap();
+        assert_eq!(ran.id, id);
+        assert_eq!(*looks.lock().unwrap(), 2);
+        let mut tx = test.db.begin().await.unwrap();
+        assert_eq!(jobs::wake(&mut tx, "server-7").await.unwrap(), 0, "a finished job is not woken again");
+        assert_eq!(jobs::list(&test.db, Some("done"), None, 10).await.unwrap().len(), 1);
+    }
+}

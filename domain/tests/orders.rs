@@ -15,7 +15,7 @@ use domain::billing::payments::CallbackError;
 use domain::billing::{self, tripay};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::ErrorCode;
-use domain::jobs::Registry;
+use domain::jobs::{self, Registry};
 use domain::orders::coupons::{self, CouponInput};
 use domain::orders::pricing::CouponKind;
 use domain::orders::{self, OrderFilter, OrderRequest};
@@ -260,6 +260,33 @@ both_backends! {
         let servers = env.state.instances.list_mine(&env.sari).await.unwrap();
         assert_eq!((servers.len(), servers[0].status.as_str()), (1, "running"));
         assert_eq!(servers[0].order_id, Some(placed.order.id));
+    }
+
+    async fn a_paid_order_waits_for_its_server_and_runs_the_moment_it_is_made(test: TestDb) {
+        let env = env(&test).await;
+        let input = CouponInput {
+            code: "gratis".into(),
+            kind: CouponKind::Percent,
+            amount: 100,
+            valid_from: None,
+            valid_until: None,
+            max_uses: None,
+            max_uses_per_customer: None,
+            plan_ids: vec![env.plan_id],
+            active: true,
+        };
+        coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("gratis"))).await.unwrap();
+        // Only what is due now runs (no clock moved, unlike `drain`): the order's job makes the
+        // server and waits for it, the server's job makes it run and wakes the order.
+        let mut ran = Vec::new();
+        while let Some(job) = jobs::run_once(&test.db, &env.jobs, "w", Duration::minutes(5)).await.unwrap() {
+            ran.push(job.kind);
+            assert!(ran.len() < 50, "the jobs keep running: {ran:?}");
+        }
+        assert_eq!(order_status(&env, placed.order.id).await, "active", "jobs run: {ran:?}");
+        let order_runs = ran.iter().filter(|kind| kind.as_str() == orders::PROVISION_JOB).count();
+        assert_eq!(order_runs, 2, "made the server, then woken once it ran: {ran:?}");
     }
 
     async fn a_sandbox_payment_settles_once_whatever_the_callbacks_do(test: TestDb) {

@@ -113,6 +113,10 @@ pub struct Config {
     /// `CONSOLE_IDLE_MINUTES`: a browser console without keyboard or mouse input for this long
     /// is closed, 1–480 (default 15).
     pub console_idle: Duration,
+    /// `JOB_CONCURRENCY`: durable jobs this process runs at once, 1–256 (default 16), and
+    /// `JOB_CONCURRENCY_PER_KIND`: of one kind at once, 1 up to `JOB_CONCURRENCY` (default 4),
+    /// so a burst of e-mails cannot hold every slot while servers wait to be made.
+    pub job_concurrency: domain::jobs::Concurrency,
 }
 
 /// The Telegram bot notifications go out through.
@@ -531,6 +535,27 @@ impl Config {
             },
         );
 
+        let job_defaults = domain::jobs::Concurrency::default();
+        let total = reader.parse("JOB_CONCURRENCY", job_defaults.total, |raw| {
+            match raw.parse::<usize>() {
+                Ok(jobs @ 1..=256) => Ok(jobs),
+                _ => Err(format!(
+                    "expected a number of jobs from 1 to 256, got `{raw}`"
+                )),
+            }
+        });
+        let per_kind = reader.parse(
+            "JOB_CONCURRENCY_PER_KIND",
+            job_defaults.per_kind.min(total),
+            |raw| match raw.parse::<usize>() {
+                Ok(jobs) if (1..=total).contains(&jobs) => Ok(jobs),
+                _ => Err(format!(
+                    "expected a number of jobs from 1 to JOB_CONCURRENCY ({total}), got `{raw}`"
+                )),
+            },
+        );
+        let job_concurrency = domain::jobs::Concurrency { total, per_kind };
+
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
         }
@@ -564,6 +589,7 @@ impl Config {
             renewal_grace_days,
             terminate_after_days,
             console_idle,
+            job_concurrency,
         })
     }
 }
@@ -804,6 +830,38 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.database_max_connections, 25);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn job_concurrency_is_checked_against_its_total() {
+        let defaults = config(&[]).unwrap().job_concurrency;
+        assert_eq!((defaults.total, defaults.per_kind), (16, 4));
+        let small = config(&[("JOB_CONCURRENCY", "2")]).unwrap().job_concurrency;
+        assert_eq!(
+            (small.total, small.per_kind),
+            (2, 2),
+            "the default per kind fits the total"
+        );
+        let errors = config(&[("JOB_CONCURRENCY", "0"), ("JOB_CONCURRENCY_PER_KIND", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            errors.contains("JOB_CONCURRENCY: expected a number of jobs from 1 to 256, got `0`"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(
+                "JOB_CONCURRENCY_PER_KIND: expected a number of jobs from 1 to JOB_CONCURRENCY (16)"
+            ),
+            "{errors}"
+        );
+        let errors = config(&[("JOB_CONCURRENCY", "8"), ("JOB_CONCURRENCY_PER_KIND", "9")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            errors,
+            "JOB_CONCURRENCY_PER_KIND: expected a number of jobs from 1 to JOB_CONCURRENCY (8), got `9`"
+        );
     }
 
     #[test]

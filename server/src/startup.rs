@@ -55,6 +55,7 @@ pub struct Application {
     shutdown_timeout: Duration,
     /// What the durable job worker does for each job kind.
     jobs: Registry,
+    job_concurrency: jobs::Concurrency,
 }
 
 impl Application {
@@ -130,6 +131,7 @@ impl Application {
             db,
             shutdown_timeout: config.shutdown_timeout,
             jobs,
+            job_concurrency: config.job_concurrency,
         })
     }
 
@@ -148,11 +150,16 @@ impl Application {
         tracing::info!(addr = %self.local_addr(), "listening");
         let (stop_worker, mut worker_stopped) = tokio::sync::watch::channel(());
         let worker_name = format!("{}-{}", std::process::id(), uuid_suffix());
+        let settings = jobs::WorkerSettings {
+            name: worker_name,
+            concurrency: self.job_concurrency,
+            idle: Duration::from_secs(1),
+            lease: chrono::Duration::minutes(5),
+        };
         let worker = tokio::spawn(jobs::run(
             self.db.clone(),
             self.jobs,
-            worker_name,
-            Duration::from_secs(1),
+            settings,
             async move {
                 let _ = worker_stopped.changed().await;
             },

@@ -27,6 +27,12 @@ pub const PROVISION_JOB: &str = "instance_provision";
 pub const ACTION_JOB: &str = "instance_action";
 pub const STATUS_SYNC_JOB: &str = "instance_status_sync";
 
+/// What a job waiting for a server to be made ([`crate::jobs::JobOutcome::WaitFor`]) waits for:
+/// woken when the server runs or its creation failed.
+pub fn provisioned_key(instance_id: i64) -> String {
+    format!("instance-provisioned:{instance_id}")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InstanceError {
     #[error("no such server")]

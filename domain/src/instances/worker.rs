@@ -14,7 +14,7 @@ use super::{
     ACTION_JOB, Instance, InstanceError, Instances, PROVISION_JOB, STATUS_SYNC_JOB, record_event,
     stored_ssh_keys,
 };
-use crate::jobs::{Job, JobOutcome, Registry};
+use crate::jobs::{self, Job, JobOutcome, Registry};
 use crate::notifications::{self, Notice};
 use crate::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CreateInstance, Lifecycle, ProviderError,
@@ -29,6 +29,9 @@ const STATUS_SYNC_EVERY: Duration = Duration::minutes(5);
 /// How long a server whose create answer was lost is looked for by its label before the create
 /// is sent again: providers can leave a new server out of their lists for a while.
 const LOST_CREATE_SHOWS_WITHIN: Duration = Duration::minutes(2);
+/// How long after a provider's own creation time a new server is first looked at: its clock
+/// started when it took the create, a moment after we sent it.
+const LOOK_AFTER_MARGIN: Duration = Duration::milliseconds(100);
 /// How long a guest may take over a graceful shutdown before it is powered off: the shutdown
 /// is only a request the guest can ignore.
 const SHUTDOWN_GRACE: Duration = Duration::minutes(2);
@@ -148,10 +151,10 @@ impl Instances {
             return Ok(JobOutcome::Done);
         }
         let provider = self.provider(&instance.provider)?;
-        let provider_id = match &instance.provider_instance_id {
-            Some(id) => id.clone(),
+        let (provider_id, just_created) = match &instance.provider_instance_id {
+            Some(id) => (id.clone(), false),
             None => match self.create_on_provider(&instance).await {
-                Ok(Some(id)) => id,
+                Ok(Some(id)) => (id, true),
                 Ok(None) => return Ok(JobOutcome::RunAgainAt(Utc::now() + Duration::seconds(10))),
                 Err(WorkError::Provider(error)) if !error.is_transient() => {
                     self.mark_failed(&instance, &error.to_string()).await?;
@@ -179,7 +182,12 @@ impl Instances {
                 Ok(JobOutcome::Done)
             }
             // Booting, or running before its address exists (DigitalOcean does this).
-            _ => Ok(self.wait_or_give_up(&instance).await?),
+            _ => match provider.creation_takes().filter(|_| just_created) {
+                Some(takes) => Ok(JobOutcome::RunAgainAt(
+                    Utc::now() + Duration::from_std(takes).unwrap_or_default() + LOOK_AFTER_MARGIN,
+                )),
+                None => Ok(self.wait_or_give_up(&instance).await?),
+            },
         }
     }
 
@@ -303,6 +311,7 @@ impl Instances {
             current.ipv4.as_deref(),
         )
         .await?;
+        jobs::wake(&mut tx, &super::provisioned_key(instance.id)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -329,6 +338,7 @@ impl Instances {
             Some(reason),
         )
         .await?;
+        jobs::wake(&mut tx, &super::provisioned_key(instance.id)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -174,6 +174,44 @@ fn default_enabled(_category: Category, _channel: Channel) -> bool {
 /// Writes `notice` for `user_id` in the caller's transaction and queues its e-mail when the
 /// user wants one. Answers the notification's id.
 pub async fn notify(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<i64, DbError> {
+    let written = write(tx, user_id, notice).await?;
+    if written.wants_email {
+        queue_emails(tx, &[written.id]).await?;
+    }
+    Ok(written.id)
+}
+
+/// Writes `notice` for every active admin, with one e-mail job for all of them.
+pub async fn notify_admins(tx: &mut Tx, notice: &Notice) -> Result<(), DbError> {
+    let admins: Vec<i64> = tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT id FROM users WHERE role = 'admin' AND suspended_at IS NULL ORDER BY id",
+        )
+        .fetch_all(conn)
+        .await
+    })?;
+    let mut emailed = Vec::new();
+    for admin in admins {
+        let written = write(tx, admin, notice).await?;
+        if written.wants_email {
+            emailed.push(written.id);
+        }
+    }
+    if !emailed.is_empty() {
+        queue_emails(tx, &emailed).await?;
+    }
+    Ok(())
+}
+
+/// A notification just written, and whether its reader wants it by e-mail.
+struct Written {
+    id: i64,
+    wants_email: bool,
+}
+
+/// Writes the notification row (and queues its Telegram message when the reader linked a chat
+/// and wants one); the e-mail is the caller's to queue.
+async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, DbError> {
     let language: String = tx_run!(tx, |conn| {
         sqlx::query_scalar("SELECT language FROM users WHERE id = $1")
             .bind(user_id)
@@ -216,16 +254,6 @@ pub async fn notify(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<i64, D
         .await
     })?;
     tx.announce(Committed::Notification { user_id, id });
-    if wants(Channel::Email) {
-        jobs::enqueue(
-            tx,
-            EMAIL_JOB,
-            &serde_json::json!({ "notification_id": id }),
-            Utc::now(),
-            worker::MAX_ATTEMPTS,
-        )
-        .await?;
-    }
     if wants(Channel::Telegram) {
         let linked: Option<i64> = tx_run!(tx, |conn| {
             sqlx::query_scalar("SELECT chat_id FROM telegram_links WHERE user_id = $1")
@@ -244,21 +272,22 @@ pub async fn notify(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<i64, D
             .await?;
         }
     }
-    Ok(id)
+    Ok(Written {
+        id,
+        wants_email: wants(Channel::Email),
+    })
 }
 
-/// Writes `notice` for every active admin.
-pub async fn notify_admins(tx: &mut Tx, notice: &Notice) -> Result<(), DbError> {
-    let admins: Vec<i64> = tx_run!(tx, |conn| {
-        sqlx::query_scalar(
-            "SELECT id FROM users WHERE role = 'admin' AND suspended_at IS NULL ORDER BY id",
-        )
-        .fetch_all(conn)
-        .await
-    })?;
-    for admin in admins {
-        notify(tx, admin, notice).await?;
-    }
+/// One job that e-mails each of these notifications to its reader.
+async fn queue_emails(tx: &mut Tx, notification_ids: &[i64]) -> Result<(), DbError> {
+    jobs::enqueue(
+        tx,
+        EMAIL_JOB,
+        &serde_json::json!({ "notification_ids": notification_ids }),
+        Utc::now(),
+        worker::MAX_ATTEMPTS,
+    )
+    .await?;
     Ok(())
 }
 

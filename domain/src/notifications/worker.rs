@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB};
 use crate::accounts::inputs::Language;
+use crate::db::Tx;
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::mail::{self, compose};
 use crate::{DbError, tx_run};
@@ -35,9 +36,22 @@ pub fn register(registry: Registry, notifications: Notifications) -> Registry {
         })
 }
 
+/// The notifications one e-mail job sends: several when one event told several people (every
+/// admin of a new order). Jobs queued before batching name one.
 #[derive(Deserialize)]
-struct Payload {
-    notification_id: i64,
+#[serde(untagged)]
+enum EmailPayload {
+    Batch { notification_ids: Vec<i64> },
+    One { notification_id: i64 },
+}
+
+impl EmailPayload {
+    fn ids(self) -> Vec<i64> {
+        match self {
+            Self::Batch { notification_ids } => notification_ids,
+            Self::One { notification_id } => vec![notification_id],
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,11 +67,21 @@ struct Recipient {
 
 impl Notifications {
     async fn run_email(&self, job: &Job) -> Result<JobOutcome, DbError> {
-        let Ok(Payload { notification_id }) = serde_json::from_str(&job.payload) else {
+        let Ok(payload) = serde_json::from_str::<EmailPayload>(&job.payload) else {
             return Ok(JobOutcome::Done);
         };
+        // One transaction for the batch: a rerun after a crash finds all of it sent or none.
         let mut tx = self.db().begin().await?;
-        let recipient: Option<Recipient> = tx_run!(&mut tx, |conn| {
+        for notification_id in payload.ids() {
+            self.email_one(&mut tx, notification_id).await?;
+        }
+        tx.commit().await?;
+        Ok(JobOutcome::Done)
+    }
+
+    /// Hands one notification's e-mail to the outbox and marks it e-mailed, unless it was.
+    async fn email_one(&self, tx: &mut Tx, notification_id: i64) -> Result<(), DbError> {
+        let recipient: Option<Recipient> = tx_run!(tx, |conn| {
             sqlx::query_as(
                 "SELECT u.email, u.name, u.language, n.title, n.body, n.link, \
                  (n.emailed_at IS NOT NULL) AS emailed \
@@ -68,7 +92,7 @@ impl Notifications {
             .await
         })?;
         let Some(recipient) = recipient.filter(|recipient| !recipient.emailed) else {
-            return Ok(JobOutcome::Done);
+            return Ok(());
         };
         let link = recipient
             .link
@@ -83,16 +107,15 @@ impl Notifications {
             link.as_deref(),
             Some(&format!("{}/notifications", self.public_url())),
         );
-        mail::enqueue(&mut tx, &email).await?;
-        tx_run!(&mut tx, |conn| {
+        mail::enqueue(tx, &email).await?;
+        tx_run!(tx, |conn| {
             sqlx::query("UPDATE notifications SET emailed_at = $1 WHERE id = $2")
                 .bind(Utc::now())
                 .bind(notification_id)
                 .execute(conn)
                 .await
                 .map(|_| ())
-        })?;
-        tx.commit().await?;
-        Ok(JobOutcome::Done)
+        })
+        .map_err(DbError::from)
     }
 }

@@ -9,12 +9,17 @@ use serde::Deserialize;
 use super::due_dates::DUE_DATES_JOB;
 use super::renewals::RENEWAL_JOB;
 use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, period_end, transition};
-use crate::instances::{Instances, ProvisionRequest};
+use crate::instances::{Instances, ProvisionRequest, provisioned_key};
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::{db_run, tx_run};
 
-/// How often a server being made is looked at.
+/// How often a server being deleted before a retry is looked at.
 const WATCH_EVERY: Duration = Duration::seconds(3);
+
+/// How long an order waits for its server before it looks again by itself: the server's job
+/// wakes it the moment the server runs or fails, so this only covers a wake that came between
+/// the order's last look and its wait.
+const WAKE_AT_LATEST: Duration = Duration::seconds(15);
 
 /// How often renewal invoices, and services overdue, are looked for.
 const SWEEP_EVERY: Duration = Duration::hours(1);
@@ -172,7 +177,7 @@ impl Orders {
             transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
         }
         tx.commit().await?;
-        Ok(JobOutcome::RunAgainAt(Utc::now() + WATCH_EVERY))
+        Ok(wait_for_server(instance_id))
     }
 
     async fn watch_server(
@@ -191,7 +196,7 @@ impl Orders {
         })?;
         let now = Utc::now();
         match server.status.as_str() {
-            "provisioning" => Ok(JobOutcome::RunAgainAt(now + WATCH_EVERY)),
+            "provisioning" => Ok(wait_for_server(instance_id)),
             "running" | "stopped" => {
                 let mut tx = self.db().begin().await?;
                 transition(&mut tx, order_id, OrderStatus::Active, None, None).await?;
@@ -217,5 +222,13 @@ impl Orders {
                 Ok(JobOutcome::Done)
             }
         }
+    }
+}
+
+/// The order's job sleeps until its server's job wakes it.
+fn wait_for_server(instance_id: i64) -> JobOutcome {
+    JobOutcome::WaitFor {
+        key: provisioned_key(instance_id),
+        until: Utc::now() + WAKE_AT_LATEST,
     }
 }

@@ -383,6 +383,13 @@ pub trait CloudProvider: Send + Sync + fmt::Debug {
 
     fn capabilities(&self) -> Capabilities;
 
+    /// How long this provider takes to make a server, when it says (the sandbox knows its
+    /// own): the first look at a new server is then made when it should be running, instead
+    /// of on the growing 2–30 s schedule used for providers that do not say.
+    fn creation_takes(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     async fn list_regions(&self) -> Result<Vec<ProviderRegion>, ProviderError>;
 
     async fn list_sizes(&self) -> Result<Vec<ProviderSize>, ProviderError>;

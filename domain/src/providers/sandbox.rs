@@ -315,6 +315,10 @@ impl CloudProvider for SandboxProvider {
         NAME
     }
 
+    fn creation_takes(&self) -> Option<std::time::Duration> {
+        Some(self.timing.create)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             graceful_shutdown: true,
