@@ -13,7 +13,7 @@ use domain::accounts::{Caller, ClientInfo, Role};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::db::Committed;
 use domain::error::ErrorCode;
-use domain::jobs::Registry;
+use domain::jobs::{self, Registry};
 use domain::notifications::{Category, Channel};
 use domain::orders::OrderRequest;
 use domain::providers::Providers;
@@ -161,6 +161,25 @@ both_backends! {
         .unwrap();
         drain(&test.db, &env.jobs).await;
         assert_eq!(domain::mail::list(&test.db, None, 50, 0).await.unwrap().len(), emails.len(), "no second copy");
+    }
+
+    async fn one_event_for_several_admins_is_one_email_job_and_an_email_each(test: TestDb) {
+        let env = env(&test).await;
+        let second = env.state.accounts.create_admin("budi@webrana.test", "Budi", "ruang-server-aman-3").await.unwrap();
+        env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        let email_jobs = jobs::list(&test.db, None, Some("notification_email"), 10).await.unwrap();
+        // The customer's "order placed", and one job for both admins' "new order".
+        assert_eq!(email_jobs.len(), 2, "{email_jobs:?}");
+        let batch = email_jobs.iter().find(|job| job.payload.contains("notification_ids\":[")).unwrap();
+        let ids: serde_json::Value = serde_json::from_str(&batch.payload).unwrap();
+        assert_eq!(ids["notification_ids"].as_array().unwrap().len(), 2, "{}", batch.payload);
+        drain(&test.db, &env.jobs).await;
+        let emails = domain::mail::list(&test.db, None, 50, 0).await.unwrap();
+        for admin in ["root@webrana.test", "budi@webrana.test"] {
+            let subjects: Vec<_> = emails.iter().filter(|email| email.to_address == admin).map(|email| email.subject.as_str()).collect();
+            assert_eq!(subjects.len(), 1, "{admin}: {subjects:?}");
+        }
+        assert_eq!(events_of(&env, &caller(second.id, Role::Admin)).await, ["admin_new_order"]);
     }
 
     async fn a_refused_change_notifies_nobody(test: TestDb) {
