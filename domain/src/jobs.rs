@@ -67,7 +67,7 @@ pub async fn enqueue(
 /// Takes the next due job (or one whose lease ran out) for `worker` until `lease` has passed.
 pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>, DbError> {
     bury_abandoned(db).await?;
-    claim_except(db, worker, lease, &[]).await
+    claim_except(db, worker, lease, &[], &[]).await
 }
 
 /// A job still held by a dead worker after its last attempt will not be tried again: it is
@@ -98,6 +98,7 @@ async fn claim_except(
     worker: &str,
     lease: Duration,
     busy_kinds: &[&str],
+    first_kinds: &[String],
 ) -> Result<Option<Job>, DbError> {
     let now = Utc::now();
     // PostgreSQL: concurrent workers skip rows another transaction is claiming. SQLite runs one
@@ -107,10 +108,22 @@ async fn claim_except(
         Backend::Sqlite => "",
     };
     let skip_kinds = kinds_other_than(4, busy_kinds);
+    let first = if first_kinds.is_empty() {
+        String::new()
+    } else {
+        let placeholders: Vec<String> = (4 + busy_kinds.len()
+            ..4 + busy_kinds.len() + first_kinds.len())
+            .map(|n| format!("${n}"))
+            .collect();
+        format!(
+            "CASE WHEN kind IN ({}) THEN 0 ELSE 1 END, ",
+            placeholders.join(", ")
+        )
+    };
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, \
          waits_for = NULL WHERE id = (SELECT id FROM jobs WHERE ((state = 'queued' AND run_at <= $3) \
-         OR (state = 'running' AND locked_until <= $3)){skip_kinds} ORDER BY run_at, id LIMIT 1{lock}) \
+         OR (state = 'running' AND locked_until <= $3)){skip_kinds} ORDER BY {first}run_at, id LIMIT 1{lock}) \
          RETURNING {JOB_COLUMNS}"
     );
     let job = db_run!(db, |pool| {
@@ -120,6 +133,9 @@ async fn claim_except(
             .bind(now);
         for kind in busy_kinds {
             query = query.bind(*kind);
+        }
+        for kind in first_kinds {
+            query = query.bind(kind.as_str());
         }
         query.fetch_optional(pool).await
     })?;
@@ -385,9 +401,17 @@ type Handler = Arc<dyn Fn(Job) -> HandlerFuture + Send + Sync>;
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Handler>,
+    first: Vec<String>,
 }
 
 impl Registry {
+    /// Due jobs of `kind` are claimed before other due jobs: the steps a customer is waiting
+    /// on (a server being made) go ahead of the e-mails about them.
+    pub fn first(mut self, kind: &str) -> Self {
+        self.first.push(kind.to_owned());
+        self
+    }
+
     /// `handler` answers `Ok(())` or `Ok(JobOutcome)` when it did its part, `Err(reason)` to
     /// retry with backoff.
     pub fn on<F, Fut, O>(mut self, kind: &str, handler: F) -> Self
@@ -415,7 +439,8 @@ pub async fn run_once(
     worker: &str,
     lease: Duration,
 ) -> Result<Option<Job>, DbError> {
-    let Some(job) = claim(db, worker, lease).await? else {
+    bury_abandoned(db).await?;
+    let Some(job) = claim_except(db, worker, lease, &[], &registry.first).await? else {
         return Ok(None);
     };
     execute(db, registry, worker, &job).await?;
@@ -516,7 +541,7 @@ pub async fn run(
         let mut wait = settings.idle;
         while running.len() < settings.concurrency.total {
             let full = kinds_at_limit(&kinds, settings.concurrency.per_kind);
-            match claim_except(&db, &settings.name, settings.lease, &full).await {
+            match claim_except(&db, &settings.name, settings.lease, &full, &registry.first).await {
                 Ok(Some(job)) => {
                     let kind = job.kind.clone();
                     let (db, registry, name) =

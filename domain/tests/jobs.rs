@@ -250,6 +250,21 @@ both_backends! {
         assert!(ran - queued < std::time::Duration::from_secs(10), "woken by the commit, not by the minute's look");
     }
 
+    async fn kinds_registered_first_are_claimed_before_older_due_jobs(test: TestDb) {
+        let registry = Registry::default()
+            .on("email", |_| async { Ok(()) })
+            .on("provision", |_| async { Ok(()) })
+            .first("provision");
+        enqueue(&test.db, "email", 1, 3).await;
+        enqueue(&test.db, "email", 2, 3).await;
+        enqueue(&test.db, "provision", 3, 3).await;
+        let mut kinds = Vec::new();
+        while let Some(job) = run_once(&test.db, &registry, "w", lease()).await.unwrap() {
+            kinds.push(job.kind);
+        }
+        assert_eq!(kinds, ["provision", "email", "email"]);
+    }
+
     async fn a_waiting_job_sleeps_until_its_key_is_woken(test: TestDb) {
         let looks = Arc::new(Mutex::new(0));
         let counter = looks.clone();

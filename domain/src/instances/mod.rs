@@ -299,6 +299,16 @@ pub struct ProvisionRequest {
     pub ssh_key_ids: Vec<i64>,
 }
 
+/// A new server checked and read, ready to be recorded (see [`Instances::prepare`]).
+#[derive(Debug)]
+pub struct PreparedServer {
+    user_id: i64,
+    hostname: String,
+    offer: crate::catalog::Offer,
+    ssh_keys: Vec<SshPublicKey>,
+    sealed_password: Option<String>,
+}
+
 /// A customer's request to act on their server.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ActionRequest {
@@ -376,8 +386,9 @@ impl Instances {
         request: ProvisionRequest,
     ) -> Result<Instance, InstanceError> {
         admin.require_admin()?;
+        let prepared = self.prepare(&request).await?;
         let mut tx = self.db.begin().await?;
-        let id = self.create_in(&mut tx, &request, None).await?;
+        let id = self.create_in(&mut tx, &prepared, None).await?;
         audit::record(
             &mut tx,
             AuditEvent {
@@ -393,29 +404,21 @@ impl Instances {
         self.by_id(id).await
     }
 
-    /// Records a new server and queues its creation, inside the caller's transaction so the
-    /// change that pays for it (an order) and the work happen together or not at all.
-    pub async fn create_in(
+    /// Checks and reads what a new server needs (the offer, the chosen SSH keys) and makes its
+    /// root password, before the transaction that records it begins: on SQLite that
+    /// transaction holds the one write lock, and a read on a second pooled connection while
+    /// holding it waits for a connection that a request waiting for the lock holds, until the
+    /// busy timeout fails both.
+    pub async fn prepare(
         &self,
-        tx: &mut Tx,
         request: &ProvisionRequest,
-        order_id: Option<i64>,
-    ) -> Result<i64, InstanceError> {
+    ) -> Result<PreparedServer, InstanceError> {
         let hostname = parse_hostname(&request.hostname)?;
         let offer = self
             .catalog
             .offer(request.plan_id, &request.region, &request.image)
             .await?;
         let provider = self.provider(&offer.provider)?;
-        let user_exists: Option<i64> = tx_run!(tx, |conn| {
-            sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-                .bind(request.user_id)
-                .fetch_optional(conn)
-                .await
-        })?;
-        if user_exists.is_none() {
-            return Err(invalid("user", "user_not_found", "no such customer"));
-        }
         let ssh_keys =
             ssh_keys::for_provisioning(&self.db, request.user_id, &request.ssh_key_ids).await?;
         let password = if provider.capabilities().accepts_root_password {
@@ -423,6 +426,39 @@ impl Instances {
         } else {
             None
         };
+        Ok(PreparedServer {
+            user_id: request.user_id,
+            hostname,
+            offer,
+            ssh_keys,
+            sealed_password: password,
+        })
+    }
+
+    /// Records a new server and queues its creation, inside the caller's transaction so the
+    /// change that pays for it (an order) and the work happen together or not at all.
+    pub async fn create_in(
+        &self,
+        tx: &mut Tx,
+        prepared: &PreparedServer,
+        order_id: Option<i64>,
+    ) -> Result<i64, InstanceError> {
+        let PreparedServer {
+            user_id,
+            hostname,
+            offer,
+            ssh_keys,
+            sealed_password: password,
+        } = prepared;
+        let user_exists: Option<i64> = tx_run!(tx, |conn| {
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(conn)
+                .await
+        })?;
+        if user_exists.is_none() {
+            return Err(invalid("user", "user_not_found", "no such customer"));
+        }
         let now = Utc::now();
         let placeholder = format!(
             "{}-new-{}",
@@ -437,23 +473,23 @@ impl Instances {
                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
                  'provisioning', $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING id",
             )
-            .bind(request.user_id)
+            .bind(user_id)
             .bind(order_id)
             .bind(offer.plan_id)
             .bind(&offer.provider)
             .bind(&placeholder)
-            .bind(&hostname)
+            .bind(hostname.as_str())
             .bind(&offer.region_slug)
             .bind(&offer.size_slug)
             .bind(&offer.image_slug)
             .bind(&ssh_json)
-            .bind(&password)
+            .bind(password.as_deref())
             .bind(now)
             .fetch_optional(conn)
             .await
         })?;
         let Some(id) = inserted else {
-            return Err(InstanceError::HostnameTaken(hostname));
+            return Err(InstanceError::HostnameTaken(hostname.clone()));
         };
         let label = format!("{}-{id}", self.label_prefix);
         tx_run!(tx, |conn| {

@@ -53,6 +53,8 @@ pub fn register(registry: Registry, instances: Instances) -> Registry {
             let instances = deleting.clone();
             async move { instances.run_delete(&job).await.map_err(describe) }
         })
+        .first(PROVISION_JOB)
+        .first(ACTION_JOB)
         .on(STATUS_SYNC_JOB, move |_job| {
             let instances = instances.clone();
             async move {

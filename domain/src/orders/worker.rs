@@ -38,6 +38,7 @@ pub fn register(registry: Registry, orders: Orders, instances: Instances) -> Reg
                     .map_err(|error| error.to_string())
             }
         })
+        .first(PROVISION_JOB)
         .on(RENEWAL_JOB, move |_job| {
             let orders = renewing.clone();
             async move {
@@ -140,29 +141,22 @@ impl Orders {
             hostname: order.hostname.clone(),
             ssh_key_ids: serde_json::from_str(&order.ssh_key_ids).unwrap_or_default(),
         };
+        // Read before the transaction begins (see `Instances::prepare`).
+        let prepared = match instances.prepare(&request).await {
+            Ok(prepared) => prepared,
+            Err(crate::instances::InstanceError::Db(error)) => return Err(error.into()),
+            Err(error) => return self.cannot_make(order_id, order, &error).await,
+        };
         let mut tx = self.db().begin().await?;
-        let created = instances.create_in(&mut tx, &request, Some(order_id)).await;
-        let instance_id = match created {
+        let instance_id = match instances
+            .create_in(&mut tx, &prepared, Some(order_id))
+            .await
+        {
             Ok(id) => id,
             Err(crate::instances::InstanceError::Db(error)) => return Err(error.into()),
-            // What was sold can no longer be made (the plan, region, image or provider went
-            // away): the order fails with the reason, for an admin to settle.
             Err(error) => {
                 drop(tx);
-                let mut tx = self.db().begin().await?;
-                if order.status == OrderStatus::Paid.as_str() {
-                    transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
-                }
-                transition(
-                    &mut tx,
-                    order_id,
-                    OrderStatus::Failed,
-                    None,
-                    Some(&error.to_string()),
-                )
-                .await?;
-                tx.commit().await?;
-                return Ok(JobOutcome::Done);
+                return self.cannot_make(order_id, order, &error).await;
             }
         };
         tx_run!(&mut tx, |conn| {
@@ -178,6 +172,30 @@ impl Orders {
         }
         tx.commit().await?;
         Ok(wait_for_server(instance_id))
+    }
+
+    /// What was sold can no longer be made (the plan, region, image or provider went away, or
+    /// the host name is taken): the order fails with the reason, for an admin to settle.
+    async fn cannot_make(
+        &self,
+        order_id: i64,
+        order: &OrderRow,
+        error: &crate::instances::InstanceError,
+    ) -> Result<JobOutcome, OrderError> {
+        let mut tx = self.db().begin().await?;
+        if order.status == OrderStatus::Paid.as_str() {
+            transition(&mut tx, order_id, OrderStatus::Provisioning, None, None).await?;
+        }
+        transition(
+            &mut tx,
+            order_id,
+            OrderStatus::Failed,
+            None,
+            Some(&error.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(JobOutcome::Done)
     }
 
     async fn watch_server(
