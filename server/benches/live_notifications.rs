@@ -10,8 +10,9 @@
 // A bench reports and panics on what it cannot do, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use support::Server;
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 /// Sockets opening at once: enough to be quick, few enough not to overflow the listen backlog.
@@ -94,9 +97,12 @@ async fn main() {
         _ => TestDb::sqlite().await,
     };
     let users = seed_users(&test, options.sockets).await;
-    let port = free_port();
-    let mut server = Server::start(test.url(), port, &options.redis);
-    server.wait_ready(port).await;
+    let mut server = Server::start(
+        test.url(),
+        &[("REDIS_URL", &options.redis), ("JWT_SECRET", JWT_SECRET)],
+    );
+    server.wait_ready().await;
+    let port = server.port;
     let idle_rss = server.rss_kib();
 
     // This process commits like a second node: through its own pool, relayed by Redis.
@@ -294,76 +300,4 @@ async fn commit_notifications(
         committed.insert(id, Instant::now());
     }
     committed
-}
-
-/// The `server` binary under test.
-struct Server {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(database_url: &str, port: u16, redis_url: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .current_dir(dir.path())
-            .env_clear()
-            .env("RUST_LOG", "warn")
-            .env("LEPTOS_OUTPUT_NAME", "webrana")
-            .env("DATABASE_URL", database_url)
-            .env("PORT", port.to_string())
-            .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-            .env("REDIS_URL", redis_url)
-            .env("JWT_SECRET", JWT_SECRET)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self { child, _dir: dir }
-    }
-
-    async fn wait_ready(&mut self, port: u16) {
-        let started = Instant::now();
-        let http = reqwest::Client::new();
-        loop {
-            if let Ok(answer) = http
-                .get(format!("http://127.0.0.1:{port}/readyz"))
-                .send()
-                .await
-                && answer.status().is_success()
-            {
-                return;
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the server stopped while starting: {status}");
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the server did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Resident memory in KiB, from the kernel's own account.
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -1,0 +1,121 @@
+//! What the benches that drive a `server` process share: starting it on a database with its
+//! own settings, waiting for it to be ready, reading its memory, stopping it.
+
+// Each bench compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The `server` binary under test, its log read line by line for panics.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    panics: Arc<AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the binary on `database_url` and a free port, in an empty working folder, with
+    /// nothing from this process's environment but `env`.
+    pub fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        command
+            .current_dir(dir.path())
+            .env_clear()
+            .env("RUST_LOG", "warn")
+            .env("LEPTOS_OUTPUT_NAME", "webrana")
+            .env("DATABASE_URL", database_url)
+            .env("PORT", port.to_string())
+            .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let panics = Arc::new(AtomicUsize::new(0));
+        let stderr = child.stderr.take().unwrap();
+        let counting = panics.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("panicked at") {
+                    counting.fetch_add(1, Ordering::Relaxed);
+                }
+                eprintln!("server: {line}");
+            }
+        });
+        Self {
+            child,
+            port,
+            panics,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub async fn wait_ready(&mut self) {
+        let started = Instant::now();
+        let http = reqwest::Client::new();
+        loop {
+            if let Ok(answer) = http.get(self.url("/readyz")).send().await
+                && answer.status().is_success()
+            {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the server stopped while starting: {status}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not become ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory in KiB, from the kernel's own account.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// Panics the server has logged so far.
+    pub fn panics(&self) -> usize {
+        self.panics.load(Ordering::Relaxed)
+    }
+
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+/// A bench that panics still stops its server: it would outlive the database it was given.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
