@@ -95,11 +95,14 @@ const ITEM_LINK: &str =
 pub fn Bell() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    // Follows who is signed in, so logging in or out shows or hides the bell.
+    // Follows who is signed in, so logging in or out shows or hides the bell. On the server the
+    // session arrives while the page renders, and this is read again in a task of its own that
+    // can run after the answer has gone and the session is disposed: then there is no one.
     let user = move || {
         session
             .user
-            .get()
+            .try_get()
+            .flatten()
             .and_then(Result::ok)
             .flatten()
             .map(|me| me.id)

@@ -59,13 +59,15 @@ pub fn error_text(m: &'static Messages, error: &AppError) -> &'static str {
 pub type Text = fn(&'static Messages) -> &'static str;
 
 /// The `:id` of the current route (`/orders/:id`), or 0 when it is not a number (the page's
-/// look-up then answers "not found").
+/// look-up then answers "not found"). Also 0 once the route is gone: on the server a page's
+/// late work (a look-up started again when the session arrived) can ask after the answer has
+/// been sent and the route disposed.
 pub fn route_id() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
     move || {
         params
-            .read()
-            .get("id")
+            .try_read()
+            .and_then(|params| params.get("id"))
             .and_then(|id| id.parse::<i64>().ok())
             .unwrap_or(0)
     }

@@ -387,8 +387,11 @@ fn OrderDetail() -> impl IntoView {
                 match page.await {
                     Err(error) => load_error(error),
                     Ok(page) => {
-                        // The page may be gone by the time its data is in (a navigation away
-                        // while rendering on the server): nothing is left to follow then.
+                        // Only the browser follows the order. Set while the server renders, it
+                        // started a second load after the answer had gone, on signals already
+                        // disposed. In the browser the page may be gone by the time its data is
+                        // in (a navigation away): nothing is left to follow then.
+                        #[cfg(feature = "hydrate")]
                         let _ = busy
                             .try_set(matches!(page.order.status.as_str(), "paid" | "provisioning"));
                         view! { <OrderView page overrides /> }.into_any()

@@ -255,6 +255,10 @@ fn ServerDetail(id: i64) -> impl IntoView {
                 match page.await {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="server-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(page) => {
+                        // Only the browser polls. Set while the server renders, it started a
+                        // second load after the answer had gone, on signals already disposed
+                        // (a panic under concurrent requests).
+                        #[cfg(feature = "hydrate")]
                         busy.set(page.server.status == "provisioning" || page.server.open_action.is_some());
                         view! { <ServerView page act /> }.into_any()
                     }
