@@ -478,7 +478,7 @@ impl Default for Concurrency {
     fn default() -> Self {
         Self {
             total: 16,
-            per_kind: 4,
+            per_kind: 8,
         }
     }
 }

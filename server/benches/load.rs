@@ -414,14 +414,12 @@ async fn burst(options: &Options, test: &TestDb, server: &mut Server) {
     );
     let machine = machine_seconds();
     let (machine_busy, machine_iowait) = (machine.0 - cpu_before.2.0, machine.1 - cpu_before.2.1);
-    let mut waits = pay_to_active(test).await;
-    waits.sort();
-    let active = waits.len();
+    let stages = stages(test).await;
+    let active = stages.len();
     assert!(active > 0, "no order became active");
-    let percentile = |p: f64| {
-        let index = ((active as f64 * p).ceil() as usize).clamp(1, active) - 1;
-        waits[index].as_secs_f64()
-    };
+    let mut waits: Vec<Duration> = stages.iter().map(|stage| stage.iter().sum()).collect();
+    waits.sort();
+    let percentile = |p: f64| percentile_of(&waits, p);
     let jobs = jobs_run(test, started).await;
     wait_for_queue(test, Duration::from_secs(120)).await;
     let queue_empty_in = started.elapsed();
@@ -438,6 +436,21 @@ async fn burst(options: &Options, test: &TestDb, server: &mut Server) {
         percentile(1.0),
         queue_empty_in.as_secs_f64()
     );
+    let stage_names = [
+        "paid -> server recorded (the order's job)",
+        "server recorded -> create sent (the server's job)",
+        "create sent -> running (the cloud's 2 s, then the server's job)",
+        "running -> order active (the order's job, woken)",
+    ];
+    for (index, name) in stage_names.iter().enumerate() {
+        let mut times: Vec<Duration> = stages.iter().map(|stage| stage[index]).collect();
+        times.sort();
+        println!(
+            "burst: {name}: p50 {:.2} s, p95 {:.2} s",
+            percentile_of(&times, 0.50),
+            percentile_of(&times, 0.95)
+        );
+    }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
         "burst: until the last was active the server used {:.1} s of CPU, this bench {:.1} s, the whole machine {:.1} s busy and {:.1} s waiting for the disk, of {:.1} s ({cores} cores)",
@@ -542,22 +555,47 @@ async fn active_orders(test: &TestDb) -> i64 {
     .unwrap()
 }
 
-/// For each active order, from its move to `paid` to its move to `active`, as recorded.
-async fn pay_to_active(test: &TestDb) -> Vec<Duration> {
-    let moves: Vec<(DateTime<Utc>, DateTime<Utc>)> = db_run!(&test.db, |pool| {
+/// For each active order, the four steps from its move to `paid` to its move to `active`, as
+/// its own history and its server's record them.
+async fn stages(test: &TestDb) -> Vec<[Duration; 4]> {
+    type Times = (
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+    );
+    let rows: Vec<Times> = db_run!(&test.db, |pool| {
         sqlx::query_as(
-            "SELECT paid.at, active.at FROM order_events paid \
+            "SELECT paid.at, provisioning.at, COALESCE(instances.create_sent_at, provisioning.at), ready.at, active.at \
+             FROM order_events paid \
+             JOIN order_events provisioning ON provisioning.order_id = paid.order_id AND provisioning.to_status = 'provisioning' \
              JOIN order_events active ON active.order_id = paid.order_id AND active.to_status = 'active' \
+             JOIN instances ON instances.order_id = paid.order_id \
+             JOIN instance_events ready ON ready.instance_id = instances.id AND ready.kind = 'ready' \
              WHERE paid.to_status = 'paid'",
         )
         .fetch_all(pool)
         .await
     })
     .unwrap();
-    moves
-        .into_iter()
-        .map(|(paid, active)| (active - paid).to_std().unwrap_or_default())
+    let between = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).to_std().unwrap_or_default();
+    rows.into_iter()
+        .map(|(paid, recorded, sent, running, active)| {
+            [
+                between(paid, recorded),
+                between(recorded, sent),
+                between(sent, running),
+                between(running, active),
+            ]
+        })
         .collect()
+}
+
+/// The `p` quantile (0–1) of sorted `times`, in seconds.
+fn percentile_of(times: &[Duration], p: f64) -> f64 {
+    let index = ((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1;
+    times[index].as_secs_f64()
 }
 
 /// Jobs finished or still to run that were made after `since`.

@@ -114,7 +114,7 @@ pub struct Config {
     /// is closed, 1–480 (default 15).
     pub console_idle: Duration,
     /// `JOB_CONCURRENCY`: durable jobs this process runs at once, 1–256 (default 16), and
-    /// `JOB_CONCURRENCY_PER_KIND`: of one kind at once, 1 up to `JOB_CONCURRENCY` (default 4),
+    /// `JOB_CONCURRENCY_PER_KIND`: of one kind at once, 1 up to `JOB_CONCURRENCY` (default 8),
     /// so a burst of e-mails cannot hold every slot while servers wait to be made.
     pub job_concurrency: domain::jobs::Concurrency,
 }
@@ -835,7 +835,7 @@ mod tests {
     #[test]
     fn job_concurrency_is_checked_against_its_total() {
         let defaults = config(&[]).unwrap().job_concurrency;
-        assert_eq!((defaults.total, defaults.per_kind), (16, 4));
+        assert_eq!((defaults.total, defaults.per_kind), (16, 8));
         let small = config(&[("JOB_CONCURRENCY", "2")]).unwrap().job_concurrency;
         assert_eq!(
             (small.total, small.per_kind),
