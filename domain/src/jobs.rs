@@ -111,13 +111,9 @@ async fn claim_except(
     let first = if first_kinds.is_empty() {
         String::new()
     } else {
-        let placeholders: Vec<String> = (4 + busy_kinds.len()
-            ..4 + busy_kinds.len() + first_kinds.len())
-            .map(|n| format!("${n}"))
-            .collect();
         format!(
             "CASE WHEN kind IN ({}) THEN 0 ELSE 1 END, ",
-            placeholders.join(", ")
+            placeholders(4 + busy_kinds.len(), first_kinds.len())
         )
     };
     let sql = format!(
@@ -162,10 +158,13 @@ fn kinds_other_than(first: usize, kinds: &[&str]) -> String {
     if kinds.is_empty() {
         return String::new();
     }
-    let placeholders: Vec<String> = (first..first + kinds.len())
-        .map(|n| format!("${n}"))
-        .collect();
-    format!(" AND kind NOT IN ({})", placeholders.join(", "))
+    format!(" AND kind NOT IN ({})", placeholders(first, kinds.len()))
+}
+
+/// `$first, $first+1, …`: `count` numbered placeholders.
+fn placeholders(first: usize, count: usize) -> String {
+    let numbered: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    numbered.join(", ")
 }
 
 /// Marks a claimed job done, if `worker` still holds it.
@@ -251,19 +250,7 @@ pub async fn run_again_at(
     worker: &str,
     run_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    db_run!(db, |pool| {
-        sqlx::query(
-            "UPDATE jobs SET state = 'queued', run_at = $1, attempts = 0, last_error = NULL, \
-             locked_by = NULL, locked_until = NULL WHERE id = $2 AND locked_by = $3 AND state = 'running'",
-        )
-        .bind(run_at)
-        .bind(job.id)
-        .bind(worker)
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })?;
-    Ok(())
+    requeue(db, job, worker, run_at, None).await
 }
 
 /// Hands a claimed job back to the queue until whoever makes `key` happen [`wake`]s it, or
@@ -276,13 +263,25 @@ pub async fn wait_for(
     key: &str,
     until: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    requeue(db, job, worker, until, Some(key)).await
+}
+
+/// Back to the queue at `run_at`, waiting for `key` if given, attempts starting over; only if
+/// `worker` still holds the job.
+async fn requeue(
+    db: &Db,
+    job: &Job,
+    worker: &str,
+    run_at: DateTime<Utc>,
+    key: Option<&str>,
+) -> Result<(), DbError> {
     db_run!(db, |pool| {
         sqlx::query(
             "UPDATE jobs SET state = 'queued', run_at = $1, waits_for = $2, attempts = 0, \
              last_error = NULL, locked_by = NULL, locked_until = NULL \
              WHERE id = $3 AND locked_by = $4 AND state = 'running'",
         )
-        .bind(until)
+        .bind(run_at)
         .bind(key)
         .bind(job.id)
         .bind(worker)

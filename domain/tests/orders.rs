@@ -92,6 +92,24 @@ async fn env(test: &TestDb) -> Env {
     }
 }
 
+/// The coupon `GRATIS`: 100 % off the plan, for `max_uses` orders (any number when `None`).
+async fn free_coupon(test: &TestDb, env: &Env, max_uses: Option<i64>) {
+    let input = CouponInput {
+        code: "gratis".into(),
+        kind: CouponKind::Percent,
+        amount: 100,
+        valid_from: None,
+        valid_until: None,
+        max_uses,
+        max_uses_per_customer: None,
+        plan_ids: vec![env.plan_id],
+        active: true,
+    };
+    coupons::save(&test.db, &env.admin, None, &input)
+        .await
+        .unwrap();
+}
+
 fn order(env: &Env, hostname: &str, months: i64, coupon: Option<&str>) -> OrderRequest {
     OrderRequest {
         plan_id: env.plan_id,
@@ -231,18 +249,7 @@ both_backends! {
 
     async fn a_free_order_settles_at_once_and_runs(test: TestDb) {
         let env = env(&test).await;
-        let input = CouponInput {
-            code: "gratis".into(),
-            kind: CouponKind::Percent,
-            amount: 100,
-            valid_from: None,
-            valid_until: None,
-            max_uses: Some(1),
-            max_uses_per_customer: None,
-            plan_ids: vec![env.plan_id],
-            active: true,
-        };
-        coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
+        free_coupon(&test, &env, Some(1)).await;
         let placed = env.state.orders.place(&env.sari, order(&env, "free-1", 1, Some("Gratis"))).await.unwrap();
         assert_eq!((placed.invoice.total, placed.invoice.status.as_str()), (0, "paid"));
         assert_eq!(placed.invoice.paid_via.as_deref(), Some("coupon"));
@@ -264,18 +271,7 @@ both_backends! {
 
     async fn a_paid_order_waits_for_its_server_and_runs_the_moment_it_is_made(test: TestDb) {
         let env = env(&test).await;
-        let input = CouponInput {
-            code: "gratis".into(),
-            kind: CouponKind::Percent,
-            amount: 100,
-            valid_from: None,
-            valid_until: None,
-            max_uses: None,
-            max_uses_per_customer: None,
-            plan_ids: vec![env.plan_id],
-            active: true,
-        };
-        coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
+        free_coupon(&test, &env, None).await;
         let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("gratis"))).await.unwrap();
         // Only what is due now runs (no clock moved, unlike `drain`): the order's job makes the
         // server and waits for it, the server's job makes it run and wakes the order.

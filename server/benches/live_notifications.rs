@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use domain::accounts::Role;
 use domain::accounts::tokens::{JwtKeys, SigningKey};
-use domain::db_run;
 use domain::notifications::{Notice, notify};
 use domain::testing::TestDb;
 use futures_util::StreamExt;
@@ -28,12 +27,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use support::Server;
+use support::{Server, seed_users};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 /// Sockets opening at once: enough to be quick, few enough not to overflow the listen backlog.
 const OPENING_AT_ONCE: usize = 256;
-const USERS_PER_INSERT: usize = 500;
 
 struct Options {
     sockets: usize,
@@ -96,7 +94,7 @@ async fn main() {
         "postgres" => TestDb::postgres().await,
         _ => TestDb::sqlite().await,
     };
-    let users = seed_users(&test, options.sockets).await;
+    let users = seed_users(&test, "bench", "customer", options.sockets).await;
     let mut server = Server::start(
         test.url(),
         &[("REDIS_URL", &options.redis), ("JWT_SECRET", JWT_SECRET)],
@@ -166,58 +164,6 @@ async fn main() {
     );
     println!("server RSS peak {} MiB", peak_rss / 1024);
     server.stop();
-}
-
-/// Inserts `count` verified customers, each with one session, in a few big statements
-/// (registering them one by one would spend the run hashing passwords). Answers
-/// `(user id, session id)` pairs.
-async fn seed_users(test: &TestDb, count: usize) -> Vec<(i64, i64)> {
-    let now = Utc::now();
-    let expires = now + chrono::Duration::days(1);
-    for first in (0..count).step_by(USERS_PER_INSERT) {
-        let last = (first + USERS_PER_INSERT).min(count);
-        let rows: Vec<String> = (first..last)
-            .map(|n| {
-                format!(
-                    "('bench{n}@webrana.test', 'Bench {n}', 'not-a-password-hash', 'customer', 'en', $1, 0, $1, $1)"
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO users (email, name, password_hash, role, language, email_verified_at, \
-             failed_logins, created_at, updated_at) VALUES {}",
-            rows.join(", ")
-        );
-        db_run!(&test.db, |pool| {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .unwrap();
-    }
-    db_run!(&test.db, |pool| {
-        sqlx::query(
-            "INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at) \
-             SELECT id, 'bench', '127.0.0.1', $1, $1, $2 FROM users WHERE email LIKE 'bench%'",
-        )
-        .bind(now)
-        .bind(expires)
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })
-    .unwrap();
-    db_run!(&test.db, |pool| {
-        sqlx::query_as(
-            "SELECT users.id, sessions.id FROM users JOIN sessions ON sessions.user_id = users.id \
-             WHERE users.email LIKE 'bench%' ORDER BY users.id",
-        )
-        .fetch_all(pool)
-        .await
-    })
-    .unwrap()
 }
 
 /// Opens one socket per user, each read by its own task that reports every notification's

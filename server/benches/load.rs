@@ -31,7 +31,7 @@ use futures_util::StreamExt;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
 
-use support::Server;
+use support::{Server, rss_kib_of, seed_users};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 const PASSWORD: &str = "kopi-tubruk-pagi-7";
@@ -212,25 +212,17 @@ async fn pages(options: &Options, server: &mut Server) {
 
 /// Samples the server's resident memory every 100 ms until `done`, answering the peak in KiB.
 fn sample_peak(server: &Server, done: Arc<AtomicBool>) -> tokio::task::JoinHandle<u64> {
-    let status = format!("/proc/{}/status", server.pid());
+    let pid = server.pid();
     tokio::spawn(async move {
         let mut peak = 0;
         while !done.load(Ordering::Relaxed) {
-            if let Some(rss) = read_rss(&status) {
+            if let Some(rss) = rss_kib_of(pid) {
                 peak = peak.max(rss);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         peak
     })
-}
-
-fn read_rss(status: &str) -> Option<u64> {
-    std::fs::read_to_string(status)
-        .ok()?
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 async fn signups(options: &Options, server: &mut Server) {
@@ -310,7 +302,8 @@ async fn signups(options: &Options, server: &mut Server) {
 
 async fn burst(options: &Options, test: &TestDb, server: &mut Server) {
     let keys = JwtKeys::new(SigningKey::new(JWT_SECRET.as_bytes().to_vec()), vec![]);
-    let (admin, customers) = seed_accounts(test, options.orders).await;
+    let admin = seed_users(test, "admin", "admin", 1).await[0];
+    let customers = seed_users(test, "buyer", "customer", options.orders).await;
     let bearer = |(user_id, session_id): (i64, i64), role: Role| {
         keys.issue(user_id, session_id, role, Utc::now()).unwrap()
     };
@@ -496,54 +489,6 @@ fn cpu_seconds(pid: u32) -> f64 {
     };
     // utime and stime are fields 14 and 15 of the line; counting from the state (field 3), 11 and 12.
     (ticks(11) + ticks(12)) / 100.0
-}
-
-/// An admin and `count` verified customers, each with a session, written directly (signing up
-/// each would spend the run hashing passwords). Answers `(user id, session id)` pairs.
-async fn seed_accounts(test: &TestDb, count: usize) -> ((i64, i64), Vec<(i64, i64)>) {
-    let now = Utc::now();
-    let rows: Vec<String> = (0..=count)
-        .map(|n| {
-            let (email, role) = if n == 0 { ("admin".to_owned(), "admin") } else { (format!("buyer{n}"), "customer") };
-            format!("('{email}@webrana.test', 'Bench {n}', 'not-a-password-hash', '{role}', 'en', $1, 0, $1, $1)")
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO users (email, name, password_hash, role, language, email_verified_at, \
-         failed_logins, created_at, updated_at) VALUES {}",
-        rows.join(", ")
-    );
-    db_run!(&test.db, |pool| {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
-    db_run!(&test.db, |pool| {
-        sqlx::query(
-            "INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at) \
-             SELECT id, 'bench', '127.0.0.1', $1, $1, $2 FROM users",
-        )
-        .bind(now)
-        .bind(now + chrono::Duration::days(1))
-        .execute(pool)
-        .await
-        .map(|_| ())
-    })
-    .unwrap();
-    let mut accounts: Vec<(i64, i64)> = db_run!(&test.db, |pool| {
-        sqlx::query_as(
-            "SELECT users.id, sessions.id FROM users JOIN sessions ON sessions.user_id = users.id \
-             ORDER BY users.id",
-        )
-        .fetch_all(pool)
-        .await
-    })
-    .unwrap();
-    let admin = accounts.remove(0);
-    (admin, accounts)
 }
 
 async fn active_orders(test: &TestDb) -> i64 {

@@ -10,6 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use domain::db_run;
+use domain::testing::TestDb;
+
+const USERS_PER_INSERT: usize = 500;
+
 /// The `server` binary under test, its log read line by line for panics.
 pub struct Server {
     child: Child,
@@ -86,12 +92,7 @@ impl Server {
 
     /// Resident memory in KiB, from the kernel's own account.
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
+        rss_kib_of(self.child.id()).unwrap()
     }
 
     /// Panics the server has logged so far.
@@ -118,4 +119,68 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A process's resident memory in KiB, from the kernel's own account; `None` once it is gone.
+pub fn rss_kib_of(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Inserts `count` verified users with `role`, e-mailed `{prefix}{n}@webrana.test`, each with
+/// one session, in a few big statements (registering them one by one would spend the run
+/// hashing passwords). Answers their `(user id, session id)` pairs in order.
+pub async fn seed_users(test: &TestDb, prefix: &str, role: &str, count: usize) -> Vec<(i64, i64)> {
+    let now = Utc::now();
+    let expires = now + chrono::Duration::days(1);
+    for first in (0..count).step_by(USERS_PER_INSERT) {
+        let last = (first + USERS_PER_INSERT).min(count);
+        let rows: Vec<String> = (first..last)
+            .map(|n| {
+                format!(
+                    "('{prefix}{n}@webrana.test', 'Bench {n}', 'not-a-password-hash', '{role}', 'en', $1, 0, $1, $1)"
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO users (email, name, password_hash, role, language, email_verified_at, \
+             failed_logins, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        );
+        db_run!(&test.db, |pool| {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+    }
+    let pattern = format!("{prefix}%");
+    db_run!(&test.db, |pool| {
+        sqlx::query(
+            "INSERT INTO sessions (user_id, user_agent, ip, created_at, last_used_at, expires_at) \
+             SELECT id, 'bench', '127.0.0.1', $1, $1, $2 FROM users WHERE email LIKE $3",
+        )
+        .bind(now)
+        .bind(expires)
+        .bind(&pattern)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+    .unwrap();
+    db_run!(&test.db, |pool| {
+        sqlx::query_as(
+            "SELECT users.id, sessions.id FROM users JOIN sessions ON sessions.user_id = users.id \
+             WHERE users.email LIKE $1 ORDER BY users.id",
+        )
+        .bind(&pattern)
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap()
 }
