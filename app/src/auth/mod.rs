@@ -88,8 +88,8 @@ pub async fn sign_up(
 }
 
 #[cfg(feature = "ssr")]
-fn language_of(code: &str) -> domain::accounts::inputs::Language {
-    domain::accounts::inputs::Language::parse(code).unwrap_or_default()
+fn language_of(code: &str) -> model::Language {
+    model::Language::from_code(code).unwrap_or_default()
 }
 
 /// Logs in and sets the session cookies. With two-factor on, the first call answers

@@ -14,7 +14,8 @@ use crate::components::{Notice, Submit, Text, error_text};
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT};
-use crate::pages::catalog::{OsLogo, memory, rupiah, transfer};
+use crate::pages::catalog::{OsLogo, memory, transfer};
+use model::Rupiah;
 
 const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
 const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -192,7 +193,7 @@ fn PlansTable(
                         <td class=format!("{CELL} font-medium")>{plan.name.clone()}</td>
                         <td class=format!("{CELL} font-mono text-xs")>{format!("{}/{}", plan.provider, plan.size_slug)}</td>
                         <td class=CELL>{specs(plan.vcpus, plan.memory_mb, plan.disk_gb, plan.transfer_gb)}</td>
-                        <td class=format!("{CELL} whitespace-nowrap")>{rupiah(plan.price_idr_monthly)}</td>
+                        <td class=format!("{CELL} whitespace-nowrap")>{Rupiah(plan.price_idr_monthly).to_string()}</td>
                         <td class=CELL>{regions}</td>
                         <td class=CELL>
                             {if !visible {

@@ -20,7 +20,7 @@ use crate::components::{Notice, Submit, Text, error_text, route_id};
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
-use crate::pages::catalog::rupiah;
+use model::Rupiah;
 
 const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -602,7 +602,7 @@ fn OrderInvoices(invoices: Vec<InvoiceRow>, overrides: Overrides) -> impl IntoVi
                         <tr data-testid=testid>
                             <td class=CELL><A href=format!("/invoices/{id}") attr:class=format!("{LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
                             <td class=CELL>{move || format!("{} · {}", purpose_text(i18n.t(), &purpose), months_text(i18n.t(), months))}</td>
-                            <td class=format!("{CELL} whitespace-nowrap font-medium")>{rupiah(invoice.total)}</td>
+                            <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                             <td class=CELL>
                                 <InvoiceStatusBadge status=invoice.status.clone() />
                                 {invoice.note.clone().map(|note| view! { <p class=format!("mt-1 {HINT}")>{note}</p> })}
@@ -680,7 +680,7 @@ fn InvoicesList() -> impl IntoView {
                                         <td class=CELL>{invoice.customer_name.clone()} <span class=format!("block {HINT}")>{invoice.customer_email.clone()}</span></td>
                                         <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></td>
                                         <td class=CELL>{move || purpose_text(i18n.t(), &purpose)}</td>
-                                        <td class=format!("{CELL} whitespace-nowrap font-medium")>{rupiah(invoice.total)}</td>
+                                        <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                                         <td class=CELL><InvoiceStatusBadge status=invoice.status.clone() /></td>
                                         <td class=format!("{CELL} whitespace-nowrap")>{invoice.issued.clone()}</td>
                                         <td class=CELL>{paid}</td>
@@ -707,7 +707,7 @@ fn discount(coupon: &CouponRow) -> String {
     if coupon.kind == "percent" {
         format!("{}%", coupon.amount)
     } else {
-        rupiah(coupon.amount)
+        Rupiah(coupon.amount).to_string()
     }
 }
 

@@ -8,20 +8,6 @@ use crate::catalog::{PlanCard, public_plans};
 use crate::i18n::use_i18n;
 use crate::seo::PageMeta;
 
-/// `Rp 75.000`: whole rupiah with dots between thousands, as Indonesians write it.
-pub(crate) fn rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    let sign = if amount < 0 { "-" } else { "" };
-    format!("{sign}Rp {grouped}")
-}
-
 /// `512 MB`, `1 GB`, `1.5 GB`.
 pub(crate) fn memory(mb: i64) -> String {
     if mb < 1024 {
@@ -141,7 +127,7 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
                 })}
             </div>
             <p class="mt-3">
-                <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="plan-price">{rupiah(plan.price_idr_monthly)}</span>
+                <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="plan-price">{Rupiah(plan.price_idr_monthly).to_string()}</span>
                 <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
             </p>
             <dl class="mt-5 grid grid-cols-2 gap-3 text-sm">
@@ -160,7 +146,7 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
                             <li class="flex flex-wrap items-baseline justify-between gap-x-2">
                                 <span>{term.months} " " {move || i18n.t().catalog_months}</span>
                                 <span class="font-medium">
-                                    {rupiah(term.total_idr)}
+                                    {Rupiah(term.total_idr).to_string()}
                                     {(term.discount_percent > 0).then(|| view! {
                                         <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
                                             {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
@@ -201,15 +187,6 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rupiah_groups_thousands_with_dots() {
-        assert_eq!(rupiah(0), "Rp 0");
-        assert_eq!(rupiah(950), "Rp 950");
-        assert_eq!(rupiah(75_000), "Rp 75.000");
-        assert_eq!(rupiah(1_250_000), "Rp 1.250.000");
-        assert_eq!(rupiah(-5_000), "-Rp 5.000");
-    }
 
     #[test]
     fn sizes_read_as_people_say_them() {

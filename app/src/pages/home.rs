@@ -8,10 +8,11 @@ use leptos_router::components::A;
 use crate::catalog::{PlanCard, public_plans};
 use crate::components::Text;
 use crate::i18n::use_i18n;
-use crate::pages::catalog::{memory, rupiah, transfer};
+use crate::pages::catalog::{memory, transfer};
 use crate::preferences::{Theme, use_theme};
 use crate::seo::PageMeta;
 use crate::session::use_session;
+use model::Rupiah;
 
 const IMAGES: &str = "/images/landing";
 /// The widths the hero screenshot is made in; the browser picks one by the `sizes` below.
@@ -365,14 +366,14 @@ fn PriceCard(plan: PlanCard, period: RwSignal<i64>, signed_in: bool) -> impl Int
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{specs}</p>
             <p class="mt-4">
                 <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="price">
-                    {move || rupiah(monthly())}
+                    {move || Rupiah(monthly()).to_string()}
                 </span>
                 " "
                 <span class="text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().pricing_per_month_equivalent}</span>
             </p>
             <p class="mt-1 min-h-6 text-sm text-slate-600 dark:text-slate-400" data-testid="price-term">
                 {move || term().filter(|term| term.months > 1).map(|term| view! {
-                    {rupiah(term.total_idr)} " " {i18n.t().pricing_billed_for} " " {term.months} " " {i18n.t().pricing_months}
+                    {Rupiah(term.total_idr).to_string()} " " {i18n.t().pricing_billed_for} " " {term.months} " " {i18n.t().pricing_months}
                     {(term.discount_percent > 0).then(|| view! {
                         <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-semibold text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">
                             {i18n.t().catalog_save} " " {term.discount_percent} "%"

@@ -19,11 +19,11 @@ use crate::orders::{
     PriceLine, load_invoice, my_invoices, payment_channels, sandbox_checkout, tax_percent,
 };
 use crate::pages::account::RequireUser;
-use crate::pages::catalog::rupiah;
 use crate::pages::orders::{
     Badge, CELL, Fact, LINK, OrderErrorNotice, OrderProgressPanel, PANEL, PRIMARY, SECONDARY,
     invoice_status_text, order_error_text, payment_status_text, purpose_text, ticker,
 };
+use model::Rupiah;
 
 /// An invoice's status as the customer should read it: an unpaid one past its time is expired
 /// even before the job that closes it has run.
@@ -92,7 +92,7 @@ fn InvoiceTable(invoices: Vec<InvoiceSummary>) -> impl IntoView {
                                 <td class=CELL><A href=href.clone() attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A></td>
                                 <td class=CELL>{invoice.issued.clone()}</td>
                                 <td class=CELL>{move || purpose_text(i18n.t(), &purpose)}</td>
-                                <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{rupiah(invoice.total)}</td>
+                                <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(invoice.total).to_string()}</td>
                                 <td class=CELL><Badge status text=invoice_status_text testid="invoice-status" /></td>
                                 <td class=format!("{CELL} text-right")>
                                     <A href=href attr:class=LINK>
@@ -217,13 +217,13 @@ fn InvoiceView(
             </div>
             <Lines lines=page.lines.clone() />
             <dl class="ml-auto mt-4 w-full max-w-xs space-y-1 text-sm" data-testid="invoice-totals">
-                <div class="flex justify-between"><dt>{move || i18n.t().orders_subtotal}</dt><dd class="tabular-nums">{rupiah(invoice.subtotal)}</dd></div>
+                <div class="flex justify-between"><dt>{move || i18n.t().orders_subtotal}</dt><dd class="tabular-nums">{Rupiah(invoice.subtotal).to_string()}</dd></div>
                 {(invoice.discount > 0).then(|| view! {
-                    <div class="flex justify-between"><dt>{move || i18n.t().orders_discount}</dt><dd class="tabular-nums">{rupiah(-invoice.discount)}</dd></div>
+                    <div class="flex justify-between"><dt>{move || i18n.t().orders_discount}</dt><dd class="tabular-nums">{Rupiah(-invoice.discount).to_string()}</dd></div>
                 })}
-                <div class="flex justify-between" data-testid="invoice-tax"><dt>{move || format!("{} {}%", i18n.t().orders_tax, tax_percent(rate, decimal()))}</dt><dd class="tabular-nums">{rupiah(invoice.tax)}</dd></div>
+                <div class="flex justify-between" data-testid="invoice-tax"><dt>{move || format!("{} {}%", i18n.t().orders_tax, tax_percent(rate, decimal()))}</dt><dd class="tabular-nums">{Rupiah(invoice.tax).to_string()}</dd></div>
                 <div class="flex justify-between border-t border-slate-200 pt-2 text-base font-semibold dark:border-slate-800 print:border-slate-300!" data-testid="invoice-total">
-                    <dt>{move || i18n.t().orders_total}</dt><dd class="tabular-nums">{rupiah(summary.total)}</dd>
+                    <dt>{move || i18n.t().orders_total}</dt><dd class="tabular-nums">{Rupiah(summary.total).to_string()}</dd>
                 </div>
             </dl>
             {invoice.note.clone().map(|note| view! { <p class="mt-6 text-sm text-slate-600 dark:text-slate-400 print:text-black!">{note}</p> })}
@@ -253,8 +253,8 @@ fn Lines(lines: Vec<PriceLine>) -> impl IntoView {
                         <tr>
                             <td class="min-w-40 py-2 pr-3">{line.description}</td>
                             <td class="py-2 pr-3 text-right tabular-nums">{line.quantity}</td>
-                            <td class="whitespace-nowrap py-2 pr-3 text-right tabular-nums">{rupiah(line.unit_price)}</td>
-                            <td class="whitespace-nowrap py-2 text-right tabular-nums">{rupiah(line.amount)}</td>
+                            <td class="whitespace-nowrap py-2 pr-3 text-right tabular-nums">{Rupiah(line.unit_price).to_string()}</td>
+                            <td class="whitespace-nowrap py-2 text-right tabular-nums">{Rupiah(line.amount).to_string()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -361,7 +361,7 @@ fn ChannelChooser(
                                     <span class="font-medium">{channel.name.clone()}</span>
                                     <span class="text-xs text-slate-500 dark:text-slate-400">
                                         {channel.group.clone()} " · "
-                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, rupiah(channel.fee)) }}
+                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee).to_string()) }}
                                     </span>
                                 </span>
                             </label>
@@ -406,9 +406,9 @@ fn OpenPayment(payment: PaymentInfo) -> impl IntoView {
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
                     <Fact label=|m| m.orders_channel value=payment.channel.clone() />
                     <Fact label=|m| m.orders_reference value=payment.reference.clone() />
-                    <Fact label=|m| m.orders_amount value=rupiah(payment.amount) />
-                    <Fact label=|m| m.orders_fee value=rupiah(payment.fee) />
-                    <Fact label=|m| m.orders_to_pay value=rupiah(payment.total_amount) testid="payment-total" />
+                    <Fact label=|m| m.orders_amount value=Rupiah(payment.amount).to_string() />
+                    <Fact label=|m| m.orders_fee value=Rupiah(payment.fee).to_string() />
+                    <Fact label=|m| m.orders_to_pay value=Rupiah(payment.total_amount).to_string() testid="payment-total" />
                     <Fact label=|m| m.orders_pay_before value=payment.expires.clone() testid="payment-expires" />
                 </dl>
                 {payment.instructions.into_iter().map(|instruction| view! {
@@ -440,7 +440,7 @@ fn PaymentHistory(payments: Vec<PaymentInfo>) -> impl IntoView {
                         <li class="flex flex-wrap items-center gap-2" data-reference=payment.reference.clone()>
                             <span class="font-mono">{payment.reference.clone()}</span>
                             <span>{payment.channel.clone()}</span>
-                            <span class="tabular-nums">{rupiah(payment.total_amount)}</span>
+                            <span class="tabular-nums">{Rupiah(payment.total_amount).to_string()}</span>
                             <Badge status text=payment_status_text testid="payment-status" />
                         </li>
                     }
@@ -512,7 +512,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                                         <Fact label=|m| m.orders_pay_before value=payment.expires.clone() />
                                     </dl>
                                     <p class="mt-6 text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_to_pay}</p>
-                                    <p class="text-4xl font-bold tracking-tight" data-testid="sandbox-amount">{rupiah(payment.total_amount)}</p>
+                                    <p class="text-4xl font-bold tracking-tight" data-testid="sandbox-amount">{Rupiah(payment.total_amount).to_string()}</p>
                                     <p class="mt-3"><Badge status text=payment_status_text testid="payment-status" /></p>
                                     {if payment.open {
                                         view! {

@@ -20,8 +20,9 @@ use crate::orders::{
     load_order, my_orders, tax_percent,
 };
 use crate::pages::account::RequireUser;
-use crate::pages::catalog::{OsLogo, memory, rupiah, transfer};
+use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::ssh_keys::my_ssh_keys;
+use model::Rupiah;
 
 pub(crate) const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -436,7 +437,7 @@ fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
                     >
                         <span class="text-lg font-semibold">{plan.name.clone()}</span>
                         <span>
-                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{rupiah(plan.price_idr_monthly)}</span>
+                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{Rupiah(plan.price_idr_monthly).to_string()}</span>
                             <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
                         </span>
                         <span class="text-sm text-slate-600 dark:text-slate-400">{specs}</span>
@@ -544,7 +545,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                                         on:change=move |_| draft.period.set(months) />
                                     <span class="flex flex-col">
                                         <span class="font-medium">{move || months_text(i18n.t(), months)}</span>
-                                        <span class="text-sm text-slate-600 dark:text-slate-400">{rupiah(term.total_idr)}</span>
+                                        <span class="text-sm text-slate-600 dark:text-slate-400">{Rupiah(term.total_idr).to_string()}</span>
                                         {(term.discount_percent > 0).then(|| view! {
                                             <span class="mt-1 w-fit rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
                                                 {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
@@ -722,29 +723,29 @@ fn PriceTable(quote: QuoteView, months: i64, coupon: Option<String>) -> impl Int
                 <tr data-testid="price-subtotal">
                     <th scope="row" class="py-2 text-left font-normal">
                         {move || i18n.t().orders_subtotal}
-                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), rupiah(monthly))}</span>
+                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly).to_string())}</span>
                     </th>
-                    <td class="py-2 text-right tabular-nums">{rupiah(split.subtotal)}</td>
+                    <td class="py-2 text-right tabular-nums">{Rupiah(split.subtotal).to_string()}</td>
                 </tr>
                 {(split.period_discount > 0).then(|| view! {
                     <tr data-testid="price-period-discount">
                         <th scope="row" class="py-2 text-left font-normal">{move || i18n.t().orders_period_discount} " (" {period_percent} "%)"</th>
-                        <td class="py-2 text-right tabular-nums text-emerald-700 dark:text-emerald-400">{rupiah(-split.period_discount)}</td>
+                        <td class="py-2 text-right tabular-nums text-emerald-700 dark:text-emerald-400">{Rupiah(-split.period_discount).to_string()}</td>
                     </tr>
                 })}
                 {(split.coupon_discount > 0).then(|| view! {
                     <tr data-testid="price-coupon-discount">
                         <th scope="row" class="py-2 text-left font-normal">{move || i18n.t().orders_coupon_discount} " " {coupon.clone().map(|code| format!("({code})"))}</th>
-                        <td class="py-2 text-right tabular-nums text-emerald-700 dark:text-emerald-400">{rupiah(-split.coupon_discount)}</td>
+                        <td class="py-2 text-right tabular-nums text-emerald-700 dark:text-emerald-400">{Rupiah(-split.coupon_discount).to_string()}</td>
                     </tr>
                 })}
                 <tr data-testid="price-tax">
                     <th scope="row" class="py-2 text-left font-normal">{move || format!("{} {}%", i18n.t().orders_tax, tax_percent(rate, decimal()))}</th>
-                    <td class="py-2 text-right tabular-nums">{rupiah(split.tax)}</td>
+                    <td class="py-2 text-right tabular-nums">{Rupiah(split.tax).to_string()}</td>
                 </tr>
                 <tr data-testid="price-total" class="text-base font-semibold">
                     <th scope="row" class="py-2 text-left">{move || i18n.t().orders_total}</th>
-                    <td class="py-2 text-right tabular-nums">{rupiah(split.total)}</td>
+                    <td class="py-2 text-right tabular-nums">{Rupiah(split.total).to_string()}</td>
                 </tr>
             </tbody>
         </table>
@@ -904,7 +905,7 @@ fn OrderView(page: OrderPage) -> impl IntoView {
         </div>
         {payable.map(|invoice| view! {
             <p class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
-                <span>{move || i18n.t().orders_awaiting_payment} " " <span class="font-mono">{invoice.number.clone()}</span> " · " {rupiah(invoice.total)}</span>
+                <span>{move || i18n.t().orders_awaiting_payment} " " <span class="font-mono">{invoice.number.clone()}</span> " · " {Rupiah(invoice.total).to_string()}</span>
                 <A href=format!("/invoices/{}", invoice.id) attr:class=PRIMARY attr:data-testid="pay-link">{move || i18n.t().orders_pay}</A>
             </p>
         })}
@@ -1007,7 +1008,7 @@ fn InvoiceLinks(invoices: Vec<InvoiceSummary>) -> impl IntoView {
                     <li class="flex flex-wrap items-center justify-between gap-2">
                         <span>
                             <A href=format!("/invoices/{}", invoice.id) attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A>
-                            <span class="block text-xs text-slate-500 dark:text-slate-400">{move || purpose_text(i18n.t(), &invoice.purpose)} " · " {rupiah(invoice.total)}</span>
+                            <span class="block text-xs text-slate-500 dark:text-slate-400">{move || purpose_text(i18n.t(), &invoice.purpose)} " · " {Rupiah(invoice.total).to_string()}</span>
                         </span>
                         <Badge status text=invoice_status_text testid="invoice-status" />
                     </li>

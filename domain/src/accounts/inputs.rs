@@ -91,35 +91,7 @@ impl Phone {
     }
 }
 
-/// The language a user reads e-mails and pages in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    #[default]
-    Id,
-    En,
-}
-
-impl Language {
-    pub fn parse(raw: &str) -> Result<Self, AccountError> {
-        match raw {
-            "id" => Ok(Self::Id),
-            "en" => Ok(Self::En),
-            _ => Err(AccountError::invalid(
-                "language",
-                "invalid_language",
-                "choose id or en",
-            )),
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::En => "en",
-        }
-    }
-}
+pub use model::Language;
 
 #[cfg(test)]
 mod tests {

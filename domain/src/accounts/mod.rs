@@ -212,7 +212,7 @@ impl UserRow {
             name: self.name.clone(),
             phone: self.phone.clone(),
             role: Role::from_db(&self.role),
-            language: Language::parse(&self.language).unwrap_or_default(),
+            language: Language::from_code(&self.language).unwrap_or_default(),
             email_verified: self.email_verified_at.is_some(),
             suspended: self.suspended_at.is_some(),
             two_factor_enabled: self.totp_enabled_at.is_some(),
@@ -221,7 +221,7 @@ impl UserRow {
     }
 
     fn language(&self) -> Language {
-        Language::parse(&self.language).unwrap_or_default()
+        Language::from_code(&self.language).unwrap_or_default()
     }
 
     /// An audit event about this account, from `client`.

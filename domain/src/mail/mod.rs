@@ -10,9 +10,9 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
 
-use crate::accounts::inputs::Language;
 use crate::db::Tx;
 use crate::{Db, DbError, db_run, jobs, tx_run};
+use model::Language;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingEmail {

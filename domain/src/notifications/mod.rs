@@ -12,11 +12,11 @@ pub mod worker;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::inputs::Language;
 use crate::accounts::{AccountError, Caller};
 use crate::db::{Committed, Tx};
 use crate::error::ErrorCode;
 use crate::{Db, DbError, db_run, jobs, tx_run};
+use model::Language;
 
 pub use self::notices::Notice;
 
@@ -218,7 +218,7 @@ async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, Db
             .fetch_one(conn)
             .await
     })?;
-    let language = Language::parse(&language).unwrap_or_default();
+    let language = Language::from_code(&language).unwrap_or_default();
     let chosen: Vec<(String, bool)> = tx_run!(tx, |conn| {
         sqlx::query_as(
             "SELECT channel, enabled FROM notification_preferences \

@@ -2,8 +2,8 @@
 //! happens, with the facts it needs; [`super::notify`] picks the recipient's language.
 
 use super::Category;
-use crate::accounts::inputs::Language;
 use crate::providers::ActionKind;
+use model::Language;
 
 /// A title and a sentence or two.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,20 +29,6 @@ fn text(title: impl Into<String>, body: impl Into<String>) -> Text {
         title: title.into(),
         body: body.into(),
     }
-}
-
-/// Integer rupiah as people write it: `Rp 1.250.000`.
-pub fn rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    let sign = if amount < 0 { "-" } else { "" };
-    format!("{sign}Rp {grouped}")
 }
 
 /// An action's name in Bahasa Indonesia and English.
@@ -162,7 +148,7 @@ impl Notice {
     }
 
     pub fn order_placed(order_id: i64, hostname: &str, invoice: &str, total: i64) -> Self {
-        let amount = rupiah(total);
+        let amount = Rupiah(total).to_string();
         Self::new(
             "order_placed",
             Category::Billing,
@@ -179,7 +165,7 @@ impl Notice {
     }
 
     pub fn renewal_invoice(invoice_id: i64, hostname: &str, invoice: &str, total: i64) -> Self {
-        let amount = rupiah(total);
+        let amount = Rupiah(total).to_string();
         Self::new(
             "renewal_due",
             Category::Billing,
@@ -196,7 +182,7 @@ impl Notice {
     }
 
     pub fn payment_received(invoice_id: i64, invoice: &str, total: i64) -> Self {
-        let amount = rupiah(total);
+        let amount = Rupiah(total).to_string();
         Self::new(
             "payment_received",
             Category::Billing,
@@ -442,7 +428,7 @@ impl Notice {
     }
 
     pub fn admin_new_order(order_id: i64, hostname: &str, customer: &str, total: i64) -> Self {
-        let amount = rupiah(total);
+        let amount = Rupiah(total).to_string();
         Self::new(
             "admin_new_order",
             Category::Admin,
@@ -459,7 +445,7 @@ impl Notice {
     }
 
     pub fn admin_payment_received(order_id: i64, invoice: &str, total: i64) -> Self {
-        let amount = rupiah(total);
+        let amount = Rupiah(total).to_string();
         Self::new(
             "admin_payment_received",
             Category::Admin,
@@ -545,15 +531,6 @@ impl Notice {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rupiah_groups_thousands_with_dots() {
-        assert_eq!(rupiah(0), "Rp 0");
-        assert_eq!(rupiah(999), "Rp 999");
-        assert_eq!(rupiah(50_000), "Rp 50.000");
-        assert_eq!(rupiah(1_250_000), "Rp 1.250.000");
-        assert_eq!(rupiah(-5_000), "-Rp 5.000");
-    }
 
     #[test]
     fn every_notice_speaks_both_languages() {

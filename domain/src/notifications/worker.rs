@@ -10,11 +10,11 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB};
-use crate::accounts::inputs::Language;
 use crate::db::Tx;
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::mail::{self, compose};
 use crate::{DbError, tx_run};
+use model::Language;
 
 pub const MAX_ATTEMPTS: i64 = 12;
 
@@ -101,7 +101,7 @@ impl Notifications {
         let email = compose(
             &recipient.email,
             &recipient.name,
-            Language::parse(&recipient.language).unwrap_or_default(),
+            Language::from_code(&recipient.language).unwrap_or_default(),
             &recipient.title,
             &recipient.body,
             link.as_deref(),

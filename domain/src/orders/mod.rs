@@ -8,14 +8,13 @@ pub mod coupons;
 pub mod due_dates;
 pub mod pricing;
 pub mod renewals;
-pub mod status;
+
 pub mod worker;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::pricing::{PriceInput, Quote};
-pub use self::status::OrderStatus;
 use crate::accounts::{AccountError, Caller, Role};
 use crate::billing::invoices::{self, Invoice, NewInvoice, Purpose};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
@@ -25,6 +24,7 @@ use crate::instances::{InstanceError, parse_hostname};
 use crate::notifications::{self, Notice};
 use crate::ssh_keys::{self, SshKeyError};
 use crate::{Db, DbError, db_run, jobs, tx_run};
+pub use model::status::OrderStatus;
 
 pub const PROVISION_JOB: &str = "order_provision";
 pub const INVOICE_EXPIRY_JOB: &str = "invoice_expiry";

@@ -1,5 +1,5 @@
-//! The one place that says how an order may move: every change of status goes through
-//! [`OrderStatus::can_become`], and every change is stored in `order_events`.
+//! How an order may move: every change of status goes through [`OrderStatus::can_become`]
+//! (the server's `orders::transition` stores each change in `order_events`).
 
 use serde::{Deserialize, Serialize};
 
