@@ -62,14 +62,16 @@ pub type Text = fn(&'static Messages) -> &'static str;
 /// look-up then answers "not found"). Also 0 once the route is gone: on the server a page's
 /// late work (a look-up started again when the session arrived) can ask after the answer has
 /// been sent and the route disposed.
-pub fn route_id() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+pub fn route_id<Id: From<i64>>() -> impl Fn() -> Id + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
     move || {
-        params
-            .try_read()
-            .and_then(|params| params.get("id"))
-            .and_then(|id| id.parse::<i64>().ok())
-            .unwrap_or(0)
+        Id::from(
+            params
+                .try_read()
+                .and_then(|params| params.get("id"))
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0),
+        )
     }
 }
 

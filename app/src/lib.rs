@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod components;
 pub mod console;
 pub mod errors;
+pub mod format;
 pub mod i18n;
 pub mod instances;
 pub mod keysym;

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod notifications;
 pub mod orders;
 pub mod providers;
+pub mod qr;
 pub mod rate_limit;
 pub mod secrets;
 pub mod settings;

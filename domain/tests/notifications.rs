@@ -98,7 +98,7 @@ async fn env(test: &TestDb) -> Env {
 
 fn order(env: &Env, hostname: &str) -> OrderRequest {
     OrderRequest {
-        plan_id: env.plan_id,
+        plan_id: model::ids::PlanId(env.plan_id),
         region: "sbx-jkt1".into(),
         image: "ubuntu-24-04-x64".into(),
         hostname: hostname.into(),

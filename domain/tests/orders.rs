@@ -112,7 +112,7 @@ async fn free_coupon(test: &TestDb, env: &Env, max_uses: Option<i64>) {
 
 fn order(env: &Env, hostname: &str, months: i64, coupon: Option<&str>) -> OrderRequest {
     OrderRequest {
-        plan_id: env.plan_id,
+        plan_id: model::ids::PlanId(env.plan_id),
         region: "sbx-jkt1".into(),
         image: "ubuntu-24-04-x64".into(),
         hostname: hostname.into(),
@@ -627,7 +627,7 @@ both_backends! {
         let client = ClientInfo { ip: "203.0.113.9".into(), user_agent: "test".into() };
         let plan = sandbox_plan_input("Broken", &["sbx-jkt1"], &["sandbox-broken", "ubuntu-24-04-x64"]);
         let plan = env.state.catalog.create_plan(&env.admin, &client, &plan).await.unwrap();
-        let request = OrderRequest { plan_id: plan.id, image: "sandbox-broken".into(), ..order(&env, "web-1", 1, None) };
+        let request = OrderRequest { plan_id: model::ids::PlanId(plan.id), image: "sandbox-broken".into(), ..order(&env, "web-1", 1, None) };
         let placed = env.state.orders.place(&env.sari, request).await.unwrap();
         assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, "again").await.unwrap_err().code(), "illegal_transition");
         env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer").await.unwrap();

@@ -4,9 +4,11 @@
 //!
 //! Nothing here does I/O or knows about Leptos, axum or sqlx.
 
+pub mod billing;
 pub mod ids;
 pub mod language;
 pub mod money;
+pub mod orders;
 pub mod status;
 
 pub use ids::*;

@@ -13,10 +13,11 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::PageTitle;
 use crate::components::{error_text, route_id};
 use crate::errors::AppError;
+use crate::format::time;
 use crate::i18n::{Lang, use_i18n};
 use crate::orders::{
-    ChannelView, FinishSandboxPayment, InvoicePage, InvoiceSummary, PayInvoice, PaymentInfo,
-    PriceLine, load_invoice, my_invoices, payment_channels, sandbox_checkout, tax_percent,
+    FinishSandboxPayment, PayInvoice, load_invoice, my_invoices, payment_channels,
+    sandbox_checkout, tax_percent,
 };
 use crate::pages::account::RequireUser;
 use crate::pages::orders::{
@@ -24,10 +25,13 @@ use crate::pages::orders::{
     invoice_status_text, order_error_text, payment_status_text, purpose_text, ticker,
 };
 use model::Rupiah;
+use model::billing::{Channel, Invoice, InvoicePage, Payment};
+use model::ids::InvoiceId;
+use model::orders::Line;
 
 /// An invoice's status as the customer should read it: an unpaid one past its time is expired
 /// even before the job that closes it has run.
-fn shown_status(invoice: &InvoiceSummary) -> String {
+fn shown_status(invoice: &Invoice) -> String {
     if invoice.overdue {
         "expired".to_owned()
     } else {
@@ -65,7 +69,7 @@ fn InvoiceList() -> impl IntoView {
 }
 
 #[component]
-fn InvoiceTable(invoices: Vec<InvoiceSummary>) -> impl IntoView {
+fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
     let i18n = use_i18n();
     let headings: [crate::components::Text; 6] = [
         |m| m.orders_invoice_number,
@@ -86,12 +90,12 @@ fn InvoiceTable(invoices: Vec<InvoiceSummary>) -> impl IntoView {
                         let href = format!("/invoices/{}", invoice.id);
                         let status = shown_status(&invoice);
                         let payable = status == "unpaid";
-                        let purpose = invoice.purpose.clone();
+                        let purpose = invoice.purpose;
                         view! {
                             <tr data-testid="invoice-row">
                                 <td class=CELL><A href=href.clone() attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A></td>
-                                <td class=CELL>{invoice.issued.clone()}</td>
-                                <td class=CELL>{move || purpose_text(i18n.t(), &purpose)}</td>
+                                <td class=CELL>{time(invoice.issued_at)}</td>
+                                <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                 <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(invoice.total).to_string()}</td>
                                 <td class=CELL><Badge status text=invoice_status_text testid="invoice-status" /></td>
                                 <td class=format!("{CELL} text-right")>
@@ -129,7 +133,7 @@ pub fn InvoiceDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn InvoiceDetail(id: i64) -> impl IntoView {
+fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
     let i18n = use_i18n();
     let pay = ServerAction::<PayInvoice>::new();
     // While a payment is open the page looks again every few seconds, so money paid in another
@@ -150,7 +154,7 @@ fn InvoiceDetail(id: i64) -> impl IntoView {
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="invoice-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(page) => {
-                        let status = shown_status(&page.invoice.summary);
+                        let status = shown_status(&page.invoice);
                         waiting.set_value(
                             status == "unpaid" && page.payments.iter().any(|payment| payment.open),
                         );
@@ -166,16 +170,16 @@ fn InvoiceDetail(id: i64) -> impl IntoView {
 fn InvoiceView(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
-    channels: Result<Vec<ChannelView>, AppError>,
+    channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let invoice = page.invoice.clone();
-    let summary = invoice.summary.clone();
-    let status = shown_status(&summary);
+    let status = shown_status(&invoice);
     let decimal = move || if i18n.lang() == Lang::Id { ',' } else { '.' };
     let rate = invoice.tax_rate_bp;
     let seller = page.seller.clone();
     let paid_via = invoice.paid_via.clone();
+    let purpose = invoice.purpose;
     view! {
         <article data-testid="invoice" class="mt-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8 dark:border-slate-800 dark:bg-slate-900 print:mt-0 print:rounded-none print:border-0 print:bg-white! print:p-0 print:text-black! print:shadow-none">
             <header class="flex flex-wrap items-start justify-between gap-6 border-b border-slate-200 pb-6 dark:border-slate-800 print:border-slate-300!">
@@ -186,7 +190,7 @@ fn InvoiceView(
                 </div>
                 <div class="sm:text-right">
                     <h1 class="text-2xl font-bold uppercase tracking-wide">{move || i18n.t().orders_invoice_title}</h1>
-                    <p class="mt-1 font-mono" data-testid="invoice-number">{summary.number.clone()}</p>
+                    <p class="mt-1 font-mono" data-testid="invoice-number">{invoice.number.clone()}</p>
                     <p class="mt-2"><Badge status=status.clone() text=invoice_status_text testid="invoice-status" /></p>
                 </div>
             </header>
@@ -197,17 +201,17 @@ fn InvoiceView(
                     <p data-testid="customer-email">{invoice.customer_email.clone()}</p>
                 </div>
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
-                    <Fact label=|m| m.orders_issued value=summary.issued.clone() />
-                    <Fact label=|m| m.orders_due value=summary.expires.clone() />
+                    <Fact label=|m| m.orders_issued value=time(invoice.issued_at) />
+                    <Fact label=|m| m.orders_due value=time(invoice.expires_at) />
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_for}</dt>
-                        <dd class="font-medium">{move || purpose_text(i18n.t(), &summary.purpose)}</dd>
+                        <dd class="font-medium">{move || purpose_text(i18n.t(), purpose)}</dd>
                     </div>
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_order}</dt>
-                        <dd class="font-medium"><A href=format!("/orders/{}", summary.order_id) attr:class=LINK>{format!("#{}", summary.order_id)}</A></dd>
+                        <dd class="font-medium"><A href=format!("/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></dd>
                     </div>
-                    {summary.paid.clone().map(|paid| view! {
+                    {invoice.paid_at.map(time).map(|paid| view! {
                         <div class="col-span-2">
                             <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_paid_at}</dt>
                             <dd class="font-medium" data-testid="paid-at">{paid} {paid_via.clone().map(|via| format!(" · {via}"))}</dd>
@@ -223,18 +227,18 @@ fn InvoiceView(
                 })}
                 <div class="flex justify-between" data-testid="invoice-tax"><dt>{move || format!("{} {}%", i18n.t().orders_tax, tax_percent(rate, decimal()))}</dt><dd class="tabular-nums">{Rupiah(invoice.tax).to_string()}</dd></div>
                 <div class="flex justify-between border-t border-slate-200 pt-2 text-base font-semibold dark:border-slate-800 print:border-slate-300!" data-testid="invoice-total">
-                    <dt>{move || i18n.t().orders_total}</dt><dd class="tabular-nums">{Rupiah(summary.total).to_string()}</dd>
+                    <dt>{move || i18n.t().orders_total}</dt><dd class="tabular-nums">{Rupiah(invoice.total).to_string()}</dd>
                 </div>
             </dl>
             {invoice.note.clone().map(|note| view! { <p class="mt-6 text-sm text-slate-600 dark:text-slate-400 print:text-black!">{note}</p> })}
             <p class="mt-8 text-xs text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_invoice_footer}</p>
         </article>
-        <Payment page pay status channels />
+        <PaymentSection page pay status channels />
     }
 }
 
 #[component]
-fn Lines(lines: Vec<PriceLine>) -> impl IntoView {
+fn Lines(lines: Vec<Line>) -> impl IntoView {
     let i18n = use_i18n();
     // A phone scrolls the lines sideways rather than breaking amounts over two lines.
     view! {
@@ -266,15 +270,15 @@ fn Lines(lines: Vec<PriceLine>) -> impl IntoView {
 /// What paying looks like for this invoice now: a way to start, the open payment, or what
 /// became of it.
 #[component]
-fn Payment(
+fn PaymentSection(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
     status: String,
-    channels: Result<Vec<ChannelView>, AppError>,
+    channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let id = page.invoice.summary.id;
-    let order_id = page.invoice.summary.order_id;
+    let id = page.invoice.id;
+    let order_id = page.invoice.order_id;
     let open = page.payments.iter().find(|payment| payment.open).cloned();
     let last_closed = page
         .payments
@@ -334,9 +338,9 @@ fn Payment(
 /// The ways to pay, with their fees, and the button that starts a payment.
 #[component]
 fn ChannelChooser(
-    id: i64,
+    id: InvoiceId,
     pay: ServerAction<PayInvoice>,
-    channels: Result<Vec<ChannelView>, AppError>,
+    channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let channels = match channels {
@@ -348,7 +352,7 @@ fn ChannelChooser(
     let first = channels.first().map(|channel| channel.code.clone());
     view! {
         <ActionForm action=pay attr:class="mt-4 space-y-4">
-            <input type="hidden" name="invoice_id" value=id />
+            <input type="hidden" name="invoice_id" value=id.to_string() />
             <fieldset>
                 <legend class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().orders_choose_channel}</legend>
                 <div class="mt-2 grid gap-2 sm:grid-cols-2" data-testid="channels">
@@ -361,7 +365,7 @@ fn ChannelChooser(
                                     <span class="font-medium">{channel.name.clone()}</span>
                                     <span class="text-xs text-slate-500 dark:text-slate-400">
                                         {channel.group.clone()} " · "
-                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee).to_string()) }}
+                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee)) }}
                                     </span>
                                 </span>
                             </label>
@@ -378,7 +382,7 @@ fn ChannelChooser(
 /// The payment the customer can pay now: the code or QR to pay with, the amount with the fee,
 /// until when, how, and the gateway's own page.
 #[component]
-fn OpenPayment(payment: PaymentInfo) -> impl IntoView {
+fn OpenPayment(payment: Payment) -> impl IntoView {
     let i18n = use_i18n();
     let sandbox = payment.gateway == "sandbox";
     view! {
@@ -409,7 +413,7 @@ fn OpenPayment(payment: PaymentInfo) -> impl IntoView {
                     <Fact label=|m| m.orders_amount value=Rupiah(payment.amount).to_string() />
                     <Fact label=|m| m.orders_fee value=Rupiah(payment.fee).to_string() />
                     <Fact label=|m| m.orders_to_pay value=Rupiah(payment.total_amount).to_string() testid="payment-total" />
-                    <Fact label=|m| m.orders_pay_before value=payment.expires.clone() testid="payment-expires" />
+                    <Fact label=|m| m.orders_pay_before value=time(payment.expires_at) testid="payment-expires" />
                 </dl>
                 {payment.instructions.into_iter().map(|instruction| view! {
                     <div>
@@ -426,7 +430,7 @@ fn OpenPayment(payment: PaymentInfo) -> impl IntoView {
 }
 
 #[component]
-fn PaymentHistory(payments: Vec<PaymentInfo>) -> impl IntoView {
+fn PaymentHistory(payments: Vec<Payment>) -> impl IntoView {
     let i18n = use_i18n();
     let any_closed = payments.iter().any(|payment| !payment.open);
     view! {
@@ -509,7 +513,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                                         </div>
                                         <Fact label=|m| m.orders_channel value=payment.channel.clone() />
                                         <Fact label=|m| m.orders_reference value=payment.reference.clone() />
-                                        <Fact label=|m| m.orders_pay_before value=payment.expires.clone() />
+                                        <Fact label=|m| m.orders_pay_before value=time(payment.expires_at) />
                                     </dl>
                                     <p class="mt-6 text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_to_pay}</p>
                                     <p class="text-4xl font-bold tracking-tight" data-testid="sandbox-amount">{Rupiah(payment.total_amount).to_string()}</p>

@@ -14,15 +14,17 @@ use crate::auth::Me;
 use crate::catalog::{PlanCard, public_plans};
 use crate::components::{Text, error_text, route_id};
 use crate::errors::AppError;
+use crate::format::time;
 use crate::i18n::{Lang, Messages, use_i18n};
-use crate::orders::{
-    InvoiceSummary, OrderInput, OrderPage, OrderSummary, PlaceOrder, QuoteOrder, QuoteView,
-    load_order, my_orders, tax_percent,
-};
+use crate::orders::{PlaceOrder, QuoteOrder, load_order, my_orders, tax_percent};
 use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::ssh_keys::my_ssh_keys;
 use model::Rupiah;
+use model::billing::{Invoice, Purpose};
+use model::ids::{OrderId, PlanId, SshKeyId};
+use model::orders::{Order, OrderPage, OrderRequest, Quote};
+use model::status::OrderStatus;
 
 pub(crate) const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -94,10 +96,10 @@ pub(crate) fn payment_status_text(m: &'static Messages, status: &str) -> &'stati
     }
 }
 
-pub(crate) fn purpose_text(m: &'static Messages, purpose: &str) -> &'static str {
+pub(crate) fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static str {
     match purpose {
-        "renewal" => m.orders_purpose_renewal,
-        _ => m.orders_purpose_new,
+        Purpose::Renewal => m.orders_purpose_renewal,
+        Purpose::New => m.orders_purpose_new,
     }
 }
 
@@ -270,15 +272,20 @@ impl Draft {
         }
     }
 
-    fn input(self) -> OrderInput {
+    fn input(self) -> OrderRequest {
         let coupon = self.coupon.get_untracked().trim().to_owned();
-        OrderInput {
-            plan_id: self.plan.get_untracked().unwrap_or_default(),
+        OrderRequest {
+            plan_id: PlanId(self.plan.get_untracked().unwrap_or_default()),
             region: self.region.get_untracked().unwrap_or_default(),
             image: self.image.get_untracked().unwrap_or_default(),
             hostname: self.hostname.get_untracked().trim().to_owned(),
             period_months: self.period.get_untracked(),
-            ssh_key_ids: self.keys.get_untracked(),
+            ssh_key_ids: self
+                .keys
+                .get_untracked()
+                .into_iter()
+                .map(SshKeyId)
+                .collect(),
             coupon: (!coupon.is_empty()).then_some(coupon),
         }
     }
@@ -627,7 +634,7 @@ fn ReviewStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) -> 
     Effect::new(move |_| {
         if let Some(Ok(placed)) = place.value().get() {
             navigate(
-                &format!("/invoices/{}", placed.invoice_id),
+                &format!("/invoices/{}", placed.invoice.id),
                 Default::default(),
             );
         }
@@ -701,7 +708,7 @@ fn ReviewStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) -> 
 
 /// Subtotal, the period's and the coupon's discounts, PPN and the total.
 #[component]
-fn PriceTable(quote: QuoteView, months: i64, coupon: Option<String>) -> impl IntoView {
+fn PriceTable(quote: Quote, months: i64, coupon: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let split = &quote;
     let monthly = quote
@@ -723,7 +730,7 @@ fn PriceTable(quote: QuoteView, months: i64, coupon: Option<String>) -> impl Int
                 <tr data-testid="price-subtotal">
                     <th scope="row" class="py-2 text-left font-normal">
                         {move || i18n.t().orders_subtotal}
-                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly).to_string())}</span>
+                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly))}</span>
                     </th>
                     <td class="py-2 text-right tabular-nums">{Rupiah(split.subtotal).to_string()}</td>
                 </tr>
@@ -788,7 +795,7 @@ fn OrderList() -> impl IntoView {
                         }.into_any()
                     }
                     Ok(list) => {
-                        busy.set_value(list.iter().any(|order| order_in_progress(&order.status)));
+                        busy.set_value(list.iter().any(|order| order_in_progress(order.status.as_str())));
                         view! { <OrderTable orders=list /> }.into_any()
                     }
                 }
@@ -798,7 +805,7 @@ fn OrderList() -> impl IntoView {
 }
 
 #[component]
-fn OrderTable(orders: Vec<OrderSummary>) -> impl IntoView {
+fn OrderTable(orders: Vec<Order>) -> impl IntoView {
     let i18n = use_i18n();
     let headings: [Text; 6] = [
         |m| m.servers_hostname,
@@ -822,9 +829,9 @@ fn OrderTable(orders: Vec<OrderSummary>) -> impl IntoView {
                             <tr data-testid="order-row" data-hostname=hostname>
                                 <td class=CELL><A href=href.clone() attr:class=LINK>{order.hostname.clone()}</A></td>
                                 <td class=CELL>{order.plan_name.clone()}</td>
-                                <td class=CELL><Badge status=order.status.clone() text=order_status_text testid="order-status" /></td>
-                                <td class=CELL>{order.paid_until.clone().unwrap_or_else(|| "—".to_owned())}</td>
-                                <td class=CELL>{order.created.clone()}</td>
+                                <td class=CELL><Badge status=order.status.as_str().to_owned() text=order_status_text testid="order-status" /></td>
+                                <td class=CELL>{order.paid_until.map(time).unwrap_or_else(|| "—".to_owned())}</td>
+                                <td class=CELL>{time(order.created_at)}</td>
                                 <td class=format!("{CELL} text-right")><A href=href attr:class=LINK>{move || i18n.t().orders_details_link}</A></td>
                             </tr>
                         }
@@ -847,7 +854,7 @@ pub fn OrderDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn OrderDetail(id: i64) -> impl IntoView {
+fn OrderDetail(id: OrderId) -> impl IntoView {
     let i18n = use_i18n();
     let busy = StoredValue::new(false);
     let tick = ticker(Duration::from_secs(2), busy);
@@ -861,7 +868,7 @@ fn OrderDetail(id: i64) -> impl IntoView {
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="order-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(mut page) => {
-                        busy.set_value(order_in_progress(&page.order.status));
+                        busy.set_value(order_in_progress(page.order.status.as_str()));
                         name_places(&mut page.order, &plans);
                         view! { <OrderView page /> }.into_any()
                     }
@@ -873,8 +880,8 @@ fn OrderDetail(id: i64) -> impl IntoView {
 
 /// Replaces the order's region and image slugs with their names when the catalog still sells
 /// them; a plan taken off sale leaves the slugs.
-fn name_places(order: &mut OrderSummary, plans: &[PlanCard]) {
-    let Some(plan) = plans.iter().find(|plan| plan.id == order.plan_id) else {
+fn name_places(order: &mut Order, plans: &[PlanCard]) {
+    let Some(plan) = plans.iter().find(|plan| PlanId(plan.id) == order.plan_id) else {
         return;
     };
     if let Some(region) = plan
@@ -901,7 +908,7 @@ fn OrderView(page: OrderPage) -> impl IntoView {
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-3xl font-bold tracking-tight" data-testid="order-hostname">{order.hostname.clone()}</h1>
-            <Badge status=order.status.clone() text=order_status_text testid="order-status" />
+            <Badge status=order.status.as_str().to_owned() text=order_status_text testid="order-status" />
         </div>
         {payable.map(|invoice| view! {
             <p class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
@@ -921,8 +928,8 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                         <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_period}</dt>
                         <dd class="font-medium">{move || months_text(i18n.t(), order.period_months)}</dd>
                     </div>
-                    <Fact label=|m| m.orders_paid_until value=order.paid_until.clone().unwrap_or_else(|| "—".to_owned()) testid="paid-until" />
-                    <Fact label=|m| m.orders_placed value=order.created.clone() />
+                    <Fact label=|m| m.orders_paid_until value=order.paid_until.map(time).unwrap_or_else(|| "—".to_owned()) testid="paid-until" />
+                    <Fact label=|m| m.orders_placed value=time(order.created_at) />
                 </dl>
             </section>
             <section class=PANEL>
@@ -934,16 +941,16 @@ fn OrderView(page: OrderPage) -> impl IntoView {
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_history}</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="order-events">
                 {page.events.into_iter().map(|event| {
-                    let (from, to) = (event.from_status.clone(), event.to_status.clone());
-                    let changed = from.as_deref() != Some(to.as_str());
+                    let (from, to) = (event.from_status, event.to_status);
+                    let changed = from != Some(to);
                     view! {
                         <li class="flex gap-3">
-                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{event.at}</span>
+                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{time(event.at)}</span>
                             <span>
                                 {move || match (&from, changed) {
-                                    (Some(from), true) => format!("{} → {}", order_status_text(i18n.t(), from), order_status_text(i18n.t(), &to)),
-                                    (None, _) => format!("{}: {}", i18n.t().orders_event_placed, order_status_text(i18n.t(), &to)),
-                                    (Some(_), false) => order_status_text(i18n.t(), &to).to_owned(),
+                                    (Some(from), true) => format!("{} → {}", order_status_text(i18n.t(), from.as_str()), order_status_text(i18n.t(), to.as_str())),
+                                    (None, _) => format!("{}: {}", i18n.t().orders_event_placed, order_status_text(i18n.t(), to.as_str())),
+                                    (Some(_), false) => order_status_text(i18n.t(), to.as_str()).to_owned(),
                                 }}
                                 {event.note.map(|note| view! { <span class="text-slate-500 dark:text-slate-400">" — " {move || event_note(i18n.t(), &note)}</span> })}
                             </span>
@@ -957,10 +964,12 @@ fn OrderView(page: OrderPage) -> impl IntoView {
 
 /// Where an order stands on its way to a running server, and the server once there is one.
 #[component]
-fn Progress(order: OrderSummary) -> impl IntoView {
+fn Progress(order: Order) -> impl IntoView {
     let i18n = use_i18n();
     const PATH: [&str; 4] = ["pending_payment", "paid", "provisioning", "active"];
-    let reached = PATH.iter().position(|status| *status == order.status);
+    let reached = PATH
+        .iter()
+        .position(|status| *status == order.status.as_str());
     view! {
         {match reached {
             Some(reached) => view! {
@@ -982,11 +991,11 @@ fn Progress(order: OrderSummary) -> impl IntoView {
                 </ol>
             }.into_any(),
             None => {
-                let status = order.status.clone();
-                view! { <p class="mt-4 text-sm">{move || order_status_text(i18n.t(), &status)}</p> }.into_any()
+                let status = order.status;
+                view! { <p class="mt-4 text-sm">{move || order_status_text(i18n.t(), status.as_str())}</p> }.into_any()
             }
         }}
-        {order.status_message.clone().filter(|_| order.status != "active").map(|message| view! {
+        {order.status_message.clone().filter(|_| order.status != OrderStatus::Active).map(|message| view! {
             <p class="mt-3 text-sm text-slate-600 dark:text-slate-400" data-testid="order-message">{move || event_note(i18n.t(), &message)}</p>
         })}
         {order.instance_id.map(|server| view! {
@@ -998,7 +1007,7 @@ fn Progress(order: OrderSummary) -> impl IntoView {
 }
 
 #[component]
-fn InvoiceLinks(invoices: Vec<InvoiceSummary>) -> impl IntoView {
+fn InvoiceLinks(invoices: Vec<Invoice>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <ul class="mt-3 space-y-3 text-sm" data-testid="order-invoices">
@@ -1008,7 +1017,7 @@ fn InvoiceLinks(invoices: Vec<InvoiceSummary>) -> impl IntoView {
                     <li class="flex flex-wrap items-center justify-between gap-2">
                         <span>
                             <A href=format!("/invoices/{}", invoice.id) attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A>
-                            <span class="block text-xs text-slate-500 dark:text-slate-400">{move || purpose_text(i18n.t(), &invoice.purpose)} " · " {Rupiah(invoice.total).to_string()}</span>
+                            <span class="block text-xs text-slate-500 dark:text-slate-400">{move || purpose_text(i18n.t(), invoice.purpose)} " · " {Rupiah(invoice.total).to_string()}</span>
                         </span>
                         <Badge status text=invoice_status_text testid="invoice-status" />
                     </li>
@@ -1022,7 +1031,7 @@ fn InvoiceLinks(invoices: Vec<InvoiceSummary>) -> impl IntoView {
 /// loads in the browser only: it sits inside the invoice's own loading, and live progress has
 /// nothing to show a page that is not running yet.
 #[component]
-pub(crate) fn OrderProgressPanel(order_id: i64) -> impl IntoView {
+pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
     let i18n = use_i18n();
     let busy = StoredValue::new(false);
     let tick = ticker(Duration::from_secs(2), busy);
@@ -1041,11 +1050,11 @@ pub(crate) fn OrderProgressPanel(order_id: i64) -> impl IntoView {
                     match page.await {
                         Err(error) => view! { <p role="alert" class="mt-3 text-sm">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                         Ok(page) => {
-                            busy.set_value(order_in_progress(&page.order.status));
+                            busy.set_value(order_in_progress(page.order.status.as_str()));
                             view! {
                                 <div class="mt-2 flex items-center gap-2 text-sm">
                                     <span class="font-medium">{page.order.hostname.clone()}</span>
-                                    <Badge status=page.order.status.clone() text=order_status_text testid="order-status" />
+                                    <Badge status=page.order.status.as_str().to_owned() text=order_status_text testid="order-status" />
                                 </div>
                                 <Progress order=page.order />
                             }.into_any()
@@ -1137,19 +1146,21 @@ mod tests {
                 logo: "debian".into(),
             }],
         };
-        let mut order = OrderSummary {
-            id: 1,
+        let mut order = Order {
+            id: OrderId(1),
+            user_id: model::UserId(3),
+            owner_email: "budi@example.co.id".into(),
             hostname: "web-1".into(),
-            plan_id: 7,
+            plan_id: PlanId(7),
             plan_name: "Nano".into(),
             region: "sbx-jkt1".into(),
             image: "ubuntu-24-04-x64".into(),
             period_months: 1,
-            status: "active".into(),
+            status: OrderStatus::Active,
             status_message: None,
             instance_id: None,
             paid_until: None,
-            created: String::new(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
         };
         name_places(&mut order, std::slice::from_ref(&plan));
         // An image no longer offered keeps its slug.
@@ -1157,7 +1168,7 @@ mod tests {
             (order.region.as_str(), order.image.as_str()),
             ("Jakarta", "ubuntu-24-04-x64")
         );
-        order.plan_id = 8;
+        order.plan_id = PlanId(8);
         order.image = "debian-12-x64".into();
         name_places(&mut order, &[plan]);
         assert_eq!(order.image, "debian-12-x64");

@@ -1,8 +1,6 @@
 //! TOTP two-factor authentication (RFC 6238: SHA-1, 6 digits, 30 s, as every authenticator app
 //! expects) and single-use recovery codes.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use super::AccountError;
@@ -43,17 +41,12 @@ fn totp(secret_base32: &str, account: &str) -> Result<TOTP, AccountError> {
 
 pub fn setup(secret_base32: &str, account: &str) -> Result<TotpSetup, AccountError> {
     let otpauth_uri = totp(secret_base32, account)?.get_url();
-    let qr =
-        qrcode::QrCode::new(otpauth_uri.as_bytes()).map_err(|_| AccountError::TwoFactorSetup)?;
-    let svg = qr
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
+    let qr_svg_data_url =
+        crate::qr::svg_data_url(&otpauth_uri, 200).ok_or(AccountError::TwoFactorSetup)?;
     Ok(TotpSetup {
         secret_base32: secret_base32.to_owned(),
         otpauth_uri,
-        qr_svg_data_url: format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)),
+        qr_svg_data_url,
     })
 }
 

@@ -8,6 +8,7 @@
 pub mod invoices;
 pub mod payments;
 pub mod tripay;
+mod views;
 pub mod worker;
 
 use crate::accounts::AccountError;

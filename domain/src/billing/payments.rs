@@ -55,21 +55,7 @@ impl Gateway {
     }
 }
 
-/// A way to pay, with what it adds to an invoice.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Channel {
-    pub code: String,
-    pub name: String,
-    pub group: String,
-    /// What the customer pays on top, for the invoice it was asked for.
-    pub fee: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Instruction {
-    pub title: String,
-    pub steps: Vec<String>,
-}
+pub use model::billing::{Channel, Instruction};
 
 /// One payment attempt as the customer sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

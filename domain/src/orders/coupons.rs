@@ -5,27 +5,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use model::ids::{CouponId, PlanId};
+
 use super::OrderError;
 use super::pricing::{CouponKind, CouponTerms};
 use crate::accounts::Caller;
 use crate::db::Tx;
 use crate::{Db, db_run, tx_run};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Coupon {
-    pub id: i64,
-    pub code: String,
-    pub kind: CouponKind,
-    pub amount: i64,
-    pub valid_from: Option<DateTime<Utc>>,
-    pub valid_until: Option<DateTime<Utc>>,
-    pub max_uses: Option<i64>,
-    pub max_uses_per_customer: Option<i64>,
-    pub used: i64,
-    /// Empty: every plan.
-    pub plan_ids: Vec<i64>,
-    pub active: bool,
-}
+pub use model::orders::Coupon;
 
 /// A coupon as an admin writes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +60,7 @@ const COLUMNS: &str = "id, code, kind, amount, valid_from, valid_until, max_uses
 impl From<CouponRow> for Coupon {
     fn from(row: CouponRow) -> Self {
         Self {
-            id: row.id,
+            id: CouponId(row.id),
             code: row.code,
             kind: CouponKind::parse(&row.kind).unwrap_or(CouponKind::Fixed),
             amount: row.amount,
@@ -87,12 +75,12 @@ impl From<CouponRow> for Coupon {
     }
 }
 
-impl Coupon {
-    pub fn terms(&self) -> CouponTerms {
-        CouponTerms {
-            code: self.code.clone(),
-            kind: self.kind,
-            amount: self.amount,
+impl From<&Coupon> for CouponTerms {
+    fn from(coupon: &Coupon) -> Self {
+        Self {
+            code: coupon.code.clone(),
+            kind: coupon.kind,
+            amount: coupon.amount,
         }
     }
 }
@@ -253,7 +241,7 @@ pub(crate) async fn usable(
             format!("the coupon {code} is not valid today"),
         ));
     }
-    if !coupon.plan_ids.is_empty() && !coupon.plan_ids.contains(&plan_id) {
+    if !coupon.plan_ids.is_empty() && !coupon.plan_ids.contains(&PlanId(plan_id)) {
         return Err(invalid(
             "coupon_not_for_plan",
             format!("the coupon {code} does not apply to this plan"),
@@ -263,7 +251,7 @@ pub(crate) async fn usable(
         return Err(used_up(&code));
     }
     if let Some(max) = coupon.max_uses_per_customer {
-        let mine = redemptions_by(tx, coupon.id, user_id).await?;
+        let mine = redemptions_by(tx, coupon.id.get(), user_id).await?;
         if mine >= max {
             return Err(used_by_you(&code));
         }
@@ -311,7 +299,7 @@ pub(crate) async fn redeem(
             "UPDATE coupons SET used = used + 1 WHERE id = $1 \
              AND (max_uses IS NULL OR used < max_uses)",
         )
-        .bind(coupon.id)
+        .bind(coupon.id.get())
         .execute(conn)
         .await
         .map(|done| done.rows_affected())
@@ -321,7 +309,7 @@ pub(crate) async fn redeem(
     }
     // Checked again now that the coupon is locked: two orders of one customer at once.
     if let Some(max) = coupon.max_uses_per_customer {
-        let mine = redemptions_by(tx, coupon.id, user_id).await?;
+        let mine = redemptions_by(tx, coupon.id.get(), user_id).await?;
         if mine >= max {
             return Err(used_by_you(&coupon.code));
         }
@@ -331,7 +319,7 @@ pub(crate) async fn redeem(
             "INSERT INTO coupon_redemptions (coupon_id, user_id, order_id, created_at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(coupon.id)
+        .bind(coupon.id.get())
         .bind(user_id)
         .bind(order_id)
         .bind(now)

@@ -8,13 +8,14 @@ pub mod coupons;
 pub mod due_dates;
 pub mod pricing;
 pub mod renewals;
+mod views;
 
 pub mod worker;
 
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use self::pricing::{PriceInput, Quote};
+use self::pricing::{CouponTerms, PriceInput, Quote};
 use crate::accounts::{AccountError, Caller, Role};
 use crate::billing::invoices::{self, Invoice, NewInvoice, Purpose};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
@@ -24,6 +25,8 @@ use crate::instances::{InstanceError, parse_hostname};
 use crate::notifications::{self, Notice};
 use crate::ssh_keys::{self, SshKeyError};
 use crate::{Db, DbError, db_run, jobs, tx_run};
+pub use model::billing::Seller;
+pub use model::orders::OrderRequest;
 pub use model::status::OrderStatus;
 
 pub const PROVISION_JOB: &str = "order_provision";
@@ -45,25 +48,6 @@ pub struct BillingConfig {
     pub termination_after: Duration,
     /// Who issues the invoices.
     pub seller: Seller,
-}
-
-/// The seller named on every invoice, as Indonesian tax invoices require.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Seller {
-    pub legal_name: String,
-    pub address: String,
-    /// The seller's tax id (Nomor Pokok Wajib Pajak).
-    pub npwp: String,
-}
-
-impl Default for Seller {
-    fn default() -> Self {
-        Self {
-            legal_name: "Webrana Cloud".to_owned(),
-            address: String::new(),
-            npwp: String::new(),
-        }
-    }
 }
 
 impl Default for BillingConfig {
@@ -153,20 +137,6 @@ impl ErrorCode for OrderError {
             _ => None,
         }
     }
-}
-
-/// What a customer orders.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderRequest {
-    pub plan_id: i64,
-    pub region: String,
-    pub image: String,
-    pub hostname: String,
-    pub period_months: i64,
-    #[serde(default)]
-    pub ssh_key_ids: Vec<i64>,
-    #[serde(default)]
-    pub coupon: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -511,10 +481,19 @@ impl Orders {
         }
         let offer = self
             .catalog
-            .offer(request.plan_id, &request.region, &request.image)
+            .offer(request.plan_id.get(), &request.region, &request.image)
             .await?;
         let hostname = parse_hostname(&request.hostname)?;
-        ssh_keys::for_provisioning(&self.db, caller.user_id, &request.ssh_key_ids).await?;
+        ssh_keys::for_provisioning(
+            &self.db,
+            caller.user_id,
+            &request
+                .ssh_key_ids
+                .iter()
+                .map(|id| id.get())
+                .collect::<Vec<_>>(),
+        )
+        .await?;
         Ok((offer, hostname))
     }
 
@@ -534,7 +513,7 @@ impl Orders {
             }
             _ => None,
         };
-        let terms = coupon.as_ref().map(coupons::Coupon::terms);
+        let terms = coupon.as_ref().map(CouponTerms::from);
         let quote = pricing::quote(&PriceInput {
             description: format!(
                 "{} · {} ({} months)",
@@ -608,7 +587,7 @@ impl Orders {
             .bind(&hostname)
             .bind(request.period_months)
             .bind(&ssh_key_ids)
-            .bind(coupon.as_ref().map(|coupon| coupon.id))
+            .bind(coupon.as_ref().map(|coupon| coupon.id.get()))
             .bind(now)
             .fetch_optional(conn)
             .await

@@ -2,33 +2,7 @@
 //! coupon, and PPN on what is left. Integer rupiah only; a discounted price rounds down (in the
 //! customer's favour, as the catalog shows it), tax rounds half up as the tax office rounds.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CouponKind {
-    /// `amount` percent off.
-    Percent,
-    /// `amount` rupiah off.
-    Fixed,
-}
-
-impl CouponKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Percent => "percent",
-            Self::Fixed => "fixed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "percent" => Some(Self::Percent),
-            "fixed" => Some(Self::Fixed),
-            _ => None,
-        }
-    }
-}
+pub use model::orders::{CouponKind, Line, Quote};
 
 /// A coupon as the price sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,31 +10,6 @@ pub struct CouponTerms {
     pub code: String,
     pub kind: CouponKind,
     pub amount: i64,
-}
-
-/// One line of an invoice; discounts are negative lines.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    pub description: String,
-    pub quantity: i64,
-    pub unit_price: i64,
-    pub amount: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Quote {
-    pub lines: Vec<Line>,
-    /// Before any discount.
-    pub subtotal: i64,
-    /// The period's discount and the coupon's, together.
-    pub discount: i64,
-    /// Of `discount`, what the billing period takes off.
-    pub period_discount: i64,
-    /// Of `discount`, what the coupon takes off.
-    pub coupon_discount: i64,
-    pub tax_rate_bp: i64,
-    pub tax: i64,
-    pub total: i64,
 }
 
 /// What is being priced.

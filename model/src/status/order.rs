@@ -22,15 +22,16 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// In the order an order lives through them, as the admin's filter lists them.
     pub const ALL: [Self; 9] = [
         Self::PendingPayment,
         Self::Paid,
         Self::Provisioning,
         Self::Active,
         Self::Failed,
+        Self::Suspended,
         Self::Cancelled,
         Self::Expired,
-        Self::Suspended,
         Self::Terminated,
     ];
 

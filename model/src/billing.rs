@@ -1,0 +1,151 @@
+//! Invoices and payments as the invoice pages, the checkout and the REST API exchange them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{InvoiceId, OrderId, UserId};
+use crate::orders::Line;
+
+/// What an invoice bills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// The first period of a new order.
+    New,
+    Renewal,
+}
+
+impl Purpose {
+    pub const ALL: [Self; 2] = [Self::New, Self::Renewal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Renewal => "renewal",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|purpose| purpose.as_str() == text)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    pub id: InvoiceId,
+    /// `INV-YYYYMM-NNNNN`.
+    pub number: String,
+    pub user_id: UserId,
+    pub order_id: OrderId,
+    pub purpose: Purpose,
+    pub period_months: i64,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub tax_rate_bp: i64,
+    pub tax: i64,
+    pub total: i64,
+    /// `unpaid`, `paid`, `expired`, `cancelled` or `refunded`.
+    pub status: String,
+    /// Unpaid, but its time to be paid is over (the expiry job has not closed it yet).
+    pub overdue: bool,
+    pub customer_name: String,
+    pub customer_email: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// `sandbox`, `tripay`, `manual` (an admin) or `coupon` (nothing to pay).
+    pub paid_via: Option<String>,
+    pub note: Option<String>,
+}
+
+/// How to pay through one channel, step by step, as the gateway tells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instruction {
+    pub title: String,
+    pub steps: Vec<String>,
+}
+
+/// One payment attempt as the customer sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub reference: String,
+    pub gateway: String,
+    pub channel: String,
+    pub amount: i64,
+    /// What the channel adds on top, paid by the customer.
+    pub fee: i64,
+    pub total_amount: i64,
+    pub status: String,
+    /// Unpaid and still within its time: the one the customer can pay now.
+    pub open: bool,
+    pub pay_code: Option<String>,
+    pub qr_string: Option<String>,
+    /// The QRIS string drawn as a QR code (an SVG data URL), for phones to scan.
+    pub qr_image: Option<String>,
+    pub checkout_url: Option<String>,
+    pub instructions: Vec<Instruction>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// Who issued the invoices: printed on each.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seller {
+    pub legal_name: String,
+    pub address: String,
+    /// The seller's tax id (Nomor Pokok Wajib Pajak).
+    pub npwp: String,
+}
+
+impl Default for Seller {
+    fn default() -> Self {
+        Self {
+            legal_name: "Webrana Cloud".to_owned(),
+            address: String::new(),
+            npwp: String::new(),
+        }
+    }
+}
+
+/// An invoice with its lines, payments (newest first) and the seller that issued it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicePage {
+    pub invoice: Invoice,
+    pub lines: Vec<Line>,
+    pub payments: Vec<Payment>,
+    pub seller: Seller,
+    /// The invoice's owner is looking (admins may look at others' invoices but not pay them).
+    pub mine: bool,
+}
+
+/// A way to pay, with the fee it adds to the invoice it was asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub code: String,
+    pub name: String,
+    pub group: String,
+    pub fee: i64,
+}
+
+/// What the sandbox checkout page shows about one payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxPayment {
+    pub invoice_id: InvoiceId,
+    pub invoice_number: String,
+    pub payment: Payment,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_purpose_reads_back_from_its_name() {
+        for purpose in Purpose::ALL {
+            assert_eq!(Purpose::parse(purpose.as_str()), Some(purpose));
+        }
+        assert_eq!(Purpose::parse("gift"), None);
+    }
+}
