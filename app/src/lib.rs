@@ -116,8 +116,8 @@ fn Styles(options: LeptosOptions) -> impl IntoView {
 fn hydrates_on_intent() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use crate::auth::server::{ACCESS_COOKIE, REFRESH_COOKIE};
         use crate::preferences::read_cookie;
+        use domain::accounts::session::{ACCESS_COOKIE, REFRESH_COOKIE};
         let public = use_context::<http::request::Parts>()
             .is_some_and(|parts| seo::PUBLIC_PAGES.contains(&parts.uri.path()));
         let signed_in = [ACCESS_COOKIE, REFRESH_COOKIE]

@@ -12,11 +12,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use app::auth::server::{Authenticated, RequestClient};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::BytesMut;
@@ -30,6 +29,7 @@ use tokio::net::tcp::OwnedReadHalf;
 
 use crate::api::ApiError;
 use crate::router::ServerState;
+use crate::session::{Client, SignedIn};
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Connecting to and authenticating with the VNC server.
@@ -57,13 +57,10 @@ async fn upgrade(
     State(state): State<ServerState>,
     Path(instance): Path<i64>,
     Query(query): Query<TicketQuery>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
-    Extension(authenticated): Extension<Authenticated>,
-) -> Response {
+    Client(client): Client,
     // The ticket alone is not enough: the page's own session must present it.
-    let Some(caller) = authenticated.0 else {
-        return ApiError::new("unauthenticated", "sign in to use the console").into_response();
-    };
+    SignedIn(caller): SignedIn,
+) -> Response {
     let consoles = &state.app.consoles;
     let session = match consoles
         .redeem(&caller, &query.ticket, instance, &client.ip)

@@ -12,11 +12,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use app::auth::server::Authenticated;
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Extension, Query, State, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use domain::accounts::Caller;
 use domain::db::{CommitFeed, Committed};
@@ -26,8 +25,8 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::api::ApiError;
 use crate::router::ServerState;
+use crate::session::SignedIn;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 /// What one socket may have waiting. A socket this far behind is woken by what waits already
@@ -54,13 +53,9 @@ async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<ServerState>,
     Extension(sockets): Extension<Sockets>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Query(resume): Query<Resume>,
 ) -> Response {
-    let Some(caller) = authenticated.0 else {
-        return ApiError::new("unauthenticated", "sign in or send a valid Bearer token")
-            .into_response();
-    };
     ws.read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(LARGEST_CLIENT_MESSAGE)

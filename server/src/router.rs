@@ -5,7 +5,6 @@ use std::any::Any;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use app::auth::server::CookiePolicy;
 use app::seo::SiteInfo;
 use app::{App, shell};
 use axum::extract::{FromRef, State};
@@ -15,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use domain::AppState;
+use domain::accounts::session::CookiePolicy;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};

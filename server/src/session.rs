@@ -1,20 +1,24 @@
 //! Who is calling, resolved once per request for pages, server functions, REST and WebSockets
 //! alike: a `Bearer` token for API clients, or the session cookies for browsers (refreshed here
 //! when the access token has expired). Cookie-authenticated writes must come from our own origin.
+//!
+//! Handlers take what was resolved through the extractors [`SignedIn`], [`Admin`] and [`Client`];
+//! server functions read the same request extensions through `app::auth::server`.
 
 use std::net::SocketAddr;
 
-use app::auth::server::{
-    ACCESS_COOKIE, Authenticated, REFRESH_COOKIE, RequestClient, session_cookies,
-};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{
     self, AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE, USER_AGENT,
 };
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::accounts::ClientInfo;
+use domain::accounts::session::{
+    ACCESS_COOKIE, Authenticated, REFRESH_COOKIE, RequestClient, session_cookies,
+};
+use domain::accounts::{Caller, ClientInfo, Role};
 
 use crate::api::ApiError;
 use crate::router::ServerState;
@@ -144,6 +148,66 @@ pub async fn session_layer(
     response
 }
 
+/// The signed-in caller; a request without a valid session is refused with 401
+/// `unauthenticated` before the handler runs.
+#[derive(Debug)]
+pub struct SignedIn(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        // No `Authenticated` at all means a route outside the session layer: nobody, not a 500.
+        parts
+            .extensions
+            .get::<Authenticated>()
+            .and_then(|Authenticated(caller)| caller.clone())
+            .map(Self)
+            .ok_or_else(|| ApiError::new("unauthenticated", "sign in or send a valid Bearer token"))
+    }
+}
+
+/// A signed-in admin: 401 `unauthenticated` without a session, 403 `forbidden` for anyone else.
+/// The domain's admin functions check the role again; this refuses before any body is read.
+#[derive(Debug)]
+pub struct Admin(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let SignedIn(caller) = SignedIn::from_request_parts(parts, state).await?;
+        if caller.role == Role::Admin {
+            Ok(Self(caller))
+        } else {
+            Err(ApiError::new("forbidden", "admins only"))
+        }
+    }
+}
+
+/// Where the request came from (address and user agent), for rate limits, sessions and audit.
+#[derive(Debug)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        // Rate limits key on the address, so a route outside the session layer must fail
+        // rather than have every request share one made-up client.
+        match parts.extensions.get::<RequestClient>() {
+            Some(RequestClient(client)) => Ok(Self(client.clone())),
+            None => {
+                tracing::error!(path = %parts.uri.path(), "a route outside the session layer asked who the client is");
+                Err(ApiError::new(
+                    "internal",
+                    "something went wrong on our side; please try again",
+                ))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +247,71 @@ mod tests {
             public
         ));
         assert!(!same_origin(&headers(&[]), public));
+    }
+
+    /// A request's parts as the session layer leaves them for a handler, with `caller`.
+    fn resolved(caller: Option<Caller>) -> Parts {
+        let mut parts = outside_the_session_layer();
+        parts.extensions.insert(Authenticated(caller));
+        parts
+    }
+
+    /// A request's parts from a route outside the session layer.
+    fn outside_the_session_layer() -> Parts {
+        axum::http::Request::new(()).into_parts().0
+    }
+
+    fn caller(role: Role) -> Caller {
+        Caller {
+            user_id: 7,
+            session_id: 1,
+            role,
+            email_verified: true,
+        }
+    }
+
+    /// The status and error code `T` refuses `parts` with.
+    async fn refusal<T: FromRequestParts<(), Rejection = ApiError>>(
+        mut parts: Parts,
+    ) -> (u16, String) {
+        let Err(rejection) = T::from_request_parts(&mut parts, &()).await else {
+            panic!("the extractor let the request through");
+        };
+        let response = rejection.into_response();
+        let status = response.status().as_u16();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (status, body["error"]["code"].as_str().unwrap().to_owned())
+    }
+
+    #[tokio::test]
+    async fn signed_in_needs_a_caller() {
+        let customer = caller(Role::Customer);
+        let SignedIn(found) =
+            SignedIn::from_request_parts(&mut resolved(Some(customer.clone())), &())
+                .await
+                .unwrap();
+        assert_eq!(found, customer);
+        for parts in [resolved(None), outside_the_session_layer()] {
+            let refused = refusal::<SignedIn>(parts).await;
+            assert_eq!(refused, (401, "unauthenticated".to_owned()));
+        }
+    }
+
+    #[tokio::test]
+    async fn admin_refuses_nobody_with_401_and_customers_with_403() {
+        let admin = caller(Role::Admin);
+        let Admin(found) = Admin::from_request_parts(&mut resolved(Some(admin.clone())), &())
+            .await
+            .unwrap();
+        assert_eq!(found, admin);
+        let nobody = refusal::<Admin>(resolved(None)).await;
+        assert_eq!(nobody, (401, "unauthenticated".to_owned()));
+        let customer = refusal::<Admin>(resolved(Some(caller(Role::Customer)))).await;
+        assert_eq!(customer, (403, "forbidden".to_owned()));
     }
 
     #[test]

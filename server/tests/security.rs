@@ -1,5 +1,6 @@
 //! The security suite, through the real router on both databases: forged tokens, refresh-token
-//! theft, role checks, CSRF, brute force, e-mail enumeration, security headers.
+//! theft, role checks (every route without a session, every admin route as a customer, the
+//! sockets), CSRF, brute force, e-mail enumeration, security headers.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,9 +13,112 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::accounts::inputs::Language;
 use domain::both_backends;
+use domain::testing::TestDb;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
-use support::{ADMIN, PASSWORD, env, get, login, post_json, server_fn, server_fn_from};
+use support::{ADMIN, PASSWORD, api, env, get, login, post_json, server_fn, server_fn_from};
+use tokio_tungstenite::tungstenite::Error as WsError;
+
+/// The REST routes for any signed-in caller (the admin ones are [`admin_routes`]).
+const SIGNED_IN_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/ssh-keys"),
+    ("POST", "/api/v1/ssh-keys"),
+    ("DELETE", "/api/v1/ssh-keys/1"),
+    ("GET", "/api/v1/instances"),
+    ("GET", "/api/v1/instances/1"),
+    ("GET", "/api/v1/instances/1/events"),
+    ("POST", "/api/v1/instances/1/actions"),
+    ("POST", "/api/v1/instances/1/root-password"),
+    ("GET", "/api/v1/orders"),
+    ("POST", "/api/v1/orders"),
+    ("POST", "/api/v1/orders/quote"),
+    ("GET", "/api/v1/orders/1"),
+    ("GET", "/api/v1/invoices"),
+    ("GET", "/api/v1/invoices/1"),
+    ("GET", "/api/v1/invoices/1/channels"),
+    ("POST", "/api/v1/invoices/1/payments"),
+    ("POST", "/api/v1/payments/sandbox/T0001"),
+    ("GET", "/api/v1/notifications"),
+    ("GET", "/api/v1/notifications/unread-count"),
+    ("POST", "/api/v1/notifications/read-all"),
+    ("POST", "/api/v1/notifications/1/read"),
+    ("GET", "/api/v1/notifications/preferences"),
+    ("PUT", "/api/v1/notifications/preferences"),
+    ("GET", "/api/v1/telegram"),
+    ("POST", "/api/v1/telegram/link"),
+    ("DELETE", "/api/v1/telegram/link"),
+];
+
+fn coupon() -> Value {
+    json!({ "code": "merdeka17", "kind": "percent", "amount": 17 })
+}
+
+/// Every admin REST route, with a body an admin's request could carry; `user` is suspended.
+fn admin_routes(user: i64) -> Vec<(&'static str, String, Option<Value>)> {
+    let note = || Some(json!({ "note": "asked by the customer" }));
+    let plan = || {
+        Some(
+            json!({ "name": "Basic", "provider": "sandbox", "size_slug": "sbx-1c-1g", "price_idr_monthly": 75000 }),
+        )
+    };
+    vec![
+        ("GET", "/api/v1/admin/users".into(), None),
+        (
+            "POST",
+            format!("/api/v1/admin/users/{user}/suspend"),
+            Some(json!({ "suspended": true })),
+        ),
+        ("POST", "/api/v1/admin/catalog/sync".into(), None),
+        ("GET", "/api/v1/admin/catalog/sizes".into(), None),
+        ("GET", "/api/v1/admin/plans".into(), None),
+        ("POST", "/api/v1/admin/plans".into(), plan()),
+        ("GET", "/api/v1/admin/plans/1".into(), None),
+        ("PUT", "/api/v1/admin/plans/1".into(), plan()),
+        ("DELETE", "/api/v1/admin/plans/1".into(), None),
+        ("GET", "/api/v1/admin/instances".into(), None),
+        (
+            "POST",
+            "/api/v1/admin/instances".into(),
+            Some(json!({ "user_id": user })),
+        ),
+        ("GET", "/api/v1/admin/orders".into(), None),
+        ("POST", "/api/v1/admin/orders/1/cancel".into(), note()),
+        (
+            "POST",
+            "/api/v1/admin/orders/1/extend".into(),
+            Some(json!({ "days": 30, "note": "goodwill" })),
+        ),
+        ("POST", "/api/v1/admin/orders/1/retry".into(), note()),
+        ("GET", "/api/v1/admin/invoices".into(), None),
+        ("POST", "/api/v1/admin/invoices/1/mark-paid".into(), note()),
+        ("POST", "/api/v1/admin/invoices/1/refund".into(), note()),
+        ("GET", "/api/v1/admin/coupons".into(), None),
+        ("POST", "/api/v1/admin/coupons".into(), Some(coupon())),
+        ("PUT", "/api/v1/admin/coupons/1".into(), Some(coupon())),
+    ]
+}
+
+/// What admin routes write: audit entries, jobs, coupons, plans, servers, suspended accounts.
+async fn admin_writes(test: &TestDb) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM audit_log",
+        "SELECT COUNT(*) FROM jobs",
+        "SELECT COUNT(*) FROM coupons",
+        "SELECT COUNT(*) FROM plans",
+        "SELECT COUNT(*) FROM instances",
+        "SELECT COUNT(*) FROM users WHERE suspended_at IS NOT NULL",
+    ] {
+        let count: i64 = domain::db_run!(&test.db, |pool| {
+            sqlx::query_scalar(sql).fetch_one(pool).await
+        })
+        .unwrap();
+        counts.push(count);
+    }
+    counts
+}
 
 both_backends! {
     async fn forged_or_expired_access_tokens_get_401(test: TestDb) {
@@ -72,18 +176,60 @@ both_backends! {
     async fn customers_get_403_from_admin_routes(test: TestDb) {
         let env = env(&test).await;
         env.customer("andi@example.com", Language::En).await;
-        let token = env.access_token("andi@example.com").await;
-        let answer = get(&env.router, "/api/v1/admin/users", Some(&token)).await;
+        let andi = login(&env.router, "andi@example.com", PASSWORD).await.json();
+        let token = andi["access_token"].as_str().unwrap();
+        let answer = get(&env.router, "/api/v1/admin/users", Some(token)).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
         assert_eq!(get(&env.router, "/api/v1/admin/users", None).await.status, StatusCode::UNAUTHORIZED);
-        let suspend = post_json(&env.router, "/api/v1/admin/users/1/suspend", json!({ "suspended": true }), Some(&token)).await;
+        let suspend = post_json(&env.router, "/api/v1/admin/users/1/suspend", json!({ "suspended": true }), Some(token)).await;
         assert_eq!(suspend.status, StatusCode::FORBIDDEN);
+
+        // Every admin route, asked with what would work for an admin, refuses before it acts.
+        let before = admin_writes(&test).await;
+        for (method, path, body) in admin_routes(andi["user"]["id"].as_i64().unwrap()) {
+            let answer = api(&env.router, method, &path, body, Some(token)).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{method} {path}: {}", answer.body);
+            assert_eq!(answer.json()["error"]["code"], "forbidden", "{method} {path}");
+        }
+        assert_eq!(admin_writes(&test).await, before, "a refused admin route changed something");
 
         support::admin(&env.state).await;
         let admin = login(&env.router, ADMIN.0, ADMIN.1).await.json();
-        let answer = get(&env.router, "/api/v1/admin/users?search=andi", Some(admin["access_token"].as_str().unwrap())).await;
+        let admin = admin["access_token"].as_str().unwrap();
+        let answer = get(&env.router, "/api/v1/admin/users?search=andi", Some(admin)).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.json().as_array().unwrap().len(), 1);
+        for path in ["/api/v1/admin/plans", "/api/v1/admin/instances", "/api/v1/admin/orders", "/api/v1/admin/invoices", "/api/v1/admin/coupons"] {
+            let answer = get(&env.router, path, Some(admin)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
+        }
+        let coupon = post_json(&env.router, "/api/v1/admin/coupons", coupon(), Some(admin)).await;
+        assert_eq!(coupon.status, StatusCode::CREATED, "{}", coupon.body);
+        let suspended = post_json(&env.router, &format!("/api/v1/admin/users/{}/suspend", andi["user"]["id"]), json!({ "suspended": true }), Some(admin)).await;
+        assert_eq!((suspended.status, suspended.json()["suspended"].as_bool()), (StatusCode::OK, Some(true)));
+    }
+
+    async fn routes_for_signed_in_callers_answer_401_without_a_session(test: TestDb) {
+        let env = env(&test).await;
+        let routes = SIGNED_IN_ROUTES.iter().map(|&(method, path)| (method, path.to_owned(), None));
+        // No body either: the missing session is what is refused, before any body is read.
+        for (method, path, _) in routes.chain(admin_routes(1)) {
+            let answer = api(&env.router, method, &path, None, None).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{method} {path}: {}", answer.body);
+            assert_eq!(answer.json()["error"]["code"], "unauthenticated", "{method} {path}");
+        }
+    }
+
+    async fn the_sockets_refuse_without_a_session(test: TestDb) {
+        let env = env(&test).await;
+        let address = support::serve(env.router.clone()).await;
+        for path in ["/ws/notifications", "/ws/console/1?ticket=anything"] {
+            let refused = tokio_tungstenite::connect_async(format!("ws://{address}{path}")).await.map(|_| ()).unwrap_err();
+            let WsError::Http(answer) = &refused else { panic!("{path}: expected an HTTP refusal, got {refused}") };
+            assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{path}");
+            let body = String::from_utf8_lossy(answer.body().as_deref().unwrap_or_default()).into_owned();
+            assert!(body.contains("unauthenticated"), "{path}: {body}");
+        }
     }
 
     async fn cross_origin_posts_with_cookies_are_refused(test: TestDb) {

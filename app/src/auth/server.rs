@@ -2,6 +2,7 @@
 //! resolved, the session cookies, and turning domain errors into [`AppError`]s with a status.
 
 use domain::AppState;
+use domain::accounts::session::{Authenticated, CookiePolicy, RequestClient, session_cookies};
 use domain::accounts::{Caller, ClientInfo};
 use domain::error::ErrorCode;
 use http::HeaderValue;
@@ -11,23 +12,6 @@ use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
 use crate::errors::AppError;
-
-pub const ACCESS_COOKIE: &str = "webrana_access";
-pub const REFRESH_COOKIE: &str = "webrana_refresh";
-
-/// Put in request extensions by the server's session layer: who is calling, if anyone.
-#[derive(Clone, Debug, Default)]
-pub struct Authenticated(pub Option<Caller>);
-
-/// Put in request extensions by the server's session layer.
-#[derive(Clone, Debug, Default)]
-pub struct RequestClient(pub ClientInfo);
-
-/// Provided through context by the server: whether cookies get the `Secure` flag.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CookiePolicy {
-    pub secure: bool,
-}
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::new("internal"))
@@ -84,24 +68,6 @@ pub fn fail(error: impl ErrorCode) -> AppError {
         field: error.field().map(str::to_owned),
         retry_after_secs: error.retry_after().map(|wait| wait.as_secs().max(1)),
     })
-}
-
-/// The `Set-Cookie` values that carry a session (empty tokens clear it).
-pub fn session_cookies(access: &str, refresh: &str, secure: bool) -> [String; 2] {
-    let (access_age, refresh_age) = if access.is_empty() {
-        (0, 0)
-    } else {
-        (15 * 60, 30 * 24 * 3600)
-    };
-    let secure = if secure { "; Secure" } else { "" };
-    [
-        format!(
-            "{ACCESS_COOKIE}={access}; Path=/; HttpOnly; SameSite=Lax; Max-Age={access_age}{secure}"
-        ),
-        format!(
-            "{REFRESH_COOKIE}={refresh}; Path=/; HttpOnly; SameSite=Lax; Max-Age={refresh_age}{secure}"
-        ),
-    ]
 }
 
 fn append_cookies(access: &str, refresh: &str) {

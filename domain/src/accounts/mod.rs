@@ -4,6 +4,7 @@
 pub mod emails;
 pub mod inputs;
 pub mod password;
+pub mod session;
 pub mod tokens;
 pub mod two_factor;
 

@@ -2,16 +2,16 @@
 //! for admins the plan CRUD under `/api/v1/admin/plans`, the provider sizes plans are made from,
 //! and "sync now".
 
-use app::auth::server::{Authenticated, RequestClient};
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::catalog::{OfferedImage, OfferedRegion, Plan, PlanInput, PublicPlan, Size};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson};
 use crate::router::ServerState;
+use crate::session::{Admin, Client};
 
 pub fn routes() -> Router<ServerState> {
     Router::new()
@@ -46,46 +46,41 @@ async fn public_images(
 /// Queues a sync from every provider; it runs within seconds, so the answer is 202.
 async fn sync(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Admin(caller): Admin,
+    Client(client): Client,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let queued = state.app.catalog.request_sync(&caller, &client).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
 }
 
 async fn sizes(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<Size>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.catalog.sizes(&caller).await?))
 }
 
 async fn plans(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<Plan>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.catalog.plans(&caller).await?))
 }
 
 async fn plan(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
 ) -> Result<Json<Plan>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.catalog.plan(&caller, id).await?))
 }
 
 async fn create_plan(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Admin(caller): Admin,
+    Client(client): Client,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Result<(StatusCode, Json<Plan>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let plan = state
         .app
         .catalog
@@ -96,12 +91,11 @@ async fn create_plan(
 
 async fn update_plan(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Admin(caller): Admin,
+    Client(client): Client,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Result<Json<Plan>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state
             .app
@@ -113,11 +107,10 @@ async fn update_plan(
 
 async fn delete_plan(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Admin(caller): Admin,
+    Client(client): Client,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let caller = require_caller(&authenticated)?;
     state.app.catalog.delete_plan(&caller, &client, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,8 +2,7 @@
 //! for an action and the one-time root password; `/api/v1/admin/instances` for admins. Another
 //! customer's instance id answers 404, exactly like one that does not exist.
 
-use app::auth::server::Authenticated;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,8 +12,9 @@ use domain::instances::{
 };
 use serde_json::json;
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson};
 use crate::router::ServerState;
+use crate::session::{Admin, SignedIn};
 
 pub fn routes() -> Router<ServerState> {
     Router::new()
@@ -31,38 +31,34 @@ pub fn routes() -> Router<ServerState> {
 
 async fn list(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Instance>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.instances.list_mine(&caller).await?))
 }
 
 async fn detail(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<InstanceDetail>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.instances.detail(&caller, id).await?))
 }
 
 async fn events(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<InstanceEvent>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.instances.events(&caller, id).await?))
 }
 
 /// Answers 202: the action is queued; `GET /api/v1/instances/{id}` shows when it is done.
 async fn act(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ActionRequest>,
 ) -> Result<(StatusCode, Json<InstanceAction>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let action = state
         .app
         .instances
@@ -73,20 +69,18 @@ async fn act(
 
 async fn reveal_password(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let password = state.app.instances.reveal_password(&caller, id).await?;
     Ok(Json(json!({ "root_password": password })))
 }
 
 async fn admin_list(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Query(filter): Query<InstanceFilter>,
 ) -> Result<Json<Vec<Instance>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state.app.instances.list_all(&caller, &filter, 200).await?,
     ))
@@ -95,10 +89,9 @@ async fn admin_list(
 /// Answers 202: the server is being created.
 async fn provision(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     ApiJson(body): ApiJson<ProvisionRequest>,
 ) -> Result<(StatusCode, Json<Instance>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let instance = state
         .app
         .instances

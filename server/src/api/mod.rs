@@ -1,21 +1,21 @@
 //! The REST API for programs (`/api/v1`): bearer tokens instead of cookies. Errors answer
 //! `{"error": {"code", "message"}}` with the status `app::errors::status_for` gives the code.
 
-use app::auth::server::{Authenticated, RequestClient};
 use app::errors::status_for;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
-use domain::accounts::{Caller, IssuedTokens, Login, User};
+use domain::accounts::{IssuedTokens, Login, User};
 use domain::error::ErrorCode;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::router::ServerState;
+use crate::session::{Admin, Client, SignedIn};
 
 mod catalog;
 mod instances;
@@ -95,13 +95,6 @@ where
     }
 }
 
-fn require_caller(authenticated: &Authenticated) -> Result<Caller, ApiError> {
-    authenticated
-        .0
-        .clone()
-        .ok_or_else(|| ApiError::new("unauthenticated", "sign in or send a valid Bearer token"))
-}
-
 pub fn routes() -> Router<ServerState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
@@ -137,7 +130,7 @@ fn token_answer(tokens: IssuedTokens) -> Json<serde_json::Value> {
 
 async fn login(
     State(state): State<ServerState>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Client(client): Client,
     Json(body): Json<LoginBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     state.app.limits.login.check(&client.ip, &body.email)?;
@@ -158,7 +151,7 @@ struct RefreshBody {
 
 async fn refresh(
     State(state): State<ServerState>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Client(client): Client,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(token_answer(
@@ -172,22 +165,17 @@ async fn refresh(
 
 async fn logout(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    SignedIn(caller): SignedIn,
+    Client(client): Client,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .app
-        .accounts
-        .log_out(&require_caller(&authenticated)?, &client)
-        .await?;
+    state.app.accounts.log_out(&caller, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn me(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<User>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.accounts.user(caller.user_id).await?))
 }
 
@@ -198,10 +186,9 @@ struct UserSearch {
 
 async fn admin_users(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Query(query): Query<UserSearch>,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state
             .app
@@ -218,12 +205,11 @@ struct SuspendBody {
 
 async fn admin_suspend(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Admin(caller): Admin,
+    Client(client): Client,
     Path(id): Path<i64>,
     Json(body): Json<SuspendBody>,
 ) -> Result<Json<User>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state
             .app

@@ -2,8 +2,7 @@
 //! optionally only unread), marking them read, the unread count for the bell, and the
 //! per-category, per-channel preferences. Another user's notification answers 404.
 
-use app::auth::server::Authenticated;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,8 +10,9 @@ use domain::notifications::{Category, Channel, NotificationPage, Preference};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson};
 use crate::router::ServerState;
+use crate::session::SignedIn;
 
 pub fn routes() -> Router<ServerState> {
     Router::new()
@@ -36,10 +36,9 @@ struct ListQuery {
 
 async fn list(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<NotificationPage>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let page = state
         .app
         .notifications
@@ -55,37 +54,33 @@ async fn list(
 
 async fn unread_count(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let unread = state.app.notifications.unread_count(&caller).await?;
     Ok(Json(json!({ "unread": unread })))
 }
 
 async fn read(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let caller = require_caller(&authenticated)?;
     state.app.notifications.mark_read(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn read_all(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let marked = state.app.notifications.mark_all_read(&caller).await?;
     Ok(Json(json!({ "marked": marked })))
 }
 
 async fn preferences(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Preference>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.notifications.preferences(&caller).await?))
 }
 
@@ -98,10 +93,9 @@ struct PreferenceBody {
 
 async fn set_preference(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     ApiJson(body): ApiJson<PreferenceBody>,
 ) -> Result<Json<Vec<Preference>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let notifications = &state.app.notifications;
     notifications
         .set_preference(&caller, body.category, body.channel, body.enabled)

@@ -4,9 +4,8 @@
 //! `X-Callback-Signature` verifies over the body bytes exactly as they arrived, so it reads the
 //! body raw, never through a JSON extractor that would re-serialise it.
 
-use app::auth::server::{Authenticated, RequestClient};
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -19,8 +18,9 @@ use domain::orders::{Order, OrderDetail, OrderFilter, OrderRequest, Placed};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson};
 use crate::router::ServerState;
+use crate::session::{Admin, Client, SignedIn};
 
 pub fn routes() -> Router<ServerState> {
     Router::new()
@@ -49,10 +49,9 @@ pub fn routes() -> Router<ServerState> {
 
 async fn place(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     ApiJson(body): ApiJson<OrderRequest>,
 ) -> Result<(StatusCode, Json<Placed>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok((
         StatusCode::CREATED,
         Json(state.app.orders.place(&caller, body).await?),
@@ -61,53 +60,47 @@ async fn place(
 
 async fn quote(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     ApiJson(body): ApiJson<OrderRequest>,
 ) -> Result<Json<Quote>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.orders.quote(&caller, &body).await?))
 }
 
 async fn my_orders(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Order>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.orders.list_mine(&caller).await?))
 }
 
 async fn order(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.orders.detail(&caller, id).await?))
 }
 
 async fn my_invoices(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Invoice>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.billing.list(&caller, false).await?))
 }
 
 async fn invoice(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<InvoiceView>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.billing.invoice(&caller, id).await?))
 }
 
 async fn channels(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<Channel>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.billing.channels_for(&caller, id).await?))
 }
 
@@ -118,11 +111,10 @@ struct PayBody {
 
 async fn pay(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<PayBody>,
 ) -> Result<(StatusCode, Json<PaymentView>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let payment = state.app.billing.pay(&caller, id, &body.channel).await?;
     Ok((StatusCode::CREATED, Json(payment)))
 }
@@ -131,7 +123,7 @@ async fn pay(
 /// otherwise a failure the gateway will retry, or that tells a forger nothing useful.
 async fn callback(
     State(state): State<ServerState>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, Json<Value>) {
@@ -182,11 +174,10 @@ struct SandboxBody {
 
 async fn sandbox(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
     Path(reference): Path<String>,
     ApiJson(body): ApiJson<SandboxBody>,
 ) -> Result<StatusCode, ApiError> {
-    let caller = require_caller(&authenticated)?;
     state
         .app
         .billing
@@ -197,10 +188,9 @@ async fn sandbox(
 
 async fn admin_orders(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Query(filter): Query<OrderFilter>,
 ) -> Result<Json<Vec<Order>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let orders = state.app.orders.list_all(&caller, &filter).await?;
     Ok(Json(orders))
 }
@@ -213,11 +203,10 @@ struct NoteBody {
 
 async fn cancel(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Order>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state.app.orders.cancel(&caller, id, &body.note).await?,
     ))
@@ -231,11 +220,10 @@ struct ExtendBody {
 
 async fn extend(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<ExtendBody>,
 ) -> Result<Json<Order>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state
             .app
@@ -247,29 +235,26 @@ async fn extend(
 
 async fn retry(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Order>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.orders.retry(&caller, id, &body.note).await?))
 }
 
 async fn admin_invoices(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<Invoice>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(state.app.billing.list(&caller, true).await?))
 }
 
 async fn mark_paid(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Invoice>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state.app.billing.mark_paid(&caller, id, &body.note).await?,
     ))
@@ -277,11 +262,10 @@ async fn mark_paid(
 
 async fn mark_refunded(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Invoice>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state
             .app
@@ -293,29 +277,26 @@ async fn mark_refunded(
 
 async fn admin_coupons(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<Coupon>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(coupons::list(&state.app.db, &caller).await?))
 }
 
 async fn create_coupon(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     ApiJson(body): ApiJson<CouponInput>,
 ) -> Result<(StatusCode, Json<Coupon>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let coupon = coupons::save(&state.app.db, &caller, None, &body).await?;
     Ok((StatusCode::CREATED, Json(coupon)))
 }
 
 async fn update_coupon(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<CouponInput>,
 ) -> Result<Json<Coupon>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         coupons::save(&state.app.db, &caller, Some(id), &body).await?,
     ))

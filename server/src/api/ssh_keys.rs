@@ -1,16 +1,16 @@
 //! `/api/v1/ssh-keys`: the caller's own SSH public keys. Another customer's key id answers 404,
 //! exactly like an id that does not exist.
 
-use app::auth::server::{Authenticated, RequestClient};
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use domain::ssh_keys::{self, SshKey};
 use serde::Deserialize;
 
-use super::{ApiError, require_caller};
+use super::ApiError;
 use crate::router::ServerState;
+use crate::session::{Client, SignedIn};
 
 pub fn routes() -> Router<ServerState> {
     Router::new()
@@ -20,9 +20,8 @@ pub fn routes() -> Router<ServerState> {
 
 async fn list(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<SshKey>>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(ssh_keys::list(&state.app.db, caller.user_id).await?))
 }
 
@@ -34,11 +33,10 @@ struct NewKey {
 
 async fn add(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    SignedIn(caller): SignedIn,
+    Client(client): Client,
     Json(body): Json<NewKey>,
 ) -> Result<(StatusCode, Json<SshKey>), ApiError> {
-    let caller = require_caller(&authenticated)?;
     let key = ssh_keys::add(
         &state.app.db,
         caller.user_id,
@@ -52,11 +50,10 @@ async fn add(
 
 async fn remove(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
-    Extension(RequestClient(client)): Extension<RequestClient>,
+    SignedIn(caller): SignedIn,
+    Client(client): Client,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let caller = require_caller(&authenticated)?;
     ssh_keys::remove(&state.app.db, caller.user_id, id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }

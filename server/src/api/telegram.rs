@@ -2,16 +2,16 @@
 //! its status and unlinking; and the webhook Telegram posts the bot's updates to, believed only
 //! with the secret agreed in `setWebhook`.
 
-use app::auth::server::Authenticated;
-use axum::extract::{Extension, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::notifications::telegram::TelegramStatus;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson};
 use crate::router::ServerState;
+use crate::session::SignedIn;
 
 /// The header Telegram sends the webhook secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -25,9 +25,8 @@ pub fn routes() -> Router<ServerState> {
 
 async fn status(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<TelegramStatus>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     Ok(Json(
         state.app.notifications.telegram_status(&caller).await?,
     ))
@@ -35,18 +34,16 @@ async fn status(
 
 async fn link(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require_caller(&authenticated)?;
     let url = state.app.notifications.telegram_link(&caller).await?;
     Ok(Json(json!({ "url": url })))
 }
 
 async fn unlink(
     State(state): State<ServerState>,
-    Extension(authenticated): Extension<Authenticated>,
+    SignedIn(caller): SignedIn,
 ) -> Result<StatusCode, ApiError> {
-    let caller = require_caller(&authenticated)?;
     state.app.notifications.telegram_unlink(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
