@@ -187,7 +187,7 @@ mod convert {
             purpose: invoice.purpose,
             period_months: invoice.period_months,
             total: invoice.total,
-            status: invoice.status,
+            status: invoice.status.to_string(),
             issued: time(invoice.issued_at),
             paid_at: invoice.paid_at.map(time),
             paid_via: invoice.paid_via,
@@ -379,7 +379,7 @@ pub async fn admin_all_invoices(status: String) -> Result<Vec<InvoiceRow>, AppEr
     // `Billing::list` has no status filter yet; it answers the newest 500, filtered here.
     Ok(invoices
         .into_iter()
-        .filter(|invoice| status.is_empty() || invoice.status == status)
+        .filter(|invoice| status.is_empty() || invoice.status.as_str() == status)
         .map(convert::invoice)
         .collect())
 }

@@ -196,8 +196,8 @@ pub struct SandboxPayment {
 #[cfg(feature = "ssr")]
 mod convert {
     use chrono::{DateTime, Utc};
-    use domain::billing::invoices::Invoice;
-    use domain::billing::payments::Instruction;
+    use domain::billing::invoices::{Invoice, InvoiceStatus};
+    use domain::billing::payments::{Instruction, PaymentStatus};
     use domain::billing::{InvoiceView, PaymentView};
     use domain::orders::pricing::Line;
     use domain::orders::{Order, OrderDetail, OrderEvent};
@@ -251,8 +251,8 @@ mod convert {
             purpose: invoice.purpose.clone(),
             period_months: invoice.period_months,
             total: invoice.total,
-            status: invoice.status.clone(),
-            overdue: invoice.status == "unpaid" && invoice.expires_at <= now,
+            status: invoice.status.to_string(),
+            overdue: invoice.status == InvoiceStatus::Unpaid && invoice.expires_at <= now,
             issued: time(invoice.issued_at),
             expires: time(invoice.expires_at),
             paid: invoice.paid_at.map(time),
@@ -297,7 +297,7 @@ mod convert {
 
     pub fn payment(payment: PaymentView, now: DateTime<Utc>) -> PaymentInfo {
         PaymentInfo {
-            open: payment.status == "unpaid" && payment.expires_at > now,
+            open: payment.status == PaymentStatus::Unpaid && payment.expires_at > now,
             qr_image: payment.qr_string.as_deref().and_then(qr_image),
             reference: payment.reference,
             gateway: payment.gateway,
@@ -305,7 +305,7 @@ mod convert {
             amount: payment.amount,
             fee: payment.fee_customer,
             total_amount: payment.total_amount,
-            status: payment.status,
+            status: payment.status.to_string(),
             pay_code: payment.pay_code,
             qr_string: payment.qr_string,
             checkout_url: payment.checkout_url,
