@@ -203,7 +203,7 @@ both_backends! {
         let mine = env.state.instances.list_mine(&env.alice).await.unwrap();
         assert_eq!(mine.len(), 1);
         let server = &mine[0];
-        assert_eq!(server.status, "running");
+        assert_eq!(server.status.as_str(), "running");
         assert!(server.ipv4.as_deref().unwrap().starts_with("192.0.2."));
         assert!(server.ipv6.as_deref().unwrap().starts_with("2001:db8:"));
         assert_eq!((server.plan_name.as_str(), server.region_name.as_str()), ("Nano", "Sandbox Jakarta 1"));
@@ -241,7 +241,7 @@ both_backends! {
         let status = |env: &Env| {
             let instances = env.state.instances.clone();
             let alice = env.alice.clone();
-            async move { instances.detail(&alice, id).await.unwrap().instance.status }
+            async move { instances.detail(&alice, id).await.unwrap().instance.status.to_string() }
         };
         for (kind, after) in [
             (ActionKind::Shutdown, "stopped"),
@@ -364,7 +364,7 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
         assert_eq!(count(&test.db, "sandbox_servers").await, 1);
         let detail = env.state.instances.detail(&env.alice, created.id).await.unwrap();
-        assert_eq!(detail.instance.status, "running");
+        assert_eq!(detail.instance.status.as_str(), "running");
         assert_eq!(detail.events.iter().filter(|e| e.kind == "ready").count(), 1);
         let finished = jobs::list(&test.db, Some("done"), Some(instances::PROVISION_JOB), 10).await.unwrap();
         assert_eq!(finished.len(), 1);
@@ -382,12 +382,12 @@ both_backends! {
             .unwrap();
         drain(&test.db, &env.jobs).await;
         let detail = env.state.instances.detail(&env.alice, broken.id).await.unwrap();
-        assert_eq!(detail.instance.status, "error");
+        assert_eq!(detail.instance.status.as_str(), "error");
         assert!(detail.instance.status_message.as_deref().unwrap().contains("did not boot"));
         assert!(!detail.instance.password_waiting, "no password the provider did not accept");
         assert!(detail.events.iter().any(|e| e.kind == "provisioning_failed" && e.level == "error"));
         assert!(detail.actions.iter().all(|a| a.unavailable.as_deref() == Some("not_ready")));
-        assert_eq!(env.state.instances.detail(&env.alice, id).await.unwrap().instance.status, "running");
+        assert_eq!(env.state.instances.detail(&env.alice, id).await.unwrap().instance.status.as_str(), "running");
     }
 
     async fn status_sync_picks_up_changes_made_elsewhere(test: TestDb) {
@@ -412,9 +412,9 @@ both_backends! {
         .unwrap();
         assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 2);
         let detail = env.state.instances.detail(&env.alice, id).await.unwrap();
-        assert_eq!(detail.instance.status, "stopped");
+        assert_eq!(detail.instance.status.as_str(), "stopped");
         assert_eq!(detail.events[0].kind, "status_changed");
-        assert_eq!(env.state.instances.detail(&env.alice, gone).await.unwrap().instance.status, "deleted");
+        assert_eq!(env.state.instances.detail(&env.alice, gone).await.unwrap().instance.status.as_str(), "deleted");
         assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0, "nothing changes twice");
 
         // The recurring job keeps itself scheduled.

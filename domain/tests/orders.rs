@@ -185,7 +185,7 @@ both_backends! {
     async fn an_order_is_priced_invoiced_and_numbered(test: TestDb) {
         let env = env(&test).await;
         let placed = env.state.orders.place(&env.sari, order(&env, "Web-1", 12, None)).await.unwrap();
-        assert_eq!(placed.order.status, "pending_payment");
+        assert_eq!(placed.order.status.as_str(), "pending_payment");
         assert_eq!(placed.order.hostname, "web-1");
         let invoice = &placed.invoice;
         let month = Utc::now().format("%Y%m");
@@ -253,13 +253,13 @@ both_backends! {
         let placed = env.state.orders.place(&env.sari, order(&env, "free-1", 1, Some("Gratis"))).await.unwrap();
         assert_eq!((placed.invoice.total, placed.invoice.status.as_str()), (0, "paid"));
         assert_eq!(placed.invoice.paid_via.as_deref(), Some("coupon"));
-        assert_eq!(placed.order.status, "paid");
+        assert_eq!(placed.order.status.as_str(), "paid");
         let used_up = env.state.orders.place(&env.sari, order(&env, "free-2", 1, Some("GRATIS"))).await.unwrap_err();
         assert_eq!(used_up.code(), "coupon_used_up");
 
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
-        assert_eq!(detail.order.status, "active");
+        assert_eq!(detail.order.status.as_str(), "active");
         let path: Vec<&str> = detail.events.iter().map(|event| event.to_status.as_str()).collect();
         assert_eq!(path, ["pending_payment", "paid", "provisioning", "active"]);
         let until = detail.order.paid_until.unwrap();
@@ -372,10 +372,10 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
 
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
-        assert_eq!(detail.order.status, "expired");
-        assert_eq!(detail.invoices[0].status, "expired");
+        assert_eq!(detail.order.status.as_str(), "expired");
+        assert_eq!(detail.invoices[0].status.as_str(), "expired");
         let view = env.state.billing.invoice(&env.sari, placed.invoice.id).await.unwrap();
-        assert_eq!(view.payments[0].status, "expired");
+        assert_eq!(view.payments[0].status.as_str(), "expired");
         // The host name and the coupon are free again.
         let again = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("HEMAT10"))).await.unwrap();
         assert_eq!(again.invoice.discount, 10_000);
@@ -469,9 +469,9 @@ both_backends! {
         assert_eq!(env.state.orders.cancel(&env.sari, unpaid.order.id, "no").await.unwrap_err().code(), "forbidden");
         assert_eq!(env.state.orders.cancel(&env.admin, unpaid.order.id, "  ").await.unwrap_err().code(), "note_required");
         let cancelled = env.state.orders.cancel(&env.admin, unpaid.order.id, "customer asked by phone").await.unwrap();
-        assert_eq!(cancelled.status, "cancelled");
+        assert_eq!(cancelled.status.as_str(), "cancelled");
         let detail = env.state.orders.detail(&env.sari, unpaid.order.id).await.unwrap();
-        assert_eq!(detail.invoices[0].status, "cancelled");
+        assert_eq!(detail.invoices[0].status.as_str(), "cancelled");
         assert_eq!(detail.events.last().unwrap().note.as_deref(), Some("customer asked by phone"));
         assert_eq!(env.state.billing.pay(&env.sari, unpaid.invoice.id, "QRIS").await.unwrap_err().code(), "invoice_not_payable");
         // The coupon's only use and the host name are free again.
@@ -538,7 +538,7 @@ async fn running_service(test: &TestDb, env: &Env, hostname: &str) -> (i64, chro
         .await
         .unwrap()
         .order;
-    assert_eq!(order.status, "active");
+    assert_eq!(order.status.as_str(), "active");
     (order.id, order.paid_until.unwrap())
 }
 
@@ -558,7 +558,7 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
         assert_eq!(order_status(&env, order_id).await, "suspended");
         let server = server_of(&env, order_id).await;
-        assert_eq!(server.status, "stopped", "powered off by the platform");
+        assert_eq!(server.status.as_str(), "stopped", "powered off by the platform");
         assert!(server.suspended_at.is_some());
         let refused = env
             .state
@@ -577,7 +577,7 @@ both_backends! {
         .unwrap();
         assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap().powered_off, 1);
         drain(&test.db, &env.jobs).await;
-        assert_eq!(server_of(&env, order_id).await.status, "stopped");
+        assert_eq!(server_of(&env, order_id).await.status.as_str(), "stopped");
 
         // The renewal is still payable while suspended; paying it brings the service back.
         let key = sandbox_key(&test.db).await;
@@ -585,7 +585,7 @@ both_backends! {
         deliver(&env, &callback_body(&payment.reference, &renewal, renewal.total, "PAID"), &key).await.unwrap();
         drain(&test.db, &env.jobs).await;
         let order = env.state.orders.detail(&env.sari, order_id).await.unwrap();
-        assert_eq!(order.order.status, "active");
+        assert_eq!(order.order.status.as_str(), "active");
         assert_eq!(order.order.paid_until.unwrap(), paid_until.checked_add_months(chrono::Months::new(1)).unwrap());
         let statuses: Vec<_> = order.events.iter().map(|event| event.to_status.as_str()).collect();
         assert_eq!(statuses, ["pending_payment", "paid", "provisioning", "active", "suspended", "active"]);
@@ -607,10 +607,10 @@ both_backends! {
         assert_eq!(sweep.terminated, 1);
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, order_id).await.unwrap();
-        assert_eq!(detail.order.status, "terminated");
-        assert_eq!(detail.invoices[0].status, "cancelled", "the renewal can no longer be paid");
+        assert_eq!(detail.order.status.as_str(), "terminated");
+        assert_eq!(detail.invoices[0].status.as_str(), "cancelled", "the renewal can no longer be paid");
         let server = server_of(&env, order_id).await;
-        assert_eq!(server.status, "deleted");
+        assert_eq!(server.status.as_str(), "deleted");
         let at_provider: String = db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers").fetch_one(pool).await
         })
@@ -643,12 +643,12 @@ both_backends! {
         })
         .unwrap();
         let retried = env.state.orders.retry(&env.admin, placed.order.id, "image repaired").await.unwrap();
-        assert_eq!(retried.status, "provisioning");
+        assert_eq!(retried.status.as_str(), "provisioning");
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
-        assert_eq!(detail.order.status, "active");
+        assert_eq!(detail.order.status.as_str(), "active");
         assert_ne!(detail.order.instance_id, Some(failed_server.id), "a new server");
-        assert_eq!(env.state.instances.detail(&env.sari, failed_server.id).await.unwrap().instance.status, "deleted");
+        assert_eq!(env.state.instances.detail(&env.sari, failed_server.id).await.unwrap().instance.status.as_str(), "deleted");
         let at_provider: Vec<String> = db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers ORDER BY id").fetch_all(pool).await
         })
@@ -662,7 +662,7 @@ both_backends! {
         assert_eq!(env.state.billing.mark_refunded(&env.sari, invoice, "x").await.unwrap_err().code(), "forbidden");
         assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "").await.unwrap_err().code(), "note_required");
         let refunded = env.state.billing.mark_refunded(&env.admin, invoice, "BCA back-transfer 77").await.unwrap();
-        assert_eq!(refunded.status, "refunded");
+        assert_eq!(refunded.status.as_str(), "refunded");
         assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "again").await.unwrap_err().code(), "invoice_not_refundable");
         let events = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().events;
         assert!(events.last().unwrap().note.as_deref().unwrap().ends_with("refunded: BCA back-transfer 77"));
