@@ -447,3 +447,53 @@ both_backends! {
         assert!(error.to_string().contains("sandbox"));
     }
 }
+
+both_backends! {
+    async fn a_failed_server_moves_only_when_its_provider_says_it_runs_and_once(test: TestDb) {
+        let env = env(&test).await;
+        let broken = env
+            .state
+            .instances
+            .provision_for_user(&env.admin, request(&env, &env.alice, "broken-one", "sandbox-broken"))
+            .await
+            .unwrap();
+        drain(&test.db, &env.jobs).await;
+        let provider_says = |status: &'static str| {
+            let db = test.db.clone();
+            async move {
+                db_run!(&db, |pool| {
+                    sqlx::query("UPDATE sandbox_servers SET status = $1 WHERE label LIKE '%-' || $2")
+                        .bind(status)
+                        .bind(broken.id.to_string())
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })
+                .unwrap();
+            }
+        };
+        let status_changes = || async {
+            let events = env.state.instances.events(&env.alice, broken.id).await.unwrap();
+            events
+                .into_iter()
+                .filter(|event| event.kind == "status_changed")
+                .map(|event| event.message.unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+
+        // Illegal: a failed server does not become stopped; nothing changes, nothing is told.
+        provider_says("stopped").await;
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0);
+        let server = env.state.instances.detail(&env.alice, broken.id).await.unwrap().instance;
+        assert_eq!(server.status.as_str(), "error");
+        assert!(status_changes().await.is_empty());
+
+        // It runs after all: one move, told once however often it is reported.
+        provider_says("running").await;
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 1);
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0, "a repeated report is no move");
+        let server = env.state.instances.detail(&env.alice, broken.id).await.unwrap().instance;
+        assert_eq!(server.status.as_str(), "running");
+        assert_eq!(status_changes().await, ["error → running"]);
+    }
+}

@@ -692,3 +692,129 @@ both_backends! {
         assert_eq!(error.code(), "date_range_invalid");
     }
 }
+
+/// An invoice's history as `invoice_events` keeps it, oldest first: from, to, who, why.
+type InvoiceMove = (Option<String>, String, Option<i64>, Option<String>);
+
+async fn invoice_history(db: &Db, invoice_id: i64) -> Vec<InvoiceMove> {
+    db_run!(db, |pool| {
+        sqlx::query_as(
+            "SELECT from_status, to_status, actor_user_id, note FROM invoice_events \
+             WHERE invoice_id = $1 ORDER BY id",
+        )
+        .bind(invoice_id)
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap()
+}
+
+fn moved(from: Option<&str>, to: &str, actor: Option<i64>, note: Option<&str>) -> InvoiceMove {
+    (from.map(str::to_owned), to.to_owned(), actor, note.map(str::to_owned))
+}
+
+both_backends! {
+    async fn an_invoice_moves_only_by_its_table_and_each_move_is_recorded_once(test: TestDb) {
+        let env = env(&test).await;
+        let key = sandbox_key(&test.db).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let invoice = placed.invoice.clone();
+        let issued = moved(None, "unpaid", None, None);
+        assert_eq!(invoice_history(&test.db, invoice.id).await, [issued.clone()]);
+
+        // Illegal: an unpaid invoice is not refunded; nothing changes, nothing is written.
+        let refused = env.state.billing.mark_refunded(&env.admin, invoice.id, "by mistake").await.unwrap_err();
+        assert_eq!(refused.code(), "invoice_not_refundable");
+        assert_eq!(env.state.billing.invoice(&env.sari, invoice.id).await.unwrap().invoice.status.as_str(), "unpaid");
+        assert_eq!(invoice_history(&test.db, invoice.id).await, [issued.clone()]);
+
+        // Paid through the gateway, the callback delivered twice: one move, one row.
+        let payment = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
+        let paid = callback_body(&payment.reference, &invoice, invoice.total, "PAID");
+        deliver(&env, &paid, &key).await.unwrap();
+        deliver(&env, &paid, &key).await.unwrap();
+        let paid_move = moved(Some("unpaid"), "paid", None, None);
+        assert_eq!(invoice_history(&test.db, invoice.id).await, [issued.clone(), paid_move.clone()]);
+        // Paying a paid invoice again by hand is refused and writes nothing.
+        let again = env.state.billing.mark_paid(&env.admin, invoice.id, "BCA 1").await.unwrap_err();
+        assert_eq!((again.code(), again.to_string().contains("paid")), ("invoice_not_payable", true));
+        assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 2);
+
+        // Refunded by an admin: who and why are kept, and the payment follows.
+        env.state.billing.mark_refunded(&env.admin, invoice.id, "BCA back-transfer 77").await.unwrap();
+        let refunded = moved(Some("paid"), "refunded", Some(env.admin.user_id), Some("BCA back-transfer 77"));
+        assert_eq!(invoice_history(&test.db, invoice.id).await, [issued, paid_move, refunded]);
+        // The gateway's REFUND for it, and a late PAID for the refunded payment, change nothing:
+        // a refund is final, and no second refund is asked for.
+        deliver(&env, &callback_body(&payment.reference, &invoice, invoice.total, "REFUND"), &key).await.unwrap();
+        deliver(&env, &paid, &key).await.unwrap();
+        let view = env.state.billing.invoice(&env.sari, invoice.id).await.unwrap();
+        assert_eq!((view.invoice.status.as_str(), view.payments[0].status.as_str()), ("refunded", "refunded"));
+        assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 3);
+        let refunds: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'payment_needs_refund'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(refunds, 0);
+    }
+
+    async fn a_cancelled_or_expired_invoice_stays_closed_and_says_who_closed_it(test: TestDb) {
+        let env = env(&test).await;
+        let cancelled = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        env.state.orders.cancel(&env.admin, cancelled.order.id, "customer asked by phone").await.unwrap();
+        let closed = moved(Some("unpaid"), "cancelled", Some(env.admin.user_id), Some("customer asked by phone"));
+        assert_eq!(invoice_history(&test.db, cancelled.invoice.id).await[1..], [closed]);
+        let refused = env.state.billing.mark_paid(&env.admin, cancelled.invoice.id, "BCA 2").await.unwrap_err();
+        assert_eq!(refused.code(), "invoice_not_payable");
+        assert_eq!(invoice_history(&test.db, cancelled.invoice.id).await.len(), 2, "a refused move writes nothing");
+
+        let expiring = env.state.orders.place(&env.sari, order(&env, "web-2", 1, None)).await.unwrap();
+        let payment = env.state.billing.pay(&env.sari, expiring.invoice.id, "BRIVA").await.unwrap();
+        db_run!(&test.db, |pool| async move {
+            let past = Utc::now() - Duration::minutes(1);
+            sqlx::query("UPDATE invoices SET expires_at = $1").bind(past).execute(pool).await?;
+            sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind = 'invoice_expiry'").bind(past).execute(pool).await.map(|_| ())
+        }
+        .await)
+        .unwrap();
+        drain(&test.db, &env.jobs).await;
+        // The expiry job again, as after a crash before it was marked done: nothing more.
+        let job = serde_json::json!({ "invoice_id": expiring.invoice.id });
+        let mut tx = test.db.begin().await.unwrap();
+        jobs::enqueue(&mut tx, orders::INVOICE_EXPIRY_JOB, &job, Utc::now(), 1).await.unwrap();
+        tx.commit().await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(invoice_history(&test.db, expiring.invoice.id).await[1..], [moved(Some("unpaid"), "expired", None, None)]);
+        let view = env.state.billing.invoice(&env.sari, expiring.invoice.id).await.unwrap();
+        assert_eq!((view.invoice.status.as_str(), view.payments[0].status.as_str()), ("expired", "expired"));
+        // A FAILED for the expired payment is no move the table has: it stays expired.
+        let key = sandbox_key(&test.db).await;
+        deliver(&env, &callback_body(&payment.reference, &expiring.invoice, expiring.invoice.total, "FAILED"), &key).await.unwrap();
+        let view = env.state.billing.invoice(&env.sari, expiring.invoice.id).await.unwrap();
+        assert_eq!(view.payments[0].status.as_str(), "expired");
+    }
+
+    async fn a_server_being_deleted_is_not_brought_back_by_a_status_report(test: TestDb) {
+        let env = env(&test).await;
+        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        let suspended_at = paid_until + Duration::days(3) + Duration::minutes(1);
+        env.state.orders.enforce_due_dates(suspended_at).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        env.state.orders.enforce_due_dates(suspended_at + Duration::days(14)).await.unwrap();
+        // Its deletion is queued, not yet run; the provider still reports it as it was.
+        assert_eq!(server_of(&env, order_id).await.status.as_str(), "deleting");
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0);
+        assert_eq!(server_of(&env, order_id).await.status.as_str(), "deleting");
+        drain(&test.db, &env.jobs).await;
+        let server = server_of(&env, order_id).await;
+        assert_eq!(server.status.as_str(), "deleted");
+        let events = env.state.instances.events(&env.sari, server.id).await.unwrap();
+        let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+        assert!(!kinds.contains(&"status_changed"), "{kinds:?}");
+        for kind in ["terminated", "deleted"] {
+            assert_eq!(kinds.iter().filter(|seen| **seen == kind).count(), 1, "{kind} in {kinds:?}");
+        }
+    }
+}
