@@ -42,7 +42,8 @@ pub(crate) async fn compare_and_set<S: Status>(
     if !from.can_become(to) {
         return Ok(Move::Refused { from });
     }
-    let sql = format!("UPDATE {table} SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4");
+    let sql =
+        format!("UPDATE {table} SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4");
     let changed = tx_run!(tx, |conn| {
         sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
             .bind(to.as_str())

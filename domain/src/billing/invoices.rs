@@ -132,7 +132,14 @@ pub async fn issue(tx: &mut Tx, new: &NewInvoice<'_>) -> Result<Invoice, DbError
             .map(|_| ())
         })?;
     }
-    record_event(tx, invoice.id, None, invoice.status, InvoiceChange::default()).await?;
+    record_event(
+        tx,
+        invoice.id,
+        None,
+        invoice.status,
+        InvoiceChange::default(),
+    )
+    .await?;
     Ok(invoice)
 }
 

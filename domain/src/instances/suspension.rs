@@ -38,7 +38,13 @@ pub(crate) async fn suspend(tx: &mut Tx, instance_id: i64, reason: &str) -> Resu
 /// Powers a suspended server off again if it runs (an action was still open when it was
 /// suspended, or it was started from the provider's panel); answers whether it queued that.
 pub(crate) async fn keep_off(tx: &mut Tx, instance_id: i64) -> Result<bool, DbError> {
-    queue_when(tx, instance_id, ActionKind::PowerOff, InstanceStatus::Running).await
+    queue_when(
+        tx,
+        instance_id,
+        ActionKind::PowerOff,
+        InstanceStatus::Running,
+    )
+    .await
 }
 
 /// Lifts the suspension and powers the server on.
@@ -56,7 +62,13 @@ pub(crate) async fn resume(tx: &mut Tx, instance_id: i64) -> Result<(), DbError>
     })?;
     if changed > 0 {
         record_event(tx, instance_id, "resumed", "success", None).await?;
-        queue_when(tx, instance_id, ActionKind::PowerOn, InstanceStatus::Stopped).await?;
+        queue_when(
+            tx,
+            instance_id,
+            ActionKind::PowerOn,
+            InstanceStatus::Stopped,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -198,13 +210,11 @@ impl Instances {
     /// Whether a server of `order_id` is still being deleted (a retry waits for its host name).
     pub(crate) async fn deleting_for_order(&self, order_id: i64) -> Result<bool, DbError> {
         let count: i64 = db_run!(self.db(), |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM instances WHERE order_id = $1 AND status = $2",
-            )
-            .bind(order_id)
-            .bind(InstanceStatus::Deleting.as_str())
-            .fetch_one(pool)
-            .await
+            sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE order_id = $1 AND status = $2")
+                .bind(order_id)
+                .bind(InstanceStatus::Deleting.as_str())
+                .fetch_one(pool)
+                .await
         })?;
         Ok(count > 0)
     }

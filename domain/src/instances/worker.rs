@@ -14,13 +14,13 @@ use super::{
     ACTION_JOB, HistoryLine, Instance, InstanceError, InstanceStatus, Instances, PROVISION_JOB,
     STATUS_SYNC_JOB, record_event, stored_ssh_keys, transition,
 };
-use crate::transitions::Move;
 use crate::jobs::{self, Job, JobOutcome, Registry};
 use crate::notifications::{self, Notice};
 use crate::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CreateInstance, Lifecycle, ProviderError,
     ProviderInstance,
 };
+use crate::transitions::Move;
 use crate::{db_run, tx_run};
 
 /// How long a server may take to boot, or an action to finish, before we call it failed.

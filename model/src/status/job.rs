@@ -50,6 +50,9 @@ mod tests {
         for to in [Done, Dead] {
             assert!(!Queued.can_become(to), "queued → {to}");
         }
-        assert!(!Dead.can_become(Running), "a dead job is queued again first");
+        assert!(
+            !Dead.can_become(Running),
+            "a dead job is queued again first"
+        );
     }
 }

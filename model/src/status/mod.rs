@@ -168,7 +168,11 @@ where
         assert_eq!(S::parse(status.as_str()), Some(*status));
         assert!(S::try_from(status.as_str().to_owned()).is_ok_and(|read| read == *status));
         let json = serde_json::to_string(status).unwrap_or_default();
-        assert_eq!(json, format!("\"{status}\""), "the wire form is the stored name");
+        assert_eq!(
+            json,
+            format!("\"{status}\""),
+            "the wire form is the stored name"
+        );
         assert!(serde_json::from_str::<S>(&json).is_ok_and(|read| read == *status));
     }
     for from in finals {
