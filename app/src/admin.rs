@@ -167,7 +167,7 @@ pub async fn admin_jobs(state_filter: String, kind: String) -> Result<Vec<JobRow
             attempts: format!("{}/{}", job.attempts, job.max_attempts),
             run_at: time(job.run_at),
             kind: job.kind,
-            state: job.state,
+            state: job.state.to_string(),
             last_error: job.last_error,
         })
         .collect())

@@ -88,7 +88,7 @@ fn summary(instance: domain::instances::Instance) -> ServerSummary {
         id: instance.id,
         created: time(instance.created_at),
         hostname: instance.hostname,
-        status: instance.status,
+        status: instance.status.to_string(),
         status_message: instance.status_message,
         provider: instance.provider,
         plan_name: instance.plan_name,

@@ -17,6 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::db::Tx;
 use crate::{Backend, Db, DbError, db_run, tx_run};
+pub use model::status::JobState;
 
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 const MAX_BACKOFF: Duration = Duration::hours(1);
@@ -26,7 +27,8 @@ pub struct Job {
     pub id: i64,
     pub kind: String,
     pub payload: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: JobState,
     pub run_at: DateTime<Utc>,
     pub attempts: i64,
     pub max_attempts: i64,
@@ -188,14 +190,18 @@ pub async fn complete(db: &Db, job: &Job, worker: &str) -> Result<(), DbError> {
 pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), DbError> {
     let now = Utc::now();
     let dead = job.attempts >= job.max_attempts;
-    let state = if dead { "dead" } else { "queued" };
+    let state = if dead {
+        JobState::Dead
+    } else {
+        JobState::Queued
+    };
     let mut tx = db.begin().await?;
     let changed = tx_run!(&mut tx, |conn| {
         sqlx::query(
             "UPDATE jobs SET state = $1, run_at = $2, last_error = $3, finished_at = $4, \
              locked_by = NULL, locked_until = NULL WHERE id = $5 AND locked_by = $6 AND state = 'running'",
         )
-        .bind(state)
+        .bind(state.as_str())
         .bind(now + backoff(job.attempts))
         .bind(error)
         .bind(dead.then_some(now))

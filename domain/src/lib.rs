@@ -24,6 +24,7 @@ pub mod settings;
 pub mod ssh_keys;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+mod transitions;
 
 pub use db::{Backend, Db, DbError};
 

@@ -203,7 +203,7 @@ both_backends! {
         let mine = env.state.instances.list_mine(&env.alice).await.unwrap();
         assert_eq!(mine.len(), 1);
         let server = &mine[0];
-        assert_eq!(server.status, "running");
+        assert_eq!(server.status.as_str(), "running");
         assert!(server.ipv4.as_deref().unwrap().starts_with("192.0.2."));
         assert!(server.ipv6.as_deref().unwrap().starts_with("2001:db8:"));
         assert_eq!((server.plan_name.as_str(), server.region_name.as_str()), ("Nano", "Sandbox Jakarta 1"));
@@ -241,7 +241,7 @@ both_backends! {
         let status = |env: &Env| {
             let instances = env.state.instances.clone();
             let alice = env.alice.clone();
-            async move { instances.detail(&alice, id).await.unwrap().instance.status }
+            async move { instances.detail(&alice, id).await.unwrap().instance.status.to_string() }
         };
         for (kind, after) in [
             (ActionKind::Shutdown, "stopped"),
@@ -364,7 +364,7 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
         assert_eq!(count(&test.db, "sandbox_servers").await, 1);
         let detail = env.state.instances.detail(&env.alice, created.id).await.unwrap();
-        assert_eq!(detail.instance.status, "running");
+        assert_eq!(detail.instance.status.as_str(), "running");
         assert_eq!(detail.events.iter().filter(|e| e.kind == "ready").count(), 1);
         let finished = jobs::list(&test.db, Some("done"), Some(instances::PROVISION_JOB), 10).await.unwrap();
         assert_eq!(finished.len(), 1);
@@ -382,12 +382,12 @@ both_backends! {
             .unwrap();
         drain(&test.db, &env.jobs).await;
         let detail = env.state.instances.detail(&env.alice, broken.id).await.unwrap();
-        assert_eq!(detail.instance.status, "error");
+        assert_eq!(detail.instance.status.as_str(), "error");
         assert!(detail.instance.status_message.as_deref().unwrap().contains("did not boot"));
         assert!(!detail.instance.password_waiting, "no password the provider did not accept");
         assert!(detail.events.iter().any(|e| e.kind == "provisioning_failed" && e.level == "error"));
         assert!(detail.actions.iter().all(|a| a.unavailable.as_deref() == Some("not_ready")));
-        assert_eq!(env.state.instances.detail(&env.alice, id).await.unwrap().instance.status, "running");
+        assert_eq!(env.state.instances.detail(&env.alice, id).await.unwrap().instance.status.as_str(), "running");
     }
 
     async fn status_sync_picks_up_changes_made_elsewhere(test: TestDb) {
@@ -412,9 +412,9 @@ both_backends! {
         .unwrap();
         assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 2);
         let detail = env.state.instances.detail(&env.alice, id).await.unwrap();
-        assert_eq!(detail.instance.status, "stopped");
+        assert_eq!(detail.instance.status.as_str(), "stopped");
         assert_eq!(detail.events[0].kind, "status_changed");
-        assert_eq!(env.state.instances.detail(&env.alice, gone).await.unwrap().instance.status, "deleted");
+        assert_eq!(env.state.instances.detail(&env.alice, gone).await.unwrap().instance.status.as_str(), "deleted");
         assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0, "nothing changes twice");
 
         // The recurring job keeps itself scheduled.
@@ -445,5 +445,55 @@ both_backends! {
         let error = without.request_action(&env.alice, id, reboot).await.unwrap_err();
         assert_eq!(error.code(), "provider_unavailable");
         assert!(error.to_string().contains("sandbox"));
+    }
+}
+
+both_backends! {
+    async fn a_failed_server_moves_only_when_its_provider_says_it_runs_and_once(test: TestDb) {
+        let env = env(&test).await;
+        let broken = env
+            .state
+            .instances
+            .provision_for_user(&env.admin, request(&env, &env.alice, "broken-one", "sandbox-broken"))
+            .await
+            .unwrap();
+        drain(&test.db, &env.jobs).await;
+        let provider_says = |status: &'static str| {
+            let db = test.db.clone();
+            async move {
+                db_run!(&db, |pool| {
+                    sqlx::query("UPDATE sandbox_servers SET status = $1 WHERE label LIKE '%-' || $2")
+                        .bind(status)
+                        .bind(broken.id.to_string())
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })
+                .unwrap();
+            }
+        };
+        let status_changes = || async {
+            let events = env.state.instances.events(&env.alice, broken.id).await.unwrap();
+            events
+                .into_iter()
+                .filter(|event| event.kind == "status_changed")
+                .map(|event| event.message.unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+
+        // Illegal: a failed server does not become stopped; nothing changes, nothing is told.
+        provider_says("stopped").await;
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0);
+        let server = env.state.instances.detail(&env.alice, broken.id).await.unwrap().instance;
+        assert_eq!(server.status.as_str(), "error");
+        assert!(status_changes().await.is_empty());
+
+        // It runs after all: one move, told once however often it is reported.
+        provider_says("running").await;
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 1);
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0, "a repeated report is no move");
+        let server = env.state.instances.detail(&env.alice, broken.id).await.unwrap().instance;
+        assert_eq!(server.status.as_str(), "running");
+        assert_eq!(status_changes().await, ["error → running"]);
     }
 }

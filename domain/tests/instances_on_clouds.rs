@@ -285,12 +285,12 @@ both_backends! {
             .unwrap();
         }
         assert_eq!(sent(&cloud, "POST", "/v2/droplets").await.len(), 1);
-        assert_eq!(env.server().await.status, "provisioning");
+        assert_eq!(env.server().await.status.as_str(), "provisioning");
 
         backdate_create(&test.db, env.instance_id, Duration::minutes(3)).await;
         drain(&test.db, &env.jobs).await;
         assert_eq!(sent(&cloud, "POST", "/v2/droplets").await.len(), 2);
-        assert_eq!(env.server().await.status, "running");
+        assert_eq!(env.server().await.status.as_str(), "running");
     }
 
     async fn a_droplet_missing_right_after_create_is_waited_for(test: TestDb) {
@@ -385,7 +385,7 @@ both_backends! {
             answer(200, json!({ "droplet": droplet(51000012, "off", public_v4(), public_v6(), &[label]) })),
         ]).await;
         drain(&test.db, &env.jobs).await;
-        assert_eq!(env.server().await.status, "running");
+        assert_eq!(env.server().await.status.as_str(), "running");
 
         answer_in_turn(&cloud, "POST", "/v2/droplets/51000012/actions", vec![
             answer(201, action(7001, "in-progress", "shutdown")),
@@ -414,7 +414,7 @@ both_backends! {
         let kinds: Vec<Value> = sent(&cloud, "POST", "/v2/droplets/51000012/actions").await
             .into_iter().map(|body| body["type"].clone()).collect();
         assert_eq!(kinds, [json!("shutdown"), json!("power_off")], "one shutdown, one power-off");
-        assert_eq!(env.server().await.status, "stopped");
+        assert_eq!(env.server().await.status.as_str(), "stopped");
         let events = env.event_kinds().await;
         assert!(events.contains(&"shutdown_forced".to_owned()), "{events:?}");
         assert!(events.contains(&"action_done".to_owned()), "{events:?}");

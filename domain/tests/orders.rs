@@ -185,7 +185,7 @@ both_backends! {
     async fn an_order_is_priced_invoiced_and_numbered(test: TestDb) {
         let env = env(&test).await;
         let placed = env.state.orders.place(&env.sari, order(&env, "Web-1", 12, None)).await.unwrap();
-        assert_eq!(placed.order.status, "pending_payment");
+        assert_eq!(placed.order.status.as_str(), "pending_payment");
         assert_eq!(placed.order.hostname, "web-1");
         let invoice = &placed.invoice;
         let month = Utc::now().format("%Y%m");
@@ -253,13 +253,13 @@ both_backends! {
         let placed = env.state.orders.place(&env.sari, order(&env, "free-1", 1, Some("Gratis"))).await.unwrap();
         assert_eq!((placed.invoice.total, placed.invoice.status.as_str()), (0, "paid"));
         assert_eq!(placed.invoice.paid_via.as_deref(), Some("coupon"));
-        assert_eq!(placed.order.status, "paid");
+        assert_eq!(placed.order.status.as_str(), "paid");
         let used_up = env.state.orders.place(&env.sari, order(&env, "free-2", 1, Some("GRATIS"))).await.unwrap_err();
         assert_eq!(used_up.code(), "coupon_used_up");
 
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
-        assert_eq!(detail.order.status, "active");
+        assert_eq!(detail.order.status.as_str(), "active");
         let path: Vec<&str> = detail.events.iter().map(|event| event.to_status.as_str()).collect();
         assert_eq!(path, ["pending_payment", "paid", "provisioning", "active"]);
         let until = detail.order.paid_until.unwrap();
@@ -372,10 +372,10 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
 
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
-        assert_eq!(detail.order.status, "expired");
-        assert_eq!(detail.invoices[0].status, "expired");
+        assert_eq!(detail.order.status.as_str(), "expired");
+        assert_eq!(detail.invoices[0].status.as_str(), "expired");
         let view = env.state.billing.invoice(&env.sari, placed.invoice.id).await.unwrap();
-        assert_eq!(view.payments[0].status, "expired");
+        assert_eq!(view.payments[0].status.as_str(), "expired");
         // The host name and the coupon are free again.
         let again = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("HEMAT10"))).await.unwrap();
         assert_eq!(again.invoice.discount, 10_000);
@@ -469,9 +469,9 @@ both_backends! {
         assert_eq!(env.state.orders.cancel(&env.sari, unpaid.order.id, "no").await.unwrap_err().code(), "forbidden");
         assert_eq!(env.state.orders.cancel(&env.admin, unpaid.order.id, "  ").await.unwrap_err().code(), "note_required");
         let cancelled = env.state.orders.cancel(&env.admin, unpaid.order.id, "customer asked by phone").await.unwrap();
-        assert_eq!(cancelled.status, "cancelled");
+        assert_eq!(cancelled.status.as_str(), "cancelled");
         let detail = env.state.orders.detail(&env.sari, unpaid.order.id).await.unwrap();
-        assert_eq!(detail.invoices[0].status, "cancelled");
+        assert_eq!(detail.invoices[0].status.as_str(), "cancelled");
         assert_eq!(detail.events.last().unwrap().note.as_deref(), Some("customer asked by phone"));
         assert_eq!(env.state.billing.pay(&env.sari, unpaid.invoice.id, "QRIS").await.unwrap_err().code(), "invoice_not_payable");
         // The coupon's only use and the host name are free again.
@@ -538,7 +538,7 @@ async fn running_service(test: &TestDb, env: &Env, hostname: &str) -> (i64, chro
         .await
         .unwrap()
         .order;
-    assert_eq!(order.status, "active");
+    assert_eq!(order.status.as_str(), "active");
     (order.id, order.paid_until.unwrap())
 }
 
@@ -558,7 +558,7 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
         assert_eq!(order_status(&env, order_id).await, "suspended");
         let server = server_of(&env, order_id).await;
-        assert_eq!(server.status, "stopped", "powered off by the platform");
+        assert_eq!(server.status.as_str(), "stopped", "powered off by the platform");
         assert!(server.suspended_at.is_some());
         let refused = env
             .state
@@ -577,7 +577,7 @@ both_backends! {
         .unwrap();
         assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap().powered_off, 1);
         drain(&test.db, &env.jobs).await;
-        assert_eq!(server_of(&env, order_id).await.status, "stopped");
+        assert_eq!(server_of(&env, order_id).await.status.as_str(), "stopped");
 
         // The renewal is still payable while suspended; paying it brings the service back.
         let key = sandbox_key(&test.db).await;
@@ -585,7 +585,7 @@ both_backends! {
         deliver(&env, &callback_body(&payment.reference, &renewal, renewal.total, "PAID"), &key).await.unwrap();
         drain(&test.db, &env.jobs).await;
         let order = env.state.orders.detail(&env.sari, order_id).await.unwrap();
-        assert_eq!(order.order.status, "active");
+        assert_eq!(order.order.status.as_str(), "active");
         assert_eq!(order.order.paid_until.unwrap(), paid_until.checked_add_months(chrono::Months::new(1)).unwrap());
         let statuses: Vec<_> = order.events.iter().map(|event| event.to_status.as_str()).collect();
         assert_eq!(statuses, ["pending_payment", "paid", "provisioning", "active", "suspended", "active"]);
@@ -607,10 +607,10 @@ both_backends! {
         assert_eq!(sweep.terminated, 1);
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, order_id).await.unwrap();
-        assert_eq!(detail.order.status, "terminated");
-        assert_eq!(detail.invoices[0].status, "cancelled", "the renewal can no longer be paid");
+        assert_eq!(detail.order.status.as_str(), "terminated");
+        assert_eq!(detail.invoices[0].status.as_str(), "cancelled", "the renewal can no longer be paid");
         let server = server_of(&env, order_id).await;
-        assert_eq!(server.status, "deleted");
+        assert_eq!(server.status.as_str(), "deleted");
         let at_provider: String = db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers").fetch_one(pool).await
         })
@@ -643,12 +643,12 @@ both_backends! {
         })
         .unwrap();
         let retried = env.state.orders.retry(&env.admin, placed.order.id, "image repaired").await.unwrap();
-        assert_eq!(retried.status, "provisioning");
+        assert_eq!(retried.status.as_str(), "provisioning");
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
-        assert_eq!(detail.order.status, "active");
+        assert_eq!(detail.order.status.as_str(), "active");
         assert_ne!(detail.order.instance_id, Some(failed_server.id), "a new server");
-        assert_eq!(env.state.instances.detail(&env.sari, failed_server.id).await.unwrap().instance.status, "deleted");
+        assert_eq!(env.state.instances.detail(&env.sari, failed_server.id).await.unwrap().instance.status.as_str(), "deleted");
         let at_provider: Vec<String> = db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers ORDER BY id").fetch_all(pool).await
         })
@@ -662,7 +662,7 @@ both_backends! {
         assert_eq!(env.state.billing.mark_refunded(&env.sari, invoice, "x").await.unwrap_err().code(), "forbidden");
         assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "").await.unwrap_err().code(), "note_required");
         let refunded = env.state.billing.mark_refunded(&env.admin, invoice, "BCA back-transfer 77").await.unwrap();
-        assert_eq!(refunded.status, "refunded");
+        assert_eq!(refunded.status.as_str(), "refunded");
         assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "again").await.unwrap_err().code(), "invoice_not_refundable");
         let events = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().events;
         assert!(events.last().unwrap().note.as_deref().unwrap().ends_with("refunded: BCA back-transfer 77"));
@@ -690,5 +690,136 @@ both_backends! {
         assert_eq!(count_of(on(today.succ_opt(), None)).await.unwrap(), 0);
         let error = count_of(on(Some(today), today.pred_opt())).await.unwrap_err();
         assert_eq!(error.code(), "date_range_invalid");
+    }
+}
+
+/// An invoice's history as `invoice_events` keeps it, oldest first: from, to, who, why.
+type InvoiceMove = (Option<String>, String, Option<i64>, Option<String>);
+
+async fn invoice_history(db: &Db, invoice_id: i64) -> Vec<InvoiceMove> {
+    db_run!(db, |pool| {
+        sqlx::query_as(
+            "SELECT from_status, to_status, actor_user_id, note FROM invoice_events \
+             WHERE invoice_id = $1 ORDER BY id",
+        )
+        .bind(invoice_id)
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap()
+}
+
+fn moved(from: Option<&str>, to: &str, actor: Option<i64>, note: Option<&str>) -> InvoiceMove {
+    (
+        from.map(str::to_owned),
+        to.to_owned(),
+        actor,
+        note.map(str::to_owned),
+    )
+}
+
+both_backends! {
+    async fn an_invoice_moves_only_by_its_table_and_each_move_is_recorded_once(test: TestDb) {
+        let env = env(&test).await;
+        let key = sandbox_key(&test.db).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let invoice = placed.invoice.clone();
+        let issued = moved(None, "unpaid", None, None);
+        assert_eq!(invoice_history(&test.db, invoice.id).await, std::slice::from_ref(&issued));
+
+        // Illegal: an unpaid invoice is not refunded; nothing changes, nothing is written.
+        let refused = env.state.billing.mark_refunded(&env.admin, invoice.id, "by mistake").await.unwrap_err();
+        assert_eq!(refused.code(), "invoice_not_refundable");
+        assert_eq!(env.state.billing.invoice(&env.sari, invoice.id).await.unwrap().invoice.status.as_str(), "unpaid");
+        assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 1);
+
+        // Paid through the gateway, the callback delivered twice: one move, one row.
+        let payment = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
+        let paid = callback_body(&payment.reference, &invoice, invoice.total, "PAID");
+        deliver(&env, &paid, &key).await.unwrap();
+        deliver(&env, &paid, &key).await.unwrap();
+        let paid_move = moved(Some("unpaid"), "paid", None, None);
+        assert_eq!(invoice_history(&test.db, invoice.id).await, [issued.clone(), paid_move.clone()]);
+        // Paying a paid invoice again by hand is refused and writes nothing.
+        let again = env.state.billing.mark_paid(&env.admin, invoice.id, "BCA 1").await.unwrap_err();
+        assert_eq!((again.code(), again.to_string().contains("paid")), ("invoice_not_payable", true));
+        assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 2);
+
+        // Refunded by an admin: who and why are kept, and the payment follows.
+        env.state.billing.mark_refunded(&env.admin, invoice.id, "BCA back-transfer 77").await.unwrap();
+        let refunded = moved(Some("paid"), "refunded", Some(env.admin.user_id), Some("BCA back-transfer 77"));
+        assert_eq!(invoice_history(&test.db, invoice.id).await, [issued, paid_move, refunded]);
+        // The gateway's REFUND for it, and a late PAID for the refunded payment, change nothing:
+        // a refund is final, and no second refund is asked for.
+        deliver(&env, &callback_body(&payment.reference, &invoice, invoice.total, "REFUND"), &key).await.unwrap();
+        deliver(&env, &paid, &key).await.unwrap();
+        let view = env.state.billing.invoice(&env.sari, invoice.id).await.unwrap();
+        assert_eq!((view.invoice.status.as_str(), view.payments[0].status.as_str()), ("refunded", "refunded"));
+        assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 3);
+        let refunds: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'payment_needs_refund'")
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(refunds, 0);
+    }
+
+    async fn a_cancelled_or_expired_invoice_stays_closed_and_says_who_closed_it(test: TestDb) {
+        let env = env(&test).await;
+        let cancelled = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        env.state.orders.cancel(&env.admin, cancelled.order.id, "customer asked by phone").await.unwrap();
+        let closed = moved(Some("unpaid"), "cancelled", Some(env.admin.user_id), Some("customer asked by phone"));
+        assert_eq!(invoice_history(&test.db, cancelled.invoice.id).await[1..], [closed]);
+        let refused = env.state.billing.mark_paid(&env.admin, cancelled.invoice.id, "BCA 2").await.unwrap_err();
+        assert_eq!(refused.code(), "invoice_not_payable");
+        assert_eq!(invoice_history(&test.db, cancelled.invoice.id).await.len(), 2, "a refused move writes nothing");
+
+        let expiring = env.state.orders.place(&env.sari, order(&env, "web-2", 1, None)).await.unwrap();
+        let payment = env.state.billing.pay(&env.sari, expiring.invoice.id, "BRIVA").await.unwrap();
+        db_run!(&test.db, |pool| async move {
+            let past = Utc::now() - Duration::minutes(1);
+            sqlx::query("UPDATE invoices SET expires_at = $1").bind(past).execute(pool).await?;
+            sqlx::query("UPDATE jobs SET run_at = $1 WHERE kind = 'invoice_expiry'").bind(past).execute(pool).await.map(|_| ())
+        }
+        .await)
+        .unwrap();
+        drain(&test.db, &env.jobs).await;
+        // The expiry job again, as after a crash before it was marked done: nothing more.
+        let job = serde_json::json!({ "invoice_id": expiring.invoice.id });
+        let mut tx = test.db.begin().await.unwrap();
+        jobs::enqueue(&mut tx, orders::INVOICE_EXPIRY_JOB, &job, Utc::now(), 1).await.unwrap();
+        tx.commit().await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(invoice_history(&test.db, expiring.invoice.id).await[1..], [moved(Some("unpaid"), "expired", None, None)]);
+        let view = env.state.billing.invoice(&env.sari, expiring.invoice.id).await.unwrap();
+        assert_eq!((view.invoice.status.as_str(), view.payments[0].status.as_str()), ("expired", "expired"));
+        // A FAILED for the expired payment is no move the table has: it stays expired.
+        let key = sandbox_key(&test.db).await;
+        deliver(&env, &callback_body(&payment.reference, &expiring.invoice, expiring.invoice.total, "FAILED"), &key).await.unwrap();
+        let view = env.state.billing.invoice(&env.sari, expiring.invoice.id).await.unwrap();
+        assert_eq!(view.payments[0].status.as_str(), "expired");
+    }
+
+    async fn a_server_being_deleted_is_not_brought_back_by_a_status_report(test: TestDb) {
+        let env = env(&test).await;
+        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        let suspended_at = paid_until + Duration::days(3) + Duration::minutes(1);
+        env.state.orders.enforce_due_dates(suspended_at).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        env.state.orders.enforce_due_dates(suspended_at + Duration::days(14)).await.unwrap();
+        // Its deletion is queued, not yet run; the provider still reports it as it was.
+        assert_eq!(server_of(&env, order_id).await.status.as_str(), "deleting");
+        assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0);
+        assert_eq!(server_of(&env, order_id).await.status.as_str(), "deleting");
+        drain(&test.db, &env.jobs).await;
+        let server = server_of(&env, order_id).await;
+        assert_eq!(server.status.as_str(), "deleted");
+        let events = env.state.instances.events(&env.sari, server.id).await.unwrap();
+        let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+        assert!(!kinds.contains(&"status_changed"), "{kinds:?}");
+        for kind in ["terminated", "deleted"] {
+            assert_eq!(kinds.iter().filter(|seen| **seen == kind).count(), 1, "{kind} in {kinds:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{InvoiceId, OrderId, UserId};
 use crate::orders::Line;
+use crate::status::{InvoiceStatus, PaymentStatus};
 
 /// What an invoice bills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,8 +47,7 @@ pub struct Invoice {
     pub tax_rate_bp: i64,
     pub tax: i64,
     pub total: i64,
-    /// `unpaid`, `paid`, `expired`, `cancelled` or `refunded`.
-    pub status: String,
+    pub status: InvoiceStatus,
     /// Unpaid, but its time to be paid is over (the expiry job has not closed it yet).
     pub overdue: bool,
     pub customer_name: String,
@@ -77,7 +77,7 @@ pub struct Payment {
     /// What the channel adds on top, paid by the customer.
     pub fee: i64,
     pub total_amount: i64,
-    pub status: String,
+    pub status: PaymentStatus,
     /// Unpaid and still within its time: the one the customer can pay now.
     pub open: bool,
     pub pay_code: Option<String>,

@@ -12,8 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::admin_orders::{
     AdminCancelOrder, AdminExtendOrder, AdminMarkInvoicePaid, AdminMarkInvoiceRefunded,
-    AdminRetryOrder, AdminSaveCoupon, INVOICE_STATUSES, admin_all_invoices, admin_coupons,
-    admin_order, admin_orders,
+    AdminRetryOrder, AdminSaveCoupon, admin_all_invoices, admin_coupons, admin_order, admin_orders,
 };
 use crate::catalog::{AdminPlan, admin_plans};
 use crate::components::{Notice, Submit, Text, error_text, route_id};
@@ -25,7 +24,7 @@ use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::ids::{CouponId, OrderId, PlanId};
 use model::orders::{Coupon, CouponKind, Order, OrderPage};
-use model::status::OrderStatus;
+use model::status::{InvoiceStatus, OrderStatus};
 
 const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -51,14 +50,13 @@ pub fn order_status_text(m: &'static Messages, status: OrderStatus) -> &'static 
     }
 }
 
-fn invoice_status_text(m: &'static Messages, status: &str) -> &'static str {
+fn invoice_status_text(m: &'static Messages, status: InvoiceStatus) -> &'static str {
     match status {
-        "unpaid" => m.admin_invoices_status_unpaid,
-        "paid" => m.admin_invoices_status_paid,
-        "expired" => m.admin_invoices_status_expired,
-        "cancelled" => m.admin_invoices_status_cancelled,
-        "refunded" => m.admin_invoices_status_refunded,
-        _ => m.admin_orders_status_unknown,
+        InvoiceStatus::Unpaid => m.admin_invoices_status_unpaid,
+        InvoiceStatus::Paid => m.admin_invoices_status_paid,
+        InvoiceStatus::Expired => m.admin_invoices_status_expired,
+        InvoiceStatus::Cancelled => m.admin_invoices_status_cancelled,
+        InvoiceStatus::Refunded => m.admin_invoices_status_refunded,
     }
 }
 
@@ -162,18 +160,25 @@ fn OrderStatusBadge(status: OrderStatus) -> impl IntoView {
 }
 
 #[component]
-fn InvoiceStatusBadge(status: String) -> impl IntoView {
+fn InvoiceStatusBadge(status: InvoiceStatus) -> impl IntoView {
     let i18n = use_i18n();
-    let colour = match status.as_str() {
-        "paid" => "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
-        "unpaid" => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
-        "refunded" => "bg-violet-100 text-violet-800 dark:bg-violet-950 dark:text-violet-300",
-        _ => "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300",
+    let colour = match status {
+        InvoiceStatus::Paid => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+        }
+        InvoiceStatus::Unpaid => {
+            "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
+        }
+        InvoiceStatus::Refunded => {
+            "bg-violet-100 text-violet-800 dark:bg-violet-950 dark:text-violet-300"
+        }
+        InvoiceStatus::Expired | InvoiceStatus::Cancelled => {
+            "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
+        }
     };
-    let label = status.clone();
     view! {
-        <span data-testid="invoice-status" data-status=status class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || invoice_status_text(i18n.t(), &label)}
+        <span data-testid="invoice-status" data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
+            {move || invoice_status_text(i18n.t(), status)}
         </span>
     }
 }
@@ -238,7 +243,7 @@ fn OrdersList() -> impl IntoView {
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="order-filters">
             <FilterInput label=|m| m.admin_orders_search name="search" />
-            <StatusSelect label=|m| m.admin_status statuses=&OrderStatus::ALL value=OrderStatus::as_str text=order_status_text />
+            <StatusSelect label=|m| m.admin_status statuses=OrderStatus::ALL value=OrderStatus::as_str text=order_status_text />
             <FilterInput label=|m| m.admin_orders_placed_from name="from" kind="date" />
             <FilterInput label=|m| m.admin_orders_placed_to name="to" kind="date" />
             <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
@@ -608,7 +613,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                         <OrdersErrorNotice result=overrides.refund.value() />
                         <AdminTable testid="order-invoices" headings=vec![|m| m.admin_invoices_number, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at, |m| m.admin_invoices_actions]>
                 {invoices.into_iter().map(|invoice| {
-                    let (id, status, months) = (invoice.id, invoice.status.clone(), invoice.period_months);
+                    let (id, status, months) = (invoice.id, invoice.status, invoice.period_months);
                     let purpose = invoice.purpose;
                     let paid = paid_line(&invoice);
                     let testid = format!("invoice-{}", invoice.number);
@@ -618,7 +623,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                             <td class=CELL>{move || format!("{} · {}", purpose_text(i18n.t(), purpose), months_text(i18n.t(), months))}</td>
                             <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                             <td class=CELL>
-                                <InvoiceStatusBadge status=invoice.status.clone() />
+                                <InvoiceStatusBadge status=invoice.status />
                                 {invoice.note.clone().map(|note| view! { <p class=format!("mt-1 {HINT}")>{note}</p> })}
                             </td>
                             <td class=format!("{CELL} whitespace-nowrap")>{time(invoice.issued_at)}</td>
@@ -674,7 +679,7 @@ fn InvoicesList() -> impl IntoView {
     let invoices = Resource::new(status, admin_all_invoices);
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="invoice-filters">
-            <StatusSelect label=|m| m.admin_status statuses=&INVOICE_STATUSES value=|status| status text=invoice_status_text />
+            <StatusSelect label=|m| m.admin_status statuses=InvoiceStatus::ALL value=InvoiceStatus::as_str text=invoice_status_text />
             <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
         </form>
         <Transition>
@@ -695,7 +700,7 @@ fn InvoicesList() -> impl IntoView {
                                         <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></td>
                                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                         <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
-                                        <td class=CELL><InvoiceStatusBadge status=invoice.status.clone() /></td>
+                                        <td class=CELL><InvoiceStatusBadge status=invoice.status /></td>
                                         <td class=format!("{CELL} whitespace-nowrap")>{time(invoice.issued_at)}</td>
                                         <td class=CELL>{paid}</td>
                                     </tr>
@@ -1004,11 +1009,11 @@ mod tests {
         use crate::i18n::Lang;
         for lang in Lang::ALL {
             let m = lang.messages();
-            for status in INVOICE_STATUSES {
-                assert_ne!(
-                    invoice_status_text(m, status),
-                    m.admin_orders_status_unknown
-                );
+            for &status in OrderStatus::ALL {
+                assert_ne!(order_status_text(m, status), "");
+            }
+            for &status in InvoiceStatus::ALL {
+                assert_ne!(invoice_status_text(m, status), "");
             }
         }
     }

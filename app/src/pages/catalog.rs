@@ -8,7 +8,6 @@ use model::Rupiah;
 use crate::catalog::{PlanCard, public_plans};
 use crate::i18n::use_i18n;
 use crate::seo::PageMeta;
-use model::Rupiah;
 
 /// `512 MB`, `1 GB`, `1.5 GB`.
 pub(crate) fn memory(mb: i64) -> String {

@@ -28,15 +28,29 @@ use model::Rupiah;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
 use model::ids::InvoiceId;
 use model::orders::Line;
+use model::status::{InvoiceStatus, PaymentStatus};
 
 /// An invoice's status as the customer should read it: an unpaid one past its time is expired
 /// even before the job that closes it has run.
 fn shown_status(invoice: &Invoice) -> String {
     if invoice.overdue {
-        "expired".to_owned()
+        InvoiceStatus::Expired
     } else {
-        invoice.status.clone()
+        invoice.status
     }
+    .as_str()
+    .to_owned()
+}
+
+/// A payment's status as the customer should read it: an unpaid one past its time is expired.
+fn shown_payment_status(payment: &Payment) -> String {
+    if payment.status == PaymentStatus::Unpaid && !payment.open {
+        PaymentStatus::Expired
+    } else {
+        payment.status
+    }
+    .as_str()
+    .to_owned()
 }
 
 #[component]
@@ -299,12 +313,12 @@ fn PaymentSection(
             }.into_any(),
             None => view! {
                 {last_closed.map(|payment| {
-                    let status = payment.status.clone();
+                    let status = payment.status.as_str();
                     view! {
                         <p class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200" data-testid="payment-closed">
                             {move || i18n.t().orders_payment_closed} " "
                             <span class="font-mono">{payment.reference.clone()}</span> " — "
-                            {move || payment_status_text(i18n.t(), if status == "unpaid" { "expired" } else { &status })}
+                            {move || payment_status_text(i18n.t(), if status == "unpaid" { "expired" } else { status })}
                         </p>
                     }
                 })}
@@ -439,7 +453,7 @@ fn PaymentHistory(payments: Vec<Payment>) -> impl IntoView {
             <ul class="mt-2 space-y-1" data-testid="payments">
                 {payments.into_iter().map(|payment| {
                     // Past its time, an unpaid payment is as good as expired.
-                    let status = if payment.status == "unpaid" && !payment.open { "expired".to_owned() } else { payment.status.clone() };
+                    let status = shown_payment_status(&payment);
                     view! {
                         <li class="flex flex-wrap items-center gap-2" data-reference=payment.reference.clone()>
                             <span class="font-mono">{payment.reference.clone()}</span>
@@ -503,7 +517,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                         Ok(found) => {
                             let invoice_href = format!("/invoices/{}", found.invoice_id);
                             let payment = found.payment;
-                            let status = if payment.status == "unpaid" && !payment.open { "expired".to_owned() } else { payment.status.clone() };
+                            let status = shown_payment_status(&payment);
                             view! {
                                 <section class=format!("{PANEL} mt-6") data-testid="sandbox-checkout">
                                     <dl class="grid grid-cols-2 gap-x-4 gap-y-3 text-sm">

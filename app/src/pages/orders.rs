@@ -24,7 +24,7 @@ use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::ids::{OrderId, PlanId, SshKeyId};
 use model::orders::{Order, OrderPage, OrderRequest, Quote};
-use model::status::OrderStatus;
+use model::status::{InvoiceStatus, OrderStatus};
 
 pub(crate) const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -903,7 +903,7 @@ fn OrderView(page: OrderPage) -> impl IntoView {
     let payable = page
         .invoices
         .iter()
-        .find(|invoice| invoice.status == "unpaid" && !invoice.overdue)
+        .find(|invoice| invoice.status == InvoiceStatus::Unpaid && !invoice.overdue)
         .cloned();
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
@@ -1012,7 +1012,7 @@ fn InvoiceLinks(invoices: Vec<Invoice>) -> impl IntoView {
     view! {
         <ul class="mt-3 space-y-3 text-sm" data-testid="order-invoices">
             {invoices.into_iter().map(|invoice| {
-                let status = if invoice.overdue { "expired".to_owned() } else { invoice.status.clone() };
+                let status = if invoice.overdue { InvoiceStatus::Expired } else { invoice.status }.as_str().to_owned();
                 view! {
                     <li class="flex flex-wrap items-center justify-between gap-2">
                         <span>

@@ -1,13 +1,16 @@
 //! Invoices: issued inside the transaction that creates what they bill, numbered
 //! `INV-YYYYMM-NNNNN` from a per-month counter taken in that same transaction, so a number is
-//! used exactly once and a rolled-back order leaves no hole.
+//! used exactly once and a rolled-back order leaves no hole. Their status changes only through
+//! [`transition`], which writes each change to `invoice_events`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::Tx;
 use crate::orders::pricing::{Line, Quote};
+use crate::transitions::{Move, compare_and_set};
 use crate::{DbError, db_run, tx_run};
+pub use model::status::InvoiceStatus;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,8 +42,8 @@ pub struct Invoice {
     pub tax_rate_bp: i64,
     pub tax: i64,
     pub total: i64,
-    /// `unpaid`, `paid`, `expired`, `cancelled` or `refunded`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: InvoiceStatus,
     pub customer_name: String,
     pub customer_email: String,
     pub issued_at: DateTime<Utc>,
@@ -91,7 +94,7 @@ pub async fn issue(tx: &mut Tx, new: &NewInvoice<'_>) -> Result<Invoice, DbError
         "INSERT INTO invoices (number, user_id, order_id, purpose, period_months, subtotal, \
          discount, tax_rate_bp, tax, total, status, customer_name, customer_email, issued_at, \
          expires_at, updated_at) \
-         SELECT $1, u.id, $2, $3, $4, $5, $6, $7, $8, $9, 'unpaid', u.name, u.email, $10, $11, $10 \
+         SELECT $1, u.id, $2, $3, $4, $5, $6, $7, $8, $9, $13, u.name, u.email, $10, $11, $10 \
          FROM users u WHERE u.id = $12 RETURNING {INVOICE_COLUMNS}"
     );
     let invoice: Invoice = tx_run!(tx, |conn| {
@@ -108,6 +111,7 @@ pub async fn issue(tx: &mut Tx, new: &NewInvoice<'_>) -> Result<Invoice, DbError
             .bind(new.now)
             .bind(new.now + new.lifetime)
             .bind(new.user_id)
+            .bind(InvoiceStatus::Unpaid.as_str())
             .fetch_one(conn)
             .await
     })?;
@@ -128,47 +132,101 @@ pub async fn issue(tx: &mut Tx, new: &NewInvoice<'_>) -> Result<Invoice, DbError
             .map(|_| ())
         })?;
     }
+    record_event(
+        tx,
+        invoice.id,
+        None,
+        invoice.status,
+        InvoiceChange::default(),
+    )
+    .await?;
     Ok(invoice)
 }
 
-/// Moves an invoice from `from` to `to` (with when and how it was paid, for `paid`); false when
-/// it was not in `from`, so a repeated or late change does nothing.
-pub(crate) async fn change_status(
-    tx: &mut Tx,
-    invoice_id: i64,
-    from: &[&str],
-    to: &str,
-    paid: Option<(&str, DateTime<Utc>)>,
-    note: Option<&str>,
-) -> Result<bool, DbError> {
-    let allowed = status_list(from);
-    let sql = format!(
-        "UPDATE invoices SET status = $1, paid_via = COALESCE($2, paid_via), \
-         paid_at = COALESCE($3, paid_at), note = COALESCE($4, note), updated_at = $5 \
-         WHERE id = $6 AND status IN ({allowed})"
-    );
-    let changed = tx_run!(tx, |conn| {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(to)
-            .bind(paid.map(|(via, _)| via))
-            .bind(paid.map(|(_, at)| at))
-            .bind(note)
-            .bind(Utc::now())
-            .bind(invoice_id)
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
-    })?;
-    Ok(changed == 1)
+/// What goes with a change of an invoice's status.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct InvoiceChange<'a> {
+    /// For `paid`: how (`sandbox`, `tripay`, `manual`, `coupon`) and when.
+    pub paid: Option<(&'a str, DateTime<Utc>)>,
+    /// Why, kept on the invoice and in its history: an admin's note, "service terminated".
+    pub note: Option<&'a str>,
+    /// The admin who made the change; none for the customer's payment or the platform.
+    pub actor_user_id: Option<i64>,
 }
 
-/// `'unpaid', 'expired'` for an `IN (…)`: our own status names, never user input.
-pub(crate) fn status_list(statuses: &[&str]) -> String {
-    statuses
-        .iter()
-        .map(|status| format!("'{status}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Moves an invoice to `to` if [`InvoiceStatus::can_become`] allows it from where it is, with
+/// when and how it was paid and why, and records the move in `invoice_events`. A repeated or
+/// late change does nothing and answers what it found.
+pub(crate) async fn transition(
+    tx: &mut Tx,
+    invoice_id: i64,
+    to: InvoiceStatus,
+    change: InvoiceChange<'_>,
+) -> Result<Move<InvoiceStatus>, DbError> {
+    let moved = compare_and_set(tx, "invoices", invoice_id, to).await?;
+    let Move::Made { from } = moved else {
+        return Ok(moved);
+    };
+    tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE invoices SET paid_via = COALESCE($1, paid_via), \
+             paid_at = COALESCE($2, paid_at), note = COALESCE($3, note) WHERE id = $4",
+        )
+        .bind(change.paid.map(|(via, _)| via))
+        .bind(change.paid.map(|(_, at)| at))
+        .bind(change.note)
+        .bind(invoice_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    record_event(tx, invoice_id, Some(from), to, change).await?;
+    Ok(moved)
+}
+
+/// Cancels every unpaid invoice of an order that will not run (cancelled, terminated), so none
+/// can be paid any more.
+pub(crate) async fn cancel_unpaid(
+    tx: &mut Tx,
+    order_id: i64,
+    change: InvoiceChange<'_>,
+) -> Result<(), DbError> {
+    let unpaid: Vec<i64> = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT id FROM invoices WHERE order_id = $1 AND status = $2")
+            .bind(order_id)
+            .bind(InvoiceStatus::Unpaid.as_str())
+            .fetch_all(conn)
+            .await
+    })?;
+    for invoice_id in unpaid {
+        transition(tx, invoice_id, InvoiceStatus::Cancelled, change).await?;
+    }
+    Ok(())
+}
+
+async fn record_event(
+    tx: &mut Tx,
+    invoice_id: i64,
+    from: Option<InvoiceStatus>,
+    to: InvoiceStatus,
+    change: InvoiceChange<'_>,
+) -> Result<(), DbError> {
+    tx_run!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO invoice_events (invoice_id, at, from_status, to_status, actor_user_id, \
+             note) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(invoice_id)
+        .bind(Utc::now())
+        .bind(from.map(InvoiceStatus::as_str))
+        .bind(to.as_str())
+        .bind(change.actor_user_id)
+        .bind(change.note)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
 }
 
 pub(crate) async fn by_id_in(tx: &mut Tx, invoice_id: i64) -> Result<Option<Invoice>, DbError> {

@@ -2,18 +2,26 @@
 //! or a checkout link, and the gateway's callback settles it. A callback is believed only when
 //! its signature over the raw body verifies, its event is `payment_status`, and its reference,
 //! invoice and amount all match what we asked for; it then changes state at most once.
+//!
+//! A payment's status changes only through [`transition`]. It keeps no history table of its
+//! own: an attempt moves at most twice (paid, then perhaps refunded; or expired or failed, then
+//! perhaps paid late), its row keeps when it was made, paid and last changed, and what a person
+//! asks about afterwards is the invoice's, which `invoice_events` records (paid through which
+//! gateway, refunded), and the audit log's (a forged callback, money that needs refunding).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::invoices::{self, Invoice};
-use super::tripay::{self, PaymentStatus, TripayClient};
+use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
+use super::tripay::{self, TripayClient};
 use super::{BillingError, sandbox_private_key};
 use crate::accounts::{Caller, Role};
 use crate::audit::{self, AuditEvent};
 use crate::db::Tx;
 use crate::orders::pricing::Line;
+use crate::transitions::{Move, compare_and_set};
 use crate::{Db, DbError, db_run, orders, tx_run};
+pub use model::status::PaymentStatus;
 
 /// Where payments go.
 #[derive(Clone, Debug)]
@@ -66,7 +74,7 @@ pub struct PaymentView {
     pub amount: i64,
     pub fee_customer: i64,
     pub total_amount: i64,
-    pub status: String,
+    pub status: PaymentStatus,
     pub pay_code: Option<String>,
     pub qr_string: Option<String>,
     pub checkout_url: Option<String>,
@@ -85,7 +93,8 @@ struct PaymentRow {
     amount: i64,
     fee_customer: i64,
     total_amount: i64,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: PaymentStatus,
     pay_code: Option<String>,
     qr_string: Option<String>,
     checkout_url: Option<String>,
@@ -294,13 +303,13 @@ impl Billing {
             return Err(BillingError::NotFound);
         }
         let now = Utc::now();
-        if invoice.status != "unpaid" || invoice.expires_at <= now {
-            let status = if invoice.status == "unpaid" {
-                "expired".to_owned()
+        if invoice.status != InvoiceStatus::Unpaid || invoice.expires_at <= now {
+            let status = if invoice.status == InvoiceStatus::Unpaid {
+                InvoiceStatus::Expired
             } else {
                 invoice.status
             };
-            return Err(BillingError::NotPayable(status));
+            return Err(BillingError::NotPayable(status.to_string()));
         }
         let offered = self.channels(invoice.total).await?;
         let Some(chosen) = offered.iter().find(|offer| offer.code == channel) else {
@@ -312,13 +321,14 @@ impl Billing {
         };
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND channel = $2 \
-             AND status = 'unpaid' AND expires_at > $3 ORDER BY id DESC"
+             AND status = $4 AND expires_at > $3 ORDER BY id DESC"
         );
         let open: Option<PaymentRow> = db_run!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(invoice_id)
                 .bind(channel)
                 .bind(now)
+                .bind(PaymentStatus::Unpaid.as_str())
                 .fetch_optional(pool)
                 .await
         })?;
@@ -357,7 +367,7 @@ impl Billing {
                     amount: invoice.total,
                     fee_customer: 0,
                     total_amount: invoice.total,
-                    status: "unpaid".into(),
+                    status: PaymentStatus::Unpaid,
                     expires_at: invoice.expires_at,
                     paid_at: None,
                 }
@@ -395,7 +405,7 @@ impl Billing {
                     amount: invoice.total,
                     fee_customer: created.fee_customer,
                     total_amount: created.total_amount,
-                    status: "unpaid".into(),
+                    status: PaymentStatus::Unpaid,
                     pay_code: created.pay_code,
                     qr_string: created.qr_string,
                     checkout_url: Some(created.checkout_url),
@@ -419,7 +429,7 @@ impl Billing {
                 "INSERT INTO payments (invoice_id, gateway, reference, channel, amount, \
                  fee_customer, total_amount, status, pay_code, qr_string, checkout_url, \
                  instructions, expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'unpaid', $8, $9, $10, $11, $12, $13, $13)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $14, $8, $9, $10, $11, $12, $13, $13)",
             )
             .bind(invoice_id)
             .bind(&started.gateway)
@@ -434,6 +444,7 @@ impl Billing {
             .bind(&instructions)
             .bind(started.expires_at)
             .bind(now)
+            .bind(started.status.as_str())
             .execute(pool)
             .await
             .map(|_| ())
@@ -507,52 +518,39 @@ impl Billing {
         .await
     }
 
-    /// Moves a payment, its invoice and the order behind it on for `status`, once: a status the
-    /// payment already has, or cannot come to from where it is, changes nothing.
+    /// Moves a payment, its invoice and the order behind it on for what the gateway reports,
+    /// once: a status the payment already has, or cannot come to from where it is, changes
+    /// nothing.
     async fn apply_status(
         &self,
         payment: &PaymentRow,
-        status: PaymentStatus,
+        reported: tripay::PaymentStatus,
         at: DateTime<Utc>,
     ) -> Result<(), CallbackError> {
-        let (to, from): (&str, &[&str]) = match status {
-            PaymentStatus::Paid => ("paid", &["unpaid", "expired", "failed"]),
-            PaymentStatus::Expired => ("expired", &["unpaid"]),
-            PaymentStatus::Failed => ("failed", &["unpaid"]),
-            PaymentStatus::Refund => ("refunded", &["paid"]),
-            PaymentStatus::Unpaid => return Ok(()),
+        let to = match reported {
+            tripay::PaymentStatus::Paid => PaymentStatus::Paid,
+            tripay::PaymentStatus::Expired => PaymentStatus::Expired,
+            tripay::PaymentStatus::Failed => PaymentStatus::Failed,
+            tripay::PaymentStatus::Refund => PaymentStatus::Refunded,
+            tripay::PaymentStatus::Unpaid => return Ok(()),
         };
-        let allowed = invoices::status_list(from);
-        let sql = format!(
-            "UPDATE payments SET status = $1, paid_at = CASE WHEN $1 = 'paid' THEN $2 ELSE paid_at END, \
-             updated_at = $3 WHERE id = $4 AND status IN ({allowed})"
-        );
         let mut tx = self.db.begin().await?;
-        let changed = tx_run!(&mut tx, |conn| {
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(to)
-                .bind(at)
-                .bind(Utc::now())
-                .bind(payment.id)
-                .execute(conn)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        if changed == 0 {
+        if !transition(&mut tx, payment.id, to, at).await?.made() {
             return Ok(());
         }
-        match status {
+        match to {
             PaymentStatus::Paid => {
-                let settled = invoices::change_status(
+                let settled = invoices::transition(
                     &mut tx,
                     payment.invoice_id,
-                    &["unpaid"],
-                    "paid",
-                    Some((payment.gateway.as_str(), at)),
-                    None,
+                    InvoiceStatus::Paid,
+                    InvoiceChange {
+                        paid: Some((payment.gateway.as_str(), at)),
+                        ..InvoiceChange::default()
+                    },
                 )
                 .await?;
-                if settled {
+                if settled.made() {
                     let invoice = invoices::by_id_in(&mut tx, payment.invoice_id)
                         .await?
                         .ok_or(CallbackError::UnknownReference)?;
@@ -572,22 +570,20 @@ impl Billing {
                     .await?;
                 }
             }
-            PaymentStatus::Refund => {
-                let refunded = invoices::change_status(
+            PaymentStatus::Refunded => {
+                let refunded = invoices::transition(
                     &mut tx,
                     payment.invoice_id,
-                    &["paid"],
-                    "refunded",
-                    None,
-                    None,
+                    InvoiceStatus::Refunded,
+                    InvoiceChange::default(),
                 )
                 .await?;
-                let detail = format!("payment {}", payment.reference);
-                if refunded {
+                if refunded.made() {
+                    let detail = format!("payment {}", payment.reference);
                     record(&mut tx, "invoice_refunded", None, detail).await?;
                 }
             }
-            _ => {}
+            PaymentStatus::Unpaid | PaymentStatus::Expired | PaymentStatus::Failed => {}
         }
         tx.commit().await?;
         Ok(())
@@ -694,11 +690,12 @@ impl Billing {
     pub async fn reconcile(&self, invoice_id: i64) -> Result<bool, BillingError> {
         if let Gateway::Tripay { client, .. } = &self.gateway {
             let sql = format!(
-                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND status = 'unpaid' AND gateway = 'tripay'"
+                "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND status = $2 AND gateway = 'tripay'"
             );
             let open: Vec<PaymentRow> = db_run!(&self.db, |pool| {
                 sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(invoice_id)
+                    .bind(PaymentStatus::Unpaid.as_str())
                     .fetch_all(pool)
                     .await
             })?;
@@ -723,7 +720,7 @@ impl Billing {
         let invoice = invoices::by_id(&self.db, invoice_id)
             .await?
             .ok_or(BillingError::NotFound)?;
-        Ok(invoice.status == "paid")
+        Ok(invoice.status == InvoiceStatus::Paid)
     }
 
     /// An admin settles an invoice paid outside the gateway (a bank transfer), with a note.
@@ -741,17 +738,19 @@ impl Billing {
                 "say how it was paid (for example the bank transfer's reference)",
             )
             .await?;
-        if !invoices::change_status(
+        let paid = invoices::transition(
             &mut tx,
             invoice_id,
-            &["unpaid"],
-            "paid",
-            Some(("manual", Utc::now())),
-            Some(note),
+            InvoiceStatus::Paid,
+            InvoiceChange {
+                paid: Some(("manual", Utc::now())),
+                note: Some(note),
+                actor_user_id: Some(admin.user_id),
+            },
         )
-        .await?
-        {
-            return Err(BillingError::NotPayable(invoice.status));
+        .await?;
+        if !paid.made() {
+            return Err(BillingError::NotPayable(invoice.status.to_string()));
         }
         orders::invoice_paid(&mut tx, &invoice).await?;
         audit::record(
@@ -810,22 +809,27 @@ impl Billing {
                 "say how the money went back (for example the transfer's reference)",
             )
             .await?;
-        if !invoices::change_status(&mut tx, invoice_id, &["paid"], "refunded", None, Some(note))
-            .await?
-        {
-            return Err(BillingError::NotRefundable(invoice.status));
+        let refunded = invoices::transition(
+            &mut tx,
+            invoice_id,
+            InvoiceStatus::Refunded,
+            InvoiceChange {
+                note: Some(note),
+                actor_user_id: Some(admin.user_id),
+                ..InvoiceChange::default()
+            },
+        )
+        .await?;
+        if !refunded.made() {
+            return Err(BillingError::NotRefundable(invoice.status.to_string()));
         }
-        tx_run!(&mut tx, |conn| {
-            sqlx::query(
-                "UPDATE payments SET status = 'refunded', updated_at = $1 \
-                 WHERE invoice_id = $2 AND status = 'paid'",
-            )
-            .bind(Utc::now())
-            .bind(invoice_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
+        move_all(
+            &mut tx,
+            invoice_id,
+            PaymentStatus::Paid,
+            PaymentStatus::Refunded,
+        )
+        .await?;
         let detail = format!("{} refunded: {note}", invoice.number);
         orders::note_event(&mut tx, invoice.order_id, admin.user_id, &detail).await?;
         audit::record(
@@ -862,4 +866,49 @@ async fn record(
         },
     )
     .await
+}
+
+/// Moves a payment to `to` if [`PaymentStatus::can_become`] allows it from where it is; a
+/// payment that becomes paid keeps `at`, when the gateway says the money came. A repeated or
+/// late change does nothing and answers what it found.
+pub(crate) async fn transition(
+    tx: &mut Tx,
+    payment_id: i64,
+    to: PaymentStatus,
+    at: DateTime<Utc>,
+) -> Result<Move<PaymentStatus>, DbError> {
+    let moved = compare_and_set(tx, "payments", payment_id, to).await?;
+    if moved.made() && to == PaymentStatus::Paid {
+        tx_run!(tx, |conn| {
+            sqlx::query("UPDATE payments SET paid_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(payment_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+    }
+    Ok(moved)
+}
+
+/// Moves every payment of an invoice that is `from` to `to`: the invoice's own change decides
+/// for all its attempts (it expired, its money went back).
+pub(crate) async fn move_all(
+    tx: &mut Tx,
+    invoice_id: i64,
+    from: PaymentStatus,
+    to: PaymentStatus,
+) -> Result<(), DbError> {
+    let payments: Vec<i64> = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT id FROM payments WHERE invoice_id = $1 AND status = $2")
+            .bind(invoice_id)
+            .bind(from.as_str())
+            .fetch_all(conn)
+            .await
+    })?;
+    let now = Utc::now();
+    for payment_id in payments {
+        transition(tx, payment_id, to, now).await?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use model::billing as view;
 use model::ids::{InvoiceId, OrderId, UserId};
+use model::status::{InvoiceStatus, PaymentStatus};
 
 use super::invoices::Invoice;
 use super::payments::{InvoiceView, PaymentView};
@@ -12,7 +13,7 @@ use super::payments::{InvoiceView, PaymentView};
 impl Invoice {
     pub fn view(self, now: DateTime<Utc>) -> view::Invoice {
         view::Invoice {
-            overdue: self.status == "unpaid" && self.expires_at <= now,
+            overdue: self.status == InvoiceStatus::Unpaid && self.expires_at <= now,
             id: InvoiceId(self.id),
             number: self.number,
             user_id: UserId(self.user_id),
@@ -46,7 +47,7 @@ impl From<Invoice> for view::Invoice {
 impl PaymentView {
     pub fn view(self, now: DateTime<Utc>) -> view::Payment {
         view::Payment {
-            open: self.status == "unpaid" && self.expires_at > now,
+            open: self.status == PaymentStatus::Unpaid && self.expires_at > now,
             qr_image: self
                 .qr_string
                 .as_deref()

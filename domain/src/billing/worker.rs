@@ -5,12 +5,12 @@
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::invoices;
+use super::invoices::{self, InvoiceChange, InvoiceStatus};
+use super::payments::{self, PaymentStatus};
 use super::{Billing, BillingError};
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::notifications::{self, Notice};
 use crate::orders::{self, INVOICE_EXPIRY_JOB, OrderStatus, coupons};
-use crate::tx_run;
 
 pub fn register(registry: Registry, billing: Billing) -> Registry {
     registry.on(INVOICE_EXPIRY_JOB, move |job| {
@@ -40,7 +40,7 @@ impl Billing {
         let Some(invoice) = invoices::by_id(self.db(), invoice_id).await? else {
             return Ok(JobOutcome::Done);
         };
-        if invoice.status != "unpaid" {
+        if invoice.status != InvoiceStatus::Unpaid {
             return Ok(JobOutcome::Done);
         }
         if invoice.expires_at > Utc::now() {
@@ -50,18 +50,23 @@ impl Billing {
             return Ok(JobOutcome::Done);
         }
         let mut tx = self.db().begin().await?;
-        if !invoices::change_status(&mut tx, invoice_id, &["unpaid"], "expired", None, None).await?
-        {
+        let expired = invoices::transition(
+            &mut tx,
+            invoice_id,
+            InvoiceStatus::Expired,
+            InvoiceChange::default(),
+        )
+        .await?;
+        if !expired.made() {
             return Ok(JobOutcome::Done);
         }
-        tx_run!(&mut tx, |conn| {
-            sqlx::query("UPDATE payments SET status = 'expired', updated_at = $1 WHERE invoice_id = $2 AND status = 'unpaid'")
-                .bind(Utc::now())
-                .bind(invoice_id)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })?;
+        payments::move_all(
+            &mut tx,
+            invoice_id,
+            PaymentStatus::Unpaid,
+            PaymentStatus::Expired,
+        )
+        .await?;
         notifications::notify(
             &mut tx,
             invoice.user_id,

@@ -4,6 +4,11 @@
 //!
 //! Ownership is checked in the queries themselves: an instance id that is not the caller's is
 //! answered exactly like one that does not exist.
+//!
+//! A server's status changes only through [`transition`], which checks the move against
+//! [`InstanceStatus::can_become`] and writes the line in the server's history (`instance_events`)
+//! that says why: the history customers read on the server page is the one place a person
+//! looks when asking what happened to their server.
 
 pub mod suspension;
 pub mod worker;
@@ -21,7 +26,9 @@ use crate::providers::{
 };
 use crate::secrets::{SecretBox, SecretError, generate_password};
 use crate::ssh_keys::{self, SshKeyError};
+use crate::transitions::{Move, compare_and_set};
 use crate::{Db, DbError, db_run, jobs, tx_run};
+pub use model::status::InstanceStatus;
 
 pub const PROVISION_JOB: &str = "instance_provision";
 pub const ACTION_JOB: &str = "instance_action";
@@ -140,7 +147,8 @@ pub struct Instance {
     pub region_name: String,
     pub image_slug: String,
     pub image_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: InstanceStatus,
     pub provider_status: Option<String>,
     pub status_message: Option<String>,
     pub ipv4: Option<String>,
@@ -158,7 +166,7 @@ pub struct Instance {
 
 impl Instance {
     pub fn lifecycle(&self) -> Lifecycle {
-        Lifecycle::parse(&self.status).unwrap_or(Lifecycle::Error)
+        self.status
     }
 }
 
@@ -471,7 +479,7 @@ impl Instances {
                 "INSERT INTO instances (user_id, order_id, plan_id, provider, label, hostname, \
                  region_slug, size_slug, image_slug, status, ssh_keys, pending_root_password, \
                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 'provisioning', $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING id",
+                 $13, $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING id",
             )
             .bind(user_id)
             .bind(order_id)
@@ -485,6 +493,7 @@ impl Instances {
             .bind(&ssh_json)
             .bind(password.as_deref())
             .bind(now)
+            .bind(InstanceStatus::Provisioning.as_str())
             .fetch_optional(conn)
             .await
         })?;
@@ -785,6 +794,31 @@ impl Instances {
         tx.commit().await?;
         Ok(password)
     }
+}
+
+/// A line of a server's history: a code the UI translates, how it looks, and a detail.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HistoryLine<'a> {
+    pub kind: &'a str,
+    pub level: &'a str,
+    pub message: Option<&'a str>,
+}
+
+/// Moves a server to `to` if [`InstanceStatus::can_become`] allows it from where it is, and
+/// adds `line` to its history. A repeated or late change (a report about a server already
+/// being deleted) does nothing and answers what it found; the caller changes the columns that
+/// go with the new status only when it moved.
+pub(crate) async fn transition(
+    tx: &mut Tx,
+    instance_id: i64,
+    to: InstanceStatus,
+    line: HistoryLine<'_>,
+) -> Result<Move<InstanceStatus>, DbError> {
+    let moved = compare_and_set(tx, "instances", instance_id, to).await?;
+    if moved.made() {
+        record_event(tx, instance_id, line.kind, line.level, line.message).await?;
+    }
+    Ok(moved)
 }
 
 /// Adds a line to a server's history as part of `tx`.

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::worker::WorkError;
-use super::{ACTION_JOB, Instances, record_event};
+use super::{ACTION_JOB, HistoryLine, InstanceStatus, Instances, record_event, transition};
 use crate::db::Tx;
 use crate::jobs::{self, Job, JobOutcome};
 use crate::providers::{ActionKind, ProviderError};
@@ -38,7 +38,13 @@ pub(crate) async fn suspend(tx: &mut Tx, instance_id: i64, reason: &str) -> Resu
 /// Powers a suspended server off again if it runs (an action was still open when it was
 /// suspended, or it was started from the provider's panel); answers whether it queued that.
 pub(crate) async fn keep_off(tx: &mut Tx, instance_id: i64) -> Result<bool, DbError> {
-    queue_when(tx, instance_id, ActionKind::PowerOff, "running").await
+    queue_when(
+        tx,
+        instance_id,
+        ActionKind::PowerOff,
+        InstanceStatus::Running,
+    )
+    .await
 }
 
 /// Lifts the suspension and powers the server on.
@@ -56,32 +62,45 @@ pub(crate) async fn resume(tx: &mut Tx, instance_id: i64) -> Result<(), DbError>
     })?;
     if changed > 0 {
         record_event(tx, instance_id, "resumed", "success", None).await?;
-        queue_when(tx, instance_id, ActionKind::PowerOn, "stopped").await?;
+        queue_when(
+            tx,
+            instance_id,
+            ActionKind::PowerOn,
+            InstanceStatus::Stopped,
+        )
+        .await?;
     }
     Ok(())
 }
 
 /// Queues the deletion of the server at its provider; one that never reached the provider is
-/// deleted at once.
+/// deleted at once. Its provider id is read in the transaction that moves it: the create that
+/// stores the id runs only for a server being made, and such a server's order is never
+/// terminated (it is replaced only once its creation failed).
 pub(crate) async fn terminate(tx: &mut Tx, instance_id: i64, reason: &str) -> Result<(), DbError> {
     let now = Utc::now();
-    let changed = tx_run!(tx, |conn| {
-        sqlx::query(
-            "UPDATE instances SET status = CASE WHEN provider_instance_id IS NULL \
-                 THEN 'deleted' ELSE 'deleting' END, \
-             root_password = CASE WHEN provider_instance_id IS NULL THEN NULL ELSE root_password END, \
-             updated_at = $1 WHERE id = $2 AND status NOT IN ('deleting', 'deleted')",
-        )
-        .bind(now)
-        .bind(instance_id)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected())
+    let provider_instance_id: Option<String> = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT provider_instance_id FROM instances WHERE id = $1")
+            .bind(instance_id)
+            .fetch_one(conn)
+            .await
     })?;
-    if changed == 0 {
+    let to = match provider_instance_id {
+        Some(_) => InstanceStatus::Deleting,
+        None => InstanceStatus::Deleted,
+    };
+    let line = HistoryLine {
+        kind: "terminated",
+        level: "error",
+        message: Some(reason),
+    };
+    if !transition(tx, instance_id, to, line).await?.made() {
         return Ok(());
     }
-    record_event(tx, instance_id, "terminated", "error", Some(reason)).await?;
+    if to == InstanceStatus::Deleted {
+        forget_passwords(tx, instance_id).await?;
+        return Ok(());
+    }
     jobs::enqueue(
         tx,
         DELETE_JOB,
@@ -93,13 +112,27 @@ pub(crate) async fn terminate(tx: &mut Tx, instance_id: i64, reason: &str) -> Re
     .map(|_| ())
 }
 
+/// A deleted server's passwords are of no use to anyone any more.
+async fn forget_passwords(tx: &mut Tx, instance_id: i64) -> Result<(), DbError> {
+    tx_run!(tx, |conn| {
+        sqlx::query(
+            "UPDATE instances SET root_password = NULL, pending_root_password = NULL WHERE id = $1",
+        )
+        .bind(instance_id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
 /// Queues `kind` on the server, requested by the platform, when its status is `when` and no
 /// other action is open; answers whether it did.
 async fn queue_when(
     tx: &mut Tx,
     instance_id: i64,
     kind: ActionKind,
-    when: &str,
+    when: InstanceStatus,
 ) -> Result<bool, DbError> {
     let now = Utc::now();
     let action_id: Option<i64> = tx_run!(tx, |conn| {
@@ -112,7 +145,7 @@ async fn queue_when(
         .bind(kind.as_str())
         .bind(now)
         .bind(instance_id)
-        .bind(when)
+        .bind(when.as_str())
         .fetch_optional(conn)
         .await
     })?;
@@ -148,7 +181,7 @@ impl Instances {
     pub(crate) async fn run_delete(&self, job: &Job) -> Result<JobOutcome, WorkError> {
         let DeletePayload { instance_id } = serde_json::from_str(&job.payload)?;
         let instance = self.by_id(instance_id).await?;
-        if instance.status != "deleting" {
+        if instance.status != InstanceStatus::Deleting {
             return Ok(JobOutcome::Done);
         }
         if let Some(provider_id) = &instance.provider_instance_id {
@@ -159,18 +192,17 @@ impl Instances {
             }
         }
         let mut tx = self.db().begin().await?;
-        tx_run!(&mut tx, |conn| {
-            sqlx::query(
-                "UPDATE instances SET status = 'deleted', root_password = NULL, \
-                 pending_root_password = NULL, updated_at = $1 WHERE id = $2 AND status = 'deleting'",
-            )
-            .bind(Utc::now())
-            .bind(instance_id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
-        record_event(&mut tx, instance_id, "deleted", "info", None).await?;
+        let line = HistoryLine {
+            kind: "deleted",
+            level: "info",
+            message: None,
+        };
+        if transition(&mut tx, instance_id, InstanceStatus::Deleted, line)
+            .await?
+            .made()
+        {
+            forget_passwords(&mut tx, instance_id).await?;
+        }
         tx.commit().await?;
         Ok(JobOutcome::Done)
     }
@@ -178,12 +210,11 @@ impl Instances {
     /// Whether a server of `order_id` is still being deleted (a retry waits for its host name).
     pub(crate) async fn deleting_for_order(&self, order_id: i64) -> Result<bool, DbError> {
         let count: i64 = db_run!(self.db(), |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM instances WHERE order_id = $1 AND status = 'deleting'",
-            )
-            .bind(order_id)
-            .fetch_one(pool)
-            .await
+            sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE order_id = $1 AND status = $2")
+                .bind(order_id)
+                .bind(InstanceStatus::Deleting.as_str())
+                .fetch_one(pool)
+                .await
         })?;
         Ok(count > 0)
     }

@@ -11,8 +11,8 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{
-    ACTION_JOB, Instance, InstanceError, Instances, PROVISION_JOB, STATUS_SYNC_JOB, record_event,
-    stored_ssh_keys,
+    ACTION_JOB, HistoryLine, Instance, InstanceError, InstanceStatus, Instances, PROVISION_JOB,
+    STATUS_SYNC_JOB, record_event, stored_ssh_keys, transition,
 };
 use crate::jobs::{self, Job, JobOutcome, Registry};
 use crate::notifications::{self, Notice};
@@ -20,6 +20,7 @@ use crate::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, CreateInstance, Lifecycle, ProviderError,
     ProviderInstance,
 };
+use crate::transitions::Move;
 use crate::{db_run, tx_run};
 
 /// How long a server may take to boot, or an action to finish, before we call it failed.
@@ -288,31 +289,34 @@ impl Instances {
     ) -> Result<(), InstanceError> {
         let now = Utc::now();
         let mut tx = self.db().begin().await?;
-        // The password becomes the owner's only now that the provider has accepted it.
-        tx_run!(&mut tx, |conn| {
-            sqlx::query(
-                "UPDATE instances SET status = 'running', provider_status = $1, ipv4 = $2, \
-                 ipv6 = $3, root_password = pending_root_password, pending_root_password = NULL, \
-                 password_revealed_at = NULL, status_message = NULL, ready_at = $4, updated_at = $4 \
-                 WHERE id = $5 AND status = 'provisioning'",
-            )
-            .bind(&current.provider_status)
-            .bind(&current.ipv4)
-            .bind(&current.ipv6)
-            .bind(now)
-            .bind(instance.id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
-        record_event(
-            &mut tx,
-            instance.id,
-            "ready",
-            "success",
-            current.ipv4.as_deref(),
-        )
-        .await?;
+        let line = HistoryLine {
+            kind: "ready",
+            level: "success",
+            message: current.ipv4.as_deref(),
+        };
+        // Ready once; a server terminated meanwhile stays on its way out.
+        if transition(&mut tx, instance.id, InstanceStatus::Running, line)
+            .await?
+            .made()
+        {
+            // The password becomes the owner's only now that the provider has accepted it.
+            tx_run!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE instances SET provider_status = $1, ipv4 = $2, ipv6 = $3, \
+                     root_password = pending_root_password, pending_root_password = NULL, \
+                     password_revealed_at = NULL, status_message = NULL, ready_at = $4 \
+                     WHERE id = $5",
+                )
+                .bind(&current.provider_status)
+                .bind(&current.ipv4)
+                .bind(&current.ipv6)
+                .bind(now)
+                .bind(instance.id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+            })?;
+        }
         jobs::wake(&mut tx, &super::provisioned_key(instance.id)).await?;
         tx.commit().await?;
         Ok(())
@@ -320,26 +324,27 @@ impl Instances {
 
     async fn mark_failed(&self, instance: &Instance, reason: &str) -> Result<(), InstanceError> {
         let mut tx = self.db().begin().await?;
-        tx_run!(&mut tx, |conn| {
-            sqlx::query(
-                "UPDATE instances SET status = 'error', status_message = $1, \
-                 pending_root_password = NULL, updated_at = $2 WHERE id = $3",
-            )
-            .bind(reason)
-            .bind(Utc::now())
-            .bind(instance.id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
-        record_event(
-            &mut tx,
-            instance.id,
-            "provisioning_failed",
-            "error",
-            Some(reason),
-        )
-        .await?;
+        let line = HistoryLine {
+            kind: "provisioning_failed",
+            level: "error",
+            message: Some(reason),
+        };
+        if transition(&mut tx, instance.id, InstanceStatus::Error, line)
+            .await?
+            .made()
+        {
+            tx_run!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE instances SET status_message = $1, pending_root_password = NULL \
+                     WHERE id = $2",
+                )
+                .bind(reason)
+                .bind(instance.id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+            })?;
+        }
         jobs::wake(&mut tx, &super::provisioned_key(instance.id)).await?;
         tx.commit().await?;
         Ok(())
@@ -613,36 +618,6 @@ impl Instances {
         if closed == 0 {
             return Ok(());
         }
-        if let Some(Settled {
-            current,
-            image,
-            root_password,
-        }) = settled
-        {
-            // A new password is shown to its owner once more; none keeps the old one as it was.
-            tx_run!(&mut tx, |conn| {
-                sqlx::query(
-                    "UPDATE instances SET status = $1, provider_status = $2, \
-                     ipv4 = COALESCE($3, ipv4), ipv6 = COALESCE($4, ipv6), updated_at = $5, \
-                     image_slug = COALESCE($6, image_slug), \
-                     root_password = COALESCE($7, root_password), \
-                     password_revealed_at = CASE WHEN CAST($7 AS TEXT) IS NULL \
-                         THEN password_revealed_at ELSE NULL END \
-                     WHERE id = $8",
-                )
-                .bind(current.status.as_str())
-                .bind(&current.provider_status)
-                .bind(&current.ipv4)
-                .bind(&current.ipv6)
-                .bind(now)
-                .bind(image)
-                .bind(root_password)
-                .bind(instance.id)
-                .execute(conn)
-                .await
-                .map(|_| ())
-            })?;
-        }
         let (event, level) = match error {
             None => ("action_done", "success"),
             Some(_) => ("action_failed", "error"),
@@ -651,7 +626,50 @@ impl Instances {
             None => kind.as_str().to_owned(),
             Some(reason) => format!("{kind}: {reason}"),
         };
-        record_event(&mut tx, instance.id, event, level, Some(&message)).await?;
+        let line = HistoryLine {
+            kind: event,
+            level,
+            message: Some(&message),
+        };
+        // The action's line is the history of the move it made, if it made one.
+        let mut told = false;
+        if let Some(Settled {
+            current,
+            image,
+            root_password,
+        }) = settled
+        {
+            let moved = transition(&mut tx, instance.id, current.status, line).await?;
+            told = moved.made();
+            // A server terminated while the action ran keeps what it had.
+            if !matches!(moved, Move::Refused { .. }) {
+                // A new password is shown to its owner once more; none keeps the old one.
+                tx_run!(&mut tx, |conn| {
+                    sqlx::query(
+                        "UPDATE instances SET provider_status = $1, \
+                         ipv4 = COALESCE($2, ipv4), ipv6 = COALESCE($3, ipv6), updated_at = $4, \
+                         image_slug = COALESCE($5, image_slug), \
+                         root_password = COALESCE($6, root_password), \
+                         password_revealed_at = CASE WHEN CAST($6 AS TEXT) IS NULL \
+                             THEN password_revealed_at ELSE NULL END \
+                         WHERE id = $7",
+                    )
+                    .bind(&current.provider_status)
+                    .bind(&current.ipv4)
+                    .bind(&current.ipv6)
+                    .bind(now)
+                    .bind(image)
+                    .bind(root_password)
+                    .bind(instance.id)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })?;
+            }
+        }
+        if !told {
+            record_event(&mut tx, instance.id, line.kind, line.level, line.message).await?;
+        }
         // The owner hears of what they asked for; what the platform did (a suspension's
         // power-off) is told by the order's own notice.
         let requested_by: Option<i64> = tx_run!(&mut tx, |conn| {
@@ -711,31 +729,34 @@ impl Instances {
                     continue;
                 }
             };
-            // A server that failed to provision stays failed unless the provider says it runs.
-            if status.as_str() == instance.status
-                || (instance.lifecycle() == Lifecycle::Error && status != Lifecycle::Running)
-            {
+            // The table keeps a failed server failed unless the provider says it runs, and a
+            // server being deleted on its way out.
+            if !instance.status.can_become(status) {
                 continue;
             }
             let mut tx = self.db().begin().await?;
+            let message = format!("{} → {status}", instance.status);
+            let line = HistoryLine {
+                kind: "status_changed",
+                level: "info",
+                message: Some(&message),
+            };
+            if !transition(&mut tx, id, status, line).await?.made() {
+                continue;
+            }
             tx_run!(&mut tx, |conn| {
                 sqlx::query(
-                    "UPDATE instances SET status = $1, provider_status = $2, \
-                     ipv4 = COALESCE($3, ipv4), ipv6 = COALESCE($4, ipv6), updated_at = $5 \
-                     WHERE id = $6",
+                    "UPDATE instances SET provider_status = $1, ipv4 = COALESCE($2, ipv4), \
+                     ipv6 = COALESCE($3, ipv6) WHERE id = $4",
                 )
-                .bind(status.as_str())
                 .bind(&provider_status)
                 .bind(&ipv4)
                 .bind(&ipv6)
-                .bind(Utc::now())
                 .bind(id)
                 .execute(conn)
                 .await
                 .map(|_| ())
             })?;
-            let message = format!("{} → {status}", instance.status);
-            record_event(&mut tx, id, "status_changed", "info", Some(&message)).await?;
             tx.commit().await?;
             changed += 1;
         }

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{OrderError, OrderStatus, Orders, transition};
+use crate::billing::invoices::{self, InvoiceChange};
 use crate::instances::suspension;
 use crate::{db_run, tx_run};
 
@@ -91,17 +92,15 @@ impl Orders {
             {
                 continue;
             }
-            tx_run!(&mut tx, |conn| {
-                sqlx::query(
-                    "UPDATE invoices SET status = 'cancelled', note = 'service terminated', \
-                     updated_at = $1 WHERE order_id = $2 AND status = 'unpaid'",
-                )
-                .bind(now)
-                .bind(service.id)
-                .execute(conn)
-                .await
-                .map(|_| ())
-            })?;
+            invoices::cancel_unpaid(
+                &mut tx,
+                service.id,
+                InvoiceChange {
+                    note: Some("service terminated"),
+                    ..InvoiceChange::default()
+                },
+            )
+            .await?;
             if let Some(instance_id) = service.instance_id {
                 suspension::terminate(&mut tx, instance_id, "the service was terminated").await?;
             }

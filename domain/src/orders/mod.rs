@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use self::pricing::{CouponTerms, PriceInput, Quote};
 use crate::accounts::{AccountError, Caller, Role};
-use crate::billing::invoices::{self, Invoice, NewInvoice, Purpose};
+use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
 use crate::db::Tx;
 use crate::error::ErrorCode;
@@ -639,13 +639,14 @@ impl Orders {
         )
         .await?;
         if invoice.total == 0 {
-            invoices::change_status(
+            invoices::transition(
                 &mut tx,
                 invoice.id,
-                &["unpaid"],
-                "paid",
-                Some(("coupon", now)),
-                None,
+                InvoiceStatus::Paid,
+                InvoiceChange {
+                    paid: Some(("coupon", now)),
+                    ..InvoiceChange::default()
+                },
             )
             .await?;
             invoice_paid(&mut tx, &invoice).await?;
@@ -814,18 +815,16 @@ impl Orders {
             Some(note),
         )
         .await?;
-        tx_run!(&mut tx, |conn| {
-            sqlx::query(
-                "UPDATE invoices SET status = 'cancelled', note = $1, updated_at = $2 \
-                 WHERE order_id = $3 AND status = 'unpaid'",
-            )
-            .bind(note)
-            .bind(Utc::now())
-            .bind(id)
-            .execute(conn)
-            .await
-            .map(|_| ())
-        })?;
+        invoices::cancel_unpaid(
+            &mut tx,
+            id,
+            InvoiceChange {
+                note: Some(note),
+                actor_user_id: Some(admin.user_id),
+                ..InvoiceChange::default()
+            },
+        )
+        .await?;
         if status == OrderStatus::PendingPayment {
             coupons::release(&mut tx, id).await?;
         }

@@ -16,49 +16,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Where an instance is in its life, whatever the provider calls it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lifecycle {
-    Provisioning,
-    Running,
-    Stopped,
-    Deleting,
-    Deleted,
-    Error,
-}
-
-impl Lifecycle {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Provisioning => "provisioning",
-            Self::Running => "running",
-            Self::Stopped => "stopped",
-            Self::Deleting => "deleting",
-            Self::Deleted => "deleted",
-            Self::Error => "error",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Provisioning,
-            Self::Running,
-            Self::Stopped,
-            Self::Deleting,
-            Self::Deleted,
-            Self::Error,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == text)
-    }
-}
-
-impl fmt::Display for Lifecycle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Where an instance is in its life, whatever the provider calls it: what a provider reports is
+/// the status a server is stored with, so it is the model's status with its table of moves.
+pub use model::status::InstanceStatus as Lifecycle;
 
 /// How a provider lets a customer reach the screen of their server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
