@@ -23,6 +23,7 @@ pub mod preferences;
 pub mod seo;
 pub mod session;
 pub mod ssh_keys;
+pub mod time;
 pub mod vnc_console;
 
 use leptos::nonce::use_nonce;

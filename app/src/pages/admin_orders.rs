@@ -15,12 +15,13 @@ use crate::admin_orders::{
     AdminRetryOrder, AdminSaveCoupon, CouponRow, INVOICE_STATUSES, InvoiceRow, ORDER_STATUSES,
     OrderPage, OrderRow, admin_all_invoices, admin_coupons, admin_order, admin_orders,
 };
-use crate::catalog::{AdminPlan, admin_plans};
+use crate::catalog::admin_plans;
 use crate::components::{Notice, Submit, Text, error_text, route_id};
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
 use model::Rupiah;
+use model::catalog::Plan;
 
 const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -758,7 +759,7 @@ fn CouponsAdmin() -> impl IntoView {
 }
 
 #[component]
-fn CouponsTable(coupons: Vec<CouponRow>, plans: Vec<AdminPlan>) -> impl IntoView {
+fn CouponsTable(coupons: Vec<CouponRow>, plans: Vec<Plan>) -> impl IntoView {
     let i18n = use_i18n();
     if coupons.is_empty() {
         return view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().admin_coupons_empty}</p> }.into_any();
@@ -766,7 +767,7 @@ fn CouponsTable(coupons: Vec<CouponRow>, plans: Vec<AdminPlan>) -> impl IntoView
     let plan_name = move |id: i64| {
         plans
             .iter()
-            .find(|plan| plan.id == id)
+            .find(|plan| plan.id.get() == id)
             .map_or_else(|| format!("#{id}"), |plan| plan.name.clone())
     };
     view! {
@@ -846,7 +847,7 @@ fn CouponFieldError(save: ServerAction<AdminSaveCoupon>, place: &'static str) ->
 
 #[component]
 fn CouponEditor(
-    plans: Vec<AdminPlan>,
+    plans: Vec<Plan>,
     coupon: Option<CouponRow>,
     save: ServerAction<AdminSaveCoupon>,
 ) -> impl IntoView {
@@ -947,7 +948,7 @@ fn CouponEditor(
                     <div class="mt-2 flex flex-wrap gap-3" data-testid="coupon-plans">
                         {plans.into_iter().map(|plan| view! {
                             <label class="inline-flex items-center gap-2 rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
-                                <input type="checkbox" name="coupon[plan_ids][]" value=plan.id checked=coupon.plan_ids.contains(&plan.id) />
+                                <input type="checkbox" name="coupon[plan_ids][]" value=plan.id.get() checked=coupon.plan_ids.contains(&plan.id.get()) />
                                 {plan.name}
                             </label>
                         }).collect_view()}

@@ -10,8 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::PageTitle;
-use crate::auth::Me;
-use crate::catalog::{PlanCard, public_plans};
+use crate::catalog::public_plans;
 use crate::components::{Text, error_text, route_id};
 use crate::errors::AppError;
 use crate::i18n::{Lang, Messages, use_i18n};
@@ -23,6 +22,7 @@ use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::ssh_keys::my_ssh_keys;
 use model::Rupiah;
+use model::catalog::PublicPlan;
 
 pub(crate) const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
@@ -290,7 +290,7 @@ pub fn NewOrderPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.orders_new_title />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().orders_new_title}</h1>
-        <RequireUser view=|me: Me| view! { <Wizard verified=me.email_verified /> } />
+        <RequireUser view=|me: model::accounts::User| view! { <Wizard verified=me.email_verified /> } />
     }
 }
 
@@ -326,11 +326,11 @@ fn Wizard(verified: bool) -> impl IntoView {
 }
 
 #[component]
-fn WizardSteps(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
+fn WizardSteps(plans: Vec<PublicPlan>, draft: Draft) -> impl IntoView {
     let plans = StoredValue::new(plans);
     let plan = Memo::new(move |_| {
         let id = draft.plan.get();
-        plans.with_value(|plans| plans.iter().find(|plan| Some(plan.id) == id).cloned())
+        plans.with_value(|plans| plans.iter().find(|plan| Some(plan.id.get()) == id).cloned())
     });
     // A plan named in the link that is not on sale starts the wizard at the beginning.
     let step = Memo::new(move |_| match plan.get() {
@@ -407,13 +407,13 @@ fn BackButton(draft: Draft, to: Step) -> impl IntoView {
 }
 
 #[component]
-fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
+fn PlanStep(plans: Vec<PublicPlan>, draft: Draft) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <StepHeading text=|m| m.orders_choose_plan />
         <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
             {plans.into_iter().map(|plan| {
-                let id = plan.id;
+                let id = plan.id.get();
                 let specs = format!(
                     "{} vCPU · {} RAM · {} GB NVMe · {}",
                     plan.vcpus, memory(plan.memory_mb), plan.disk_gb, transfer(plan.transfer_gb)
@@ -437,7 +437,7 @@ fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
                     >
                         <span class="text-lg font-semibold">{plan.name.clone()}</span>
                         <span>
-                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{Rupiah(plan.price_idr_monthly).to_string()}</span>
+                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{plan.price_idr_monthly.to_string()}</span>
                             <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
                         </span>
                         <span class="text-sm text-slate-600 dark:text-slate-400">{specs}</span>
@@ -449,7 +449,7 @@ fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
 }
 
 #[component]
-fn RegionStep(plan: PlanCard, draft: Draft) -> impl IntoView {
+fn RegionStep(plan: PublicPlan, draft: Draft) -> impl IntoView {
     view! {
         <StepHeading text=|m| m.orders_choose_region />
         <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
@@ -478,7 +478,7 @@ fn RegionStep(plan: PlanCard, draft: Draft) -> impl IntoView {
 }
 
 #[component]
-fn ImageStep(plan: PlanCard, draft: Draft) -> impl IntoView {
+fn ImageStep(plan: PublicPlan, draft: Draft) -> impl IntoView {
     view! {
         <StepHeading text=|m| m.orders_choose_image />
         <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
@@ -507,7 +507,7 @@ fn ImageStep(plan: PlanCard, draft: Draft) -> impl IntoView {
 }
 
 #[component]
-fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
+fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
     let i18n = use_i18n();
     // A good quote leads on to the review, a refused one stays here with its message. The first
     // run only notes the quote from an earlier visit, so going back here stays here.
@@ -545,7 +545,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                                         on:change=move |_| draft.period.set(months) />
                                     <span class="flex flex-col">
                                         <span class="font-medium">{move || months_text(i18n.t(), months)}</span>
-                                        <span class="text-sm text-slate-600 dark:text-slate-400">{Rupiah(term.total_idr).to_string()}</span>
+                                        <span class="text-sm text-slate-600 dark:text-slate-400">{term.total_idr.to_string()}</span>
                                         {(term.discount_percent > 0).then(|| view! {
                                             <span class="mt-1 w-fit rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
                                                 {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
@@ -575,7 +575,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                             view! {
                                 <ul class="mt-2 space-y-2" data-testid="ssh-key-choices">
                                     {keys.into_iter().map(|key| {
-                                        let id = key.id;
+                                        let (id, algorithm) = (key.id.get(), key.algorithm_name());
                                         view! {
                                             <li>
                                                 <label class="flex items-center gap-2 text-sm">
@@ -589,7 +589,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                                                             });
                                                         } />
                                                     <span class="font-medium">{key.name}</span>
-                                                    <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{key.algorithm} " " {key.fingerprint}</span>
+                                                    <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{algorithm} " " {key.fingerprint}</span>
                                                 </label>
                                             </li>
                                         }
@@ -619,7 +619,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
 }
 
 #[component]
-fn ReviewStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
+fn ReviewStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
     let i18n = use_i18n();
     let input = draft.input();
     let place = ServerAction::<PlaceOrder>::new();
@@ -723,7 +723,7 @@ fn PriceTable(quote: QuoteView, months: i64, coupon: Option<String>) -> impl Int
                 <tr data-testid="price-subtotal">
                     <th scope="row" class="py-2 text-left font-normal">
                         {move || i18n.t().orders_subtotal}
-                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly).to_string())}</span>
+                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly))}</span>
                     </th>
                     <td class="py-2 text-right tabular-nums">{Rupiah(split.subtotal).to_string()}</td>
                 </tr>
@@ -873,8 +873,8 @@ fn OrderDetail(id: i64) -> impl IntoView {
 
 /// Replaces the order's region and image slugs with their names when the catalog still sells
 /// them; a plan taken off sale leaves the slugs.
-fn name_places(order: &mut OrderSummary, plans: &[PlanCard]) {
-    let Some(plan) = plans.iter().find(|plan| plan.id == order.plan_id) else {
+fn name_places(order: &mut OrderSummary, plans: &[PublicPlan]) {
+    let Some(plan) = plans.iter().find(|plan| plan.id.get() == order.plan_id) else {
         return;
     };
     if let Some(region) = plan
@@ -1115,26 +1115,33 @@ mod tests {
 
     #[test]
     fn orders_show_the_names_of_their_region_and_image() {
-        use crate::catalog::{Os, Place};
-        let plan = PlanCard {
-            id: 7,
+        use model::catalog::{OfferedImage, OfferedRegion};
+        let plan = PublicPlan {
+            id: model::PlanId(7),
             name: "Nano".into(),
             provider: "sandbox".into(),
             vcpus: 1,
             memory_mb: 1024,
             disk_gb: 25,
             transfer_gb: 1000,
-            price_idr_monthly: 75_000,
+            price_idr_monthly: Rupiah(75_000),
+            discount_3m_percent: 0,
+            discount_6m_percent: 0,
+            discount_12m_percent: 0,
             terms: Vec::new(),
-            regions: vec![Place {
+            regions: vec![OfferedRegion {
+                provider: "sandbox".into(),
                 slug: "sbx-jkt1".into(),
                 name: "Jakarta".into(),
                 country: Some("ID".into()),
             }],
-            images: vec![Os {
+            images: vec![OfferedImage {
+                provider: "sandbox".into(),
                 slug: "debian-12-x64".into(),
                 name: "Debian 12".into(),
+                distribution: "debian".into(),
                 logo: "debian".into(),
+                min_disk_gb: None,
             }],
         };
         let mut order = OrderSummary {

@@ -7,10 +7,11 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::catalog::{OfferedImage, OfferedRegion, Plan, PlanInput, PublicPlan, Size};
+use domain::catalog::PlanInput;
+use model::catalog::{OfferedImage, OfferedRegion, Plan, PublicPlan, Size};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson, require_caller, views};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {
@@ -28,19 +29,19 @@ pub fn routes() -> Router<ServerState> {
 }
 
 async fn public_plans(State(state): State<ServerState>) -> Result<Json<Vec<PublicPlan>>, ApiError> {
-    Ok(Json(state.app.catalog.public_plans().await?))
+    Ok(Json(views(state.app.catalog.public_plans().await?)))
 }
 
 async fn public_regions(
     State(state): State<ServerState>,
 ) -> Result<Json<Vec<OfferedRegion>>, ApiError> {
-    Ok(Json(state.app.catalog.public_regions().await?))
+    Ok(Json(views(state.app.catalog.public_regions().await?)))
 }
 
 async fn public_images(
     State(state): State<ServerState>,
 ) -> Result<Json<Vec<OfferedImage>>, ApiError> {
-    Ok(Json(state.app.catalog.public_images().await?))
+    Ok(Json(views(state.app.catalog.public_images().await?)))
 }
 
 /// Queues a sync from every provider; it runs within seconds, so the answer is 202.
@@ -59,7 +60,7 @@ async fn sizes(
     Extension(authenticated): Extension<Authenticated>,
 ) -> Result<Json<Vec<Size>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(state.app.catalog.sizes(&caller).await?))
+    Ok(Json(views(state.app.catalog.sizes(&caller).await?)))
 }
 
 async fn plans(
@@ -67,7 +68,7 @@ async fn plans(
     Extension(authenticated): Extension<Authenticated>,
 ) -> Result<Json<Vec<Plan>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(state.app.catalog.plans(&caller).await?))
+    Ok(Json(views(state.app.catalog.plans(&caller).await?)))
 }
 
 async fn plan(
@@ -76,7 +77,7 @@ async fn plan(
     Path(id): Path<i64>,
 ) -> Result<Json<Plan>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(state.app.catalog.plan(&caller, id).await?))
+    Ok(Json(state.app.catalog.plan(&caller, id).await?.into()))
 }
 
 async fn create_plan(
@@ -91,7 +92,7 @@ async fn create_plan(
         .catalog
         .create_plan(&caller, &client, &input)
         .await?;
-    Ok((StatusCode::CREATED, Json(plan)))
+    Ok((StatusCode::CREATED, Json(plan.into())))
 }
 
 async fn update_plan(
@@ -107,7 +108,8 @@ async fn update_plan(
             .app
             .catalog
             .update_plan(&caller, &client, id, &input)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 

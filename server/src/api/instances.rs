@@ -7,13 +7,11 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::instances::{
-    ActionRequest, Instance, InstanceAction, InstanceDetail, InstanceEvent, InstanceFilter,
-    ProvisionRequest,
-};
+use domain::instances::{ActionRequest, InstanceFilter, ProvisionRequest};
+use model::instances::{Instance, InstanceAction, InstanceDetail, InstanceEvent};
 use serde_json::json;
 
-use super::{ApiError, ApiJson, require_caller};
+use super::{ApiError, ApiJson, require_caller, views};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {
@@ -34,7 +32,7 @@ async fn list(
     Extension(authenticated): Extension<Authenticated>,
 ) -> Result<Json<Vec<Instance>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(state.app.instances.list_mine(&caller).await?))
+    Ok(Json(views(state.app.instances.list_mine(&caller).await?)))
 }
 
 async fn detail(
@@ -43,7 +41,7 @@ async fn detail(
     Path(id): Path<i64>,
 ) -> Result<Json<InstanceDetail>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(state.app.instances.detail(&caller, id).await?))
+    Ok(Json(state.app.instances.detail(&caller, id).await?.into()))
 }
 
 async fn events(
@@ -52,7 +50,7 @@ async fn events(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<InstanceEvent>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(state.app.instances.events(&caller, id).await?))
+    Ok(Json(views(state.app.instances.events(&caller, id).await?)))
 }
 
 /// Answers 202: the action is queued; `GET /api/v1/instances/{id}` shows when it is done.
@@ -68,7 +66,7 @@ async fn act(
         .instances
         .request_action(&caller, id, body)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(action)))
+    Ok((StatusCode::ACCEPTED, Json(action.into())))
 }
 
 async fn reveal_password(
@@ -87,9 +85,9 @@ async fn admin_list(
     Query(filter): Query<InstanceFilter>,
 ) -> Result<Json<Vec<Instance>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(
+    Ok(Json(views(
         state.app.instances.list_all(&caller, &filter, 200).await?,
-    ))
+    )))
 }
 
 /// Answers 202: the server is being created.
@@ -104,5 +102,5 @@ async fn provision(
         .instances
         .provision_for_user(&caller, body)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(instance)))
+    Ok((StatusCode::ACCEPTED, Json(instance.into())))
 }

@@ -6,10 +6,11 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use domain::ssh_keys::{self, SshKey};
+use domain::ssh_keys;
+use model::ssh_keys::SshKey;
 use serde::Deserialize;
 
-use super::{ApiError, require_caller};
+use super::{ApiError, require_caller, views};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {
@@ -23,7 +24,9 @@ async fn list(
     Extension(authenticated): Extension<Authenticated>,
 ) -> Result<Json<Vec<SshKey>>, ApiError> {
     let caller = require_caller(&authenticated)?;
-    Ok(Json(ssh_keys::list(&state.app.db, caller.user_id).await?))
+    Ok(Json(views(
+        ssh_keys::list(&state.app.db, caller.user_id).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -47,7 +50,7 @@ async fn add(
         &client,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(key)))
+    Ok((StatusCode::CREATED, Json(key.into())))
 }
 
 async fn remove(
