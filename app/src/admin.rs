@@ -1,53 +1,13 @@
-//! Admin server functions: users (suspend, role), the dev e-mail outbox, the audit log.
+//! Admin server functions: users (suspend, role), the dev e-mail outbox, the audit log, jobs.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use model::accounts::User;
+use model::admin::{AuditEntry, Job, OutboxEmail};
+use model::{JobId, UserId};
 
-use crate::auth::Me;
 #[cfg(feature = "ssr")]
 use crate::auth::server::{caller, client, fail, state};
 use crate::errors::AppError;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    pub me: Me,
-    pub suspended: bool,
-    pub created: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxEmail {
-    pub id: i64,
-    pub to: String,
-    pub subject: String,
-    pub body_text: String,
-    pub created: String,
-    pub delivered: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub at: String,
-    pub action: String,
-    pub email: Option<String>,
-    pub ip: Option<String>,
-    pub detail: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRow {
-    pub id: i64,
-    pub kind: String,
-    pub state: String,
-    pub attempts: String,
-    pub run_at: String,
-    pub last_error: Option<String>,
-}
-
-#[cfg(feature = "ssr")]
-fn time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
 
 #[cfg(feature = "ssr")]
 fn admin() -> Result<domain::accounts::Caller, AppError> {
@@ -56,38 +16,29 @@ fn admin() -> Result<domain::accounts::Caller, AppError> {
     Ok(caller)
 }
 
-#[cfg(feature = "ssr")]
-fn row(user: domain::accounts::User) -> UserRow {
-    UserRow {
-        suspended: user.suspended,
-        created: time(user.created_at),
-        me: user.into(),
-    }
-}
-
 #[server]
-pub async fn admin_users(search: String) -> Result<Vec<UserRow>, AppError> {
+pub async fn admin_users(search: String) -> Result<Vec<User>, AppError> {
     let users = state()?
         .accounts
         .list_users(&admin()?, Some(&search), 100, 0)
         .await
         .map_err(fail)?;
-    Ok(users.into_iter().map(row).collect())
+    Ok(users.into_iter().map(Into::into).collect())
 }
 
 #[server]
-pub async fn admin_set_suspended(user_id: i64, suspended: bool) -> Result<UserRow, AppError> {
+pub async fn admin_set_suspended(user_id: UserId, suspended: bool) -> Result<User, AppError> {
     let user = state()?
         .accounts
-        .set_suspended(&admin()?, user_id, suspended, &client())
+        .set_suspended(&admin()?, user_id.get(), suspended, &client())
         .await
         .map_err(fail)?;
-    Ok(row(user))
+    Ok(user.into())
 }
 
 #[server]
-pub async fn admin_set_admin(user_id: i64, admin_role: bool) -> Result<UserRow, AppError> {
-    use domain::accounts::Role;
+pub async fn admin_set_admin(user_id: UserId, admin_role: bool) -> Result<User, AppError> {
+    use model::accounts::Role;
     let role = if admin_role {
         Role::Admin
     } else {
@@ -95,10 +46,10 @@ pub async fn admin_set_admin(user_id: i64, admin_role: bool) -> Result<UserRow, 
     };
     let user = state()?
         .accounts
-        .set_role(&admin()?, user_id, role, &client())
+        .set_role(&admin()?, user_id.get(), role, &client())
         .await
         .map_err(fail)?;
-    Ok(row(user))
+    Ok(user.into())
 }
 
 /// Every e-mail the platform wrote, newest first (the dev outbox when no SMTP is set up).
@@ -114,21 +65,11 @@ pub async fn admin_outbox(to: String) -> Result<Vec<OutboxEmail>, AppError> {
     )
     .await
     .map_err(fail)?;
-    Ok(emails
-        .into_iter()
-        .map(|email| OutboxEmail {
-            id: email.id,
-            to: email.to_address,
-            subject: email.subject,
-            body_text: email.body_text,
-            created: time(email.created_at),
-            delivered: email.sent_at.is_some(),
-        })
-        .collect())
+    Ok(emails.into_iter().map(Into::into).collect())
 }
 
 #[server]
-pub async fn admin_audit(action: String, email: String) -> Result<Vec<AuditRow>, AppError> {
+pub async fn admin_audit(action: String, email: String) -> Result<Vec<AuditEntry>, AppError> {
     admin()?;
     let filter = domain::audit::AuditFilter {
         action: Some(action.trim().to_owned()).filter(|a| !a.is_empty()),
@@ -139,43 +80,26 @@ pub async fn admin_audit(action: String, email: String) -> Result<Vec<AuditRow>,
     let entries = domain::audit::list(&state()?.db, &filter)
         .await
         .map_err(fail)?;
-    Ok(entries
-        .into_iter()
-        .map(|entry| AuditRow {
-            at: time(entry.at),
-            action: entry.action,
-            email: entry.subject_email,
-            ip: entry.ip,
-            detail: entry.detail,
-        })
-        .collect())
+    Ok(entries.into_iter().map(Into::into).collect())
 }
 
 /// Background jobs, newest first, by state and kind.
 #[server]
-pub async fn admin_jobs(state_filter: String, kind: String) -> Result<Vec<JobRow>, AppError> {
+pub async fn admin_jobs(state_filter: String, kind: String) -> Result<Vec<Job>, AppError> {
     admin()?;
     let state_filter = Some(state_filter.trim().to_owned()).filter(|s| !s.is_empty());
     let kind = Some(kind.trim().to_owned()).filter(|k| !k.is_empty());
     let jobs = domain::jobs::list(&state()?.db, state_filter.as_deref(), kind.as_deref(), 200)
         .await
         .map_err(fail)?;
-    Ok(jobs
-        .into_iter()
-        .map(|job| JobRow {
-            id: job.id,
-            attempts: format!("{}/{}", job.attempts, job.max_attempts),
-            run_at: time(job.run_at),
-            kind: job.kind,
-            state: job.state.to_string(),
-            last_error: job.last_error,
-        })
-        .collect())
+    Ok(jobs.into_iter().map(Into::into).collect())
 }
 
 /// Puts a dead job back in the queue.
 #[server]
-pub async fn admin_retry_job(id: i64) -> Result<bool, AppError> {
+pub async fn admin_retry_job(id: JobId) -> Result<bool, AppError> {
     admin()?;
-    domain::jobs::retry(&state()?.db, id).await.map_err(fail)
+    domain::jobs::retry(&state()?.db, id.get())
+        .await
+        .map_err(fail)
 }

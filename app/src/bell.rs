@@ -10,21 +10,24 @@ use leptos_router::components::A;
 
 use crate::i18n::use_i18n;
 use crate::notifications::{
-    BELL_SIZE, Item, MarkAllNotificationsRead, MarkNotificationRead, bell_notifications,
+    BELL_SIZE, MarkAllNotificationsRead, MarkNotificationRead, bell_notifications,
 };
 use crate::session::use_session;
+use crate::time::{Precision, utc_text};
+use model::notifications::Notification;
+use model::{NotificationId, UserId};
 
 /// What the bell's live connection hears, for the pages: the server pages reload the moment a
 /// notification about a server arrives rather than waiting for their timer.
 #[derive(Clone, Copy)]
 pub struct LiveFeed {
-    latest: RwSignal<Option<Item>>,
+    latest: RwSignal<Option<Notification>>,
     connected: RwSignal<bool>,
 }
 
 impl LiveFeed {
     /// The newest notification the connection delivered (none until one arrives), tracked.
-    pub fn latest(self) -> Option<Item> {
+    pub fn latest(self) -> Option<Notification> {
         self.latest.get()
     }
 
@@ -53,22 +56,22 @@ pub fn use_live_feed() -> LiveFeed {
 struct Live {
     /// Whether `items` and `unread` hold the truth yet (until then the first look does).
     seeded: RwSignal<bool>,
-    items: RwSignal<Vec<Item>>,
+    items: RwSignal<Vec<Notification>>,
     unread: RwSignal<i64>,
     feed: LiveFeed,
 }
 
 impl Live {
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn newest_id(self) -> i64 {
+    fn newest_id(self) -> NotificationId {
         self.items
-            .with_untracked(|items| items.iter().map(|item| item.id).max().unwrap_or(0))
+            .with_untracked(|items| items.iter().map(|item| item.id).max().unwrap_or_default())
     }
 
     /// A notification from the feed: newest first, never twice (a reconnect may resend); the
     /// pages hear of it too.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn arrived(self, item: Item) {
+    fn arrived(self, item: Notification) {
         self.feed.latest.set(Some(item.clone()));
         self.items.update(|items| {
             if items.iter().all(|known| known.id != item.id) {
@@ -79,10 +82,10 @@ impl Live {
         });
     }
 
-    fn mark_read(self, id: i64) {
+    fn mark_read(self, id: NotificationId) {
         self.items.update(|items| {
             for item in items.iter_mut().filter(|item| item.id == id) {
-                item.read = true;
+                item.mark_read();
             }
         });
     }
@@ -110,7 +113,7 @@ pub fn Bell() -> impl IntoView {
     let first = Resource::new(user, |_| bell_notifications());
     // Whose notifications the live state holds: a reload of the same user's first look (the
     // session is reloaded now and then) must not replace what the socket has kept current.
-    let seeded_for = StoredValue::new(None::<i64>);
+    let seeded_for = StoredValue::new(None::<UserId>);
     let live = Live {
         seeded: RwSignal::new(false),
         items: RwSignal::new(Vec::new()),
@@ -151,7 +154,7 @@ pub fn Bell() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = mark_all.value().get() {
             live.items
-                .update(|items| items.iter_mut().for_each(|item| item.read = true));
+                .update(|items| items.iter_mut().for_each(Notification::mark_read));
             live.unread.set(0);
         }
     });
@@ -180,7 +183,7 @@ pub fn Bell() -> impl IntoView {
         }
     };
     // The item is a link, so the router navigates; this marks it read on the way.
-    let choose = move |id: i64, read: bool| {
+    let choose = move |id: NotificationId, read: bool| {
         open.set(false);
         if !read {
             live.mark_read(id);
@@ -250,21 +253,21 @@ pub fn Bell() -> impl IntoView {
                                                 // open, and each row's handler must stay with its own item.
                                                 <For
                                                     each=move || list.clone()
-                                                    key=|item| (item.id, item.read)
-                                                    children=move |item: Item| {
+                                                    key=|item| (item.id, item.is_read())
+                                                    children=move |item: Notification| {
                                                     // Only links inside the app: a notification never sends anyone elsewhere.
                                                     let href = item.link.clone().filter(|link| link.starts_with('/')).unwrap_or_else(|| "/notifications".to_owned());
-                                                    let (id, read) = (item.id, item.read);
+                                                    let (id, read) = (item.id, item.is_read());
                                                     view! {
-                                                        <li data-testid="bell-item" data-event=item.event.clone() data-read=item.read.to_string()>
+                                                        <li data-testid="bell-item" data-event=item.event.clone() data-read=read.to_string()>
                                                             <A href=href attr:class=ITEM_LINK on:click=move |_| choose(id, read)>
                                                                 <span class="flex items-start gap-2">
-                                                                    <span class="mt-1.5 h-2 w-2 shrink-0 rounded-full" class=("bg-sky-500", !item.read) aria-hidden="true"></span>
+                                                                    <span class="mt-1.5 h-2 w-2 shrink-0 rounded-full" class=("bg-sky-500", !read) aria-hidden="true"></span>
                                                                     <span class="min-w-0">
                                                                         <span class="block font-medium text-slate-900 dark:text-slate-100">{item.title.clone()}</span>
-                                                                        {(!item.read).then(|| view! { <span class="sr-only">{move || i18n.t().notifications_unread_dot}</span> })}
+                                                                        {(!read).then(|| view! { <span class="sr-only">{move || i18n.t().notifications_unread_dot}</span> })}
                                                                         <span class="mt-0.5 block text-slate-600 dark:text-slate-300">{item.body.clone()}</span>
-                                                                        <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{item.created.clone()}</span>
+                                                                        <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{utc_text(item.created_at, Precision::Minute)}</span>
                                                                     </span>
                                                                 </span>
                                                             </A>
@@ -305,29 +308,18 @@ mod browser {
     use wasm_bindgen::closure::Closure;
     use web_sys::{MessageEvent, WebSocket};
 
+    use model::NotificationId;
+    use model::notifications::Notification;
+
     use super::Live;
-    use crate::notifications::{Item, time_text};
 
     const FIRST_WAIT: Duration = Duration::from_secs(1);
     const LONGEST_WAIT: Duration = Duration::from_secs(30);
 
-    /// A notification as the feed sends it (the domain's row, times in RFC 3339).
-    #[derive(Deserialize)]
-    struct Sent {
-        id: i64,
-        event: String,
-        category: String,
-        title: String,
-        body: String,
-        link: Option<String>,
-        created_at: String,
-        read_at: Option<String>,
-    }
-
     #[derive(Deserialize)]
     #[serde(tag = "type", rename_all = "snake_case")]
     enum Message {
-        Notification { notification: Sent },
+        Notification { notification: Notification },
         Unread { count: i64 },
     }
 
@@ -364,7 +356,7 @@ mod browser {
         CURRENT.with_borrow(|current| current.generation == generation)
     }
 
-    fn url(after: i64) -> Option<String> {
+    fn url(after: NotificationId) -> Option<String> {
         let location = web_sys::window()?.location();
         let scheme = if location.protocol().ok()? == "https:" {
             "wss"
@@ -405,16 +397,7 @@ mod browser {
                     return;
                 };
                 match serde_json::from_str::<Message>(&text) {
-                    Ok(Message::Notification { notification }) => live.arrived(Item {
-                        id: notification.id,
-                        event: notification.event,
-                        category: notification.category,
-                        title: notification.title,
-                        body: notification.body,
-                        link: notification.link,
-                        created: time_text(&notification.created_at),
-                        read: notification.read_at.is_some(),
-                    }),
+                    Ok(Message::Notification { notification }) => live.arrived(notification),
                     Ok(Message::Unread { count }) => live.unread.set(count),
                     Err(error) => leptos::logging::warn!("notification feed: {error}"),
                 }

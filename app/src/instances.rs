@@ -3,171 +3,49 @@
 //! "provision for user".
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use model::catalog::PublicPlan;
+use model::instances::{Instance, ServerPage};
+use model::{InstanceId, PlanId};
 
 #[cfg(feature = "ssr")]
 use crate::auth::server::{caller, fail, state};
 use crate::errors::AppError;
 
-/// A server as the pages show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerSummary {
-    pub id: i64,
-    pub hostname: String,
-    pub status: String,
-    pub status_message: Option<String>,
-    pub provider: String,
-    pub plan_name: String,
-    pub vcpus: i64,
-    pub memory_mb: i64,
-    pub disk_gb: i64,
-    pub transfer_gb: i64,
-    pub region_name: String,
-    pub image_name: String,
-    pub ipv4: Option<String>,
-    pub ipv6: Option<String>,
-    pub owner_email: String,
-    pub open_action: Option<String>,
-    pub password_waiting: bool,
-    pub created: String,
-}
-
-/// An action and, when it cannot run now, why (a code the page translates).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActionChoice {
-    pub kind: String,
-    pub unavailable: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventLine {
-    pub at: String,
-    pub kind: String,
-    pub level: String,
-    pub message: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImageChoice {
-    pub slug: String,
-    pub name: String,
-}
-
-/// Everything the server page shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerPage {
-    pub server: ServerSummary,
-    /// The viewer owns it (admins may look at others' servers but not act on them).
-    pub mine: bool,
-    pub actions: Vec<ActionChoice>,
-    pub events: Vec<EventLine>,
-    /// What a rebuild can install: the images of the server's plan.
-    pub rebuild_images: Vec<ImageChoice>,
-    /// How its screen is reached: `vnc_proxy` (our console page), `provider_url` (a link to the
-    /// provider's own console) or `none`.
-    pub console: String,
-}
-
-/// A plan with where and with what it can be provisioned, for the admin form.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanChoice {
-    pub id: i64,
-    pub name: String,
-    pub regions: Vec<ImageChoice>,
-    pub images: Vec<ImageChoice>,
-}
-
-#[cfg(feature = "ssr")]
-fn time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-#[cfg(feature = "ssr")]
-fn summary(instance: domain::instances::Instance) -> ServerSummary {
-    ServerSummary {
-        id: instance.id,
-        created: time(instance.created_at),
-        hostname: instance.hostname,
-        status: instance.status.to_string(),
-        status_message: instance.status_message,
-        provider: instance.provider,
-        plan_name: instance.plan_name,
-        vcpus: instance.vcpus,
-        memory_mb: instance.memory_mb,
-        disk_gb: instance.disk_gb,
-        transfer_gb: instance.transfer_gb,
-        region_name: instance.region_name,
-        image_name: instance.image_name,
-        ipv4: instance.ipv4,
-        ipv6: instance.ipv6,
-        owner_email: instance.owner_email,
-        open_action: instance.open_action,
-        password_waiting: instance.password_waiting,
-    }
-}
-
 #[server]
-pub async fn my_servers() -> Result<Vec<ServerSummary>, AppError> {
+pub async fn my_servers() -> Result<Vec<Instance>, AppError> {
     let servers = state()?
         .instances
         .list_mine(&caller()?)
         .await
         .map_err(fail)?;
-    Ok(servers.into_iter().map(summary).collect())
+    Ok(servers.into_iter().map(Instance::from).collect())
 }
 
 #[server]
-pub async fn load_server(id: i64) -> Result<ServerPage, AppError> {
+pub async fn load_server(id: InstanceId) -> Result<ServerPage, AppError> {
     let caller = caller()?;
     let state = state()?;
-    let detail = state.instances.detail(&caller, id).await.map_err(fail)?;
+    let detail = state
+        .instances
+        .detail(&caller, id.get())
+        .await
+        .map_err(fail)?;
     let rebuild_images = state
         .catalog
         .plan_images(detail.instance.plan_id)
         .await
-        .map_err(fail)?
-        .into_iter()
-        .map(|image| ImageChoice {
-            slug: image.slug,
-            name: image.name,
-        })
-        .collect();
-    use domain::providers::ConsoleKind;
-    let console = match detail.capabilities.map(|capabilities| capabilities.console) {
-        Some(ConsoleKind::VncProxy) => "vnc_proxy",
-        Some(ConsoleKind::ProviderUrl) => "provider_url",
-        Some(ConsoleKind::None) | None => "none",
-    };
+        .map_err(fail)?;
     Ok(ServerPage {
-        console: console.to_owned(),
         mine: detail.instance.user_id == caller.user_id,
-        server: summary(detail.instance),
-        actions: detail
-            .actions
-            .into_iter()
-            .map(|offer| ActionChoice {
-                kind: offer.kind.as_str().to_owned(),
-                unavailable: offer.unavailable,
-            })
-            .collect(),
-        events: detail
-            .events
-            .into_iter()
-            .map(|event| EventLine {
-                at: time(event.at),
-                kind: event.kind,
-                level: event.level,
-                message: event.message,
-            })
-            .collect(),
-        rebuild_images,
+        detail: detail.into(),
+        rebuild_images: rebuild_images.into_iter().map(Into::into).collect(),
     })
 }
 
 /// Queues `kind` on the caller's server; a rebuild also names the image and the typed host name.
 #[server]
 pub async fn run_server_action(
-    id: i64,
+    id: InstanceId,
     kind: String,
     image: Option<String>,
     confirm: Option<String>,
@@ -181,7 +59,7 @@ pub async fn run_server_action(
     };
     state()?
         .instances
-        .request_action(&caller()?, id, request)
+        .request_action(&caller()?, id.get(), request)
         .await
         .map_err(fail)?;
     Ok(())
@@ -189,10 +67,10 @@ pub async fn run_server_action(
 
 /// The root password, shown once.
 #[server]
-pub async fn reveal_root_password(id: i64) -> Result<String, AppError> {
+pub async fn reveal_root_password(id: InstanceId) -> Result<String, AppError> {
     state()?
         .instances
-        .reveal_password(&caller()?, id)
+        .reveal_password(&caller()?, id.get())
         .await
         .map_err(fail)
 }
@@ -202,7 +80,7 @@ pub async fn admin_servers(
     status: String,
     provider: String,
     search: String,
-) -> Result<Vec<ServerSummary>, AppError> {
+) -> Result<Vec<Instance>, AppError> {
     let filter = domain::instances::InstanceFilter {
         status: Some(status),
         provider: Some(provider),
@@ -213,48 +91,26 @@ pub async fn admin_servers(
         .list_all(&caller()?, &filter, 200)
         .await
         .map_err(fail)?;
-    Ok(servers.into_iter().map(summary).collect())
+    Ok(servers.into_iter().map(Instance::from).collect())
 }
 
 /// The plans on sale with their regions and images, for the provisioning form.
 #[server]
-pub async fn provisioning_choices() -> Result<Vec<PlanChoice>, AppError> {
+pub async fn provisioning_choices() -> Result<Vec<PublicPlan>, AppError> {
     caller()?.require_admin().map_err(fail)?;
     let plans = state()?.catalog.public_plans().await.map_err(fail)?;
-    Ok(plans
-        .into_iter()
-        .map(|plan| PlanChoice {
-            id: plan.id,
-            name: plan.name,
-            regions: plan
-                .regions
-                .into_iter()
-                .map(|region| ImageChoice {
-                    slug: region.slug,
-                    name: region.name,
-                })
-                .collect(),
-            images: plan
-                .images
-                .into_iter()
-                .map(|image| ImageChoice {
-                    slug: image.slug,
-                    name: image.name,
-                })
-                .collect(),
-        })
-        .collect())
+    Ok(plans.into_iter().map(PublicPlan::from).collect())
 }
 
 /// Creates a server for the customer with this e-mail address.
 #[server]
 pub async fn admin_provision(
     email: String,
-    plan_id: i64,
+    plan_id: PlanId,
     region: String,
     image: String,
     hostname: String,
-) -> Result<i64, AppError> {
+) -> Result<InstanceId, AppError> {
     let admin = caller()?;
     let state = state()?;
     let user = state
@@ -264,7 +120,7 @@ pub async fn admin_provision(
         .map_err(fail)?;
     let request = domain::instances::ProvisionRequest {
         user_id: user.id,
-        plan_id,
+        plan_id: plan_id.get(),
         region,
         image,
         hostname,
@@ -275,5 +131,5 @@ pub async fn admin_provision(
         .provision_for_user(&admin, request)
         .await
         .map_err(fail)?;
-    Ok(instance.id)
+    Ok(instance.id.into())
 }

@@ -32,17 +32,17 @@ fn AccountMenu() -> impl IntoView {
         <Transition>
             {move || Suspend::new(async move {
                 match session.user.await {
-                    Ok(Some(me)) => view! {
+                    Ok(Some(me)) => { let is_admin = me.is_admin(); view! {
                         <A href="/servers" attr:class=MENU_LINK attr:data-testid="servers-link">{move || i18n.t().servers_title}</A>
                         <A href="/orders" attr:class=MENU_LINK attr:data-testid="orders-link">{move || i18n.t().orders_nav}</A>
                         <A href="/invoices" attr:class=MENU_LINK attr:data-testid="invoices-link">{move || i18n.t().orders_invoices_nav}</A>
                         <A href="/account" attr:class=MENU_LINK attr:data-testid="account-link">{me.name.clone()}</A>
-                        {me.is_admin.then(|| view! { <A href="/admin/users" attr:class=MENU_LINK>{move || i18n.t().auth_admin}</A> })}
+                        {is_admin.then(|| view! { <A href="/admin/users" attr:class=MENU_LINK>{move || i18n.t().auth_admin}</A> })}
                         <ActionForm action=log_out>
                             <input type="hidden" name="everywhere" value="false" />
                             <button type="submit" data-testid="logout" class=MENU_LINK>{move || i18n.t().auth_logout}</button>
                         </ActionForm>
-                    }.into_any(),
+                    }.into_any() },
                     _ => view! {
                         <A href="/login" attr:class=MENU_LINK>{move || i18n.t().auth_login}</A>
                         <A href="/signup" attr:class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950">{move || i18n.t().auth_signup}</A>

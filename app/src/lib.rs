@@ -12,7 +12,6 @@ pub mod catalog;
 pub mod components;
 pub mod console;
 pub mod errors;
-pub mod format;
 pub mod i18n;
 pub mod instances;
 pub mod keysym;
@@ -24,6 +23,7 @@ pub mod preferences;
 pub mod seo;
 pub mod session;
 pub mod ssh_keys;
+pub mod time;
 pub mod vnc_console;
 
 use leptos::nonce::use_nonce;

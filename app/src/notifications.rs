@@ -2,7 +2,8 @@
 //! marking read, the category × channel preferences and the Telegram link.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use model::NotificationId;
+use model::notifications::{Category, Channel, NotificationPage, Preference, TelegramStatus};
 
 #[cfg(feature = "ssr")]
 use crate::auth::server::{caller, fail, optional_caller, state};
@@ -13,81 +14,10 @@ pub const BELL_SIZE: i64 = 8;
 /// How many the notifications page loads at a time.
 pub const PAGE_SIZE: i64 = 20;
 
-/// A notification as the bell and the page show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Item {
-    pub id: i64,
-    pub event: String,
-    pub category: String,
-    pub title: String,
-    pub body: String,
-    pub link: Option<String>,
-    /// When it happened, already written for people (UTC).
-    pub created: String,
-    pub read: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page {
-    pub items: Vec<Item>,
-    pub unread: i64,
-    pub next_before: Option<i64>,
-}
-
-/// One category on one channel.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreferenceRow {
-    pub category: String,
-    pub channel: String,
-    pub enabled: bool,
-    pub locked: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TelegramView {
-    pub available: bool,
-    pub linked_since: Option<String>,
-}
-
-/// Writes an RFC 3339 time (what the live feed sends) the way the pages show times, so an item
-/// that arrived live looks like one loaded with the page.
-pub fn time_text(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(clock)) => format!("{date} {clock} UTC"),
-        _ => rfc3339.to_owned(),
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn item(notification: domain::notifications::InAppNotification) -> Item {
-    Item {
-        id: notification.id,
-        created: notification
-            .created_at
-            .format("%Y-%m-%d %H:%M UTC")
-            .to_string(),
-        read: notification.read_at.is_some(),
-        event: notification.event,
-        category: notification.category,
-        title: notification.title,
-        body: notification.body,
-        link: notification.link,
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn page(found: domain::notifications::NotificationPage) -> Page {
-    Page {
-        items: found.items.into_iter().map(item).collect(),
-        unread: found.unread,
-        next_before: found.next_before,
-    }
-}
-
 /// The bell's first look; nothing for a visitor (asking is not an error, so pages rendered for
 /// visitors keep their status).
 #[server]
-pub async fn bell_notifications() -> Result<Option<Page>, AppError> {
+pub async fn bell_notifications() -> Result<Option<NotificationPage>, AppError> {
     let Some(caller) = optional_caller() else {
         return Ok(None);
     };
@@ -96,24 +26,31 @@ pub async fn bell_notifications() -> Result<Option<Page>, AppError> {
         .list(&caller, false, None, BELL_SIZE)
         .await
         .map_err(fail)?;
-    Ok(Some(page(found)))
+    Ok(Some(found.into()))
 }
 
 #[server]
-pub async fn list_notifications(before: Option<i64>) -> Result<Page, AppError> {
+pub async fn list_notifications(
+    before: Option<NotificationId>,
+) -> Result<NotificationPage, AppError> {
     let found = state()?
         .notifications
-        .list(&caller()?, false, before, PAGE_SIZE)
+        .list(
+            &caller()?,
+            false,
+            before.map(NotificationId::get),
+            PAGE_SIZE,
+        )
         .await
         .map_err(fail)?;
-    Ok(page(found))
+    Ok(found.into())
 }
 
 #[server]
-pub async fn mark_notification_read(id: i64) -> Result<(), AppError> {
+pub async fn mark_notification_read(id: NotificationId) -> Result<(), AppError> {
     state()?
         .notifications
-        .mark_read(&caller()?, id)
+        .mark_read(&caller()?, id.get())
         .await
         .map_err(fail)
 }
@@ -128,32 +65,20 @@ pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
 }
 
 #[server]
-pub async fn notification_preferences() -> Result<Vec<PreferenceRow>, AppError> {
-    let found = state()?
+pub async fn notification_preferences() -> Result<Vec<Preference>, AppError> {
+    state()?
         .notifications
         .preferences(&caller()?)
         .await
-        .map_err(fail)?;
-    Ok(found
-        .into_iter()
-        .map(|preference| PreferenceRow {
-            category: preference.category.as_str().to_owned(),
-            channel: preference.channel.as_str().to_owned(),
-            enabled: preference.enabled,
-            locked: preference.locked,
-        })
-        .collect())
+        .map_err(fail)
 }
 
 #[server]
 pub async fn set_notification_preference(
-    category: String,
-    channel: String,
+    category: Category,
+    channel: Channel,
     enabled: bool,
 ) -> Result<(), AppError> {
-    use domain::notifications::{Category, Channel};
-    let category = Category::parse(&category).ok_or_else(|| AppError::new("not_found"))?;
-    let channel = Channel::parse(&channel).ok_or_else(|| AppError::new("not_found"))?;
     state()?
         .notifications
         .set_preference(&caller()?, category, channel, enabled)
@@ -162,18 +87,12 @@ pub async fn set_notification_preference(
 }
 
 #[server]
-pub async fn telegram_info() -> Result<TelegramView, AppError> {
-    let status = state()?
+pub async fn telegram_info() -> Result<TelegramStatus, AppError> {
+    state()?
         .notifications
         .telegram_status(&caller()?)
         .await
-        .map_err(fail)?;
-    Ok(TelegramView {
-        available: status.available,
-        linked_since: status
-            .linked_at
-            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
-    })
+        .map_err(fail)
 }
 
 /// A one-time deep link that opens the bot.

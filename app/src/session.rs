@@ -2,12 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::auth::{Me, current_user};
+use crate::auth::current_user;
 use crate::errors::AppError;
+use model::accounts::User;
 
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub user: Resource<Result<Option<Me>, AppError>>,
+    pub user: Resource<Result<Option<User>, AppError>>,
     version: RwSignal<u32>,
 }
 

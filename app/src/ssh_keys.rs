@@ -1,51 +1,25 @@
-//! SSH key server functions (thin calls into `domain::ssh_keys`) and the type the account page
-//! shows. Every call acts on the signed-in customer's own keys only.
+//! SSH key server functions (thin calls into `domain::ssh_keys`). Every call acts on the
+//! signed-in customer's own keys only.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use model::SshKeyId;
+use model::ssh_keys::SshKey;
 
 #[cfg(feature = "ssr")]
 use crate::auth::server::{caller, client, fail, state};
 use crate::errors::AppError;
 
-/// A saved key as the account page lists it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SshKeyView {
-    pub id: i64,
-    pub name: String,
-    /// As `ssh-keygen -l` names it: `ED25519`, `ECDSA` or `RSA`.
-    pub algorithm: String,
-    pub bits: i64,
-    pub fingerprint: String,
-    /// The day it was added (UTC), `YYYY-MM-DD`.
-    pub added: String,
-}
-
-#[cfg(feature = "ssr")]
-impl From<domain::ssh_keys::SshKey> for SshKeyView {
-    fn from(key: domain::ssh_keys::SshKey) -> Self {
-        Self {
-            id: key.id,
-            name: key.name,
-            algorithm: key.algorithm.to_uppercase(),
-            bits: key.bits,
-            fingerprint: key.fingerprint,
-            added: key.created_at.format("%Y-%m-%d").to_string(),
-        }
-    }
-}
-
 #[server]
-pub async fn my_ssh_keys() -> Result<Vec<SshKeyView>, AppError> {
+pub async fn my_ssh_keys() -> Result<Vec<SshKey>, AppError> {
     let caller = caller()?;
     let keys = domain::ssh_keys::list(&state()?.db, caller.user_id)
         .await
         .map_err(fail)?;
-    Ok(keys.into_iter().map(SshKeyView::from).collect())
+    Ok(keys.into_iter().map(SshKey::from).collect())
 }
 
 #[server]
-pub async fn add_ssh_key(name: String, public_key: String) -> Result<SshKeyView, AppError> {
+pub async fn add_ssh_key(name: String, public_key: String) -> Result<SshKey, AppError> {
     let caller = caller()?;
     let key = domain::ssh_keys::add(&state()?.db, caller.user_id, &name, &public_key, &client())
         .await
@@ -54,9 +28,9 @@ pub async fn add_ssh_key(name: String, public_key: String) -> Result<SshKeyView,
 }
 
 #[server]
-pub async fn remove_ssh_key(id: i64) -> Result<(), AppError> {
+pub async fn remove_ssh_key(id: SshKeyId) -> Result<(), AppError> {
     let caller = caller()?;
-    domain::ssh_keys::remove(&state()?.db, caller.user_id, id, &client())
+    domain::ssh_keys::remove(&state()?.db, caller.user_id, id.get(), &client())
         .await
         .map_err(fail)
 }

@@ -16,7 +16,7 @@ pub struct AuditEvent<'a> {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -26,6 +26,21 @@ pub struct AuditEntry {
     pub subject_email: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+}
+
+/// The entry as the admin's audit page shows it.
+impl From<AuditEntry> for model::admin::AuditEntry {
+    fn from(entry: AuditEntry) -> Self {
+        Self {
+            at: entry.at,
+            action: entry.action,
+            actor_user_id: entry.actor_user_id.map(model::UserId),
+            subject_user_id: entry.subject_user_id.map(model::UserId),
+            subject_email: entry.subject_email,
+            ip: entry.ip,
+            detail: entry.detail,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]

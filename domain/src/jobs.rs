@@ -22,7 +22,7 @@ pub use model::status::JobState;
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 const MAX_BACKOFF: Duration = Duration::hours(1);
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
     pub kind: String,
@@ -35,6 +35,22 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The job as the admin's jobs page shows it: its payload (which may name customers' data) stays
+/// here.
+impl From<Job> for model::admin::Job {
+    fn from(job: Job) -> Self {
+        Self {
+            id: job.id.into(),
+            kind: job.kind,
+            state: job.state,
+            run_at: job.run_at,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            last_error: job.last_error,
+        }
+    }
 }
 
 const JOB_COLUMNS: &str =

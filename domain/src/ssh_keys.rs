@@ -256,8 +256,8 @@ pub fn parse_name(input: &str) -> Result<String, SshKeyError> {
     Ok(name.to_owned())
 }
 
-/// A saved key as pages and the API show it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+/// A saved key.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct SshKey {
     pub id: i64,
     pub name: String,
@@ -267,6 +267,21 @@ pub struct SshKey {
     pub algorithm: String,
     pub bits: i64,
     pub created_at: DateTime<Utc>,
+}
+
+/// The key as pages and the REST API show it (see [`model::ssh_keys::SshKey`]).
+impl From<SshKey> for model::ssh_keys::SshKey {
+    fn from(key: SshKey) -> Self {
+        Self {
+            id: key.id.into(),
+            name: key.name,
+            public_key: key.public_key,
+            fingerprint: key.fingerprint,
+            algorithm: key.algorithm,
+            bits: key.bits,
+            created_at: key.created_at,
+        }
+    }
 }
 
 impl From<SshKey> for SshPublicKey {

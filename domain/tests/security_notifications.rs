@@ -158,7 +158,7 @@ both_backends! {
         let told = notifications_of(&env, &me).await;
         assert_eq!(told.len(), 1);
         assert_eq!(told[0].event, "new_device_login");
-        assert_eq!(told[0].category, "security");
+        assert_eq!(told[0].category, Category::Security);
         assert_eq!(told[0].title, "New sign-in to your account");
         assert_eq!(
             told[0].body,

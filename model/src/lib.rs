@@ -4,11 +4,18 @@
 //!
 //! Nothing here does I/O or knows about Leptos, axum or sqlx.
 
+pub mod accounts;
+pub mod admin;
 pub mod billing;
+pub mod catalog;
 pub mod ids;
+pub mod inputs;
+pub mod instances;
 pub mod language;
 pub mod money;
+pub mod notifications;
 pub mod orders;
+pub mod ssh_keys;
 pub mod status;
 
 pub use ids::*;

@@ -19,7 +19,8 @@ use axum::response::Response;
 use axum::routing::get;
 use domain::accounts::Caller;
 use domain::db::{CommitFeed, Committed};
-use domain::notifications::{InAppNotification, NotificationError};
+use domain::notifications::NotificationError;
+use model::notifications::Notification;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
@@ -237,9 +238,10 @@ async fn send_since(
     caller: &Caller,
     mut last: i64,
 ) -> Result<i64, LiveError> {
-    let missed: Vec<InAppNotification> = state.app.notifications.since(caller, last).await?;
+    let missed = state.app.notifications.since(caller, last).await?;
     for notification in missed {
         last = last.max(notification.id);
+        let notification = Notification::from(notification);
         let message = json!({ "type": "notification", "notification": notification });
         socket
             .send(Message::Text(message.to_string().into()))

@@ -17,6 +17,8 @@ use domain::jobs::{self, Registry};
 use domain::providers::sandbox::SandboxTiming;
 use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{AppState, DomainConfig, both_backends, db_run, instances};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use support::ADMIN;
 
@@ -171,7 +173,40 @@ async fn alices_server(env: &Env) -> i64 {
     created["id"].as_i64().unwrap()
 }
 
+/// Whether `answer` carries exactly the fields of `T`: one it lacks fails to read, one it has
+/// beyond them is lost on the way back.
+fn is_exactly<T: DeserializeOwned + Serialize>(answer: &Value) -> bool {
+    serde_json::from_value::<T>(answer.clone())
+        .and_then(serde_json::to_value)
+        .is_ok_and(|again| again == *answer)
+}
+
 both_backends! {
+    async fn answers_carry_the_api_types_and_no_secrets_or_provider_internals(test: TestDb) {
+        let env = env(&test).await;
+        let id = alices_server(&env).await;
+        let (_, list) = call(&env.router, "GET", "/api/v1/instances", Some(&env.alice), None).await;
+        assert!(is_exactly::<Vec<model::instances::Instance>>(&list), "{list}");
+        let (_, detail) = call(&env.router, "GET", &format!("/api/v1/instances/{id}"), Some(&env.alice), None).await;
+        assert!(is_exactly::<model::instances::InstanceDetail>(&detail), "{detail}");
+        let (_, all) = call(&env.router, "GET", "/api/v1/admin/instances", Some(&env.admin), None).await;
+        assert!(is_exactly::<Vec<model::instances::Instance>>(&all), "{all}");
+        for server in [&list[0], &detail["instance"], &all[0]] {
+            for secret in ["root_password", "provider_instance_id", "label"] {
+                assert!(server.get(secret).is_none(), "{secret} in {server}");
+            }
+        }
+        // The row holds all three, so the answer left them out on purpose.
+        let stored: (Option<String>, Option<String>) = db_run!(&test.db, |pool| {
+            sqlx::query_as("SELECT root_password, provider_instance_id FROM instances WHERE id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert!(stored.0.is_some() && stored.1.is_some(), "{stored:?}");
+    }
+
     async fn every_instance_route_hides_other_customers_servers(test: TestDb) {
         let env = env(&test).await;
         let id = alices_server(&env).await;

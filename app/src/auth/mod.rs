@@ -1,63 +1,19 @@
-//! Account server functions (thin calls into `domain::accounts`) and the types they return.
+//! Account server functions (thin calls into `domain::accounts`); what they answer is in
+//! [`model::accounts`].
 
 #[cfg(feature = "ssr")]
 pub mod server;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use model::accounts::{Session, TwoFactorSetup, User};
 
 use crate::errors::AppError;
 #[cfg(feature = "ssr")]
 use server::{caller, client, fail, optional_caller, state};
 
-/// The signed-in user as pages show them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub phone: Option<String>,
-    pub is_admin: bool,
-    pub language: String,
-    pub email_verified: bool,
-    pub two_factor_enabled: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionView {
-    pub id: i64,
-    pub user_agent: String,
-    pub ip: String,
-    pub last_used: String,
-    pub current: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TwoFactorSetupView {
-    pub secret: String,
-    pub otpauth_uri: String,
-    pub qr_data_url: String,
-}
-
-#[cfg(feature = "ssr")]
-impl From<domain::accounts::User> for Me {
-    fn from(user: domain::accounts::User) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            phone: user.phone,
-            is_admin: user.role == domain::accounts::Role::Admin,
-            language: user.language.code().to_owned(),
-            email_verified: user.email_verified,
-            two_factor_enabled: user.two_factor_enabled,
-        }
-    }
-}
-
 /// The signed-in user, or `None` for a visitor.
 #[server]
-pub async fn current_user() -> Result<Option<Me>, AppError> {
+pub async fn current_user() -> Result<Option<User>, AppError> {
     let Some(caller) = optional_caller() else {
         return Ok(None);
     };
@@ -95,7 +51,11 @@ fn language_of(code: &str) -> model::Language {
 /// Logs in and sets the session cookies. With two-factor on, the first call answers
 /// `two_factor_required` and the form asks for the code.
 #[server]
-pub async fn log_in(email: String, password: String, code: Option<String>) -> Result<Me, AppError> {
+pub async fn log_in(
+    email: String,
+    password: String,
+    code: Option<String>,
+) -> Result<User, AppError> {
     let state = state()?;
     let client = client();
     state.limits.login.check(&client.ip, &email).map_err(fail)?;
@@ -179,7 +139,7 @@ pub async fn update_profile(
     name: String,
     phone: Option<String>,
     language: String,
-) -> Result<Me, AppError> {
+) -> Result<User, AppError> {
     let update = domain::accounts::ProfileUpdate {
         name: &name,
         phone: phone.as_deref(),
@@ -194,21 +154,12 @@ pub async fn update_profile(
 }
 
 #[server]
-pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
+pub async fn my_sessions() -> Result<Vec<Session>, AppError> {
     let caller = caller()?;
     let sessions = state()?.accounts.sessions(&caller).await.map_err(fail)?;
     Ok(sessions
         .into_iter()
-        .map(|session| SessionView {
-            current: session.id == caller.session_id,
-            id: session.id,
-            user_agent: session.user_agent,
-            ip: session.ip,
-            last_used: session
-                .last_used_at
-                .format("%Y-%m-%d %H:%M UTC")
-                .to_string(),
-        })
+        .map(|session| session.into_view(caller.session_id))
         .collect())
 }
 
@@ -222,17 +173,13 @@ pub async fn revoke_session(id: i64) -> Result<(), AppError> {
 }
 
 #[server]
-pub async fn begin_two_factor() -> Result<TwoFactorSetupView, AppError> {
+pub async fn begin_two_factor() -> Result<TwoFactorSetup, AppError> {
     let setup = state()?
         .accounts
         .begin_two_factor(&caller()?)
         .await
         .map_err(fail)?;
-    Ok(TwoFactorSetupView {
-        secret: setup.secret_base32,
-        otpauth_uri: setup.otpauth_uri,
-        qr_data_url: setup.qr_svg_data_url,
-    })
+    Ok(setup.into())
 }
 
 /// Turns two-factor on; answers the recovery codes, shown once.

@@ -7,13 +7,16 @@ use leptos_router::components::A;
 
 use crate::PageTitle;
 use crate::auth::{
-    BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, Me,
-    ResendVerification, RevokeSession, UpdateProfile, my_sessions,
+    BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, ResendVerification,
+    RevokeSession, UpdateProfile, my_sessions,
 };
 use crate::components::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
+use crate::time::{Precision, utc_text};
+use model::Language;
+use model::accounts::User;
 
 const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 
@@ -21,7 +24,7 @@ const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm 
 #[component]
 pub fn RequireUser<V, F>(view: F) -> impl IntoView
 where
-    F: Fn(Me) -> V + Send + Sync + Copy + 'static,
+    F: Fn(User) -> V + Send + Sync + Copy + 'static,
     V: IntoView + 'static,
 {
     let i18n = use_i18n();
@@ -59,7 +62,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.account_title />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().account_title}</h1>
-        <RequireUser view=|me: Me| view! {
+        <RequireUser view=|me: User| view! {
             <div class="mt-6 grid gap-6 lg:grid-cols-2">
                 {(!me.email_verified).then(|| view! { <VerificationBanner /> })}
                 <ProfileCard me=me.clone() />
@@ -92,7 +95,7 @@ fn VerificationBanner() -> impl IntoView {
 }
 
 #[component]
-fn ProfileCard(me: Me) -> impl IntoView {
+fn ProfileCard(me: User) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let action = ServerAction::<UpdateProfile>::new();
@@ -101,7 +104,7 @@ fn ProfileCard(me: Me) -> impl IntoView {
             session.reload();
         }
     });
-    let language = me.language.clone();
+    let language = me.language;
     view! {
         <Card title=|m| m.account_profile>
             <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="account-email">{me.email.clone()}</p>
@@ -115,8 +118,8 @@ fn ProfileCard(me: Me) -> impl IntoView {
                 <label class="block">
                     <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().auth_language}</span>
                     <select name="language" class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900">
-                        <option value="id" selected=language == "id">"Bahasa Indonesia"</option>
-                        <option value="en" selected=language == "en">"English"</option>
+                        <option value="id" selected=language == Language::Id>"Bahasa Indonesia"</option>
+                        <option value="en" selected=language == Language::En>"English"</option>
                     </select>
                 </label>
                 <Submit label=|m| m.account_save pending=action.pending() />
@@ -225,7 +228,7 @@ fn SessionsCard() -> impl IntoView {
                                 <li class="flex items-center justify-between gap-3 py-3 text-sm">
                                     <div class="min-w-0">
                                         <p class="truncate font-medium">{s.user_agent.clone()}</p>
-                                        <p class="text-slate-500 dark:text-slate-400">{s.ip.clone()} " · " {move || i18n.t().account_last_used} " " {s.last_used.clone()}</p>
+                                        <p class="text-slate-500 dark:text-slate-400">{s.ip.clone()} " · " {move || i18n.t().account_last_used} " " {utc_text(s.last_used_at, Precision::Minute)}</p>
                                     </div>
                                     {if s.current {
                                         view! { <span class="shrink-0 text-emerald-700 dark:text-emerald-400">{move || i18n.t().account_this_device}</span> }.into_any()
@@ -309,14 +312,14 @@ fn SshKeysCard() -> impl IntoView {
                                         <p class="font-medium">
                                             {key.name.clone()} " "
                                             <span class="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-600 dark:bg-slate-800 dark:text-slate-300">
-                                                {key.algorithm.clone()} " " {key.bits} " " {move || i18n.t().ssh_keys_bits}
+                                                {key.algorithm_name()} " " {key.bits} " " {move || i18n.t().ssh_keys_bits}
                                             </span>
                                         </p>
                                         <p data-testid="ssh-key-fingerprint" class="mt-1 break-all font-mono text-xs text-slate-600 dark:text-slate-300">{key.fingerprint.clone()}</p>
-                                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_added_on} " " {key.added.clone()}</p>
+                                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_added_on} " " {utc_text(key.created_at, Precision::Day)}</p>
                                     </div>
                                     <ActionForm action=remove attr:class="shrink-0">
-                                        <input type="hidden" name="id" value=key.id />
+                                        <input type="hidden" name="id" value=key.id.get() />
                                         <button type="submit" class=SECONDARY>{move || i18n.t().ssh_keys_remove}</button>
                                     </ActionForm>
                                 </li>

@@ -13,6 +13,8 @@ use crate::admin::{
 use crate::components::{Text, error_text};
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
+use crate::time::{Precision, utc_text};
+use model::status::JobState;
 
 pub(crate) const BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 pub(crate) const INPUT: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
@@ -39,7 +41,7 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
         </nav>
         <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
         <RequireUser view=move |me| {
-            if me.is_admin {
+            if me.is_admin() {
                 children.with_value(|children| children()).into_any()
             } else {
                 view! { <p role="alert" class="mt-6">{move || i18n.t().errors_forbidden}</p> }.into_any()
@@ -119,16 +121,16 @@ fn UsersTable() -> impl IntoView {
                     Ok(users) => view! {
                         <AdminTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
                                     {users.into_iter().map(|user| {
-                                        let id = user.me.id;
+                                        let id = user.id.get();
                                         let suspended = user.suspended;
-                                        let is_admin = user.me.is_admin;
+                                        let is_admin = user.is_admin();
                                         view! {
                                             <tr>
-                                                <td class=CELL>{user.me.name.clone()}</td>
-                                                <td class=CELL>{user.me.email.clone()} {user.me.email_verified.then(|| view! { <span class="ml-1 text-xs text-emerald-700 dark:text-emerald-400">"✓"</span> })}</td>
+                                                <td class=CELL>{user.name.clone()}</td>
+                                                <td class=CELL>{user.email.clone()} {user.email_verified.then(|| view! { <span class="ml-1 text-xs text-emerald-700 dark:text-emerald-400">"✓"</span> })}</td>
                                                 <td class=CELL>{move || if is_admin { i18n.t().admin_administrator } else { i18n.t().admin_customer }}</td>
                                                 <td class=CELL>{move || if suspended { i18n.t().admin_suspended } else { i18n.t().admin_active }}</td>
-                                                <td class=CELL>{user.created.clone()}</td>
+                                                <td class=CELL>{utc_text(user.created_at, Precision::Second)}</td>
                                                 <td class=format!("{CELL} flex flex-wrap gap-1")>
                                                     <ActionForm action=suspend>
                                                         <input type="hidden" name="user_id" value=id />
@@ -172,12 +174,12 @@ fn OutboxList() -> impl IntoView {
                     Ok(emails) => view! {
                         <ul class="mt-4 space-y-3" data-testid="outbox">
                             {emails.into_iter().map(|email| {
-                                let delivered = email.delivered;
+                                let delivered = email.sent_at.is_some();
                                 view! {
                                     <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
                                         <p class="font-semibold">{email.subject.clone()}</p>
                                         <p class="text-sm text-slate-600 dark:text-slate-400">
-                                            {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {email.created.clone()} " · "
+                                            {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {utc_text(email.created_at, Precision::Second)} " · "
                                             {move || if delivered { i18n.t().admin_delivered } else { i18n.t().admin_pending }}
                                         </p>
                                         <pre class="mt-2 whitespace-pre-wrap break-words font-mono text-sm">{email.body_text.clone()}</pre>
@@ -216,9 +218,9 @@ fn AuditTable() -> impl IntoView {
                         <AdminTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
                                     {entries.into_iter().map(|entry| view! {
                                         <tr>
-                                            <td class=CELL>{entry.at}</td>
+                                            <td class=CELL>{utc_text(entry.at, Precision::Second)}</td>
                                             <td class=format!("{CELL} font-mono")>{entry.action}</td>
-                                            <td class=CELL>{entry.email.unwrap_or_default()}</td>
+                                            <td class=CELL>{entry.subject_email.unwrap_or_default()}</td>
                                             <td class=CELL>{entry.ip.unwrap_or_default()}</td>
                                             <td class=CELL>{entry.detail.unwrap_or_default()}</td>
                                         </tr>
@@ -255,19 +257,19 @@ fn JobsTable() -> impl IntoView {
                     Ok(jobs) => view! {
                         <AdminTable testid="jobs-table" headings=vec![|_| "#", |m| m.admin_job_kind, |m| m.admin_job_state, |m| m.admin_job_attempts, |m| m.admin_job_run_at, |m| m.admin_detail, |_| ""]>
                                     {jobs.into_iter().map(|job| {
-                                        let dead = job.state == "dead";
+                                        let dead = job.state == JobState::Dead;
                                         view! {
                                             <tr>
-                                                <td class=CELL>{job.id}</td>
+                                                <td class=CELL>{job.id.to_string()}</td>
                                                 <td class=format!("{CELL} font-mono")>{job.kind}</td>
-                                                <td class=CELL>{job.state}</td>
-                                                <td class=CELL>{job.attempts}</td>
-                                                <td class=CELL>{job.run_at}</td>
+                                                <td class=CELL>{job.state.as_str()}</td>
+                                                <td class=CELL>{format!("{}/{}", job.attempts, job.max_attempts)}</td>
+                                                <td class=CELL>{utc_text(job.run_at, Precision::Second)}</td>
                                                 <td class=CELL>{job.last_error.unwrap_or_default()}</td>
                                                 <td class=CELL>
                                                     {dead.then(|| view! {
                                                         <ActionForm action=retry>
-                                                            <input type="hidden" name="id" value=job.id />
+                                                            <input type="hidden" name="id" value=job.id.get() />
                                                             <button type="submit" class=BUTTON>{move || i18n.t().admin_job_retry}</button>
                                                         </ActionForm>
                                                     })}

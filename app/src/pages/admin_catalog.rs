@@ -7,15 +7,17 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::catalog::{
-    AdminDeletePlan, AdminPlan, AdminSavePlan, AdminSize, AdminSyncCatalog, AdminUpdateImage,
-    AdminUpdateRegion, Inventory, admin_images, admin_inventory, admin_plans, admin_regions,
+    AdminDeletePlan, AdminSavePlan, AdminSyncCatalog, AdminUpdateImage, AdminUpdateRegion,
+    admin_images, admin_inventory, admin_plans, admin_regions,
 };
 use crate::components::{Notice, Submit, Text, error_text};
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT};
 use crate::pages::catalog::{OsLogo, memory, transfer};
-use model::Rupiah;
+use crate::time::{Precision, utc_text};
+use model::PlanId;
+use model::catalog::{Inventory, Plan, Size};
 
 const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
 const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
@@ -78,7 +80,7 @@ fn size_key(provider: &str, slug: &str) -> String {
 }
 
 /// `sandbox · sbx-1c-1g — 1 vCPU · 1 GB · 25 GB · 1 TB (US$6.00)`.
-fn size_label(size: &AdminSize) -> String {
+fn size_label(size: &Size) -> String {
     format!(
         "{} · {} — {} vCPU · {} · {} GB · {} (US${}.{:02})",
         size.provider,
@@ -145,7 +147,7 @@ fn PlansAdmin() -> impl IntoView {
                         let editor = {
                             let (plans, inventory) = (plans.clone(), inventory.clone());
                             move || editing().map(|edit| {
-                                let plan = edit.parse::<i64>().ok().and_then(|id| plans.iter().find(|p| p.id == id).cloned());
+                                let plan = edit.parse::<PlanId>().ok().and_then(|id| plans.iter().find(|p| p.id == id).cloned());
                                 view! { <PlanEditor inventory=inventory.clone() plan save /> }
                             })
                         };
@@ -168,7 +170,7 @@ fn PlansAdmin() -> impl IntoView {
 
 #[component]
 fn PlansTable(
-    plans: Vec<AdminPlan>,
+    plans: Vec<Plan>,
     inventory: Inventory,
     delete: ServerAction<AdminDeletePlan>,
 ) -> impl IntoView {
@@ -193,7 +195,7 @@ fn PlansTable(
                         <td class=format!("{CELL} font-medium")>{plan.name.clone()}</td>
                         <td class=format!("{CELL} font-mono text-xs")>{format!("{}/{}", plan.provider, plan.size_slug)}</td>
                         <td class=CELL>{specs(plan.vcpus, plan.memory_mb, plan.disk_gb, plan.transfer_gb)}</td>
-                        <td class=format!("{CELL} whitespace-nowrap")>{Rupiah(plan.price_idr_monthly).to_string()}</td>
+                        <td class=format!("{CELL} whitespace-nowrap")>{plan.price_idr_monthly.to_string()}</td>
                         <td class=CELL>{regions}</td>
                         <td class=CELL>
                             {if !visible {
@@ -211,7 +213,7 @@ fn PlansTable(
                         <td class=format!("{CELL} flex flex-wrap gap-1")>
                             <A href=format!("/admin/plans?edit={}", plan.id) attr:class=BUTTON>{move || i18n.t().admin_catalog_edit}</A>
                             <ActionForm action=delete>
-                                <input type="hidden" name="id" value=plan.id />
+                                <input type="hidden" name="id" value=plan.id.get() />
                                 <button type="submit" class=BUTTON>{move || i18n.t().admin_catalog_delete}</button>
                             </ActionForm>
                         </td>
@@ -243,7 +245,7 @@ fn NumberField(
 #[component]
 fn PlanEditor(
     inventory: Inventory,
-    plan: Option<AdminPlan>,
+    plan: Option<Plan>,
     save: ServerAction<AdminSavePlan>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -251,7 +253,7 @@ fn PlanEditor(
         .as_ref()
         .map(|plan| size_key(&plan.provider, &plan.size_slug));
     // Withdrawn sizes stay out of the list, except the one this plan already has.
-    let sizes: Vec<AdminSize> = inventory
+    let sizes: Vec<Size> = inventory
         .sizes
         .iter()
         .filter(|size| {
@@ -291,7 +293,7 @@ fn PlanEditor(
             .map_or((String::new(), 0, 0, 0, 0, 0, true), |plan| {
                 (
                     plan.name.clone(),
-                    plan.price_idr_monthly,
+                    plan.price_idr_monthly.0,
                     plan.discount_3m_percent,
                     plan.discount_6m_percent,
                     plan.discount_12m_percent,
@@ -305,7 +307,7 @@ fn PlanEditor(
             <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
             <CatalogErrorNotice result=save.value() />
             <ActionForm action=save attr:class="mt-4 space-y-5" attr:data-testid="plan-form">
-                {plan.as_ref().map(|plan| view! { <input type="hidden" name="id" value=plan.id /> })}
+                {plan.as_ref().map(|plan| view! { <input type="hidden" name="id" value=plan.id.get() /> })}
                 <label class="block">
                     <span class=LABEL>{move || i18n.t().admin_catalog_name}</span>
                     <input type="text" name="plan[name]" required=true maxlength="60" value=name class=FIELD />
@@ -491,7 +493,7 @@ fn RegionsAdmin() -> impl IntoView {
                                     </td>
                                     <td class=CELL>{region.country.clone().unwrap_or_default()}</td>
                                     <td class=CELL>{badge(region.available, |m| m.admin_catalog_available, |m| m.admin_catalog_unavailable)}</td>
-                                    <td class=format!("{CELL} whitespace-nowrap text-xs")>{region.synced.clone()}</td>
+                                    <td class=format!("{CELL} whitespace-nowrap text-xs")>{utc_text(region.synced_at, Precision::Minute)}</td>
                                 </tr>
                             }}).collect_view()}
                         </AdminTable>

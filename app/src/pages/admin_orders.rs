@@ -14,15 +14,16 @@ use crate::admin_orders::{
     AdminCancelOrder, AdminExtendOrder, AdminMarkInvoicePaid, AdminMarkInvoiceRefunded,
     AdminRetryOrder, AdminSaveCoupon, admin_all_invoices, admin_coupons, admin_order, admin_orders,
 };
-use crate::catalog::{AdminPlan, admin_plans};
+use crate::catalog::admin_plans;
 use crate::components::{Notice, Submit, Text, error_text, route_id};
 use crate::errors::AppError;
-use crate::format::{input_time, time};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
+use crate::time::{Precision, form_input_text, utc_text};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
-use model::ids::{CouponId, OrderId, PlanId};
+use model::catalog::Plan;
+use model::ids::{CouponId, OrderId};
 use model::orders::{Coupon, CouponKind, Order, OrderPage};
 use model::status::{InvoiceStatus, OrderStatus};
 
@@ -273,13 +274,13 @@ fn OrderLine(order: Order) -> impl IntoView {
     view! {
         <tr data-testid=format!("order-{}", order.id)>
             <td class=CELL><A href=href.clone() attr:class=LINK>{format!("#{}", order.id)}</A></td>
-            <td class=format!("{CELL} whitespace-nowrap")>{time(order.created_at)}</td>
+            <td class=format!("{CELL} whitespace-nowrap")>{utc_text(order.created_at, Precision::Minute)}</td>
             <td class=CELL>{order.owner_email}</td>
             <td class=CELL><A href=href attr:class=format!("{LINK} font-medium")>{order.hostname}</A></td>
             <td class=CELL>{order.plan_name}</td>
             <td class=format!("{CELL} whitespace-nowrap")>{move || months_text(i18n.t(), months)}</td>
             <td class=CELL><OrderStatusBadge status=order.status /></td>
-            <td class=format!("{CELL} whitespace-nowrap")>{order.paid_until.map(time).unwrap_or_else(|| "—".to_owned())}</td>
+            <td class=format!("{CELL} whitespace-nowrap")>{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
         </tr>
     }
 }
@@ -440,7 +441,10 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
         .map(|invoice| invoice.customer_name.clone());
     let failed = order.status == OrderStatus::Failed;
     let months = order.period_months;
-    let paid_until = order.paid_until.map(time).unwrap_or_else(|| "—".to_owned());
+    let paid_until = order
+        .paid_until
+        .map(|at| utc_text(at, Precision::Minute))
+        .unwrap_or_else(|| "—".to_owned());
     let for_actions = order.clone();
     let users_link = format!("/admin/users?search={}", query_value(&order.owner_email));
     view! {
@@ -468,7 +472,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     <Fact label=|m| m.admin_orders_image><span class="font-mono">{order.image.clone()}</span></Fact>
                     <Fact label=|m| m.admin_orders_hostname>{order.hostname.clone()}</Fact>
                     <Fact label=|m| m.admin_orders_period>{move || months_text(i18n.t(), months)}</Fact>
-                    <Fact label=|m| m.admin_orders_placed>{time(order.created_at)}</Fact>
+                    <Fact label=|m| m.admin_orders_placed>{utc_text(order.created_at, Precision::Minute)}</Fact>
                     <Fact label=|m| m.admin_orders_paid_until><span data-testid="paid-until">{paid_until}</span></Fact>
                     <Fact label=|m| m.admin_orders_server>
                         {match order.instance_id {
@@ -488,7 +492,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     let same = from == Some(to);
                     view! {
                         <li class="flex flex-wrap gap-x-3 gap-y-1">
-                            <span class=format!("w-40 shrink-0 {MUTED}")>{time(event.at)}</span>
+                            <span class=format!("w-40 shrink-0 {MUTED}")>{utc_text(event.at, Precision::Minute)}</span>
                             <span class="font-medium">
                                 {move || {
                                     let m = i18n.t();
@@ -626,7 +630,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                                 <InvoiceStatusBadge status=invoice.status />
                                 {invoice.note.clone().map(|note| view! { <p class=format!("mt-1 {HINT}")>{note}</p> })}
                             </td>
-                            <td class=format!("{CELL} whitespace-nowrap")>{time(invoice.issued_at)}</td>
+                            <td class=format!("{CELL} whitespace-nowrap")>{utc_text(invoice.issued_at, Precision::Minute)}</td>
                             <td class=CELL>{paid}</td>
                             <td class=format!("{CELL} min-w-60")>
                                 {match status.as_str() {
@@ -658,7 +662,10 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
 /// `2026-11-02 10:00 UTC` over `By hand`, or a dash.
 fn paid_line(invoice: &Invoice) -> impl IntoView + use<> {
     let i18n = use_i18n();
-    let (at, via) = (invoice.paid_at.map(time), invoice.paid_via.clone());
+    let (at, via) = (
+        invoice.paid_at.map(|at| utc_text(at, Precision::Minute)),
+        invoice.paid_via.clone(),
+    );
     view! {
         <span class="block whitespace-nowrap">{at.unwrap_or_else(|| "—".to_owned())}</span>
         {via.map(|via| view! { <span class=format!("block {HINT}")>{move || paid_via_text(i18n.t(), &via)}</span> })}
@@ -701,7 +708,7 @@ fn InvoicesList() -> impl IntoView {
                                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                         <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                                         <td class=CELL><InvoiceStatusBadge status=invoice.status /></td>
-                                        <td class=format!("{CELL} whitespace-nowrap")>{time(invoice.issued_at)}</td>
+                                        <td class=format!("{CELL} whitespace-nowrap")>{utc_text(invoice.issued_at, Precision::Minute)}</td>
                                         <td class=CELL>{paid}</td>
                                     </tr>
                                 }
@@ -777,7 +784,7 @@ fn CouponsAdmin() -> impl IntoView {
 }
 
 #[component]
-fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<AdminPlan>) -> impl IntoView {
+fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<Plan>) -> impl IntoView {
     let i18n = use_i18n();
     if coupons.is_empty() {
         return view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().admin_coupons_empty}</p> }.into_any();
@@ -785,7 +792,7 @@ fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<AdminPlan>) -> impl IntoView {
     let plan_name = move |id: i64| {
         plans
             .iter()
-            .find(|plan| plan.id == id)
+            .find(|plan| plan.id.get() == id)
             .map_or_else(|| format!("#{id}"), |plan| plan.name.clone())
     };
     view! {
@@ -794,7 +801,7 @@ fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<AdminPlan>) -> impl IntoView {
                 let names = coupon.plan_ids.iter().map(|&id| plan_name(id.get())).collect::<Vec<_>>().join(", ");
                 let every_plan = names.is_empty();
                 let active = coupon.active;
-                let (from, until) = (coupon.valid_from.map(time), coupon.valid_until.map(time));
+                let (from, until) = (coupon.valid_from.map(|at| utc_text(at, Precision::Minute)), coupon.valid_until.map(|at| utc_text(at, Precision::Minute)));
                 let always = from.is_none() && until.is_none();
                 let max = coupon.max_uses.map_or_else(|| "∞".to_owned(), |max| max.to_string());
                 let per_customer = coupon.max_uses_per_customer.map_or_else(|| "∞".to_owned(), |max| max.to_string());
@@ -865,7 +872,7 @@ fn CouponFieldError(save: ServerAction<AdminSaveCoupon>, place: &'static str) ->
 
 #[component]
 fn CouponEditor(
-    plans: Vec<AdminPlan>,
+    plans: Vec<Plan>,
     coupon: Option<Coupon>,
     save: ServerAction<AdminSaveCoupon>,
 ) -> impl IntoView {
@@ -933,11 +940,11 @@ fn CouponEditor(
                     <div class="grid gap-4 sm:grid-cols-2">
                         <label class="block">
                             <span class=HINT>{move || i18n.t().admin_coupons_valid_from}</span>
-                            <input type="datetime-local" name="coupon[valid_from]" value=input_time(coupon.valid_from) class=FIELD />
+                            <input type="datetime-local" name="coupon[valid_from]" value=form_input_text(coupon.valid_from) class=FIELD />
                         </label>
                         <label class="block">
                             <span class=HINT>{move || i18n.t().admin_coupons_valid_until}</span>
-                            <input type="datetime-local" name="coupon[valid_until]" value=input_time(coupon.valid_until) class=FIELD />
+                            <input type="datetime-local" name="coupon[valid_until]" value=form_input_text(coupon.valid_until) class=FIELD />
                         </label>
                     </div>
                     <span class=format!("mt-1 block {HINT}")>{move || i18n.t().admin_coupons_valid_hint}</span>
@@ -964,7 +971,7 @@ fn CouponEditor(
                     <div class="mt-2 flex flex-wrap gap-3" data-testid="coupon-plans">
                         {plans.into_iter().map(|plan| view! {
                             <label class="inline-flex items-center gap-2 rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
-                                <input type="checkbox" name="coupon[plan_ids][]" value=plan.id checked=coupon.plan_ids.contains(&PlanId(plan.id)) />
+                                <input type="checkbox" name="coupon[plan_ids][]" value=plan.id.get() checked=coupon.plan_ids.contains(&plan.id) />
                                 {plan.name}
                             </label>
                         }).collect_view()}

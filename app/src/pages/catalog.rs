@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use model::Rupiah;
 
-use crate::catalog::{PlanCard, public_plans};
+use crate::catalog::public_plans;
 use crate::i18n::use_i18n;
 use crate::seo::PageMeta;
+use model::catalog::PublicPlan;
 
 /// `512 MB`, `1 GB`, `1.5 GB`.
 pub(crate) fn memory(mb: i64) -> String {
@@ -100,7 +100,7 @@ pub fn PlansPage() -> impl IntoView {
 }
 
 #[component]
-fn PlanCardView(plan: PlanCard) -> impl IntoView {
+fn PlanCardView(plan: PublicPlan) -> impl IntoView {
     let i18n = use_i18n();
     let sandbox = plan.provider == "sandbox";
     let specs = [
@@ -128,7 +128,7 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
                 })}
             </div>
             <p class="mt-3">
-                <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="plan-price">{Rupiah(plan.price_idr_monthly).to_string()}</span>
+                <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="plan-price">{plan.price_idr_monthly.to_string()}</span>
                 <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
             </p>
             <dl class="mt-5 grid grid-cols-2 gap-3 text-sm">
@@ -147,7 +147,7 @@ fn PlanCardView(plan: PlanCard) -> impl IntoView {
                             <li class="flex flex-wrap items-baseline justify-between gap-x-2">
                                 <span>{term.months} " " {move || i18n.t().catalog_months}</span>
                                 <span class="font-medium">
-                                    {Rupiah(term.total_idr).to_string()}
+                                    {term.total_idr.to_string()}
                                     {(term.discount_percent > 0).then(|| view! {
                                         <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
                                             {move || i18n.t().catalog_save} " " {term.discount_percent} "%"

@@ -34,14 +34,14 @@ pub fn ServerConsolePage() -> impl IntoView {
 fn ServerConsole(id: i64) -> impl IntoView {
     let i18n = use_i18n();
     // Only for the heading: the console reports its own errors (not found included).
-    let server = Resource::new(|| (), move |_| load_server(id));
+    let server = Resource::new(|| (), move |_| load_server(model::InstanceId(id)));
     view! {
         <h1 class="mt-2 text-3xl font-bold tracking-tight" data-testid="console-heading">
             {move || i18n.t().console_title}
             <Transition>
                 {move || Suspend::new(async move {
                     server.await.ok().map(|page| view! {
-                        <span class="break-all font-normal text-slate-500 dark:text-slate-400">" · " {page.server.hostname}</span>
+                        <span class="break-all font-normal text-slate-500 dark:text-slate-400">" · " {page.detail.instance.hostname}</span>
                     })
                 })}
             </Transition>

@@ -5,14 +5,15 @@ use leptos::prelude::*;
 use leptos_meta::Link;
 use leptos_router::components::A;
 
-use crate::catalog::{PlanCard, public_plans};
+use crate::catalog::public_plans;
 use crate::components::Text;
 use crate::i18n::use_i18n;
 use crate::pages::catalog::{memory, transfer};
 use crate::preferences::{Theme, use_theme};
 use crate::seo::PageMeta;
 use crate::session::use_session;
-use model::Rupiah;
+use model::catalog::PublicPlan;
+use model::{PlanId, Rupiah};
 
 const IMAGES: &str = "/images/landing";
 /// The widths the hero screenshot is made in; the browser picks one by the `sizes` below.
@@ -261,7 +262,7 @@ const PERIODS: [(i64, Text); 4] = [
 ];
 
 /// Where an "Order" button leads: straight into the order form, or through sign-up first.
-fn order_link(plan: i64, signed_in: bool) -> String {
+fn order_link(plan: PlanId, signed_in: bool) -> String {
     if signed_in {
         format!("/order?plan={plan}")
     } else {
@@ -329,7 +330,7 @@ fn Pricing() -> impl IntoView {
 }
 
 #[component]
-fn PriceCard(plan: PlanCard, period: RwSignal<i64>, signed_in: bool) -> impl IntoView {
+fn PriceCard(plan: PublicPlan, period: RwSignal<i64>, signed_in: bool) -> impl IntoView {
     let i18n = use_i18n();
     let terms = plan.terms.clone();
     let term = move || {
@@ -343,7 +344,7 @@ fn PriceCard(plan: PlanCard, period: RwSignal<i64>, signed_in: bool) -> impl Int
         let list_price = plan.price_idr_monthly;
         move || {
             term()
-                .map(|term| term.total_idr / term.months)
+                .map(|term| Rupiah(term.total_idr.0 / term.months))
                 .unwrap_or(list_price)
         }
     };
@@ -366,14 +367,14 @@ fn PriceCard(plan: PlanCard, period: RwSignal<i64>, signed_in: bool) -> impl Int
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{specs}</p>
             <p class="mt-4">
                 <span class="text-3xl font-bold tracking-tight text-sky-700 dark:text-sky-400" data-testid="price">
-                    {move || Rupiah(monthly()).to_string()}
+                    {move || monthly().to_string()}
                 </span>
                 " "
                 <span class="text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().pricing_per_month_equivalent}</span>
             </p>
             <p class="mt-1 min-h-6 text-sm text-slate-600 dark:text-slate-400" data-testid="price-term">
                 {move || term().filter(|term| term.months > 1).map(|term| view! {
-                    {Rupiah(term.total_idr).to_string()} " " {i18n.t().pricing_billed_for} " " {term.months} " " {i18n.t().pricing_months}
+                    {term.total_idr.to_string()} " " {i18n.t().pricing_billed_for} " " {term.months} " " {i18n.t().pricing_months}
                     {(term.discount_percent > 0).then(|| view! {
                         <span class="ml-2 rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-semibold text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">
                             {i18n.t().catalog_save} " " {term.discount_percent} "%"
@@ -481,7 +482,10 @@ mod tests {
 
     #[test]
     fn visitors_order_through_sign_up_and_customers_directly() {
-        assert_eq!(order_link(7, true), "/order?plan=7");
-        assert_eq!(order_link(7, false), "/signup?next=%2Forder%3Fplan%3D7");
+        assert_eq!(order_link(PlanId(7), true), "/order?plan=7");
+        assert_eq!(
+            order_link(PlanId(7), false),
+            "/signup?next=%2Forder%3Fplan%3D7"
+        );
     }
 }

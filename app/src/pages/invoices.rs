@@ -13,7 +13,6 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::PageTitle;
 use crate::components::{error_text, route_id};
 use crate::errors::AppError;
-use crate::format::time;
 use crate::i18n::{Lang, use_i18n};
 use crate::orders::{
     FinishSandboxPayment, PayInvoice, load_invoice, my_invoices, payment_channels,
@@ -24,6 +23,7 @@ use crate::pages::orders::{
     Badge, CELL, Fact, LINK, OrderErrorNotice, OrderProgressPanel, PANEL, PRIMARY, SECONDARY,
     invoice_status_text, order_error_text, payment_status_text, purpose_text, ticker,
 };
+use crate::time::{Precision, utc_text};
 use model::Rupiah;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
 use model::ids::InvoiceId;
@@ -108,7 +108,7 @@ fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
                         view! {
                             <tr data-testid="invoice-row">
                                 <td class=CELL><A href=href.clone() attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A></td>
-                                <td class=CELL>{time(invoice.issued_at)}</td>
+                                <td class=CELL>{utc_text(invoice.issued_at, Precision::Minute)}</td>
                                 <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                 <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(invoice.total).to_string()}</td>
                                 <td class=CELL><Badge status text=invoice_status_text testid="invoice-status" /></td>
@@ -215,8 +215,8 @@ fn InvoiceView(
                     <p data-testid="customer-email">{invoice.customer_email.clone()}</p>
                 </div>
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
-                    <Fact label=|m| m.orders_issued value=time(invoice.issued_at) />
-                    <Fact label=|m| m.orders_due value=time(invoice.expires_at) />
+                    <Fact label=|m| m.orders_issued value=utc_text(invoice.issued_at, Precision::Minute) />
+                    <Fact label=|m| m.orders_due value=utc_text(invoice.expires_at, Precision::Minute) />
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_for}</dt>
                         <dd class="font-medium">{move || purpose_text(i18n.t(), purpose)}</dd>
@@ -225,7 +225,7 @@ fn InvoiceView(
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_order}</dt>
                         <dd class="font-medium"><A href=format!("/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></dd>
                     </div>
-                    {invoice.paid_at.map(time).map(|paid| view! {
+                    {invoice.paid_at.map(|at| utc_text(at, Precision::Minute)).map(|paid| view! {
                         <div class="col-span-2">
                             <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_paid_at}</dt>
                             <dd class="font-medium" data-testid="paid-at">{paid} {paid_via.clone().map(|via| format!(" · {via}"))}</dd>
@@ -427,7 +427,7 @@ fn OpenPayment(payment: Payment) -> impl IntoView {
                     <Fact label=|m| m.orders_amount value=Rupiah(payment.amount).to_string() />
                     <Fact label=|m| m.orders_fee value=Rupiah(payment.fee).to_string() />
                     <Fact label=|m| m.orders_to_pay value=Rupiah(payment.total_amount).to_string() testid="payment-total" />
-                    <Fact label=|m| m.orders_pay_before value=time(payment.expires_at) testid="payment-expires" />
+                    <Fact label=|m| m.orders_pay_before value=utc_text(payment.expires_at, Precision::Minute) testid="payment-expires" />
                 </dl>
                 {payment.instructions.into_iter().map(|instruction| view! {
                     <div>
@@ -527,7 +527,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                                         </div>
                                         <Fact label=|m| m.orders_channel value=payment.channel.clone() />
                                         <Fact label=|m| m.orders_reference value=payment.reference.clone() />
-                                        <Fact label=|m| m.orders_pay_before value=time(payment.expires_at) />
+                                        <Fact label=|m| m.orders_pay_before value=utc_text(payment.expires_at, Precision::Minute) />
                                     </dl>
                                     <p class="mt-6 text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_to_pay}</p>
                                     <p class="text-4xl font-bold tracking-tight" data-testid="sandbox-amount">{Rupiah(payment.total_amount).to_string()}</p>

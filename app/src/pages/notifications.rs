@@ -5,32 +5,35 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
-use crate::auth::Me;
 use crate::components::{Card, ErrorNotice, Notice, Text, error_text};
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::notifications::{
-    Item, MarkAllNotificationsRead, MarkNotificationRead, PreferenceRow, SetNotificationPreference,
-    TelegramLink, TelegramUnlink, list_notifications, notification_preferences, telegram_info,
+    MarkAllNotificationsRead, MarkNotificationRead, SetNotificationPreference, TelegramLink,
+    TelegramUnlink, list_notifications, notification_preferences, telegram_info,
 };
 use crate::pages::account::RequireUser;
+use crate::time::{Precision, utc_text};
+use model::NotificationId;
+use model::accounts::User;
+use model::notifications::{Category, Channel, Notification, Preference};
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 
-fn category_text(m: &'static Messages, category: &str) -> &'static str {
+fn category_text(m: &'static Messages, category: Category) -> &'static str {
     match category {
-        "billing" => m.notifications_category_billing,
-        "server" => m.notifications_category_server,
-        "security" => m.notifications_category_security,
-        _ => m.notifications_category_admin,
+        Category::Billing => m.notifications_category_billing,
+        Category::Server => m.notifications_category_server,
+        Category::Security => m.notifications_category_security,
+        Category::Admin => m.notifications_category_admin,
     }
 }
 
-fn channel_text(m: &'static Messages, channel: &str) -> &'static str {
+fn channel_text(m: &'static Messages, channel: Channel) -> &'static str {
     match channel {
-        "in_app" => m.notifications_channel_in_app,
-        "email" => m.notifications_channel_email,
-        _ => m.notifications_channel_telegram,
+        Channel::InApp => m.notifications_channel_in_app,
+        Channel::Email => m.notifications_channel_email,
+        Channel::Telegram => m.notifications_channel_telegram,
     }
 }
 
@@ -49,10 +52,10 @@ pub fn NotificationsPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.notifications_title />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().notifications_title}</h1>
-        <RequireUser view=|me: Me| view! {
+        <RequireUser view=|me: User| view! {
             <div class="mt-6 grid gap-6">
                 <NotificationList />
-                <SettingsCard is_admin=me.is_admin />
+                <SettingsCard is_admin=me.is_admin() />
             </div>
         } />
     }
@@ -65,8 +68,8 @@ fn NotificationList() -> impl IntoView {
     let mark_all = ServerAction::<MarkAllNotificationsRead>::new();
     // Older pages are added below as they are asked for; marking read changes what is on screen
     // at once instead of reloading (which would drop the older pages).
-    let before = RwSignal::new(None::<i64>);
-    let shown = RwSignal::new(None::<Vec<Item>>);
+    let before = RwSignal::new(None::<NotificationId>);
+    let shown = RwSignal::new(None::<Vec<Notification>>);
     let unread = RwSignal::new(None::<i64>);
     let page = Resource::new(move || before.get(), list_notifications);
     Effect::new(move |_| {
@@ -74,7 +77,7 @@ fn NotificationList() -> impl IntoView {
             unread.set(Some(found.unread));
             shown.update(|shown| match shown {
                 Some(shown) if before.get_untracked().is_some() => {
-                    let older: Vec<Item> = found
+                    let older: Vec<Notification> = found
                         .items
                         .into_iter()
                         .filter(|item| shown.iter().all(|known| known.id != item.id))
@@ -88,19 +91,19 @@ fn NotificationList() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = mark_all.value().get() {
             shown.update(|shown| {
-                shown.iter_mut().flatten().for_each(|item| item.read = true);
+                shown.iter_mut().flatten().for_each(Notification::mark_read);
             });
             unread.set(Some(0));
         }
     });
-    let read_one = move |id: i64| {
+    let read_one = move |id: NotificationId| {
         shown.update(|shown| {
             shown
                 .iter_mut()
                 .flatten()
-                .filter(|item| item.id == id && !item.read)
+                .filter(|item| item.id == id && !item.is_read())
                 .for_each(|item| {
-                    item.read = true;
+                    item.mark_read();
                     unread.update(|n| *n = n.map(|n| (n - 1).max(0)));
                 });
         });
@@ -149,9 +152,9 @@ fn NotificationList() -> impl IntoView {
                             }
                             view! {
                                 <ul class="mt-4 divide-y divide-slate-200 dark:divide-slate-800">
-                                    {list.into_iter().map(|item| view! {
-                                        <li data-testid="notification" data-event=item.event.clone() data-read=item.read.to_string() class="flex items-start gap-3 py-3 text-sm">
-                                            <span class="mt-1.5 h-2 w-2 shrink-0 rounded-full" class=("bg-sky-500", !item.read) aria-hidden="true"></span>
+                                    {list.into_iter().map(|item| { let read = item.is_read(); view! {
+                                        <li data-testid="notification" data-event=item.event.clone() data-read=read.to_string() class="flex items-start gap-3 py-3 text-sm">
+                                            <span class="mt-1.5 h-2 w-2 shrink-0 rounded-full" class=("bg-sky-500", !read) aria-hidden="true"></span>
                                             <div class="min-w-0 flex-1">
                                                 <p class="font-medium">
                                                     {match item.link.clone().filter(|link| link.starts_with('/')) {
@@ -160,14 +163,14 @@ fn NotificationList() -> impl IntoView {
                                                     }}
                                                     " "
                                                     <span class="ml-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-600 dark:bg-slate-800 dark:text-slate-300">
-                                                        {let category = item.category.clone(); move || category_text(i18n.t(), &category)}
+                                                        {let category = item.category; move || category_text(i18n.t(), category)}
                                                     </span>
-                                                    {(!item.read).then(|| view! { <span class="sr-only">{move || i18n.t().notifications_unread_dot}</span> })}
+                                                    {(!read).then(|| view! { <span class="sr-only">{move || i18n.t().notifications_unread_dot}</span> })}
                                                 </p>
                                                 <p class="mt-1 text-slate-600 dark:text-slate-300">{item.body.clone()}</p>
-                                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{item.created.clone()}</p>
+                                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{utc_text(item.created_at, Precision::Minute)}</p>
                                             </div>
-                                            {(!item.read).then(|| view! {
+                                            {(!read).then(|| view! {
                                                 <button
                                                     type="button"
                                                     data-testid="notification-mark-read"
@@ -178,7 +181,7 @@ fn NotificationList() -> impl IntoView {
                                                 </button>
                                             })}
                                         </li>
-                                    }).collect_view()}
+                                    }}).collect_view()}
                                 </ul>
                             }.into_any()
                         }}
@@ -211,11 +214,11 @@ fn SettingsCard(is_admin: bool) -> impl IntoView {
         None => {}
     });
     // Admin notifications are for admins only; nobody else would ever receive one.
-    let categories: Vec<&'static str> = ["billing", "server", "security", "admin"]
+    let categories: Vec<Category> = Category::ALL
         .into_iter()
-        .filter(|category| is_admin || *category != "admin")
+        .filter(|category| is_admin || *category != Category::Admin)
         .collect();
-    let channels = ["in_app", "email", "telegram"];
+    let channels = Channel::ALL;
     view! {
         <div data-testid="notification-settings">
             <Card title=|m| m.notifications_settings_title>
@@ -230,7 +233,7 @@ fn SettingsCard(is_admin: bool) -> impl IntoView {
                     {move || {
                         let categories = categories.clone();
                         Suspend::new(async move {
-                            let rows: Vec<PreferenceRow> = preferences.await.unwrap_or_default();
+                            let rows: Vec<Preference> = preferences.await.unwrap_or_default();
                             view! {
                                 <div class="overflow-x-auto">
                                     <table class="w-full text-sm">
@@ -256,7 +259,7 @@ fn SettingsCard(is_admin: bool) -> impl IntoView {
                                                                 <td class="px-3 py-2 text-center">
                                                                     <input
                                                                         type="checkbox"
-                                                                        data-testid=format!("pref-{category}-{channel}")
+                                                                        data-testid=format!("pref-{}-{}", category.as_str(), channel.as_str())
                                                                         class="h-4 w-4 accent-sky-600 disabled:opacity-60"
                                                                         prop:checked=enabled
                                                                         disabled=move || locked || set.pending().get()
@@ -264,8 +267,8 @@ fn SettingsCard(is_admin: bool) -> impl IntoView {
                                                                         aria-label=move || format!("{} · {}", category_text(i18n.t(), category), channel_text(i18n.t(), channel))
                                                                         on:change=move |event| {
                                                                             set.dispatch(SetNotificationPreference {
-                                                                                category: category.to_owned(),
-                                                                                channel: channel.to_owned(),
+                                                                                category,
+                                                                                channel,
                                                                                 enabled: event_target_checked(&event),
                                                                             });
                                                                         }
@@ -314,7 +317,7 @@ fn TelegramSection() -> impl IntoView {
                             <p data-testid="telegram-unavailable" class="mt-2 text-sm italic text-slate-500 dark:text-slate-400">{move || i18n.t().notifications_telegram_unavailable}</p>
                         }.into_any();
                     }
-                    match info.linked_since {
+                    match info.linked_at.map(|at| utc_text(at, Precision::Minute)) {
                         Some(since) => view! {
                             <div class="mt-2 flex flex-wrap items-center gap-3 text-sm">
                                 <span data-testid="telegram-linked">{move || i18n.t().notifications_telegram_linked_since} " " {since.clone()}</span>

@@ -10,18 +10,18 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::PageTitle;
-use crate::auth::Me;
-use crate::catalog::{PlanCard, public_plans};
+use crate::catalog::public_plans;
 use crate::components::{Text, error_text, route_id};
 use crate::errors::AppError;
-use crate::format::time;
 use crate::i18n::{Lang, Messages, use_i18n};
 use crate::orders::{PlaceOrder, QuoteOrder, load_order, my_orders, tax_percent};
 use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::ssh_keys::my_ssh_keys;
+use crate::time::{Precision, utc_text};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
+use model::catalog::PublicPlan;
 use model::ids::{OrderId, PlanId, SshKeyId};
 use model::orders::{Order, OrderPage, OrderRequest, Quote};
 use model::status::{InvoiceStatus, OrderStatus};
@@ -297,7 +297,7 @@ pub fn NewOrderPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.orders_new_title />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().orders_new_title}</h1>
-        <RequireUser view=|me: Me| view! { <Wizard verified=me.email_verified /> } />
+        <RequireUser view=|me: model::accounts::User| view! { <Wizard verified=me.email_verified /> } />
     }
 }
 
@@ -333,11 +333,11 @@ fn Wizard(verified: bool) -> impl IntoView {
 }
 
 #[component]
-fn WizardSteps(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
+fn WizardSteps(plans: Vec<PublicPlan>, draft: Draft) -> impl IntoView {
     let plans = StoredValue::new(plans);
     let plan = Memo::new(move |_| {
         let id = draft.plan.get();
-        plans.with_value(|plans| plans.iter().find(|plan| Some(plan.id) == id).cloned())
+        plans.with_value(|plans| plans.iter().find(|plan| Some(plan.id.get()) == id).cloned())
     });
     // A plan named in the link that is not on sale starts the wizard at the beginning.
     let step = Memo::new(move |_| match plan.get() {
@@ -414,13 +414,13 @@ fn BackButton(draft: Draft, to: Step) -> impl IntoView {
 }
 
 #[component]
-fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
+fn PlanStep(plans: Vec<PublicPlan>, draft: Draft) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <StepHeading text=|m| m.orders_choose_plan />
         <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
             {plans.into_iter().map(|plan| {
-                let id = plan.id;
+                let id = plan.id.get();
                 let specs = format!(
                     "{} vCPU · {} RAM · {} GB NVMe · {}",
                     plan.vcpus, memory(plan.memory_mb), plan.disk_gb, transfer(plan.transfer_gb)
@@ -444,7 +444,7 @@ fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
                     >
                         <span class="text-lg font-semibold">{plan.name.clone()}</span>
                         <span>
-                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{Rupiah(plan.price_idr_monthly).to_string()}</span>
+                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{plan.price_idr_monthly.to_string()}</span>
                             <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
                         </span>
                         <span class="text-sm text-slate-600 dark:text-slate-400">{specs}</span>
@@ -456,7 +456,7 @@ fn PlanStep(plans: Vec<PlanCard>, draft: Draft) -> impl IntoView {
 }
 
 #[component]
-fn RegionStep(plan: PlanCard, draft: Draft) -> impl IntoView {
+fn RegionStep(plan: PublicPlan, draft: Draft) -> impl IntoView {
     view! {
         <StepHeading text=|m| m.orders_choose_region />
         <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
@@ -485,7 +485,7 @@ fn RegionStep(plan: PlanCard, draft: Draft) -> impl IntoView {
 }
 
 #[component]
-fn ImageStep(plan: PlanCard, draft: Draft) -> impl IntoView {
+fn ImageStep(plan: PublicPlan, draft: Draft) -> impl IntoView {
     view! {
         <StepHeading text=|m| m.orders_choose_image />
         <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
@@ -514,7 +514,7 @@ fn ImageStep(plan: PlanCard, draft: Draft) -> impl IntoView {
 }
 
 #[component]
-fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
+fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
     let i18n = use_i18n();
     // A good quote leads on to the review, a refused one stays here with its message. The first
     // run only notes the quote from an earlier visit, so going back here stays here.
@@ -552,7 +552,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                                         on:change=move |_| draft.period.set(months) />
                                     <span class="flex flex-col">
                                         <span class="font-medium">{move || months_text(i18n.t(), months)}</span>
-                                        <span class="text-sm text-slate-600 dark:text-slate-400">{Rupiah(term.total_idr).to_string()}</span>
+                                        <span class="text-sm text-slate-600 dark:text-slate-400">{term.total_idr.to_string()}</span>
                                         {(term.discount_percent > 0).then(|| view! {
                                             <span class="mt-1 w-fit rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
                                                 {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
@@ -582,7 +582,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                             view! {
                                 <ul class="mt-2 space-y-2" data-testid="ssh-key-choices">
                                     {keys.into_iter().map(|key| {
-                                        let id = key.id;
+                                        let (id, algorithm) = (key.id.get(), key.algorithm_name());
                                         view! {
                                             <li>
                                                 <label class="flex items-center gap-2 text-sm">
@@ -596,7 +596,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
                                                             });
                                                         } />
                                                     <span class="font-medium">{key.name}</span>
-                                                    <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{key.algorithm} " " {key.fingerprint}</span>
+                                                    <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{algorithm} " " {key.fingerprint}</span>
                                                 </label>
                                             </li>
                                         }
@@ -626,7 +626,7 @@ fn DetailsStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) ->
 }
 
 #[component]
-fn ReviewStep(plan: PlanCard, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
+fn ReviewStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
     let i18n = use_i18n();
     let input = draft.input();
     let place = ServerAction::<PlaceOrder>::new();
@@ -830,8 +830,8 @@ fn OrderTable(orders: Vec<Order>) -> impl IntoView {
                                 <td class=CELL><A href=href.clone() attr:class=LINK>{order.hostname.clone()}</A></td>
                                 <td class=CELL>{order.plan_name.clone()}</td>
                                 <td class=CELL><Badge status=order.status.as_str().to_owned() text=order_status_text testid="order-status" /></td>
-                                <td class=CELL>{order.paid_until.map(time).unwrap_or_else(|| "—".to_owned())}</td>
-                                <td class=CELL>{time(order.created_at)}</td>
+                                <td class=CELL>{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
+                                <td class=CELL>{utc_text(order.created_at, Precision::Minute)}</td>
                                 <td class=format!("{CELL} text-right")><A href=href attr:class=LINK>{move || i18n.t().orders_details_link}</A></td>
                             </tr>
                         }
@@ -880,8 +880,8 @@ fn OrderDetail(id: OrderId) -> impl IntoView {
 
 /// Replaces the order's region and image slugs with their names when the catalog still sells
 /// them; a plan taken off sale leaves the slugs.
-fn name_places(order: &mut Order, plans: &[PlanCard]) {
-    let Some(plan) = plans.iter().find(|plan| PlanId(plan.id) == order.plan_id) else {
+fn name_places(order: &mut Order, plans: &[PublicPlan]) {
+    let Some(plan) = plans.iter().find(|plan| plan.id == order.plan_id) else {
         return;
     };
     if let Some(region) = plan
@@ -928,8 +928,8 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                         <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_period}</dt>
                         <dd class="font-medium">{move || months_text(i18n.t(), order.period_months)}</dd>
                     </div>
-                    <Fact label=|m| m.orders_paid_until value=order.paid_until.map(time).unwrap_or_else(|| "—".to_owned()) testid="paid-until" />
-                    <Fact label=|m| m.orders_placed value=time(order.created_at) />
+                    <Fact label=|m| m.orders_paid_until value=order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned()) testid="paid-until" />
+                    <Fact label=|m| m.orders_placed value=utc_text(order.created_at, Precision::Minute) />
                 </dl>
             </section>
             <section class=PANEL>
@@ -945,7 +945,7 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                     let changed = from != Some(to);
                     view! {
                         <li class="flex gap-3">
-                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{time(event.at)}</span>
+                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{utc_text(event.at, Precision::Minute)}</span>
                             <span>
                                 {move || match (&from, changed) {
                                     (Some(from), true) => format!("{} → {}", order_status_text(i18n.t(), from.as_str()), order_status_text(i18n.t(), to.as_str())),
@@ -1124,26 +1124,33 @@ mod tests {
 
     #[test]
     fn orders_show_the_names_of_their_region_and_image() {
-        use crate::catalog::{Os, Place};
-        let plan = PlanCard {
-            id: 7,
+        use model::catalog::{OfferedImage, OfferedRegion};
+        let plan = PublicPlan {
+            id: model::PlanId(7),
             name: "Nano".into(),
             provider: "sandbox".into(),
             vcpus: 1,
             memory_mb: 1024,
             disk_gb: 25,
             transfer_gb: 1000,
-            price_idr_monthly: 75_000,
+            price_idr_monthly: Rupiah(75_000),
+            discount_3m_percent: 0,
+            discount_6m_percent: 0,
+            discount_12m_percent: 0,
             terms: Vec::new(),
-            regions: vec![Place {
+            regions: vec![OfferedRegion {
+                provider: "sandbox".into(),
                 slug: "sbx-jkt1".into(),
                 name: "Jakarta".into(),
                 country: Some("ID".into()),
             }],
-            images: vec![Os {
+            images: vec![OfferedImage {
+                provider: "sandbox".into(),
                 slug: "debian-12-x64".into(),
                 name: "Debian 12".into(),
+                distribution: "debian".into(),
                 logo: "debian".into(),
+                min_disk_gb: None,
             }],
         };
         let mut order = Order {

@@ -15,12 +15,17 @@ use crate::components::{ErrorNotice, Field, Submit, error_text, route_id};
 use crate::console::{ConsoleOpening, OpenConsole};
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::{
-    AdminProvision, PlanChoice, RevealRootPassword, RunServerAction, ServerPage, ServerSummary,
-    admin_servers, load_server, my_servers, provisioning_choices,
+    AdminProvision, RevealRootPassword, RunServerAction, admin_servers, load_server, my_servers,
+    provisioning_choices,
 };
-use crate::notifications::Item;
 use crate::pages::account::RequireUser;
 use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param};
+use crate::time::{Precision, utc_text};
+use model::catalog::{OfferedImage, PublicPlan};
+use model::instances::{ConsoleKind, Instance, ServerPage};
+use model::notifications::{Category, Notification};
+use model::status::InstanceStatus;
+use model::{InstanceId, NotificationId, PlanId};
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 const DANGER: &str = "rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
@@ -47,11 +52,13 @@ fn poll(fast: Duration, slow: Duration) -> ReadSignal<u32> {
 
 /// The id of the newest server notification the live feed delivered that `about` accepts (kept
 /// until another such one arrives), so a resource that reads it reloads at each one.
-fn server_news(about: impl Fn(&Item) -> bool + Send + Sync + 'static) -> Memo<Option<i64>> {
+fn server_news(
+    about: impl Fn(&Notification) -> bool + Send + Sync + 'static,
+) -> Memo<Option<NotificationId>> {
     let feed = use_live_feed();
-    Memo::new(move |last: Option<&Option<i64>>| {
+    Memo::new(move |last: Option<&Option<NotificationId>>| {
         feed.latest()
-            .filter(|item| item.category == "server" && about(item))
+            .filter(|item| item.category == Category::Server && about(item))
             .map(|item| item.id)
             .or_else(|| last.copied().flatten())
     })
@@ -157,7 +164,7 @@ fn StatusBadge(status: String, action: Option<String>) -> impl IntoView {
     }
 }
 
-fn specs(server: &ServerSummary) -> String {
+fn specs(server: &Instance) -> String {
     format!(
         "{} vCPU · {} GB RAM · {} GB NVMe · {}",
         server.vcpus,
@@ -201,7 +208,7 @@ fn ServerList() -> impl IntoView {
                                 <li class=PANEL>
                                     <div class="flex items-start justify-between gap-3">
                                         <A href=href attr:class="text-lg font-semibold text-sky-700 hover:underline dark:text-sky-400">{hostname}</A>
-                                        <StatusBadge status=server.status.clone() action=server.open_action.clone() />
+                                        <StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() />
                                     </div>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.plan_name.clone()} " · " {spec}</p>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.region_name.clone()} " · " {server.image_name.clone()}</p>
@@ -223,12 +230,12 @@ pub fn ServerDetailPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.servers_detail_title />
         <p><A href="/servers" attr:class="text-sm text-sky-700 hover:underline dark:text-sky-400">"← " {move || i18n.t().servers_title}</A></p>
-        <RequireUser view=move |_| view! { <ServerDetail id=id() /> } />
+        <RequireUser view=move |_| view! { <ServerDetail id=InstanceId(id()) /> } />
     }
 }
 
 #[component]
-fn ServerDetail(id: i64) -> impl IntoView {
+fn ServerDetail(id: InstanceId) -> impl IntoView {
     let i18n = use_i18n();
     let tick = poll(Duration::from_secs(3), Duration::from_secs(10));
     // Only notifications about this server (ready, an action done or failed link to it), so
@@ -259,7 +266,7 @@ fn ServerDetail(id: i64) -> impl IntoView {
                         // second load after the answer had gone, on signals already disposed
                         // (a panic under concurrent requests).
                         #[cfg(feature = "hydrate")]
-                        busy.set(page.server.status == "provisioning" || page.server.open_action.is_some());
+                        busy.set(page.detail.instance.status == InstanceStatus::Provisioning || page.detail.instance.open_action.is_some());
                         view! { <ServerView page act /> }.into_any()
                     }
                 }
@@ -271,12 +278,12 @@ fn ServerDetail(id: i64) -> impl IntoView {
 #[component]
 fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoView {
     let i18n = use_i18n();
-    let server = page.server.clone();
+    let server = page.detail.instance.clone();
     let sandbox = server.provider == "sandbox";
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-3xl font-bold tracking-tight" data-testid="server-hostname">{server.hostname.clone()}</h1>
-            <StatusBadge status=server.status.clone() action=server.open_action.clone() />
+            <StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() />
         </div>
         {sandbox.then(|| view! {
             <p data-testid="sandbox-notice" class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
@@ -296,7 +303,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                     <Fact label=|m| m.servers_provider value=server.provider.clone() />
                     <Address label=|m| m.servers_ipv4 value=server.ipv4.clone() testid="ipv4" />
                     <Address label=|m| m.servers_ipv6 value=server.ipv6.clone() testid="ipv6" />
-                    <Fact label=|m| m.servers_created value=server.created.clone() />
+                    <Fact label=|m| m.servers_created value=utc_text(server.created_at, Precision::Second) />
                 </dl>
             </section>
             <section class=PANEL>
@@ -309,7 +316,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_history}</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="server-events">
-                {page.events.into_iter().map(|event| {
+                {page.detail.events.into_iter().map(|event| {
                     let colour = match event.level.as_str() {
                         "success" => "bg-emerald-500",
                         "error" => "bg-red-500",
@@ -319,7 +326,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                     view! {
                         <li class="flex gap-3">
                             <span class=format!("mt-1.5 h-2 w-2 shrink-0 rounded-full {colour}")></span>
-                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{event.at}</span>
+                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{utc_text(event.at, Precision::Second)}</span>
                             <span>{move || event_text(i18n.t(), &kind)} {event.message.map(|message| view! { <span class="text-slate-500 dark:text-slate-400">" — " {move || event_detail(i18n.t(), &message)}</span> })}</span>
                         </li>
                     }
@@ -335,23 +342,23 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
 #[component]
 fn Console(page: ServerPage) -> impl IntoView {
     let i18n = use_i18n();
-    let id = page.server.id;
-    let running = page.server.status == "running";
+    let id = page.detail.instance.id;
+    let running = page.detail.instance.status == InstanceStatus::Running;
     let fetch = ServerAction::<OpenConsole>::new();
     let link = move || match fetch.value().get() {
         Some(Ok(ConsoleOpening::ProviderUrl { url })) => Some(url),
         _ => None,
     };
-    let body = match page.console.as_str() {
-        "vnc_proxy" if running => view! {
+    let body = match page.detail.console() {
+        ConsoleKind::VncProxy if running => view! {
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_console_about}</p>
             <a href=format!("/servers/{id}/console") class=format!("{BUTTON} mt-3 inline-block") data-testid="open-console">{move || i18n.t().servers_console_open}</a>
         }.into_any(),
-        "provider_url" if running => view! {
+        ConsoleKind::ProviderUrl if running => view! {
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_console_provider_about}</p>
             <div class="mt-3 flex flex-wrap items-center gap-3">
                 <ActionForm action=fetch>
-                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="id" value=id.get() />
                     <button type="submit" class=BUTTON data-testid="fetch-console-link">{move || i18n.t().servers_console_provider_fetch}</button>
                 </ActionForm>
                 {move || link().map(|url| view! {
@@ -360,10 +367,10 @@ fn Console(page: ServerPage) -> impl IntoView {
             </div>
             <ErrorNotice result=fetch.value() />
         }.into_any(),
-        "vnc_proxy" | "provider_url" => view! {
+        ConsoleKind::VncProxy | ConsoleKind::ProviderUrl => view! {
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-not-running">{move || i18n.t().servers_console_not_running}</p>
         }.into_any(),
-        _ => view! {
+        ConsoleKind::None => view! {
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-none">{move || i18n.t().servers_console_none}</p>
         }.into_any(),
     };
@@ -421,7 +428,7 @@ fn Address(
 }
 
 #[component]
-fn RootPassword(id: i64, waiting: bool, mine: bool) -> impl IntoView {
+fn RootPassword(id: InstanceId, waiting: bool, mine: bool) -> impl IntoView {
     let i18n = use_i18n();
     let reveal = ServerAction::<RevealRootPassword>::new();
     let shown = move || reveal.value().get().and_then(Result::ok);
@@ -435,7 +442,7 @@ fn RootPassword(id: i64, waiting: bool, mine: bool) -> impl IntoView {
                 None if waiting && mine => view! {
                     <p class="text-slate-600 dark:text-slate-400">{move || i18n.t().servers_password_ready}</p>
                     <ActionForm action=reveal>
-                        <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="id" value=id.get() />
                         <button type="submit" class=BUTTON data-testid="reveal-password">{move || i18n.t().servers_password_reveal}</button>
                     </ActionForm>
                 }.into_any(),
@@ -449,13 +456,18 @@ fn RootPassword(id: i64, waiting: bool, mine: bool) -> impl IntoView {
 #[component]
 fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoView {
     let i18n = use_i18n();
-    let id = page.server.id;
-    let rebuild = page.actions.iter().find(|a| a.kind == "rebuild").cloned();
+    let id = page.detail.instance.id;
+    let rebuild = page
+        .detail
+        .actions
+        .iter()
+        .find(|a| a.kind == "rebuild")
+        .cloned();
     view! {
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_actions}</h2>
             <div class="mt-4 flex flex-wrap gap-2" data-testid="server-actions">
-                {page.actions.iter().filter(|a| a.kind != "rebuild").map(|action| {
+                {page.detail.actions.iter().filter(|a| a.kind != "rebuild").map(|action| {
                     let kind = action.kind.clone();
                     let label_kind = kind.clone();
                     let reason = action.unavailable.clone();
@@ -463,7 +475,7 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
                     let style = if kind == "power_off" { DANGER } else { BUTTON };
                     view! {
                         <ActionForm action=act>
-                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="id" value=id.get() />
                             <input type="hidden" name="kind" value=kind.clone() />
                             <button type="submit" class=style data-action=kind.clone() disabled=reason.is_some()
                                 title=move || title_reason.as_deref().map(|r| reason_text(i18n.t(), r)).unwrap_or_default()>
@@ -474,7 +486,7 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
                 }).collect_view()}
             </div>
             <ul class="mt-3 space-y-1 text-xs text-slate-500 dark:text-slate-400" data-testid="action-reasons">
-                {page.actions.iter().filter_map(|action| {
+                {page.detail.actions.iter().filter_map(|action| {
                     let reason = action.unavailable.clone()?;
                     // Only reasons about the provider explain a missing feature; state reasons show on hover.
                     let provider_reason = reason.starts_with("no_") || reason == "provider_unavailable";
@@ -485,16 +497,16 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
                 }).collect_view()}
             </ul>
             <ErrorNotice result=act.value() />
-            {rebuild.map(|rebuild| view! { <RebuildForm id hostname=page.server.hostname.clone() images=page.rebuild_images.clone() reason=rebuild.unavailable act /> })}
+            {rebuild.map(|rebuild| view! { <RebuildForm id hostname=page.detail.instance.hostname.clone() images=page.rebuild_images.clone() reason=rebuild.unavailable act /> })}
         </section>
     }
 }
 
 #[component]
 fn RebuildForm(
-    id: i64,
+    id: InstanceId,
     hostname: String,
-    images: Vec<crate::instances::ImageChoice>,
+    images: Vec<OfferedImage>,
     reason: Option<String>,
     act: ServerAction<RunServerAction>,
 ) -> impl IntoView {
@@ -505,7 +517,7 @@ fn RebuildForm(
             <summary class="cursor-pointer text-sm font-semibold text-red-700 dark:text-red-300">{move || i18n.t().servers_rebuild_title}</summary>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_rebuild_warning}</p>
             <ActionForm action=act attr:class="mt-3 grid gap-3 sm:grid-cols-3 sm:items-end">
-                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="id" value=id.get() />
                 <input type="hidden" name="kind" value="rebuild" />
                 <label class="block text-sm">
                     <span class="font-medium">{move || i18n.t().servers_image}</span>
@@ -550,10 +562,10 @@ fn AdminServers() -> impl IntoView {
                         <AdminTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
                             {servers.into_iter().map(|server| view! {
                                 <tr>
-                                    <td class=CELL>{server.id}</td>
+                                    <td class=CELL>{server.id.to_string()}</td>
                                     <td class=CELL><A href=format!("/servers/{}", server.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{server.hostname.clone()}</A></td>
                                     <td class=CELL>{server.owner_email.clone()}</td>
-                                    <td class=CELL><StatusBadge status=server.status.clone() action=server.open_action.clone() /></td>
+                                    <td class=CELL><StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() /></td>
                                     <td class=CELL>{server.plan_name.clone()}</td>
                                     <td class=CELL>{server.region_name.clone()}</td>
                                     <td class=CELL>{server.provider.clone()}</td>
@@ -572,14 +584,14 @@ fn AdminServers() -> impl IntoView {
 fn ProvisionForm(provision: ServerAction<AdminProvision>) -> impl IntoView {
     let i18n = use_i18n();
     let choices = Resource::new(|| (), |()| provisioning_choices());
-    let chosen_plan = RwSignal::new(None::<i64>);
+    let chosen_plan = RwSignal::new(None::<PlanId>);
     view! {
         <details class=format!("{PANEL} mt-6") data-testid="provision-form">
             <summary class="cursor-pointer font-semibold">{move || i18n.t().servers_provision_title}</summary>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().servers_provision_hint}</p>
             <Transition>
                 {move || Suspend::new(async move {
-                    let plans: Vec<PlanChoice> = choices.await.unwrap_or_default();
+                    let plans: Vec<PublicPlan> = choices.await.unwrap_or_default();
                     let plans = StoredValue::new(plans);
                     let current = move || {
                         plans.with_value(|plans| {
@@ -593,7 +605,7 @@ fn ProvisionForm(provision: ServerAction<AdminProvision>) -> impl IntoView {
                             <label class="block text-sm">
                                 <span class="font-medium">{move || i18n.t().servers_plan}</span>
                                 <select name="plan_id" class=SELECT on:change=move |ev| chosen_plan.set(event_target_value(&ev).parse().ok())>
-                                    {plans.with_value(|plans| plans.iter().map(|plan| view! { <option value=plan.id>{plan.name.clone()}</option> }).collect_view())}
+                                    {plans.with_value(|plans| plans.iter().map(|plan| view! { <option value=plan.id.get()>{plan.name.clone()}</option> }).collect_view())}
                                 </select>
                             </label>
                             <Field label=|m| m.servers_hostname name="hostname" required=true />

@@ -9,7 +9,6 @@ pub mod tokens;
 pub mod two_factor;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 
 use self::emails::AccountEmail;
 use self::inputs::{Email, Language, PersonName, Phone};
@@ -145,32 +144,10 @@ impl From<sqlx::Error> for AccountError {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Customer,
-    Admin,
-}
+pub use model::accounts::Role;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Admin => "admin",
-        }
-    }
-
-    fn from_db(value: &str) -> Self {
-        if value == "admin" {
-            Self::Admin
-        } else {
-            Self::Customer
-        }
-    }
-}
-
-/// An account as pages and APIs show it (no secrets).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An account without its secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
     pub email: String,
@@ -212,7 +189,7 @@ impl UserRow {
             email: self.email.clone(),
             name: self.name.clone(),
             phone: self.phone.clone(),
-            role: Role::from_db(&self.role),
+            role: Role::from_stored(&self.role),
             language: Language::from_code(&self.language).unwrap_or_default(),
             email_verified: self.email_verified_at.is_some(),
             suspended: self.suspended_at.is_some(),
@@ -285,13 +262,56 @@ pub struct IssuedTokens {
     pub user: User,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionInfo {
     pub id: i64,
     pub user_agent: String,
     pub ip: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
+}
+
+/// Accounts as pages and the REST API show them (see [`model::accounts`]): a column added here
+/// reaches them only when it is added there too.
+impl From<User> for model::accounts::User {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id.into(),
+            email: user.email,
+            name: user.name,
+            phone: user.phone,
+            role: user.role,
+            language: user.language,
+            email_verified: user.email_verified,
+            suspended: user.suspended,
+            two_factor_enabled: user.two_factor_enabled,
+            created_at: user.created_at,
+        }
+    }
+}
+
+impl SessionInfo {
+    /// The session as its owner's list shows it, `current` when it is the one asking.
+    pub fn into_view(self, current_session_id: i64) -> model::accounts::Session {
+        model::accounts::Session {
+            current: self.id == current_session_id,
+            id: self.id,
+            user_agent: self.user_agent,
+            ip: self.ip,
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+        }
+    }
+}
+
+impl From<two_factor::TotpSetup> for model::accounts::TwoFactorSetup {
+    fn from(setup: two_factor::TotpSetup) -> Self {
+        Self {
+            secret: setup.secret_base32,
+            otpauth_uri: setup.otpauth_uri,
+            qr_data_url: setup.qr_svg_data_url,
+        }
+    }
 }
 
 pub struct SignUp<'a> {
@@ -791,7 +811,7 @@ impl Accounts {
             .await
         })?;
         let refresh_token = self.insert_refresh_token(tx, session_id, now).await?;
-        let role = Role::from_db(&user.role);
+        let role = Role::from_stored(&user.role);
         Ok(IssuedTokens {
             access_token: self.keys.issue(user.id, session_id, role, now)?,
             refresh_token,
@@ -900,9 +920,12 @@ impl Accounts {
         })?;
         tx.commit().await?;
         Ok(IssuedTokens {
-            access_token: self
-                .keys
-                .issue(user.id, session_id, Role::from_db(&user.role), now)?,
+            access_token: self.keys.issue(
+                user.id,
+                session_id,
+                Role::from_stored(&user.role),
+                now,
+            )?,
             refresh_token: new_refresh,
             session_id,
             user: user.public(),
@@ -936,7 +959,7 @@ impl Accounts {
             }) => Ok(Caller {
                 user_id,
                 session_id: claims.sid,
-                role: Role::from_db(&role),
+                role: Role::from_stored(&role),
                 email_verified: email_verified_at.is_some(),
             }),
             _ => Err(AccountError::Unauthenticated),

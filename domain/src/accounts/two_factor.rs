@@ -9,7 +9,7 @@ pub const RECOVERY_CODE_COUNT: usize = 10;
 const ISSUER: &str = "Webrana Cloud";
 
 /// What the set-up page shows: the secret as text, as an `otpauth://` link, and as a QR code.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct TotpSetup {
     pub secret_base32: String,
     pub otpauth_uri: String,

@@ -103,7 +103,7 @@ impl From<sqlx::Error> for CatalogError {
 }
 
 /// A location as synced from its provider, with what admins set on it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Region {
     pub provider: String,
     pub slug: String,
@@ -125,7 +125,7 @@ impl Region {
 }
 
 /// A provider's server size and the regions it is offered in now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Size {
     pub provider: String,
     pub slug: String,
@@ -141,7 +141,7 @@ pub struct Size {
     pub regions: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Image {
     pub provider: String,
     pub slug: String,
@@ -177,7 +177,7 @@ pub struct Pricing {
 }
 
 /// What one term costs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TermPrice {
     pub months: i64,
     pub discount_percent: i64,
@@ -225,7 +225,7 @@ impl Pricing {
 }
 
 /// A plan as admins manage it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     pub id: i64,
     pub name: String,
@@ -235,7 +235,6 @@ pub struct Plan {
     pub memory_mb: i64,
     pub disk_gb: i64,
     pub transfer_gb: i64,
-    #[serde(flatten)]
     pub pricing: Pricing,
     pub visible: bool,
     pub sort_order: i64,
@@ -289,7 +288,7 @@ impl PlanRow {
 }
 
 /// A region a plan is sold in, as customers see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OfferedRegion {
     pub provider: String,
     pub slug: String,
@@ -299,7 +298,7 @@ pub struct OfferedRegion {
 }
 
 /// An image a plan is sold with, as customers see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OfferedImage {
     pub provider: String,
     pub slug: String,
@@ -311,7 +310,7 @@ pub struct OfferedImage {
 }
 
 /// A plan on sale, as customers and anonymous visitors see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicPlan {
     pub id: i64,
     pub name: String,
@@ -320,7 +319,6 @@ pub struct PublicPlan {
     pub memory_mb: i64,
     pub disk_gb: i64,
     pub transfer_gb: i64,
-    #[serde(flatten)]
     pub pricing: Pricing,
     pub terms: Vec<TermPrice>,
     pub regions: Vec<OfferedRegion>,
@@ -397,11 +395,186 @@ pub struct ImageUpdate {
 }
 
 /// Everything an admin picks from when writing a plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Inventory {
     pub sizes: Vec<Size>,
     pub regions: Vec<Region>,
     pub images: Vec<Image>,
+}
+
+/// The catalog as pages and the REST API show it: each row becomes its [`model::catalog`] type
+/// here, so a column added to a row reaches the API only when it is added there too.
+mod views {
+    use model::catalog as view;
+
+    use super::*;
+
+    impl From<TermPrice> for view::Term {
+        fn from(term: TermPrice) -> Self {
+            Self {
+                months: term.months,
+                discount_percent: term.discount_percent,
+                total_idr: model::Rupiah(term.total_idr),
+            }
+        }
+    }
+
+    impl From<OfferedRegion> for view::OfferedRegion {
+        fn from(region: OfferedRegion) -> Self {
+            Self {
+                provider: region.provider,
+                slug: region.slug,
+                name: region.name,
+                country: region.country,
+            }
+        }
+    }
+
+    impl From<OfferedImage> for view::OfferedImage {
+        fn from(image: OfferedImage) -> Self {
+            Self {
+                provider: image.provider,
+                slug: image.slug,
+                name: image.name,
+                distribution: image.distribution,
+                logo: image.logo,
+                min_disk_gb: image.min_disk_gb,
+            }
+        }
+    }
+
+    impl From<PublicPlan> for view::PublicPlan {
+        fn from(plan: PublicPlan) -> Self {
+            Self {
+                id: plan.id.into(),
+                name: plan.name,
+                provider: plan.provider,
+                vcpus: plan.vcpus,
+                memory_mb: plan.memory_mb,
+                disk_gb: plan.disk_gb,
+                transfer_gb: plan.transfer_gb,
+                price_idr_monthly: model::Rupiah(plan.pricing.price_idr_monthly),
+                discount_3m_percent: plan.pricing.discount_3m_percent,
+                discount_6m_percent: plan.pricing.discount_6m_percent,
+                discount_12m_percent: plan.pricing.discount_12m_percent,
+                terms: all(plan.terms),
+                regions: all(plan.regions),
+                images: all(plan.images),
+            }
+        }
+    }
+
+    impl From<Plan> for view::Plan {
+        fn from(plan: Plan) -> Self {
+            Self {
+                id: plan.id.into(),
+                name: plan.name,
+                provider: plan.provider,
+                size_slug: plan.size_slug,
+                vcpus: plan.vcpus,
+                memory_mb: plan.memory_mb,
+                disk_gb: plan.disk_gb,
+                transfer_gb: plan.transfer_gb,
+                price_idr_monthly: model::Rupiah(plan.pricing.price_idr_monthly),
+                discount_3m_percent: plan.pricing.discount_3m_percent,
+                discount_6m_percent: plan.pricing.discount_6m_percent,
+                discount_12m_percent: plan.pricing.discount_12m_percent,
+                visible: plan.visible,
+                sort_order: plan.sort_order,
+                region_slugs: plan.region_slugs,
+                image_slugs: plan.image_slugs,
+                on_sale: plan.on_sale,
+                created_at: plan.created_at,
+                updated_at: plan.updated_at,
+            }
+        }
+    }
+
+    impl From<Region> for view::Region {
+        fn from(region: Region) -> Self {
+            Self {
+                provider: region.provider,
+                slug: region.slug,
+                provider_name: region.provider_name,
+                display_name: region.display_name,
+                country: region.country,
+                available: region.available,
+                enabled: region.enabled,
+                synced_at: region.synced_at,
+            }
+        }
+    }
+
+    impl From<Size> for view::Size {
+        fn from(size: Size) -> Self {
+            Self {
+                provider: size.provider,
+                slug: size.slug,
+                vcpus: size.vcpus,
+                memory_mb: size.memory_mb,
+                disk_gb: size.disk_gb,
+                transfer_gb: size.transfer_gb,
+                cost_cents_monthly: size.cost_cents_monthly,
+                available: size.available,
+                synced_at: size.synced_at,
+                regions: size.regions,
+            }
+        }
+    }
+
+    impl From<Image> for view::Image {
+        fn from(image: Image) -> Self {
+            Self {
+                provider: image.provider,
+                slug: image.slug,
+                provider_name: image.provider_name,
+                display_name: image.display_name,
+                distribution: image.distribution,
+                logo: image.logo,
+                min_disk_gb: image.min_disk_gb,
+                available: image.available,
+                enabled: image.enabled,
+                synced_at: image.synced_at,
+            }
+        }
+    }
+
+    impl From<Inventory> for view::Inventory {
+        fn from(inventory: Inventory) -> Self {
+            Self {
+                sizes: all(inventory.sizes),
+                regions: all(inventory.regions),
+                images: all(inventory.images),
+            }
+        }
+    }
+
+    /// The admin page's form always sends every spec; "visible" arrives as a ticked checkbox.
+    impl From<view::PlanForm> for PlanInput {
+        fn from(form: view::PlanForm) -> Self {
+            Self {
+                name: form.name,
+                provider: form.provider,
+                size_slug: form.size_slug,
+                vcpus: Some(form.vcpus),
+                memory_mb: Some(form.memory_mb),
+                disk_gb: Some(form.disk_gb),
+                transfer_gb: Some(form.transfer_gb),
+                price_idr_monthly: form.price_idr_monthly,
+                discount_3m_percent: form.discount_3m_percent,
+                discount_6m_percent: form.discount_6m_percent,
+                discount_12m_percent: form.discount_12m_percent,
+                region_slugs: form.region_slugs,
+                image_slugs: form.image_slugs,
+                visible: form.visible.is_some(),
+                sort_order: form.sort_order,
+            }
+        }
+    }
+
+    fn all<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+        items.into_iter().map(U::from).collect()
+    }
 }
 
 /// A validated plan, ready to store.

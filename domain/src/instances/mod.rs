@@ -14,7 +14,7 @@ pub mod suspension;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::accounts::{AccountError, Caller, Role};
 use crate::audit::{self, AuditEvent};
@@ -124,8 +124,8 @@ fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) 
     }
 }
 
-/// A server as its owner and admins see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+/// A server as stored, with what the list and detail queries join to it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Instance {
     pub id: i64,
     pub user_id: i64,
@@ -138,9 +138,7 @@ pub struct Instance {
     pub disk_gb: i64,
     pub transfer_gb: i64,
     pub provider: String,
-    #[serde(skip)]
     pub provider_instance_id: Option<String>,
-    #[serde(skip)]
     pub label: String,
     pub hostname: String,
     pub region_slug: String,
@@ -185,7 +183,7 @@ const INSTANCE_SELECT: &str = "SELECT i.id, i.user_id, u.email AS owner_email, i
     LEFT JOIN catalog_images im ON im.provider = i.provider AND im.slug = i.image_slug";
 
 /// One line of a server's history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct InstanceEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -196,7 +194,7 @@ pub struct InstanceEvent {
 }
 
 /// An action a customer asked for and where it stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct InstanceAction {
     pub id: i64,
     pub instance_id: i64,
@@ -212,14 +210,14 @@ const ACTION_COLUMNS: &str =
     "id, instance_id, kind, state, image_slug, error, created_at, finished_at";
 
 /// Whether an action can run now, and if not, why (a code the UI translates).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionOffer {
     pub kind: ActionKind,
     pub unavailable: Option<String>,
 }
 
-/// Everything the server page shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A server with what can be done to it and what happened to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstanceDetail {
     pub instance: Instance,
     /// `None` when the provider is no longer configured.
@@ -227,6 +225,97 @@ pub struct InstanceDetail {
     pub actions: Vec<ActionOffer>,
     pub recent_actions: Vec<InstanceAction>,
     pub events: Vec<InstanceEvent>,
+}
+
+/// Servers as pages and the REST API show them (see [`model::instances`]): the root password and
+/// the provider's id and label for the server stay here, and a column added to a row reaches
+/// the API only when it is added there too.
+mod views {
+    use model::instances as view;
+
+    use super::*;
+
+    impl From<Instance> for view::Instance {
+        fn from(instance: Instance) -> Self {
+            Self {
+                id: instance.id.into(),
+                user_id: instance.user_id.into(),
+                owner_email: instance.owner_email,
+                order_id: instance.order_id.map(Into::into),
+                plan_id: instance.plan_id.into(),
+                plan_name: instance.plan_name,
+                vcpus: instance.vcpus,
+                memory_mb: instance.memory_mb,
+                disk_gb: instance.disk_gb,
+                transfer_gb: instance.transfer_gb,
+                provider: instance.provider,
+                hostname: instance.hostname,
+                region_slug: instance.region_slug,
+                region_name: instance.region_name,
+                image_slug: instance.image_slug,
+                image_name: instance.image_name,
+                status: instance.status,
+                provider_status: instance.provider_status,
+                status_message: instance.status_message,
+                ipv4: instance.ipv4,
+                ipv6: instance.ipv6,
+                password_waiting: instance.password_waiting,
+                open_action: instance.open_action,
+                created_at: instance.created_at,
+                updated_at: instance.updated_at,
+                ready_at: instance.ready_at,
+                suspended_at: instance.suspended_at,
+            }
+        }
+    }
+
+    impl From<InstanceEvent> for view::InstanceEvent {
+        fn from(event: InstanceEvent) -> Self {
+            Self {
+                id: event.id,
+                at: event.at,
+                kind: event.kind,
+                level: event.level,
+                message: event.message,
+            }
+        }
+    }
+
+    impl From<InstanceAction> for view::InstanceAction {
+        fn from(action: InstanceAction) -> Self {
+            Self {
+                id: action.id,
+                instance_id: action.instance_id.into(),
+                kind: action.kind,
+                state: action.state,
+                image_slug: action.image_slug,
+                error: action.error,
+                created_at: action.created_at,
+                finished_at: action.finished_at,
+            }
+        }
+    }
+
+    impl From<ActionOffer> for view::ActionOffer {
+        fn from(offer: ActionOffer) -> Self {
+            Self {
+                kind: offer.kind.as_str().to_owned(),
+                unavailable: offer.unavailable,
+            }
+        }
+    }
+
+    impl From<InstanceDetail> for view::InstanceDetail {
+        fn from(detail: InstanceDetail) -> Self {
+            Self {
+                instance: detail.instance.into(),
+                capabilities: detail.capabilities,
+                actions: detail.actions.into_iter().map(Into::into).collect(),
+                recent_actions: detail.recent_actions.into_iter().map(Into::into).collect(),
+                events: detail.events.into_iter().map(Into::into).collect(),
+            }
+        }
+    }
 }
 
 /// Whether `kind` can run on a server in `status` at a provider with `capabilities`; the error
@@ -275,24 +364,12 @@ fn availability_message(kind: ActionKind, provider: &str, reason: &str) -> Strin
     }
 }
 
-/// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, each up to
-/// 63 characters, 253 in all; stored lower-case.
+/// The host name as stored (see [`model::inputs::Hostname`], the rule the browser checks too).
 pub fn parse_hostname(raw: &str) -> Result<String, InstanceError> {
-    let hostname = raw.trim().to_ascii_lowercase();
-    let label_ok = |label: &str| {
-        (1..=63).contains(&label.len())
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    if hostname.is_empty() || hostname.len() > 253 || !hostname.split('.').all(label_ok) {
-        return Err(invalid(
-            "hostname",
-            "hostname_invalid",
-            "use letters, digits and hyphens (not at the start or end), dots between parts, up to 253 characters, e.g. web-1.example.id",
-        ));
-    }
-    Ok(hostname)
+    use model::inputs::{Hostname, InvalidHostname};
+    Hostname::parse(raw)
+        .map(Hostname::into_string)
+        .map_err(|_| invalid("hostname", InvalidHostname::CODE, InvalidHostname::MESSAGE))
 }
 
 /// An admin's "provision for user", or (later) a paid order.
@@ -912,22 +989,12 @@ mod tests {
     }
 
     #[test]
-    fn hostnames_follow_rfc_1123() {
+    fn a_refused_hostname_is_a_field_error_on_hostname() {
+        assert_eq!(parse_hostname(" Web-1 ").unwrap(), "web-1");
+        let error = parse_hostname("web_1").unwrap_err();
         assert_eq!(
-            parse_hostname(" Web-1.Example.id ").unwrap(),
-            "web-1.example.id"
+            (error.code(), error.field()),
+            ("hostname_invalid", Some("hostname"))
         );
-        assert_eq!(parse_hostname("1a").unwrap(), "1a");
-        for bad in ["", "-web", "web-", "we_b", "a..b", "web 1", &"a".repeat(64)] {
-            assert!(parse_hostname(bad).is_err(), "{bad}");
-        }
-        let long = [
-            "a".repeat(63),
-            "b".repeat(63),
-            "c".repeat(63),
-            "d".repeat(63),
-        ]
-        .join(".");
-        assert!(parse_hostname(&long).is_err());
     }
 }

@@ -22,7 +22,7 @@ pub struct OutgoingEmail {
     pub html: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredEmail {
     pub id: i64,
     pub to_address: String,
@@ -32,6 +32,20 @@ pub struct StoredEmail {
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+}
+
+/// The e-mail as the admin's outbox page shows it (the HTML part stays here).
+impl From<StoredEmail> for model::admin::OutboxEmail {
+    fn from(email: StoredEmail) -> Self {
+        Self {
+            id: email.id,
+            to: email.to_address,
+            subject: email.subject,
+            body_text: email.body_text,
+            created_at: email.created_at,
+            sent_at: email.sent_at,
+        }
+    }
 }
 
 /// Every e-mail's layout, as templates: HTML (escaped automatically, as its name ends in

@@ -10,7 +10,6 @@ pub mod telegram;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::accounts::{AccountError, Caller};
 use crate::db::{Committed, Tx};
@@ -23,59 +22,7 @@ pub use self::notices::Notice;
 pub const EMAIL_JOB: &str = "notification_email";
 pub const TELEGRAM_JOB: &str = "notification_telegram";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Billing,
-    Server,
-    Security,
-    Admin,
-}
-
-impl Category {
-    pub const ALL: [Self; 4] = [Self::Billing, Self::Server, Self::Security, Self::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Billing => "billing",
-            Self::Server => "server",
-            Self::Security => "security",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|category| category.as_str() == text)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    InApp,
-    Email,
-    Telegram,
-}
-
-impl Channel {
-    pub const ALL: [Self; 3] = [Self::InApp, Self::Email, Self::Telegram];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InApp => "in_app",
-            Self::Email => "email",
-            Self::Telegram => "telegram",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|channel| channel.as_str() == text)
-    }
-}
+pub use model::notifications::{Category, Channel, Preference, TelegramStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationError {
@@ -126,12 +73,13 @@ impl ErrorCode for NotificationError {
     }
 }
 
-/// An in-app notification as its owner sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+/// An in-app notification as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct InAppNotification {
     pub id: i64,
     pub event: String,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub category: Category,
     pub title: String,
     pub body: String,
     pub link: Option<String>,
@@ -142,7 +90,7 @@ pub struct InAppNotification {
 const COLUMNS: &str = "id, event, category, title, body, link, created_at, read_at";
 
 /// A page of a user's notifications, newest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationPage {
     pub items: Vec<InAppNotification>,
     pub unread: i64,
@@ -150,14 +98,30 @@ pub struct NotificationPage {
     pub next_before: Option<i64>,
 }
 
-/// One category on one channel, as the preferences page shows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Preference {
-    pub category: Category,
-    pub channel: Channel,
-    pub enabled: bool,
-    /// Cannot be turned off.
-    pub locked: bool,
+/// The notification as the bell, the pages, the live feed and the REST API show it.
+impl From<InAppNotification> for model::notifications::Notification {
+    fn from(notification: InAppNotification) -> Self {
+        Self {
+            id: notification.id.into(),
+            event: notification.event,
+            category: notification.category,
+            title: notification.title,
+            body: notification.body,
+            link: notification.link,
+            created_at: notification.created_at,
+            read_at: notification.read_at,
+        }
+    }
+}
+
+impl From<NotificationPage> for model::notifications::NotificationPage {
+    fn from(page: NotificationPage) -> Self {
+        Self {
+            items: page.items.into_iter().map(Into::into).collect(),
+            unread: page.unread,
+            next_before: page.next_before.map(Into::into),
+        }
+    }
 }
 
 /// Security notifications always show in-app: nobody should miss a log-in from a new device.

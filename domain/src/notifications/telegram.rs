@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{NotificationError, Notifications};
+use super::{NotificationError, Notifications, TelegramStatus};
 use crate::accounts::Caller;
 use crate::accounts::tokens::{random_token, token_hash};
 use crate::jobs::{Job, JobOutcome};
@@ -115,14 +115,6 @@ impl TelegramBot {
             _ => Err(TelegramError::Refused(description)),
         }
     }
-}
-
-/// A user's link, as the profile shows it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TelegramStatus {
-    /// Whether this installation has a bot at all.
-    pub available: bool,
-    pub linked_at: Option<DateTime<Utc>>,
 }
 
 impl Notifications {

@@ -20,35 +20,8 @@ use serde::{Deserialize, Serialize};
 /// the status a server is stored with, so it is the model's status with its table of moves.
 pub use model::status::InstanceStatus as Lifecycle;
 
-/// How a provider lets a customer reach the screen of their server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsoleKind {
-    /// A VNC endpoint that our own WebSocket proxy relays to the browser canvas.
-    VncProxy,
-    /// A link to the provider's own web console.
-    ProviderUrl,
-    None,
-}
-
-/// What an adapter can do beyond create, delete, power on, power off and reboot, which all do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Capabilities {
-    /// An ACPI shutdown that lets the OS stop cleanly (Vultr only has a hard halt).
-    pub graceful_shutdown: bool,
-    /// A new root password without reinstalling (Vultr has none).
-    pub password_reset: bool,
-    /// The password reset needs the server stopped first (Linode).
-    pub password_reset_needs_stop: bool,
-    /// Reinstalling with an image of the customer's choice.
-    pub rebuild: bool,
-    /// We may choose the root password at create (Vultr picks its own).
-    pub accepts_root_password: bool,
-    /// A rebuild installs a root password we choose (DigitalOcean's rebuild takes only an image
-    /// and keeps the old one).
-    pub rebuild_sets_password: bool,
-    pub console: ConsoleKind,
-}
+/// What a provider can do is shown to customers too, so these live in the shared vocabulary.
+pub use model::instances::{Capabilities, ConsoleKind};
 
 /// A customer's SSH public key as the adapter installs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

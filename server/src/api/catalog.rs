@@ -6,10 +6,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::catalog::{OfferedImage, OfferedRegion, Plan, PlanInput, PublicPlan, Size};
+use domain::catalog::PlanInput;
+use model::catalog::{OfferedImage, OfferedRegion, Plan, PublicPlan, Size};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiJson, views};
 use crate::router::ServerState;
 use crate::session::{Admin, Client};
 
@@ -28,19 +29,19 @@ pub fn routes() -> Router<ServerState> {
 }
 
 async fn public_plans(State(state): State<ServerState>) -> Result<Json<Vec<PublicPlan>>, ApiError> {
-    Ok(Json(state.app.catalog.public_plans().await?))
+    Ok(Json(views(state.app.catalog.public_plans().await?)))
 }
 
 async fn public_regions(
     State(state): State<ServerState>,
 ) -> Result<Json<Vec<OfferedRegion>>, ApiError> {
-    Ok(Json(state.app.catalog.public_regions().await?))
+    Ok(Json(views(state.app.catalog.public_regions().await?)))
 }
 
 async fn public_images(
     State(state): State<ServerState>,
 ) -> Result<Json<Vec<OfferedImage>>, ApiError> {
-    Ok(Json(state.app.catalog.public_images().await?))
+    Ok(Json(views(state.app.catalog.public_images().await?)))
 }
 
 /// Queues a sync from every provider; it runs within seconds, so the answer is 202.
@@ -57,14 +58,14 @@ async fn sizes(
     State(state): State<ServerState>,
     Admin(caller): Admin,
 ) -> Result<Json<Vec<Size>>, ApiError> {
-    Ok(Json(state.app.catalog.sizes(&caller).await?))
+    Ok(Json(views(state.app.catalog.sizes(&caller).await?)))
 }
 
 async fn plans(
     State(state): State<ServerState>,
     Admin(caller): Admin,
 ) -> Result<Json<Vec<Plan>>, ApiError> {
-    Ok(Json(state.app.catalog.plans(&caller).await?))
+    Ok(Json(views(state.app.catalog.plans(&caller).await?)))
 }
 
 async fn plan(
@@ -72,7 +73,7 @@ async fn plan(
     Admin(caller): Admin,
     Path(id): Path<i64>,
 ) -> Result<Json<Plan>, ApiError> {
-    Ok(Json(state.app.catalog.plan(&caller, id).await?))
+    Ok(Json(state.app.catalog.plan(&caller, id).await?.into()))
 }
 
 async fn create_plan(
@@ -86,7 +87,7 @@ async fn create_plan(
         .catalog
         .create_plan(&caller, &client, &input)
         .await?;
-    Ok((StatusCode::CREATED, Json(plan)))
+    Ok((StatusCode::CREATED, Json(plan.into())))
 }
 
 async fn update_plan(
@@ -101,7 +102,8 @@ async fn update_plan(
             .app
             .catalog
             .update_plan(&caller, &client, id, &input)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 

@@ -6,13 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::instances::{
-    ActionRequest, Instance, InstanceAction, InstanceDetail, InstanceEvent, InstanceFilter,
-    ProvisionRequest,
-};
+use domain::instances::{ActionRequest, InstanceFilter, ProvisionRequest};
+use model::instances::{Instance, InstanceAction, InstanceDetail, InstanceEvent};
 use serde_json::json;
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiJson, views};
 use crate::router::ServerState;
 use crate::session::{Admin, SignedIn};
 
@@ -33,7 +31,7 @@ async fn list(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Instance>>, ApiError> {
-    Ok(Json(state.app.instances.list_mine(&caller).await?))
+    Ok(Json(views(state.app.instances.list_mine(&caller).await?)))
 }
 
 async fn detail(
@@ -41,7 +39,7 @@ async fn detail(
     SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<InstanceDetail>, ApiError> {
-    Ok(Json(state.app.instances.detail(&caller, id).await?))
+    Ok(Json(state.app.instances.detail(&caller, id).await?.into()))
 }
 
 async fn events(
@@ -49,7 +47,7 @@ async fn events(
     SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<InstanceEvent>>, ApiError> {
-    Ok(Json(state.app.instances.events(&caller, id).await?))
+    Ok(Json(views(state.app.instances.events(&caller, id).await?)))
 }
 
 /// Answers 202: the action is queued; `GET /api/v1/instances/{id}` shows when it is done.
@@ -64,7 +62,7 @@ async fn act(
         .instances
         .request_action(&caller, id, body)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(action)))
+    Ok((StatusCode::ACCEPTED, Json(action.into())))
 }
 
 async fn reveal_password(
@@ -81,9 +79,9 @@ async fn admin_list(
     Admin(caller): Admin,
     Query(filter): Query<InstanceFilter>,
 ) -> Result<Json<Vec<Instance>>, ApiError> {
-    Ok(Json(
+    Ok(Json(views(
         state.app.instances.list_all(&caller, &filter, 200).await?,
-    ))
+    )))
 }
 
 /// Answers 202: the server is being created.
@@ -97,5 +95,5 @@ async fn provision(
         .instances
         .provision_for_user(&caller, body)
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(instance)))
+    Ok((StatusCode::ACCEPTED, Json(instance.into())))
 }

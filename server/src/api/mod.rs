@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
-use domain::accounts::{IssuedTokens, Login, User};
+use domain::accounts::{IssuedTokens, Login};
 use domain::error::ErrorCode;
+use model::accounts::User;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -95,6 +96,12 @@ where
     }
 }
 
+/// Rows as the API shows them (see `model`): never a database row itself, so a column change
+/// cannot change an answer by accident.
+fn views<T, U: From<T>>(rows: Vec<T>) -> Vec<U> {
+    rows.into_iter().map(U::from).collect()
+}
+
 pub fn routes() -> Router<ServerState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
@@ -124,7 +131,7 @@ fn token_answer(tokens: IssuedTokens) -> Json<serde_json::Value> {
         "access_token": tokens.access_token,
         "expires_in": ACCESS_TOKEN_LIFETIME.num_seconds(),
         "refresh_token": tokens.refresh_token,
-        "user": tokens.user,
+        "user": User::from(tokens.user),
     }))
 }
 
@@ -176,7 +183,7 @@ async fn me(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(state.app.accounts.user(caller.user_id).await?))
+    Ok(Json(state.app.accounts.user(caller.user_id).await?.into()))
 }
 
 #[derive(Deserialize)]
@@ -189,13 +196,13 @@ async fn admin_users(
     Admin(caller): Admin,
     Query(query): Query<UserSearch>,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(
+    Ok(Json(views(
         state
             .app
             .accounts
             .list_users(&caller, query.search.as_deref(), 100, 0)
             .await?,
-    ))
+    )))
 }
 
 #[derive(Deserialize)]
@@ -215,6 +222,7 @@ async fn admin_suspend(
             .app
             .accounts
             .set_suspended(&caller, id, body.suspended, &client)
-            .await?,
+            .await?
+            .into(),
     ))
 }

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::notifications::{Category, Channel, NotificationPage, Preference};
+use model::notifications::{Category, Channel, NotificationPage, Preference};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -49,7 +49,7 @@ async fn list(
             query.limit.unwrap_or(20),
         )
         .await?;
-    Ok(Json(page))
+    Ok(Json(page.into()))
 }
 
 async fn unread_count(

@@ -5,10 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use domain::ssh_keys::{self, SshKey};
+use domain::ssh_keys;
+use model::ssh_keys::SshKey;
 use serde::Deserialize;
 
-use super::ApiError;
+use super::{ApiError, views};
 use crate::router::ServerState;
 use crate::session::{Client, SignedIn};
 
@@ -22,7 +23,9 @@ async fn list(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<SshKey>>, ApiError> {
-    Ok(Json(ssh_keys::list(&state.app.db, caller.user_id).await?))
+    Ok(Json(views(
+        ssh_keys::list(&state.app.db, caller.user_id).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -45,7 +48,7 @@ async fn add(
         &client,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(key)))
+    Ok((StatusCode::CREATED, Json(key.into())))
 }
 
 async fn remove(

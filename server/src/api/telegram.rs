@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::notifications::telegram::TelegramStatus;
+use model::notifications::TelegramStatus;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson};
