@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use model::Rupiah;
 
 use crate::catalog::{PlanCard, public_plans};
 use crate::i18n::use_i18n;

@@ -3,7 +3,7 @@
 
 use super::Category;
 use crate::providers::ActionKind;
-use model::Language;
+use model::{Language, Rupiah};
 
 /// A title and a sentence or two.
 #[derive(Clone, Debug, PartialEq, Eq)]
