@@ -4,6 +4,7 @@
 //!
 //! Nothing here does I/O or knows about Leptos, axum or sqlx.
 
+pub mod error;
 pub mod ids;
 pub mod language;
 pub mod money;
