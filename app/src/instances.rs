@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, state};
+use crate::auth::server::{caller, fail, reject, state};
 use crate::errors::AppError;
 
 /// A server as the pages show it.
@@ -173,7 +173,8 @@ pub async fn run_server_action(
     confirm: Option<String>,
 ) -> Result<(), AppError> {
     use domain::providers::ActionKind;
-    let kind = ActionKind::parse(&kind).ok_or_else(|| AppError::new("action_unknown"))?;
+    let kind =
+        ActionKind::parse(&kind).ok_or_else(|| reject(AppError::malformed(Some("kind".into()))))?;
     let request = domain::instances::ActionRequest {
         kind,
         image,

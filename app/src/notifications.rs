@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, optional_caller, state};
+use crate::auth::server::{caller, fail, optional_caller, reject, state};
 use crate::errors::AppError;
 
 /// How many notifications the bell's dropdown shows.
@@ -152,8 +152,9 @@ pub async fn set_notification_preference(
     enabled: bool,
 ) -> Result<(), AppError> {
     use domain::notifications::{Category, Channel};
-    let category = Category::parse(&category).ok_or_else(|| AppError::new("not_found"))?;
-    let channel = Channel::parse(&channel).ok_or_else(|| AppError::new("not_found"))?;
+    let unknown = |field: &str| reject(AppError::malformed(Some(field.to_owned())));
+    let category = Category::parse(&category).ok_or_else(|| unknown("category"))?;
+    let channel = Channel::parse(&channel).ok_or_else(|| unknown("channel"))?;
     state()?
         .notifications
         .set_preference(&caller()?, category, channel, enabled)

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, state};
+use crate::auth::server::{caller, fail, reject, state};
 use crate::errors::AppError;
 
 /// What the order wizard sends: the same fields as `domain::orders::OrderRequest`.
@@ -484,7 +484,7 @@ pub async fn finish_sandbox_payment(reference: String, outcome: String) -> Resul
     let outcome = match outcome.as_str() {
         "pay" => SandboxOutcome::Pay,
         "expire" => SandboxOutcome::Expire,
-        _ => return Err(AppError::new("outcome_unknown")),
+        _ => return Err(reject(AppError::malformed(Some("outcome".into())))),
     };
     state()?
         .billing

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::BytesMut;
 use domain::console::{ConsoleSession, Consoles, SESSION_HEARTBEAT, Traffic, VncTarget};
+use domain::error::Code;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -62,7 +63,7 @@ async fn upgrade(
 ) -> Response {
     // The ticket alone is not enough: the page's own session must present it.
     let Some(caller) = authenticated.0 else {
-        return ApiError::new("unauthenticated", "sign in to use the console").into_response();
+        return ApiError::new(Code::Unauthenticated, "sign in to use the console").into_response();
     };
     let consoles = &state.app.consoles;
     let session = match consoles
@@ -126,7 +127,7 @@ async fn unreachable(state: &ServerState, session: &ConsoleSession, why: &str) -
     let reason = format!("unreachable: {why}");
     record_end(&state.app.consoles, session.id, Traffic::default(), &reason).await;
     ApiError::new(
-        "console_unreachable",
+        Code::ConsoleUnreachable,
         "the server's screen cannot be reached right now; try again in a moment",
     )
     .into_response()

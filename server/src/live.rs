@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::accounts::Caller;
 use domain::db::{CommitFeed, Committed};
+use domain::error::Code;
 use domain::notifications::{InAppNotification, NotificationError};
 use serde::Deserialize;
 use serde_json::json;
@@ -58,8 +59,11 @@ async fn upgrade(
     Query(resume): Query<Resume>,
 ) -> Response {
     let Some(caller) = authenticated.0 else {
-        return ApiError::new("unauthenticated", "sign in or send a valid Bearer token")
-            .into_response();
+        return ApiError::new(
+            Code::Unauthenticated,
+            "sign in or send a valid Bearer token",
+        )
+        .into_response();
     };
     ws.read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::accounts::ClientInfo;
+use domain::error::Code;
 
 use crate::api::ApiError;
 use crate::router::ServerState;
@@ -101,8 +102,11 @@ pub async fn session_layer(
         bearer_token.is_none() && (access_cookie.is_some() || refresh_cookie.is_some());
     if writes && cookie_auth && !same_origin(headers, &state.web.public_url) {
         tracing::warn!(ip = %client.ip, path = %request.uri().path(), "cross-origin write with session cookies refused");
-        return ApiError::new("csrf", "this request must come from a Webrana Cloud page")
-            .into_response();
+        return ApiError::new(
+            Code::Csrf,
+            "this request must come from a Webrana Cloud page",
+        )
+        .into_response();
     }
 
     let accounts = &state.app.accounts;

@@ -1,6 +1,7 @@
 //! Validated inputs, built once at the edge: a value of these types is known to be acceptable.
 
 use super::AccountError;
+use crate::error::Code;
 
 /// Lower-cased, trimmed e-mail address with one `@`, a dotted domain and no spaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,7 +11,7 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let email = raw.trim().to_lowercase();
         let invalid =
-            || AccountError::invalid("email", "invalid_email", "enter a valid e-mail address");
+            || AccountError::invalid("email", Code::InvalidEmail, "enter a valid e-mail address");
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -41,7 +42,7 @@ impl PersonName {
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(AccountError::invalid(
                 "name",
-                "invalid_name",
+                Code::InvalidName,
                 "enter a name of 1 to 100 characters",
             ));
         }
@@ -71,7 +72,7 @@ impl Phone {
         {
             return Err(AccountError::invalid(
                 "phone",
-                "invalid_phone",
+                Code::InvalidPhone,
                 "enter an Indonesian number such as +62 812 3456 7890",
             ));
         }

@@ -3,13 +3,14 @@
 //! and "sync now".
 
 use app::auth::server::{Authenticated, RequestClient};
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::catalog::{OfferedImage, OfferedRegion, Plan, PlanInput, PublicPlan, Size};
 use serde_json::{Value, json};
 
+use super::Path;
 use super::{ApiError, ApiJson, require_caller};
 use crate::router::ServerState;
 

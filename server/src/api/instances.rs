@@ -3,7 +3,7 @@
 //! customer's instance id answers 404, exactly like one that does not exist.
 
 use app::auth::server::Authenticated;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use domain::instances::{
 use serde_json::json;
 
 use super::{ApiError, ApiJson, require_caller};
+use super::{Path, Query};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {

@@ -3,7 +3,7 @@
 //! per-category, per-channel preferences. Another user's notification answers 404.
 
 use app::auth::server::Authenticated;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, require_caller};
+use super::{Path, Query};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {

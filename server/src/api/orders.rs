@@ -6,7 +6,7 @@
 
 use app::auth::server::{Authenticated, RequestClient};
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, require_caller};
+use super::{Path, Query};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {

@@ -2,7 +2,7 @@
 //! exactly like an id that does not exist.
 
 use app::auth::server::{Authenticated, RequestClient};
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -10,6 +10,7 @@ use domain::ssh_keys::{self, SshKey};
 use serde::Deserialize;
 
 use super::{ApiError, require_caller};
+use super::{ApiJson, Path};
 use crate::router::ServerState;
 
 pub fn routes() -> Router<ServerState> {
@@ -36,7 +37,7 @@ async fn add(
     State(state): State<ServerState>,
     Extension(authenticated): Extension<Authenticated>,
     Extension(RequestClient(client)): Extension<RequestClient>,
-    Json(body): Json<NewKey>,
+    ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<SshKey>), ApiError> {
     let caller = require_caller(&authenticated)?;
     let key = ssh_keys::add(
