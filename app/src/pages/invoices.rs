@@ -361,7 +361,7 @@ fn ChannelChooser(
                                     <span class="font-medium">{channel.name.clone()}</span>
                                     <span class="text-xs text-slate-500 dark:text-slate-400">
                                         {channel.group.clone()} " · "
-                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee).to_string()) }}
+                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee)) }}
                                     </span>
                                 </span>
                             </label>

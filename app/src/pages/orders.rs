@@ -709,7 +709,7 @@ fn PriceTable(quote: QuoteView, months: i64, coupon: Option<String>) -> impl Int
                 <tr data-testid="price-subtotal">
                     <th scope="row" class="py-2 text-left font-normal">
                         {move || i18n.t().orders_subtotal}
-                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly).to_string())}</span>
+                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly))}</span>
                     </th>
                     <td class="py-2 text-right tabular-nums">{Rupiah(split.subtotal).to_string()}</td>
                 </tr>
