@@ -5,7 +5,7 @@ use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
 use crate::components::Text;
-use crate::errors::{AppError, Code};
+use crate::errors::AppError;
 use crate::i18n::use_i18n;
 use crate::seo::PageMeta;
 
@@ -121,8 +121,8 @@ pub struct ContactCard {
 #[server]
 pub async fn contact_details() -> Result<ContactCard, AppError> {
     let state = crate::auth::server::state()?;
-    let site =
-        use_context::<crate::seo::SiteInfo>().ok_or_else(|| AppError::new(Code::Internal))?;
+    let site = use_context::<crate::seo::SiteInfo>()
+        .ok_or_else(|| AppError::new(crate::errors::Code::Internal))?;
     let seller = &state.orders.config().seller;
     Ok(ContactCard {
         support_email: site.support_email,
