@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::auth::server::{caller, fail, state};
 use crate::errors::AppError;
+#[cfg(feature = "ssr")]
+use crate::errors::Code;
 
 /// The coupon form, posted as `coupon[code]`… Numbers and times come as typed, so an unreadable
 /// one is refused with a message on its field rather than failing the whole request. An unticked
@@ -44,7 +46,9 @@ mod form {
     use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     use domain::orders::OrderError;
 
-    pub fn invalid(field: &'static str, code: &'static str, message: &str) -> OrderError {
+    use crate::errors::Code;
+
+    pub fn invalid(field: &'static str, code: Code, message: &str) -> OrderError {
         OrderError::Invalid {
             field,
             code,
@@ -60,7 +64,7 @@ mod form {
         }
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| invalid(field, "date_invalid", "write a date as YYYY-MM-DD"))
+            .map_err(|_| invalid(field, Code::DateInvalid, "write a date as YYYY-MM-DD"))
     }
 
     /// A `datetime-local` field, read as UTC like every time the admin pages show.
@@ -73,15 +77,11 @@ mod form {
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
             .map(|at| Some(at.and_utc()))
-            .ok_or_else(|| invalid(field, "date_invalid", "write a time as YYYY-MM-DD HH:MM"))
+            .ok_or_else(|| invalid(field, Code::DateInvalid, "write a time as YYYY-MM-DD HH:MM"))
     }
 
     /// A whole number; empty is none.
-    pub fn number(
-        text: &str,
-        field: &'static str,
-        code: &'static str,
-    ) -> Result<Option<i64>, OrderError> {
+    pub fn number(text: &str, field: &'static str, code: Code) -> Result<Option<i64>, OrderError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
@@ -164,9 +164,9 @@ pub async fn admin_extend_order(
     days: String,
     note: String,
 ) -> Result<Order, AppError> {
-    let days = form::number(&days, "days", "days_invalid")
+    let days = form::number(&days, "days", Code::DaysInvalid)
         .map_err(fail)?
-        .ok_or_else(|| fail(form::invalid("days", "days_invalid", "how many days?")))?;
+        .ok_or_else(|| fail(form::invalid("days", Code::DaysInvalid, "how many days?")))?;
     let order = state()?
         .orders
         .extend(&caller()?, id.get(), days, &note)
@@ -212,7 +212,7 @@ pub async fn admin_all_invoices(status: String) -> Result<Vec<Invoice>, AppError
         status => Some(InvoiceStatus::parse(status).ok_or_else(|| {
             fail(form::invalid(
                 "status",
-                "status_invalid",
+                Code::StatusInvalid,
                 "no such invoice status",
             ))
         })?),
@@ -250,7 +250,7 @@ pub async fn admin_save_coupon(
     let kind = CouponKind::parse(&coupon.kind).ok_or_else(|| {
         fail(form::invalid(
             "kind",
-            "coupon_kind_invalid",
+            Code::CouponKindInvalid,
             "percent or fixed",
         ))
     })?;
@@ -258,17 +258,17 @@ pub async fn admin_save_coupon(
         code: coupon.code,
         kind,
         // Zero is refused by the domain with its own message, as an empty amount should be.
-        amount: form::number(&coupon.amount, "amount", "coupon_amount_invalid")
+        amount: form::number(&coupon.amount, "amount", Code::CouponAmountInvalid)
             .map_err(fail)?
             .unwrap_or(0),
         valid_from: form::date_time(&coupon.valid_from, "valid_from").map_err(fail)?,
         valid_until: form::date_time(&coupon.valid_until, "valid_until").map_err(fail)?,
-        max_uses: form::number(&coupon.max_uses, "max_uses", "coupon_limit_invalid")
+        max_uses: form::number(&coupon.max_uses, "max_uses", Code::CouponLimitInvalid)
             .map_err(fail)?,
         max_uses_per_customer: form::number(
             &coupon.max_uses_per_customer,
             "max_uses_per_customer",
-            "coupon_limit_invalid",
+            Code::CouponLimitInvalid,
         )
         .map_err(fail)?,
         plan_ids: coupon.plan_ids,
@@ -283,19 +283,24 @@ pub async fn admin_save_coupon(
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::form::{date, date_time, number};
+    use crate::errors::Code;
 
     #[test]
     fn numbers_read_as_admins_write_them() {
-        assert_eq!(number("", "amount", "x").unwrap(), None);
-        assert_eq!(number(" 10 ", "amount", "x").unwrap(), Some(10));
-        assert_eq!(number("50.000", "amount", "x").unwrap(), Some(50_000));
-        assert_eq!(number("1 250 000", "amount", "x").unwrap(), Some(1_250_000));
-        let error = number("nol", "max_uses", "coupon_limit_invalid").unwrap_err();
+        let amount = Code::CouponAmountInvalid;
+        assert_eq!(number("", "amount", amount).unwrap(), None);
+        assert_eq!(number(" 10 ", "amount", amount).unwrap(), Some(10));
+        assert_eq!(number("50.000", "amount", amount).unwrap(), Some(50_000));
+        assert_eq!(
+            number("1 250 000", "amount", amount).unwrap(),
+            Some(1_250_000)
+        );
+        let error = number("nol", "max_uses", Code::CouponLimitInvalid).unwrap_err();
         assert!(matches!(
             error,
             domain::orders::OrderError::Invalid {
                 field: "max_uses",
-                code: "coupon_limit_invalid",
+                code: Code::CouponLimitInvalid,
                 ..
             }
         ));

@@ -2,57 +2,118 @@
 
 use leptos::prelude::*;
 
-use crate::errors::AppError;
+use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 
-/// The message for an error code in the current language.
+/// The message for an error in the current language. Every code has one (the match has no
+/// catch-all, so a new code does not compile until it is translated); pages that say more about
+/// a code in their context match those first and hand the rest to this.
 pub fn error_text(m: &'static Messages, error: &AppError) -> &'static str {
-    match error.code.as_str() {
-        "invalid_credentials" => m.errors_invalid_credentials,
-        "two_factor_required" => m.errors_two_factor_required,
-        "invalid_two_factor_code" => m.errors_invalid_two_factor_code,
-        "account_locked" => m.errors_account_locked,
-        "account_suspended" => m.errors_account_suspended,
-        "rate_limited" => m.errors_rate_limited,
-        "busy" => m.errors_busy,
-        "unauthenticated" => m.errors_unauthenticated,
-        "forbidden" => m.errors_forbidden,
-        "link_invalid" => m.errors_link_invalid,
-        "wrong_current_password" => m.errors_wrong_current_password,
-        "password_too_short" => m.errors_password_too_short,
-        "password_too_long" => m.errors_password_too_long,
-        "password_too_common" => m.errors_password_too_common,
-        "invalid_email" => m.errors_invalid_email,
-        "invalid_name" => m.errors_invalid_name,
-        "invalid_phone" => m.errors_invalid_phone,
-        "ssh_key_invalid" => m.ssh_keys_error_invalid,
-        "ssh_key_private" => m.ssh_keys_error_private,
-        "ssh_key_multiple" => m.ssh_keys_error_multiple,
-        "ssh_key_unsupported" => m.ssh_keys_error_unsupported,
-        "ssh_key_too_weak" => m.ssh_keys_error_too_weak,
-        "ssh_key_name_invalid" => m.ssh_keys_error_name_invalid,
-        "ssh_key_name_taken" => m.ssh_keys_error_name_taken,
-        "ssh_key_duplicate" => m.ssh_keys_error_duplicate,
-        "not_found" => m.servers_error_not_found,
-        "hostname_invalid" => m.servers_error_hostname_invalid,
-        "hostname_taken" => m.servers_error_hostname_taken,
-        "action_in_progress" => m.servers_error_action_in_progress,
-        "confirmation_mismatch" => m.servers_error_confirmation_mismatch,
-        "provider_unavailable" => m.servers_error_provider_unavailable,
-        "password_unavailable" => m.servers_error_password_unavailable,
-        "console_not_running" => m.servers_error_console_not_running,
-        "console_unavailable" => m.servers_error_console_unavailable,
-        "console_sessions_exhausted" => m.servers_error_console_sessions_exhausted,
-        "console_ticket_refused" => m.servers_error_console_ticket_refused,
-        "console_unreachable" => m.servers_error_console_unreachable,
-        "no_password_reset"
-        | "no_graceful_shutdown"
-        | "no_rebuild"
-        | "needs_stopped"
-        | "needs_running"
-        | "already_running"
-        | "not_ready" => m.servers_error_action_unavailable,
-        _ => m.errors_generic,
+    code_text(m, error.code)
+}
+
+fn code_text(m: &'static Messages, code: Code) -> &'static str {
+    match code {
+        Code::Malformed => m.errors_invalid,
+        Code::Unauthenticated => m.errors_unauthenticated,
+        Code::InvalidCredentials => m.errors_invalid_credentials,
+        Code::TwoFactorRequired => m.errors_two_factor_required,
+        Code::InvalidTwoFactorCode => m.errors_invalid_two_factor_code,
+        Code::RefreshReused => m.errors_refresh_reused,
+        Code::Forbidden => m.errors_forbidden,
+        Code::AccountSuspended => m.errors_account_suspended,
+        Code::Csrf => m.errors_csrf,
+        Code::EmailNotVerified => m.orders_error_email_not_verified,
+        Code::AccountLocked => m.errors_account_locked,
+        Code::LinkInvalid => m.errors_link_invalid,
+        Code::RateLimited => m.errors_rate_limited,
+        Code::Busy => m.errors_busy,
+        Code::NotFound => m.servers_error_not_found,
+        Code::AlreadyExists => m.errors_already_exists,
+        Code::InvalidEmail => m.errors_invalid_email,
+        Code::InvalidName => m.errors_invalid_name,
+        Code::InvalidPhone => m.errors_invalid_phone,
+        Code::PasswordTooShort => m.errors_password_too_short,
+        Code::PasswordTooLong => m.errors_password_too_long,
+        Code::PasswordTooCommon => m.errors_password_too_common,
+        Code::WrongCurrentPassword => m.errors_wrong_current_password,
+        Code::TwoFactorAlreadyEnabled => m.errors_two_factor_already_enabled,
+        Code::TwoFactorNotStarted => m.errors_two_factor_not_started,
+        Code::SshKeyInvalid => m.ssh_keys_error_invalid,
+        Code::SshKeyPrivate => m.ssh_keys_error_private,
+        Code::SshKeyMultiple => m.ssh_keys_error_multiple,
+        Code::SshKeyUnsupported => m.ssh_keys_error_unsupported,
+        Code::SshKeyTooWeak => m.ssh_keys_error_too_weak,
+        Code::SshKeyNameInvalid => m.ssh_keys_error_name_invalid,
+        Code::SshKeyNameTaken => m.ssh_keys_error_name_taken,
+        Code::SshKeyDuplicate => m.ssh_keys_error_duplicate,
+        Code::PlanNameInvalid => m.catalog_errors_plan_name_invalid,
+        Code::PlanSizeInvalid => m.catalog_errors_plan_size_invalid,
+        Code::PlanSpecInvalid => m.catalog_errors_plan_spec_invalid,
+        Code::PlanPriceInvalid => m.catalog_errors_plan_price_invalid,
+        Code::PlanDiscountInvalid => m.catalog_errors_plan_discount_invalid,
+        Code::PlanRegionsRequired => m.catalog_errors_plan_regions_required,
+        Code::PlanRegionNotOffered => m.catalog_errors_plan_region_not_offered,
+        Code::PlanImagesRequired => m.catalog_errors_plan_images_required,
+        Code::PlanImageUnknown => m.catalog_errors_plan_image_unknown,
+        Code::PlanInUse => m.catalog_errors_plan_in_use,
+        Code::RegionNameInvalid | Code::ImageNameInvalid => m.catalog_errors_display_name_invalid,
+        Code::ImageLogoInvalid => m.catalog_errors_image_logo_invalid,
+        Code::ProviderUnknown => m.catalog_errors_provider_unknown,
+        Code::ProviderError => m.errors_provider_error,
+        Code::PlanUnavailable => m.orders_error_plan_unavailable,
+        Code::RegionNotOffered => m.orders_error_region_not_offered,
+        Code::ImageNotOffered => m.orders_error_image_not_offered,
+        Code::HostnameInvalid => m.servers_error_hostname_invalid,
+        Code::HostnameTaken => m.servers_error_hostname_taken,
+        Code::PeriodInvalid => m.orders_error_period_invalid,
+        Code::IllegalTransition => m.orders_error_illegal_transition,
+        Code::DaysInvalid => m.admin_orders_errors_days_invalid,
+        Code::NotRunning => m.admin_orders_errors_not_running,
+        Code::StatusInvalid => m.admin_orders_errors_status_invalid,
+        Code::DateInvalid => m.admin_orders_errors_date_invalid,
+        Code::DateRangeInvalid => m.admin_orders_errors_date_range_invalid,
+        Code::NoteRequired => m.admin_orders_errors_note_required,
+        Code::CouponCodeInvalid => m.admin_coupons_errors_code_invalid,
+        Code::CouponCodeTaken => m.admin_coupons_errors_code_taken,
+        Code::CouponKindInvalid => m.admin_coupons_errors_kind_invalid,
+        Code::CouponAmountInvalid => m.admin_coupons_errors_amount_invalid,
+        Code::CouponWindowInvalid => m.admin_coupons_errors_window_invalid,
+        Code::CouponLimitInvalid => m.admin_coupons_errors_limit_invalid,
+        Code::CouponUnknown => m.orders_error_coupon_unknown,
+        Code::CouponExpired => m.orders_error_coupon_expired,
+        Code::CouponNotForPlan => m.orders_error_coupon_not_for_plan,
+        Code::CouponUsedByYou => m.orders_error_coupon_used_by_you,
+        Code::CouponUsedUp => m.orders_error_coupon_used_up,
+        Code::InvoiceNotPayable => m.orders_error_invoice_not_payable,
+        Code::InvoiceNotRefundable => m.admin_orders_errors_invoice_not_refundable,
+        Code::ChannelUnknown => m.orders_error_channel_unknown,
+        Code::PaymentRejected => m.orders_error_payment_rejected,
+        Code::PaymentGatewayUnavailable => m.orders_error_gateway_unavailable,
+        Code::ReconcileFailed => m.errors_reconcile_failed,
+        Code::UserNotFound => m.errors_user_not_found,
+        Code::ActionInProgress => m.servers_error_action_in_progress,
+        Code::ConfirmationMismatch => m.servers_error_confirmation_mismatch,
+        Code::ProviderUnavailable => m.servers_error_provider_unavailable,
+        Code::PasswordUnavailable => m.servers_error_password_unavailable,
+        Code::Suspended
+        | Code::NoPasswordReset
+        | Code::NoGracefulShutdown
+        | Code::NoRebuild
+        | Code::NeedsStopped
+        | Code::NeedsRunning
+        | Code::AlreadyRunning
+        | Code::NotReady => m.servers_error_action_unavailable,
+        Code::ConsoleNotRunning => m.servers_error_console_not_running,
+        Code::ConsoleUnavailable => m.servers_error_console_unavailable,
+        Code::ConsoleTicketRefused => m.servers_error_console_ticket_refused,
+        Code::ConsoleSessionsExhausted => m.servers_error_console_sessions_exhausted,
+        Code::ConsoleUnreachable => m.servers_error_console_unreachable,
+        Code::LimitInvalid => m.errors_limit_invalid,
+        Code::SecurityInAppRequired => m.notifications_error_security_in_app,
+        Code::TelegramUnavailable => m.notifications_error_telegram_unavailable,
+        Code::Internal => m.errors_generic,
+        Code::Network => m.errors_network,
     }
 }
 
@@ -152,5 +213,26 @@ pub fn Card(title: Text, children: Children) -> impl IntoView {
             <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
             <div class="mt-4 space-y-4">{children()}</div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_error_code_is_translated_in_every_language() {
+        for &code in Code::ALL {
+            let texts = Lang::ALL.map(|lang| code_text(lang.messages(), code));
+            for (lang, text) in Lang::ALL.iter().zip(texts) {
+                assert!(!text.trim().is_empty(), "{code} has no {lang:?} text");
+                // Only "internal" says nothing more than that something went wrong.
+                if code != Code::Internal {
+                    assert_ne!(text, lang.messages().errors_generic, "{code} in {lang:?}");
+                }
+            }
+            assert_ne!(texts[0], texts[1], "{code} is not translated");
+        }
     }
 }

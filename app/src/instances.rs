@@ -8,7 +8,7 @@ use model::instances::{Instance, ServerPage};
 use model::{InstanceId, PlanId};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, state};
+use crate::auth::server::{caller, fail, reject, state};
 use crate::errors::AppError;
 
 #[server]
@@ -51,7 +51,8 @@ pub async fn run_server_action(
     confirm: Option<String>,
 ) -> Result<(), AppError> {
     use domain::providers::ActionKind;
-    let kind = ActionKind::parse(&kind).ok_or_else(|| AppError::new("action_unknown"))?;
+    let kind =
+        ActionKind::parse(&kind).ok_or_else(|| reject(AppError::malformed(Some("kind".into()))))?;
     let request = domain::instances::ActionRequest {
         kind,
         image,

@@ -8,7 +8,7 @@ use model::ids::{InvoiceId, OrderId};
 use model::orders::{Order, OrderPage, OrderRequest, Placed, Quote};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, state};
+use crate::auth::server::{caller, fail, reject, state};
 use crate::errors::AppError;
 #[cfg(feature = "ssr")]
 use model::ids::UserId;
@@ -127,7 +127,7 @@ pub async fn finish_sandbox_payment(reference: String, outcome: String) -> Resul
     let outcome = match outcome.as_str() {
         "pay" => SandboxOutcome::Pay,
         "expire" => SandboxOutcome::Expire,
-        _ => return Err(AppError::new("outcome_unknown")),
+        _ => return Err(reject(AppError::malformed(Some("outcome".into())))),
     };
     state()?
         .billing

@@ -583,7 +583,7 @@ mod browser {
     use super::logic::{self, PROBE, PROBE_EVERY};
     use super::{Console, Ended, Press, Status};
     use crate::console::{ConsoleOpening, open_console};
-    use crate::errors::AppError;
+    use crate::errors::{AppError, Code};
     use crate::keysym::{self, scan, sym};
 
     /// Pasted text is typed a character at a time: a guest's keyboard buffer (QEMU's PS/2
@@ -1129,7 +1129,7 @@ mod browser {
                     Some(url) => console.status.set(Status::Provider(url)),
                     None => finish(
                         generation,
-                        Ended::Opening(AppError::new("console_unavailable")),
+                        Ended::Opening(AppError::new(Code::ConsoleUnavailable)),
                     ),
                 },
                 Err(error) => finish(generation, Ended::Opening(error)),
@@ -1356,6 +1356,7 @@ mod browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::Code;
     use crate::i18n::Lang;
 
     #[test]
@@ -1375,7 +1376,7 @@ mod tests {
                 Ended::IdleTimeout,
                 Ended::Unreachable,
                 Ended::Lost,
-                Ended::Opening(AppError::new("console_not_running")),
+                Ended::Opening(AppError::new(Code::ConsoleNotRunning)),
             ];
             let texts: Vec<String> = endings
                 .into_iter()

@@ -1,12 +1,15 @@
-//! What every domain error tells the edges: a stable code the UI translates and the HTTP layer
-//! maps to a status (once, in `app::errors::status_for`), the form field it is about, and how long
-//! to wait when the answer is "not now".
+//! What every domain error tells the edges: a stable [`Code`] the UI translates and whose kind
+//! decides the HTTP status (for server functions and the REST API alike), the form field it is
+//! about, and how long to wait when the answer is "not now".
 
 use std::time::Duration;
 
+pub use model::error::{Code, ErrorKind};
+
 pub trait ErrorCode: std::error::Error {
-    /// A stable machine-readable code; `internal` means "log it, tell the client nothing".
-    fn code(&self) -> &'static str;
+    /// The code clients see; an [`ErrorKind::Internal`] one means "log it, tell the client
+    /// nothing".
+    fn code(&self) -> Code;
 
     fn field(&self) -> Option<&'static str> {
         None
@@ -17,9 +20,17 @@ pub trait ErrorCode: std::error::Error {
     }
 }
 
+/// A bare code, for failures at the edge that no domain function saw (an argument that does not
+/// parse).
+impl ErrorCode for Code {
+    fn code(&self) -> Code {
+        *self
+    }
+}
+
 impl ErrorCode for crate::rate_limit::RateLimited {
-    fn code(&self) -> &'static str {
-        "rate_limited"
+    fn code(&self) -> Code {
+        Code::RateLimited
     }
 
     fn retry_after(&self) -> Option<Duration> {
@@ -28,7 +39,7 @@ impl ErrorCode for crate::rate_limit::RateLimited {
 }
 
 impl ErrorCode for crate::DbError {
-    fn code(&self) -> &'static str {
-        "internal"
+    fn code(&self) -> Code {
+        Code::Internal
     }
 }

@@ -12,6 +12,7 @@ use ssh_key::{EcdsaCurve, HashAlg, PublicKey};
 
 use crate::accounts::ClientInfo;
 use crate::audit::{self, AuditEvent};
+use crate::error::Code;
 use crate::providers::SshPublicKey;
 use crate::{Db, DbError, db_run, tx_run};
 
@@ -67,20 +68,20 @@ pub enum SshKeyError {
 }
 
 impl crate::error::ErrorCode for SshKeyError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             Self::Empty | Self::Invalid | Self::TooLong | Self::RsaTooLong { .. } => {
-                "ssh_key_invalid"
+                Code::SshKeyInvalid
             }
-            Self::PrivateKey => "ssh_key_private",
-            Self::Multiple => "ssh_key_multiple",
-            Self::Unsupported(_) => "ssh_key_unsupported",
-            Self::Dsa | Self::RsaTooShort { .. } => "ssh_key_too_weak",
-            Self::NameInvalid => "ssh_key_name_invalid",
-            Self::NameTaken(_) => "ssh_key_name_taken",
-            Self::Duplicate(_) => "ssh_key_duplicate",
-            Self::NotFound => "not_found",
-            Self::Db(_) => "internal",
+            Self::PrivateKey => Code::SshKeyPrivate,
+            Self::Multiple => Code::SshKeyMultiple,
+            Self::Unsupported(_) => Code::SshKeyUnsupported,
+            Self::Dsa | Self::RsaTooShort { .. } => Code::SshKeyTooWeak,
+            Self::NameInvalid => Code::SshKeyNameInvalid,
+            Self::NameTaken(_) => Code::SshKeyNameTaken,
+            Self::Duplicate(_) => Code::SshKeyDuplicate,
+            Self::NotFound => Code::NotFound,
+            Self::Db(_) => Code::Internal,
         }
     }
 
@@ -535,8 +536,8 @@ mod tests {
             SshKeyError::RsaTooShort { bits: 1024 }
         ));
         assert!(matches!(refused(DSA), SshKeyError::Dsa));
-        assert_eq!(refused(RSA_1024).code(), "ssh_key_too_weak");
-        assert_eq!(refused(DSA).code(), "ssh_key_too_weak");
+        assert_eq!(refused(RSA_1024).code(), Code::SshKeyTooWeak);
+        assert_eq!(refused(DSA).code(), Code::SshKeyTooWeak);
         assert!(refused(RSA_1024).to_string().contains("1024 bits"));
     }
 
@@ -549,7 +550,7 @@ mod tests {
         ] {
             let error = refused(input);
             assert!(matches!(error, SshKeyError::PrivateKey));
-            assert_eq!(error.code(), "ssh_key_private");
+            assert_eq!(error.code(), Code::SshKeyPrivate);
             assert!(error.to_string().contains(".pub"));
             assert!(!error.to_string().contains("b3BlbnNz"));
         }
@@ -569,7 +570,7 @@ mod tests {
             "---- BEGIN SSH2 PUBLIC KEY ----\nAAAAC3NzaC1lZDI1NTE5AAAAIKoCkQhgnO4dXJDy09gC29EunEKOGTEk6oX9tNzA1P/C\n---- END SSH2 PUBLIC KEY ----",
         ] {
             let error = refused(input);
-            assert_eq!(error.code(), "ssh_key_invalid", "{input}: {error:?}");
+            assert_eq!(error.code(), Code::SshKeyInvalid, "{input}: {error:?}");
             assert_eq!(error.field(), Some("public_key"));
         }
         assert!(matches!(refused("  \n "), SshKeyError::Empty));
@@ -581,7 +582,7 @@ mod tests {
     fn one_key_at_a_time() {
         let two = format!("{ED25519}\n{RSA_2048}\n");
         assert!(matches!(refused(&two), SshKeyError::Multiple));
-        assert_eq!(refused(&two).code(), "ssh_key_multiple");
+        assert_eq!(refused(&two).code(), Code::SshKeyMultiple);
     }
 
     #[test]
@@ -596,7 +597,7 @@ mod tests {
                 matches!(&error, SshKeyError::Unsupported(t) if t == key_type),
                 "{error:?}"
             );
-            assert_eq!(error.code(), "ssh_key_unsupported");
+            assert_eq!(error.code(), Code::SshKeyUnsupported);
         }
     }
 
@@ -611,7 +612,7 @@ mod tests {
             let error = parse_name(bad).unwrap_err();
             assert_eq!(
                 (error.code(), error.field()),
-                ("ssh_key_name_invalid", Some("name"))
+                (Code::SshKeyNameInvalid, Some("name"))
             );
         }
     }

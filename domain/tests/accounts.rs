@@ -8,6 +8,7 @@ use domain::accounts::inputs::Language;
 use domain::accounts::{
     AccountError, Accounts, Caller, ClientInfo, Login, ProfileUpdate, Role, SignUp, two_factor,
 };
+use domain::error::Code;
 use domain::{AppState, Db, DomainConfig, both_backends, db_run, mail};
 
 const PASSWORD: &str = "kopi-tubruk-pagi-7";
@@ -116,11 +117,11 @@ both_backends! {
     async fn bad_input_is_refused_and_changes_nothing(test: TestDb) {
         let accounts = accounts(&test.db).await;
         let cases = [
-            ("", "a@example.com", PASSWORD, None, "invalid_name"),
-            ("Budi", "not-an-email", PASSWORD, None, "invalid_email"),
-            ("Budi", "a@example.com", "short", None, "password_too_short"),
-            ("Budi", "a@example.com", "password123", None, "password_too_common"),
-            ("Budi", "a@example.com", PASSWORD, Some("+1 202 555 0100"), "invalid_phone"),
+            ("", "a@example.com", PASSWORD, None, Code::InvalidName),
+            ("Budi", "not-an-email", PASSWORD, None, Code::InvalidEmail),
+            ("Budi", "a@example.com", "short", None, Code::PasswordTooShort),
+            ("Budi", "a@example.com", "password123", None, Code::PasswordTooCommon),
+            ("Budi", "a@example.com", PASSWORD, Some("+1 202 555 0100"), Code::InvalidPhone),
         ];
         for (name, email, password, phone, code) in cases {
             let error = accounts

@@ -13,7 +13,7 @@ use domain::catalog::{
     self, Catalog, CatalogError, ImageUpdate, PlanInput, RegionUpdate, SYNC_JOB_KIND, SyncReport,
 };
 use domain::console::sandbox_screen::SandboxScreens;
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::jobs::{self, Registry};
 use domain::providers::Providers;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
@@ -91,7 +91,7 @@ async fn count(db: &Db, table: &str) -> i64 {
     .unwrap()
 }
 
-fn assert_code<T: std::fmt::Debug>(result: Result<T, CatalogError>, code: &str) -> CatalogError {
+fn assert_code<T: std::fmt::Debug>(result: Result<T, CatalogError>, code: Code) -> CatalogError {
     let error = result.unwrap_err();
     assert_eq!(error.code(), code, "{error}");
     error
@@ -156,7 +156,7 @@ both_backends! {
         let big = sizes.iter().find(|s| s.slug == "sbx-4c-8g").unwrap();
         assert_eq!(big.regions, ["sbx-sgp1"]);
         assert_eq!((big.vcpus, big.memory_mb, big.cost_cents_monthly), (4, 8192, 4800));
-        assert_code(env.catalog.sync_provider("vultr").await, "provider_unknown");
+        assert_code(env.catalog.sync_provider("vultr").await, Code::ProviderUnknown);
     }
 
     async fn entries_a_provider_stops_listing_become_unavailable_not_deleted(test: TestDb) {
@@ -208,7 +208,7 @@ both_backends! {
         // Its withdrawn size cannot be chosen for a new plan, but the plan itself can be edited.
         assert_code(
             env.catalog.create_plan(&env.admin, &env.client, &plan("Old 2", "sbx-old", &["sbx-old1"], &["centos-7"], 10_000)).await,
-            "plan_size_invalid",
+            Code::PlanSizeInvalid,
         );
         let mut hidden = plan("Old", "sbx-old", &["sbx-old1"], &["centos-7"], 10_000);
         hidden.visible = false;
@@ -225,13 +225,13 @@ both_backends! {
         for price in [0, -5_000, catalog::MAX_PRICE_IDR_MONTHLY + 1] {
             let mut input = basic();
             input.price_idr_monthly = price;
-            let error = assert_code(create(input).await, "plan_price_invalid");
+            let error = assert_code(create(input).await, Code::PlanPriceInvalid);
             assert_eq!(error.field(), Some("price_idr_monthly"));
         }
         // The 4 vCPU size is offered in Singapore only.
         let error = assert_code(
             create(plan("Big", "sbx-4c-8g", &["sbx-sgp1", "sbx-jkt1"], &["ubuntu-24-04-x64"], 300_000)).await,
-            "plan_region_not_offered",
+            Code::PlanRegionNotOffered,
         );
         assert_eq!(error.field(), Some("region_slugs"));
         assert!(error.to_string().contains("`sbx-jkt1`"), "{error}");
@@ -239,31 +239,31 @@ both_backends! {
 
         let mut input = basic();
         input.discount_12m_percent = 91;
-        let error = assert_code(create(input).await, "plan_discount_invalid");
+        let error = assert_code(create(input).await, Code::PlanDiscountInvalid);
         assert_eq!(error.field(), Some("discount_12m_percent"));
         let mut input = basic();
         input.discount_3m_percent = -1;
-        assert_code(create(input).await, "plan_discount_invalid");
+        assert_code(create(input).await, Code::PlanDiscountInvalid);
 
         // A plan never promises more than its size has.
         let mut input = basic();
         input.memory_mb = Some(2048);
-        let error = assert_code(create(input).await, "plan_spec_invalid");
+        let error = assert_code(create(input).await, Code::PlanSpecInvalid);
         assert_eq!(error.field(), Some("memory_mb"));
         let mut input = basic();
         input.vcpus = Some(0);
-        assert_code(create(input).await, "plan_spec_invalid");
+        assert_code(create(input).await, Code::PlanSpecInvalid);
 
         let mut input = basic();
         input.name = "   ".into();
-        assert_code(create(input).await, "plan_name_invalid");
-        assert_code(create(plan("X", "sbx-64c", &["sbx-sgp1"], &["debian-12-x64"], 1)).await, "plan_size_invalid");
-        assert_code(create(plan("X", "sbx-1c-1g", &[], &["debian-12-x64"], 1)).await, "plan_regions_required");
-        assert_code(create(plan("X", "sbx-1c-1g", &["sbx-sgp1"], &[], 1)).await, "plan_images_required");
-        assert_code(create(plan("X", "sbx-1c-1g", &["sbx-sgp1"], &["windows-2022"], 1)).await, "plan_image_unknown");
+        assert_code(create(input).await, Code::PlanNameInvalid);
+        assert_code(create(plan("X", "sbx-64c", &["sbx-sgp1"], &["debian-12-x64"], 1)).await, Code::PlanSizeInvalid);
+        assert_code(create(plan("X", "sbx-1c-1g", &[], &["debian-12-x64"], 1)).await, Code::PlanRegionsRequired);
+        assert_code(create(plan("X", "sbx-1c-1g", &["sbx-sgp1"], &[], 1)).await, Code::PlanImagesRequired);
+        assert_code(create(plan("X", "sbx-1c-1g", &["sbx-sgp1"], &["windows-2022"], 1)).await, Code::PlanImageUnknown);
         let mut input = basic();
         input.provider = "linode".into();
-        assert_code(create(input).await, "provider_unknown");
+        assert_code(create(input).await, Code::ProviderUnknown);
 
         assert_eq!(count(&test.db, "plans").await, 0);
         assert_eq!(count(&test.db, "plan_regions").await, 0);
@@ -272,18 +272,18 @@ both_backends! {
         let created = create(basic()).await.unwrap();
         assert_eq!((created.vcpus, created.memory_mb, created.disk_gb, created.transfer_gb), (1, 1024, 25, 1000));
         assert_eq!(created.region_slugs, ["sbx-jkt1", "sbx-sgp1"]);
-        let error = assert_code(create(basic()).await, "already_exists");
+        let error = assert_code(create(basic()).await, Code::AlreadyExists);
         assert_eq!(error.field(), Some("name"));
         let mut other = plan("Other", "sbx-2c-2g", &["sbx-tyo1"], &["debian-12-x64"], 150_000);
         let other_plan = create(other.clone()).await.unwrap();
         other.name = "Basic 1 GB".into();
-        assert_code(env.catalog.update_plan(&env.admin, &env.client, other_plan.id, &other).await, "already_exists");
+        assert_code(env.catalog.update_plan(&env.admin, &env.client, other_plan.id, &other).await, Code::AlreadyExists);
         assert_eq!(count(&test.db, "plans").await, 2);
 
         let customer = Caller { role: Role::Customer, ..env.admin.clone() };
-        assert_code(env.catalog.create_plan(&customer, &env.client, &basic()).await, "forbidden");
-        assert_code(env.catalog.plans(&customer).await, "forbidden");
-        assert_code(env.catalog.request_sync(&customer, &env.client).await, "forbidden");
+        assert_code(env.catalog.create_plan(&customer, &env.client, &basic()).await, Code::Forbidden);
+        assert_code(env.catalog.plans(&customer).await, Code::Forbidden);
+        assert_code(env.catalog.request_sync(&customer, &env.client).await, Code::Forbidden);
     }
 
     async fn the_public_sees_visible_plans_with_enabled_regions_and_images(test: TestDb) {
@@ -328,10 +328,10 @@ both_backends! {
         let image = env.catalog.update_image(&env.admin, &env.client, "sandbox", "ubuntu-24-04-x64", &update).await.unwrap();
         assert_eq!((image.name(), image.logo()), ("Ubuntu 24.04", "ubuntu-lts"));
         let bad = ImageUpdate { logo: Some("<svg>".into()), enabled: true, ..Default::default() };
-        assert_code(env.catalog.update_image(&env.admin, &env.client, "sandbox", "ubuntu-24-04-x64", &bad).await, "image_logo_invalid");
+        assert_code(env.catalog.update_image(&env.admin, &env.client, "sandbox", "ubuntu-24-04-x64", &bad).await, Code::ImageLogoInvalid);
         let long = RegionUpdate { display_name: Some("J".repeat(61)), enabled: true };
-        assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "sbx-jkt1", &long).await, "region_name_invalid");
-        assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "nowhere", &RegionUpdate::default()).await, "not_found");
+        assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "sbx-jkt1", &long).await, Code::RegionNameInvalid);
+        assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "nowhere", &RegionUpdate::default()).await, Code::NotFound);
     }
 
     async fn term_prices_apply_each_discount_in_whole_rupiah(test: TestDb) {
@@ -378,25 +378,25 @@ both_backends! {
             },
         });
 
-        assert_code(env.catalog.offer(created.id + 100, "sbx-jkt1", "debian-12-x64").await, "not_found");
+        assert_code(env.catalog.offer(created.id + 100, "sbx-jkt1", "debian-12-x64").await, Code::NotFound);
         // Tokyo offers the size, but this plan is not sold there.
-        let error = assert_code(env.catalog.offer(created.id, "sbx-tyo1", "debian-12-x64").await, "region_not_offered");
+        let error = assert_code(env.catalog.offer(created.id, "sbx-tyo1", "debian-12-x64").await, Code::RegionNotOffered);
         assert_eq!(error.field(), Some("region"));
-        assert_code(env.catalog.offer(created.id, "sbx-jkt1", "almalinux-9-x64").await, "image_not_offered");
-        assert_code(env.catalog.offer(created.id, "sbx-jkt1", "no-such-image").await, "image_not_offered");
+        assert_code(env.catalog.offer(created.id, "sbx-jkt1", "almalinux-9-x64").await, Code::ImageNotOffered);
+        assert_code(env.catalog.offer(created.id, "sbx-jkt1", "no-such-image").await, Code::ImageNotOffered);
 
         set_region(&env, "sbx-jkt1", Some("Jakarta"), false).await;
-        assert_code(env.catalog.offer(created.id, "sbx-jkt1", "debian-12-x64").await, "region_not_offered");
+        assert_code(env.catalog.offer(created.id, "sbx-jkt1", "debian-12-x64").await, Code::RegionNotOffered);
         env.catalog.offer(created.id, "sbx-sgp1", "debian-12-x64").await.unwrap();
         set_image(&env, "debian-12-x64", false).await;
-        assert_code(env.catalog.offer(created.id, "sbx-sgp1", "debian-12-x64").await, "image_not_offered");
+        assert_code(env.catalog.offer(created.id, "sbx-sgp1", "debian-12-x64").await, Code::ImageNotOffered);
         let images: Vec<_> = env.catalog.plan_images(created.id).await.unwrap().into_iter().map(|i| i.slug).collect();
         assert_eq!(images, ["ubuntu-24-04-x64"]);
-        assert_code(env.catalog.plan_images(created.id + 100).await, "not_found");
+        assert_code(env.catalog.plan_images(created.id + 100).await, Code::NotFound);
 
         // The provider withdrew the size.
         db_run!(&test.db, |pool| sqlx::query("UPDATE catalog_sizes SET available = FALSE WHERE slug = 'sbx-1c-1g'").execute(pool).await.map(|_| ())).unwrap();
-        assert_code(env.catalog.offer(created.id, "sbx-sgp1", "ubuntu-24-04-x64").await, "plan_unavailable");
+        assert_code(env.catalog.offer(created.id, "sbx-sgp1", "ubuntu-24-04-x64").await, Code::PlanUnavailable);
         db_run!(&test.db, |pool| sqlx::query("UPDATE catalog_sizes SET available = TRUE").execute(pool).await.map(|_| ())).unwrap();
         env.catalog.offer(created.id, "sbx-sgp1", "ubuntu-24-04-x64").await.unwrap();
 
@@ -404,7 +404,7 @@ both_backends! {
         let mut hidden = input.clone();
         hidden.visible = false;
         env.catalog.update_plan(&env.admin, &env.client, created.id, &hidden).await.unwrap();
-        assert_code(env.catalog.offer(created.id, "sbx-sgp1", "ubuntu-24-04-x64").await, "not_found");
+        assert_code(env.catalog.offer(created.id, "sbx-sgp1", "ubuntu-24-04-x64").await, Code::NotFound);
         assert_eq!(env.catalog.plan_images(created.id).await.unwrap().len(), 1);
     }
 
@@ -419,10 +419,10 @@ both_backends! {
         assert_eq!(updated.image_slugs, ["almalinux-9-x64"]);
         assert_eq!(updated.pricing.discount_6m_percent, 10);
         assert_eq!(env.catalog.plan(&env.admin, created.id).await.unwrap(), updated);
-        assert_code(env.catalog.update_plan(&env.admin, &env.client, created.id + 1, &input).await, "not_found");
+        assert_code(env.catalog.update_plan(&env.admin, &env.client, created.id + 1, &input).await, Code::NotFound);
 
         env.catalog.delete_plan(&env.admin, &env.client, created.id).await.unwrap();
-        assert_code(env.catalog.delete_plan(&env.admin, &env.client, created.id).await, "not_found");
+        assert_code(env.catalog.delete_plan(&env.admin, &env.client, created.id).await, Code::NotFound);
         assert_eq!(count(&test.db, "plan_regions").await, 0);
 
         let entries = domain::audit::list(&test.db, &domain::audit::AuditFilter { limit: 10, ..Default::default() }).await.unwrap();

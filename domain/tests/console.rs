@@ -13,7 +13,7 @@ use domain::accounts::{Caller, ClientInfo, Role};
 use domain::audit::{self, AuditFilter};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::console::{ConsoleError, Opening, SESSIONS_PER_USER, Traffic};
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::instances::{self, ActionRequest, ProvisionRequest};
 use domain::jobs::Registry;
 use domain::providers::ActionKind;
@@ -160,14 +160,14 @@ both_backends! {
 
         let again = env.state.consoles.redeem(&env.alice, &ticket, env.server, HOME).await.unwrap_err();
         assert!(matches!(again, ConsoleError::TicketRefused), "{again:?}");
-        assert_eq!(again.code(), "console_ticket_refused");
+        assert_eq!(again.code(), Code::ConsoleTicketRefused);
         assert!(env.state.consoles.redeem(&env.alice, "made-up", env.server, HOME).await.is_err());
     }
 
     async fn only_the_owner_and_admins_get_tickets(test: TestDb) {
         let env = env(&test).await;
         let refused = ticket(&env, &env.bob).await.unwrap_err();
-        assert_eq!(refused.code(), "not_found");
+        assert_eq!(refused.code(), Code::NotFound);
         let admins = ticket(&env, &env.admin).await.unwrap();
         let session = env.state.consoles.redeem(&env.admin, &admins, env.server, HOME).await.unwrap();
         assert_eq!(session.user_id, env.admin.user_id);
@@ -236,7 +236,7 @@ both_backends! {
         drain(&env.state.db, &env.jobs).await;
         let refused = ticket(&env, &env.alice).await.unwrap_err();
         assert!(matches!(refused, ConsoleError::NotRunning), "{refused:?}");
-        assert_eq!(refused.code(), "console_not_running");
+        assert_eq!(refused.code(), Code::ConsoleNotRunning);
         assert!(matches!(
             env.state.consoles.redeem(&env.alice, &early, env.server, HOME).await,
             Err(ConsoleError::NotRunning)
@@ -252,7 +252,7 @@ both_backends! {
         }
         let refused = ticket(&env, &env.alice).await.unwrap_err();
         assert!(matches!(refused, ConsoleError::TooManySessions), "{refused:?}");
-        assert_eq!(refused.code(), "console_sessions_exhausted");
+        assert_eq!(refused.code(), Code::ConsoleSessionsExhausted);
         // Others are not held back by Alice's sessions.
         ticket(&env, &env.admin).await.unwrap();
 

@@ -11,7 +11,7 @@ use std::time::Duration as StdDuration;
 use chrono::{Duration, Utc};
 use domain::accounts::{Caller, ClientInfo, Role};
 use domain::console::sandbox_screen::SandboxScreens;
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::instances::{self, ActionRequest, InstanceError, Instances, ProvisionRequest};
 use domain::jobs::{self, Registry};
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
@@ -192,7 +192,7 @@ both_backends! {
         let mut with_bobs_key = request(&env, &env.alice, "web-2", "ubuntu-24-04-x64");
         with_bobs_key.ssh_key_ids = vec![bobs.id];
         let refused = env.state.instances.provision_for_user(&env.admin, with_bobs_key).await.unwrap_err();
-        assert_eq!(refused.code(), "not_found", "another customer's key is not hers to install");
+        assert_eq!(refused.code(), Code::NotFound, "another customer's key is not hers to install");
         let mut with_key = request(&env, &env.alice, "Web-1", "ubuntu-24-04-x64");
         with_key.ssh_key_ids = vec![key.id];
         let created = env.state.instances.provision_for_user(&env.admin, with_key).await.unwrap();
@@ -232,7 +232,7 @@ both_backends! {
         .unwrap();
         assert!(stored.starts_with("v1:") && !stored.contains(&password));
         let again = env.state.instances.reveal_password(&env.alice, server.id).await.unwrap_err();
-        assert_eq!(again.code(), "password_unavailable");
+        assert_eq!(again.code(), Code::PasswordUnavailable);
     }
 
     async fn every_action_runs_through_the_queue(test: TestDb) {
@@ -284,10 +284,10 @@ both_backends! {
         let (actions, jobs_before) = (count(&test.db, "instance_actions").await, count(&test.db, "jobs").await);
 
         // Not possible in this state, and a rebuild without the typed confirmation.
-        assert_eq!(act(&env, id, ActionKind::PowerOn).await.unwrap_err().code(), "already_running");
+        assert_eq!(act(&env, id, ActionKind::PowerOn).await.unwrap_err().code(), Code::AlreadyRunning);
         let unconfirmed = ActionRequest { kind: ActionKind::Rebuild, image: Some("debian-12-x64".into()), confirm: Some("other".into()) };
         let error = env.state.instances.request_action(&env.alice, id, unconfirmed).await.unwrap_err();
-        assert_eq!((error.code(), error.field()), ("confirmation_mismatch", Some("confirm")));
+        assert_eq!((error.code(), error.field()), (Code::ConfirmationMismatch, Some("confirm")));
         assert!(error.to_string().contains("db"));
         let unknown_image = ActionRequest { kind: ActionKind::Rebuild, image: Some("windows-95".into()), confirm: Some("db".into()) };
         assert!(env.state.instances.request_action(&env.alice, id, unknown_image).await.is_err());
@@ -297,20 +297,20 @@ both_backends! {
         // One action at a time.
         act(&env, id, ActionKind::Reboot).await.unwrap();
         let busy = act(&env, id, ActionKind::PowerOff).await.unwrap_err();
-        assert_eq!(busy.code(), "action_in_progress");
+        assert_eq!(busy.code(), Code::ActionInProgress);
         assert!(busy.to_string().contains("reboot"));
 
         // Bad host names and duplicates, per customer.
         let bad = env.state.instances.provision_for_user(&env.admin, request(&env, &env.alice, "-bad_", "ubuntu-24-04-x64")).await.unwrap_err();
-        assert_eq!((bad.code(), bad.field()), ("hostname_invalid", Some("hostname")));
+        assert_eq!((bad.code(), bad.field()), (Code::HostnameInvalid, Some("hostname")));
         let taken = env.state.instances.provision_for_user(&env.admin, request(&env, &env.alice, "DB", "ubuntu-24-04-x64")).await.unwrap_err();
-        assert_eq!(taken.code(), "hostname_taken");
+        assert_eq!(taken.code(), Code::HostnameTaken);
         env.state.instances.provision_for_user(&env.admin, request(&env, &env.bob, "db", "ubuntu-24-04-x64")).await.unwrap();
         let mut elsewhere = request(&env, &env.alice, "db-2", "ubuntu-24-04-x64");
         elsewhere.region = "sbx-tyo1".into();
         assert!(env.state.instances.provision_for_user(&env.admin, elsewhere).await.is_err());
         let not_admin = env.state.instances.provision_for_user(&env.alice, request(&env, &env.alice, "db-3", "ubuntu-24-04-x64")).await.unwrap_err();
-        assert_eq!(not_admin.code(), "forbidden");
+        assert_eq!(not_admin.code(), Code::Forbidden);
         assert_eq!(count(&test.db, "instances").await, 2);
     }
 
@@ -318,17 +318,17 @@ both_backends! {
         let env = env(&test).await;
         let id = running_server(&env, "private").await;
         let instances = &env.state.instances;
-        assert_eq!(instances.detail(&env.bob, id).await.unwrap_err().code(), "not_found");
-        assert_eq!(instances.events(&env.bob, id).await.unwrap_err().code(), "not_found");
+        assert_eq!(instances.detail(&env.bob, id).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(instances.events(&env.bob, id).await.unwrap_err().code(), Code::NotFound);
         let reboot = ActionRequest { kind: ActionKind::Reboot, image: None, confirm: None };
-        assert_eq!(instances.request_action(&env.bob, id, reboot).await.unwrap_err().code(), "not_found");
-        assert_eq!(instances.reveal_password(&env.bob, id).await.unwrap_err().code(), "not_found");
+        assert_eq!(instances.request_action(&env.bob, id, reboot).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(instances.reveal_password(&env.bob, id).await.unwrap_err().code(), Code::NotFound);
         assert!(instances.list_mine(&env.bob).await.unwrap().is_empty());
-        assert_eq!(instances.detail(&env.bob, id + 1000).await.unwrap_err().code(), "not_found");
+        assert_eq!(instances.detail(&env.bob, id + 1000).await.unwrap_err().code(), Code::NotFound);
         // Admins see every server but do not act as its owner.
         assert!(instances.detail(&env.admin, id).await.is_ok());
         assert_eq!(instances.list_all(&env.admin, &Default::default(), 50).await.unwrap().len(), 1);
-        assert_eq!(instances.list_all(&env.alice, &Default::default(), 50).await.unwrap_err().code(), "forbidden");
+        assert_eq!(instances.list_all(&env.alice, &Default::default(), 50).await.unwrap_err().code(), Code::Forbidden);
         assert!(instances.detail(&env.alice, id).await.unwrap().instance.password_waiting);
     }
 
@@ -443,7 +443,7 @@ both_backends! {
         assert!(detail.actions.iter().all(|a| a.unavailable.as_deref() == Some("provider_unavailable")));
         let reboot = ActionRequest { kind: ActionKind::Reboot, image: None, confirm: None };
         let error = without.request_action(&env.alice, id, reboot).await.unwrap_err();
-        assert_eq!(error.code(), "provider_unavailable");
+        assert_eq!(error.code(), Code::ProviderUnavailable);
         assert!(error.to_string().contains("sandbox"));
     }
 }

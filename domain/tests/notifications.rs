@@ -12,7 +12,7 @@ use std::time::Duration as StdDuration;
 use domain::accounts::{Caller, ClientInfo, Role};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::db::Committed;
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::jobs::{self, Registry};
 use domain::notifications::{Category, Channel};
 use domain::orders::OrderRequest;
@@ -186,7 +186,7 @@ both_backends! {
         let env = env(&test).await;
         env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
         let refused = env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap_err();
-        assert_eq!(refused.code(), "hostname_taken");
+        assert_eq!(refused.code(), Code::HostnameTaken);
         assert_eq!(events_of(&env, &env.sari).await, ["order_placed"]);
     }
 
@@ -199,11 +199,11 @@ both_backends! {
         let older = env.state.notifications.list(&env.sari, false, page.next_before, 1).await.unwrap();
         assert_eq!(older.items.len(), 1);
         assert_eq!(older.next_before, None, "the last page");
-        assert_eq!(env.state.notifications.list(&env.sari, false, None, 0).await.unwrap_err().code(), "limit_invalid");
+        assert_eq!(env.state.notifications.list(&env.sari, false, None, 0).await.unwrap_err().code(), Code::LimitInvalid);
 
         let mine = page.items[0].id;
         let admins = env.state.notifications.list(&env.admin, false, None, 10).await.unwrap().items[0].id;
-        assert_eq!(env.state.notifications.mark_read(&env.sari, admins).await.unwrap_err().code(), "not_found");
+        assert_eq!(env.state.notifications.mark_read(&env.sari, admins).await.unwrap_err().code(), Code::NotFound);
         env.state.notifications.mark_read(&env.sari, mine).await.unwrap();
         env.state.notifications.mark_read(&env.sari, mine).await.unwrap();
         assert_eq!(env.state.notifications.unread_count(&env.sari).await.unwrap(), 1);
@@ -221,7 +221,7 @@ both_backends! {
         let env = env(&test).await;
         let notifications = &env.state.notifications;
         let refused = notifications.set_preference(&env.sari, Category::Security, Channel::InApp, false).await.unwrap_err();
-        assert_eq!(refused.code(), "security_in_app_required");
+        assert_eq!(refused.code(), Code::SecurityInAppRequired);
         notifications.set_preference(&env.sari, Category::Billing, Channel::Email, false).await.unwrap();
         notifications.set_preference(&env.sari, Category::Billing, Channel::InApp, false).await.unwrap();
         let shown = notifications.preferences(&env.sari).await.unwrap();

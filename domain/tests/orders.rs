@@ -14,7 +14,7 @@ use domain::billing::invoices::Invoice;
 use domain::billing::payments::CallbackError;
 use domain::billing::{self, tripay};
 use domain::console::sandbox_screen::SandboxScreens;
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::jobs::{self, Registry};
 use domain::orders::coupons::{self, CouponInput};
 use domain::orders::pricing::CouponKind;
@@ -211,12 +211,12 @@ both_backends! {
         let before = (count(&test.db, "orders").await, count(&test.db, "invoices").await, count(&test.db, "invoice_counters").await);
         let unverified = Caller { email_verified: false, ..env.sari.clone() };
         let cases = [
-            (unverified, order(&env, "web-9", 1, None), "email_not_verified"),
-            (env.sari.clone(), order(&env, "web-9", 2, None), "period_invalid"),
-            (env.sari.clone(), order(&env, "WEB-1", 1, None), "hostname_taken"),
-            (env.sari.clone(), order(&env, "-bad-", 1, None), "hostname_invalid"),
-            (env.sari.clone(), order(&env, "web-9", 1, Some("NOPE")), "coupon_unknown"),
-            (env.sari.clone(), OrderRequest { region: "sbx-nowhere".into(), ..order(&env, "web-9", 1, None) }, "region_not_offered"),
+            (unverified, order(&env, "web-9", 1, None), Code::EmailNotVerified),
+            (env.sari.clone(), order(&env, "web-9", 2, None), Code::PeriodInvalid),
+            (env.sari.clone(), order(&env, "WEB-1", 1, None), Code::HostnameTaken),
+            (env.sari.clone(), order(&env, "-bad-", 1, None), Code::HostnameInvalid),
+            (env.sari.clone(), order(&env, "web-9", 1, Some("NOPE")), Code::CouponUnknown),
+            (env.sari.clone(), OrderRequest { region: "sbx-nowhere".into(), ..order(&env, "web-9", 1, None) }, Code::RegionNotOffered),
         ];
         for (who, request, code) in cases {
             let refused = env.state.orders.place(&who, request).await.unwrap_err();
@@ -255,7 +255,7 @@ both_backends! {
         assert_eq!(placed.invoice.paid_via.as_deref(), Some("coupon"));
         assert_eq!(placed.order.status.as_str(), "paid");
         let used_up = env.state.orders.place(&env.sari, order(&env, "free-2", 1, Some("GRATIS"))).await.unwrap_err();
-        assert_eq!(used_up.code(), "coupon_used_up");
+        assert_eq!(used_up.code(), Code::CouponUsedUp);
 
         drain(&test.db, &env.jobs).await;
         let detail = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap();
@@ -291,7 +291,7 @@ both_backends! {
         let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
         let invoice = placed.invoice.clone();
         let unknown = env.state.billing.pay(&env.sari, invoice.id, "BITCOIN").await.unwrap_err();
-        assert_eq!(unknown.code(), "channel_unknown");
+        assert_eq!(unknown.code(), Code::ChannelUnknown);
         let payment = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
         assert!(payment.qr_string.is_some() && payment.checkout_url.is_some());
         let again = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
@@ -336,7 +336,7 @@ both_backends! {
         .unwrap();
         assert_eq!(provisions, 1, "one server for one payment");
         let not_payable = env.state.billing.pay(&env.sari, invoice.id, "BRIVA").await.unwrap_err();
-        assert_eq!(not_payable.code(), "invoice_not_payable");
+        assert_eq!(not_payable.code(), Code::InvoiceNotPayable);
 
         drain(&test.db, &env.jobs).await;
         assert_eq!(order_status(&env, placed.order.id).await, "active");
@@ -397,11 +397,11 @@ both_backends! {
         let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
         let budi = env.state.accounts.create_admin("budi@webrana.test", "Budi", "ruang-server-aman-3").await.unwrap();
         let budi = caller(budi.id, Role::Customer);
-        assert_eq!(env.state.orders.detail(&budi, placed.order.id).await.unwrap_err().code(), "not_found");
-        assert_eq!(env.state.billing.invoice(&budi, placed.invoice.id).await.unwrap_err().code(), "not_found");
-        assert_eq!(env.state.billing.pay(&budi, placed.invoice.id, "QRIS").await.unwrap_err().code(), "not_found");
+        assert_eq!(env.state.orders.detail(&budi, placed.order.id).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(env.state.billing.invoice(&budi, placed.invoice.id).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(env.state.billing.pay(&budi, placed.invoice.id, "QRIS").await.unwrap_err().code(), Code::NotFound);
         assert!(env.state.orders.list_mine(&budi).await.unwrap().is_empty());
-        assert_eq!(env.state.orders.list_all(&budi, &OrderFilter::default()).await.unwrap_err().code(), "forbidden");
+        assert_eq!(env.state.orders.list_all(&budi, &OrderFilter::default()).await.unwrap_err().code(), Code::Forbidden);
         let all = env.state.orders.list_all(&env.admin, &OrderFilter { status: Some("pending_payment".into()), search: Some("SARI@".into()), ..Default::default() }).await.unwrap();
         assert_eq!(all.len(), 1);
     }
@@ -466,24 +466,24 @@ both_backends! {
         };
         coupons::save(&test.db, &env.admin, None, &input).await.unwrap();
         let unpaid = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("SEKALI"))).await.unwrap();
-        assert_eq!(env.state.orders.cancel(&env.sari, unpaid.order.id, "no").await.unwrap_err().code(), "forbidden");
-        assert_eq!(env.state.orders.cancel(&env.admin, unpaid.order.id, "  ").await.unwrap_err().code(), "note_required");
+        assert_eq!(env.state.orders.cancel(&env.sari, unpaid.order.id, "no").await.unwrap_err().code(), Code::Forbidden);
+        assert_eq!(env.state.orders.cancel(&env.admin, unpaid.order.id, "  ").await.unwrap_err().code(), Code::NoteRequired);
         let cancelled = env.state.orders.cancel(&env.admin, unpaid.order.id, "customer asked by phone").await.unwrap();
         assert_eq!(cancelled.status.as_str(), "cancelled");
         let detail = env.state.orders.detail(&env.sari, unpaid.order.id).await.unwrap();
         assert_eq!(detail.invoices[0].status.as_str(), "cancelled");
         assert_eq!(detail.events.last().unwrap().note.as_deref(), Some("customer asked by phone"));
-        assert_eq!(env.state.billing.pay(&env.sari, unpaid.invoice.id, "QRIS").await.unwrap_err().code(), "invoice_not_payable");
+        assert_eq!(env.state.billing.pay(&env.sari, unpaid.invoice.id, "QRIS").await.unwrap_err().code(), Code::InvoiceNotPayable);
         // The coupon's only use and the host name are free again.
         let running = env.state.orders.place(&env.sari, order(&env, "web-1", 1, Some("SEKALI"))).await.unwrap();
         env.state.billing.mark_paid(&env.admin, running.invoice.id, "BCA transfer 0043").await.unwrap();
         drain(&test.db, &env.jobs).await;
         let refused = env.state.orders.cancel(&env.admin, running.order.id, "oops").await.unwrap_err();
-        assert_eq!(refused.code(), "illegal_transition", "a running service is terminated, not cancelled");
+        assert_eq!(refused.code(), Code::IllegalTransition, "a running service is terminated, not cancelled");
 
         let before = env.state.orders.detail(&env.sari, running.order.id).await.unwrap().order.paid_until.unwrap();
-        assert_eq!(env.state.orders.extend(&env.admin, running.order.id, 0, "x").await.unwrap_err().code(), "days_invalid");
-        assert_eq!(env.state.orders.extend(&env.admin, unpaid.order.id, 5, "x").await.unwrap_err().code(), "not_running");
+        assert_eq!(env.state.orders.extend(&env.admin, running.order.id, 0, "x").await.unwrap_err().code(), Code::DaysInvalid);
+        assert_eq!(env.state.orders.extend(&env.admin, unpaid.order.id, 5, "x").await.unwrap_err().code(), Code::NotRunning);
         let extended = env.state.orders.extend(&env.admin, running.order.id, 5, "outage credit").await.unwrap();
         assert_eq!(extended.paid_until.unwrap(), before + Duration::days(5));
         let events = env.state.orders.detail(&env.sari, running.order.id).await.unwrap().events;
@@ -566,7 +566,7 @@ both_backends! {
             .request_action(&env.sari, server.id, instances::ActionRequest { kind: domain::providers::ActionKind::PowerOn, image: None, confirm: None })
             .await
             .unwrap_err();
-        assert_eq!(refused.code(), "suspended");
+        assert_eq!(refused.code(), Code::Suspended);
         let offers = env.state.instances.detail(&env.sari, server.id).await.unwrap().actions;
         assert!(offers.iter().all(|offer| offer.unavailable.as_deref() == Some("suspended")));
 
@@ -616,7 +616,7 @@ both_backends! {
         })
         .unwrap();
         assert_eq!(at_provider, "deleted", "deleted at the provider, not only here");
-        assert_eq!(env.state.billing.pay(&env.sari, renewal.id, "QRIS").await.unwrap_err().code(), "invoice_not_payable");
+        assert_eq!(env.state.billing.pay(&env.sari, renewal.id, "QRIS").await.unwrap_err().code(), Code::InvoiceNotPayable);
         assert_eq!(env.state.orders.enforce_due_dates(suspended_at + Duration::days(30)).await.unwrap(), Default::default());
         // The host name is free for a new order.
         env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
@@ -629,14 +629,14 @@ both_backends! {
         let plan = env.state.catalog.create_plan(&env.admin, &client, &plan).await.unwrap();
         let request = OrderRequest { plan_id: model::ids::PlanId(plan.id), image: "sandbox-broken".into(), ..order(&env, "web-1", 1, None) };
         let placed = env.state.orders.place(&env.sari, request).await.unwrap();
-        assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, "again").await.unwrap_err().code(), "illegal_transition");
+        assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, "again").await.unwrap_err().code(), Code::IllegalTransition);
         env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer").await.unwrap();
         drain(&test.db, &env.jobs).await;
         assert_eq!(order_status(&env, placed.order.id).await, "failed");
         let failed_server = server_of(&env, placed.order.id).await;
 
-        assert_eq!(env.state.orders.retry(&env.sari, placed.order.id, "again").await.unwrap_err().code(), "forbidden");
-        assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, " ").await.unwrap_err().code(), "note_required");
+        assert_eq!(env.state.orders.retry(&env.sari, placed.order.id, "again").await.unwrap_err().code(), Code::Forbidden);
+        assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, " ").await.unwrap_err().code(), Code::NoteRequired);
         // The admin has the order's image repaired at the provider, then retries.
         db_run!(&test.db, |pool| {
             sqlx::query("UPDATE orders SET image_slug = 'ubuntu-24-04-x64'").execute(pool).await.map(|_| ())
@@ -659,11 +659,11 @@ both_backends! {
 
         // Refunds: only of a paid invoice, with a note, once.
         let invoice = placed.invoice.id;
-        assert_eq!(env.state.billing.mark_refunded(&env.sari, invoice, "x").await.unwrap_err().code(), "forbidden");
-        assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "").await.unwrap_err().code(), "note_required");
+        assert_eq!(env.state.billing.mark_refunded(&env.sari, invoice, "x").await.unwrap_err().code(), Code::Forbidden);
+        assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "").await.unwrap_err().code(), Code::NoteRequired);
         let refunded = env.state.billing.mark_refunded(&env.admin, invoice, "BCA back-transfer 77").await.unwrap();
         assert_eq!(refunded.status.as_str(), "refunded");
-        assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "again").await.unwrap_err().code(), "invoice_not_refundable");
+        assert_eq!(env.state.billing.mark_refunded(&env.admin, invoice, "again").await.unwrap_err().code(), Code::InvoiceNotRefundable);
         let events = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().events;
         assert!(events.last().unwrap().note.as_deref().unwrap().ends_with("refunded: BCA back-transfer 77"));
         let audited: i64 = db_run!(&test.db, |pool| {
@@ -689,7 +689,7 @@ both_backends! {
         assert_eq!(count_of(on(None, today.pred_opt())).await.unwrap(), 0);
         assert_eq!(count_of(on(today.succ_opt(), None)).await.unwrap(), 0);
         let error = count_of(on(Some(today), today.pred_opt())).await.unwrap_err();
-        assert_eq!(error.code(), "date_range_invalid");
+        assert_eq!(error.code(), Code::DateRangeInvalid);
     }
 }
 
@@ -729,7 +729,7 @@ both_backends! {
 
         // Illegal: an unpaid invoice is not refunded; nothing changes, nothing is written.
         let refused = env.state.billing.mark_refunded(&env.admin, invoice.id, "by mistake").await.unwrap_err();
-        assert_eq!(refused.code(), "invoice_not_refundable");
+        assert_eq!(refused.code(), Code::InvoiceNotRefundable);
         assert_eq!(env.state.billing.invoice(&env.sari, invoice.id).await.unwrap().invoice.status.as_str(), "unpaid");
         assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 1);
 
@@ -742,7 +742,7 @@ both_backends! {
         assert_eq!(invoice_history(&test.db, invoice.id).await, [issued.clone(), paid_move.clone()]);
         // Paying a paid invoice again by hand is refused and writes nothing.
         let again = env.state.billing.mark_paid(&env.admin, invoice.id, "BCA 1").await.unwrap_err();
-        assert_eq!((again.code(), again.to_string().contains("paid")), ("invoice_not_payable", true));
+        assert_eq!((again.code(), again.to_string().contains("paid")), (Code::InvoiceNotPayable, true));
         assert_eq!(invoice_history(&test.db, invoice.id).await.len(), 2);
 
         // Refunded by an admin: who and why are kept, and the payment follows.
@@ -772,7 +772,7 @@ both_backends! {
         let closed = moved(Some("unpaid"), "cancelled", Some(env.admin.user_id), Some("customer asked by phone"));
         assert_eq!(invoice_history(&test.db, cancelled.invoice.id).await[1..], [closed]);
         let refused = env.state.billing.mark_paid(&env.admin, cancelled.invoice.id, "BCA 2").await.unwrap_err();
-        assert_eq!(refused.code(), "invoice_not_payable");
+        assert_eq!(refused.code(), Code::InvoiceNotPayable);
         assert_eq!(invoice_history(&test.db, cancelled.invoice.id).await.len(), 2, "a refused move writes nothing");
 
         let expiring = env.state.orders.place(&env.sari, order(&env, "web-2", 1, None)).await.unwrap();

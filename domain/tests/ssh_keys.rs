@@ -7,7 +7,7 @@
 use chrono::Utc;
 use domain::accounts::ClientInfo;
 use domain::audit::{self, AuditFilter};
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::ssh_keys::{self, SshKeyError};
 use domain::{Db, both_backends, db_run};
 
@@ -89,7 +89,7 @@ both_backends! {
 
         let same_key = ssh_keys::add(db, budi, "Laptop lama", ED25519, &client()).await.unwrap_err();
         assert!(matches!(&same_key, SshKeyError::Duplicate(name) if name == "Laptop"), "{same_key:?}");
-        assert_eq!((same_key.code(), same_key.field()), ("ssh_key_duplicate", Some("public_key")));
+        assert_eq!((same_key.code(), same_key.field()), (Code::SshKeyDuplicate, Some("public_key")));
 
         // The same key with another comment is still the same key.
         let recommented = ED25519.replace("budi@laptop", "budi@desktop");
@@ -98,7 +98,7 @@ both_backends! {
 
         let same_name = ssh_keys::add(db, budi, "Laptop", ED25519_OTHER, &client()).await.unwrap_err();
         assert!(matches!(&same_name, SshKeyError::NameTaken(name) if name == "Laptop"));
-        assert_eq!((same_name.code(), same_name.field()), ("ssh_key_name_taken", Some("name")));
+        assert_eq!((same_name.code(), same_name.field()), (Code::SshKeyNameTaken, Some("name")));
 
         assert_eq!(ssh_keys::list(db, budi).await.unwrap().len(), 1);
         // Refused attempts leave nothing in the audit log.
@@ -112,9 +112,9 @@ both_backends! {
         let bad_key = ssh_keys::add(db, budi, "Laptop", "ssh-ed25519 nonsense", &client())
             .await
             .unwrap_err();
-        assert_eq!(bad_key.code(), "ssh_key_invalid");
+        assert_eq!(bad_key.code(), Code::SshKeyInvalid);
         let bad_name = ssh_keys::add(db, budi, " ", ED25519, &client()).await.unwrap_err();
-        assert_eq!(bad_name.code(), "ssh_key_name_invalid");
+        assert_eq!(bad_name.code(), Code::SshKeyNameInvalid);
         assert!(ssh_keys::list(db, budi).await.unwrap().is_empty());
     }
 
@@ -129,7 +129,7 @@ both_backends! {
         assert_eq!(ssh_keys::list(db, sari).await.unwrap(), vec![saris.clone()]);
         let error = ssh_keys::remove(db, sari, budis.id, &client()).await.unwrap_err();
         assert!(matches!(error, SshKeyError::NotFound));
-        assert_eq!(error.code(), "not_found");
+        assert_eq!(error.code(), Code::NotFound);
         assert_eq!(ssh_keys::list(db, budi).await.unwrap(), vec![budis]);
     }
 

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::accounts::{Caller, Role};
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode};
 use domain::jobs::Registry;
 use domain::notifications::telegram::TelegramBot;
 use domain::notifications::{self, Notice};
@@ -204,6 +204,6 @@ both_backends! {
         let sari = state.accounts.create_admin("sari@webrana.test", "Sari", "ruang-server-aman-2").await.unwrap();
         let sari = Caller { user_id: sari.id, session_id: 0, role: Role::Customer, email_verified: true };
         assert!(!state.notifications.telegram_status(&sari).await.unwrap().available);
-        assert_eq!(state.notifications.telegram_link(&sari).await.unwrap_err().code(), "telegram_unavailable");
+        assert_eq!(state.notifications.telegram_link(&sari).await.unwrap_err().code(), Code::TelegramUnavailable);
     }
 }

@@ -4,14 +4,14 @@
 use std::fmt;
 
 macro_rules! refusal {
-    ($(#[$doc:meta])* $name:ident, $code:literal, $message:literal) => {
+    ($(#[$doc:meta])* $name:ident, $code:ident, $message:literal) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub struct $name;
 
         impl $name {
             /// The code the UI translates.
-            pub const CODE: &'static str = $code;
+            pub const CODE: crate::error::Code = crate::error::Code::$code;
             /// What API clients read.
             pub const MESSAGE: &'static str = $message;
         }
@@ -29,14 +29,14 @@ macro_rules! refusal {
 refusal!(
     /// Not an e-mail address [`Email::parse`] accepts.
     InvalidEmail,
-    "invalid_email",
+    InvalidEmail,
     "enter a valid e-mail address"
 );
 
 refusal!(
     /// Not a host name [`Hostname::parse`] accepts.
     InvalidHostname,
-    "hostname_invalid",
+    HostnameInvalid,
     "use letters, digits and hyphens (not at the start or end), dots between parts, up to 253 characters, e.g. web-1.example.id"
 );
 

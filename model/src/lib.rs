@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod admin;
 pub mod billing;
 pub mod catalog;
+pub mod error;
 pub mod ids;
 pub mod inputs;
 pub mod instances;

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::BytesMut;
 use domain::console::{ConsoleSession, Consoles, SESSION_HEARTBEAT, Traffic, VncTarget};
+use domain::error::Code;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -123,7 +124,7 @@ async fn unreachable(state: &ServerState, session: &ConsoleSession, why: &str) -
     let reason = format!("unreachable: {why}");
     record_end(&state.app.consoles, session.id, Traffic::default(), &reason).await;
     ApiError::new(
-        "console_unreachable",
+        Code::ConsoleUnreachable,
         "the server's screen cannot be reached right now; try again in a moment",
     )
     .into_response()

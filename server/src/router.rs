@@ -147,7 +147,7 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("a panic without a message");
     tracing::error!(panic = message, "a request panicked; answered 500");
     crate::api::ApiError::new(
-        "internal",
+        domain::error::Code::Internal,
         "something went wrong on our side; please try again",
     )
     .into_response()

@@ -19,6 +19,7 @@ use domain::accounts::session::{
     ACCESS_COOKIE, Authenticated, REFRESH_COOKIE, RequestClient, session_cookies,
 };
 use domain::accounts::{Caller, ClientInfo, Role};
+use domain::error::Code;
 
 use crate::api::ApiError;
 use crate::router::ServerState;
@@ -105,8 +106,11 @@ pub async fn session_layer(
         bearer_token.is_none() && (access_cookie.is_some() || refresh_cookie.is_some());
     if writes && cookie_auth && !same_origin(headers, &state.web.public_url) {
         tracing::warn!(ip = %client.ip, path = %request.uri().path(), "cross-origin write with session cookies refused");
-        return ApiError::new("csrf", "this request must come from a Webrana Cloud page")
-            .into_response();
+        return ApiError::new(
+            Code::Csrf,
+            "this request must come from a Webrana Cloud page",
+        )
+        .into_response();
     }
 
     let accounts = &state.app.accounts;
@@ -163,7 +167,12 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
             .get::<Authenticated>()
             .and_then(|Authenticated(caller)| caller.clone())
             .map(Self)
-            .ok_or_else(|| ApiError::new("unauthenticated", "sign in or send a valid Bearer token"))
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::Unauthenticated,
+                    "sign in or send a valid Bearer token",
+                )
+            })
     }
 }
 
@@ -180,7 +189,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
         if caller.role == Role::Admin {
             Ok(Self(caller))
         } else {
-            Err(ApiError::new("forbidden", "admins only"))
+            Err(ApiError::new(Code::Forbidden, "admins only"))
         }
     }
 }
@@ -200,7 +209,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             None => {
                 tracing::error!(path = %parts.uri.path(), "a route outside the session layer asked who the client is");
                 Err(ApiError::new(
-                    "internal",
+                    Code::Internal,
                     "something went wrong on our side; please try again",
                 ))
             }

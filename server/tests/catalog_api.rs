@@ -120,7 +120,8 @@ both_backends! {
         assert!(message.contains("sbx-jkt1") && message.contains("sbx-sgp1"), "{message}");
 
         let answer = post(json!({ "name": "No price" })).await;
-        assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.json()["error"]["code"], "invalid");
         assert!(answer.json()["error"]["message"].as_str().unwrap().contains("missing field"), "{}", answer.body);
 
         assert_eq!(post(basic()).await.status, StatusCode::CREATED);

@@ -5,14 +5,17 @@
 
 mod support;
 
+use app::auth::SignUp;
 use app::pages::status::PlatformStatus;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use domain::accounts::inputs::Language;
 use domain::testing::TestDb;
 use domain::{DomainConfig, both_backends};
 use leptos::server_fn::ServerFn;
-use support::{page, send, server_fn_from};
+use serde_json::{Value, json};
+use support::{page, send, server_fn, server_fn_from};
 use tower::ServiceExt;
 
 async fn router_for(test: &TestDb) -> Router {
@@ -88,6 +91,47 @@ both_backends! {
             .body(Body::empty())
             .unwrap()).await;
         assert_eq!(answer.json()["database_reachable"], false);
+    }
+
+    async fn requests_that_cannot_be_read_answer_400_naming_the_field(test: TestDb) {
+        let env = support::env(&test).await;
+        let code_and_field = |error: &Value| (error["code"].as_str().map(str::to_owned), error["field"].as_str().map(str::to_owned));
+        let invalid = |field: &str| (Some("invalid".to_owned()), Some(field.to_owned()));
+
+        // A sign-up form without its language: the caller's mistake, not ours.
+        let form = "name=Budi&email=budi%40example.id&password=kopi-tubruk-pagi-7";
+        let answer = server_fn(&env.router, <SignUp as ServerFn>::PATH, form, None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(code_and_field(&answer.json()), invalid("language"));
+
+        // The REST API says the same about a log-in without its password,
+        let login = json!({ "email": "budi@example.id" });
+        let answer = support::post_json(&env.router, "/api/v1/auth/login", login, None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(code_and_field(&answer.json()["error"]), invalid("password"));
+        assert!(answer.json()["error"]["message"].as_str().unwrap().contains("missing field `password`"), "{}", answer.body);
+
+        // about a value of the wrong type, in a body, a query string or a path,
+        env.customer("budi@example.id", Language::Id).await;
+        let token = env.access_token("budi@example.id").await;
+        let wrong_type = json!({ "category": "billing", "channel": "email", "enabled": "yes" });
+        let answer = support::api(&env.router, "PUT", "/api/v1/notifications/preferences", Some(wrong_type), Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(code_and_field(&answer.json()["error"]), invalid("enabled"));
+        let answer = support::get(&env.router, "/api/v1/notifications?before=yesterday", Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(code_and_field(&answer.json()["error"]), invalid("before"));
+        let answer = support::get(&env.router, "/api/v1/instances/web-1", Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(answer.json()["error"]["code"], "invalid");
+
+        // and about JSON that is not JSON.
+        let answer = send(&env.router, Request::post("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{\"email\": "))
+            .unwrap()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(answer.json()["error"]["code"], "invalid");
     }
 }
 

@@ -266,10 +266,10 @@ both_backends! {
         let (_, detail) = call(&env.router, "GET", &format!("/api/v1/instances/{id}"), Some(&env.alice), None).await;
         assert_eq!(detail["instance"]["status"], "stopped");
 
-        // Bad requests say what is wrong.
+        // Bad requests say what is wrong: one that cannot be read at all is 400.
         let (status, unknown) = call(&env.router, "POST", &actions, Some(&env.alice), Some(json!({ "type": "explode" }))).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(unknown["error"]["code"], "invalid_body");
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!((unknown["error"]["code"].as_str(), unknown["error"]["field"].as_str()), (Some("invalid"), Some("type")));
         assert!(unknown["error"]["message"].as_str().unwrap().contains("explode"), "{unknown}");
         let (status, not_now) = call(&env.router, "POST", &actions, Some(&env.alice), Some(json!({ "type": "reboot" }))).await;
         assert_eq!((status, not_now["error"]["code"].clone()), (StatusCode::UNPROCESSABLE_ENTITY, json!("needs_running")));
@@ -294,5 +294,21 @@ both_backends! {
         let taken = json!({ "user_id": 2, "plan_id": env.plan_id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": "WEB-1" });
         let (status, answer) = call(&env.router, "POST", "/api/v1/admin/instances", Some(&env.admin), Some(taken)).await;
         assert_eq!((status, answer["error"]["code"].clone()), (StatusCode::CONFLICT, json!("hostname_taken")));
+    }
+
+    async fn a_provider_failure_answers_alike_through_rest_and_server_functions(test: TestDb) {
+        let env = env(&test).await;
+        let id = alices_server(&env).await;
+        // The same database served by a node on which the server's provider is no longer
+        // configured: the server is listed, actions on it are refused as "not now".
+        let without = support::start_on(test.db.clone(), &support::config()).await.router;
+        let reboot = json!({ "type": "reboot" });
+        let (status, rest) = call(&without, "POST", &format!("/api/v1/instances/{id}/actions"), Some(&env.alice), Some(reboot)).await;
+        assert_eq!((status, rest["error"]["code"].clone()), (StatusCode::SERVICE_UNAVAILABLE, json!("provider_unavailable")), "{rest}");
+
+        let cookies = support::session_cookies(&without, USERS[1], ADMIN.1).await;
+        let path = <app::instances::RunServerAction as leptos::server_fn::ServerFn>::PATH;
+        let answer = support::server_fn(&without, path, &format!("id={id}&kind=reboot"), Some(&cookies)).await;
+        assert_eq!((answer.status, answer.json()["code"].clone()), (status, rest["error"]["code"].clone()), "{}", answer.body);
     }
 }

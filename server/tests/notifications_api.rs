@@ -91,6 +91,7 @@ both_backends! {
         assert_eq!((refused.status, refused.json()["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("security_in_app_required")));
         let unknown = json!({ "category": "gossip", "channel": "email", "enabled": true });
         let refused = support::api(&env.router, "PUT", "/api/v1/notifications/preferences", Some(unknown), Some(&token)).await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!((refused.json()["error"]["code"].as_str(), refused.json()["error"]["field"].as_str()), (Some("invalid"), Some("category")));
     }
 }

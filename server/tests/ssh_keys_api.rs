@@ -66,7 +66,7 @@ both_backends! {
             let body = json!({ "name": "Laptop", "public_key": public_key });
             let answer = api(&env.router, "POST", "/api/v1/ssh-keys", Some(body), Some(&token)).await;
             assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.body);
-            assert_eq!(answer.json(), json!({ "error": { "code": code, "message": message } }));
+            assert_eq!(answer.json(), json!({ "error": { "code": code, "message": message, "field": "public_key" } }));
         }
         let body = json!({ "name": "", "public_key": ED25519 });
         let answer = api(&env.router, "POST", "/api/v1/ssh-keys", Some(body), Some(&token)).await;

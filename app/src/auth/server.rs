@@ -11,10 +11,10 @@ use http::request::Parts;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use crate::errors::AppError;
+use crate::errors::{AppError, Code, ErrorKind};
 
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| AppError::new("internal"))
+    use_context::<AppState>().ok_or_else(|| AppError::new(Code::Internal))
 }
 
 fn parts() -> Option<Parts> {
@@ -33,7 +33,7 @@ pub fn optional_caller() -> Option<Caller> {
 
 /// The signed-in caller, or a 401 for functions that need one.
 pub fn caller() -> Result<Caller, AppError> {
-    optional_caller().ok_or_else(|| reject(AppError::new("unauthenticated")))
+    optional_caller().ok_or_else(|| reject(AppError::new(Code::Unauthenticated)))
 }
 
 pub fn client() -> ClientInfo {
@@ -42,8 +42,8 @@ pub fn client() -> ClientInfo {
         .unwrap_or_default()
 }
 
-/// Sets the response status for `error` and hands it back.
-fn reject(error: AppError) -> AppError {
+/// Sets the response status (and `Retry-After`) for `error` and hands it back.
+pub fn reject(error: AppError) -> AppError {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(
             http::StatusCode::from_u16(error.status())
@@ -60,11 +60,12 @@ fn reject(error: AppError) -> AppError {
 
 /// Maps a domain error to what the client may know; internals are logged, never sent.
 pub fn fail(error: impl ErrorCode) -> AppError {
-    if error.code() == "internal" {
+    let code = error.code();
+    if code.kind() == ErrorKind::Internal {
         tracing::error!(%error, "request failed");
     }
     reject(AppError {
-        code: error.code().to_owned(),
+        code,
         field: error.field().map(str::to_owned),
         retry_after_secs: error.retry_after().map(|wait| wait.as_secs().max(1)),
     })

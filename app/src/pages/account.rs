@@ -11,6 +11,7 @@ use crate::auth::{
     RevokeSession, UpdateProfile, my_sessions,
 };
 use crate::components::{Card, ErrorNotice, Field, Notice, Submit, Text};
+use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
@@ -278,7 +279,7 @@ fn SshKeysCard() -> impl IntoView {
         }
         Some(Err(error)) => {
             notice.set(None);
-            if error.code == "ssh_key_private"
+            if error.code == Code::SshKeyPrivate
                 && let Some(input) = key_input.get_untracked()
             {
                 input.set_value("");

@@ -11,7 +11,7 @@ use crate::catalog::{
     admin_images, admin_inventory, admin_plans, admin_regions,
 };
 use crate::components::{Notice, Submit, Text, error_text};
-use crate::errors::AppError;
+use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT};
 use crate::pages::catalog::{OsLogo, memory, transfer};
@@ -25,24 +25,12 @@ const LABEL: &str = "block text-sm font-medium text-slate-700 dark:text-slate-30
 const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
 const HINT: &str = "text-xs text-slate-500 dark:text-slate-400";
 
-/// Catalog error codes in the current language; account-wide codes fall back to `error_text`.
+/// What the catalog pages say more precisely than [`error_text`]: a taken plan name, and an item
+/// that is gone (it may have been deleted in another tab).
 fn catalog_error_text(m: &'static Messages, error: &AppError) -> &'static str {
-    match (error.code.as_str(), error.field.as_deref()) {
-        ("already_exists", Some("name")) => m.catalog_errors_name_taken,
-        ("plan_name_invalid", _) => m.catalog_errors_plan_name_invalid,
-        ("plan_size_invalid", _) => m.catalog_errors_plan_size_invalid,
-        ("plan_spec_invalid", _) => m.catalog_errors_plan_spec_invalid,
-        ("plan_price_invalid", _) => m.catalog_errors_plan_price_invalid,
-        ("plan_discount_invalid", _) => m.catalog_errors_plan_discount_invalid,
-        ("plan_regions_required", _) => m.catalog_errors_plan_regions_required,
-        ("plan_region_not_offered", _) => m.catalog_errors_plan_region_not_offered,
-        ("plan_images_required", _) => m.catalog_errors_plan_images_required,
-        ("plan_image_unknown", _) => m.catalog_errors_plan_image_unknown,
-        ("plan_in_use", _) => m.catalog_errors_plan_in_use,
-        ("provider_unknown", _) => m.catalog_errors_provider_unknown,
-        ("region_name_invalid" | "image_name_invalid", _) => m.catalog_errors_display_name_invalid,
-        ("image_logo_invalid", _) => m.catalog_errors_image_logo_invalid,
-        ("not_found", _) => m.catalog_errors_not_found,
+    match (error.code, error.field.as_deref()) {
+        (Code::AlreadyExists, Some("name")) => m.catalog_errors_name_taken,
+        (Code::NotFound, _) => m.catalog_errors_not_found,
         _ => error_text(m, error),
     }
 }

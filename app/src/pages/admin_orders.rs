@@ -16,7 +16,7 @@ use crate::admin_orders::{
 };
 use crate::catalog::admin_plans;
 use crate::components::{Notice, Submit, Text, error_text, route_id};
-use crate::errors::AppError;
+use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
 use crate::time::{Precision, form_input_text, utc_text};
@@ -88,26 +88,12 @@ fn paid_via_text(m: &'static Messages, via: &str) -> &'static str {
     }
 }
 
-/// Order, invoice and coupon error codes in the current language; account-wide codes fall back
-/// to `error_text`.
+/// What the admin's order pages say differently from [`error_text`], which speaks to customers.
 fn orders_error_text(m: &'static Messages, error: &AppError) -> &'static str {
-    match error.code.as_str() {
-        "note_required" => m.admin_orders_errors_note_required,
-        "illegal_transition" => m.admin_orders_errors_illegal_transition,
-        "invoice_not_payable" => m.admin_orders_errors_invoice_not_payable,
-        "invoice_not_refundable" => m.admin_orders_errors_invoice_not_refundable,
-        "days_invalid" => m.admin_orders_errors_days_invalid,
-        "not_running" => m.admin_orders_errors_not_running,
-        "status_invalid" => m.admin_orders_errors_status_invalid,
-        "date_invalid" => m.admin_orders_errors_date_invalid,
-        "date_range_invalid" => m.admin_orders_errors_date_range_invalid,
-        "not_found" => m.admin_orders_errors_not_found,
-        "coupon_code_invalid" => m.admin_coupons_errors_code_invalid,
-        "coupon_code_taken" => m.admin_coupons_errors_code_taken,
-        "coupon_kind_invalid" => m.admin_coupons_errors_kind_invalid,
-        "coupon_amount_invalid" => m.admin_coupons_errors_amount_invalid,
-        "coupon_window_invalid" => m.admin_coupons_errors_window_invalid,
-        "coupon_limit_invalid" => m.admin_coupons_errors_limit_invalid,
+    match error.code {
+        Code::IllegalTransition => m.admin_orders_errors_illegal_transition,
+        Code::InvoiceNotPayable => m.admin_orders_errors_invoice_not_payable,
+        Code::NotFound => m.admin_orders_errors_not_found,
         _ => error_text(m, error),
     }
 }
@@ -841,12 +827,12 @@ fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<Plan>) -> impl IntoView {
 
 /// Which part of the coupon form an error is about; `None` shows it above the form.
 fn coupon_error_place(error: &AppError) -> Option<&'static str> {
-    match error.code.as_str() {
-        "coupon_code_invalid" | "coupon_code_taken" => Some("code"),
-        "coupon_kind_invalid" | "coupon_amount_invalid" => Some("amount"),
-        "coupon_window_invalid" => Some("window"),
-        "coupon_limit_invalid" => Some("limits"),
-        "date_invalid" => Some("window"),
+    match error.code {
+        Code::CouponCodeInvalid | Code::CouponCodeTaken => Some("code"),
+        Code::CouponKindInvalid | Code::CouponAmountInvalid => Some("amount"),
+        Code::CouponWindowInvalid => Some("window"),
+        Code::CouponLimitInvalid => Some("limits"),
+        Code::DateInvalid => Some("window"),
         _ => None,
     }
 }

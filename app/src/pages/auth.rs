@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::PageTitle;
 use crate::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp, verify_email};
 use crate::components::{ErrorNotice, Field, Notice, Submit, error_text};
+use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 
@@ -101,7 +102,7 @@ pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let action = ServerAction::<LogIn>::new();
-    let needs_code = move || matches!(action.value().get(), Some(Err(error)) if matches!(error.code.as_str(), "two_factor_required" | "invalid_two_factor_code"));
+    let needs_code = move || matches!(action.value().get(), Some(Err(error)) if matches!(error.code, Code::TwoFactorRequired | Code::InvalidTwoFactorCode));
     let navigate = use_navigate();
     let next = next_from_query().unwrap_or_else(|| "/account".to_owned());
     Effect::new(move |_| {

@@ -121,7 +121,8 @@ pub struct ContactCard {
 #[server]
 pub async fn contact_details() -> Result<ContactCard, AppError> {
     let state = crate::auth::server::state()?;
-    let site = use_context::<crate::seo::SiteInfo>().ok_or_else(|| AppError::new("internal"))?;
+    let site = use_context::<crate::seo::SiteInfo>()
+        .ok_or_else(|| AppError::new(crate::errors::Code::Internal))?;
     let seller = &state.orders.config().seller;
     Ok(ContactCard {
         support_email: site.support_email,

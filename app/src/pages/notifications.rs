@@ -6,7 +6,6 @@ use leptos_router::components::A;
 
 use crate::PageTitle;
 use crate::components::{Card, ErrorNotice, Notice, Text, error_text};
-use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::notifications::{
     MarkAllNotificationsRead, MarkNotificationRead, SetNotificationPreference, TelegramLink,
@@ -34,15 +33,6 @@ fn channel_text(m: &'static Messages, channel: Channel) -> &'static str {
         Channel::InApp => m.notifications_channel_in_app,
         Channel::Email => m.notifications_channel_email,
         Channel::Telegram => m.notifications_channel_telegram,
-    }
-}
-
-/// This page's own error codes, then the shared ones.
-fn notification_error(m: &'static Messages, error: &AppError) -> &'static str {
-    match error.code.as_str() {
-        "security_in_app_required" => m.notifications_error_security_in_app,
-        "telegram_unavailable" => m.notifications_error_telegram_unavailable,
-        _ => error_text(m, error),
     }
 }
 
@@ -226,7 +216,7 @@ fn SettingsCard(is_admin: bool) -> impl IntoView {
                 {move || notice.get().map(|text| view! { <Notice text=text /> })}
                 {move || set.value().get().and_then(Result::err).map(|error| view! {
                     <p role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                        {move || notification_error(i18n.t(), &error)}
+                        {move || error_text(i18n.t(), &error)}
                     </p>
                 })}
                 <Transition>
@@ -302,7 +292,7 @@ fn TelegramSection() -> impl IntoView {
         <div class="border-t border-slate-200 pt-4 dark:border-slate-800" data-testid="telegram">
             <h3 class="font-semibold">{move || i18n.t().notifications_telegram_title}</h3>
             {move || link.value().get().and_then(Result::err).or_else(|| unlink.value().get().and_then(Result::err)).map(|error| view! {
-                <p role="alert" class="mt-2 text-sm text-red-700 dark:text-red-300">{move || notification_error(i18n.t(), &error)}</p>
+                <p role="alert" class="mt-2 text-sm text-red-700 dark:text-red-300">{move || error_text(i18n.t(), &error)}</p>
             })}
             <Transition>
                 {move || Suspend::new(async move {

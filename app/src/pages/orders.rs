@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::PageTitle;
 use crate::catalog::public_plans;
 use crate::components::{Text, error_text, route_id};
-use crate::errors::AppError;
+use crate::errors::{AppError, Code};
 use crate::i18n::{Lang, Messages, use_i18n};
 use crate::orders::{PlaceOrder, QuoteOrder, load_order, my_orders, tax_percent};
 use crate::pages::account::RequireUser;
@@ -112,25 +112,11 @@ fn event_note(m: &'static Messages, note: &str) -> String {
     }
 }
 
-/// The message for an error from ordering or paying, in the current language.
+/// The message for an error from ordering or paying, in the current language: a host name is
+/// taken by a server or by another order.
 pub(crate) fn order_error_text(m: &'static Messages, error: &AppError) -> &'static str {
-    match error.code.as_str() {
-        "email_not_verified" => m.orders_error_email_not_verified,
-        "hostname_taken" => m.orders_error_hostname_taken,
-        "period_invalid" => m.orders_error_period_invalid,
-        "plan_unavailable" => m.orders_error_plan_unavailable,
-        "region_not_offered" => m.orders_error_region_not_offered,
-        "image_not_offered" => m.orders_error_image_not_offered,
-        "coupon_unknown" => m.orders_error_coupon_unknown,
-        "coupon_expired" => m.orders_error_coupon_expired,
-        "coupon_not_for_plan" => m.orders_error_coupon_not_for_plan,
-        "coupon_used_by_you" => m.orders_error_coupon_used_by_you,
-        "coupon_used_up" => m.orders_error_coupon_used_up,
-        "invoice_not_payable" => m.orders_error_invoice_not_payable,
-        "channel_unknown" => m.orders_error_channel_unknown,
-        "payment_gateway_unavailable" => m.orders_error_gateway_unavailable,
-        "payment_rejected" => m.orders_error_payment_rejected,
-        "illegal_transition" => m.orders_error_illegal_transition,
+    match error.code {
+        Code::HostnameTaken => m.orders_error_hostname_taken,
         _ => error_text(m, error),
     }
 }
@@ -143,7 +129,7 @@ pub(crate) fn OrderErrorNotice<T: Clone + Send + Sync + 'static>(
     let i18n = use_i18n();
     move || {
         result.get().and_then(Result::err).map(|error| {
-            let unverified = error.code == "email_not_verified";
+            let unverified = error.code == Code::EmailNotVerified;
             view! {
                 <p role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
                     {move || order_error_text(i18n.t(), &error)}
@@ -1109,15 +1095,15 @@ mod tests {
     fn order_errors_are_translated_and_others_fall_back() {
         let m = Lang::En.messages();
         assert_eq!(
-            order_error_text(m, &AppError::new("email_not_verified")),
+            order_error_text(m, &AppError::new(Code::EmailNotVerified)),
             m.orders_error_email_not_verified
         );
         assert_eq!(
-            order_error_text(m, &AppError::new("hostname_invalid")),
+            order_error_text(m, &AppError::new(Code::HostnameInvalid)),
             m.servers_error_hostname_invalid
         );
         assert_eq!(
-            order_error_text(m, &AppError::new("no_such_code")),
+            order_error_text(m, &AppError::new(Code::Internal)),
             m.errors_generic
         );
     }

@@ -1,6 +1,7 @@
 //! Validated inputs, built once at the edge: a value of these types is known to be acceptable.
 
 use super::AccountError;
+use crate::error::Code;
 
 /// The rule is shared with the browser's forms; a refusal here is the account's field error.
 pub use model::inputs::Email;
@@ -22,7 +23,7 @@ impl PersonName {
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(AccountError::invalid(
                 "name",
-                "invalid_name",
+                Code::InvalidName,
                 "enter a name of 1 to 100 characters",
             ));
         }
@@ -52,7 +53,7 @@ impl Phone {
         {
             return Err(AccountError::invalid(
                 "phone",
-                "invalid_phone",
+                Code::InvalidPhone,
                 "enter an Indonesian number such as +62 812 3456 7890",
             ));
         }
@@ -84,7 +85,7 @@ mod tests {
         let error = AccountError::from(Email::parse("budi@").unwrap_err());
         assert_eq!(
             (error.code(), error.field()),
-            ("invalid_email", Some("email"))
+            (Code::InvalidEmail, Some("email"))
         );
     }
 

@@ -16,6 +16,7 @@ use self::password::NewPassword;
 use self::tokens::{JwtKeys, REFRESH_TOKEN_LIFETIME, random_token, token_hash};
 use crate::audit::{self, AuditEvent};
 use crate::db::Tx;
+use crate::error::Code;
 use crate::notifications::{Notice, notify};
 use crate::{Db, DbError, db_run, mail, tx_run};
 
@@ -32,7 +33,7 @@ pub enum AccountError {
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,
-        code: &'static str,
+        code: Code,
         message: &'static str,
     },
     #[error("wrong e-mail or password")]
@@ -78,7 +79,7 @@ pub enum AccountError {
 }
 
 impl AccountError {
-    pub(crate) fn invalid(field: &'static str, code: &'static str, message: &'static str) -> Self {
+    pub(crate) fn invalid(field: &'static str, code: Code, message: &'static str) -> Self {
         Self::Invalid {
             field,
             code,
@@ -87,35 +88,35 @@ impl AccountError {
     }
 
     /// A stable machine-readable code the UI translates.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Invalid { code, .. } => code,
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::TwoFactorRequired => "two_factor_required",
-            Self::InvalidTwoFactorCode => "invalid_two_factor_code",
-            Self::Locked { .. } => "account_locked",
-            Self::Suspended => "account_suspended",
-            Self::Unauthenticated => "unauthenticated",
-            Self::RefreshReuse => "refresh_reused",
-            Self::LinkInvalid => "link_invalid",
-            Self::WrongCurrentPassword => "wrong_current_password",
-            Self::TwoFactorAlreadyEnabled => "two_factor_already_enabled",
-            Self::TwoFactorNotStarted => "two_factor_not_started",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::AlreadyExists => "already_exists",
-            Self::Busy => "busy",
+            Self::Invalid { code, .. } => *code,
+            Self::InvalidCredentials => Code::InvalidCredentials,
+            Self::TwoFactorRequired => Code::TwoFactorRequired,
+            Self::InvalidTwoFactorCode => Code::InvalidTwoFactorCode,
+            Self::Locked { .. } => Code::AccountLocked,
+            Self::Suspended => Code::AccountSuspended,
+            Self::Unauthenticated => Code::Unauthenticated,
+            Self::RefreshReuse => Code::RefreshReused,
+            Self::LinkInvalid => Code::LinkInvalid,
+            Self::WrongCurrentPassword => Code::WrongCurrentPassword,
+            Self::TwoFactorAlreadyEnabled => Code::TwoFactorAlreadyEnabled,
+            Self::TwoFactorNotStarted => Code::TwoFactorNotStarted,
+            Self::Forbidden => Code::Forbidden,
+            Self::NotFound => Code::NotFound,
+            Self::AlreadyExists => Code::AlreadyExists,
+            Self::Busy => Code::Busy,
             Self::Hashing
             | Self::Signing
             | Self::Randomness
             | Self::TwoFactorSetup
-            | Self::Db(_) => "internal",
+            | Self::Db(_) => Code::Internal,
         }
     }
 }
 
 impl crate::error::ErrorCode for AccountError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         AccountError::code(self)
     }
 

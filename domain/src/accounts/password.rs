@@ -9,6 +9,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::Semaphore;
 
 use super::AccountError;
+use crate::error::Code;
 
 pub const MIN_LENGTH: usize = 10;
 const MAX_LENGTH: usize = 256;
@@ -31,14 +32,14 @@ impl NewPassword {
         if length < MIN_LENGTH {
             return Err(AccountError::invalid(
                 "password",
-                "password_too_short",
+                Code::PasswordTooShort,
                 "use at least 10 characters",
             ));
         }
         if length > MAX_LENGTH {
             return Err(AccountError::invalid(
                 "password",
-                "password_too_long",
+                Code::PasswordTooLong,
                 "use at most 256 characters",
             ));
         }
@@ -46,7 +47,7 @@ impl NewPassword {
         if lowered == email.to_lowercase() || is_common(&lowered) {
             return Err(AccountError::invalid(
                 "password",
-                "password_too_common",
+                Code::PasswordTooCommon,
                 "this password is too common; choose another",
             ));
         }

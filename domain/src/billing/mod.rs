@@ -12,7 +12,7 @@ mod views;
 pub mod worker;
 
 use crate::accounts::AccountError;
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::orders::OrderError;
 use crate::{DbError, settings};
 
@@ -30,7 +30,7 @@ pub enum BillingError {
     #[error("{message}")]
     Invalid {
         field: &'static str,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     #[error("this invoice is {0} and cannot be paid")]
@@ -61,16 +61,16 @@ impl From<AccountError> for BillingError {
 }
 
 impl ErrorCode for BillingError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::NotFound => "not_found",
-            Self::Forbidden => "forbidden",
-            Self::Invalid { code, .. } => code,
-            Self::NotPayable(_) => "invoice_not_payable",
-            Self::NotRefundable(_) => "invoice_not_refundable",
+            Self::NotFound => Code::NotFound,
+            Self::Forbidden => Code::Forbidden,
+            Self::Invalid { code, .. } => *code,
+            Self::NotPayable(_) => Code::InvoiceNotPayable,
+            Self::NotRefundable(_) => Code::InvoiceNotRefundable,
             Self::Gateway(error) => error.code(),
             Self::Order(error) => error.code(),
-            Self::Db(_) => "internal",
+            Self::Db(_) => Code::Internal,
         }
     }
 

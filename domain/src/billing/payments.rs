@@ -18,6 +18,7 @@ use super::{BillingError, sandbox_private_key};
 use crate::accounts::{Caller, Role};
 use crate::audit::{self, AuditEvent};
 use crate::db::Tx;
+use crate::error::Code;
 use crate::orders::pricing::Line;
 use crate::transitions::{Move, compare_and_set};
 use crate::{Db, DbError, db_run, orders, tx_run};
@@ -174,7 +175,7 @@ pub struct Billing {
     http: reqwest::Client,
 }
 
-fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> BillingError {
+fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> BillingError {
     BillingError::Invalid {
         field,
         code,
@@ -315,7 +316,7 @@ impl Billing {
         let Some(chosen) = offered.iter().find(|offer| offer.code == channel) else {
             return Err(invalid(
                 "channel",
-                "channel_unknown",
+                Code::ChannelUnknown,
                 format!("`{channel}` is not a way to pay this invoice"),
             ));
         };
@@ -713,7 +714,7 @@ impl Billing {
                 .map_err(|error| match error {
                     CallbackError::Db(error) => BillingError::Db(error),
                     CallbackError::Order(error) => BillingError::Order(error),
-                    other => invalid("payment", "reconcile_failed", other.to_string()),
+                    other => invalid("payment", Code::ReconcileFailed, other.to_string()),
                 })?;
             }
         }
@@ -784,7 +785,7 @@ impl Billing {
         admin.require_admin()?;
         let note = note.trim();
         if note.is_empty() {
-            return Err(invalid("note", "note_required", hint));
+            return Err(invalid("note", Code::NoteRequired, hint));
         }
         let mut tx = self.db.begin().await?;
         let invoice = invoices::by_id_in(&mut tx, invoice_id)

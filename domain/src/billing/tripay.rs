@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::http_retry::{self, Attempt, Exchange, HttpSettings};
 
 /// Tripay's sandbox API (its own credentials, no money moves).
@@ -83,13 +83,13 @@ impl TripayError {
 }
 
 impl ErrorCode for TripayError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             // Our configuration, not the customer's doing: logged, and the client told nothing.
-            Self::Unauthorized(_) => "internal",
-            Self::Rejected(_) => "payment_rejected",
-            Self::RateLimited => "rate_limited",
-            Self::Unavailable(_) | Self::Malformed(_) => "payment_gateway_unavailable",
+            Self::Unauthorized(_) => Code::Internal,
+            Self::Rejected(_) => Code::PaymentRejected,
+            Self::RateLimited => Code::RateLimited,
+            Self::Unavailable(_) | Self::Malformed(_) => Code::PaymentGatewayUnavailable,
         }
     }
 }
@@ -1407,12 +1407,15 @@ mod tests {
 
     #[test]
     fn error_codes() {
-        assert_eq!(TripayError::Unauthorized("x".into()).code(), "internal");
-        assert_eq!(TripayError::Rejected("x".into()).code(), "payment_rejected");
-        assert_eq!(TripayError::RateLimited.code(), "rate_limited");
+        assert_eq!(TripayError::Unauthorized("x".into()).code(), Code::Internal);
+        assert_eq!(
+            TripayError::Rejected("x".into()).code(),
+            Code::PaymentRejected
+        );
+        assert_eq!(TripayError::RateLimited.code(), Code::RateLimited);
         assert_eq!(
             TripayError::Unavailable("x".into()).code(),
-            "payment_gateway_unavailable"
+            Code::PaymentGatewayUnavailable
         );
         assert!(TripayError::Unavailable("x".into()).is_transient());
         assert!(!TripayError::Rejected("x".into()).is_transient());

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::invoices::{self, InvoiceChange, InvoiceStatus};
 use super::payments::{self, PaymentStatus};
 use super::{Billing, BillingError};
+use crate::error::Code;
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::notifications::{self, Notice};
 use crate::orders::{self, INVOICE_EXPIRY_JOB, OrderStatus, coupons};
@@ -34,7 +35,7 @@ impl Billing {
         let Payload { invoice_id } =
             serde_json::from_str(&job.payload).map_err(|error| BillingError::Invalid {
                 field: "payload",
-                code: "bad_job",
+                code: Code::Internal,
                 message: error.to_string(),
             })?;
         let Some(invoice) = invoices::by_id(self.db(), invoice_id).await? else {

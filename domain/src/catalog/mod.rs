@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::{Caller, ClientInfo};
 use crate::audit::{self, AuditEvent};
 use crate::db::Tx;
+use crate::error::Code;
 use crate::providers::{ProviderError, Providers};
 use crate::{Db, DbError, db_run, tx_run};
 
@@ -39,7 +40,7 @@ pub enum CatalogError {
     #[error("{message}")]
     Invalid {
         field: &'static str,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     #[error("no such plan, region or image")]
@@ -63,7 +64,7 @@ pub enum CatalogError {
 }
 
 impl CatalogError {
-    fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> Self {
         Self::Invalid {
             field,
             code,
@@ -73,16 +74,16 @@ impl CatalogError {
 }
 
 impl crate::error::ErrorCode for CatalogError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::Invalid { code, .. } => code,
-            Self::NotFound => "not_found",
-            Self::NameTaken(_) => "already_exists",
-            Self::InUse => "plan_in_use",
-            Self::Forbidden => "forbidden",
-            Self::UnknownProvider(_) => "provider_unknown",
-            Self::Provider { .. } => "provider_error",
-            Self::Db(_) => "internal",
+            Self::Invalid { code, .. } => *code,
+            Self::NotFound => Code::NotFound,
+            Self::NameTaken(_) => Code::AlreadyExists,
+            Self::InUse => Code::PlanInUse,
+            Self::Forbidden => Code::Forbidden,
+            Self::UnknownProvider(_) => Code::ProviderUnknown,
+            Self::Provider { .. } => Code::ProviderError,
+            Self::Db(_) => Code::Internal,
         }
     }
 
@@ -608,7 +609,7 @@ fn require_admin(caller: &Caller) -> Result<(), CatalogError> {
 fn optional_name(
     value: Option<&str>,
     field: &'static str,
-    code: &'static str,
+    code: Code,
 ) -> Result<Option<String>, CatalogError> {
     let value = value.map(str::trim).filter(|value| !value.is_empty());
     match value {
@@ -635,7 +636,7 @@ fn spec(
     } else {
         Err(CatalogError::invalid(
             field,
-            "plan_spec_invalid",
+            Code::PlanSpecInvalid,
             format!(
                 "{field} must be between {min} and {size_value}, what the size `{size_slug}` has"
             ),
@@ -649,7 +650,7 @@ fn discount(field: &'static str, value: i64) -> Result<i64, CatalogError> {
     } else {
         Err(CatalogError::invalid(
             field,
-            "plan_discount_invalid",
+            Code::PlanDiscountInvalid,
             format!("{field} must be a whole percentage from 0 to {MAX_DISCOUNT_PERCENT}"),
         ))
     }
@@ -811,7 +812,7 @@ impl Catalog {
         let display_name = optional_name(
             update.display_name.as_deref(),
             "display_name",
-            "region_name_invalid",
+            Code::RegionNameInvalid,
         )?;
         let mut tx = self.db.begin().await?;
         let region: Option<Region> = tx_run!(&mut tx, |conn| {
@@ -856,7 +857,7 @@ impl Catalog {
         let display_name = optional_name(
             update.display_name.as_deref(),
             "display_name",
-            "image_name_invalid",
+            Code::ImageNameInvalid,
         )?;
         let logo = update
             .logo
@@ -871,7 +872,7 @@ impl Catalog {
             if !well_formed {
                 return Err(CatalogError::invalid(
                     "logo",
-                    "image_logo_invalid",
+                    Code::ImageLogoInvalid,
                     format!(
                         "the logo is a short key such as `ubuntu`: up to {MAX_LOGO_CHARS} \
                          letters, digits and dashes"
@@ -1100,9 +1101,9 @@ impl Catalog {
         input: &PlanInput,
         current_size: Option<(&str, &str)>,
     ) -> Result<ValidPlan, CatalogError> {
-        let name = optional_name(Some(input.name.as_str()), "name", "plan_name_invalid")?
+        let name = optional_name(Some(input.name.as_str()), "name", Code::PlanNameInvalid)?
             .ok_or_else(|| {
-                CatalogError::invalid("name", "plan_name_invalid", "the plan needs a name")
+                CatalogError::invalid("name", Code::PlanNameInvalid, "the plan needs a name")
             })?;
         let provider = input.provider.trim();
         if !self.configured(provider) {
@@ -1124,7 +1125,7 @@ impl Catalog {
         let size = size.filter(|size| size.available || kept).ok_or_else(|| {
             CatalogError::invalid(
                 "size_slug",
-                "plan_size_invalid",
+                Code::PlanSizeInvalid,
                 format!(
                     "`{provider}` offers no size `{size_slug}`; sync the catalog or pick another"
                 ),
@@ -1143,7 +1144,7 @@ impl Catalog {
         if !(1..=MAX_PRICE_IDR_MONTHLY).contains(&input.price_idr_monthly) {
             return Err(CatalogError::invalid(
                 "price_idr_monthly",
-                "plan_price_invalid",
+                Code::PlanPriceInvalid,
                 format!(
                     "the monthly price must be a whole number of rupiah from 1 to {MAX_PRICE_IDR_MONTHLY}"
                 ),
@@ -1160,7 +1161,7 @@ impl Catalog {
         if region_slugs.is_empty() {
             return Err(CatalogError::invalid(
                 "region_slugs",
-                "plan_regions_required",
+                Code::PlanRegionsRequired,
                 "choose at least one region",
             ));
         }
@@ -1178,7 +1179,7 @@ impl Catalog {
         if let Some(region) = region_slugs.difference(&offered).next() {
             return Err(CatalogError::invalid(
                 "region_slugs",
-                "plan_region_not_offered",
+                Code::PlanRegionNotOffered,
                 format!(
                     "`{provider}` does not offer the size `{size_slug}` in the region `{region}`; \
                      it does in: {}",
@@ -1191,7 +1192,7 @@ impl Catalog {
         if image_slugs.is_empty() {
             return Err(CatalogError::invalid(
                 "image_slugs",
-                "plan_images_required",
+                Code::PlanImagesRequired,
                 "choose at least one image",
             ));
         }
@@ -1206,7 +1207,7 @@ impl Catalog {
         if let Some(image) = image_slugs.difference(&known).next() {
             return Err(CatalogError::invalid(
                 "image_slugs",
-                "plan_image_unknown",
+                Code::PlanImageUnknown,
                 format!("`{provider}` has no image `{image}`"),
             ));
         }
@@ -1438,7 +1439,7 @@ impl Catalog {
         if !self.sellable(&row) {
             return Err(CatalogError::invalid(
                 "plan_id",
-                "plan_unavailable",
+                Code::PlanUnavailable,
                 format!(
                     "the plan `{}` cannot be ordered now: its provider no longer offers the size",
                     row.name
@@ -1453,7 +1454,7 @@ impl Catalog {
         if !regions.iter().any(|region| region.slug == region_slug) {
             return Err(CatalogError::invalid(
                 "region",
-                "region_not_offered",
+                Code::RegionNotOffered,
                 format!(
                     "the plan `{}` is not sold in the region `{region_slug}`",
                     row.name
@@ -1468,7 +1469,7 @@ impl Catalog {
         if !images.iter().any(|image| image.slug == image_slug) {
             return Err(CatalogError::invalid(
                 "image",
-                "image_not_offered",
+                Code::ImageNotOffered,
                 format!(
                     "the image `{image_slug}` is not offered with the plan `{}`",
                     row.name

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::accounts::Caller;
 use crate::accounts::tokens::{random_token, token_hash};
 use crate::audit::{self, AuditEvent};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::instances::{Instance, InstanceError, Instances};
 use crate::providers::{ConsoleAccess, ConsoleKind, Lifecycle, ProviderError};
 use crate::{Db, DbError, db_run, tx_run};
@@ -68,15 +68,15 @@ impl From<InstanceError> for ConsoleError {
 }
 
 impl ErrorCode for ConsoleError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::NotFound => "not_found",
-            Self::NotRunning => "console_not_running",
-            Self::Unavailable => "console_unavailable",
-            Self::TicketRefused => "console_ticket_refused",
-            Self::TooManySessions => "console_sessions_exhausted",
-            Self::Provider(_) => "console_unreachable",
-            Self::Randomness | Self::Db(_) => "internal",
+            Self::NotFound => Code::NotFound,
+            Self::NotRunning => Code::ConsoleNotRunning,
+            Self::Unavailable => Code::ConsoleUnavailable,
+            Self::TicketRefused => Code::ConsoleTicketRefused,
+            Self::TooManySessions => Code::ConsoleSessionsExhausted,
+            Self::Provider(_) => Code::ConsoleUnreachable,
+            Self::Randomness | Self::Db(_) => Code::Internal,
         }
     }
 }

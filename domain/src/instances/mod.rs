@@ -20,7 +20,7 @@ use crate::accounts::{AccountError, Caller, Role};
 use crate::audit::{self, AuditEvent};
 use crate::catalog::{Catalog, CatalogError};
 use crate::db::Tx;
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::providers::{
     ActionKind, Capabilities, CloudProvider, Lifecycle, Providers, SshPublicKey,
 };
@@ -49,7 +49,7 @@ pub enum InstanceError {
     #[error("{message}")]
     Invalid {
         field: &'static str,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     #[error("you already have a server called `{0}`")]
@@ -57,7 +57,7 @@ pub enum InstanceError {
     #[error("another action ({0}) is still running on this server; wait until it finishes")]
     ActionInProgress(String),
     #[error("{message}")]
-    ActionUnavailable { code: &'static str, message: String },
+    ActionUnavailable { code: Code, message: String },
     #[error(
         "this server's provider ({0}) is not configured on this installation any more; its servers are listed but cannot be changed"
     )]
@@ -90,18 +90,18 @@ impl From<AccountError> for InstanceError {
 }
 
 impl ErrorCode for InstanceError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::NotFound => "not_found",
-            Self::Forbidden => "forbidden",
-            Self::Invalid { code, .. } | Self::ActionUnavailable { code, .. } => code,
-            Self::HostnameTaken(_) => "hostname_taken",
-            Self::ActionInProgress(_) => "action_in_progress",
-            Self::ProviderUnavailable(_) => "provider_unavailable",
-            Self::PasswordUnavailable => "password_unavailable",
+            Self::NotFound => Code::NotFound,
+            Self::Forbidden => Code::Forbidden,
+            Self::Invalid { code, .. } | Self::ActionUnavailable { code, .. } => *code,
+            Self::HostnameTaken(_) => Code::HostnameTaken,
+            Self::ActionInProgress(_) => Code::ActionInProgress,
+            Self::ProviderUnavailable(_) => Code::ProviderUnavailable,
+            Self::PasswordUnavailable => Code::PasswordUnavailable,
             Self::Catalog(error) => error.code(),
             Self::SshKeys(error) => error.code(),
-            Self::Secret(_) | Self::Db(_) => "internal",
+            Self::Secret(_) | Self::Db(_) => Code::Internal,
         }
     }
 
@@ -116,7 +116,7 @@ impl ErrorCode for InstanceError {
     }
 }
 
-fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> InstanceError {
+fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> InstanceError {
     InstanceError::Invalid {
         field,
         code,
@@ -324,42 +324,42 @@ pub fn action_availability(
     kind: ActionKind,
     status: Lifecycle,
     capabilities: &Capabilities,
-) -> Result<(), &'static str> {
+) -> Result<(), Code> {
     if let Some(reason) = kind.unsupported_reason(capabilities) {
         return Err(reason);
     }
     let running = status == Lifecycle::Running;
     let stopped = status == Lifecycle::Stopped;
     if !running && !stopped {
-        return Err("not_ready");
+        return Err(Code::NotReady);
     }
     match kind {
-        ActionKind::PowerOn if !stopped => Err("already_running"),
+        ActionKind::PowerOn if !stopped => Err(Code::AlreadyRunning),
         ActionKind::PowerOff | ActionKind::Shutdown | ActionKind::Reboot if !running => {
-            Err("needs_running")
+            Err(Code::NeedsRunning)
         }
         ActionKind::ResetPassword if capabilities.password_reset_needs_stop && !stopped => {
-            Err("needs_stopped")
+            Err(Code::NeedsStopped)
         }
         ActionKind::ResetPassword if !capabilities.password_reset_needs_stop && !running => {
-            Err("needs_running")
+            Err(Code::NeedsRunning)
         }
         _ => Ok(()),
     }
 }
 
-fn availability_message(kind: ActionKind, provider: &str, reason: &str) -> String {
+fn availability_message(kind: ActionKind, provider: &str, reason: Code) -> String {
     match reason {
-        "no_password_reset" => {
+        Code::NoPasswordReset => {
             format!("{provider} has no password reset; rebuild the server to get a new password")
         }
-        "no_graceful_shutdown" => {
+        Code::NoGracefulShutdown => {
             format!("{provider} has no graceful shutdown; use power off instead")
         }
-        "no_rebuild" => format!("{provider} cannot rebuild servers"),
-        "needs_stopped" => format!("{provider} needs the server stopped first for {kind}"),
-        "needs_running" => format!("{kind} needs the server running"),
-        "already_running" => "the server is already running".to_owned(),
+        Code::NoRebuild => format!("{provider} cannot rebuild servers"),
+        Code::NeedsStopped => format!("{provider} needs the server stopped first for {kind}"),
+        Code::NeedsRunning => format!("{kind} needs the server running"),
+        Code::AlreadyRunning => "the server is already running".to_owned(),
         _ => "the server is not ready for actions yet".to_owned(),
     }
 }
@@ -542,7 +542,7 @@ impl Instances {
                 .await
         })?;
         if user_exists.is_none() {
-            return Err(invalid("user", "user_not_found", "no such customer"));
+            return Err(invalid("user", Code::UserNotFound, "no such customer"));
         }
         let now = Utc::now();
         let placeholder = format!(
@@ -688,7 +688,7 @@ impl Instances {
                     (Some(capabilities), None) => {
                         action_availability(kind, instance.lifecycle(), capabilities)
                             .err()
-                            .map(str::to_owned)
+                            .map(|code| code.as_str().to_owned())
                     }
                 },
             })
@@ -747,7 +747,7 @@ impl Instances {
         }
         if instance.suspended_at.is_some() {
             return Err(InstanceError::ActionUnavailable {
-                code: "suspended",
+                code: Code::Suspended,
                 message: "this server is suspended until its renewal invoice is paid".to_owned(),
             });
         }
@@ -771,7 +771,7 @@ impl Instances {
                 if confirmed != Some(true) {
                     return Err(invalid(
                         "confirm",
-                        "confirmation_mismatch",
+                        Code::ConfirmationMismatch,
                         format!(
                             "type the server's name ({}) to confirm: a rebuild erases its disk",
                             instance.hostname
@@ -954,36 +954,36 @@ mod tests {
         );
         assert_eq!(
             action_availability(ActionKind::Reboot, Lifecycle::Stopped, &all),
-            Err("needs_running")
+            Err(Code::NeedsRunning)
         );
         assert_eq!(
             action_availability(ActionKind::PowerOn, Lifecycle::Running, &all),
-            Err("already_running")
+            Err(Code::AlreadyRunning)
         );
         assert_eq!(
             action_availability(ActionKind::Rebuild, Lifecycle::Provisioning, &all),
-            Err("not_ready")
+            Err(Code::NotReady)
         );
         let vultr_like = caps(false, false, false);
         assert_eq!(
             action_availability(ActionKind::ResetPassword, Lifecycle::Running, &vultr_like),
-            Err("no_password_reset")
+            Err(Code::NoPasswordReset)
         );
         assert_eq!(
             action_availability(ActionKind::Shutdown, Lifecycle::Running, &vultr_like),
-            Err("no_graceful_shutdown")
+            Err(Code::NoGracefulShutdown)
         );
         let linode_like = caps(true, true, true);
         assert_eq!(
             action_availability(ActionKind::ResetPassword, Lifecycle::Running, &linode_like),
-            Err("needs_stopped")
+            Err(Code::NeedsStopped)
         );
         assert_eq!(
             action_availability(ActionKind::ResetPassword, Lifecycle::Stopped, &linode_like),
             Ok(())
         );
         assert!(
-            availability_message(ActionKind::ResetPassword, "vultr", "no_password_reset")
+            availability_message(ActionKind::ResetPassword, "vultr", Code::NoPasswordReset)
                 .contains("rebuild")
         );
     }
@@ -994,7 +994,7 @@ mod tests {
         let error = parse_hostname("web_1").unwrap_err();
         assert_eq!(
             (error.code(), error.field()),
-            ("hostname_invalid", Some("hostname"))
+            (Code::HostnameInvalid, Some("hostname"))
         );
     }
 }

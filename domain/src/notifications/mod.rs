@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::{AccountError, Caller};
 use crate::db::{Committed, Tx};
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::{Db, DbError, db_run, jobs, tx_run};
 use model::Language;
 
@@ -33,7 +33,7 @@ pub enum NotificationError {
     #[error("{message}")]
     Invalid {
         field: &'static str,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     #[error(transparent)]
@@ -56,12 +56,12 @@ impl From<AccountError> for NotificationError {
 }
 
 impl ErrorCode for NotificationError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::NotFound => "not_found",
-            Self::Forbidden => "forbidden",
-            Self::Invalid { code, .. } => code,
-            Self::Db(_) => "internal",
+            Self::NotFound => Code::NotFound,
+            Self::Forbidden => Code::Forbidden,
+            Self::Invalid { code, .. } => *code,
+            Self::Db(_) => Code::Internal,
         }
     }
 
@@ -291,7 +291,7 @@ impl Notifications {
         if !(1..=100).contains(&limit) {
             return Err(NotificationError::Invalid {
                 field: "limit",
-                code: "limit_invalid",
+                code: Code::LimitInvalid,
                 message: "ask for 1 to 100 notifications at a time".to_owned(),
             });
         }
@@ -425,7 +425,7 @@ impl Notifications {
         if locked_on(category, channel) && !enabled {
             return Err(NotificationError::Invalid {
                 field: "enabled",
-                code: "security_in_app_required",
+                code: Code::SecurityInAppRequired,
                 message: "security notifications always show in the app".to_owned(),
             });
         }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::{NotificationError, Notifications, TelegramStatus};
 use crate::accounts::Caller;
 use crate::accounts::tokens::{random_token, token_hash};
+use crate::error::Code;
 use crate::jobs::{Job, JobOutcome};
 use crate::mail::escape_html;
 use crate::{DbError, db_run, tx_run};
@@ -121,7 +122,7 @@ impl Notifications {
     fn bot(&self) -> Result<&TelegramBot, NotificationError> {
         self.telegram.as_ref().ok_or(NotificationError::Invalid {
             field: "telegram",
-            code: "telegram_unavailable",
+            code: Code::TelegramUnavailable,
             message: "this installation has no Telegram bot".to_owned(),
         })
     }
@@ -147,7 +148,7 @@ impl Notifications {
         let bot = self.bot()?;
         let token = random_token().map_err(|_| NotificationError::Invalid {
             field: "telegram",
-            code: "internal",
+            code: Code::Internal,
             message: "no randomness available".to_owned(),
         })?;
         db_run!(self.db(), |pool| {

@@ -11,6 +11,7 @@ use super::OrderError;
 use super::pricing::{CouponKind, CouponTerms};
 use crate::accounts::Caller;
 use crate::db::Tx;
+use crate::error::Code;
 use crate::{Db, db_run, tx_run};
 
 pub use model::orders::Coupon;
@@ -85,7 +86,7 @@ impl From<&Coupon> for CouponTerms {
     }
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> OrderError {
+fn invalid(code: Code, message: impl Into<String>) -> OrderError {
     OrderError::Invalid {
         field: "coupon",
         code,
@@ -106,7 +107,7 @@ fn validate(input: &CouponInput) -> Result<String, OrderError> {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(invalid(
-            "coupon_code_invalid",
+            Code::CouponCodeInvalid,
             "a coupon code is 3 to 32 letters, digits, hyphens or underscores",
         ));
     }
@@ -116,7 +117,7 @@ fn validate(input: &CouponInput) -> Result<String, OrderError> {
     };
     if !amount_ok {
         return Err(invalid(
-            "coupon_amount_invalid",
+            Code::CouponAmountInvalid,
             "a percent coupon takes 1 to 100; a fixed one a positive rupiah amount",
         ));
     }
@@ -124,13 +125,13 @@ fn validate(input: &CouponInput) -> Result<String, OrderError> {
         && until <= from
     {
         return Err(invalid(
-            "coupon_window_invalid",
+            Code::CouponWindowInvalid,
             "the coupon must end after it starts",
         ));
     }
     if input.max_uses.is_some_and(|n| n < 1) || input.max_uses_per_customer.is_some_and(|n| n < 1) {
         return Err(invalid(
-            "coupon_limit_invalid",
+            Code::CouponLimitInvalid,
             "a usage limit is at least 1 (leave it empty for no limit)",
         ));
     }
@@ -195,7 +196,7 @@ pub async fn save(
         (None, Some(id)) if by_id(db, id).await?.is_none() => Err(OrderError::NotFound),
         (None, _) => Err(OrderError::Invalid {
             field: "code",
-            code: "coupon_code_taken",
+            code: Code::CouponCodeTaken,
             message: format!("another coupon is already called {code}"),
         }),
     }
@@ -228,7 +229,7 @@ pub(crate) async fn usable(
             .fetch_optional(conn)
             .await
     })?;
-    let unknown = || invalid("coupon_unknown", format!("there is no coupon {code}"));
+    let unknown = || invalid(Code::CouponUnknown, format!("there is no coupon {code}"));
     let coupon = Coupon::from(row.ok_or_else(unknown)?);
     if !coupon.active {
         return Err(unknown());
@@ -237,13 +238,13 @@ pub(crate) async fn usable(
         || coupon.valid_until.is_some_and(|until| now >= until)
     {
         return Err(invalid(
-            "coupon_expired",
+            Code::CouponExpired,
             format!("the coupon {code} is not valid today"),
         ));
     }
     if !coupon.plan_ids.is_empty() && !coupon.plan_ids.contains(&PlanId(plan_id)) {
         return Err(invalid(
-            "coupon_not_for_plan",
+            Code::CouponNotForPlan,
             format!("the coupon {code} does not apply to this plan"),
         ));
     }
@@ -273,14 +274,14 @@ async fn redemptions_by(tx: &mut Tx, coupon_id: i64, user_id: i64) -> Result<i64
 
 fn used_by_you(code: &str) -> OrderError {
     invalid(
-        "coupon_used_by_you",
+        Code::CouponUsedByYou,
         format!("you have already used the coupon {code} as often as it allows"),
     )
 }
 
 fn used_up(code: &str) -> OrderError {
     invalid(
-        "coupon_used_up",
+        Code::CouponUsedUp,
         format!("the coupon {code} has been used as often as it allows"),
     )
 }

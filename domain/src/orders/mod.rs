@@ -20,7 +20,7 @@ use crate::accounts::{AccountError, Caller, Role};
 use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
 use crate::db::Tx;
-use crate::error::ErrorCode;
+use crate::error::{Code, ErrorCode};
 use crate::instances::{InstanceError, parse_hostname};
 use crate::notifications::{self, Notice};
 use crate::ssh_keys::{self, SshKeyError};
@@ -74,7 +74,7 @@ pub enum OrderError {
     #[error("{message}")]
     Invalid {
         field: &'static str,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     #[error("you already have a server or order called `{0}`")]
@@ -104,7 +104,7 @@ impl From<AccountError> for OrderError {
             AccountError::Db(error) => Self::Db(error),
             other => Self::Invalid {
                 field: "user",
-                code: "account",
+                code: other.code(),
                 message: other.to_string(),
             },
         }
@@ -112,18 +112,18 @@ impl From<AccountError> for OrderError {
 }
 
 impl ErrorCode for OrderError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Self::NotFound => "not_found",
-            Self::Forbidden => "forbidden",
-            Self::EmailUnverified => "email_not_verified",
-            Self::Invalid { code, .. } => code,
-            Self::HostnameTaken(_) => "hostname_taken",
-            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::NotFound => Code::NotFound,
+            Self::Forbidden => Code::Forbidden,
+            Self::EmailUnverified => Code::EmailNotVerified,
+            Self::Invalid { code, .. } => *code,
+            Self::HostnameTaken(_) => Code::HostnameTaken,
+            Self::IllegalTransition { .. } => Code::IllegalTransition,
             Self::Catalog(error) => error.code(),
             Self::Instance(error) => error.code(),
             Self::SshKeys(error) => error.code(),
-            Self::Db(_) => "internal",
+            Self::Db(_) => Code::Internal,
         }
     }
 
@@ -204,7 +204,7 @@ pub struct Orders {
     config: BillingConfig,
 }
 
-fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) -> OrderError {
+fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> OrderError {
     OrderError::Invalid {
         field,
         code,
@@ -475,7 +475,7 @@ impl Orders {
         if !TERMS.contains(&request.period_months) {
             return Err(invalid(
                 "period_months",
-                "period_invalid",
+                Code::PeriodInvalid,
                 "choose a period of 1, 3, 6 or 12 months",
             ));
         }
@@ -715,7 +715,7 @@ impl Orders {
         {
             return Err(invalid(
                 "status",
-                "status_invalid",
+                Code::StatusInvalid,
                 format!("no order status `{status}`"),
             ));
         }
@@ -724,7 +724,7 @@ impl Orders {
         {
             return Err(invalid(
                 "placed_to",
-                "date_range_invalid",
+                Code::DateRangeInvalid,
                 "the end date is before the start date",
             ));
         }
@@ -845,7 +845,11 @@ impl Orders {
         admin.require_admin()?;
         let note = required_note(note)?;
         if !(1..=366).contains(&days) {
-            return Err(invalid("days", "days_invalid", "extend by 1 to 366 days"));
+            return Err(invalid(
+                "days",
+                Code::DaysInvalid,
+                "extend by 1 to 366 days",
+            ));
         }
         let order = self.by_id(id).await?;
         let status = OrderStatus::parse(&order.status).ok_or(OrderError::NotFound)?;
@@ -855,7 +859,7 @@ impl Orders {
         else {
             return Err(invalid(
                 "days",
-                "not_running",
+                Code::NotRunning,
                 "only a running or suspended service has a period to extend",
             ));
         };
@@ -941,7 +945,7 @@ fn required_note(note: &str) -> Result<&str, OrderError> {
     if note.is_empty() {
         return Err(invalid(
             "note",
-            "note_required",
+            Code::NoteRequired,
             "say why, for the customer's history and the audit log",
         ));
     }

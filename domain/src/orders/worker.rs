@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::due_dates::DUE_DATES_JOB;
 use super::renewals::RENEWAL_JOB;
 use super::{OrderError, OrderStatus, Orders, PROVISION_JOB, period_end, transition};
+use crate::error::Code;
 use crate::instances::{Instances, ProvisionRequest, provisioned_key};
 use crate::jobs::{Job, JobOutcome, Registry};
 use crate::{db_run, tx_run};
@@ -94,7 +95,7 @@ impl Orders {
         let Payload { order_id } =
             serde_json::from_str(&job.payload).map_err(|error| OrderError::Invalid {
                 field: "payload",
-                code: "bad_job",
+                code: Code::Internal,
                 message: error.to_string(),
             })?;
         let Some(order) = db_run!(self.db(), |pool| {

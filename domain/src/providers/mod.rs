@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Code;
+
 /// Where an instance is in its life, whatever the provider calls it: what a provider reports is
 /// the status a server is stored with, so it is the model's status with its table of moves.
 pub use model::status::InstanceStatus as Lifecycle;
@@ -187,11 +189,11 @@ impl ActionKind {
     }
 
     /// Why `capabilities` rule this action out, as a code the UI translates; `None` if offered.
-    pub fn unsupported_reason(self, capabilities: &Capabilities) -> Option<&'static str> {
+    pub fn unsupported_reason(self, capabilities: &Capabilities) -> Option<Code> {
         match self {
-            Self::Shutdown if !capabilities.graceful_shutdown => Some("no_graceful_shutdown"),
-            Self::ResetPassword if !capabilities.password_reset => Some("no_password_reset"),
-            Self::Rebuild if !capabilities.rebuild => Some("no_rebuild"),
+            Self::Shutdown if !capabilities.graceful_shutdown => Some(Code::NoGracefulShutdown),
+            Self::ResetPassword if !capabilities.password_reset => Some(Code::NoPasswordReset),
+            Self::Rebuild if !capabilities.rebuild => Some(Code::NoRebuild),
             _ => None,
         }
     }

@@ -2,7 +2,7 @@
 //! for admins the plan CRUD under `/api/v1/admin/plans`, the provider sizes plans are made from,
 //! and "sync now".
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use domain::catalog::PlanInput;
 use model::catalog::{OfferedImage, OfferedRegion, Plan, PublicPlan, Size};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, views};
+use super::{ApiError, ApiJson, Path, views};
 use crate::router::ServerState;
 use crate::session::{Admin, Client};
 

@@ -2,7 +2,7 @@
 //! for an action and the one-time root password; `/api/v1/admin/instances` for admins. Another
 //! customer's instance id answers 404, exactly like one that does not exist.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use domain::instances::{ActionRequest, InstanceFilter, ProvisionRequest};
 use model::instances::{Instance, InstanceAction, InstanceDetail, InstanceEvent};
 use serde_json::json;
 
-use super::{ApiError, ApiJson, views};
+use super::{ApiError, ApiJson, Path, Query, views};
 use crate::router::ServerState;
 use crate::session::{Admin, SignedIn};
 

@@ -1,18 +1,24 @@
 //! The REST API for programs (`/api/v1`): bearer tokens instead of cookies. Errors answer
-//! `{"error": {"code", "message"}}` with the status `app::errors::status_for` gives the code.
+//! `{"error": {"code", "message", "field"?}}` with the status the code's kind gives, the same
+//! a server function answers for the same failure; a request that cannot be read (its JSON
+//! body, path or query) answers 400 `invalid`.
 
-use app::errors::status_for;
-use axum::extract::{Path, Query, State};
+use app::errors::field_in_serde_message;
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::RETRY_AFTER;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
 use domain::accounts::{IssuedTokens, Login};
-use domain::error::ErrorCode;
+use domain::error::{Code, ErrorCode, ErrorKind};
 use model::accounts::User;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::router::ServerState;
@@ -27,30 +33,53 @@ mod telegram;
 
 #[derive(Debug)]
 pub struct ApiError {
-    code: String,
+    code: Code,
     message: String,
+    /// The request field the error is about, when there is one.
+    field: Option<String>,
     retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(code: &str, message: &str) -> Self {
+    pub fn new(code: Code, message: &str) -> Self {
         Self {
-            code: code.to_owned(),
+            code,
             message: message.to_owned(),
+            field: None,
             retry_after_secs: None,
         }
+    }
+
+    /// A request that cannot be read (the caller's mistake, not ours): 400 `invalid`, with what
+    /// was wrong and, when known, the field.
+    fn malformed(field: Option<String>, message: String) -> Self {
+        Self {
+            field,
+            message,
+            ..Self::new(Code::Malformed, "")
+        }
+    }
+
+    /// A JSON body or query string that does not deserialize. Below axum's rejection is serde's
+    /// own message, prefixed with the path of the field when it is not the top level.
+    fn unreadable(rejection: &dyn std::error::Error) -> Self {
+        let serde_message = rejection.source().map(ToString::to_string);
+        Self::malformed(
+            serde_message.as_deref().and_then(field_in_serde_message),
+            rejection.to_string(),
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(status_for(&self.code))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (
-            status,
-            Json(json!({ "error": { "code": self.code, "message": self.message } })),
-        )
-            .into_response();
+        let status =
+            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(field) = self.field {
+            error["field"] = field.into();
+        }
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
         if let Some(secs) = self.retry_after_secs {
             response
                 .headers_mut()
@@ -63,35 +92,88 @@ impl IntoResponse for ApiError {
 impl<E: ErrorCode> From<E> for ApiError {
     fn from(error: E) -> Self {
         let code = error.code();
-        let message = if code == "internal" {
+        let message = if code.kind() == ErrorKind::Internal {
             tracing::error!(%error, "request failed");
             "something went wrong on our side; please try again".to_owned()
         } else {
             error.to_string()
         };
         Self {
-            code: code.to_owned(),
+            code,
             message,
+            field: error.field().map(str::to_owned),
             retry_after_secs: error.retry_after().map(|wait| wait.as_secs().max(1)),
         }
     }
 }
 
 /// A JSON body whose rejection (bad JSON, a missing field, an unknown action) answers in the
-/// API's own error shape, with serde's description of what was wrong.
+/// API's own error shape: 400 `invalid`, naming the field, with serde's description.
 pub struct ApiJson<T>(pub T);
 
-impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+impl<S, T> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::new("invalid_body", &rejection.body_text())),
+            Err(rejection) => Err(ApiError::unreadable(&rejection)),
+        }
+    }
+}
+
+/// axum's `Path`, answering a parameter that does not parse in the API's error shape.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let field = match error.kind() {
+                    PathErrorKind::ParseErrorAtKey { key, .. }
+                    | PathErrorKind::InvalidUtf8InPathParam { key }
+                    | PathErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                    _ => None,
+                };
+                Err(ApiError::malformed(field, error.body_text()))
+            }
+            // The route and its handler disagree about the parameters: ours to fix.
+            Err(rejection) => {
+                tracing::error!(%rejection, "a route's path parameters do not match its handler");
+                Err(ApiError::new(
+                    Code::Internal,
+                    "something went wrong on our side; please try again",
+                ))
+            }
+        }
+    }
+}
+
+/// axum's `Query`, answering a query string that does not parse in the API's error shape.
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::unreadable(&rejection)),
         }
     }
 }
@@ -138,7 +220,7 @@ fn token_answer(tokens: IssuedTokens) -> Json<serde_json::Value> {
 async fn login(
     State(state): State<ServerState>,
     Client(client): Client,
-    Json(body): Json<LoginBody>,
+    ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     state.app.limits.login.check(&client.ip, &body.email)?;
     let login = Login {
@@ -159,7 +241,7 @@ struct RefreshBody {
 async fn refresh(
     State(state): State<ServerState>,
     Client(client): Client,
-    Json(body): Json<RefreshBody>,
+    ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(token_answer(
         state
@@ -215,7 +297,7 @@ async fn admin_suspend(
     Admin(caller): Admin,
     Client(client): Client,
     Path(id): Path<i64>,
-    Json(body): Json<SuspendBody>,
+    ApiJson(body): ApiJson<SuspendBody>,
 ) -> Result<Json<User>, ApiError> {
     Ok(Json(
         state

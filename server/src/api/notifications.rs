@@ -2,7 +2,7 @@
 //! optionally only unread), marking them read, the unread count for the bell, and the
 //! per-category, per-channel preferences. Another user's notification answers 404.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -10,7 +10,7 @@ use model::notifications::{Category, Channel, NotificationPage, Preference};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiJson, Path, Query};
 use crate::router::ServerState;
 use crate::session::SignedIn;
 

@@ -5,7 +5,7 @@
 //! body raw, never through a JSON extractor that would re-serialise it.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -18,7 +18,7 @@ use domain::orders::{Order, OrderDetail, OrderFilter, OrderRequest, Placed};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiJson, Path, Query};
 use crate::router::ServerState;
 use crate::session::{Admin, Client, SignedIn};
 

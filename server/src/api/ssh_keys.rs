@@ -1,7 +1,7 @@
 //! `/api/v1/ssh-keys`: the caller's own SSH public keys. Another customer's key id answers 404,
 //! exactly like an id that does not exist.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -9,7 +9,7 @@ use domain::ssh_keys;
 use model::ssh_keys::SshKey;
 use serde::Deserialize;
 
-use super::{ApiError, views};
+use super::{ApiError, ApiJson, Path, views};
 use crate::router::ServerState;
 use crate::session::{Client, SignedIn};
 
@@ -38,7 +38,7 @@ async fn add(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
     Client(client): Client,
-    Json(body): Json<NewKey>,
+    ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<SshKey>), ApiError> {
     let key = ssh_keys::add(
         &state.app.db,
