@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod orders;
 pub mod providers;
 pub mod rate_limit;
+pub mod sandbox;
 pub mod secrets;
 pub mod settings;
 pub mod ssh_keys;

@@ -1,13 +1,14 @@
-//! The browser console of a server: one-time tickets that open it, the sessions it runs, and
-//! the sandbox's own screen (drawn, or a real VM's when QEMU is installed).
+//! The browser console of a server: one-time tickets that open it and the sessions it runs.
 //!
 //! A page asks for a ticket ([`Consoles::open`]); the browser presents it once, within
 //! [`TICKET_LIFETIME`], from the same IP and session, when it opens the console WebSocket, and the proxy
 //! trades it for the server's VNC endpoint ([`Consoles::redeem`]). The VNC password stays on
 //! our side. Every connection is a session row and two audit entries (opened, closed).
 
-pub mod sandbox_screen;
-pub mod sandbox_vm;
+/// The sandbox's screens and VMs live in [`crate::sandbox`]; these are the paths their callers
+/// have always used.
+pub use crate::sandbox::screen as sandbox_screen;
+pub use crate::sandbox::vm as sandbox_vm;
 
 use std::time::Duration as StdDuration;
 
