@@ -19,6 +19,7 @@ pub mod orders;
 pub mod providers;
 pub mod qr;
 pub mod rate_limit;
+pub mod sandbox;
 pub mod secrets;
 pub mod settings;
 pub mod ssh_keys;

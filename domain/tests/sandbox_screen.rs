@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use domain::console::sandbox_screen::{SandboxScreens, ScreenEndpoint, screen_text};
-use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::providers::{Action, CloudProvider, ConsoleAccess, CreateInstance, ProviderError};
+use domain::sandbox::screen::{SandboxScreens, ScreenEndpoint, screen_text};
+use domain::sandbox::{SandboxProvider, SandboxTiming};
 use domain::testing::TestDb;
 use rfb::{Client, Config, Event, Password};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,6 +32,15 @@ struct Viewer {
 
 impl Viewer {
     async fn connect(endpoint: &ScreenEndpoint, password: &str) -> Result<Viewer, rfb::Error> {
+        Self::connect_with(endpoint, password, true).await
+    }
+
+    /// Connects with ClientInit's shared flag as given.
+    async fn connect_with(
+        endpoint: &ScreenEndpoint,
+        password: &str,
+        shared: bool,
+    ) -> Result<Viewer, rfb::Error> {
         let stream = TcpStream::connect(("127.0.0.1", endpoint.port))
             .await
             .unwrap();
@@ -39,6 +48,7 @@ impl Viewer {
             stream,
             client: Client::new(Config {
                 password: Some(Password::new(password)),
+                shared,
                 ..Config::default()
             }),
             events: Vec::new(),
@@ -441,6 +451,98 @@ async fn a_3_3_client_with_a_big_endian_format_gets_its_pixels_and_is_cut_off_on
         // An unknown message type ends the connection.
         stream.write_all(&[200, 0, 0, 0]).await.unwrap();
         assert!(closed_by_server(&mut stream).await);
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn a_viewer_asking_for_the_screen_to_itself_throws_the_others_off() {
+    let screens = SandboxScreens::default();
+    let endpoint = screens
+        .open("sbx-10", "web-1.example.test", None)
+        .await
+        .unwrap();
+    let mut first = Viewer::connect(&endpoint, &endpoint.password)
+        .await
+        .unwrap();
+    first.until("login prompt", login_prompt_shown).await;
+    let mut second = Viewer::connect(&endpoint, &endpoint.password)
+        .await
+        .unwrap();
+    second.until("login prompt", login_prompt_shown).await;
+
+    let mut alone = Viewer::connect_with(&endpoint, &endpoint.password, false)
+        .await
+        .unwrap();
+    assert!(closed_by_server(&mut first.stream).await);
+    assert!(closed_by_server(&mut second.stream).await);
+    alone.until("login prompt", login_prompt_shown).await;
+    alone.type_line("root");
+    alone
+        .until("password prompt", |text| has_line(text, "Password:"))
+        .await;
+}
+
+/// Sends a non-incremental FramebufferUpdateRequest and reads the update: its rectangles
+/// and the bytes of pixels after each header.
+async fn request_area(stream: &mut TcpStream, area: [u16; 4]) -> Vec<([u16; 4], usize)> {
+    let mut request = vec![3, 0];
+    for field in area {
+        request.extend_from_slice(&field.to_be_bytes());
+    }
+    stream.write_all(&request).await.unwrap();
+    assert_eq!(stream.read_u8().await.unwrap(), 0);
+    stream.read_u8().await.unwrap();
+    let count = stream.read_u16().await.unwrap();
+    let mut rects = Vec::new();
+    for _ in 0..count {
+        let mut rect = [0u16; 4];
+        for field in &mut rect {
+            *field = stream.read_u16().await.unwrap();
+        }
+        assert_eq!(stream.read_i32().await.unwrap(), 0, "not Raw");
+        let mut pixels = vec![0u8; usize::from(rect[2]) * usize::from(rect[3]) * 4];
+        stream.read_exact(&mut pixels).await.unwrap();
+        rects.push((rect, pixels.len()));
+    }
+    rects
+}
+
+#[tokio::test]
+async fn a_full_update_request_gets_only_the_rectangle_asked_for() {
+    let screens = SandboxScreens::default();
+    let endpoint = screens
+        .open("sbx-11", "web-1.example.test", None)
+        .await
+        .unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", endpoint.port))
+        .await
+        .unwrap();
+    timeout(WAIT, async {
+        handshake_3_3(&mut stream, &endpoint.password).await;
+        // A one-pixel probe gets one pixel, however often it asks.
+        for _ in 0..3 {
+            assert_eq!(
+                request_area(&mut stream, [5, 5, 1, 1]).await,
+                [([5, 5, 1, 1], 4)]
+            );
+        }
+        // Cut to the screen.
+        assert_eq!(
+            request_area(&mut stream, [600, 380, 100, 100]).await,
+            [([600, 380, 40, 20], 40 * 20 * 4)]
+        );
+        // Nothing of it on the screen: an empty update, so the viewer is not left waiting.
+        assert_eq!(request_area(&mut stream, [700, 0, 10, 10]).await, []);
+        assert_eq!(
+            request_area(&mut stream, [0, 0, 640, 400]).await,
+            [([0, 0, 640, 400], 640 * 400 * 4)]
+        );
+        // Nothing else was sent in between.
+        let mut extra = [0u8; 1];
+        let more = timeout(Duration::from_millis(300), stream.read(&mut extra)).await;
+        assert!(more.is_err(), "unasked bytes: {more:?}");
     })
     .await
     .expect("timed out");

@@ -15,14 +15,14 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use domain::console::sandbox_screen::SandboxScreens;
-use domain::console::sandbox_vm::{
-    DEFAULT_GUEST_DIR, SandboxVmGuest, VmProcess, hash_root_password, ready_line,
-};
-use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::providers::{
     Action, CloudProvider, ConsoleAccess, CreateInstance, ProviderError, SshPublicKey,
 };
+use domain::sandbox::screen::SandboxScreens;
+use domain::sandbox::vm::{
+    DEFAULT_GUEST_DIR, SandboxVmGuest, VmProcess, hash_root_password, ready_line,
+};
+use domain::sandbox::{SandboxProvider, SandboxTiming};
 use domain::testing::TestDb;
 use domain::{both_backends, db_run};
 use rfb::{Client, Config, Event, Password};

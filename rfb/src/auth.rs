@@ -4,6 +4,10 @@ use des::Des;
 use des::cipher::generic_array::GenericArray;
 use des::cipher::{BlockEncrypt, KeyInit};
 
+/// Security type numbers, as offered and chosen in the handshake.
+pub(crate) const SECURITY_NONE: u8 = 1;
+pub(crate) const SECURITY_VNC_AUTHENTICATION: u8 = 2;
+
 /// A VNC password. Its `Debug` prints nothing, so it cannot leak into logs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);

@@ -2,19 +2,16 @@
 
 use std::collections::VecDeque;
 
-use crate::auth::{Password, challenge_response};
+use crate::auth::{Password, SECURITY_NONE, SECURITY_VNC_AUTHENTICATION, challenge_response};
 use crate::decode::hextile::HextileProgress;
 use crate::decode::zrle::{ZrleDecoder, max_compressed_len};
 use crate::decode::{RawProgress, RreProgress, copy_rect, cursor};
 use crate::encoding;
 use crate::framebuffer::Framebuffer;
 use crate::reader::{
-    Interrupt, Reader, Step, check_length, latin1_to_string, length_prefixed_text, text_from_wire,
+    Interrupt, Reader, Step, check_length, latin1_to_string, length_prefixed_text,
 };
-use crate::{Config, Error, Event, Rect, messages};
-
-const SECURITY_NONE: u8 = 1;
-const SECURITY_VNC_AUTHENTICATION: u8 = 2;
+use crate::{Config, Error, Event, Rect, Version, messages};
 
 const FRAMEBUFFER_UPDATE: u8 = 0;
 const SET_COLOUR_MAP_ENTRIES: u8 = 1;
@@ -27,14 +24,6 @@ const SERVER_FENCE: u8 = 248;
 const FENCE_REQUEST: u32 = 0x8000_0000;
 /// The fence flags a client may echo back (BlockBefore, BlockAfter, SyncNext).
 const FENCE_ECHOED_FLAGS: u32 = 0b111;
-
-/// Protocol minor version after negotiation (the major is always 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Version {
-    V3_3,
-    V3_7,
-    V3_8,
-}
 
 #[derive(Debug)]
 enum State {
@@ -277,15 +266,8 @@ impl Session {
     fn advance(&mut self, state: &mut State, reader: &mut Reader<'_>) -> Step<()> {
         match state {
             State::ProtocolVersion => {
-                let greeting = reader.array::<12>()?;
-                self.version = negotiate_version(&greeting)?;
-                let minor = match self.version {
-                    Version::V3_3 => b'3',
-                    Version::V3_7 => b'7',
-                    Version::V3_8 => b'8',
-                };
-                self.outgoing.extend_from_slice(b"RFB 003.00");
-                self.outgoing.extend_from_slice(&[minor, b'\n']);
+                self.version = Version::from_wire(&reader.array::<12>()?)?;
+                self.outgoing.extend_from_slice(self.version.to_wire());
                 *state = if self.version == Version::V3_3 {
                     State::SecurityType33
                 } else {
@@ -653,34 +635,5 @@ fn skip(bytes: u64) -> Phase {
         Phase::MessageStart
     } else {
         Phase::Skipping { bytes_left: bytes }
-    }
-}
-
-/// Picks the version to speak from the server's 12-byte greeting `RFB xxx.yyy\n`.
-fn negotiate_version(greeting: &[u8; 12]) -> Result<Version, Error> {
-    let bad = || Error::BadVersionString(text_from_wire(greeting));
-    let well_formed = greeting.starts_with(b"RFB ")
-        && greeting[7] == b'.'
-        && greeting[11] == b'\n'
-        && greeting[4..7]
-            .iter()
-            .chain(&greeting[8..11])
-            .all(u8::is_ascii_digit);
-    if !well_formed {
-        return Err(bad());
-    }
-    let number = |digits: &[u8]| {
-        digits
-            .iter()
-            .fold(0u16, |value, digit| value * 10 + u16::from(digit - b'0'))
-    };
-    let (major, minor) = (number(&greeting[4..7]), number(&greeting[8..11]));
-    match (major, minor) {
-        // 3.5 was never published but some servers send it; UltraVNC sends 3.6. Both speak 3.3.
-        (3, 3..=6) => Ok(Version::V3_3),
-        (3, 7) => Ok(Version::V3_7),
-        // Apple's 3.889 and RealVNC's 4.x/5.x speak 3.8 to a 3.8 client.
-        (3, 8..) | (4.., _) => Ok(Version::V3_8),
-        _ => Err(Error::UnsupportedVersion { major, minor }),
     }
 }

@@ -1,10 +1,11 @@
-//! The one error type of the crate: every way a server (or the caller) can break the protocol.
+//! The one error type of the crate: every way a peer (or the caller) can break the protocol.
 
-/// Why the connection cannot go on. Once [`crate::Client::feed`] has returned an error the client
-/// stays failed and returns the same error again: the byte stream cannot be resynchronised.
+/// Why the connection cannot go on. Once [`crate::Client::feed`] (or the server half's `feed`
+/// and `next_message`) has returned an error it stays failed and returns the same error again:
+/// the byte stream cannot be resynchronised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    #[error("the server's greeting is not an RFB protocol version: {0:?}")]
+    #[error("the peer's greeting is not an RFB protocol version: {0:?}")]
     BadVersionString(String),
     #[error("RFB protocol version {major}.{minor} is not supported")]
     UnsupportedVersion { major: u16, minor: u16 },
@@ -42,8 +43,16 @@ pub enum Error {
     },
     #[error("the server sent a rectangle in encoding {0}, which this client cannot decode")]
     UnsupportedEncoding(i32),
-    #[error("the server sent message type {0}, which this client does not understand")]
+    #[error("the peer sent message type {0}, which is not understood")]
     UnknownMessageType(u8),
+    #[error("the client sent QEMU message sub-type {0}, which is not understood")]
+    UnknownQemuMessage(u8),
+    #[error("malformed message: {what}")]
+    MalformedMessage { what: &'static str },
+    #[error("the client chose security type {0}, which was not offered")]
+    SecurityTypeNotOffered(u8),
+    #[error("the handshake is over: the client's messages go to `ClientMessages`")]
+    HandshakeOver,
     #[error("invalid {encoding} data: {detail}")]
     InvalidEncodingData {
         encoding: &'static str,

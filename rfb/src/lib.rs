@@ -1,4 +1,4 @@
-//! A sans-I/O RFB (VNC) client codec.
+//! A sans-I/O RFB (VNC) codec: a client, and the server half in [`server`].
 //!
 //! [`Client`] is fed the bytes received from a VNC server, in chunks of any size, and in turn
 //! queues [`Event`]s and bytes to send back. It keeps the remote screen as an RGBA
@@ -27,13 +27,18 @@ mod encoding;
 mod error;
 mod framebuffer;
 mod messages;
+mod pixel_format;
 mod reader;
+pub mod server;
+mod version;
 
 pub use auth::{Password, challenge_response};
 pub use client::Client;
 pub use encoding::Encoding;
 pub use error::Error;
 pub use framebuffer::Framebuffer;
+pub use pixel_format::PixelFormat;
+pub use version::Version;
 
 /// A rectangle of framebuffer pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,6 +1,7 @@
-//! Client-to-server messages, appended to the outgoing buffer.
+//! Client-to-server messages: their type numbers (the server half parses them too), and
+//! the ones the client sends, appended to the outgoing buffer.
 
-use crate::Rect;
+use crate::{PixelFormat, Rect};
 
 pub(crate) const SET_PIXEL_FORMAT: u8 = 0;
 pub(crate) const SET_ENCODINGS: u8 = 2;
@@ -8,30 +9,15 @@ pub(crate) const FRAMEBUFFER_UPDATE_REQUEST: u8 = 3;
 pub(crate) const KEY_EVENT: u8 = 4;
 pub(crate) const POINTER_EVENT: u8 = 5;
 pub(crate) const CLIENT_CUT_TEXT: u8 = 6;
+pub(crate) const ENABLE_CONTINUOUS_UPDATES: u8 = 150;
 pub(crate) const CLIENT_FENCE: u8 = 248;
+pub(crate) const SET_DESKTOP_SIZE: u8 = 251;
 pub(crate) const QEMU_CLIENT_MESSAGE: u8 = 255;
 pub(crate) const QEMU_EXTENDED_KEY_EVENT_SUBTYPE: u8 = 0;
 
-/// The pixel format the client asks for: 32 bits per pixel, depth 24, little-endian, true
-/// colour, red in the lowest byte. On the wire each pixel is then the bytes R, G, B, unused —
-/// the order of canvas `ImageData`, so decoding a pixel is copying three bytes.
-pub(crate) const PIXEL_FORMAT_RGBX: [u8; 16] = [
-    32, // bits per pixel
-    24, // depth
-    0,  // big-endian flag: little-endian
-    1,  // true-colour flag
-    0, 255, // red max
-    0, 255, // green max
-    0, 255, // blue max
-    0,   // red shift
-    8,   // green shift
-    16,  // blue shift
-    0, 0, 0, // padding
-];
-
 pub(crate) fn set_pixel_format(out: &mut Vec<u8>) {
     out.extend_from_slice(&[SET_PIXEL_FORMAT, 0, 0, 0]);
-    out.extend_from_slice(&PIXEL_FORMAT_RGBX);
+    out.extend_from_slice(&PixelFormat::RGBX.to_wire());
 }
 
 pub(crate) fn set_encodings(out: &mut Vec<u8>, encodings: &[i32]) {

@@ -3,11 +3,14 @@
 //! one-time ticket was issued to, from the address it was issued to.
 //!
 //! The proxy ends the RFB security handshake on both sides: it authenticates to the VNC server
-//! with the password only we know, and offers the browser security type None, so the password
-//! never leaves this process. After the ClientInit it relays bytes both ways untouched.
-//! Pings every 20 s keep reverse proxies from dropping a quiet console (close code 1006); a
-//! console without keyboard or mouse input for the idle timeout is closed (4408); every
-//! session is recorded with its traffic.
+//! with the password only we know, and plays the server towards the browser with security type
+//! None (`rfb::server::Handshake`), so the password never leaves this process. It passes the
+//! ClientInit on as shared, whatever the browser asked, and after it relays bytes both ways
+//! untouched, following the browser's messages (`rfb::server::ClientMessages`) only to tell
+//! input from a viewer's own requests. Pings every 20 s keep reverse proxies from dropping a
+//! quiet console (close code 1006); a console without keyboard, mouse or paste input for the
+//! idle timeout is closed (4408); a browser's close frame is answered; every session is
+//! recorded with its traffic.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,14 +18,17 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::BytesMut;
+use domain::accounts::session::Authenticated;
 use domain::console::{ConsoleSession, Consoles, SESSION_HEARTBEAT, Traffic, VncTarget};
 use domain::error::Code;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
+use rfb::Version;
+use rfb::server::{ClientInit, ClientMessages, Handshake, Security};
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -30,7 +36,7 @@ use tokio::net::tcp::OwnedReadHalf;
 
 use crate::api::ApiError;
 use crate::router::ServerState;
-use crate::session::{Client, SignedIn};
+use crate::session::Client;
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Connecting to and authenticating with the VNC server.
@@ -39,6 +45,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const RELAY_CHUNK: usize = 64 * 1024;
 /// The largest frame a browser may send: input messages are bytes long, a paste a few KiB.
 const LARGEST_CLIENT_MESSAGE: usize = 256 * 1024;
+
+/// The WebSocket subprotocol noVNC 1.0/1.1 and Proxmox's noVNC always ask for (and
+/// websockify and QEMU echo). A browser aborts an upgrade that does not echo what it asked for.
+const SUBPROTOCOL: &str = "binary";
 
 /// Close codes the console page explains.
 pub const CLOSE_IDLE: u16 = 4408;
@@ -59,10 +69,17 @@ async fn upgrade(
     Path(instance): Path<i64>,
     Query(query): Query<TicketQuery>,
     Client(client): Client,
-    // The ticket alone is not enough: the page's own session must present it.
-    SignedIn(caller): SignedIn,
+    Extension(authenticated): Extension<Authenticated>,
 ) -> Response {
     let consoles = &state.app.consoles;
+    // The ticket alone is not enough: the page's own session must present it. A ticket shown
+    // without one has reached someone it was not given to, so it is used up all the same.
+    let Some(caller) = authenticated.0 else {
+        if let Err(error) = consoles.spend(&query.ticket).await {
+            tracing::error!(%error, "console ticket presented without a session not used up");
+        }
+        return ApiError::new(Code::Unauthenticated, "sign in to use the console").into_response();
+    };
     let session = match consoles
         .redeem(&caller, &query.ticket, instance, &client.ip)
         .await
@@ -79,7 +96,8 @@ async fn upgrade(
         Err(_) => return unreachable(&state, &session, "no answer in time").await,
     };
     let idle = state.web.console_idle;
-    ws.max_message_size(LARGEST_CLIENT_MESSAGE)
+    ws.protocols([SUBPROTOCOL])
+        .max_message_size(LARGEST_CLIENT_MESSAGE)
         .on_upgrade(move |socket| async move {
             let consoles = &state.app.consoles;
             let counter = TrafficCounter::default();
@@ -134,8 +152,8 @@ async fn unreachable(state: &ServerState, session: &ConsoleSession, why: &str) -
 pub enum HandshakeError {
     #[error("cannot connect: {0}")]
     Io(#[from] std::io::Error),
-    #[error("not a VNC server (it greeted with {0:?})")]
-    NotRfb(String),
+    #[error("not a VNC server we can speak to: {0}")]
+    NotRfb(#[from] rfb::Error),
     #[error("the VNC server refused us: {0}")]
     Refused(String),
     #[error("the VNC server offers no security type we can use ({0:?})")]
@@ -149,12 +167,9 @@ pub async fn authenticate(target: &VncTarget) -> Result<TcpStream, HandshakeErro
     stream.set_nodelay(true)?;
     let mut greeting = [0u8; 12];
     stream.read_exact(&mut greeting).await?;
-    let minor = protocol_minor(&greeting)
-        .ok_or_else(|| HandshakeError::NotRfb(String::from_utf8_lossy(&greeting).into_owned()))?;
-    stream
-        .write_all(format!("RFB 003.00{minor}\n").as_bytes())
-        .await?;
-    let chosen = if minor == 3 {
+    let version = Version::from_wire(&greeting)?;
+    stream.write_all(version.to_wire()).await?;
+    let chosen = if version == Version::V3_3 {
         let chosen = stream.read_u32().await?;
         if chosen == 0 {
             return Err(HandshakeError::Refused(read_reason(&mut stream).await?));
@@ -193,8 +208,8 @@ pub async fn authenticate(target: &VncTarget) -> Result<TcpStream, HandshakeErro
         other => return Err(HandshakeError::NoUsableSecurity(vec![other])),
     }
     // 3.3 and 3.7 send no result after None; every version sends one after VNC Authentication.
-    if (minor == 8 || chosen == 2) && stream.read_u32().await? != 0 {
-        let reason = if minor == 8 {
+    if (version == Version::V3_8 || chosen == 2) && stream.read_u32().await? != 0 {
+        let reason = if version == Version::V3_8 {
             read_reason(&mut stream).await?
         } else {
             "authentication failed".to_owned()
@@ -204,18 +219,6 @@ pub async fn authenticate(target: &VncTarget) -> Result<TcpStream, HandshakeErro
     Ok(stream)
 }
 
-/// The RFB 3.x version a greeting asks for, as the one we speak: 3, 7 or 8.
-fn protocol_minor(greeting: &[u8; 12]) -> Option<u8> {
-    let text = std::str::from_utf8(greeting).ok()?;
-    let rest = text.strip_prefix("RFB 003.")?.strip_suffix('\n')?;
-    // 3.4 and 3.6 are Apple's and UltraVNC's private numbers for 3.3 behaviour.
-    Some(match rest.parse::<u32>().ok()? {
-        0..=6 => 3,
-        7 => 7,
-        _ => 8,
-    })
-}
-
 async fn read_reason(stream: &mut (impl AsyncRead + Unpin)) -> std::io::Result<String> {
     let length = stream.read_u32().await?.min(1024);
     let mut reason = vec![0u8; length as usize];
@@ -223,74 +226,13 @@ async fn read_reason(stream: &mut (impl AsyncRead + Unpin)) -> std::io::Result<S
     Ok(String::from_utf8_lossy(&reason).into_owned())
 }
 
-/// The browser's side of the handshake, with us as the server: RFB 3.8 (or 3.7/3.3 if the
-/// browser asks), security None. Answers the ClientInit byte to pass on, or why it failed.
-struct BrowserHandshake {
-    buffered: Vec<u8>,
-    step: Step,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Version,
-    Security { minor: u8 },
-    ClientInit,
-}
-
-impl BrowserHandshake {
-    fn new() -> Self {
-        Self {
-            buffered: Vec::new(),
-            step: Step::Version,
-        }
-    }
-
-    /// Takes bytes from the browser; answers what to send back, and once the handshake is
-    /// over, the ClientInit plus whatever came after it (already meant for the server).
-    fn feed(&mut self, bytes: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), &'static str> {
-        self.buffered.extend_from_slice(bytes);
-        let mut reply = Vec::new();
-        loop {
-            match self.step {
-                Step::Version if self.buffered.len() >= 12 => {
-                    let greeting: [u8; 12] = self.buffered[..12]
-                        .try_into()
-                        .map_err(|_| "bad protocol version")?;
-                    self.buffered.drain(..12);
-                    let minor = protocol_minor(&greeting).ok_or("bad protocol version")?;
-                    if minor == 3 {
-                        reply.extend_from_slice(&1u32.to_be_bytes());
-                        self.step = Step::ClientInit;
-                    } else {
-                        reply.extend_from_slice(&[1, 1]);
-                        self.step = Step::Security { minor };
-                    }
-                }
-                Step::Security { minor } if !self.buffered.is_empty() => {
-                    if self.buffered.remove(0) != 1 {
-                        return Err("only security type None is offered");
-                    }
-                    if minor == 8 {
-                        reply.extend_from_slice(&0u32.to_be_bytes());
-                    }
-                    self.step = Step::ClientInit;
-                }
-                Step::ClientInit if !self.buffered.is_empty() => {
-                    return Ok((reply, Some(std::mem::take(&mut self.buffered))));
-                }
-                _ => return Ok((reply, None)),
-            }
-        }
-    }
-}
-
 /// Follows the message boundaries of what the browser sends the VNC server, to tell input
-/// (keys, pointer, paste) from the update requests a viewer sends on its own. A message type
-/// it does not know makes it stop following and count everything as input, which at worst
-/// keeps an idle console open.
+/// (keys, pointer, paste) from what a viewer sends on its own (update requests after every
+/// update, fences, capabilities). A message it cannot parse makes it stop following and
+/// count everything as input, which at worst keeps an idle console open.
 #[derive(Default)]
 struct InputWatch {
-    buffered: Vec<u8>,
+    messages: ClientMessages,
     lost: bool,
 }
 
@@ -300,50 +242,19 @@ impl InputWatch {
         if self.lost {
             return true;
         }
-        self.buffered.extend_from_slice(bytes);
+        self.messages.feed(bytes);
         let mut input = false;
-        while let Some(&kind) = self.buffered.first() {
-            let length = match kind {
-                0 => Some(20),
-                2 => self.u16_at(2).map(|n| 4 + 4 * usize::from(n)),
-                3 => Some(10),
-                4 => Some(8),
-                5 => Some(6),
-                6 => self.u32_at(4).map(|n| 8 + n as usize),
-                // EnableContinuousUpdates, Fence, SetDesktopSize, QEMU's extended key event.
-                150 => Some(10),
-                248 => self.buffered.get(8).map(|&n| 9 + usize::from(n)),
-                251 => self.buffered.get(6).map(|&n| 8 + 16 * usize::from(n)),
-                255 => match self.buffered.get(1) {
-                    Some(0) => Some(12),
-                    Some(_) => {
-                        self.lost = true;
-                        return true;
-                    }
-                    None => None,
-                },
-                _ => {
+        loop {
+            match self.messages.next_message() {
+                Ok(Some(message)) => input |= message.is_user_input(),
+                Ok(None) => return input,
+                Err(error) => {
+                    tracing::debug!(%error, "console: no longer following the browser's messages");
                     self.lost = true;
                     return true;
                 }
-            };
-            let Some(length) = length.filter(|&length| self.buffered.len() >= length) else {
-                break;
-            };
-            input |= matches!(kind, 4 | 5 | 6 | 255);
-            self.buffered.drain(..length);
+            }
         }
-        input
-    }
-
-    fn u16_at(&self, at: usize) -> Option<u16> {
-        let bytes = self.buffered.get(at..at + 2)?;
-        Some(u16::from_be_bytes([bytes[0], bytes[1]]))
-    }
-
-    fn u32_at(&self, at: usize) -> Option<u32> {
-        let bytes = self.buffered.get(at..at + 4)?;
-        Some(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 }
 
@@ -377,8 +288,8 @@ pub async fn relay(
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, browser_handshake(&mut socket)).await {
             Ok(Ok(client_init)) => client_init,
             Ok(Err(Ended::Quietly(reason))) => return reason,
-            Ok(Err(Ended::Closing(code, reason))) => {
-                let _ = socket.send(close(code, reason)).await;
+            Ok(Err(Ended::Closing(message, reason))) => {
+                finish(&mut socket, message).await;
                 return reason;
             }
             Err(_) => {
@@ -400,27 +311,35 @@ pub async fn relay(
     ping.tick().await;
     let idle_deadline = tokio::time::sleep(idle);
     tokio::pin!(idle_deadline);
-    let mut pending = Some(client_init);
-    let (code, reason) = loop {
+    // What the browser sent with its ClientInit starts its messages; the deadline was just set.
+    watch.saw_input(&client_init.rest);
+    let mut pending = Some(shared_client_init(client_init));
+    let (farewell, reason) = loop {
         if let Some(bytes) = pending.take() {
-            if watch.saw_input(&bytes) {
-                idle_deadline
-                    .as_mut()
-                    .reset(tokio::time::Instant::now() + idle);
-            }
             traffic
                 .to_server
                 .fetch_add(bytes.len() as u64, Ordering::Relaxed);
             if to_server.write_all(&bytes).await.is_err() {
-                break (1000, "the server closed the console");
+                let reason = "the server closed the console";
+                break (close(1000, reason), reason);
             }
         }
         tokio::select! {
             ended = &mut downstream => return ended,
             message = from_browser.next() => match message {
-                Some(Ok(Message::Binary(bytes))) => pending = Some(bytes),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return "closed by the browser",
-                Some(Ok(Message::Text(_))) => break (CLOSE_PROTOCOL, "the console speaks binary frames only"),
+                Some(Ok(Message::Binary(bytes))) => {
+                    if watch.saw_input(&bytes) {
+                        idle_deadline.as_mut().reset(tokio::time::Instant::now() + idle);
+                    }
+                    pending = Some(bytes);
+                }
+                // Answered (see `finish`): dropping TCP instead shows the browser 1006.
+                Some(Ok(Message::Close(_))) => break (Message::Close(None), "closed by the browser"),
+                None | Some(Err(_)) => return "closed by the browser",
+                Some(Ok(Message::Text(_))) => {
+                    let reason = "the console speaks binary frames only";
+                    break (close(CLOSE_PROTOCOL, reason), reason);
+                }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             },
             _ = ping.tick() => {
@@ -428,20 +347,41 @@ pub async fn relay(
                     return "browser gone";
                 }
             }
-            _ = &mut idle_deadline => break (CLOSE_IDLE, "idle timeout"),
+            _ = &mut idle_deadline => break (close(CLOSE_IDLE, "idle timeout"), "idle timeout"),
         }
     };
     // The close frame goes out behind whatever the screen has queued; then both ends drop.
-    if control.send(close(code, reason)).await.is_ok() {
+    if control.send(farewell).await.is_ok() {
         let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, downstream).await;
     }
     reason
 }
 
+/// The ClientInit passed on to the VNC server, and what the browser sent after it. Always
+/// shared, whatever the browser asked: QEMU gives a viewer that asks for exclusive access the
+/// screen by disconnecting every other viewer (another tab, a colleague, support).
+fn shared_client_init(client_init: ClientInit) -> Bytes {
+    let mut bytes = Vec::with_capacity(1 + client_init.rest.len());
+    bytes.push(1);
+    bytes.extend_from_slice(&client_init.rest);
+    bytes.into()
+}
+
 /// How a console ended before it got going: with a close frame to send, or not.
 enum Ended {
     Quietly(&'static str),
-    Closing(u16, &'static str),
+    Closing(Message, &'static str),
+}
+
+/// Sends a close frame and flushes. After the browser's own close frame the send is refused
+/// (tungstenite has queued the answer, with the browser's code, itself); the flush of `close`
+/// is what sends that answer.
+async fn finish<S>(sink: &mut S, message: Message)
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    let _ = sink.send(message).await;
+    let _ = sink.close().await;
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
@@ -451,40 +391,44 @@ fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
-/// Plays the server towards the browser until its ClientInit; answers that and anything the
-/// browser sent after it, all meant for the VNC server.
-async fn browser_handshake(socket: &mut WebSocket) -> Result<Bytes, Ended> {
-    let version = Message::Binary(Bytes::from_static(b"RFB 003.008\n"));
-    if socket.send(version).await.is_err() {
-        return Err(Ended::Quietly("browser gone"));
-    }
-    let mut browser = BrowserHandshake::new();
+/// Plays the server towards the browser until its ClientInit, which it answers with what
+/// came after.
+async fn browser_handshake(socket: &mut WebSocket) -> Result<ClientInit, Ended> {
+    let mut handshake = Handshake::new(Security::None);
+    let mut received = Bytes::new();
     loop {
-        match socket.recv().await {
-            Some(Ok(Message::Binary(bytes))) => match browser.feed(&bytes) {
-                Ok((reply, done)) => {
-                    if !reply.is_empty()
-                        && socket.send(Message::Binary(reply.into())).await.is_err()
-                    {
-                        return Err(Ended::Quietly("browser gone"));
-                    }
-                    if let Some(done) = done {
-                        return Ok(done.into());
-                    }
-                }
-                Err(why) => return Err(Ended::Closing(CLOSE_PROTOCOL, why)),
-            },
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
-                return Err(Ended::Quietly("closed by the browser"));
-            }
-            Some(Ok(Message::Text(_))) => {
-                return Err(Ended::Closing(
-                    CLOSE_PROTOCOL,
-                    "the console speaks binary frames only",
-                ));
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+        let result = handshake.feed(&received);
+        // Sent even after a refusal: in 3.8 it carries the reason the browser shows.
+        let reply = handshake.take_outgoing();
+        if !reply.is_empty() && socket.send(Message::Binary(reply.into())).await.is_err() {
+            return Err(Ended::Quietly("browser gone"));
         }
+        match result {
+            Ok(Some(client_init)) => return Ok(client_init),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::debug!(%error, "console: the browser's RFB handshake failed");
+                let reason = "the browser's RFB handshake failed";
+                return Err(Ended::Closing(close(CLOSE_PROTOCOL, reason), reason));
+            }
+        }
+        received = loop {
+            match socket.recv().await {
+                Some(Ok(Message::Binary(bytes))) => break bytes,
+                Some(Ok(Message::Close(_))) => {
+                    return Err(Ended::Closing(
+                        Message::Close(None),
+                        "closed by the browser",
+                    ));
+                }
+                None | Some(Err(_)) => return Err(Ended::Quietly("closed by the browser")),
+                Some(Ok(Message::Text(_))) => {
+                    let reason = "the console speaks binary frames only";
+                    return Err(Ended::Closing(close(CLOSE_PROTOCOL, reason), reason));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            }
+        };
     }
 }
 
@@ -519,7 +463,7 @@ async fn stream_screen(
             },
             control = controls.recv() => match control {
                 Some(message @ Message::Close(_)) => {
-                    let _ = sink.send(message).await;
+                    finish(&mut sink, message).await;
                     return "closed";
                 }
                 Some(message) => {
@@ -536,39 +480,6 @@ async fn stream_screen(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_browser_handshake_offers_none_and_hands_on_the_client_init() {
-        let mut browser = BrowserHandshake::new();
-        assert_eq!(browser.feed(b"RFB 003.0"), Ok((Vec::new(), None)));
-        assert_eq!(browser.feed(b"08\n"), Ok((vec![1, 1], None)));
-        assert_eq!(browser.feed(&[1]), Ok((vec![0, 0, 0, 0], None)));
-        assert_eq!(
-            browser.feed(&[1, 3, 1]),
-            Ok((Vec::new(), Some(vec![1, 3, 1])))
-        );
-    }
-
-    #[test]
-    fn an_old_browser_client_is_told_the_security_type() {
-        let mut browser = BrowserHandshake::new();
-        assert_eq!(
-            browser.feed(b"RFB 003.003\n\x01"),
-            Ok((vec![0, 0, 0, 1], Some(vec![1])))
-        );
-        let mut browser = BrowserHandshake::new();
-        assert_eq!(
-            browser.feed(b"RFB 003.007\n\x01\x00"),
-            Ok((vec![1, 1], Some(vec![0])))
-        );
-    }
-
-    #[test]
-    fn the_browser_cannot_pick_vnc_authentication_or_speak_another_protocol() {
-        let mut browser = BrowserHandshake::new();
-        assert!(browser.feed(b"RFB 003.008\n\x02").is_err());
-        assert!(BrowserHandshake::new().feed(b"GET / HTTP/1.1\r\n").is_err());
-    }
 
     #[test]
     fn update_requests_are_not_input_but_keys_pointer_and_paste_are() {
@@ -593,5 +504,27 @@ mod tests {
         let mut watch = InputWatch::default();
         assert!(watch.saw_input(&[77, 1, 2]));
         assert!(watch.saw_input(&[3, 1, 0, 0, 0, 0, 2, 128, 1, 144]));
+    }
+
+    #[test]
+    fn novnc_clipboard_capabilities_are_not_input_and_do_not_swallow_the_stream() {
+        let mut watch = InputWatch::default();
+        // Extended Clipboard caps, length -8: flags, then one size.
+        let mut caps = vec![6, 0, 0, 0, 0xff, 0xff, 0xff, 0xf8];
+        caps.extend_from_slice(&(1u32 << 24 | 1).to_be_bytes());
+        caps.extend_from_slice(&[0, 0, 0x10, 0]);
+        assert!(!watch.saw_input(&caps));
+        assert!(!watch.saw_input(&[3, 1, 0, 0, 0, 0, 0, 1, 0, 1]));
+        assert!(watch.saw_input(&[4, 1, 0, 0, 0, 0, 0, 0x61]));
+    }
+
+    #[test]
+    fn the_client_init_goes_on_shared_with_what_followed_it() {
+        let init = ClientInit {
+            version: Version::V3_8,
+            shared: false,
+            rest: vec![3, 0],
+        };
+        assert_eq!(&shared_client_init(init)[..], [1, 3, 0]);
     }
 }

@@ -1,8 +1,10 @@
 //! The console end to end below the browser, on both databases: a customer asks the real
 //! router for a ticket, opens `/ws/console/{id}` on a real socket, and drives the sandbox
 //! server's screen with the `rfb` client through the proxy (no password on the browser side);
-//! a used ticket, someone else's session, a stranger and a stopped server are refused; a
-//! console left without input is closed with 4408 and every session is recorded.
+//! a used ticket, someone else's session, a stranger and a stopped server are refused (and use
+//! the ticket up); a console left without input, even one asking for updates all the time, is
+//! closed with 4408; the `binary` subprotocol is echoed, a close frame answered, a viewer's
+//! wish for the screen to itself not passed on; every session is recorded.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,10 +15,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use domain::accounts::{Caller, Role};
-use domain::console::sandbox_screen::screen_text;
 use domain::jobs::Registry;
 use domain::providers::ActionKind;
-use domain::providers::sandbox::SandboxTiming;
+use domain::sandbox::SandboxTiming;
+use domain::sandbox::screen::screen_text;
 use domain::testing::{TestDb, drain, sandbox_plan_input};
 use domain::{AppState, DomainConfig, both_backends, db_run, instances};
 use futures_util::{SinkExt, StreamExt};
@@ -182,6 +184,18 @@ async fn open_console(env: &Env, server: i64, cookie: &str) -> Result<String, (u
 }
 
 async fn connect(env: &Env, path: &str, cookie: &str) -> Result<Socket, WsError> {
+    connect_asking(env, path, cookie, None)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+/// [`connect`], asking for a WebSocket subprotocol; also answers the one the server chose.
+async fn connect_asking(
+    env: &Env,
+    path: &str,
+    cookie: &str,
+    subprotocol: Option<&str>,
+) -> Result<(Socket, Option<String>), WsError> {
     let mut request = format!("ws://{}{path}", env.address)
         .into_client_request()
         .unwrap();
@@ -191,9 +205,17 @@ async fn connect(env: &Env, path: &str, cookie: &str) -> Result<Socket, WsError>
     request
         .headers_mut()
         .insert("origin", ORIGIN.parse().unwrap());
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(socket, _)| socket)
+    if let Some(subprotocol) = subprotocol {
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", subprotocol.parse().unwrap());
+    }
+    let (socket, response) = tokio_tungstenite::connect_async(request).await?;
+    let chosen = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .map(|value| value.to_str().unwrap().to_owned());
+    Ok((socket, chosen))
 }
 
 fn refused_with(result: Result<Socket, WsError>) -> u16 {
@@ -212,9 +234,13 @@ struct Viewer {
 
 impl Viewer {
     fn new(socket: Socket) -> Self {
+        Self::with_config(socket, rfb::Config::default())
+    }
+
+    fn with_config(socket: Socket, config: rfb::Config) -> Self {
         Self {
             socket,
-            client: rfb::Client::new(rfb::Config::default()),
+            client: rfb::Client::new(config),
         }
     }
 
@@ -333,9 +359,10 @@ both_backends! {
         assert_eq!(refused_with(connect(&env, &path, &bob).await), 403);
         // That attempt burnt the ticket.
         assert_eq!(refused_with(connect(&env, &path, &alice).await), 403);
-        // No session, no ticket.
+        // No session, no ticket; and a ticket shown without one is used up.
         let fresh = open_console(&env, env.server, &alice).await.unwrap();
         assert_eq!(refused_with(connect(&env, &fresh, "").await), 401);
+        assert_eq!(refused_with(connect(&env, &fresh, &alice).await), 403);
         let bare = format!("/ws/console/{}", env.server);
         assert_eq!(refused_with(connect(&env, &bare, &alice).await), 400);
         assert!(sessions(&env).await.is_empty());
@@ -381,5 +408,108 @@ both_backends! {
         assert_eq!(close.reason.as_str(), "idle timeout");
         let records = ended_sessions(&env).await;
         assert_eq!(records[0].0.as_deref(), Some("idle timeout"));
+    }
+
+    async fn a_console_that_only_asks_for_updates_is_closed_when_idle(test: TestDb) {
+        let env = env(&test, Duration::from_secs(2)).await;
+        let alice = cookies(&env, ALICE).await;
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let mut viewer = Viewer::new(connect(&env, &path, &alice).await.unwrap());
+        viewer.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
+        // A viewer polling a pixel every 100 ms, as monitoring probes and some clients do:
+        // answered every time, and never input.
+        let probe: &[u8] = &[3, 0, 0, 5, 0, 5, 0, 1, 0, 1];
+        let mut answered = 0;
+        let mut poll = tokio::time::interval(Duration::from_millis(100));
+        let close = tokio::time::timeout(PATIENCE, async {
+            loop {
+                tokio::select! {
+                    _ = poll.tick() => {
+                        let _ = viewer.socket.send(Message::Binary(probe.to_vec().into())).await;
+                    }
+                    message = viewer.socket.next() => match message {
+                        Some(Ok(Message::Close(frame))) => return frame,
+                        Some(Ok(Message::Binary(_))) => answered += 1,
+                        Some(Ok(_)) => {}
+                        other => panic!("the socket ended without a close frame: {other:?}"),
+                    },
+                }
+            }
+        })
+        .await
+        .expect("a console asking only for updates stayed open")
+        .unwrap();
+        assert_eq!(close.code, CloseCode::from(4408));
+        assert!(answered >= 3, "the probes were not answered ({answered})");
+        let records = ended_sessions(&env).await;
+        assert_eq!(records[0].0.as_deref(), Some("idle timeout"));
+    }
+
+    async fn the_binary_subprotocol_is_echoed_and_none_is_not_invented(test: TestDb) {
+        let env = env(&test, Duration::from_secs(900)).await;
+        let alice = cookies(&env, ALICE).await;
+        // noVNC 1.0/1.1 and Proxmox's noVNC always ask for `binary`; browsers drop an upgrade
+        // that does not echo it.
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let (socket, chosen) = connect_asking(&env, &path, &alice, Some("binary")).await.unwrap();
+        assert_eq!(chosen.as_deref(), Some("binary"));
+        let mut viewer = Viewer::new(socket);
+        viewer.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
+        viewer.socket.close(None).await.unwrap();
+
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let (_, chosen) = connect_asking(&env, &path, &alice, None).await.unwrap();
+        assert_eq!(chosen, None);
+    }
+
+    async fn a_close_frame_from_the_browser_is_answered(test: TestDb) {
+        let env = env(&test, Duration::from_secs(900)).await;
+        let alice = cookies(&env, ALICE).await;
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let mut viewer = Viewer::new(connect(&env, &path, &alice).await.unwrap());
+        viewer.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
+        viewer
+            .socket
+            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: CloseCode::Away,
+                reason: "tab closed".into(),
+            }))
+            .await
+            .unwrap();
+        // The answer echoes the code, instead of TCP dropping (1006 in a browser).
+        let answer = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match viewer.socket.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame,
+                    Some(Ok(_)) => {}
+                    other => panic!("no close frame came back: {other:?}"),
+                }
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(answer.code, CloseCode::Away);
+        let records = ended_sessions(&env).await;
+        assert_eq!(records[0].0.as_deref(), Some("closed by the browser"));
+    }
+
+    async fn a_viewer_asking_for_the_screen_to_itself_does_not_throw_the_others_off(test: TestDb) {
+        let env = env(&test, Duration::from_secs(900)).await;
+        let alice = cookies(&env, ALICE).await;
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let mut first = Viewer::new(connect(&env, &path, &alice).await.unwrap());
+        first.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
+
+        // The sandbox's screen, like QEMU's, ends every other viewer for a ClientInit that is
+        // not shared; the proxy always passes it on as shared.
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let exclusive = rfb::Config { shared: false, ..rfb::Config::default() };
+        let mut second = Viewer::with_config(connect(&env, &path, &alice).await.unwrap(), exclusive);
+        second.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
+
+        first.type_line("root").await;
+        first.until("the password prompt", |viewer| viewer.shows("Password:")).await;
+        second.until("the first viewer's typing", |viewer| viewer.shows("Password:")).await;
     }
 }

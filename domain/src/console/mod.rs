@@ -1,13 +1,14 @@
-//! The browser console of a server: one-time tickets that open it, the sessions it runs, and
-//! the sandbox's own screen (drawn, or a real VM's when QEMU is installed).
+//! The browser console of a server: one-time tickets that open it and the sessions it runs.
 //!
 //! A page asks for a ticket ([`Consoles::open`]); the browser presents it once, within
 //! [`TICKET_LIFETIME`], from the same IP and session, when it opens the console WebSocket, and the proxy
 //! trades it for the server's VNC endpoint ([`Consoles::redeem`]). The VNC password stays on
 //! our side. Every connection is a session row and two audit entries (opened, closed).
 
-pub mod sandbox_screen;
-pub mod sandbox_vm;
+/// The sandbox's screens and VMs live in [`crate::sandbox`]; these are the paths their callers
+/// have always used.
+pub use crate::sandbox::screen as sandbox_screen;
+pub use crate::sandbox::vm as sandbox_vm;
 
 use std::time::Duration as StdDuration;
 
@@ -226,18 +227,7 @@ impl Consoles {
     ) -> Result<ConsoleSession, ConsoleError> {
         let now = Utc::now();
         // Used up whatever happens next: a ticket presented from the wrong place is burnt.
-        let claimed: Option<(i64, i64, String)> = db_run!(&self.db, |pool| {
-            sqlx::query_as(
-                "UPDATE console_tickets SET used_at = $1 WHERE token_hash = $2 \
-                 AND used_at IS NULL AND expires_at > $1 \
-                 RETURNING user_id, instance_id, client_ip",
-            )
-            .bind(now)
-            .bind(token_hash(ticket))
-            .fetch_optional(pool)
-            .await
-        })?;
-        let Some((user_id, ticket_instance, ticket_ip)) = claimed else {
+        let Some((user_id, ticket_instance, ticket_ip)) = self.claim(ticket, now).await? else {
             return Err(ConsoleError::TicketRefused);
         };
         if user_id != caller.user_id || ticket_instance != instance_id || ticket_ip != client_ip {
@@ -300,6 +290,32 @@ impl Consoles {
             instance_id,
             target,
         })
+    }
+
+    /// Uses up a ticket without opening anything: one presented without a session has reached
+    /// someone it was not given to.
+    pub async fn spend(&self, ticket: &str) -> Result<(), ConsoleError> {
+        self.claim(ticket, Utc::now()).await.map(|_| ())
+    }
+
+    /// Marks an unused, unexpired ticket used: who it was issued to, for which server, from
+    /// which address.
+    async fn claim(
+        &self,
+        ticket: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(i64, i64, String)>, ConsoleError> {
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as(
+                "UPDATE console_tickets SET used_at = $1 WHERE token_hash = $2 \
+                 AND used_at IS NULL AND expires_at > $1 \
+                 RETURNING user_id, instance_id, client_ip",
+            )
+            .bind(now)
+            .bind(token_hash(ticket))
+            .fetch_optional(pool)
+            .await
+        })?)
     }
 
     /// Records that a session is still running and what it has moved so far.

@@ -6,8 +6,10 @@
 pub mod digitalocean;
 pub mod http;
 pub mod linode;
-pub mod sandbox;
 pub mod vultr;
+/// The sandbox cloud lives with its screens and VMs in [`crate::sandbox`]; this is the path its
+/// callers have always used.
+pub use crate::sandbox;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -2,7 +2,7 @@
 //! checked against it, and each either finishes or reports [`Interrupt::Incomplete`] without
 //! side effects, so the client can retry after more bytes arrive.
 //!
-//! Pixels arrive in the format the client set ([`crate::messages::PIXEL_FORMAT_RGBX`]): four
+//! Pixels arrive in the format the client set ([`crate::PixelFormat::RGBX`]): four
 //! bytes R, G, B, unused; ZRLE's compressed pixels drop the unused byte.
 
 pub(crate) mod hextile;

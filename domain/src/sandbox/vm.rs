@@ -4,7 +4,7 @@
 //! screen is the console. QEMU's own VNC server listens on loopback with VNC Authentication,
 //! exactly what the console proxy expects of any hypervisor, so the whole path is real RFB.
 //!
-//! One VM per screen, started by [`SandboxScreens`](super::sandbox_screen::SandboxScreens):
+//! One VM per screen, started by [`SandboxScreens`](super::screen::SandboxScreens):
 //!
 //! * `-accel tcg` always (KVM hangs on the machines this runs on; see docs/sandbox-vm.md),
 //!   `-m 128 -smp 1`, about 190 MiB of RSS and 0.3 % of a core once booted.
@@ -33,7 +33,7 @@ use sha_crypt::{PasswordHasher as _, ShaCrypt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use super::sandbox_screen::{ScreenEndpoint, random_password};
+use super::endpoint::{ScreenEndpoint, random_password};
 
 /// The QEMU binary looked for on `PATH`.
 pub const QEMU: &str = "qemu-system-x86_64";

@@ -15,19 +15,27 @@
 //!
 //! Like a real cloud, the sandbox keeps a root password only as it goes into the server's image:
 //! a SHA-512 crypt hash (`root_password_hash`), which the VM's guest writes to /etc/shadow.
+//!
+//! Everything of the sandbox lives here: this module is the cloud, [`screen`] its screens
+//! (which server has which, and the built-in one), [`vm`] the QEMU VMs that replace the
+//! built-in screen when installed. Each depends only on the ones after it.
+
+mod endpoint;
+pub mod screen;
+pub mod vm;
 
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{
+use crate::providers::{
     Action, ActionHandle, ActionKind, ActionProgress, Capabilities, CloudProvider, ConsoleAccess,
     ConsoleKind, CreateInstance, CreatedInstance, Lifecycle, ProviderError, ProviderImage,
     ProviderInstance, ProviderRegion, ProviderSize,
 };
-use crate::console::sandbox_screen::SandboxScreens;
-use crate::console::sandbox_vm::hash_root_password;
 use crate::{Db, DbError, db_run, tx_run};
+use screen::SandboxScreens;
+use vm::hash_root_password;
 
 pub const NAME: &str = "sandbox";
 pub const BROKEN_IMAGE: &str = "sandbox-broken";
