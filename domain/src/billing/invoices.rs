@@ -4,32 +4,15 @@
 //! [`transition`], which writes each change to `invoice_events`.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::db::Tx;
 use crate::orders::pricing::{Line, Quote};
 use crate::transitions::{Move, compare_and_set};
 use crate::{DbError, db_run, tx_run};
+pub use model::billing::Purpose;
 pub use model::status::InvoiceStatus;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    /// The first period of a new order.
-    New,
-    Renewal,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Renewal => "renewal",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Invoice {
     pub id: i64,
     pub number: String,

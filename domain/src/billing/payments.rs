@@ -67,7 +67,7 @@ impl Gateway {
 pub use model::billing::{Channel, Instruction};
 
 /// One payment attempt as the customer sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaymentView {
     pub reference: String,
     pub gateway: String,
@@ -128,7 +128,7 @@ impl From<PaymentRow> for PaymentView {
 }
 
 /// An invoice with everything its page shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvoiceView {
     pub invoice: Invoice,
     pub lines: Vec<Line>,

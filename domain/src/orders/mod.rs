@@ -139,7 +139,7 @@ impl ErrorCode for OrderError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
     pub id: i64,
     pub user_id: i64,
@@ -162,7 +162,7 @@ const ORDER_SELECT: &str = "SELECT o.id, o.user_id, u.email AS owner_email, o.pl
      o.status_message, o.instance_id, o.paid_until, o.created_at \
      FROM orders o JOIN users u ON u.id = o.user_id JOIN plans p ON p.id = o.plan_id";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OrderEvent {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -172,7 +172,7 @@ pub struct OrderEvent {
 }
 
 /// An order with its history and invoices.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderDetail {
     pub order: Order,
     pub events: Vec<OrderEvent>,
@@ -191,7 +191,7 @@ pub struct OrderFilter {
 }
 
 /// A placed order and the invoice to pay for it (already paid when nothing was due).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placed {
     pub order: Order,
     pub invoice: Invoice,

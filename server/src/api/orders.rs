@@ -9,16 +9,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use domain::billing::InvoiceView;
-use domain::billing::invoices::Invoice;
-use domain::billing::payments::{CallbackError, Channel, PaymentView, SandboxOutcome};
-use domain::orders::coupons::{self, Coupon, CouponInput};
-use domain::orders::pricing::Quote;
-use domain::orders::{Order, OrderDetail, OrderFilter, OrderRequest, Placed};
+use domain::billing::payments::{CallbackError, SandboxOutcome};
+use domain::orders::OrderFilter;
+use domain::orders::coupons::{self, CouponInput};
+use model::billing::{Channel, Invoice, InvoicePage, Payment};
+use model::ids::UserId;
+use model::orders::{Coupon, Order, OrderPage, OrderRequest, Placed, Quote};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiJson, Path, Query};
+use super::{ApiError, ApiJson, Path, Query, views};
 use crate::router::ServerState;
 use crate::session::{Admin, Client, SignedIn};
 
@@ -54,7 +54,7 @@ async fn place(
 ) -> Result<(StatusCode, Json<Placed>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(state.app.orders.place(&caller, body).await?),
+        Json(state.app.orders.place(&caller, body).await?.into()),
     ))
 }
 
@@ -70,30 +70,34 @@ async fn my_orders(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Order>>, ApiError> {
-    Ok(Json(state.app.orders.list_mine(&caller).await?))
+    Ok(Json(views(state.app.orders.list_mine(&caller).await?)))
 }
 
 async fn order(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
-) -> Result<Json<OrderDetail>, ApiError> {
-    Ok(Json(state.app.orders.detail(&caller, id).await?))
+) -> Result<Json<OrderPage>, ApiError> {
+    Ok(Json(state.app.orders.detail(&caller, id).await?.into()))
 }
 
 async fn my_invoices(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<Invoice>>, ApiError> {
-    Ok(Json(state.app.billing.list(&caller, false).await?))
+    Ok(Json(views(state.app.billing.list(&caller, false).await?)))
 }
 
 async fn invoice(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
-) -> Result<Json<InvoiceView>, ApiError> {
-    Ok(Json(state.app.billing.invoice(&caller, id).await?))
+) -> Result<Json<InvoicePage>, ApiError> {
+    let view = state.app.billing.invoice(&caller, id).await?;
+    Ok(Json(view.page(
+        &state.app.orders.config().seller,
+        UserId(caller.user_id),
+    )))
 }
 
 async fn channels(
@@ -114,9 +118,9 @@ async fn pay(
     SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<PayBody>,
-) -> Result<(StatusCode, Json<PaymentView>), ApiError> {
+) -> Result<(StatusCode, Json<Payment>), ApiError> {
     let payment = state.app.billing.pay(&caller, id, &body.channel).await?;
-    Ok((StatusCode::CREATED, Json(payment)))
+    Ok((StatusCode::CREATED, Json(payment.into())))
 }
 
 /// Answers in Tripay's terms: `{"success": true}` once applied (or already applied), and
@@ -192,7 +196,7 @@ async fn admin_orders(
     Query(filter): Query<OrderFilter>,
 ) -> Result<Json<Vec<Order>>, ApiError> {
     let orders = state.app.orders.list_all(&caller, &filter).await?;
-    Ok(Json(orders))
+    Ok(Json(views(orders)))
 }
 
 /// An admin override's reason, for the customer's history and the audit log.
@@ -208,7 +212,12 @@ async fn cancel(
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Order>, ApiError> {
     Ok(Json(
-        state.app.orders.cancel(&caller, id, &body.note).await?,
+        state
+            .app
+            .orders
+            .cancel(&caller, id, &body.note)
+            .await?
+            .into(),
     ))
 }
 
@@ -229,7 +238,8 @@ async fn extend(
             .app
             .orders
             .extend(&caller, id, body.days, &body.note)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -239,14 +249,21 @@ async fn retry(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Order>, ApiError> {
-    Ok(Json(state.app.orders.retry(&caller, id, &body.note).await?))
+    Ok(Json(
+        state
+            .app
+            .orders
+            .retry(&caller, id, &body.note)
+            .await?
+            .into(),
+    ))
 }
 
 async fn admin_invoices(
     State(state): State<ServerState>,
     Admin(caller): Admin,
 ) -> Result<Json<Vec<Invoice>>, ApiError> {
-    Ok(Json(state.app.billing.list(&caller, true).await?))
+    Ok(Json(views(state.app.billing.list(&caller, true).await?)))
 }
 
 async fn mark_paid(
@@ -256,7 +273,12 @@ async fn mark_paid(
     ApiJson(body): ApiJson<NoteBody>,
 ) -> Result<Json<Invoice>, ApiError> {
     Ok(Json(
-        state.app.billing.mark_paid(&caller, id, &body.note).await?,
+        state
+            .app
+            .billing
+            .mark_paid(&caller, id, &body.note)
+            .await?
+            .into(),
     ))
 }
 
@@ -271,7 +293,8 @@ async fn mark_refunded(
             .app
             .billing
             .mark_refunded(&caller, id, &body.note)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
