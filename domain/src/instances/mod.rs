@@ -11,7 +11,10 @@
 //! looks when asking what happened to their server.
 
 pub mod suspension;
+mod work_error;
 pub mod worker;
+
+pub use self::work_error::WorkError;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::worker::WorkError;
+use super::work_error::WorkError;
 use super::{ACTION_JOB, HistoryLine, InstanceStatus, Instances, record_event, transition};
 use crate::db::Tx;
 use crate::jobs::{self, Job, JobOutcome};

@@ -10,6 +10,7 @@
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
+use super::work_error::{WorkError, describe};
 use super::{
     ACTION_JOB, HistoryLine, Instance, InstanceError, InstanceStatus, Instances, PROVISION_JOB,
     STATUS_SYNC_JOB, record_event, stored_ssh_keys, transition,
@@ -63,40 +64,6 @@ pub fn register(registry: Registry, instances: Instances) -> Registry {
                 Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + STATUS_SYNC_EVERY))
             }
         })
-}
-
-/// What a failed attempt leaves in the job's `last_error`: never a secret, since no error
-/// carries one.
-fn describe(error: WorkError) -> String {
-    error.to_string()
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum WorkError {
-    #[error("bad job payload: {0}")]
-    Payload(#[from] serde_json::Error),
-    #[error(transparent)]
-    Instance(#[from] InstanceError),
-    #[error("provider: {0}")]
-    Provider(#[from] ProviderError),
-}
-
-impl From<sqlx::Error> for WorkError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Instance(error.into())
-    }
-}
-
-impl From<crate::DbError> for WorkError {
-    fn from(error: crate::DbError) -> Self {
-        Self::Instance(error.into())
-    }
-}
-
-impl From<crate::secrets::SecretError> for WorkError {
-    fn from(error: crate::secrets::SecretError) -> Self {
-        Self::Instance(error.into())
-    }
 }
 
 /// Half the time waited so far, between 2 s and 30 s: quick answers for quick work, few calls
