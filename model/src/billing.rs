@@ -60,6 +60,18 @@ pub struct Invoice {
     pub note: Option<String>,
 }
 
+impl Invoice {
+    /// The status as the customer should read it: an unpaid invoice past its time is expired
+    /// even before the job that closes it has run.
+    pub fn shown_status(&self) -> InvoiceStatus {
+        if self.overdue {
+            InvoiceStatus::Expired
+        } else {
+            self.status
+        }
+    }
+}
+
 /// How to pay through one channel, step by step, as the gateway tells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instruction {
@@ -88,6 +100,17 @@ pub struct Payment {
     pub instructions: Vec<Instruction>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
+}
+
+impl Payment {
+    /// The status as the customer should read it: an unpaid payment past its time is expired.
+    pub fn shown_status(&self) -> PaymentStatus {
+        if self.status == PaymentStatus::Unpaid && !self.open {
+            PaymentStatus::Expired
+        } else {
+            self.status
+        }
+    }
 }
 
 /// Who issued the invoices: printed on each.

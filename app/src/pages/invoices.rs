@@ -28,30 +28,6 @@ use model::Rupiah;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
 use model::ids::InvoiceId;
 use model::orders::Line;
-use model::status::{InvoiceStatus, PaymentStatus};
-
-/// An invoice's status as the customer should read it: an unpaid one past its time is expired
-/// even before the job that closes it has run.
-fn shown_status(invoice: &Invoice) -> String {
-    if invoice.overdue {
-        InvoiceStatus::Expired
-    } else {
-        invoice.status
-    }
-    .as_str()
-    .to_owned()
-}
-
-/// A payment's status as the customer should read it: an unpaid one past its time is expired.
-fn shown_payment_status(payment: &Payment) -> String {
-    if payment.status == PaymentStatus::Unpaid && !payment.open {
-        PaymentStatus::Expired
-    } else {
-        payment.status
-    }
-    .as_str()
-    .to_owned()
-}
 
 #[component]
 pub fn InvoicesPage() -> impl IntoView {
@@ -102,7 +78,7 @@ fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
                     {invoices.into_iter().map(|invoice| {
                         let href = format!("/invoices/{}", invoice.id);
-                        let status = shown_status(&invoice);
+                        let status = invoice.shown_status().as_str().to_owned();
                         let payable = status == "unpaid";
                         let purpose = invoice.purpose;
                         view! {
@@ -168,7 +144,7 @@ fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="invoice-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(page) => {
-                        let status = shown_status(&page.invoice);
+                        let status = page.invoice.shown_status().as_str().to_owned();
                         waiting.set_value(
                             status == "unpaid" && page.payments.iter().any(|payment| payment.open),
                         );
@@ -188,7 +164,7 @@ fn InvoiceView(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let invoice = page.invoice.clone();
-    let status = shown_status(&invoice);
+    let status = invoice.shown_status().as_str().to_owned();
     let decimal = move || if i18n.lang() == Lang::Id { ',' } else { '.' };
     let rate = invoice.tax_rate_bp;
     let seller = page.seller.clone();
@@ -313,12 +289,12 @@ fn PaymentSection(
             }.into_any(),
             None => view! {
                 {last_closed.map(|payment| {
-                    let status = payment.status.as_str();
+                    let status = payment.shown_status().as_str();
                     view! {
                         <p class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200" data-testid="payment-closed">
                             {move || i18n.t().orders_payment_closed} " "
                             <span class="font-mono">{payment.reference.clone()}</span> " — "
-                            {move || payment_status_text(i18n.t(), if status == "unpaid" { "expired" } else { status })}
+                            {move || payment_status_text(i18n.t(), status)}
                         </p>
                     }
                 })}
@@ -453,7 +429,7 @@ fn PaymentHistory(payments: Vec<Payment>) -> impl IntoView {
             <ul class="mt-2 space-y-1" data-testid="payments">
                 {payments.into_iter().map(|payment| {
                     // Past its time, an unpaid payment is as good as expired.
-                    let status = shown_payment_status(&payment);
+                    let status = payment.shown_status().as_str().to_owned();
                     view! {
                         <li class="flex flex-wrap items-center gap-2" data-reference=payment.reference.clone()>
                             <span class="font-mono">{payment.reference.clone()}</span>
@@ -517,7 +493,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                         Ok(found) => {
                             let invoice_href = format!("/invoices/{}", found.invoice_id);
                             let payment = found.payment;
-                            let status = shown_payment_status(&payment);
+                            let status = payment.shown_status().as_str().to_owned();
                             view! {
                                 <section class=format!("{PANEL} mt-6") data-testid="sandbox-checkout">
                                     <dl class="grid grid-cols-2 gap-x-4 gap-y-3 text-sm">

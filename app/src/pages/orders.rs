@@ -998,7 +998,7 @@ fn InvoiceLinks(invoices: Vec<Invoice>) -> impl IntoView {
     view! {
         <ul class="mt-3 space-y-3 text-sm" data-testid="order-invoices">
             {invoices.into_iter().map(|invoice| {
-                let status = if invoice.overdue { InvoiceStatus::Expired } else { invoice.status }.as_str().to_owned();
+                let status = invoice.shown_status().as_str().to_owned();
                 view! {
                     <li class="flex flex-wrap items-center justify-between gap-2">
                         <span>
