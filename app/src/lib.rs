@@ -9,7 +9,6 @@ pub mod admin_orders;
 pub mod auth;
 pub mod bell;
 pub mod catalog;
-pub mod components;
 pub mod console;
 pub mod errors;
 pub mod i18n;
@@ -24,6 +23,7 @@ pub mod seo;
 pub mod session;
 pub mod ssh_keys;
 pub mod time;
+pub mod ui;
 pub mod vnc_console;
 
 use leptos::nonce::use_nonce;

@@ -10,9 +10,9 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::components::error_text;
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
+use crate::ui::error_text;
 
 const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";

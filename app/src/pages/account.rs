@@ -10,12 +10,12 @@ use crate::auth::{
     BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, ResendVerification,
     RevokeSession, UpdateProfile, my_sessions,
 };
-use crate::components::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
 use crate::time::{Precision, utc_text};
+use crate::ui::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use model::Language;
 use model::accounts::User;
 

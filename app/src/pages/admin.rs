@@ -10,10 +10,10 @@ use crate::admin::{
     AdminRetryJob, AdminSetAdmin, AdminSetSuspended, admin_audit, admin_jobs, admin_outbox,
     admin_users,
 };
-use crate::components::{Text, error_text};
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
+use crate::ui::{Text, error_text};
 use model::status::JobState;
 
 pub(crate) const BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";

@@ -10,12 +10,12 @@ use crate::catalog::{
     AdminDeletePlan, AdminSavePlan, AdminSyncCatalog, AdminUpdateImage, AdminUpdateRegion,
     admin_images, admin_inventory, admin_plans, admin_regions,
 };
-use crate::components::{Notice, Submit, Text, error_text};
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT};
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::time::{Precision, utc_text};
+use crate::ui::{Notice, Submit, Text, error_text};
 use model::PlanId;
 use model::catalog::{Inventory, Plan, Size};
 

@@ -15,11 +15,11 @@ use crate::admin_orders::{
     AdminRetryOrder, AdminSaveCoupon, admin_all_invoices, admin_coupons, admin_order, admin_orders,
 };
 use crate::catalog::admin_plans;
-use crate::components::{Notice, Submit, Text, error_text, route_id};
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
 use crate::time::{Precision, form_input_text, utc_text};
+use crate::ui::{Notice, Submit, Text, error_text, route_id};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::catalog::Plan;

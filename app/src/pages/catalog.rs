@@ -106,7 +106,7 @@ fn PlanCardView(plan: PublicPlan) -> impl IntoView {
     let specs = [
         (
             plan.vcpus.to_string(),
-            (|m| m.catalog_vcpu) as crate::components::Text,
+            (|m| m.catalog_vcpu) as crate::ui::Text,
         ),
         (memory(plan.memory_mb), |m| m.catalog_memory),
         (format!("{} GB", plan.disk_gb), |m| m.catalog_disk),

@@ -6,12 +6,12 @@ use leptos_meta::Link;
 use leptos_router::components::A;
 
 use crate::catalog::public_plans;
-use crate::components::Text;
 use crate::i18n::use_i18n;
 use crate::pages::catalog::{memory, transfer};
 use crate::preferences::{Theme, use_theme};
 use crate::seo::PageMeta;
 use crate::session::use_session;
+use crate::ui::Text;
 use model::catalog::PublicPlan;
 use model::{PlanId, Rupiah};
 

@@ -11,7 +11,6 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::PageTitle;
-use crate::components::{error_text, route_id};
 use crate::errors::AppError;
 use crate::i18n::{Lang, use_i18n};
 use crate::orders::{
@@ -24,6 +23,7 @@ use crate::pages::orders::{
     invoice_status_text, order_error_text, payment_status_text, purpose_text, ticker,
 };
 use crate::time::{Precision, utc_text};
+use crate::ui::{error_text, route_id};
 use model::Rupiah;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
 use model::ids::InvoiceId;
@@ -61,7 +61,7 @@ fn InvoiceList() -> impl IntoView {
 #[component]
 fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
     let i18n = use_i18n();
-    let headings: [crate::components::Text; 6] = [
+    let headings: [crate::ui::Text; 6] = [
         |m| m.orders_invoice_number,
         |m| m.orders_issued,
         |m| m.orders_billed_for,

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
-use crate::components::{Card, ErrorNotice, Notice, Text, error_text};
 use crate::i18n::{Messages, use_i18n};
 use crate::notifications::{
     MarkAllNotificationsRead, MarkNotificationRead, SetNotificationPreference, TelegramLink,
@@ -13,6 +12,7 @@ use crate::notifications::{
 };
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
+use crate::ui::{Card, ErrorNotice, Notice, Text, error_text};
 use model::NotificationId;
 use model::accounts::User;
 use model::notifications::{Category, Channel, Notification, Preference};

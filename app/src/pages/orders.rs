@@ -11,7 +11,6 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::PageTitle;
 use crate::catalog::public_plans;
-use crate::components::{Text, error_text, route_id};
 use crate::errors::{AppError, Code};
 use crate::i18n::{Lang, Messages, use_i18n};
 use crate::orders::{PlaceOrder, QuoteOrder, load_order, my_orders, tax_percent};
@@ -19,6 +18,7 @@ use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::ssh_keys::my_ssh_keys;
 use crate::time::{Precision, utc_text};
+use crate::ui::{Text, error_text, route_id};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::catalog::PublicPlan;

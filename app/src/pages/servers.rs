@@ -11,7 +11,6 @@ use leptos_router::components::A;
 
 use crate::PageTitle;
 use crate::bell::use_live_feed;
-use crate::components::{ErrorNotice, Field, Submit, error_text, route_id};
 use crate::console::{ConsoleOpening, OpenConsole};
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::{
@@ -21,6 +20,7 @@ use crate::instances::{
 use crate::pages::account::RequireUser;
 use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param};
 use crate::time::{Precision, utc_text};
+use crate::ui::{ErrorNotice, Field, Submit, error_text, route_id};
 use model::catalog::{OfferedImage, PublicPlan};
 use model::instances::{ConsoleKind, Instance, ServerPage};
 use model::notifications::{Category, Notification};
@@ -383,7 +383,7 @@ fn Console(page: ServerPage) -> impl IntoView {
 }
 
 #[component]
-fn Fact(label: crate::components::Text, value: String) -> impl IntoView {
+fn Fact(label: crate::ui::Text, value: String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div>
@@ -395,11 +395,7 @@ fn Fact(label: crate::components::Text, value: String) -> impl IntoView {
 
 /// An address with a button that copies it.
 #[component]
-fn Address(
-    label: crate::components::Text,
-    value: Option<String>,
-    testid: &'static str,
-) -> impl IntoView {
+fn Address(label: crate::ui::Text, value: Option<String>, testid: &'static str) -> impl IntoView {
     let i18n = use_i18n();
     let copied = RwSignal::new(false);
     let text = value.clone().unwrap_or_default();
