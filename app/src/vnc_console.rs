@@ -13,10 +13,8 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 use crate::i18n::{Messages, use_i18n};
 use crate::ui::error_text;
+use crate::ui::style::{BUTTON, PANEL, PRIMARY};
 
-const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
-const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
-const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 // In full screen the stage is the whole screen: the screen is centred in it, and the canvas may
 // be as tall as the screen (outside it only the page's width limits the canvas).
 const STAGE: &str = "relative overflow-hidden rounded-lg border border-slate-200 bg-black dark:border-slate-800 [&:fullscreen]:flex [&:fullscreen]:flex-col [&:fullscreen]:justify-center [&:fullscreen]:rounded-none [&:fullscreen]:border-0";

@@ -17,25 +17,21 @@ use crate::admin_orders::{
 use crate::catalog::admin_plans;
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
-use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
+use crate::pages::admin::{AdminShell, query_param};
 use crate::time::{Precision, form_input_text, utc_text};
-use crate::ui::{Notice, Submit, Text, error_text, route_id};
+use crate::ui::style::{
+    CELL, COMPACT_BUTTON, COMPACT_INPUT, DANGER, FIELD, HINT, INLINE_LINK, LABEL, MUTED, PANEL,
+    PRIMARY_SMALL, SECONDARY,
+};
+use crate::ui::{
+    DataTable, ErrorBox, ErrorNotice, Fact, Notice, Submit, Text, error_text, route_id, ticker,
+};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::catalog::Plan;
 use model::ids::{CouponId, OrderId};
 use model::orders::{Coupon, CouponKind, Order, OrderPage};
 use model::status::{InvoiceStatus, OrderStatus};
-
-const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
-const DANGER: &str = "inline-flex items-center rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
-const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-const LINK: &str = "text-sky-700 hover:underline dark:text-sky-400";
-const LABEL: &str = "block text-sm font-medium text-slate-700 dark:text-slate-300";
-const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
-const HINT: &str = "text-xs text-slate-500 dark:text-slate-400";
-const MUTED: &str = "text-slate-500 dark:text-slate-400";
 
 pub fn order_status_text(m: &'static Messages, status: OrderStatus) -> &'static str {
     match status {
@@ -95,23 +91,6 @@ fn orders_error_text(m: &'static Messages, error: &AppError) -> &'static str {
         Code::InvoiceNotPayable => m.admin_orders_errors_invoice_not_payable,
         Code::NotFound => m.admin_orders_errors_not_found,
         _ => error_text(m, error),
-    }
-}
-
-/// The action's error in the current language, or nothing.
-#[component]
-fn OrdersErrorNotice<T: Clone + Send + Sync + 'static>(
-    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    move || {
-        result.get().and_then(Result::err).map(|error| {
-            view! {
-                <p role="alert" data-testid="form-error" class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || orders_error_text(i18n.t(), &error)}
-                </p>
-            }
-        })
     }
 }
 
@@ -182,7 +161,7 @@ fn FilterInput(
     view! {
         <label class="text-sm">
             <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
-            <input type=kind name=name class=INPUT value=value />
+            <input type=kind name=name class=COMPACT_INPUT value=value />
         </label>
     }
 }
@@ -201,7 +180,7 @@ fn StatusSelect<Status: Copy + Send + Sync + 'static>(
     view! {
         <label class="text-sm">
             <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
-            <select name="status" class=INPUT>
+            <select name="status" class=COMPACT_INPUT>
                 <option value="" selected=move || current().is_empty()>{move || i18n.t().admin_orders_all_statuses}</option>
                 {statuses.iter().map(|&status| view! {
                     <option value=value(status) selected=move || current() == value(status)>{move || text(i18n.t(), status)}</option>
@@ -233,8 +212,8 @@ fn OrdersList() -> impl IntoView {
             <StatusSelect label=|m| m.admin_status statuses=OrderStatus::ALL value=OrderStatus::as_str text=order_status_text />
             <FilterInput label=|m| m.admin_orders_placed_from name="from" kind="date" />
             <FilterInput label=|m| m.admin_orders_placed_to name="to" kind="date" />
-            <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
-            <A href="/admin/orders" attr:class=BUTTON>{move || i18n.t().admin_orders_clear}</A>
+            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
+            <A href="/admin/orders" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_orders_clear}</A>
         </form>
         <Transition>
             {move || Suspend::new(async move {
@@ -242,9 +221,9 @@ fn OrdersList() -> impl IntoView {
                     Err(error) => load_error(error),
                     Ok(orders) if orders.is_empty() => view! { <p class="mt-6 text-slate-600 dark:text-slate-400" data-testid="orders-empty">{move || i18n.t().admin_orders_empty}</p> }.into_any(),
                     Ok(orders) => view! {
-                        <AdminTable testid="orders-table" headings=vec![|_| "#", |m| m.admin_orders_placed, |m| m.admin_orders_customer, |m| m.admin_orders_hostname, |m| m.admin_orders_plan, |m| m.admin_orders_period, |m| m.admin_status, |m| m.admin_orders_paid_until]>
+                        <DataTable testid="orders-table" headings=vec![|_| "#", |m| m.admin_orders_placed, |m| m.admin_orders_customer, |m| m.admin_orders_hostname, |m| m.admin_orders_plan, |m| m.admin_orders_period, |m| m.admin_status, |m| m.admin_orders_paid_until]>
                             {orders.into_iter().map(|order| view! { <OrderLine order /> }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
@@ -259,10 +238,10 @@ fn OrderLine(order: Order) -> impl IntoView {
     let months = order.period_months;
     view! {
         <tr data-testid=format!("order-{}", order.id)>
-            <td class=CELL><A href=href.clone() attr:class=LINK>{format!("#{}", order.id)}</A></td>
+            <td class=CELL><A href=href.clone() attr:class=INLINE_LINK>{format!("#{}", order.id)}</A></td>
             <td class=format!("{CELL} whitespace-nowrap")>{utc_text(order.created_at, Precision::Minute)}</td>
             <td class=CELL>{order.owner_email}</td>
-            <td class=CELL><A href=href attr:class=format!("{LINK} font-medium")>{order.hostname}</A></td>
+            <td class=CELL><A href=href attr:class=format!("{INLINE_LINK} font-medium")>{order.hostname}</A></td>
             <td class=CELL>{order.plan_name}</td>
             <td class=format!("{CELL} whitespace-nowrap")>{move || months_text(i18n.t(), months)}</td>
             <td class=CELL><OrderStatusBadge status=order.status /></td>
@@ -272,17 +251,6 @@ fn OrderLine(order: Order) -> impl IntoView {
 }
 
 // ---- One order -----------------------------------------------------------------------------
-
-/// Bumps the returned signal every `every` in the browser, so resources that read it reload.
-fn ticker(every: Duration) -> ReadSignal<u32> {
-    let (tick, set_tick) = signal(0u32);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|n| *n += 1), every) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    tick
-}
 
 /// The overrides an admin can use on the order page, and what became of the last one.
 #[derive(Clone, Copy)]
@@ -351,7 +319,7 @@ pub fn AdminOrderPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <AdminShell title=|m| m.admin_orders_order_title>
-            <p class="mt-2"><A href="/admin/orders" attr:class=format!("{LINK} text-sm")>"← " {move || i18n.t().admin_orders_title}</A></p>
+            <p class="mt-2"><A href="/admin/orders" attr:class=format!("{INLINE_LINK} text-sm")>"← " {move || i18n.t().admin_orders_title}</A></p>
             <OrderDetail />
         </AdminShell>
     }
@@ -372,7 +340,7 @@ fn OrderDetail() -> impl IntoView {
         current
     });
     // While the order is being paid for or provisioned the page follows it by itself.
-    let tick = ticker(Duration::from_secs(3));
+    let tick = ticker(Duration::from_secs(3), StoredValue::new(true));
     let busy = RwSignal::new(false);
     let page = Resource::new(
         move || {
@@ -402,17 +370,6 @@ fn OrderDetail() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn Fact(label: Text, children: Children) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div>
-            <dt class=MUTED>{move || label(i18n.t())}</dt>
-            <dd class="font-medium">{children()}</dd>
-        </div>
     }
 }
 
@@ -451,7 +408,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                 <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2" data-testid="order-facts">
                     <Fact label=|m| m.admin_orders_customer>
                         {customer_name.map(|name| view! { {name} <br /> })}
-                        <A href=users_link attr:class=format!("{LINK} font-normal")>{order.owner_email.clone()}</A>
+                        <A href=users_link attr:class=format!("{INLINE_LINK} font-normal")>{order.owner_email.clone()}</A>
                     </Fact>
                     <Fact label=|m| m.admin_orders_plan>{order.plan_name.clone()}</Fact>
                     <Fact label=|m| m.admin_orders_region><span class="font-mono">{order.region.clone()}</span></Fact>
@@ -462,7 +419,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     <Fact label=|m| m.admin_orders_paid_until><span data-testid="paid-until">{paid_until}</span></Fact>
                     <Fact label=|m| m.admin_orders_server>
                         {match order.instance_id {
-                            Some(server) => view! { <A href=format!("/servers/{server}") attr:class=LINK attr:data-testid="server-link">{format!("#{server}")}</A> }.into_any(),
+                            Some(server) => view! { <A href=format!("/servers/{server}") attr:class=INLINE_LINK attr:data-testid="server-link">{format!("#{server}")}</A> }.into_any(),
                             None => view! { <span>"—"</span> }.into_any(),
                         }}
                     </Fact>
@@ -519,7 +476,7 @@ fn NoteField(changed: RwSignal<u32>, #[prop(optional)] placeholder: Option<Text>
             <span class="sr-only">{move || i18n.t().admin_orders_note}</span>
             // Emptied after every override that went through: the page keeps its fields when it
             // reloads, and a note belongs to the one override it was written for.
-            <input type="text" name="note" maxlength="500" autocomplete="off" class=format!("{INPUT} w-full")
+            <input type="text" name="note" maxlength="500" autocomplete="off" class=format!("{COMPACT_INPUT} w-full")
                 prop:value=move || { changed.get(); "" }
                 placeholder=move || placeholder.map_or(i18n.t().admin_orders_note_placeholder, |text| text(i18n.t())) />
         </label>
@@ -550,9 +507,9 @@ fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
                     <ActionForm action=overrides.retry attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="retry-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
-                        <button type="submit" class=PRIMARY data-action="retry">{move || i18n.t().admin_orders_retry}</button>
+                        <button type="submit" class=PRIMARY_SMALL data-action="retry">{move || i18n.t().admin_orders_retry}</button>
                     </ActionForm>
-                    <OrdersErrorNotice result=overrides.retry.value() />
+                    <ErrorNotice result=overrides.retry.value() text=orders_error_text margin="mt-3" />
                                     </div>
             })}
             {can_extend.then(|| view! {
@@ -562,13 +519,13 @@ fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
                         <label class="inline-flex items-center gap-2 text-sm">
-                            <input type="number" name="days" min="1" max="366" step="1" value="30" class=format!("{INPUT} w-24")
+                            <input type="number" name="days" min="1" max="366" step="1" value="30" class=format!("{COMPACT_INPUT} w-24")
                                 prop:value=move || { overrides.changed.get(); "30" } />
                             {move || i18n.t().admin_orders_days}
                         </label>
-                        <button type="submit" class=PRIMARY data-action="extend">{move || i18n.t().admin_orders_extend}</button>
+                        <button type="submit" class=PRIMARY_SMALL data-action="extend">{move || i18n.t().admin_orders_extend}</button>
                     </ActionForm>
-                    <OrdersErrorNotice result=overrides.extend.value() />
+                    <ErrorNotice result=overrides.extend.value() text=orders_error_text margin="mt-3" />
                                     </div>
             })}
             {can_cancel.then(|| view! {
@@ -580,7 +537,7 @@ fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
                         <NoteField changed=overrides.changed />
                         <button type="submit" class=DANGER data-action="cancel">{move || i18n.t().admin_orders_cancel}</button>
                     </ActionForm>
-                    <OrdersErrorNotice result=overrides.cancel.value() />
+                    <ErrorNotice result=overrides.cancel.value() text=orders_error_text margin="mt-3" />
                                     </div>
             })}
             {none.then(|| view! {
@@ -599,9 +556,9 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
         <section class=format!("{PANEL} mt-6")>
             <h3 class="text-lg font-semibold">{move || i18n.t().admin_invoices_title}</h3>
             <p class=format!("mt-1 {HINT}")>{move || i18n.t().admin_invoices_overrides_hint}</p>
-            <OrdersErrorNotice result=overrides.mark_paid.value() />
-                        <OrdersErrorNotice result=overrides.refund.value() />
-                        <AdminTable testid="order-invoices" headings=vec![|m| m.admin_invoices_number, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at, |m| m.admin_invoices_actions]>
+            <ErrorNotice result=overrides.mark_paid.value() text=orders_error_text margin="mt-3" />
+                        <ErrorNotice result=overrides.refund.value() text=orders_error_text margin="mt-3" />
+                        <DataTable testid="order-invoices" headings=vec![|m| m.admin_invoices_number, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at, |m| m.admin_invoices_actions]>
                 {invoices.into_iter().map(|invoice| {
                     let (id, status, months) = (invoice.id, invoice.status, invoice.period_months);
                     let purpose = invoice.purpose;
@@ -609,7 +566,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                     let testid = format!("invoice-{}", invoice.number);
                     view! {
                         <tr data-testid=testid>
-                            <td class=CELL><A href=format!("/invoices/{id}") attr:class=format!("{LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
+                            <td class=CELL><A href=format!("/invoices/{id}") attr:class=format!("{INLINE_LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
                             <td class=CELL>{move || format!("{} · {}", purpose_text(i18n.t(), purpose), months_text(i18n.t(), months))}</td>
                             <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                             <td class=CELL>
@@ -624,7 +581,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                                         <ActionForm action=overrides.mark_paid attr:class="flex flex-col items-start gap-2" attr:data-testid="mark-paid-form">
                                             <input type="hidden" name="invoice_id" value=id.to_string() />
                                             <NoteField changed=overrides.changed placeholder=|m| m.admin_invoices_mark_paid_placeholder />
-                                            <button type="submit" class=PRIMARY data-action="mark-paid">{move || i18n.t().admin_invoices_mark_paid}</button>
+                                            <button type="submit" class=PRIMARY_SMALL data-action="mark-paid">{move || i18n.t().admin_invoices_mark_paid}</button>
                                         </ActionForm>
                                     }.into_any(),
                                     "paid" => view! {
@@ -640,7 +597,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                         </tr>
                     }
                 }).collect_view()}
-            </AdminTable>
+            </DataTable>
         </section>
     }
 }
@@ -673,7 +630,7 @@ fn InvoicesList() -> impl IntoView {
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="invoice-filters">
             <StatusSelect label=|m| m.admin_status statuses=InvoiceStatus::ALL value=InvoiceStatus::as_str text=invoice_status_text />
-            <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
+            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
         </form>
         <Transition>
             {move || Suspend::new(async move {
@@ -681,16 +638,16 @@ fn InvoicesList() -> impl IntoView {
                     Err(error) => load_error(error),
                     Ok(invoices) if invoices.is_empty() => view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().admin_invoices_empty}</p> }.into_any(),
                     Ok(invoices) => view! {
-                        <AdminTable testid="invoices-table" headings=vec![|m| m.admin_invoices_number, |m| m.admin_orders_customer, |m| m.admin_invoices_order, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at]>
+                        <DataTable testid="invoices-table" headings=vec![|m| m.admin_invoices_number, |m| m.admin_orders_customer, |m| m.admin_invoices_order, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at]>
                             {invoices.into_iter().map(|invoice| {
                                 let purpose = invoice.purpose;
                                 let paid = paid_line(&invoice);
                                 let testid = format!("invoice-{}", invoice.number);
                                 view! {
                                     <tr data-testid=testid>
-                                        <td class=CELL><A href=format!("/invoices/{}", invoice.id) attr:class=format!("{LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
+                                        <td class=CELL><A href=format!("/invoices/{}", invoice.id) attr:class=format!("{INLINE_LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
                                         <td class=CELL>{invoice.customer_name.clone()} <span class=format!("block {HINT}")>{invoice.customer_email.clone()}</span></td>
-                                        <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></td>
+                                        <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=INLINE_LINK>{format!("#{}", invoice.order_id)}</A></td>
                                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                         <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                                         <td class=CELL><InvoiceStatusBadge status=invoice.status /></td>
@@ -699,7 +656,7 @@ fn InvoicesList() -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
@@ -743,7 +700,7 @@ fn CouponsAdmin() -> impl IntoView {
     let saved = move || editing().is_none() && matches!(save.value().get(), Some(Ok(_)));
     view! {
         <div class="mt-6 flex flex-wrap items-center gap-3">
-            <A href="/admin/coupons?edit=new" attr:class=PRIMARY attr:data-testid="new-coupon">{move || i18n.t().admin_coupons_new}</A>
+            <A href="/admin/coupons?edit=new" attr:class=PRIMARY_SMALL attr:data-testid="new-coupon">{move || i18n.t().admin_coupons_new}</A>
             <Show when=saved><Notice text=|m| m.admin_coupons_saved /></Show>
         </div>
         <Transition>
@@ -782,7 +739,7 @@ fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<Plan>) -> impl IntoView {
             .map_or_else(|| format!("#{id}"), |plan| plan.name.clone())
     };
     view! {
-        <AdminTable testid="coupons-table" headings=vec![|m| m.admin_coupons_code, |m| m.admin_coupons_discount, |m| m.admin_coupons_valid, |m| m.admin_coupons_used, |m| m.admin_coupons_per_customer, |m| m.admin_coupons_plans, |m| m.admin_status, |_| ""]>
+        <DataTable testid="coupons-table" headings=vec![|m| m.admin_coupons_code, |m| m.admin_coupons_discount, |m| m.admin_coupons_valid, |m| m.admin_coupons_used, |m| m.admin_coupons_per_customer, |m| m.admin_coupons_plans, |m| m.admin_status, |_| ""]>
             {coupons.into_iter().map(|coupon| {
                 let names = coupon.plan_ids.iter().map(|&id| plan_name(id.get())).collect::<Vec<_>>().join(", ");
                 let every_plan = names.is_empty();
@@ -817,11 +774,11 @@ fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<Plan>) -> impl IntoView {
                                 {move || if active { i18n.t().admin_coupons_active } else { i18n.t().admin_coupons_inactive }}
                             </span>
                         </td>
-                        <td class=CELL><A href=format!("/admin/coupons?edit={}", coupon.id) attr:class=BUTTON>{move || i18n.t().admin_coupons_edit}</A></td>
+                        <td class=CELL><A href=format!("/admin/coupons?edit={}", coupon.id) attr:class=COMPACT_BUTTON>{move || i18n.t().admin_coupons_edit}</A></td>
                     </tr>
                 }
             }).collect_view()}
-        </AdminTable>
+        </DataTable>
     }.into_any()
 }
 
@@ -894,9 +851,7 @@ fn CouponEditor(
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
             {move || other_error().map(|error| view! {
-                <p role="alert" data-testid="form-error" class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || orders_error_text(i18n.t(), &error)}
-                </p>
+                <ErrorBox margin="mt-3">{move || orders_error_text(i18n.t(), &error)}</ErrorBox>
             })}
             <ActionForm action=save attr:class="mt-4 space-y-5" attr:data-testid="coupon-form">
                 {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}

@@ -10,9 +10,8 @@ use crate::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp, verify_ema
 use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
+use crate::ui::style::LINK;
 use crate::ui::{ErrorNotice, Field, Notice, Submit, error_text};
-
-const LINK: &str = "font-medium text-sky-700 hover:underline dark:text-sky-400";
 
 #[component]
 fn AuthCard(title: crate::ui::Text, children: Children) -> impl IntoView {

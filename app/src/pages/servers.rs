@@ -18,18 +18,16 @@ use crate::instances::{
     provisioning_choices,
 };
 use crate::pages::account::RequireUser;
-use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param};
+use crate::pages::admin::{AdminShell, FilterForm, query_param};
 use crate::time::{Precision, utc_text};
-use crate::ui::{ErrorNotice, Field, Submit, error_text, route_id};
+use crate::ui::style::{BUTTON, CELL, DANGER, PANEL};
+use crate::ui::{DataTable, ErrorNotice, Fact, Field, Submit, error_text, route_id};
 use model::catalog::{OfferedImage, PublicPlan};
 use model::instances::{ConsoleKind, Instance, ServerPage};
 use model::notifications::{Category, Notification};
 use model::status::InstanceStatus;
 use model::{InstanceId, NotificationId, PlanId};
 
-const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
-const DANGER: &str = "rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
-const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 const SELECT: &str = "mt-1 block w-full rounded-md text-base border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
 /// Bumps the returned signal on a timer in the browser, so resources that read it reload: every
@@ -297,13 +295,13 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
             <section class=format!("{PANEL} lg:col-span-2")>
                 <h2 class="text-lg font-semibold">{move || i18n.t().servers_overview}</h2>
                 <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
-                    <Fact label=|m| m.servers_plan value=format!("{} · {}", server.plan_name, specs(&server)) />
-                    <Fact label=|m| m.servers_region value=server.region_name.clone() />
-                    <Fact label=|m| m.servers_image value=server.image_name.clone() />
-                    <Fact label=|m| m.servers_provider value=server.provider.clone() />
+                    <Fact label=|m| m.servers_plan>{format!("{} · {}", server.plan_name, specs(&server))}</Fact>
+                    <Fact label=|m| m.servers_region>{server.region_name.clone()}</Fact>
+                    <Fact label=|m| m.servers_image>{server.image_name.clone()}</Fact>
+                    <Fact label=|m| m.servers_provider>{server.provider.clone()}</Fact>
                     <Address label=|m| m.servers_ipv4 value=server.ipv4.clone() testid="ipv4" />
                     <Address label=|m| m.servers_ipv6 value=server.ipv6.clone() testid="ipv6" />
-                    <Fact label=|m| m.servers_created value=utc_text(server.created_at, Precision::Second) />
+                    <Fact label=|m| m.servers_created>{utc_text(server.created_at, Precision::Second)}</Fact>
                 </dl>
             </section>
             <section class=PANEL>
@@ -379,17 +377,6 @@ fn Console(page: ServerPage) -> impl IntoView {
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_console}</h2>
             {body}
         </section>
-    }
-}
-
-#[component]
-fn Fact(label: crate::ui::Text, value: String) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div>
-            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
-            <dd class="font-medium">{value}</dd>
-        </div>
     }
 }
 
@@ -555,7 +542,7 @@ fn AdminServers() -> impl IntoView {
                 match servers.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(servers) => view! {
-                        <AdminTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
+                        <DataTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
                             {servers.into_iter().map(|server| view! {
                                 <tr>
                                     <td class=CELL>{server.id.to_string()}</td>
@@ -568,7 +555,7 @@ fn AdminServers() -> impl IntoView {
                                     <td class=format!("{CELL} font-mono")>{server.ipv4.clone().unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
+use crate::ui::style::ERROR_BOX;
 
 /// The message for an error in the current language. Every code has one (the match has no
 /// catch-all, so a new code does not compile until it is translated); pages that say more about
@@ -118,21 +119,35 @@ fn code_text(m: &'static Messages, code: Code) -> &'static str {
     }
 }
 
+/// How a page words an error: [`error_text`], or its own words for some codes before that.
+pub type ErrorText = fn(&'static Messages, &AppError) -> &'static str;
+
 /// Shows the action's error in the current language, or nothing.
 #[component]
 pub fn ErrorNotice<T: Clone + Send + Sync + 'static>(
     #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+    #[prop(default = error_text)] text: ErrorText,
+    /// Space above the box, where the page does not space its parts itself.
+    #[prop(optional)]
+    margin: &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
     move || {
         result.get().and_then(Result::err).map(|error| {
-            view! {
-                <p role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || error_text(i18n.t(), &error)}
-                </p>
-            }
+            view! { <ErrorBox margin>{move || text(i18n.t(), &error)}</ErrorBox> }
         })
     }
+}
+
+/// The red box an error is shown in, for pages that show more than the error's text.
+#[component]
+pub fn ErrorBox(#[prop(optional)] margin: &'static str, children: Children) -> impl IntoView {
+    let class = if margin.is_empty() {
+        ERROR_BOX.to_owned()
+    } else {
+        format!("{margin} {ERROR_BOX}")
+    };
+    view! { <p role="alert" data-testid="form-error" class=class>{children()}</p> }
 }
 
 #[cfg(test)]

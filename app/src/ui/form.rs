@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::use_i18n;
 use crate::ui::Text;
+use crate::ui::style::{INPUT, PRIMARY};
 
 #[component]
 pub fn Field(
@@ -26,7 +27,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 required=required
                 value=move || value.get()
-                class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
+                class=INPUT
             />
             {hint.map(|hint| view! { <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || hint(i18n.t())}</span> })}
         </label>
@@ -40,7 +41,7 @@ pub fn Submit(label: Text, #[prop(into)] pending: Signal<bool>) -> impl IntoView
         <button
             type="submit"
             disabled=move || pending.get()
-            class="inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400"
+            class=PRIMARY
         >
             {move || label(i18n.t())}
         </button>
