@@ -10,6 +10,7 @@ pub mod invoices;
 pub mod legal;
 pub mod not_found;
 pub mod notifications;
+pub mod order_wizard;
 pub mod orders;
 pub mod servers;
 pub mod status;
