@@ -38,9 +38,8 @@ use crate::layout::Layout;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{AdminAuditPage, AdminJobsPage, AdminOutboxPage, AdminUsersPage};
 use crate::pages::admin_catalog::{AdminImagesPage, AdminPlansPage, AdminRegionsPage};
-use crate::pages::admin_orders::{
-    AdminCouponsPage, AdminInvoicesPage, AdminOrderPage, AdminOrdersPage,
-};
+use crate::pages::admin_coupons::AdminCouponsPage;
+use crate::pages::admin_orders::{AdminInvoicesPage, AdminOrderPage, AdminOrdersPage};
 use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
