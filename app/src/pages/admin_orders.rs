@@ -26,7 +26,7 @@ use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::ids::OrderId;
 use model::orders::{Order, OrderPage};
-use model::status::{InvoiceStatus, OrderStatus};
+use model::status::{InvoiceStatus, OrderStatus, Status};
 
 pub fn order_status_text(m: &'static Messages, status: OrderStatus) -> &'static str {
     match status {
@@ -96,7 +96,6 @@ pub(crate) fn load_error(error: AppError) -> AnyView {
 
 #[component]
 fn OrderStatusBadge(status: OrderStatus) -> impl IntoView {
-    let i18n = use_i18n();
     let colour = match status {
         OrderStatus::Active => {
             "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
@@ -113,16 +112,11 @@ fn OrderStatusBadge(status: OrderStatus) -> impl IntoView {
             "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
         }
     };
-    view! {
-        <span data-testid="order-status" data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || order_status_text(i18n.t(), status)}
-        </span>
-    }
+    status_pill(status, colour, order_status_text, "order-status")
 }
 
 #[component]
 fn InvoiceStatusBadge(status: InvoiceStatus) -> impl IntoView {
-    let i18n = use_i18n();
     let colour = match status {
         InvoiceStatus::Paid => {
             "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
@@ -137,9 +131,20 @@ fn InvoiceStatusBadge(status: InvoiceStatus) -> impl IntoView {
             "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
         }
     };
+    status_pill(status, colour, invoice_status_text, "invoice-status")
+}
+
+/// A status's words in a pill of the colour its badge chose.
+fn status_pill<S: Status>(
+    status: S,
+    colour: &'static str,
+    text: fn(&'static Messages, S) -> &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <span data-testid="invoice-status" data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || invoice_status_text(i18n.t(), status)}
+        <span data-testid=testid data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
+            {move || text(i18n.t(), status)}
         </span>
     }
 }
@@ -161,14 +166,12 @@ fn FilterInput(
     }
 }
 
-/// A select of statuses (and "all") for a GET filter form: `value` is what the query string
-/// carries for a status, `text` what a person reads.
+/// A select of every status (and "all") for a GET filter form: the query string carries a
+/// status's stored name, a person reads `text`.
 #[component]
-fn StatusSelect<Status: Copy + Send + Sync + 'static>(
+fn StatusSelect<S: Status>(
     label: Text,
-    statuses: &'static [Status],
-    value: fn(Status) -> &'static str,
-    text: fn(&'static Messages, Status) -> &'static str,
+    text: fn(&'static Messages, S) -> &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let current = query_param("status");
@@ -177,8 +180,8 @@ fn StatusSelect<Status: Copy + Send + Sync + 'static>(
             <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
             <select name="status" class=COMPACT_INPUT>
                 <option value="" selected=move || current().is_empty()>{move || i18n.t().admin_orders_all_statuses}</option>
-                {statuses.iter().map(|&status| view! {
-                    <option value=value(status) selected=move || current() == value(status)>{move || text(i18n.t(), status)}</option>
+                {S::ALL.iter().map(|&status| view! {
+                    <option value=status.as_str() selected=move || current() == status.as_str()>{move || text(i18n.t(), status)}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -204,7 +207,7 @@ fn OrdersList() -> impl IntoView {
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="order-filters">
             <FilterInput label=|m| m.admin_orders_search name="search" />
-            <StatusSelect label=|m| m.admin_status statuses=OrderStatus::ALL value=OrderStatus::as_str text=order_status_text />
+            <StatusSelect label=|m| m.admin_status text=order_status_text />
             <FilterInput label=|m| m.admin_orders_placed_from name="from" kind="date" />
             <FilterInput label=|m| m.admin_orders_placed_to name="to" kind="date" />
             <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
@@ -478,6 +481,26 @@ fn NoteField(changed: RwSignal<u32>, #[prop(optional)] placeholder: Option<Text>
     }
 }
 
+/// One override: what it is called, what to know before using it, its form (the children), and
+/// why it was refused.
+#[component]
+fn Override<T: Clone + Send + Sync + 'static>(
+    title: Text,
+    #[prop(optional)] hint: Option<Text>,
+    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="mt-4">
+            <h4 class="text-sm font-semibold">{move || title(i18n.t())}</h4>
+            {hint.map(|hint| view! { <p class=HINT>{move || hint(i18n.t())}</p> })}
+            {children()}
+            <ErrorNotice result text=orders_error_text margin="mt-3" />
+        </div>
+    }
+}
+
 #[component]
 fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
     let i18n = use_i18n();
@@ -497,19 +520,16 @@ fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
             <h3 class="text-lg font-semibold">{move || i18n.t().admin_orders_overrides}</h3>
             <p class=format!("mt-1 {HINT}")>{move || i18n.t().admin_orders_overrides_hint}</p>
             {can_retry.then(|| view! {
-                <div class="mt-4">
-                    <h4 class="text-sm font-semibold">{move || i18n.t().admin_orders_retry_title}</h4>
+                <Override title=|m| m.admin_orders_retry_title result=overrides.retry.value()>
                     <ActionForm action=overrides.retry attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="retry-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
                         <button type="submit" class=PRIMARY_SMALL data-action="retry">{move || i18n.t().admin_orders_retry}</button>
                     </ActionForm>
-                    <ErrorNotice result=overrides.retry.value() text=orders_error_text margin="mt-3" />
-                                    </div>
+                </Override>
             })}
             {can_extend.then(|| view! {
-                <div class="mt-4">
-                    <h4 class="text-sm font-semibold">{move || i18n.t().admin_orders_extend_title}</h4>
+                <Override title=|m| m.admin_orders_extend_title result=overrides.extend.value()>
                     <ActionForm action=overrides.extend attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="extend-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
@@ -520,20 +540,16 @@ fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
                         </label>
                         <button type="submit" class=PRIMARY_SMALL data-action="extend">{move || i18n.t().admin_orders_extend}</button>
                     </ActionForm>
-                    <ErrorNotice result=overrides.extend.value() text=orders_error_text margin="mt-3" />
-                                    </div>
+                </Override>
             })}
             {can_cancel.then(|| view! {
-                <div class="mt-4">
-                    <h4 class="text-sm font-semibold">{move || i18n.t().admin_orders_cancel_title}</h4>
-                    <p class=HINT>{move || i18n.t().admin_orders_cancel_hint}</p>
+                <Override title=|m| m.admin_orders_cancel_title hint=|m| m.admin_orders_cancel_hint result=overrides.cancel.value()>
                     <ActionForm action=overrides.cancel attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="cancel-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
                         <button type="submit" class=DANGER data-action="cancel">{move || i18n.t().admin_orders_cancel}</button>
                     </ActionForm>
-                    <ErrorNotice result=overrides.cancel.value() text=orders_error_text margin="mt-3" />
-                                    </div>
+                </Override>
             })}
             {none.then(|| view! {
                 <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="no-overrides">
@@ -624,7 +640,7 @@ fn InvoicesList() -> impl IntoView {
     let invoices = Resource::new(status, admin_all_invoices);
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="invoice-filters">
-            <StatusSelect label=|m| m.admin_status statuses=InvoiceStatus::ALL value=InvoiceStatus::as_str text=invoice_status_text />
+            <StatusSelect label=|m| m.admin_status text=invoice_status_text />
             <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
         </form>
         <Transition>
