@@ -32,6 +32,22 @@ fn catalog_error_text(m: &'static Messages, error: &AppError) -> &'static str {
     }
 }
 
+/// What became of the last run of an action: `done` once it went through, or why it did not.
+#[component]
+fn Outcome<T: Clone + Send + Sync + 'static>(
+    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+    done: Text,
+) -> impl IntoView {
+    view! {
+        <div class="mt-3">
+            <Show when=move || matches!(result.get(), Some(Ok(_)))>
+                <Notice text=done />
+            </Show>
+        </div>
+        <ErrorNotice result text=catalog_error_text margin="mt-4" />
+    }
+}
+
 /// A green "enabled/available" or grey "not" badge.
 fn badge(on: bool, yes: Text, no: Text) -> impl IntoView {
     let i18n = use_i18n();
@@ -404,12 +420,7 @@ fn SyncBar(reload: RwSignal<u32>) -> impl IntoView {
                 {move || i18n.t().admin_catalog_reload}
             </button>
         </div>
-        <div class="mt-3">
-            <Show when=move || matches!(sync.value().get(), Some(Ok(())))>
-                <Notice text=|m| m.admin_catalog_sync_queued />
-            </Show>
-        </div>
-        <ErrorNotice result=sync.value() text=catalog_error_text margin="mt-4" />
+        <Outcome result=sync.value() done=|m| m.admin_catalog_sync_queued />
     }
 }
 
@@ -424,12 +435,7 @@ fn RegionsAdmin() -> impl IntoView {
     );
     view! {
         <SyncBar reload />
-        <div class="mt-3">
-            <Show when=move || matches!(update.value().get(), Some(Ok(_)))>
-                <Notice text=|m| m.admin_catalog_saved />
-            </Show>
-        </div>
-        <ErrorNotice result=update.value() text=catalog_error_text margin="mt-4" />
+        <Outcome result=update.value() done=|m| m.admin_catalog_saved />
         <Transition>
             {move || Suspend::new(async move {
                 match regions.await {
@@ -491,12 +497,7 @@ fn ImagesAdmin() -> impl IntoView {
     view! {
         <SyncBar reload />
         <p class=format!("mt-3 {HINT}")>{move || i18n.t().admin_catalog_logo_hint}</p>
-        <div class="mt-3">
-            <Show when=move || matches!(update.value().get(), Some(Ok(_)))>
-                <Notice text=|m| m.admin_catalog_saved />
-            </Show>
-        </div>
-        <ErrorNotice result=update.value() text=catalog_error_text margin="mt-4" />
+        <Outcome result=update.value() done=|m| m.admin_catalog_saved />
         <Transition>
             {move || Suspend::new(async move {
                 match images.await {
