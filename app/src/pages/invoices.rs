@@ -22,8 +22,8 @@ use crate::pages::orders::{OrderErrorNotice, OrderProgressPanel, order_error_tex
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{
-    Badge, DataTable, Fact, Text, error_text, invoice_status_text, payment_status_text, route_id,
-    ticker,
+    Badge, DataTable, Fact, Text, error_text, invoice_status_text, nothing_listed,
+    payment_status_text, route_id, ticker,
 };
 use model::Rupiah;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
@@ -43,17 +43,13 @@ pub fn InvoicesPage() -> impl IntoView {
 
 #[component]
 fn InvoiceList() -> impl IntoView {
-    let i18n = use_i18n();
     let invoices = Resource::new(|| (), |_| my_invoices());
     view! {
         <Transition>
             {move || Suspend::new(async move {
                 match invoices.await {
-                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().orders_invoices_empty}</p>
-                    }.into_any(),
-                    Ok(list) => view! { <InvoiceTable invoices=list /> }.into_any(),
+                    Ok(list) if !list.is_empty() => view! { <InvoiceTable invoices=list /> }.into_any(),
+                    other => nothing_listed(other.err(), |m| m.orders_invoices_empty),
                 }
             })}
         </Transition>

@@ -14,7 +14,7 @@ use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::pages::orders::{OrderErrorNotice, months_text, order_error_text};
 use crate::ssh_keys::my_ssh_keys;
 use crate::ui::style::{INPUT, LINK, PANEL, PRIMARY, SECONDARY};
-use crate::ui::{Fact, Text, error_text};
+use crate::ui::{Fact, Text, nothing_listed};
 use model::Rupiah;
 use model::catalog::PublicPlan;
 use model::ids::{PlanId, SshKeyId};
@@ -131,11 +131,8 @@ fn Wizard(verified: bool) -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 match plans.await {
-                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(plans) if plans.is_empty() => view! {
-                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().catalog_empty}</p>
-                    }.into_any(),
-                    Ok(plans) => view! { <WizardSteps plans draft /> }.into_any(),
+                    Ok(plans) if !plans.is_empty() => view! { <WizardSteps plans draft /> }.into_any(),
+                    other => nothing_listed(other.err(), |m| m.catalog_empty),
                 }
             })}
         </Suspense>

@@ -21,7 +21,9 @@ use crate::pages::account::RequireUser;
 use crate::pages::admin::{AdminShell, FilterForm, query_param};
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{BUTTON, CELL, DANGER, PANEL};
-use crate::ui::{DataTable, ErrorNotice, Fact, Field, Submit, error_text, route_id};
+use crate::ui::{
+    DataTable, ErrorNotice, Fact, Field, Submit, error_text, nothing_listed, route_id,
+};
 use model::catalog::{OfferedImage, PublicPlan};
 use model::instances::{ConsoleKind, Instance, ServerPage};
 use model::notifications::{Category, Notification};
@@ -184,7 +186,6 @@ pub fn ServersPage() -> impl IntoView {
 
 #[component]
 fn ServerList() -> impl IntoView {
-    let i18n = use_i18n();
     let tick = poll(Duration::from_secs(5), Duration::from_secs(10));
     // Every server notification is about one of the customer's servers.
     let news = server_news(|_| true);
@@ -193,11 +194,7 @@ fn ServerList() -> impl IntoView {
         <Transition>
             {move || Suspend::new(async move {
                 match servers.await {
-                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().servers_empty}</p>
-                    }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) if !list.is_empty() => view! {
                         <ul class="mt-6 grid gap-4 md:grid-cols-2" data-testid="server-list">
                             {list.into_iter().map(|server| {
                                 let spec = specs(&server);
@@ -215,6 +212,7 @@ fn ServerList() -> impl IntoView {
                             }}).collect_view()}
                         </ul>
                     }.into_any(),
+                    other => nothing_listed(other.err(), |m| m.servers_empty),
                 }
             })}
         </Transition>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
+use crate::ui::Text;
 use crate::ui::style::ERROR_BOX;
 
 /// The message for an error in the current language. Every code has one (the match has no
@@ -148,6 +149,16 @@ pub fn ErrorBox(#[prop(optional)] margin: &'static str, children: Children) -> i
         format!("{margin} {ERROR_BOX}")
     };
     view! { <p role="alert" data-testid="form-error" class=class>{children()}</p> }
+}
+
+/// Where a list would stand when there is nothing to show: the look-up's `error`, or else the
+/// words `empty` has for a list with nothing in it.
+pub fn nothing_listed(error: Option<AppError>, empty: Text) -> AnyView {
+    let i18n = use_i18n();
+    match error {
+        Some(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+        None => view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || empty(i18n.t())}</p> }.into_any(),
+    }
 }
 
 #[cfg(test)]
