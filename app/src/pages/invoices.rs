@@ -20,7 +20,7 @@ use crate::orders::{
 use crate::pages::account::RequireUser;
 use crate::pages::orders::{OrderErrorNotice, OrderProgressPanel, order_error_text, purpose_text};
 use crate::time::{Precision, utc_text};
-use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, SECONDARY};
+use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, RADIO_CARD, SECONDARY};
 use crate::ui::{
     Badge, DataTable, Fact, Text, error_text, invoice_status_text, nothing_listed,
     payment_status_text, route_id, ticker,
@@ -344,7 +344,7 @@ fn ChannelChooser(
                     {channels.into_iter().map(|channel| {
                         let checked = first.as_deref() == Some(channel.code.as_str());
                         view! {
-                            <label class="flex cursor-pointer items-start gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-sky-600 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:border-sky-400 dark:has-[:checked]:bg-sky-950/40">
+                            <label class=RADIO_CARD>
                                 <input type="radio" name="channel" value=channel.code.clone() checked=checked class="mt-1" />
                                 <span class="flex flex-col">
                                     <span class="font-medium">{channel.name.clone()}</span>

@@ -13,7 +13,7 @@ use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::pages::orders::{OrderErrorNotice, months_text, order_error_text};
 use crate::ssh_keys::my_ssh_keys;
-use crate::ui::style::{INPUT, LINK, PANEL, PRIMARY, SECONDARY};
+use crate::ui::style::{INPUT, LINK, PANEL, PRIMARY, RADIO_CARD, SECONDARY};
 use crate::ui::{Fact, Text, nothing_listed};
 use model::Rupiah;
 use model::catalog::PublicPlan;
@@ -353,7 +353,7 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
                         {plan.terms.into_iter().map(|term| {
                             let months = term.months;
                             view! {
-                                <label class="flex cursor-pointer items-start gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-sky-600 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:border-sky-400 dark:has-[:checked]:bg-sky-950/40">
+                                <label class=RADIO_CARD>
                                     <input type="radio" name="period" value=months class="mt-1"
                                         prop:checked=move || draft.period.get() == months
                                         on:change=move |_| draft.period.set(months) />

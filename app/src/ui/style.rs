@@ -25,6 +25,9 @@ pub const LINK: &str = "font-medium text-sky-700 hover:underline dark:text-sky-4
 /// A link in the weight of the text around it.
 pub const INLINE_LINK: &str = "text-sky-700 hover:underline dark:text-sky-400";
 
+/// The label of a radio button drawn as a card, marked while its button is checked.
+pub const RADIO_CARD: &str = "flex cursor-pointer items-start gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-sky-600 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:border-sky-400 dark:has-[:checked]:bg-sky-950/40";
+
 /// A table cell.
 pub const CELL: &str = "px-3 py-2 align-top";
 
