@@ -29,8 +29,11 @@ use model::status::{InvoiceStatus, OrderStatus};
 
 /// An order that will change by itself soon: paid for, or being made (or waiting for a payment
 /// that may arrive from another tab or the gateway).
-pub(crate) fn order_in_progress(status: &str) -> bool {
-    matches!(status, "pending_payment" | "paid" | "provisioning")
+pub(crate) fn order_in_progress(status: OrderStatus) -> bool {
+    matches!(
+        status,
+        OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Provisioning
+    )
 }
 
 pub(crate) fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static str {
@@ -120,7 +123,7 @@ fn OrderList() -> impl IntoView {
                         }.into_any()
                     }
                     Ok(list) => {
-                        busy.set_value(list.iter().any(|order| order_in_progress(order.status.as_str())));
+                        busy.set_value(list.iter().any(|order| order_in_progress(order.status)));
                         view! { <OrderTable orders=list /> }.into_any()
                     }
                 }
@@ -186,7 +189,7 @@ fn OrderDetail(id: OrderId) -> impl IntoView {
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="order-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(mut page) => {
-                        busy.set_value(order_in_progress(page.order.status.as_str()));
+                        busy.set_value(order_in_progress(page.order.status));
                         name_places(&mut page.order, &plans);
                         view! { <OrderView page /> }.into_any()
                     }
@@ -371,7 +374,7 @@ pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
                     match page.await {
                         Err(error) => view! { <p role="alert" class="mt-3 text-sm">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                         Ok(page) => {
-                            busy.set_value(order_in_progress(page.order.status.as_str()));
+                            busy.set_value(order_in_progress(page.order.status));
                             view! {
                                 <div class="mt-2 flex items-center gap-2 text-sm">
                                     <span class="font-medium">{page.order.hostname.clone()}</span>
@@ -395,10 +398,20 @@ mod tests {
 
     #[test]
     fn only_orders_on_their_way_are_watched() {
-        for status in ["pending_payment", "paid", "provisioning"] {
+        for status in [
+            OrderStatus::PendingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Provisioning,
+        ] {
             assert!(order_in_progress(status));
         }
-        for status in ["active", "failed", "expired", "cancelled", "terminated"] {
+        for status in [
+            OrderStatus::Active,
+            OrderStatus::Failed,
+            OrderStatus::Expired,
+            OrderStatus::Cancelled,
+            OrderStatus::Terminated,
+        ] {
             assert!(!order_in_progress(status));
         }
     }

@@ -64,14 +64,14 @@ fn server_news(
     })
 }
 
-pub fn status_text(m: &'static Messages, status: &str) -> &'static str {
+fn status_text(m: &'static Messages, status: InstanceStatus) -> &'static str {
     match status {
-        "provisioning" => m.servers_status_provisioning,
-        "running" => m.servers_status_running,
-        "stopped" => m.servers_status_stopped,
-        "deleting" => m.servers_status_deleting,
-        "deleted" => m.servers_status_deleted,
-        _ => m.servers_status_error,
+        InstanceStatus::Provisioning => m.servers_status_provisioning,
+        InstanceStatus::Running => m.servers_status_running,
+        InstanceStatus::Stopped => m.servers_status_stopped,
+        InstanceStatus::Deleting => m.servers_status_deleting,
+        InstanceStatus::Deleted => m.servers_status_deleted,
+        InstanceStatus::Error => m.servers_status_error,
     }
 }
 
@@ -145,20 +145,23 @@ fn event_detail(m: &'static Messages, message: &str) -> String {
 }
 
 #[component]
-fn StatusBadge(status: String, action: Option<String>) -> impl IntoView {
+fn StatusBadge(status: InstanceStatus, action: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let label = status.clone();
-    let colour = match status.as_str() {
-        "running" => "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
-        "stopped" | "deleted" => {
+    let colour = match status {
+        InstanceStatus::Running => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+        }
+        InstanceStatus::Stopped | InstanceStatus::Deleted => {
             "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
         }
-        "error" => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
-        _ => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
+        InstanceStatus::Error => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
+        InstanceStatus::Provisioning | InstanceStatus::Deleting => {
+            "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
+        }
     };
     view! {
-        <span data-testid="server-status" data-status=status class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || status_text(i18n.t(), &label)}
+        <span data-testid="server-status" data-status=status.as_str() class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
+            {move || status_text(i18n.t(), status)}
             {action.clone().map(|kind| view! { <span class="font-normal">" · " {move || action_text(i18n.t(), &kind)} "…"</span> })}
         </span>
     }
@@ -203,7 +206,7 @@ fn ServerList() -> impl IntoView {
                                 <li class=PANEL>
                                     <div class="flex items-start justify-between gap-3">
                                         <A href=href attr:class="text-lg font-semibold text-sky-700 hover:underline dark:text-sky-400">{hostname}</A>
-                                        <StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() />
+                                        <StatusBadge status=server.status action=server.open_action.clone() />
                                     </div>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.plan_name.clone()} " · " {spec}</p>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.region_name.clone()} " · " {server.image_name.clone()}</p>
@@ -279,7 +282,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-3xl font-bold tracking-tight" data-testid="server-hostname">{server.hostname.clone()}</h1>
-            <StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() />
+            <StatusBadge status=server.status action=server.open_action.clone() />
         </div>
         {sandbox.then(|| view! {
             <p data-testid="sandbox-notice" class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
@@ -546,7 +549,7 @@ fn AdminServers() -> impl IntoView {
                                     <td class=CELL>{server.id.to_string()}</td>
                                     <td class=CELL><A href=format!("/servers/{}", server.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{server.hostname.clone()}</A></td>
                                     <td class=CELL>{server.owner_email.clone()}</td>
-                                    <td class=CELL><StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() /></td>
+                                    <td class=CELL><StatusBadge status=server.status action=server.open_action.clone() /></td>
                                     <td class=CELL>{server.plan_name.clone()}</td>
                                     <td class=CELL>{server.region_name.clone()}</td>
                                     <td class=CELL>{server.provider.clone()}</td>
