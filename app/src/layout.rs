@@ -198,7 +198,7 @@ fn ThemeToggle() -> impl IntoView {
 }
 
 /// The footer's links, each to a real page.
-const FOOTER_LINKS: [(&str, crate::components::Text); 5] = [
+const FOOTER_LINKS: [(&str, crate::ui::Text); 5] = [
     ("/plans", |m| m.site_links_plans),
     ("/status", |m| m.nav_status),
     ("/contact", |m| m.site_links_contact),

@@ -9,7 +9,6 @@ pub mod admin_orders;
 pub mod auth;
 pub mod bell;
 pub mod catalog;
-pub mod components;
 pub mod console;
 pub mod errors;
 pub mod i18n;
@@ -24,6 +23,7 @@ pub mod seo;
 pub mod session;
 pub mod ssh_keys;
 pub mod time;
+pub mod ui;
 pub mod vnc_console;
 
 use leptos::nonce::use_nonce;
@@ -38,9 +38,8 @@ use crate::layout::Layout;
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{AdminAuditPage, AdminJobsPage, AdminOutboxPage, AdminUsersPage};
 use crate::pages::admin_catalog::{AdminImagesPage, AdminPlansPage, AdminRegionsPage};
-use crate::pages::admin_orders::{
-    AdminCouponsPage, AdminInvoicesPage, AdminOrderPage, AdminOrdersPage,
-};
+use crate::pages::admin_coupons::AdminCouponsPage;
+use crate::pages::admin_orders::{AdminInvoicesPage, AdminOrderPage, AdminOrdersPage};
 use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
 };
@@ -49,7 +48,8 @@ use crate::pages::console::ServerConsolePage;
 use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
 use crate::pages::legal::{ContactPage, PrivacyPage, TermsPage};
 use crate::pages::notifications::NotificationsPage;
-use crate::pages::orders::{NewOrderPage, OrderDetailPage, OrdersPage};
+use crate::pages::order_wizard::NewOrderPage;
+use crate::pages::orders::{OrderDetailPage, OrdersPage};
 use crate::pages::servers::{AdminServersPage, ServerDetailPage, ServersPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 use crate::preferences::{Theme, provide_theme};

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::{Link, Meta};
 
 use crate::PageTitle;
-use crate::components::Text;
 use crate::i18n::{LANG_QUERY, Lang, use_i18n};
+use crate::ui::Text;
 
 /// The preview image social networks show for a shared link.
 pub const OG_IMAGE: &str = "/images/landing/og-image.png";

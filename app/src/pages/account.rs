@@ -10,16 +10,15 @@ use crate::auth::{
     BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, ResendVerification,
     RevokeSession, UpdateProfile, my_sessions,
 };
-use crate::components::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
 use crate::time::{Precision, utc_text};
+use crate::ui::style::BUTTON;
+use crate::ui::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use model::Language;
 use model::accounts::User;
-
-const SECONDARY: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
 
 /// Renders `view` with the signed-in user, or asks a visitor to log in.
 #[component]
@@ -86,7 +85,7 @@ fn VerificationBanner() -> impl IntoView {
         <div class="rounded-xl border border-amber-300 bg-amber-50 p-4 text-amber-900 lg:col-span-2 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
             <p>{move || i18n.t().auth_unverified}</p>
             <ActionForm action=resend attr:class="mt-3">
-                <button type="submit" class=SECONDARY>{move || i18n.t().auth_resend}</button>
+                <button type="submit" class=BUTTON>{move || i18n.t().auth_resend}</button>
             </ActionForm>
             <Show when=move || matches!(resend.value().get(), Some(Ok(())))>
                 <p class="mt-2 text-sm">{move || i18n.t().auth_resent}</p>
@@ -175,7 +174,7 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
                     <ActionForm action=disable attr:class="space-y-4">
                         <ErrorNotice result=disable.value() />
                         <Field label=|m| m.auth_current_password name="password" kind="password" autocomplete="current-password" required=true />
-                        <button type="submit" class=SECONDARY>{move || i18n.t().account_two_factor_disable}</button>
+                        <button type="submit" class=BUTTON>{move || i18n.t().account_two_factor_disable}</button>
                     </ActionForm>
                 }.into_any(),
                 (false, None) => view! {
@@ -196,7 +195,7 @@ fn TwoFactorCard(enabled: bool) -> impl IntoView {
                         other => view! {
                             <ErrorNotice result=Signal::derive(move || other.clone()) />
                             <ActionForm action=begin>
-                                <button type="submit" data-testid="two-factor-begin" class=SECONDARY>{move || i18n.t().account_two_factor_enable}</button>
+                                <button type="submit" data-testid="two-factor-begin" class=BUTTON>{move || i18n.t().account_two_factor_enable}</button>
                             </ActionForm>
                         }.into_any(),
                     }}
@@ -237,7 +236,7 @@ fn SessionsCard() -> impl IntoView {
                                         view! {
                                             <ActionForm action=revoke>
                                                 <input type="hidden" name="id" value=s.id />
-                                                <button type="submit" class=SECONDARY>{move || i18n.t().account_revoke}</button>
+                                                <button type="submit" class=BUTTON>{move || i18n.t().account_revoke}</button>
                                             </ActionForm>
                                         }.into_any()
                                     }}
@@ -249,7 +248,7 @@ fn SessionsCard() -> impl IntoView {
             </Transition>
             <ActionForm action=log_out>
                 <input type="hidden" name="everywhere" value="true" />
-                <button type="submit" class=SECONDARY>{move || i18n.t().account_logout_everywhere}</button>
+                <button type="submit" class=BUTTON>{move || i18n.t().account_logout_everywhere}</button>
             </ActionForm>
         </Card>
     }
@@ -321,7 +320,7 @@ fn SshKeysCard() -> impl IntoView {
                                     </div>
                                     <ActionForm action=remove attr:class="shrink-0">
                                         <input type="hidden" name="id" value=key.id.get() />
-                                        <button type="submit" class=SECONDARY>{move || i18n.t().ssh_keys_remove}</button>
+                                        <button type="submit" class=BUTTON>{move || i18n.t().ssh_keys_remove}</button>
                                     </ActionForm>
                                 </li>
                             }).collect_view()}

@@ -10,15 +10,12 @@ use crate::admin::{
     AdminRetryJob, AdminSetAdmin, AdminSetSuspended, admin_audit, admin_jobs, admin_outbox,
     admin_users,
 };
-use crate::components::{Text, error_text};
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
+use crate::ui::style::{CELL, COMPACT_BUTTON, COMPACT_INPUT};
+use crate::ui::{DataTable, Text, error_text};
 use model::status::JobState;
-
-pub(crate) const BUTTON: &str = "rounded-md border border-slate-300 px-2.5 py-1 text-xs font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-pub(crate) const INPUT: &str = "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm dark:border-slate-700 dark:bg-slate-900";
-pub(crate) const CELL: &str = "px-3 py-2 align-top";
 
 #[component]
 pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
@@ -27,17 +24,17 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
     view! {
         <PageTitle text=title />
         <nav class="flex flex-wrap gap-2 text-sm font-medium">
-            <A href="/admin/users" attr:class=BUTTON>{move || i18n.t().admin_users}</A>
-            <A href="/admin/servers" attr:class=BUTTON>{move || i18n.t().servers_admin_title}</A>
-            <A href="/admin/orders" attr:class=BUTTON>{move || i18n.t().admin_orders_title}</A>
-            <A href="/admin/invoices" attr:class=BUTTON>{move || i18n.t().admin_invoices_title}</A>
-            <A href="/admin/coupons" attr:class=BUTTON>{move || i18n.t().admin_coupons_title}</A>
-            <A href="/admin/outbox" attr:class=BUTTON>{move || i18n.t().admin_outbox}</A>
-            <A href="/admin/audit" attr:class=BUTTON>{move || i18n.t().admin_audit}</A>
-            <A href="/admin/jobs" attr:class=BUTTON>{move || i18n.t().admin_jobs}</A>
-            <A href="/admin/plans" attr:class=BUTTON>{move || i18n.t().admin_catalog_plans}</A>
-            <A href="/admin/regions" attr:class=BUTTON>{move || i18n.t().admin_catalog_regions}</A>
-            <A href="/admin/images" attr:class=BUTTON>{move || i18n.t().admin_catalog_images}</A>
+            <A href="/admin/users" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_users}</A>
+            <A href="/admin/servers" attr:class=COMPACT_BUTTON>{move || i18n.t().servers_admin_title}</A>
+            <A href="/admin/orders" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_orders_title}</A>
+            <A href="/admin/invoices" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_invoices_title}</A>
+            <A href="/admin/coupons" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_coupons_title}</A>
+            <A href="/admin/outbox" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_outbox}</A>
+            <A href="/admin/audit" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_audit}</A>
+            <A href="/admin/jobs" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_jobs}</A>
+            <A href="/admin/plans" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_plans}</A>
+            <A href="/admin/regions" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_regions}</A>
+            <A href="/admin/images" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_images}</A>
         </nav>
         <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
         <RequireUser view=move |me| {
@@ -47,28 +44,6 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
                 view! { <p role="alert" class="mt-6">{move || i18n.t().errors_forbidden}</p> }.into_any()
             }
         } />
-    }
-}
-
-/// A bordered table with translated column headings; the rows come as children.
-#[component]
-pub(crate) fn AdminTable(
-    testid: &'static str,
-    headings: Vec<Text>,
-    children: Children,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div class="mt-4 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" data-testid=testid>
-                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                    <tr>
-                        {headings.into_iter().map(|heading| view! { <th class=CELL>{move || heading(i18n.t())}</th> }).collect_view()}
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{children()}</tbody>
-            </table>
-        </div>
     }
 }
 
@@ -82,10 +57,10 @@ pub(crate) fn FilterForm(fields: Vec<(&'static str, Text)>) -> impl IntoView {
             {fields.into_iter().map(|(name, label)| view! {
                 <label class="text-sm">
                     <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
-                    <input type="search" name=name class=INPUT value=move || query.read().get(name).unwrap_or_default() />
+                    <input type="search" name=name class=COMPACT_INPUT value=move || query.read().get(name).unwrap_or_default() />
                 </label>
             }).collect_view()}
-            <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
+            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
         </form>
     }
 }
@@ -119,7 +94,7 @@ fn UsersTable() -> impl IntoView {
                 match users.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(users) => view! {
-                        <AdminTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
+                        <DataTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
                                     {users.into_iter().map(|user| {
                                         let id = user.id.get();
                                         let suspended = user.suspended;
@@ -135,18 +110,18 @@ fn UsersTable() -> impl IntoView {
                                                     <ActionForm action=suspend>
                                                         <input type="hidden" name="user_id" value=id />
                                                         <input type="hidden" name="suspended" value=(!suspended).to_string() />
-                                                        <button type="submit" class=BUTTON>{move || if suspended { i18n.t().admin_reactivate } else { i18n.t().admin_suspend }}</button>
+                                                        <button type="submit" class=COMPACT_BUTTON>{move || if suspended { i18n.t().admin_reactivate } else { i18n.t().admin_suspend }}</button>
                                                     </ActionForm>
                                                     <ActionForm action=role>
                                                         <input type="hidden" name="user_id" value=id />
                                                         <input type="hidden" name="admin_role" value=(!is_admin).to_string() />
-                                                        <button type="submit" class=BUTTON>{move || if is_admin { i18n.t().admin_make_customer } else { i18n.t().admin_make_admin }}</button>
+                                                        <button type="submit" class=COMPACT_BUTTON>{move || if is_admin { i18n.t().admin_make_customer } else { i18n.t().admin_make_admin }}</button>
                                                     </ActionForm>
                                                 </td>
                                             </tr>
                                         }
                                     }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
@@ -215,7 +190,7 @@ fn AuditTable() -> impl IntoView {
                 match entries.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(entries) => view! {
-                        <AdminTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
+                        <DataTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
                                     {entries.into_iter().map(|entry| view! {
                                         <tr>
                                             <td class=CELL>{utc_text(entry.at, Precision::Second)}</td>
@@ -225,7 +200,7 @@ fn AuditTable() -> impl IntoView {
                                             <td class=CELL>{entry.detail.unwrap_or_default()}</td>
                                         </tr>
                                     }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
@@ -255,7 +230,7 @@ fn JobsTable() -> impl IntoView {
                 match jobs.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(jobs) => view! {
-                        <AdminTable testid="jobs-table" headings=vec![|_| "#", |m| m.admin_job_kind, |m| m.admin_job_state, |m| m.admin_job_attempts, |m| m.admin_job_run_at, |m| m.admin_detail, |_| ""]>
+                        <DataTable testid="jobs-table" headings=vec![|_| "#", |m| m.admin_job_kind, |m| m.admin_job_state, |m| m.admin_job_attempts, |m| m.admin_job_run_at, |m| m.admin_detail, |_| ""]>
                                     {jobs.into_iter().map(|job| {
                                         let dead = job.state == JobState::Dead;
                                         view! {
@@ -270,14 +245,14 @@ fn JobsTable() -> impl IntoView {
                                                     {dead.then(|| view! {
                                                         <ActionForm action=retry>
                                                             <input type="hidden" name="id" value=job.id.get() />
-                                                            <button type="submit" class=BUTTON>{move || i18n.t().admin_job_retry}</button>
+                                                            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_job_retry}</button>
                                                         </ActionForm>
                                                     })}
                                                 </td>
                                             </tr>
                                         }
                                     }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}

@@ -10,20 +10,17 @@ use crate::catalog::{
     AdminDeletePlan, AdminSavePlan, AdminSyncCatalog, AdminUpdateImage, AdminUpdateRegion,
     admin_images, admin_inventory, admin_plans, admin_regions,
 };
-use crate::components::{Notice, Submit, Text, error_text};
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
-use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT};
+use crate::pages::admin::AdminShell;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::time::{Precision, utc_text};
+use crate::ui::style::{
+    CELL, COMPACT_BUTTON, COMPACT_INPUT, FIELD, HINT, LABEL, PRIMARY_SMALL, SECONDARY,
+};
+use crate::ui::{DataTable, ErrorNotice, Notice, Submit, Text, error_text};
 use model::PlanId;
 use model::catalog::{Inventory, Plan, Size};
-
-const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
-const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-const LABEL: &str = "block text-sm font-medium text-slate-700 dark:text-slate-300";
-const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
-const HINT: &str = "text-xs text-slate-500 dark:text-slate-400";
 
 /// What the catalog pages say more precisely than [`error_text`]: a taken plan name, and an item
 /// that is gone (it may have been deleted in another tab).
@@ -35,20 +32,19 @@ fn catalog_error_text(m: &'static Messages, error: &AppError) -> &'static str {
     }
 }
 
-/// The action's error in the current language, or nothing.
+/// What became of the last run of an action: `done` once it went through, or why it did not.
 #[component]
-fn CatalogErrorNotice<T: Clone + Send + Sync + 'static>(
+fn Outcome<T: Clone + Send + Sync + 'static>(
     #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+    done: Text,
 ) -> impl IntoView {
-    let i18n = use_i18n();
-    move || {
-        result.get().and_then(Result::err).map(|error| {
-            view! {
-                <p role="alert" data-testid="form-error" class="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || catalog_error_text(i18n.t(), &error)}
-                </p>
-            }
-        })
+    view! {
+        <div class="mt-3">
+            <Show when=move || matches!(result.get(), Some(Ok(_)))>
+                <Notice text=done />
+            </Show>
+        </div>
+        <ErrorNotice result text=catalog_error_text margin="mt-4" />
     }
 }
 
@@ -122,10 +118,10 @@ fn PlansAdmin() -> impl IntoView {
     let saved = move || editing().is_none() && matches!(save.value().get(), Some(Ok(_)));
     view! {
         <div class="mt-6 flex flex-wrap items-center gap-3">
-            <A href="/admin/plans?edit=new" attr:class=PRIMARY attr:data-testid="new-plan">{move || i18n.t().admin_catalog_new_plan}</A>
+            <A href="/admin/plans?edit=new" attr:class=PRIMARY_SMALL attr:data-testid="new-plan">{move || i18n.t().admin_catalog_new_plan}</A>
             <Show when=saved><Notice text=|m| m.admin_catalog_saved /></Show>
         </div>
-        <CatalogErrorNotice result=delete.value() />
+        <ErrorNotice result=delete.value() text=catalog_error_text margin="mt-4" />
         <Transition>
             {move || Suspend::new(async move {
                 match (plans.await, inventory.await) {
@@ -174,7 +170,7 @@ fn PlansTable(
             .map_or_else(|| slug.to_owned(), |region| region.name().to_owned())
     };
     view! {
-        <AdminTable testid="plans-table" headings=vec![|m| m.admin_catalog_name, |m| m.admin_catalog_size, |m| m.admin_catalog_specs, |m| m.admin_catalog_price_month, |m| m.admin_catalog_regions, |m| m.admin_catalog_status, |_| ""]>
+        <DataTable testid="plans-table" headings=vec![|m| m.admin_catalog_name, |m| m.admin_catalog_size, |m| m.admin_catalog_specs, |m| m.admin_catalog_price_month, |m| m.admin_catalog_regions, |m| m.admin_catalog_status, |_| ""]>
             {plans.into_iter().map(|plan| {
                 let regions = plan.region_slugs.iter().map(|slug| region_name(&plan.provider, slug)).collect::<Vec<_>>().join(", ");
                 let (visible, on_sale) = (plan.visible, plan.on_sale);
@@ -199,16 +195,16 @@ fn PlansTable(
                             }}
                         </td>
                         <td class=format!("{CELL} flex flex-wrap gap-1")>
-                            <A href=format!("/admin/plans?edit={}", plan.id) attr:class=BUTTON>{move || i18n.t().admin_catalog_edit}</A>
+                            <A href=format!("/admin/plans?edit={}", plan.id) attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_edit}</A>
                             <ActionForm action=delete>
                                 <input type="hidden" name="id" value=plan.id.get() />
-                                <button type="submit" class=BUTTON>{move || i18n.t().admin_catalog_delete}</button>
+                                <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_delete}</button>
                             </ActionForm>
                         </td>
                     </tr>
                 }
             }).collect_view()}
-        </AdminTable>
+        </DataTable>
     }.into_any()
 }
 
@@ -293,7 +289,7 @@ fn PlanEditor(
     view! {
         <section class="mt-6 rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
-            <CatalogErrorNotice result=save.value() />
+            <ErrorNotice result=save.value() text=catalog_error_text margin="mt-4" />
             <ActionForm action=save attr:class="mt-4 space-y-5" attr:data-testid="plan-form">
                 {plan.as_ref().map(|plan| view! { <input type="hidden" name="id" value=plan.id.get() /> })}
                 <label class="block">
@@ -418,18 +414,13 @@ fn SyncBar(reload: RwSignal<u32>) -> impl IntoView {
         <p class=format!("mt-4 {HINT}")>{move || i18n.t().admin_catalog_sync_hint}</p>
         <div class="mt-3 flex flex-wrap items-center gap-2">
             <ActionForm action=sync>
-                <button type="submit" class=PRIMARY data-testid="sync-now">{move || i18n.t().admin_catalog_sync_now}</button>
+                <button type="submit" class=PRIMARY_SMALL data-testid="sync-now">{move || i18n.t().admin_catalog_sync_now}</button>
             </ActionForm>
-            <button type="button" class=BUTTON data-testid="reload" on:click=move |_| reload.update(|n| *n += 1)>
+            <button type="button" class=COMPACT_BUTTON data-testid="reload" on:click=move |_| reload.update(|n| *n += 1)>
                 {move || i18n.t().admin_catalog_reload}
             </button>
         </div>
-        <div class="mt-3">
-            <Show when=move || matches!(sync.value().get(), Some(Ok(())))>
-                <Notice text=|m| m.admin_catalog_sync_queued />
-            </Show>
-        </div>
-        <CatalogErrorNotice result=sync.value() />
+        <Outcome result=sync.value() done=|m| m.admin_catalog_sync_queued />
     }
 }
 
@@ -444,19 +435,14 @@ fn RegionsAdmin() -> impl IntoView {
     );
     view! {
         <SyncBar reload />
-        <div class="mt-3">
-            <Show when=move || matches!(update.value().get(), Some(Ok(_)))>
-                <Notice text=|m| m.admin_catalog_saved />
-            </Show>
-        </div>
-        <CatalogErrorNotice result=update.value() />
+        <Outcome result=update.value() done=|m| m.admin_catalog_saved />
         <Transition>
             {move || Suspend::new(async move {
                 match regions.await {
                     Err(error) => view! { <p role="alert" class="mt-4">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(regions) if regions.is_empty() => view! { <p class="mt-4">{move || i18n.t().admin_catalog_empty_catalog}</p> }.into_any(),
                     Ok(regions) => view! {
-                        <AdminTable testid="regions-table" headings=vec![|m| m.admin_catalog_provider, |m| m.admin_catalog_slug, |m| m.admin_catalog_provider_name, |m| m.admin_catalog_display_name, |m| m.admin_catalog_country, |m| m.admin_catalog_status, |m| m.admin_catalog_synced]>
+                        <DataTable testid="regions-table" headings=vec![|m| m.admin_catalog_provider, |m| m.admin_catalog_slug, |m| m.admin_catalog_provider_name, |m| m.admin_catalog_display_name, |m| m.admin_catalog_country, |m| m.admin_catalog_status, |m| m.admin_catalog_synced]>
                             {regions.into_iter().map(|region| {
                                 let testid = format!("region-{}", region.slug);
                                 view! {
@@ -468,7 +454,7 @@ fn RegionsAdmin() -> impl IntoView {
                                         <ActionForm action=update attr:class="flex flex-wrap items-center gap-2">
                                             <input type="hidden" name="provider" value=region.provider.clone() />
                                             <input type="hidden" name="slug" value=region.slug.clone() />
-                                            <input type="text" name="display_name" maxlength="60" class=INPUT
+                                            <input type="text" name="display_name" maxlength="60" class=COMPACT_INPUT
                                                 value=region.display_name.clone().unwrap_or_default()
                                                 placeholder=region.provider_name.clone()
                                                 aria-label=move || i18n.t().admin_catalog_display_name />
@@ -476,7 +462,7 @@ fn RegionsAdmin() -> impl IntoView {
                                                 <input type="checkbox" name="enabled" checked=region.enabled />
                                                 {move || i18n.t().admin_catalog_enabled}
                                             </label>
-                                            <button type="submit" class=BUTTON>{move || i18n.t().admin_catalog_save}</button>
+                                            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_save}</button>
                                         </ActionForm>
                                     </td>
                                     <td class=CELL>{region.country.clone().unwrap_or_default()}</td>
@@ -484,7 +470,7 @@ fn RegionsAdmin() -> impl IntoView {
                                     <td class=format!("{CELL} whitespace-nowrap text-xs")>{utc_text(region.synced_at, Precision::Minute)}</td>
                                 </tr>
                             }}).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
@@ -511,19 +497,14 @@ fn ImagesAdmin() -> impl IntoView {
     view! {
         <SyncBar reload />
         <p class=format!("mt-3 {HINT}")>{move || i18n.t().admin_catalog_logo_hint}</p>
-        <div class="mt-3">
-            <Show when=move || matches!(update.value().get(), Some(Ok(_)))>
-                <Notice text=|m| m.admin_catalog_saved />
-            </Show>
-        </div>
-        <CatalogErrorNotice result=update.value() />
+        <Outcome result=update.value() done=|m| m.admin_catalog_saved />
         <Transition>
             {move || Suspend::new(async move {
                 match images.await {
                     Err(error) => view! { <p role="alert" class="mt-4">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(images) if images.is_empty() => view! { <p class="mt-4">{move || i18n.t().admin_catalog_empty_catalog}</p> }.into_any(),
                     Ok(images) => view! {
-                        <AdminTable testid="images-table" headings=vec![|m| m.admin_catalog_logo, |m| m.admin_catalog_slug, |m| m.admin_catalog_provider_name, |m| m.admin_catalog_distribution, |m| m.admin_catalog_display_name, |m| m.admin_catalog_status]>
+                        <DataTable testid="images-table" headings=vec![|m| m.admin_catalog_logo, |m| m.admin_catalog_slug, |m| m.admin_catalog_provider_name, |m| m.admin_catalog_distribution, |m| m.admin_catalog_display_name, |m| m.admin_catalog_status]>
                             {images.into_iter().map(|image| {
                                 let testid = format!("image-{}", image.slug);
                                 view! {
@@ -536,11 +517,11 @@ fn ImagesAdmin() -> impl IntoView {
                                         <ActionForm action=update attr:class="flex flex-wrap items-center gap-2">
                                             <input type="hidden" name="provider" value=image.provider.clone() />
                                             <input type="hidden" name="slug" value=image.slug.clone() />
-                                            <input type="text" name="display_name" maxlength="60" class=INPUT
+                                            <input type="text" name="display_name" maxlength="60" class=COMPACT_INPUT
                                                 value=image.display_name.clone().unwrap_or_default()
                                                 placeholder=image.provider_name.clone()
                                                 aria-label=move || i18n.t().admin_catalog_display_name />
-                                            <input type="text" name="logo" maxlength="24" class=format!("{INPUT} w-28")
+                                            <input type="text" name="logo" maxlength="24" class=format!("{COMPACT_INPUT} w-28")
                                                 value=image.logo.clone().unwrap_or_default()
                                                 placeholder=image.distribution.clone()
                                                 aria-label=move || i18n.t().admin_catalog_logo />
@@ -548,13 +529,13 @@ fn ImagesAdmin() -> impl IntoView {
                                                 <input type="checkbox" name="enabled" checked=image.enabled />
                                                 {move || i18n.t().admin_catalog_enabled}
                                             </label>
-                                            <button type="submit" class=BUTTON>{move || i18n.t().admin_catalog_save}</button>
+                                            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_save}</button>
                                         </ActionForm>
                                     </td>
                                     <td class=CELL>{badge(image.available, |m| m.admin_catalog_available, |m| m.admin_catalog_unavailable)}</td>
                                 </tr>
                             }}).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}

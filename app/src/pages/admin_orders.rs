@@ -1,6 +1,7 @@
 //! Admin pages for orders and billing: every order with search and filters, one order with its
-//! history, invoices and the overrides (cancel, retry, extend, mark paid, mark refunded), every
-//! invoice, and coupons. Filters live in the query string so a filtered view can be linked.
+//! history, invoices and the overrides (cancel, retry, extend, mark paid, mark refunded), and
+//! every invoice (coupons are [`crate::pages::admin_coupons`]). Filters live in the query string
+//! so a filtered view can be linked.
 
 use std::time::Duration;
 
@@ -8,34 +9,24 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::admin_orders::{
     AdminCancelOrder, AdminExtendOrder, AdminMarkInvoicePaid, AdminMarkInvoiceRefunded,
-    AdminRetryOrder, AdminSaveCoupon, admin_all_invoices, admin_coupons, admin_order, admin_orders,
+    AdminRetryOrder, admin_all_invoices, admin_order, admin_orders,
 };
-use crate::catalog::admin_plans;
-use crate::components::{Notice, Submit, Text, error_text, route_id};
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
-use crate::pages::admin::{AdminShell, AdminTable, BUTTON, CELL, INPUT, query_param};
-use crate::time::{Precision, form_input_text, utc_text};
+use crate::pages::admin::{AdminShell, query_param};
+use crate::time::{Precision, utc_text};
+use crate::ui::style::{
+    CELL, COMPACT_BUTTON, COMPACT_INPUT, DANGER, HINT, INLINE_LINK, MUTED, PANEL, PRIMARY_SMALL,
+};
+use crate::ui::{DataTable, ErrorNotice, Fact, Notice, Text, error_text, route_id, ticker};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
-use model::catalog::Plan;
-use model::ids::{CouponId, OrderId};
-use model::orders::{Coupon, CouponKind, Order, OrderPage};
-use model::status::{InvoiceStatus, OrderStatus};
-
-const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-const PRIMARY: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
-const DANGER: &str = "inline-flex items-center rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
-const SECONDARY: &str = "inline-flex items-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
-const LINK: &str = "text-sky-700 hover:underline dark:text-sky-400";
-const LABEL: &str = "block text-sm font-medium text-slate-700 dark:text-slate-300";
-const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
-const HINT: &str = "text-xs text-slate-500 dark:text-slate-400";
-const MUTED: &str = "text-slate-500 dark:text-slate-400";
+use model::ids::OrderId;
+use model::orders::{Order, OrderPage};
+use model::status::{InvoiceStatus, OrderStatus, Status};
 
 pub fn order_status_text(m: &'static Messages, status: OrderStatus) -> &'static str {
     match status {
@@ -89,7 +80,7 @@ fn paid_via_text(m: &'static Messages, via: &str) -> &'static str {
 }
 
 /// What the admin's order pages say differently from [`error_text`], which speaks to customers.
-fn orders_error_text(m: &'static Messages, error: &AppError) -> &'static str {
+pub(crate) fn orders_error_text(m: &'static Messages, error: &AppError) -> &'static str {
     match error.code {
         Code::IllegalTransition => m.admin_orders_errors_illegal_transition,
         Code::InvoiceNotPayable => m.admin_orders_errors_invoice_not_payable,
@@ -98,31 +89,13 @@ fn orders_error_text(m: &'static Messages, error: &AppError) -> &'static str {
     }
 }
 
-/// The action's error in the current language, or nothing.
-#[component]
-fn OrdersErrorNotice<T: Clone + Send + Sync + 'static>(
-    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    move || {
-        result.get().and_then(Result::err).map(|error| {
-            view! {
-                <p role="alert" data-testid="form-error" class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || orders_error_text(i18n.t(), &error)}
-                </p>
-            }
-        })
-    }
-}
-
-fn load_error(error: AppError) -> AnyView {
+pub(crate) fn load_error(error: AppError) -> AnyView {
     let i18n = use_i18n();
     view! { <p role="alert" class="mt-4" data-testid="load-error">{move || orders_error_text(i18n.t(), &error)}</p> }.into_any()
 }
 
 #[component]
 fn OrderStatusBadge(status: OrderStatus) -> impl IntoView {
-    let i18n = use_i18n();
     let colour = match status {
         OrderStatus::Active => {
             "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
@@ -139,16 +112,11 @@ fn OrderStatusBadge(status: OrderStatus) -> impl IntoView {
             "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
         }
     };
-    view! {
-        <span data-testid="order-status" data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || order_status_text(i18n.t(), status)}
-        </span>
-    }
+    status_pill(status, colour, order_status_text, "order-status")
 }
 
 #[component]
 fn InvoiceStatusBadge(status: InvoiceStatus) -> impl IntoView {
-    let i18n = use_i18n();
     let colour = match status {
         InvoiceStatus::Paid => {
             "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
@@ -163,9 +131,20 @@ fn InvoiceStatusBadge(status: InvoiceStatus) -> impl IntoView {
             "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
         }
     };
+    status_pill(status, colour, invoice_status_text, "invoice-status")
+}
+
+/// A status's words in a pill of the colour its badge chose.
+fn status_pill<S: Status>(
+    status: S,
+    colour: &'static str,
+    text: fn(&'static Messages, S) -> &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <span data-testid="invoice-status" data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || invoice_status_text(i18n.t(), status)}
+        <span data-testid=testid data-status=status.as_str() class=format!("inline-flex whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
+            {move || text(i18n.t(), status)}
         </span>
     }
 }
@@ -182,29 +161,27 @@ fn FilterInput(
     view! {
         <label class="text-sm">
             <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
-            <input type=kind name=name class=INPUT value=value />
+            <input type=kind name=name class=COMPACT_INPUT value=value />
         </label>
     }
 }
 
-/// A select of statuses (and "all") for a GET filter form: `value` is what the query string
-/// carries for a status, `text` what a person reads.
+/// A select of every status (and "all") for a GET filter form: the query string carries a
+/// status's stored name, a person reads `text`.
 #[component]
-fn StatusSelect<Status: Copy + Send + Sync + 'static>(
+fn StatusSelect<S: Status>(
     label: Text,
-    statuses: &'static [Status],
-    value: fn(Status) -> &'static str,
-    text: fn(&'static Messages, Status) -> &'static str,
+    text: fn(&'static Messages, S) -> &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let current = query_param("status");
     view! {
         <label class="text-sm">
             <span class="block text-slate-600 dark:text-slate-400">{move || label(i18n.t())}</span>
-            <select name="status" class=INPUT>
+            <select name="status" class=COMPACT_INPUT>
                 <option value="" selected=move || current().is_empty()>{move || i18n.t().admin_orders_all_statuses}</option>
-                {statuses.iter().map(|&status| view! {
-                    <option value=value(status) selected=move || current() == value(status)>{move || text(i18n.t(), status)}</option>
+                {S::ALL.iter().map(|&status| view! {
+                    <option value=status.as_str() selected=move || current() == status.as_str()>{move || text(i18n.t(), status)}</option>
                 }).collect_view()}
             </select>
         </label>
@@ -230,11 +207,11 @@ fn OrdersList() -> impl IntoView {
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="order-filters">
             <FilterInput label=|m| m.admin_orders_search name="search" />
-            <StatusSelect label=|m| m.admin_status statuses=OrderStatus::ALL value=OrderStatus::as_str text=order_status_text />
+            <StatusSelect label=|m| m.admin_status text=order_status_text />
             <FilterInput label=|m| m.admin_orders_placed_from name="from" kind="date" />
             <FilterInput label=|m| m.admin_orders_placed_to name="to" kind="date" />
-            <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
-            <A href="/admin/orders" attr:class=BUTTON>{move || i18n.t().admin_orders_clear}</A>
+            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
+            <A href="/admin/orders" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_orders_clear}</A>
         </form>
         <Transition>
             {move || Suspend::new(async move {
@@ -242,9 +219,9 @@ fn OrdersList() -> impl IntoView {
                     Err(error) => load_error(error),
                     Ok(orders) if orders.is_empty() => view! { <p class="mt-6 text-slate-600 dark:text-slate-400" data-testid="orders-empty">{move || i18n.t().admin_orders_empty}</p> }.into_any(),
                     Ok(orders) => view! {
-                        <AdminTable testid="orders-table" headings=vec![|_| "#", |m| m.admin_orders_placed, |m| m.admin_orders_customer, |m| m.admin_orders_hostname, |m| m.admin_orders_plan, |m| m.admin_orders_period, |m| m.admin_status, |m| m.admin_orders_paid_until]>
+                        <DataTable testid="orders-table" headings=vec![|_| "#", |m| m.admin_orders_placed, |m| m.admin_orders_customer, |m| m.admin_orders_hostname, |m| m.admin_orders_plan, |m| m.admin_orders_period, |m| m.admin_status, |m| m.admin_orders_paid_until]>
                             {orders.into_iter().map(|order| view! { <OrderLine order /> }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
@@ -259,10 +236,10 @@ fn OrderLine(order: Order) -> impl IntoView {
     let months = order.period_months;
     view! {
         <tr data-testid=format!("order-{}", order.id)>
-            <td class=CELL><A href=href.clone() attr:class=LINK>{format!("#{}", order.id)}</A></td>
+            <td class=CELL><A href=href.clone() attr:class=INLINE_LINK>{format!("#{}", order.id)}</A></td>
             <td class=format!("{CELL} whitespace-nowrap")>{utc_text(order.created_at, Precision::Minute)}</td>
             <td class=CELL>{order.owner_email}</td>
-            <td class=CELL><A href=href attr:class=format!("{LINK} font-medium")>{order.hostname}</A></td>
+            <td class=CELL><A href=href attr:class=format!("{INLINE_LINK} font-medium")>{order.hostname}</A></td>
             <td class=CELL>{order.plan_name}</td>
             <td class=format!("{CELL} whitespace-nowrap")>{move || months_text(i18n.t(), months)}</td>
             <td class=CELL><OrderStatusBadge status=order.status /></td>
@@ -272,17 +249,6 @@ fn OrderLine(order: Order) -> impl IntoView {
 }
 
 // ---- One order -----------------------------------------------------------------------------
-
-/// Bumps the returned signal every `every` in the browser, so resources that read it reload.
-fn ticker(every: Duration) -> ReadSignal<u32> {
-    let (tick, set_tick) = signal(0u32);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|n| *n += 1), every) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    tick
-}
 
 /// The overrides an admin can use on the order page, and what became of the last one.
 #[derive(Clone, Copy)]
@@ -351,7 +317,7 @@ pub fn AdminOrderPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <AdminShell title=|m| m.admin_orders_order_title>
-            <p class="mt-2"><A href="/admin/orders" attr:class=format!("{LINK} text-sm")>"← " {move || i18n.t().admin_orders_title}</A></p>
+            <p class="mt-2"><A href="/admin/orders" attr:class=format!("{INLINE_LINK} text-sm")>"← " {move || i18n.t().admin_orders_title}</A></p>
             <OrderDetail />
         </AdminShell>
     }
@@ -372,7 +338,7 @@ fn OrderDetail() -> impl IntoView {
         current
     });
     // While the order is being paid for or provisioned the page follows it by itself.
-    let tick = ticker(Duration::from_secs(3));
+    let tick = ticker(Duration::from_secs(3), StoredValue::new(true));
     let busy = RwSignal::new(false);
     let page = Resource::new(
         move || {
@@ -402,17 +368,6 @@ fn OrderDetail() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn Fact(label: Text, children: Children) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div>
-            <dt class=MUTED>{move || label(i18n.t())}</dt>
-            <dd class="font-medium">{children()}</dd>
-        </div>
     }
 }
 
@@ -451,7 +406,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                 <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2" data-testid="order-facts">
                     <Fact label=|m| m.admin_orders_customer>
                         {customer_name.map(|name| view! { {name} <br /> })}
-                        <A href=users_link attr:class=format!("{LINK} font-normal")>{order.owner_email.clone()}</A>
+                        <A href=users_link attr:class=format!("{INLINE_LINK} font-normal")>{order.owner_email.clone()}</A>
                     </Fact>
                     <Fact label=|m| m.admin_orders_plan>{order.plan_name.clone()}</Fact>
                     <Fact label=|m| m.admin_orders_region><span class="font-mono">{order.region.clone()}</span></Fact>
@@ -462,7 +417,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     <Fact label=|m| m.admin_orders_paid_until><span data-testid="paid-until">{paid_until}</span></Fact>
                     <Fact label=|m| m.admin_orders_server>
                         {match order.instance_id {
-                            Some(server) => view! { <A href=format!("/servers/{server}") attr:class=LINK attr:data-testid="server-link">{format!("#{server}")}</A> }.into_any(),
+                            Some(server) => view! { <A href=format!("/servers/{server}") attr:class=INLINE_LINK attr:data-testid="server-link">{format!("#{server}")}</A> }.into_any(),
                             None => view! { <span>"—"</span> }.into_any(),
                         }}
                     </Fact>
@@ -519,10 +474,30 @@ fn NoteField(changed: RwSignal<u32>, #[prop(optional)] placeholder: Option<Text>
             <span class="sr-only">{move || i18n.t().admin_orders_note}</span>
             // Emptied after every override that went through: the page keeps its fields when it
             // reloads, and a note belongs to the one override it was written for.
-            <input type="text" name="note" maxlength="500" autocomplete="off" class=format!("{INPUT} w-full")
+            <input type="text" name="note" maxlength="500" autocomplete="off" class=format!("{COMPACT_INPUT} w-full")
                 prop:value=move || { changed.get(); "" }
                 placeholder=move || placeholder.map_or(i18n.t().admin_orders_note_placeholder, |text| text(i18n.t())) />
         </label>
+    }
+}
+
+/// One override: what it is called, what to know before using it, its form (the children), and
+/// why it was refused.
+#[component]
+fn Override<T: Clone + Send + Sync + 'static>(
+    title: Text,
+    #[prop(optional)] hint: Option<Text>,
+    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="mt-4">
+            <h4 class="text-sm font-semibold">{move || title(i18n.t())}</h4>
+            {hint.map(|hint| view! { <p class=HINT>{move || hint(i18n.t())}</p> })}
+            {children()}
+            <ErrorNotice result text=orders_error_text margin="mt-3" />
+        </div>
     }
 }
 
@@ -545,43 +520,36 @@ fn OrderActions(order: Order, overrides: Overrides) -> impl IntoView {
             <h3 class="text-lg font-semibold">{move || i18n.t().admin_orders_overrides}</h3>
             <p class=format!("mt-1 {HINT}")>{move || i18n.t().admin_orders_overrides_hint}</p>
             {can_retry.then(|| view! {
-                <div class="mt-4">
-                    <h4 class="text-sm font-semibold">{move || i18n.t().admin_orders_retry_title}</h4>
+                <Override title=|m| m.admin_orders_retry_title result=overrides.retry.value()>
                     <ActionForm action=overrides.retry attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="retry-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
-                        <button type="submit" class=PRIMARY data-action="retry">{move || i18n.t().admin_orders_retry}</button>
+                        <button type="submit" class=PRIMARY_SMALL data-action="retry">{move || i18n.t().admin_orders_retry}</button>
                     </ActionForm>
-                    <OrdersErrorNotice result=overrides.retry.value() />
-                                    </div>
+                </Override>
             })}
             {can_extend.then(|| view! {
-                <div class="mt-4">
-                    <h4 class="text-sm font-semibold">{move || i18n.t().admin_orders_extend_title}</h4>
+                <Override title=|m| m.admin_orders_extend_title result=overrides.extend.value()>
                     <ActionForm action=overrides.extend attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="extend-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
                         <label class="inline-flex items-center gap-2 text-sm">
-                            <input type="number" name="days" min="1" max="366" step="1" value="30" class=format!("{INPUT} w-24")
+                            <input type="number" name="days" min="1" max="366" step="1" value="30" class=format!("{COMPACT_INPUT} w-24")
                                 prop:value=move || { overrides.changed.get(); "30" } />
                             {move || i18n.t().admin_orders_days}
                         </label>
-                        <button type="submit" class=PRIMARY data-action="extend">{move || i18n.t().admin_orders_extend}</button>
+                        <button type="submit" class=PRIMARY_SMALL data-action="extend">{move || i18n.t().admin_orders_extend}</button>
                     </ActionForm>
-                    <OrdersErrorNotice result=overrides.extend.value() />
-                                    </div>
+                </Override>
             })}
             {can_cancel.then(|| view! {
-                <div class="mt-4">
-                    <h4 class="text-sm font-semibold">{move || i18n.t().admin_orders_cancel_title}</h4>
-                    <p class=HINT>{move || i18n.t().admin_orders_cancel_hint}</p>
+                <Override title=|m| m.admin_orders_cancel_title hint=|m| m.admin_orders_cancel_hint result=overrides.cancel.value()>
                     <ActionForm action=overrides.cancel attr:class="mt-2 flex flex-wrap items-center gap-2" attr:data-testid="cancel-form">
                         <input type="hidden" name="id" value=id.to_string() />
                         <NoteField changed=overrides.changed />
                         <button type="submit" class=DANGER data-action="cancel">{move || i18n.t().admin_orders_cancel}</button>
                     </ActionForm>
-                    <OrdersErrorNotice result=overrides.cancel.value() />
-                                    </div>
+                </Override>
             })}
             {none.then(|| view! {
                 <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="no-overrides">
@@ -599,9 +567,9 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
         <section class=format!("{PANEL} mt-6")>
             <h3 class="text-lg font-semibold">{move || i18n.t().admin_invoices_title}</h3>
             <p class=format!("mt-1 {HINT}")>{move || i18n.t().admin_invoices_overrides_hint}</p>
-            <OrdersErrorNotice result=overrides.mark_paid.value() />
-                        <OrdersErrorNotice result=overrides.refund.value() />
-                        <AdminTable testid="order-invoices" headings=vec![|m| m.admin_invoices_number, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at, |m| m.admin_invoices_actions]>
+            <ErrorNotice result=overrides.mark_paid.value() text=orders_error_text margin="mt-3" />
+                        <ErrorNotice result=overrides.refund.value() text=orders_error_text margin="mt-3" />
+                        <DataTable testid="order-invoices" headings=vec![|m| m.admin_invoices_number, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at, |m| m.admin_invoices_actions]>
                 {invoices.into_iter().map(|invoice| {
                     let (id, status, months) = (invoice.id, invoice.status, invoice.period_months);
                     let purpose = invoice.purpose;
@@ -609,7 +577,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                     let testid = format!("invoice-{}", invoice.number);
                     view! {
                         <tr data-testid=testid>
-                            <td class=CELL><A href=format!("/invoices/{id}") attr:class=format!("{LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
+                            <td class=CELL><A href=format!("/invoices/{id}") attr:class=format!("{INLINE_LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
                             <td class=CELL>{move || format!("{} · {}", purpose_text(i18n.t(), purpose), months_text(i18n.t(), months))}</td>
                             <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                             <td class=CELL>
@@ -624,7 +592,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                                         <ActionForm action=overrides.mark_paid attr:class="flex flex-col items-start gap-2" attr:data-testid="mark-paid-form">
                                             <input type="hidden" name="invoice_id" value=id.to_string() />
                                             <NoteField changed=overrides.changed placeholder=|m| m.admin_invoices_mark_paid_placeholder />
-                                            <button type="submit" class=PRIMARY data-action="mark-paid">{move || i18n.t().admin_invoices_mark_paid}</button>
+                                            <button type="submit" class=PRIMARY_SMALL data-action="mark-paid">{move || i18n.t().admin_invoices_mark_paid}</button>
                                         </ActionForm>
                                     }.into_any(),
                                     "paid" => view! {
@@ -640,7 +608,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                         </tr>
                     }
                 }).collect_view()}
-            </AdminTable>
+            </DataTable>
         </section>
     }
 }
@@ -672,8 +640,8 @@ fn InvoicesList() -> impl IntoView {
     let invoices = Resource::new(status, admin_all_invoices);
     view! {
         <form method="get" class="mt-6 flex flex-wrap items-end gap-2" data-testid="invoice-filters">
-            <StatusSelect label=|m| m.admin_status statuses=InvoiceStatus::ALL value=InvoiceStatus::as_str text=invoice_status_text />
-            <button type="submit" class=BUTTON>{move || i18n.t().admin_filter}</button>
+            <StatusSelect label=|m| m.admin_status text=invoice_status_text />
+            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_filter}</button>
         </form>
         <Transition>
             {move || Suspend::new(async move {
@@ -681,16 +649,16 @@ fn InvoicesList() -> impl IntoView {
                     Err(error) => load_error(error),
                     Ok(invoices) if invoices.is_empty() => view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().admin_invoices_empty}</p> }.into_any(),
                     Ok(invoices) => view! {
-                        <AdminTable testid="invoices-table" headings=vec![|m| m.admin_invoices_number, |m| m.admin_orders_customer, |m| m.admin_invoices_order, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at]>
+                        <DataTable testid="invoices-table" headings=vec![|m| m.admin_invoices_number, |m| m.admin_orders_customer, |m| m.admin_invoices_order, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at]>
                             {invoices.into_iter().map(|invoice| {
                                 let purpose = invoice.purpose;
                                 let paid = paid_line(&invoice);
                                 let testid = format!("invoice-{}", invoice.number);
                                 view! {
                                     <tr data-testid=testid>
-                                        <td class=CELL><A href=format!("/invoices/{}", invoice.id) attr:class=format!("{LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
+                                        <td class=CELL><A href=format!("/invoices/{}", invoice.id) attr:class=format!("{INLINE_LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
                                         <td class=CELL>{invoice.customer_name.clone()} <span class=format!("block {HINT}")>{invoice.customer_email.clone()}</span></td>
-                                        <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></td>
+                                        <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=INLINE_LINK>{format!("#{}", invoice.order_id)}</A></td>
                                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                         <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                                         <td class=CELL><InvoiceStatusBadge status=invoice.status /></td>
@@ -699,280 +667,11 @@ fn InvoicesList() -> impl IntoView {
                                     </tr>
                                 }
                             }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}
         </Transition>
-    }
-}
-
-// ---- Coupons -------------------------------------------------------------------------------
-
-#[component]
-pub fn AdminCouponsPage() -> impl IntoView {
-    view! { <AdminShell title=|m| m.admin_coupons_title><CouponsAdmin /></AdminShell> }
-}
-
-/// `10%` or `Rp 50.000`.
-fn discount(coupon: &Coupon) -> String {
-    if coupon.kind == CouponKind::Percent {
-        format!("{}%", coupon.amount)
-    } else {
-        Rupiah(coupon.amount).to_string()
-    }
-}
-
-#[component]
-fn CouponsAdmin() -> impl IntoView {
-    let i18n = use_i18n();
-    let query = use_query_map();
-    let editing = move || query.read().get("edit");
-    let save = ServerAction::<AdminSaveCoupon>::new();
-    // Refetched after a successful save only, so a refused form keeps what the admin typed.
-    let saved_coupons = RwSignal::new(0_u32);
-    let coupons = Resource::new(move || saved_coupons.get(), |_| admin_coupons());
-    let plans = Resource::new(|| (), |_| admin_plans());
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
-            saved_coupons.update(|n| *n += 1);
-            navigate("/admin/coupons", Default::default());
-        }
-    });
-    let saved = move || editing().is_none() && matches!(save.value().get(), Some(Ok(_)));
-    view! {
-        <div class="mt-6 flex flex-wrap items-center gap-3">
-            <A href="/admin/coupons?edit=new" attr:class=PRIMARY attr:data-testid="new-coupon">{move || i18n.t().admin_coupons_new}</A>
-            <Show when=saved><Notice text=|m| m.admin_coupons_saved /></Show>
-        </div>
-        <Transition>
-            {move || Suspend::new(async move {
-                match (coupons.await, plans.await) {
-                    (Err(error), _) | (_, Err(error)) => load_error(error),
-                    (Ok(coupons), Ok(plans)) => {
-                        let editor = {
-                            let (coupons, plans) = (coupons.clone(), plans.clone());
-                            move || editing().map(|edit| {
-                                let coupon = edit.parse::<i64>().ok().and_then(|id| coupons.iter().find(|c| c.id == CouponId(id)).cloned());
-                                view! { <CouponEditor plans=plans.clone() coupon save /> }
-                            })
-                        };
-                        view! {
-                            {editor}
-                            <CouponsTable coupons plans />
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-    }
-}
-
-#[component]
-fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<Plan>) -> impl IntoView {
-    let i18n = use_i18n();
-    if coupons.is_empty() {
-        return view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().admin_coupons_empty}</p> }.into_any();
-    }
-    let plan_name = move |id: i64| {
-        plans
-            .iter()
-            .find(|plan| plan.id.get() == id)
-            .map_or_else(|| format!("#{id}"), |plan| plan.name.clone())
-    };
-    view! {
-        <AdminTable testid="coupons-table" headings=vec![|m| m.admin_coupons_code, |m| m.admin_coupons_discount, |m| m.admin_coupons_valid, |m| m.admin_coupons_used, |m| m.admin_coupons_per_customer, |m| m.admin_coupons_plans, |m| m.admin_status, |_| ""]>
-            {coupons.into_iter().map(|coupon| {
-                let names = coupon.plan_ids.iter().map(|&id| plan_name(id.get())).collect::<Vec<_>>().join(", ");
-                let every_plan = names.is_empty();
-                let active = coupon.active;
-                let (from, until) = (coupon.valid_from.map(|at| utc_text(at, Precision::Minute)), coupon.valid_until.map(|at| utc_text(at, Precision::Minute)));
-                let always = from.is_none() && until.is_none();
-                let max = coupon.max_uses.map_or_else(|| "∞".to_owned(), |max| max.to_string());
-                let per_customer = coupon.max_uses_per_customer.map_or_else(|| "∞".to_owned(), |max| max.to_string());
-                view! {
-                    <tr data-testid=format!("coupon-{}", coupon.code)>
-                        <td class=format!("{CELL} font-mono font-medium")>{coupon.code.clone()}</td>
-                        <td class=format!("{CELL} whitespace-nowrap")>{discount(&coupon)}</td>
-                        <td class=format!("{CELL} whitespace-nowrap text-xs")>
-                            {if always {
-                                view! { <span>{move || i18n.t().admin_coupons_always}</span> }.into_any()
-                            } else {
-                                view! {
-                                    {from.clone().map(|from| view! { <span class="block">{move || i18n.t().admin_coupons_from} " " {from}</span> })}
-                                    {until.clone().map(|until| view! { <span class="block">{move || i18n.t().admin_coupons_until} " " {until}</span> })}
-                                }.into_any()
-                            }}
-                        </td>
-                        <td class=CELL>{format!("{} / {max}", coupon.used)}</td>
-                        <td class=CELL>{per_customer}</td>
-                        <td class=CELL>{if every_plan { view! { <span>{move || i18n.t().admin_coupons_every_plan}</span> }.into_any() } else { view! { <span>{names}</span> }.into_any() }}</td>
-                        <td class=CELL>
-                            <span class=if active {
-                                "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
-                            } else {
-                                "rounded-full bg-slate-200 px-2 py-0.5 text-xs font-medium text-slate-700 dark:bg-slate-700 dark:text-slate-200"
-                            }>
-                                {move || if active { i18n.t().admin_coupons_active } else { i18n.t().admin_coupons_inactive }}
-                            </span>
-                        </td>
-                        <td class=CELL><A href=format!("/admin/coupons?edit={}", coupon.id) attr:class=BUTTON>{move || i18n.t().admin_coupons_edit}</A></td>
-                    </tr>
-                }
-            }).collect_view()}
-        </AdminTable>
-    }.into_any()
-}
-
-/// Which part of the coupon form an error is about; `None` shows it above the form.
-fn coupon_error_place(error: &AppError) -> Option<&'static str> {
-    match error.code {
-        Code::CouponCodeInvalid | Code::CouponCodeTaken => Some("code"),
-        Code::CouponKindInvalid | Code::CouponAmountInvalid => Some("amount"),
-        Code::CouponWindowInvalid => Some("window"),
-        Code::CouponLimitInvalid => Some("limits"),
-        Code::DateInvalid => Some("window"),
-        _ => None,
-    }
-}
-
-/// The save's error under the part of the form it is about.
-#[component]
-fn CouponFieldError(save: ServerAction<AdminSaveCoupon>, place: &'static str) -> impl IntoView {
-    let i18n = use_i18n();
-    move || {
-        save.value()
-            .get()
-            .and_then(Result::err)
-            .filter(|error| coupon_error_place(error) == Some(place))
-            .map(|error| {
-                view! {
-                    <p role="alert" data-testid=format!("error-{place}") class="mt-1 text-sm text-red-700 dark:text-red-300">
-                        {move || orders_error_text(i18n.t(), &error)}
-                    </p>
-                }
-            })
-    }
-}
-
-#[component]
-fn CouponEditor(
-    plans: Vec<Plan>,
-    coupon: Option<Coupon>,
-    save: ServerAction<AdminSaveCoupon>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let title: Text = if coupon.is_some() {
-        |m| m.admin_coupons_edit_title
-    } else {
-        |m| m.admin_coupons_new
-    };
-    let id = coupon.as_ref().map(|coupon| coupon.id);
-    let coupon = coupon.unwrap_or(Coupon {
-        id: CouponId(0),
-        code: String::new(),
-        kind: CouponKind::Percent,
-        amount: 0,
-        valid_from: None,
-        valid_until: None,
-        max_uses: None,
-        max_uses_per_customer: None,
-        used: 0,
-        plan_ids: Vec::new(),
-        active: true,
-    });
-    let amount = (coupon.amount > 0).then_some(coupon.amount);
-    let other_error = move || {
-        save.value()
-            .get()
-            .and_then(Result::err)
-            .filter(|error| coupon_error_place(error).is_none())
-    };
-    let percent = coupon.kind == CouponKind::Percent;
-    view! {
-        <section class=format!("{PANEL} mt-6")>
-            <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
-            {move || other_error().map(|error| view! {
-                <p role="alert" data-testid="form-error" class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || orders_error_text(i18n.t(), &error)}
-                </p>
-            })}
-            <ActionForm action=save attr:class="mt-4 space-y-5" attr:data-testid="coupon-form">
-                {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}
-                <div class="grid gap-4 sm:grid-cols-3">
-                    <label class="block">
-                        <span class=LABEL>{move || i18n.t().admin_coupons_code}</span>
-                        <input type="text" name="coupon[code]" maxlength="32" autocomplete="off" value=coupon.code.clone() class=format!("{FIELD} font-mono uppercase") />
-                        <span class=format!("mt-1 block {HINT}")>{move || i18n.t().admin_coupons_code_hint}</span>
-                        <CouponFieldError save place="code" />
-                    </label>
-                    <label class="block">
-                        <span class=LABEL>{move || i18n.t().admin_coupons_kind}</span>
-                        <select name="coupon[kind]" class=FIELD>
-                            <option value="percent" selected=percent>{move || i18n.t().admin_coupons_kind_percent}</option>
-                            <option value="fixed" selected=!percent>{move || i18n.t().admin_coupons_kind_fixed}</option>
-                        </select>
-                    </label>
-                    <label class="block">
-                        <span class=LABEL>{move || i18n.t().admin_coupons_amount}</span>
-                        <input type="text" inputmode="numeric" name="coupon[amount]" autocomplete="off" value=amount class=FIELD />
-                        <span class=format!("mt-1 block {HINT}")>{move || i18n.t().admin_coupons_amount_hint}</span>
-                        <CouponFieldError save place="amount" />
-                    </label>
-                </div>
-                <fieldset>
-                    <legend class=LABEL>{move || i18n.t().admin_coupons_valid}</legend>
-                    <div class="grid gap-4 sm:grid-cols-2">
-                        <label class="block">
-                            <span class=HINT>{move || i18n.t().admin_coupons_valid_from}</span>
-                            <input type="datetime-local" name="coupon[valid_from]" value=form_input_text(coupon.valid_from) class=FIELD />
-                        </label>
-                        <label class="block">
-                            <span class=HINT>{move || i18n.t().admin_coupons_valid_until}</span>
-                            <input type="datetime-local" name="coupon[valid_until]" value=form_input_text(coupon.valid_until) class=FIELD />
-                        </label>
-                    </div>
-                    <span class=format!("mt-1 block {HINT}")>{move || i18n.t().admin_coupons_valid_hint}</span>
-                    <CouponFieldError save place="window" />
-                </fieldset>
-                <fieldset>
-                    <legend class=LABEL>{move || i18n.t().admin_coupons_limits}</legend>
-                    <div class="grid gap-4 sm:grid-cols-2">
-                        <label class="block">
-                            <span class=HINT>{move || i18n.t().admin_coupons_max_uses}</span>
-                            <input type="text" inputmode="numeric" name="coupon[max_uses]" autocomplete="off" value=coupon.max_uses class=FIELD />
-                        </label>
-                        <label class="block">
-                            <span class=HINT>{move || i18n.t().admin_coupons_max_uses_per_customer}</span>
-                            <input type="text" inputmode="numeric" name="coupon[max_uses_per_customer]" autocomplete="off" value=coupon.max_uses_per_customer class=FIELD />
-                        </label>
-                    </div>
-                    <span class=format!("mt-1 block {HINT}")>{move || i18n.t().admin_coupons_limits_hint}</span>
-                    <CouponFieldError save place="limits" />
-                </fieldset>
-                <fieldset>
-                    <legend class=LABEL>{move || i18n.t().admin_coupons_plans}</legend>
-                    <p class=HINT>{move || i18n.t().admin_coupons_plans_hint}</p>
-                    <div class="mt-2 flex flex-wrap gap-3" data-testid="coupon-plans">
-                        {plans.into_iter().map(|plan| view! {
-                            <label class="inline-flex items-center gap-2 rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
-                                <input type="checkbox" name="coupon[plan_ids][]" value=plan.id.get() checked=coupon.plan_ids.contains(&plan.id) />
-                                {plan.name}
-                            </label>
-                        }).collect_view()}
-                    </div>
-                </fieldset>
-                <label class="inline-flex items-center gap-2 text-sm">
-                    <input type="checkbox" name="coupon[active]" checked=coupon.active />
-                    {move || i18n.t().admin_coupons_active}
-                </label>
-                <div class="flex flex-wrap items-center gap-3">
-                    <Submit label=|m| m.admin_coupons_save pending=save.pending() />
-                    <A href="/admin/coupons" attr:class=SECONDARY>{move || i18n.t().admin_coupons_cancel}</A>
-                </div>
-            </ActionForm>
-        </section>
     }
 }
 

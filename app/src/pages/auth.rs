@@ -7,15 +7,14 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::PageTitle;
 use crate::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp, verify_email};
-use crate::components::{ErrorNotice, Field, Notice, Submit, error_text};
 use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
-
-const LINK: &str = "font-medium text-sky-700 hover:underline dark:text-sky-400";
+use crate::ui::style::LINK;
+use crate::ui::{ErrorNotice, Field, Notice, Submit, error_text};
 
 #[component]
-fn AuthCard(title: crate::components::Text, children: Children) -> impl IntoView {
+fn AuthCard(title: crate::ui::Text, children: Children) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageTitle text=title />

@@ -74,13 +74,7 @@ pub fn PlansPage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 match plans.await {
-                    Err(_) => view! { <p role="alert" class="mt-8">{move || i18n.t().catalog_error}</p> }.into_any(),
-                    Ok(plans) if plans.is_empty() => view! {
-                        <p class="mt-8 rounded-xl border border-dashed border-slate-300 p-8 text-center text-slate-600 dark:border-slate-700 dark:text-slate-400">
-                            {move || i18n.t().catalog_empty}
-                        </p>
-                    }.into_any(),
-                    Ok(plans) => {
+                    Ok(plans) if !plans.is_empty() => {
                         let sandbox = plans.iter().any(|plan| plan.provider == "sandbox");
                         view! {
                             {sandbox.then(|| view! {
@@ -93,9 +87,26 @@ pub fn PlansPage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
+                    other => no_plans(other.is_err()),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What stands where the plans would when there are none to show: that they could not be
+/// loaded (`failed`), or that none is offered yet.
+pub(crate) fn no_plans(failed: bool) -> AnyView {
+    let i18n = use_i18n();
+    if failed {
+        view! { <p role="alert" class="mt-8">{move || i18n.t().catalog_error}</p> }.into_any()
+    } else {
+        view! {
+            <p class="mt-8 rounded-xl border border-dashed border-slate-300 p-8 text-center text-slate-600 dark:border-slate-700 dark:text-slate-400">
+                {move || i18n.t().catalog_empty}
+            </p>
+        }
+        .into_any()
     }
 }
 
@@ -106,7 +117,7 @@ fn PlanCardView(plan: PublicPlan) -> impl IntoView {
     let specs = [
         (
             plan.vcpus.to_string(),
-            (|m| m.catalog_vcpu) as crate::components::Text,
+            (|m| m.catalog_vcpu) as crate::ui::Text,
         ),
         (memory(plan.memory_mb), |m| m.catalog_memory),
         (format!("{} GB", plan.disk_gb), |m| m.catalog_disk),

@@ -5,10 +5,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
-use crate::components::route_id;
 use crate::i18n::use_i18n;
 use crate::instances::load_server;
 use crate::pages::account::RequireUser;
+use crate::ui::route_id;
 use crate::vnc_console::VncConsole;
 
 #[component]

@@ -6,12 +6,12 @@ use leptos_meta::Link;
 use leptos_router::components::A;
 
 use crate::catalog::public_plans;
-use crate::components::Text;
 use crate::i18n::use_i18n;
-use crate::pages::catalog::{memory, transfer};
+use crate::pages::catalog::{memory, no_plans, transfer};
 use crate::preferences::{Theme, use_theme};
 use crate::seo::PageMeta;
 use crate::session::use_session;
+use crate::ui::Text;
 use model::catalog::PublicPlan;
 use model::{PlanId, Rupiah};
 
@@ -308,17 +308,12 @@ fn Pricing() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let signed_in = matches!(session.user.await, Ok(Some(_)));
                     match plans.await {
-                        Err(_) => view! { <p role="alert" class="mt-8">{move || i18n.t().catalog_error}</p> }.into_any(),
-                        Ok(plans) if plans.is_empty() => view! {
-                            <p class="mt-8 rounded-xl border border-dashed border-slate-300 p-8 text-center text-slate-600 dark:border-slate-700 dark:text-slate-400">
-                                {move || i18n.t().catalog_empty}
-                            </p>
-                        }.into_any(),
-                        Ok(plans) => view! {
+                        Ok(plans) if !plans.is_empty() => view! {
                             <div class="mt-8 grid gap-5 sm:grid-cols-2 lg:grid-cols-3" data-testid="pricing-plans">
                                 {plans.into_iter().take(6).map(|plan| view! { <PriceCard plan period signed_in /> }).collect_view()}
                             </div>
                         }.into_any(),
+                        other => no_plans(other.is_err()),
                     }
                 })}
             </Suspense>

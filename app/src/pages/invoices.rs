@@ -11,7 +11,6 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::PageTitle;
-use crate::components::{error_text, route_id};
 use crate::errors::AppError;
 use crate::i18n::{Lang, use_i18n};
 use crate::orders::{
@@ -19,15 +18,18 @@ use crate::orders::{
     sandbox_checkout, tax_percent,
 };
 use crate::pages::account::RequireUser;
-use crate::pages::orders::{
-    Badge, CELL, Fact, LINK, OrderErrorNotice, OrderProgressPanel, PANEL, PRIMARY, SECONDARY,
-    invoice_status_text, order_error_text, payment_status_text, purpose_text, ticker,
-};
+use crate::pages::orders::{OrderErrorNotice, OrderProgressPanel, order_error_text, purpose_text};
 use crate::time::{Precision, utc_text};
+use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, RADIO_CARD, SECONDARY};
+use crate::ui::{
+    Badge, DataTable, Fact, Text, error_text, invoice_status_text, nothing_listed,
+    payment_status_text, route_id, ticker,
+};
 use model::Rupiah;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
 use model::ids::InvoiceId;
 use model::orders::Line;
+use model::status::{InvoiceStatus, PaymentStatus};
 
 #[component]
 pub fn InvoicesPage() -> impl IntoView {
@@ -41,17 +43,13 @@ pub fn InvoicesPage() -> impl IntoView {
 
 #[component]
 fn InvoiceList() -> impl IntoView {
-    let i18n = use_i18n();
     let invoices = Resource::new(|| (), |_| my_invoices());
     view! {
         <Transition>
             {move || Suspend::new(async move {
                 match invoices.await {
-                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().orders_invoices_empty}</p>
-                    }.into_any(),
-                    Ok(list) => view! { <InvoiceTable invoices=list /> }.into_any(),
+                    Ok(list) if !list.is_empty() => view! { <InvoiceTable invoices=list /> }.into_any(),
+                    other => nothing_listed(other.err(), |m| m.orders_invoices_empty),
                 }
             })}
         </Transition>
@@ -61,7 +59,7 @@ fn InvoiceList() -> impl IntoView {
 #[component]
 fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
     let i18n = use_i18n();
-    let headings: [crate::components::Text; 6] = [
+    let headings: Vec<Text> = vec![
         |m| m.orders_invoice_number,
         |m| m.orders_issued,
         |m| m.orders_billed_for,
@@ -70,35 +68,28 @@ fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
         |_| "",
     ];
     view! {
-        <div class="mt-6 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" data-testid="invoices-table">
-                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                    <tr>{headings.into_iter().map(|heading| view! { <th class=CELL>{move || heading(i18n.t())}</th> }).collect_view()}</tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {invoices.into_iter().map(|invoice| {
-                        let href = format!("/invoices/{}", invoice.id);
-                        let status = invoice.shown_status().as_str().to_owned();
-                        let payable = status == "unpaid";
-                        let purpose = invoice.purpose;
-                        view! {
-                            <tr data-testid="invoice-row">
-                                <td class=CELL><A href=href.clone() attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A></td>
-                                <td class=CELL>{utc_text(invoice.issued_at, Precision::Minute)}</td>
-                                <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
-                                <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(invoice.total).to_string()}</td>
-                                <td class=CELL><Badge status text=invoice_status_text testid="invoice-status" /></td>
-                                <td class=format!("{CELL} text-right")>
-                                    <A href=href attr:class=LINK>
-                                        {move || if payable { i18n.t().orders_pay } else { i18n.t().orders_details_link }}
-                                    </A>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable testid="invoices-table" headings margin="mt-6">
+            {invoices.into_iter().map(|invoice| {
+                let href = format!("/invoices/{}", invoice.id);
+                let status = invoice.shown_status();
+                let payable = status == InvoiceStatus::Unpaid;
+                let purpose = invoice.purpose;
+                view! {
+                    <tr data-testid="invoice-row">
+                        <td class=CELL><A href=href.clone() attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A></td>
+                        <td class=CELL>{utc_text(invoice.issued_at, Precision::Minute)}</td>
+                        <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
+                        <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(invoice.total).to_string()}</td>
+                        <td class=CELL><Badge status text=invoice_status_text testid="invoice-status" /></td>
+                        <td class=format!("{CELL} text-right")>
+                            <A href=href attr:class=LINK>
+                                {move || if payable { i18n.t().orders_pay } else { i18n.t().orders_details_link }}
+                            </A>
+                        </td>
+                    </tr>
+                }
+            }).collect_view()}
+        </DataTable>
     }
 }
 
@@ -144,9 +135,9 @@ fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="invoice-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(page) => {
-                        let status = page.invoice.shown_status().as_str().to_owned();
                         waiting.set_value(
-                            status == "unpaid" && page.payments.iter().any(|payment| payment.open),
+                            page.invoice.shown_status() == InvoiceStatus::Unpaid
+                                && page.payments.iter().any(|payment| payment.open),
                         );
                         view! { <InvoiceView page pay channels /> }.into_any()
                     }
@@ -164,7 +155,7 @@ fn InvoiceView(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let invoice = page.invoice.clone();
-    let status = invoice.shown_status().as_str().to_owned();
+    let status = invoice.shown_status();
     let decimal = move || if i18n.lang() == Lang::Id { ',' } else { '.' };
     let rate = invoice.tax_rate_bp;
     let seller = page.seller.clone();
@@ -181,7 +172,7 @@ fn InvoiceView(
                 <div class="sm:text-right">
                     <h1 class="text-2xl font-bold uppercase tracking-wide">{move || i18n.t().orders_invoice_title}</h1>
                     <p class="mt-1 font-mono" data-testid="invoice-number">{invoice.number.clone()}</p>
-                    <p class="mt-2"><Badge status=status.clone() text=invoice_status_text testid="invoice-status" /></p>
+                    <p class="mt-2"><Badge status text=invoice_status_text testid="invoice-status" /></p>
                 </div>
             </header>
             <div class="mt-6 grid gap-6 text-sm sm:grid-cols-2">
@@ -191,8 +182,8 @@ fn InvoiceView(
                     <p data-testid="customer-email">{invoice.customer_email.clone()}</p>
                 </div>
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
-                    <Fact label=|m| m.orders_issued value=utc_text(invoice.issued_at, Precision::Minute) />
-                    <Fact label=|m| m.orders_due value=utc_text(invoice.expires_at, Precision::Minute) />
+                    <Fact label=|m| m.orders_issued>{utc_text(invoice.issued_at, Precision::Minute)}</Fact>
+                    <Fact label=|m| m.orders_due>{utc_text(invoice.expires_at, Precision::Minute)}</Fact>
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_for}</dt>
                         <dd class="font-medium">{move || purpose_text(i18n.t(), purpose)}</dd>
@@ -263,7 +254,7 @@ fn Lines(lines: Vec<Line>) -> impl IntoView {
 fn PaymentSection(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
-    status: String,
+    status: InvoiceStatus,
     channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -274,12 +265,16 @@ fn PaymentSection(
         .payments
         .first()
         .filter(|payment| {
-            !payment.open && matches!(payment.status.as_str(), "expired" | "failed" | "unpaid")
+            !payment.open
+                && matches!(
+                    payment.status,
+                    PaymentStatus::Expired | PaymentStatus::Failed | PaymentStatus::Unpaid
+                )
         })
         .cloned();
     let history = page.payments.clone();
-    let body = match status.as_str() {
-        "unpaid" if page.mine => match open {
+    let body = match status {
+        InvoiceStatus::Unpaid if page.mine => match open {
             Some(payment) => view! {
                 <OpenPayment payment />
                 <details class="mt-4 text-sm">
@@ -289,7 +284,7 @@ fn PaymentSection(
             }.into_any(),
             None => view! {
                 {last_closed.map(|payment| {
-                    let status = payment.shown_status().as_str();
+                    let status = payment.shown_status();
                     view! {
                         <p class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200" data-testid="payment-closed">
                             {move || i18n.t().orders_payment_closed} " "
@@ -301,18 +296,18 @@ fn PaymentSection(
                 <ChannelChooser id pay channels=channels.clone() />
             }.into_any(),
         },
-        "unpaid" => view! { <p class="mt-3 text-sm">{move || i18n.t().orders_not_yours}</p> }.into_any(),
-        "paid" => view! {
+        InvoiceStatus::Unpaid => view! { <p class="mt-3 text-sm">{move || i18n.t().orders_not_yours}</p> }.into_any(),
+        InvoiceStatus::Paid => view! {
             <p class="mt-3 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" data-testid="invoice-paid-notice">
                 {move || i18n.t().orders_paid_notice}
             </p>
         }.into_any(),
-        "expired" => view! {
+        InvoiceStatus::Expired => view! {
             <p class="mt-3 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200" data-testid="invoice-expired-notice">
                 {move || i18n.t().orders_expired_notice}
             </p>
         }.into_any(),
-        _ => view! { <p class="mt-3 text-sm">{move || invoice_status_text(i18n.t(), &status)}</p> }.into_any(),
+        InvoiceStatus::Cancelled | InvoiceStatus::Refunded => view! { <p class="mt-3 text-sm">{move || invoice_status_text(i18n.t(), status)}</p> }.into_any(),
     };
     view! {
         <section class=format!("{PANEL} mt-6 print:hidden") data-testid="payment">
@@ -349,7 +344,7 @@ fn ChannelChooser(
                     {channels.into_iter().map(|channel| {
                         let checked = first.as_deref() == Some(channel.code.as_str());
                         view! {
-                            <label class="flex cursor-pointer items-start gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-sky-600 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:border-sky-400 dark:has-[:checked]:bg-sky-950/40">
+                            <label class=RADIO_CARD>
                                 <input type="radio" name="channel" value=channel.code.clone() checked=checked class="mt-1" />
                                 <span class="flex flex-col">
                                     <span class="font-medium">{channel.name.clone()}</span>
@@ -375,6 +370,7 @@ fn ChannelChooser(
 fn OpenPayment(payment: Payment) -> impl IntoView {
     let i18n = use_i18n();
     let sandbox = payment.gateway == "sandbox";
+    let reference = payment.reference.clone();
     view! {
         <div class="mt-4 grid gap-6 md:grid-cols-2" data-testid="open-payment" data-reference=payment.reference.clone()>
             <div class="space-y-4">
@@ -398,12 +394,12 @@ fn OpenPayment(payment: Payment) -> impl IntoView {
             </div>
             <div class="space-y-4 text-sm">
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
-                    <Fact label=|m| m.orders_channel value=payment.channel.clone() />
-                    <Fact label=|m| m.orders_reference value=payment.reference.clone() />
-                    <Fact label=|m| m.orders_amount value=Rupiah(payment.amount).to_string() />
-                    <Fact label=|m| m.orders_fee value=Rupiah(payment.fee).to_string() />
-                    <Fact label=|m| m.orders_to_pay value=Rupiah(payment.total_amount).to_string() testid="payment-total" />
-                    <Fact label=|m| m.orders_pay_before value=utc_text(payment.expires_at, Precision::Minute) testid="payment-expires" />
+                    <Fact label=|m| m.orders_channel>{payment.channel.clone()}</Fact>
+                    <Fact label=|m| m.orders_reference>{reference}</Fact>
+                    <Fact label=|m| m.orders_amount>{Rupiah(payment.amount).to_string()}</Fact>
+                    <Fact label=|m| m.orders_fee>{Rupiah(payment.fee).to_string()}</Fact>
+                    <Fact label=|m| m.orders_to_pay testid="payment-total">{Rupiah(payment.total_amount).to_string()}</Fact>
+                    <Fact label=|m| m.orders_pay_before testid="payment-expires">{utc_text(payment.expires_at, Precision::Minute)}</Fact>
                 </dl>
                 {payment.instructions.into_iter().map(|instruction| view! {
                     <div>
@@ -429,7 +425,7 @@ fn PaymentHistory(payments: Vec<Payment>) -> impl IntoView {
             <ul class="mt-2 space-y-1" data-testid="payments">
                 {payments.into_iter().map(|payment| {
                     // Past its time, an unpaid payment is as good as expired.
-                    let status = payment.shown_status().as_str().to_owned();
+                    let status = payment.shown_status();
                     view! {
                         <li class="flex flex-wrap items-center gap-2" data-reference=payment.reference.clone()>
                             <span class="font-mono">{payment.reference.clone()}</span>
@@ -493,7 +489,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                         Ok(found) => {
                             let invoice_href = format!("/invoices/{}", found.invoice_id);
                             let payment = found.payment;
-                            let status = payment.shown_status().as_str().to_owned();
+                            let status = payment.shown_status();
                             view! {
                                 <section class=format!("{PANEL} mt-6") data-testid="sandbox-checkout">
                                     <dl class="grid grid-cols-2 gap-x-4 gap-y-3 text-sm">
@@ -501,9 +497,9 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                                             <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_invoice_number}</dt>
                                             <dd class="font-mono font-medium"><A href=invoice_href.clone() attr:class=LINK>{found.invoice_number.clone()}</A></dd>
                                         </div>
-                                        <Fact label=|m| m.orders_channel value=payment.channel.clone() />
-                                        <Fact label=|m| m.orders_reference value=payment.reference.clone() />
-                                        <Fact label=|m| m.orders_pay_before value=utc_text(payment.expires_at, Precision::Minute) />
+                                        <Fact label=|m| m.orders_channel>{payment.channel.clone()}</Fact>
+                                        <Fact label=|m| m.orders_reference>{payment.reference.clone()}</Fact>
+                                        <Fact label=|m| m.orders_pay_before>{utc_text(payment.expires_at, Precision::Minute)}</Fact>
                                     </dl>
                                     <p class="mt-6 text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_to_pay}</p>
                                     <p class="text-4xl font-bold tracking-tight" data-testid="sandbox-amount">{Rupiah(payment.total_amount).to_string()}</p>

@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
-use crate::components::Text;
 use crate::errors::AppError;
 use crate::i18n::use_i18n;
 use crate::seo::PageMeta;
+use crate::ui::Text;
 
 const PROSE_TITLE: &str = "text-3xl font-bold tracking-tight";
 

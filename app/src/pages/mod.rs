@@ -1,6 +1,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_catalog;
+pub mod admin_coupons;
 pub mod admin_orders;
 pub mod auth;
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod invoices;
 pub mod legal;
 pub mod not_found;
 pub mod notifications;
+pub mod order_wizard;
 pub mod orders;
 pub mod servers;
 pub mod status;

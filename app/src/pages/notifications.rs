@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
-use crate::components::{Card, ErrorNotice, Notice, Text, error_text};
 use crate::i18n::{Messages, use_i18n};
 use crate::notifications::{
     MarkAllNotificationsRead, MarkNotificationRead, SetNotificationPreference, TelegramLink,
@@ -13,11 +12,11 @@ use crate::notifications::{
 };
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
+use crate::ui::style::BUTTON;
+use crate::ui::{Card, ErrorNotice, Notice, Text, error_text};
 use model::NotificationId;
 use model::accounts::User;
 use model::notifications::{Category, Channel, Notification, Preference};
-
-const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
 
 fn category_text(m: &'static Messages, category: Category) -> &'static str {
     match category {
@@ -214,11 +213,7 @@ fn SettingsCard(is_admin: bool) -> impl IntoView {
             <Card title=|m| m.notifications_settings_title>
                 <p class="text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().notifications_settings_intro}</p>
                 {move || notice.get().map(|text| view! { <Notice text=text /> })}
-                {move || set.value().get().and_then(Result::err).map(|error| view! {
-                    <p role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                        {move || error_text(i18n.t(), &error)}
-                    </p>
-                })}
+                <ErrorNotice result=set.value() />
                 <Transition>
                     {move || {
                         let categories = categories.clone();

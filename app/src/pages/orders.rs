@@ -1,5 +1,5 @@
-//! Ordering a server and following the order: the wizard (plan → region → image → details →
-//! review with the price), "My orders", and one order with its progress, history and invoices.
+//! Following an order: "My orders", and one order with its progress, history and invoices
+//! (placing one is [`crate::pages::order_wizard`]).
 //! An order still on its way (waiting for payment, paid, being provisioned) reloads itself every
 //! few seconds, so a payment made in another tab shows up without a reload.
 
@@ -7,93 +7,33 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::PageTitle;
 use crate::catalog::public_plans;
-use crate::components::{Text, error_text, route_id};
 use crate::errors::{AppError, Code};
-use crate::i18n::{Lang, Messages, use_i18n};
-use crate::orders::{PlaceOrder, QuoteOrder, load_order, my_orders, tax_percent};
+use crate::i18n::{Messages, use_i18n};
+use crate::orders::{load_order, my_orders};
 use crate::pages::account::RequireUser;
-use crate::pages::catalog::{OsLogo, memory, transfer};
-use crate::ssh_keys::my_ssh_keys;
 use crate::time::{Precision, utc_text};
+use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, SECONDARY};
+use crate::ui::{
+    Badge, DataTable, ErrorBox, Fact, Text, error_text, invoice_status_text, order_status_text,
+    route_id, ticker,
+};
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::catalog::PublicPlan;
-use model::ids::{OrderId, PlanId, SshKeyId};
-use model::orders::{Order, OrderPage, OrderRequest, Quote};
+use model::ids::OrderId;
+use model::orders::{Order, OrderPage};
 use model::status::{InvoiceStatus, OrderStatus};
-
-pub(crate) const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
-pub(crate) const PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400";
-pub(crate) const SECONDARY: &str = "inline-flex items-center justify-center rounded-md border border-slate-300 px-4 py-2 font-medium hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
-pub(crate) const LINK: &str = "font-medium text-sky-700 hover:underline dark:text-sky-400";
-pub(crate) const CELL: &str = "px-3 py-2 align-top";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
-const CHOICE: &str = "flex w-full flex-col items-start gap-1 rounded-xl border border-slate-200 bg-white p-4 text-left shadow-sm hover:border-sky-400 aria-pressed:border-sky-600 aria-pressed:ring-2 aria-pressed:ring-sky-500/30 dark:border-slate-800 dark:bg-slate-900 dark:hover:border-sky-600 dark:aria-pressed:border-sky-400";
-
-/// Bumps the returned signal every `every` in the browser while `wanted` holds, so resources
-/// that read it reload. `wanted` is not reactive on purpose: a page notes in it, as it renders,
-/// whether it is waiting for something, and noting that must not itself reload anything (on the
-/// server it would render the page twice and drop the first rendering's resources mid-flight).
-pub(crate) fn ticker(every: Duration, wanted: StoredValue<bool>) -> ReadSignal<u32> {
-    let (tick, set_tick) = signal(0u32);
-    Effect::new(move |_| {
-        let bump = move || {
-            if wanted.try_get_value().unwrap_or(false) {
-                set_tick.update(|n| *n += 1);
-            }
-        };
-        if let Ok(handle) = set_interval_with_handle(bump, every) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    tick
-}
 
 /// An order that will change by itself soon: paid for, or being made (or waiting for a payment
 /// that may arrive from another tab or the gateway).
-pub(crate) fn order_in_progress(status: &str) -> bool {
-    matches!(status, "pending_payment" | "paid" | "provisioning")
-}
-
-pub(crate) fn order_status_text(m: &'static Messages, status: &str) -> &'static str {
-    match status {
-        "pending_payment" => m.orders_status_pending_payment,
-        "paid" => m.orders_status_paid,
-        "provisioning" => m.orders_status_provisioning,
-        "active" => m.orders_status_active,
-        "failed" => m.orders_status_failed,
-        "cancelled" => m.orders_status_cancelled,
-        "expired" => m.orders_status_expired,
-        "suspended" => m.orders_status_suspended,
-        "terminated" => m.orders_status_terminated,
-        _ => m.orders_status_unknown,
-    }
-}
-
-pub(crate) fn invoice_status_text(m: &'static Messages, status: &str) -> &'static str {
-    match status {
-        "unpaid" => m.orders_invoice_status_unpaid,
-        "paid" => m.orders_invoice_status_paid,
-        "expired" => m.orders_invoice_status_expired,
-        "cancelled" => m.orders_invoice_status_cancelled,
-        "refunded" => m.orders_invoice_status_refunded,
-        _ => m.orders_status_unknown,
-    }
-}
-
-pub(crate) fn payment_status_text(m: &'static Messages, status: &str) -> &'static str {
-    match status {
-        "unpaid" => m.orders_payment_status_unpaid,
-        "paid" => m.orders_payment_status_paid,
-        "expired" => m.orders_payment_status_expired,
-        "failed" => m.orders_payment_status_failed,
-        "refunded" => m.orders_payment_status_refunded,
-        _ => m.orders_status_unknown,
-    }
+pub(crate) fn order_in_progress(status: OrderStatus) -> bool {
+    matches!(
+        status,
+        OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::Provisioning
+    )
 }
 
 pub(crate) fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static str {
@@ -131,622 +71,24 @@ pub(crate) fn OrderErrorNotice<T: Clone + Send + Sync + 'static>(
         result.get().and_then(Result::err).map(|error| {
             let unverified = error.code == Code::EmailNotVerified;
             view! {
-                <p role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+                <ErrorBox>
                     {move || order_error_text(i18n.t(), &error)}
                     {unverified.then(|| view! {
                         " " <A href="/account" attr:class="font-medium underline" attr:data-testid="verify-link">{move || i18n.t().orders_verify_link}</A>
                     })}
-                </p>
+                </ErrorBox>
             }
         })
     }
 }
 
-/// A coloured pill for an order's, invoice's or payment's status.
-#[component]
-pub(crate) fn Badge(
-    status: String,
-    text: fn(&'static Messages, &str) -> &'static str,
-    testid: &'static str,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let colour = match status.as_str() {
-        "active" | "paid" => {
-            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
-        }
-        "failed" | "expired" | "suspended" => {
-            "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300"
-        }
-        "cancelled" | "terminated" | "refunded" => {
-            "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
-        }
-        "provisioning" => "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
-        _ => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
-    };
-    let label = status.clone();
-    view! {
-        <span data-testid=testid data-status=status class=format!("inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-semibold print:border print:border-current {colour}")>
-            {move || text(i18n.t(), &label)}
-        </span>
-    }
-}
-
-/// A label and its value in a definition list.
-#[component]
-pub(crate) fn Fact(
-    label: Text,
-    #[prop(into)] value: String,
-    #[prop(optional)] testid: Option<&'static str>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div>
-            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
-            <dd class="font-medium" data-testid=testid>{value}</dd>
-        </div>
-    }
-}
-
-fn months_text(m: &'static Messages, months: i64) -> String {
+pub(crate) fn months_text(m: &'static Messages, months: i64) -> String {
     if months == 1 {
         format!("1 {}", m.orders_month)
     } else {
         format!("{months} {}", m.orders_months)
     }
 }
-
-// ---------------------------------------------------------------------------------------------
-// The wizard
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Step {
-    Plan,
-    Region,
-    Image,
-    Details,
-    Review,
-}
-
-impl Step {
-    const ALL: [Step; 5] = [
-        Step::Plan,
-        Step::Region,
-        Step::Image,
-        Step::Details,
-        Step::Review,
-    ];
-
-    fn label(self, m: &'static Messages) -> &'static str {
-        match self {
-            Step::Plan => m.orders_step_plan,
-            Step::Region => m.orders_step_region,
-            Step::Image => m.orders_step_image,
-            Step::Details => m.orders_step_details,
-            Step::Review => m.orders_step_review,
-        }
-    }
-}
-
-/// What the customer has chosen so far.
-#[derive(Clone, Copy)]
-struct Draft {
-    step: RwSignal<Step>,
-    plan: RwSignal<Option<i64>>,
-    region: RwSignal<Option<String>>,
-    image: RwSignal<Option<String>>,
-    hostname: RwSignal<String>,
-    period: RwSignal<i64>,
-    keys: RwSignal<Vec<i64>>,
-    coupon: RwSignal<String>,
-}
-
-impl Draft {
-    fn new(plan: Option<i64>) -> Self {
-        Self {
-            step: RwSignal::new(if plan.is_some() {
-                Step::Region
-            } else {
-                Step::Plan
-            }),
-            plan: RwSignal::new(plan),
-            region: RwSignal::new(None),
-            image: RwSignal::new(None),
-            hostname: RwSignal::new(String::new()),
-            period: RwSignal::new(1),
-            keys: RwSignal::new(Vec::new()),
-            coupon: RwSignal::new(String::new()),
-        }
-    }
-
-    fn input(self) -> OrderRequest {
-        let coupon = self.coupon.get_untracked().trim().to_owned();
-        OrderRequest {
-            plan_id: PlanId(self.plan.get_untracked().unwrap_or_default()),
-            region: self.region.get_untracked().unwrap_or_default(),
-            image: self.image.get_untracked().unwrap_or_default(),
-            hostname: self.hostname.get_untracked().trim().to_owned(),
-            period_months: self.period.get_untracked(),
-            ssh_key_ids: self
-                .keys
-                .get_untracked()
-                .into_iter()
-                .map(SshKeyId)
-                .collect(),
-            coupon: (!coupon.is_empty()).then_some(coupon),
-        }
-    }
-}
-
-#[component]
-pub fn NewOrderPage() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageTitle text=|m| m.orders_new_title />
-        <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().orders_new_title}</h1>
-        <RequireUser view=|me: model::accounts::User| view! { <Wizard verified=me.email_verified /> } />
-    }
-}
-
-#[component]
-fn Wizard(verified: bool) -> impl IntoView {
-    let i18n = use_i18n();
-    let query = use_query_map();
-    let chosen = query
-        .read_untracked()
-        .get("plan")
-        .and_then(|id| id.parse::<i64>().ok());
-    let draft = Draft::new(chosen);
-    let plans = Resource::new(|| (), |_| public_plans());
-    view! {
-        {(!verified).then(|| view! {
-            <p data-testid="unverified-notice" class="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
-                {move || i18n.t().auth_unverified} " "
-                <A href="/account" attr:class="font-medium underline">{move || i18n.t().orders_verify_link}</A>
-            </p>
-        })}
-        <Suspense>
-            {move || Suspend::new(async move {
-                match plans.await {
-                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(plans) if plans.is_empty() => view! {
-                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().catalog_empty}</p>
-                    }.into_any(),
-                    Ok(plans) => view! { <WizardSteps plans draft /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn WizardSteps(plans: Vec<PublicPlan>, draft: Draft) -> impl IntoView {
-    let plans = StoredValue::new(plans);
-    let plan = Memo::new(move |_| {
-        let id = draft.plan.get();
-        plans.with_value(|plans| plans.iter().find(|plan| Some(plan.id.get()) == id).cloned())
-    });
-    // A plan named in the link that is not on sale starts the wizard at the beginning.
-    let step = Memo::new(move |_| match plan.get() {
-        None => Step::Plan,
-        Some(_) => draft.step.get(),
-    });
-    // The details step asks for the price; the review shows the answer it got.
-    let quote = ServerAction::<QuoteOrder>::new();
-    view! {
-        <Stepper step draft />
-        <div class="mt-6" data-testid="wizard" data-step=move || format!("{:?}", step.get()).to_lowercase()>
-            {move || match step.get() {
-                Step::Plan => view! { <PlanStep plans=plans.get_value() draft /> }.into_any(),
-                Step::Region => plan.get().map(|plan| view! { <RegionStep plan draft /> }.into_any()).unwrap_or_else(|| ().into_any()),
-                Step::Image => plan.get().map(|plan| view! { <ImageStep plan draft /> }.into_any()).unwrap_or_else(|| ().into_any()),
-                Step::Details => plan.get().map(|plan| view! { <DetailsStep plan draft quote /> }.into_any()).unwrap_or_else(|| ().into_any()),
-                Step::Review => plan.get().map(|plan| view! { <ReviewStep plan draft quote /> }.into_any()).unwrap_or_else(|| ().into_any()),
-            }}
-        </div>
-    }
-}
-
-/// The steps, numbered; earlier ones can be gone back to.
-#[component]
-fn Stepper(step: Memo<Step>, draft: Draft) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <ol class="mt-6 flex flex-wrap gap-2 text-sm" aria-label=move || i18n.t().orders_steps>
-            {Step::ALL.into_iter().enumerate().map(|(index, this)| {
-                let state = move || {
-                    let current = step.get();
-                    if this == current { "current" } else if this < current { "done" } else { "todo" }
-                };
-                view! {
-                    <li>
-                        <button
-                            type="button"
-                            disabled=move || state() != "done"
-                            aria-current=move || (state() == "current").then_some("step")
-                            on:click=move |_| draft.step.set(this)
-                            class=move || {
-                                let look = match state() {
-                                    "current" => "border-sky-600 bg-sky-700 text-white dark:border-sky-400 dark:bg-sky-500 dark:text-slate-950",
-                                    "done" => "border-sky-300 text-sky-800 hover:bg-sky-50 dark:border-sky-800 dark:text-sky-300 dark:hover:bg-sky-950",
-                                    _ => "border-slate-200 text-slate-500 dark:border-slate-800 dark:text-slate-400",
-                                };
-                                format!("flex items-center gap-2 rounded-full border px-3 py-1 font-medium {look}")
-                            }
-                        >
-                            <span class="font-mono text-xs">{index + 1}</span>
-                            {move || this.label(i18n.t())}
-                        </button>
-                    </li>
-                }
-            }).collect_view()}
-        </ol>
-    }
-}
-
-#[component]
-fn StepHeading(text: Text) -> impl IntoView {
-    let i18n = use_i18n();
-    view! { <h2 class="text-xl font-semibold">{move || text(i18n.t())}</h2> }
-}
-
-#[component]
-fn BackButton(draft: Draft, to: Step) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <button type="button" class=SECONDARY data-testid="wizard-back" on:click=move |_| draft.step.set(to)>
-            "← " {move || i18n.t().orders_back}
-        </button>
-    }
-}
-
-#[component]
-fn PlanStep(plans: Vec<PublicPlan>, draft: Draft) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <StepHeading text=|m| m.orders_choose_plan />
-        <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-            {plans.into_iter().map(|plan| {
-                let id = plan.id.get();
-                let specs = format!(
-                    "{} vCPU · {} RAM · {} GB NVMe · {}",
-                    plan.vcpus, memory(plan.memory_mb), plan.disk_gb, transfer(plan.transfer_gb)
-                );
-                view! {
-                    <button
-                        type="button"
-                        class=CHOICE
-                        data-testid="choose-plan"
-                        data-plan=plan.name.clone()
-                        aria-pressed=move || (draft.plan.get() == Some(id)).to_string()
-                        on:click=move |_| {
-                            if draft.plan.get_untracked() != Some(id) {
-                                draft.plan.set(Some(id));
-                                draft.region.set(None);
-                                draft.image.set(None);
-                                draft.period.set(1);
-                            }
-                            draft.step.set(Step::Region);
-                        }
-                    >
-                        <span class="text-lg font-semibold">{plan.name.clone()}</span>
-                        <span>
-                            <span class="text-2xl font-bold text-sky-700 dark:text-sky-400">{plan.price_idr_monthly.to_string()}</span>
-                            <span class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().catalog_per_month}</span>
-                        </span>
-                        <span class="text-sm text-slate-600 dark:text-slate-400">{specs}</span>
-                    </button>
-                }
-            }).collect_view()}
-        </div>
-    }
-}
-
-#[component]
-fn RegionStep(plan: PublicPlan, draft: Draft) -> impl IntoView {
-    view! {
-        <StepHeading text=|m| m.orders_choose_region />
-        <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-            {plan.regions.into_iter().map(|region| {
-                let slug = region.slug.clone();
-                let pressed = slug.clone();
-                view! {
-                    <button
-                        type="button"
-                        class=CHOICE
-                        data-testid="choose-region"
-                        aria-pressed=move || (draft.region.get().as_deref() == Some(pressed.as_str())).to_string()
-                        on:click=move |_| {
-                            draft.region.set(Some(slug.clone()));
-                            draft.step.set(Step::Image);
-                        }
-                    >
-                        <span class="font-semibold">{region.name}</span>
-                        <span class="text-sm text-slate-500 dark:text-slate-400">{region.country.unwrap_or_default()}</span>
-                    </button>
-                }
-            }).collect_view()}
-        </div>
-        <div class="mt-6"><BackButton draft to=Step::Plan /></div>
-    }
-}
-
-#[component]
-fn ImageStep(plan: PublicPlan, draft: Draft) -> impl IntoView {
-    view! {
-        <StepHeading text=|m| m.orders_choose_image />
-        <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-            {plan.images.into_iter().map(|image| {
-                let slug = image.slug.clone();
-                let pressed = slug.clone();
-                view! {
-                    <button
-                        type="button"
-                        class=format!("{CHOICE} flex-row! items-center!")
-                        data-testid="choose-image"
-                        aria-pressed=move || (draft.image.get().as_deref() == Some(pressed.as_str())).to_string()
-                        on:click=move |_| {
-                            draft.image.set(Some(slug.clone()));
-                            draft.step.set(Step::Details);
-                        }
-                    >
-                        <OsLogo logo=image.logo />
-                        <span class="font-semibold">{image.name}</span>
-                    </button>
-                }
-            }).collect_view()}
-        </div>
-        <div class="mt-6"><BackButton draft to=Step::Region /></div>
-    }
-}
-
-#[component]
-fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
-    let i18n = use_i18n();
-    // A good quote leads on to the review, a refused one stays here with its message. The first
-    // run only notes the quote from an earlier visit, so going back here stays here.
-    Effect::new(move |seen: Option<()>| {
-        if seen.is_some() && matches!(quote.value().get(), Some(Ok(_))) {
-            draft.step.set(Step::Review);
-        }
-        quote.value().track();
-    });
-    let keys = Resource::new(|| (), |_| my_ssh_keys());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        quote.dispatch(QuoteOrder {
-            order: draft.input(),
-        });
-    };
-    view! {
-        <StepHeading text=|m| m.orders_details />
-        <form class="mt-4 grid gap-6 lg:grid-cols-2" on:submit=submit data-testid="details-form">
-            <div class="space-y-5">
-                <label class="block">
-                    <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().servers_hostname}</span>
-                    <input type="text" name="hostname" required autocomplete="off" spellcheck="false" class=INPUT bind:value=draft.hostname />
-                    <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().orders_hostname_hint}</span>
-                </label>
-                <fieldset>
-                    <legend class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().orders_period}</legend>
-                    <div class="mt-2 grid gap-2 sm:grid-cols-2" data-testid="periods">
-                        {plan.terms.into_iter().map(|term| {
-                            let months = term.months;
-                            view! {
-                                <label class="flex cursor-pointer items-start gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-sky-600 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:border-sky-400 dark:has-[:checked]:bg-sky-950/40">
-                                    <input type="radio" name="period" value=months class="mt-1"
-                                        prop:checked=move || draft.period.get() == months
-                                        on:change=move |_| draft.period.set(months) />
-                                    <span class="flex flex-col">
-                                        <span class="font-medium">{move || months_text(i18n.t(), months)}</span>
-                                        <span class="text-sm text-slate-600 dark:text-slate-400">{term.total_idr.to_string()}</span>
-                                        {(term.discount_percent > 0).then(|| view! {
-                                            <span class="mt-1 w-fit rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
-                                                {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
-                                            </span>
-                                        })}
-                                    </span>
-                                </label>
-                            }
-                        }).collect_view()}
-                    </div>
-                </fieldset>
-            </div>
-            <div class="space-y-5">
-                <fieldset>
-                    <legend class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().orders_ssh_keys}</legend>
-                    <Transition>
-                        {move || Suspend::new(async move {
-                            let keys = keys.await.unwrap_or_default();
-                            if keys.is_empty() {
-                                return view! {
-                                    <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
-                                        {move || i18n.t().orders_ssh_keys_none} " "
-                                        <A href="/account" attr:class=LINK>{move || i18n.t().orders_ssh_keys_add}</A>
-                                    </p>
-                                }.into_any();
-                            }
-                            view! {
-                                <ul class="mt-2 space-y-2" data-testid="ssh-key-choices">
-                                    {keys.into_iter().map(|key| {
-                                        let (id, algorithm) = (key.id.get(), key.algorithm_name());
-                                        view! {
-                                            <li>
-                                                <label class="flex items-center gap-2 text-sm">
-                                                    <input type="checkbox"
-                                                        prop:checked=move || draft.keys.with(|keys| keys.contains(&id))
-                                                        on:change=move |ev| {
-                                                            let on = event_target_checked(&ev);
-                                                            draft.keys.update(|keys| {
-                                                                keys.retain(|kept| *kept != id);
-                                                                if on { keys.push(id); }
-                                                            });
-                                                        } />
-                                                    <span class="font-medium">{key.name}</span>
-                                                    <span class="font-mono text-xs text-slate-500 dark:text-slate-400">{algorithm} " " {key.fingerprint}</span>
-                                                </label>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        })}
-                    </Transition>
-                    <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().orders_ssh_keys_hint}</p>
-                </fieldset>
-                <label class="block">
-                    <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().orders_coupon}</span>
-                    <input type="text" name="coupon" autocomplete="off" class=INPUT bind:value=draft.coupon />
-                </label>
-            </div>
-            <div class="space-y-4 lg:col-span-2">
-                <OrderErrorNotice result=quote.value() />
-                <div class="flex flex-wrap gap-3">
-                    <BackButton draft to=Step::Image />
-                    <button type="submit" class=PRIMARY disabled=move || quote.pending().get() data-testid="to-review">
-                        {move || i18n.t().orders_to_review} " →"
-                    </button>
-                </div>
-            </div>
-        </form>
-    }
-}
-
-#[component]
-fn ReviewStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) -> impl IntoView {
-    let i18n = use_i18n();
-    let input = draft.input();
-    let place = ServerAction::<PlaceOrder>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(placed)) = place.value().get() {
-            navigate(
-                &format!("/invoices/{}", placed.invoice.id),
-                Default::default(),
-            );
-        }
-    });
-    let region = plan
-        .regions
-        .iter()
-        .find(|region| region.slug == input.region)
-        .map(|region| region.name.clone())
-        .unwrap_or_default();
-    let image = plan
-        .images
-        .iter()
-        .find(|image| image.slug == input.image)
-        .map(|image| image.name.clone())
-        .unwrap_or_default();
-    let key_count = input.ssh_key_ids.len();
-    let coupon = input.coupon.clone();
-    let order = StoredValue::new(input.clone());
-    view! {
-        <StepHeading text=|m| m.orders_review />
-        <div class="mt-4 grid gap-6 lg:grid-cols-2">
-            <section class=PANEL>
-                <h3 class="font-semibold">{move || i18n.t().orders_summary}</h3>
-                <dl class="mt-3 grid grid-cols-2 gap-x-4 gap-y-3 text-sm" data-testid="review-summary">
-                    <Fact label=|m| m.servers_plan value=plan.name.clone() />
-                    <Fact label=|m| m.servers_region value=region />
-                    <Fact label=|m| m.servers_image value=image />
-                    <Fact label=|m| m.servers_hostname value=input.hostname.clone() testid="review-hostname" />
-                    <div>
-                        <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_period}</dt>
-                        <dd class="font-medium">{move || months_text(i18n.t(), input.period_months)}</dd>
-                    </div>
-                    <div>
-                        <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_ssh_keys}</dt>
-                        <dd class="font-medium">{move || if key_count == 0 { i18n.t().orders_ssh_keys_password.to_owned() } else { format!("{key_count} {}", i18n.t().orders_ssh_keys_chosen) }}</dd>
-                    </div>
-                </dl>
-            </section>
-            <section class=PANEL>
-                <h3 class="font-semibold">{move || i18n.t().orders_price}</h3>
-                {move || match quote.value().get() {
-                    None => view! { <p class="mt-3 text-sm text-slate-500">{move || i18n.t().orders_pricing}</p> }.into_any(),
-                    Some(Err(error)) => view! {
-                        <p role="alert" class="mt-3 text-sm text-red-700 dark:text-red-300">{move || order_error_text(i18n.t(), &error)}</p>
-                    }.into_any(),
-                    Some(Ok(quote)) => view! {
-                        <PriceTable quote=quote.clone() months=input.period_months coupon=coupon.clone() />
-                    }.into_any(),
-                }}
-            </section>
-        </div>
-        <div class="mt-6 space-y-4">
-            <OrderErrorNotice result=place.value() />
-            <div class="flex flex-wrap gap-3">
-                <BackButton draft to=Step::Details />
-                <button
-                    type="button"
-                    class=PRIMARY
-                    data-testid="place-order"
-                    disabled=move || place.pending().get() || !matches!(quote.value().get(), Some(Ok(_))) || matches!(place.value().get(), Some(Ok(_)))
-                    on:click=move |_| { place.dispatch(PlaceOrder { order: order.get_value() }); }
-                >
-                    {move || i18n.t().orders_place}
-                </button>
-            </div>
-            <p class="text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().orders_place_hint}</p>
-        </div>
-    }
-}
-
-/// Subtotal, the period's and the coupon's discounts, PPN and the total.
-#[component]
-fn PriceTable(quote: Quote, months: i64, coupon: Option<String>) -> impl IntoView {
-    let i18n = use_i18n();
-    let split = &quote;
-    let monthly = quote
-        .lines
-        .first()
-        .map(|line| line.unit_price)
-        .unwrap_or_default();
-    let rate = quote.tax_rate_bp;
-    let decimal = move || if i18n.lang() == Lang::Id { ',' } else { '.' };
-    let period_percent = if split.subtotal > 0 {
-        // Shown as the catalog shows it; the amount is what counts.
-        (split.period_discount * 100 + split.subtotal / 2) / split.subtotal
-    } else {
-        0
-    };
-    view! {
-        <table class="mt-3 w-full text-sm" data-testid="price-breakdown">
-            <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                <tr data-testid="price-subtotal">
-                    <th scope="row" class="py-2 text-left font-normal">
-                        {move || i18n.t().orders_subtotal}
-                        <span class="block text-xs text-slate-500 dark:text-slate-400">{move || format!("{} × {}", months_text(i18n.t(), months), Rupiah(monthly))}</span>
-                    </th>
-                    <td class="py-2 text-right tabular-nums">{Rupiah(split.subtotal).to_string()}</td>
-                </tr>
-                {(split.period_discount > 0).then(|| view! {
-                    <tr data-testid="price-period-discount">
-                        <th scope="row" class="py-2 text-left font-normal">{move || i18n.t().orders_period_discount} " (" {period_percent} "%)"</th>
-                        <td class="py-2 text-right tabular-nums text-emerald-700 dark:text-emerald-400">{Rupiah(-split.period_discount).to_string()}</td>
-                    </tr>
-                })}
-                {(split.coupon_discount > 0).then(|| view! {
-                    <tr data-testid="price-coupon-discount">
-                        <th scope="row" class="py-2 text-left font-normal">{move || i18n.t().orders_coupon_discount} " " {coupon.clone().map(|code| format!("({code})"))}</th>
-                        <td class="py-2 text-right tabular-nums text-emerald-700 dark:text-emerald-400">{Rupiah(-split.coupon_discount).to_string()}</td>
-                    </tr>
-                })}
-                <tr data-testid="price-tax">
-                    <th scope="row" class="py-2 text-left font-normal">{move || format!("{} {}%", i18n.t().orders_tax, tax_percent(rate, decimal()))}</th>
-                    <td class="py-2 text-right tabular-nums">{Rupiah(split.tax).to_string()}</td>
-                </tr>
-                <tr data-testid="price-total" class="text-base font-semibold">
-                    <th scope="row" class="py-2 text-left">{move || i18n.t().orders_total}</th>
-                    <td class="py-2 text-right tabular-nums">{Rupiah(split.total).to_string()}</td>
-                </tr>
-            </tbody>
-        </table>
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// My orders and one order
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
@@ -781,7 +123,7 @@ fn OrderList() -> impl IntoView {
                         }.into_any()
                     }
                     Ok(list) => {
-                        busy.set_value(list.iter().any(|order| order_in_progress(order.status.as_str())));
+                        busy.set_value(list.iter().any(|order| order_in_progress(order.status)));
                         view! { <OrderTable orders=list /> }.into_any()
                     }
                 }
@@ -793,7 +135,7 @@ fn OrderList() -> impl IntoView {
 #[component]
 fn OrderTable(orders: Vec<Order>) -> impl IntoView {
     let i18n = use_i18n();
-    let headings: [Text; 6] = [
+    let headings: Vec<Text> = vec![
         |m| m.servers_hostname,
         |m| m.servers_plan,
         |m| m.admin_status,
@@ -802,29 +144,22 @@ fn OrderTable(orders: Vec<Order>) -> impl IntoView {
         |_| "",
     ];
     view! {
-        <div class="mt-6 overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="w-full text-left text-sm" data-testid="orders-table">
-                <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
-                    <tr>{headings.into_iter().map(|heading| view! { <th class=CELL>{move || heading(i18n.t())}</th> }).collect_view()}</tr>
-                </thead>
-                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {orders.into_iter().map(|order| {
-                        let href = format!("/orders/{}", order.id);
-                        let hostname = order.hostname.clone();
-                        view! {
-                            <tr data-testid="order-row" data-hostname=hostname>
-                                <td class=CELL><A href=href.clone() attr:class=LINK>{order.hostname.clone()}</A></td>
-                                <td class=CELL>{order.plan_name.clone()}</td>
-                                <td class=CELL><Badge status=order.status.as_str().to_owned() text=order_status_text testid="order-status" /></td>
-                                <td class=CELL>{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
-                                <td class=CELL>{utc_text(order.created_at, Precision::Minute)}</td>
-                                <td class=format!("{CELL} text-right")><A href=href attr:class=LINK>{move || i18n.t().orders_details_link}</A></td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable testid="orders-table" headings margin="mt-6">
+            {orders.into_iter().map(|order| {
+                let href = format!("/orders/{}", order.id);
+                let hostname = order.hostname.clone();
+                view! {
+                    <tr data-testid="order-row" data-hostname=hostname>
+                        <td class=CELL><A href=href.clone() attr:class=LINK>{order.hostname.clone()}</A></td>
+                        <td class=CELL>{order.plan_name.clone()}</td>
+                        <td class=CELL><Badge status=order.status text=order_status_text testid="order-status" /></td>
+                        <td class=CELL>{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
+                        <td class=CELL>{utc_text(order.created_at, Precision::Minute)}</td>
+                        <td class=format!("{CELL} text-right")><A href=href attr:class=LINK>{move || i18n.t().orders_details_link}</A></td>
+                    </tr>
+                }
+            }).collect_view()}
+        </DataTable>
     }
 }
 
@@ -854,7 +189,7 @@ fn OrderDetail(id: OrderId) -> impl IntoView {
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="order-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(mut page) => {
-                        busy.set_value(order_in_progress(page.order.status.as_str()));
+                        busy.set_value(order_in_progress(page.order.status));
                         name_places(&mut page.order, &plans);
                         view! { <OrderView page /> }.into_any()
                     }
@@ -894,7 +229,7 @@ fn OrderView(page: OrderPage) -> impl IntoView {
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-3xl font-bold tracking-tight" data-testid="order-hostname">{order.hostname.clone()}</h1>
-            <Badge status=order.status.as_str().to_owned() text=order_status_text testid="order-status" />
+            <Badge status=order.status text=order_status_text testid="order-status" />
         </div>
         {payable.map(|invoice| view! {
             <p class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
@@ -907,15 +242,15 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                 <h2 class="text-lg font-semibold">{move || i18n.t().orders_progress}</h2>
                 <Progress order=order.clone() />
                 <dl class="mt-5 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
-                    <Fact label=|m| m.servers_plan value=order.plan_name.clone() />
-                    <Fact label=|m| m.servers_region value=order.region.clone() />
-                    <Fact label=|m| m.servers_image value=order.image.clone() />
+                    <Fact label=|m| m.servers_plan>{order.plan_name.clone()}</Fact>
+                    <Fact label=|m| m.servers_region>{order.region.clone()}</Fact>
+                    <Fact label=|m| m.servers_image>{order.image.clone()}</Fact>
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_period}</dt>
                         <dd class="font-medium">{move || months_text(i18n.t(), order.period_months)}</dd>
                     </div>
-                    <Fact label=|m| m.orders_paid_until value=order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned()) testid="paid-until" />
-                    <Fact label=|m| m.orders_placed value=utc_text(order.created_at, Precision::Minute) />
+                    <Fact label=|m| m.orders_paid_until testid="paid-until">{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</Fact>
+                    <Fact label=|m| m.orders_placed>{utc_text(order.created_at, Precision::Minute)}</Fact>
                 </dl>
             </section>
             <section class=PANEL>
@@ -934,9 +269,9 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                             <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{utc_text(event.at, Precision::Minute)}</span>
                             <span>
                                 {move || match (&from, changed) {
-                                    (Some(from), true) => format!("{} → {}", order_status_text(i18n.t(), from.as_str()), order_status_text(i18n.t(), to.as_str())),
-                                    (None, _) => format!("{}: {}", i18n.t().orders_event_placed, order_status_text(i18n.t(), to.as_str())),
-                                    (Some(_), false) => order_status_text(i18n.t(), to.as_str()).to_owned(),
+                                    (Some(from), true) => format!("{} → {}", order_status_text(i18n.t(), *from), order_status_text(i18n.t(), to)),
+                                    (None, _) => format!("{}: {}", i18n.t().orders_event_placed, order_status_text(i18n.t(), to)),
+                                    (Some(_), false) => order_status_text(i18n.t(), to).to_owned(),
                                 }}
                                 {event.note.map(|note| view! { <span class="text-slate-500 dark:text-slate-400">" — " {move || event_note(i18n.t(), &note)}</span> })}
                             </span>
@@ -952,16 +287,19 @@ fn OrderView(page: OrderPage) -> impl IntoView {
 #[component]
 fn Progress(order: Order) -> impl IntoView {
     let i18n = use_i18n();
-    const PATH: [&str; 4] = ["pending_payment", "paid", "provisioning", "active"];
-    let reached = PATH
-        .iter()
-        .position(|status| *status == order.status.as_str());
+    const PATH: [OrderStatus; 4] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Provisioning,
+        OrderStatus::Active,
+    ];
+    let reached = PATH.iter().position(|status| *status == order.status);
     view! {
         {match reached {
             Some(reached) => view! {
                 <ol class="mt-4 grid grid-cols-2 gap-2 text-sm sm:grid-cols-4" data-testid="order-progress">
                     {PATH.into_iter().enumerate().map(|(index, status)| {
-                        let look = if index < reached || (index == reached && status == "active") {
+                        let look = if index < reached || (index == reached && status == OrderStatus::Active) {
                             "border-emerald-300 bg-emerald-50 text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-200"
                         } else if index == reached {
                             "border-sky-400 bg-sky-50 text-sky-900 animate-pulse dark:border-sky-600 dark:bg-sky-950 dark:text-sky-200"
@@ -978,7 +316,7 @@ fn Progress(order: Order) -> impl IntoView {
             }.into_any(),
             None => {
                 let status = order.status;
-                view! { <p class="mt-4 text-sm">{move || order_status_text(i18n.t(), status.as_str())}</p> }.into_any()
+                view! { <p class="mt-4 text-sm">{move || order_status_text(i18n.t(), status)}</p> }.into_any()
             }
         }}
         {order.status_message.clone().filter(|_| order.status != OrderStatus::Active).map(|message| view! {
@@ -998,7 +336,7 @@ fn InvoiceLinks(invoices: Vec<Invoice>) -> impl IntoView {
     view! {
         <ul class="mt-3 space-y-3 text-sm" data-testid="order-invoices">
             {invoices.into_iter().map(|invoice| {
-                let status = invoice.shown_status().as_str().to_owned();
+                let status = invoice.shown_status();
                 view! {
                     <li class="flex flex-wrap items-center justify-between gap-2">
                         <span>
@@ -1036,11 +374,11 @@ pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
                     match page.await {
                         Err(error) => view! { <p role="alert" class="mt-3 text-sm">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                         Ok(page) => {
-                            busy.set_value(order_in_progress(page.order.status.as_str()));
+                            busy.set_value(order_in_progress(page.order.status));
                             view! {
                                 <div class="mt-2 flex items-center gap-2 text-sm">
                                     <span class="font-medium">{page.order.hostname.clone()}</span>
-                                    <Badge status=page.order.status.as_str().to_owned() text=order_status_text testid="order-status" />
+                                    <Badge status=page.order.status text=order_status_text testid="order-status" />
                                 </div>
                                 <Progress order=page.order />
                             }.into_any()
@@ -1056,37 +394,24 @@ pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
 mod tests {
     use super::*;
     use crate::i18n::Lang;
-
-    #[test]
-    fn every_order_status_has_its_own_text() {
-        for lang in Lang::ALL {
-            let m = lang.messages();
-            let statuses = [
-                "pending_payment",
-                "paid",
-                "provisioning",
-                "active",
-                "failed",
-                "cancelled",
-                "expired",
-                "suspended",
-                "terminated",
-            ];
-            let texts: std::collections::BTreeSet<_> = statuses
-                .iter()
-                .map(|status| order_status_text(m, status))
-                .collect();
-            assert_eq!(texts.len(), statuses.len(), "{lang:?}");
-            assert!(!texts.contains(m.orders_status_unknown));
-        }
-    }
+    use model::ids::PlanId;
 
     #[test]
     fn only_orders_on_their_way_are_watched() {
-        for status in ["pending_payment", "paid", "provisioning"] {
+        for status in [
+            OrderStatus::PendingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Provisioning,
+        ] {
             assert!(order_in_progress(status));
         }
-        for status in ["active", "failed", "expired", "cancelled", "terminated"] {
+        for status in [
+            OrderStatus::Active,
+            OrderStatus::Failed,
+            OrderStatus::Expired,
+            OrderStatus::Cancelled,
+            OrderStatus::Terminated,
+        ] {
             assert!(!order_in_progress(status));
         }
     }

@@ -11,7 +11,6 @@ use leptos_router::components::A;
 
 use crate::PageTitle;
 use crate::bell::use_live_feed;
-use crate::components::{ErrorNotice, Field, Submit, error_text, route_id};
 use crate::console::{ConsoleOpening, OpenConsole};
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::{
@@ -19,17 +18,18 @@ use crate::instances::{
     provisioning_choices,
 };
 use crate::pages::account::RequireUser;
-use crate::pages::admin::{AdminShell, AdminTable, CELL, FilterForm, query_param};
+use crate::pages::admin::{AdminShell, FilterForm, query_param};
 use crate::time::{Precision, utc_text};
+use crate::ui::style::{BUTTON, CELL, DANGER, PANEL};
+use crate::ui::{
+    DataTable, ErrorNotice, Fact, Field, Submit, error_text, nothing_listed, route_id,
+};
 use model::catalog::{OfferedImage, PublicPlan};
 use model::instances::{ConsoleKind, Instance, ServerPage};
 use model::notifications::{Category, Notification};
 use model::status::InstanceStatus;
 use model::{InstanceId, NotificationId, PlanId};
 
-const BUTTON: &str = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-50 dark:border-slate-700 dark:hover:bg-slate-800";
-const DANGER: &str = "rounded-md border border-red-300 px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-50 dark:border-red-800 dark:text-red-300 dark:hover:bg-red-950";
-const PANEL: &str = "rounded-xl border border-slate-200 bg-white p-5 shadow-sm dark:border-slate-800 dark:bg-slate-900";
 const SELECT: &str = "mt-1 block w-full rounded-md text-base border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
 
 /// Bumps the returned signal on a timer in the browser, so resources that read it reload: every
@@ -64,14 +64,14 @@ fn server_news(
     })
 }
 
-pub fn status_text(m: &'static Messages, status: &str) -> &'static str {
+fn status_text(m: &'static Messages, status: InstanceStatus) -> &'static str {
     match status {
-        "provisioning" => m.servers_status_provisioning,
-        "running" => m.servers_status_running,
-        "stopped" => m.servers_status_stopped,
-        "deleting" => m.servers_status_deleting,
-        "deleted" => m.servers_status_deleted,
-        _ => m.servers_status_error,
+        InstanceStatus::Provisioning => m.servers_status_provisioning,
+        InstanceStatus::Running => m.servers_status_running,
+        InstanceStatus::Stopped => m.servers_status_stopped,
+        InstanceStatus::Deleting => m.servers_status_deleting,
+        InstanceStatus::Deleted => m.servers_status_deleted,
+        InstanceStatus::Error => m.servers_status_error,
     }
 }
 
@@ -145,20 +145,23 @@ fn event_detail(m: &'static Messages, message: &str) -> String {
 }
 
 #[component]
-fn StatusBadge(status: String, action: Option<String>) -> impl IntoView {
+fn StatusBadge(status: InstanceStatus, action: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let label = status.clone();
-    let colour = match status.as_str() {
-        "running" => "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300",
-        "stopped" | "deleted" => {
+    let colour = match status {
+        InstanceStatus::Running => {
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+        }
+        InstanceStatus::Stopped | InstanceStatus::Deleted => {
             "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
         }
-        "error" => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
-        _ => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
+        InstanceStatus::Error => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
+        InstanceStatus::Provisioning | InstanceStatus::Deleting => {
+            "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
+        }
     };
     view! {
-        <span data-testid="server-status" data-status=status class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
-            {move || status_text(i18n.t(), &label)}
+        <span data-testid="server-status" data-status=status.as_str() class=format!("inline-flex items-center gap-1 rounded-full px-2.5 py-0.5 text-xs font-semibold {colour}")>
+            {move || status_text(i18n.t(), status)}
             {action.clone().map(|kind| view! { <span class="font-normal">" · " {move || action_text(i18n.t(), &kind)} "…"</span> })}
         </span>
     }
@@ -186,7 +189,6 @@ pub fn ServersPage() -> impl IntoView {
 
 #[component]
 fn ServerList() -> impl IntoView {
-    let i18n = use_i18n();
     let tick = poll(Duration::from_secs(5), Duration::from_secs(10));
     // Every server notification is about one of the customer's servers.
     let news = server_news(|_| true);
@@ -195,11 +197,7 @@ fn ServerList() -> impl IntoView {
         <Transition>
             {move || Suspend::new(async move {
                 match servers.await {
-                    Err(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="mt-6 text-slate-600 dark:text-slate-400">{move || i18n.t().servers_empty}</p>
-                    }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) if !list.is_empty() => view! {
                         <ul class="mt-6 grid gap-4 md:grid-cols-2" data-testid="server-list">
                             {list.into_iter().map(|server| {
                                 let spec = specs(&server);
@@ -208,7 +206,7 @@ fn ServerList() -> impl IntoView {
                                 <li class=PANEL>
                                     <div class="flex items-start justify-between gap-3">
                                         <A href=href attr:class="text-lg font-semibold text-sky-700 hover:underline dark:text-sky-400">{hostname}</A>
-                                        <StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() />
+                                        <StatusBadge status=server.status action=server.open_action.clone() />
                                     </div>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.plan_name.clone()} " · " {spec}</p>
                                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{server.region_name.clone()} " · " {server.image_name.clone()}</p>
@@ -217,6 +215,7 @@ fn ServerList() -> impl IntoView {
                             }}).collect_view()}
                         </ul>
                     }.into_any(),
+                    other => nothing_listed(other.err(), |m| m.servers_empty),
                 }
             })}
         </Transition>
@@ -283,7 +282,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-3xl font-bold tracking-tight" data-testid="server-hostname">{server.hostname.clone()}</h1>
-            <StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() />
+            <StatusBadge status=server.status action=server.open_action.clone() />
         </div>
         {sandbox.then(|| view! {
             <p data-testid="sandbox-notice" class="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
@@ -297,13 +296,13 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
             <section class=format!("{PANEL} lg:col-span-2")>
                 <h2 class="text-lg font-semibold">{move || i18n.t().servers_overview}</h2>
                 <dl class="mt-4 grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2">
-                    <Fact label=|m| m.servers_plan value=format!("{} · {}", server.plan_name, specs(&server)) />
-                    <Fact label=|m| m.servers_region value=server.region_name.clone() />
-                    <Fact label=|m| m.servers_image value=server.image_name.clone() />
-                    <Fact label=|m| m.servers_provider value=server.provider.clone() />
+                    <Fact label=|m| m.servers_plan>{format!("{} · {}", server.plan_name, specs(&server))}</Fact>
+                    <Fact label=|m| m.servers_region>{server.region_name.clone()}</Fact>
+                    <Fact label=|m| m.servers_image>{server.image_name.clone()}</Fact>
+                    <Fact label=|m| m.servers_provider>{server.provider.clone()}</Fact>
                     <Address label=|m| m.servers_ipv4 value=server.ipv4.clone() testid="ipv4" />
                     <Address label=|m| m.servers_ipv6 value=server.ipv6.clone() testid="ipv6" />
-                    <Fact label=|m| m.servers_created value=utc_text(server.created_at, Precision::Second) />
+                    <Fact label=|m| m.servers_created>{utc_text(server.created_at, Precision::Second)}</Fact>
                 </dl>
             </section>
             <section class=PANEL>
@@ -382,24 +381,9 @@ fn Console(page: ServerPage) -> impl IntoView {
     }
 }
 
-#[component]
-fn Fact(label: crate::components::Text, value: String) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div>
-            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
-            <dd class="font-medium">{value}</dd>
-        </div>
-    }
-}
-
 /// An address with a button that copies it.
 #[component]
-fn Address(
-    label: crate::components::Text,
-    value: Option<String>,
-    testid: &'static str,
-) -> impl IntoView {
+fn Address(label: crate::ui::Text, value: Option<String>, testid: &'static str) -> impl IntoView {
     let i18n = use_i18n();
     let copied = RwSignal::new(false);
     let text = value.clone().unwrap_or_default();
@@ -559,20 +543,20 @@ fn AdminServers() -> impl IntoView {
                 match servers.await {
                     Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(servers) => view! {
-                        <AdminTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
+                        <DataTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
                             {servers.into_iter().map(|server| view! {
                                 <tr>
                                     <td class=CELL>{server.id.to_string()}</td>
                                     <td class=CELL><A href=format!("/servers/{}", server.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{server.hostname.clone()}</A></td>
                                     <td class=CELL>{server.owner_email.clone()}</td>
-                                    <td class=CELL><StatusBadge status=server.status.as_str().to_owned() action=server.open_action.clone() /></td>
+                                    <td class=CELL><StatusBadge status=server.status action=server.open_action.clone() /></td>
                                     <td class=CELL>{server.plan_name.clone()}</td>
                                     <td class=CELL>{server.region_name.clone()}</td>
                                     <td class=CELL>{server.provider.clone()}</td>
                                     <td class=format!("{CELL} font-mono")>{server.ipv4.clone().unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view()}
-                        </AdminTable>
+                        </DataTable>
                     }.into_any(),
                 }
             })}

@@ -1,9 +1,12 @@
-//! Small building blocks shared by the forms: labelled fields, notices and error messages.
+//! Errors as the customer reads them: the text for each error code and the notice that shows an
+//! action's error.
 
 use leptos::prelude::*;
 
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
+use crate::ui::Text;
+use crate::ui::style::ERROR_BOX;
 
 /// The message for an error in the current language. Every code has one (the match has no
 /// catch-all, so a new code does not compile until it is translated); pages that say more about
@@ -117,102 +120,44 @@ fn code_text(m: &'static Messages, code: Code) -> &'static str {
     }
 }
 
-pub type Text = fn(&'static Messages) -> &'static str;
-
-/// The `:id` of the current route (`/orders/:id`), or 0 when it is not a number (the page's
-/// look-up then answers "not found"). Also 0 once the route is gone: on the server a page's
-/// late work (a look-up started again when the session arrived) can ask after the answer has
-/// been sent and the route disposed.
-pub fn route_id<Id: From<i64>>() -> impl Fn() -> Id + Copy + Send + Sync + 'static {
-    let params = leptos_router::hooks::use_params_map();
-    move || {
-        Id::from(
-            params
-                .try_read()
-                .and_then(|params| params.get("id"))
-                .and_then(|id| id.parse::<i64>().ok())
-                .unwrap_or(0),
-        )
-    }
-}
-
-#[component]
-pub fn Field(
-    label: Text,
-    name: &'static str,
-    #[prop(default = "text")] kind: &'static str,
-    #[prop(optional)] autocomplete: &'static str,
-    #[prop(optional)] required: bool,
-    #[prop(optional, into)] value: Signal<String>,
-    #[prop(optional)] hint: Option<Text>,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <label class="block">
-            <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || label(i18n.t())}</span>
-            <input
-                type=kind
-                name=name
-                autocomplete=autocomplete
-                required=required
-                value=move || value.get()
-                class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/30 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100"
-            />
-            {hint.map(|hint| view! { <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || hint(i18n.t())}</span> })}
-        </label>
-    }
-}
-
-#[component]
-pub fn Submit(label: Text, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <button
-            type="submit"
-            disabled=move || pending.get()
-            class="inline-flex items-center justify-center rounded-md bg-sky-700 px-4 py-2 font-medium text-white shadow-sm hover:bg-sky-800 disabled:opacity-60 dark:bg-sky-500 dark:text-slate-950 dark:hover:bg-sky-400"
-        >
-            {move || label(i18n.t())}
-        </button>
-    }
-}
+/// How a page words an error: [`error_text`], or its own words for some codes before that.
+pub type ErrorText = fn(&'static Messages, &AppError) -> &'static str;
 
 /// Shows the action's error in the current language, or nothing.
 #[component]
 pub fn ErrorNotice<T: Clone + Send + Sync + 'static>(
     #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+    #[prop(default = error_text)] text: ErrorText,
+    /// Space above the box, where the page does not space its parts itself.
+    #[prop(optional)]
+    margin: &'static str,
 ) -> impl IntoView {
     let i18n = use_i18n();
     move || {
         result.get().and_then(Result::err).map(|error| {
-            view! {
-                <p role="alert" data-testid="form-error" class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
-                    {move || error_text(i18n.t(), &error)}
-                </p>
-            }
+            view! { <ErrorBox margin>{move || text(i18n.t(), &error)}</ErrorBox> }
         })
     }
 }
 
+/// The red box an error is shown in, for pages that show more than the error's text.
 #[component]
-pub fn Notice(text: Text) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <p role="status" data-testid="form-notice" class="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
-            {move || text(i18n.t())}
-        </p>
-    }
+pub fn ErrorBox(#[prop(optional)] margin: &'static str, children: Children) -> impl IntoView {
+    let class = if margin.is_empty() {
+        ERROR_BOX.to_owned()
+    } else {
+        format!("{margin} {ERROR_BOX}")
+    };
+    view! { <p role="alert" data-testid="form-error" class=class>{children()}</p> }
 }
 
-/// A titled card that holds one form or list.
-#[component]
-pub fn Card(title: Text, children: Children) -> impl IntoView {
+/// Where a list would stand when there is nothing to show: the look-up's `error`, or else the
+/// words `empty` has for a list with nothing in it.
+pub fn nothing_listed(error: Option<AppError>, empty: Text) -> AnyView {
     let i18n = use_i18n();
-    view! {
-        <section class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-            <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
-            <div class="mt-4 space-y-4">{children()}</div>
-        </section>
+    match error {
+        Some(error) => view! { <p role="alert" class="mt-6">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+        None => view! { <p class="mt-6 text-slate-600 dark:text-slate-400">{move || empty(i18n.t())}</p> }.into_any(),
     }
 }
 
