@@ -10,7 +10,7 @@ use crate::auth::server::{caller, client, fail, state};
 use crate::errors::AppError;
 
 #[cfg(feature = "ssr")]
-fn admin() -> Result<domain::accounts::Caller, AppError> {
+fn admin() -> Result<domain::caller::Caller, AppError> {
     let caller = caller()?;
     caller.require_admin().map_err(fail)?;
     Ok(caller)

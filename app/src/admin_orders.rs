@@ -96,7 +96,7 @@ mod form {
 }
 
 #[cfg(feature = "ssr")]
-fn admin() -> Result<domain::accounts::Caller, AppError> {
+fn admin() -> Result<domain::caller::Caller, AppError> {
     let caller = caller()?;
     caller.require_admin().map_err(fail)?;
     Ok(caller)

@@ -95,7 +95,24 @@ impl FromServerFnError for AppError {
 /// response gets the error's status (server_fn would answer 500 for all of them).
 #[cfg(feature = "ssr")]
 fn answered(error: AppError) -> AppError {
-    crate::auth::server::reject(error)
+    reject(error)
+}
+
+/// Sets the response status (and `Retry-After`) for `error` and hands it back.
+#[cfg(feature = "ssr")]
+pub fn reject(error: AppError) -> AppError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(
+            http::StatusCode::from_u16(error.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        if let Some(secs) = error.retry_after_secs
+            && let Ok(value) = http::HeaderValue::from_str(&secs.to_string())
+        {
+            response.insert_header(http::header::RETRY_AFTER, value);
+        }
+    }
+    error
 }
 
 #[cfg(not(feature = "ssr"))]

@@ -8,8 +8,10 @@ use model::instances::{Instance, ServerPage};
 use model::{InstanceId, PlanId};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, reject, state};
+use crate::auth::server::{caller, fail, state};
 use crate::errors::AppError;
+#[cfg(feature = "ssr")]
+use crate::errors::reject;
 
 #[server]
 pub async fn my_servers() -> Result<Vec<Instance>, AppError> {

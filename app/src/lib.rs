@@ -117,7 +117,7 @@ fn hydrates_on_intent() -> bool {
     #[cfg(feature = "ssr")]
     {
         use crate::preferences::read_cookie;
-        use domain::accounts::session::{ACCESS_COOKIE, REFRESH_COOKIE};
+        use domain::accounts::request::{ACCESS_COOKIE, REFRESH_COOKIE};
         let public = use_context::<http::request::Parts>()
             .is_some_and(|parts| seo::PUBLIC_PAGES.contains(&parts.uri.path()));
         let signed_in = [ACCESS_COOKIE, REFRESH_COOKIE]

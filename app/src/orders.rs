@@ -8,8 +8,10 @@ use model::ids::{InvoiceId, OrderId};
 use model::orders::{Order, OrderPage, OrderRequest, Placed, Quote};
 
 #[cfg(feature = "ssr")]
-use crate::auth::server::{caller, fail, reject, state};
+use crate::auth::server::{caller, fail, state};
 use crate::errors::AppError;
+#[cfg(feature = "ssr")]
+use crate::errors::reject;
 #[cfg(feature = "ssr")]
 use model::ids::UserId;
 

@@ -83,14 +83,19 @@ pub async fn enqueue(
 }
 
 /// Takes the next due job (or one whose lease ran out) for `worker` until `lease` has passed.
-pub async fn claim(db: &Db, worker: &str, lease: Duration) -> Result<Option<Job>, DbError> {
-    bury_abandoned(db).await?;
+pub async fn claim(
+    db: &Db,
+    registry: &Registry,
+    worker: &str,
+    lease: Duration,
+) -> Result<Option<Job>, DbError> {
+    bury_abandoned(db, registry).await?;
     claim_except(db, worker, lease, &[], &[]).await
 }
 
 /// A job still held by a dead worker after its last attempt will not be tried again: it is
-/// `dead`, and the admins are told.
-async fn bury_abandoned(db: &Db) -> Result<(), DbError> {
+/// `dead`, and the registry's [`Registry::when_dead`] handlers hear of it.
+async fn bury_abandoned(db: &Db, registry: &Registry) -> Result<(), DbError> {
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let died: Vec<(i64, String, Option<String>)> = tx_run!(&mut tx, |conn| {
@@ -105,7 +110,17 @@ async fn bury_abandoned(db: &Db) -> Result<(), DbError> {
         .await
     })?;
     for (id, kind, error) in died {
-        announce_dead(&mut tx, id, &kind, error.as_deref().unwrap_or_default()).await?;
+        let error = error.as_deref().unwrap_or_default();
+        announce_dead(
+            &mut tx,
+            registry,
+            DeadJob {
+                id,
+                kind: &kind,
+                error,
+            },
+        )
+        .await?;
     }
     tx.commit().await
 }
@@ -203,7 +218,13 @@ pub async fn complete(db: &Db, job: &Job, worker: &str) -> Result<(), DbError> {
 }
 
 /// Records a failed attempt: back to the queue after a backoff, or `dead` after the last one.
-pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), DbError> {
+pub async fn fail(
+    db: &Db,
+    registry: &Registry,
+    job: &Job,
+    worker: &str,
+    error: &str,
+) -> Result<(), DbError> {
     let now = Utc::now();
     let dead = job.attempts >= job.max_attempts;
     let state = if dead {
@@ -228,24 +249,28 @@ pub async fn fail(db: &Db, job: &Job, worker: &str, error: &str) -> Result<(), D
         .map(|done| done.rows_affected())
     })?;
     if dead && changed > 0 {
-        announce_dead(&mut tx, job.id, &job.kind, error).await?;
+        let dead = DeadJob {
+            id: job.id,
+            kind: &job.kind,
+            error,
+        };
+        announce_dead(&mut tx, registry, dead).await?;
     }
     tx.commit().await
 }
 
-/// Tells the admins a job gave up: its work needs a person now.
-async fn announce_dead(tx: &mut Tx, id: i64, kind: &str, error: &str) -> Result<(), DbError> {
+/// Logs a job that gave up and runs the handlers that care, in the transaction that buried it.
+async fn announce_dead(tx: &mut Tx, registry: &Registry, dead: DeadJob<'_>) -> Result<(), DbError> {
     tracing::error!(
-        job_id = id,
-        kind,
-        error,
+        job_id = dead.id,
+        kind = dead.kind,
+        error = dead.error,
         "a job gave up after its last attempt"
     );
-    crate::notifications::notify_admins(
-        tx,
-        &crate::notifications::Notice::admin_job_dead(id, kind, error),
-    )
-    .await
+    for handler in &registry.when_dead {
+        handler(tx, dead).await?;
+    }
+    Ok(())
 }
 
 /// Puts a dead job back in the queue with fresh attempts; false when it is not dead.
@@ -418,11 +443,25 @@ impl From<()> for JobOutcome {
 type HandlerFuture = Pin<Box<dyn Future<Output = Result<JobOutcome, String>> + Send>>;
 type Handler = Arc<dyn Fn(Job) -> HandlerFuture + Send + Sync>;
 
+/// A job that gave up after its last attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct DeadJob<'a> {
+    pub id: i64,
+    pub kind: &'a str,
+    pub error: &'a str,
+}
+
+/// What a [`Registry::when_dead`] handler answers: it borrows the burying transaction.
+pub type DeadJobFuture<'t> = Pin<Box<dyn Future<Output = Result<(), DbError>> + Send + 't>>;
+type DeadJobHandler =
+    Arc<dyn for<'t> Fn(&'t mut Tx, DeadJob<'t>) -> DeadJobFuture<'t> + Send + Sync>;
+
 /// What each job kind does. Every server process registers every kind.
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Handler>,
     first: Vec<String>,
+    when_dead: Vec<DeadJobHandler>,
 }
 
 impl Registry {
@@ -430,6 +469,16 @@ impl Registry {
     /// on (a server being made) go ahead of the e-mails about them.
     pub fn first(mut self, kind: &str) -> Self {
         self.first.push(kind.to_owned());
+        self
+    }
+
+    /// `handler` runs in the transaction that marks a job dead, so what it records (telling the
+    /// admins, say) commits with the burial or not at all. The queue itself knows no feature.
+    pub fn when_dead<F>(mut self, handler: F) -> Self
+    where
+        F: for<'t> Fn(&'t mut Tx, DeadJob<'t>) -> DeadJobFuture<'t> + Send + Sync + 'static,
+    {
+        self.when_dead.push(Arc::new(handler));
         self
     }
 
@@ -460,7 +509,7 @@ pub async fn run_once(
     worker: &str,
     lease: Duration,
 ) -> Result<Option<Job>, DbError> {
-    bury_abandoned(db).await?;
+    bury_abandoned(db, registry).await?;
     let Some(job) = claim_except(db, worker, lease, &[], &registry.first).await? else {
         return Ok(None);
     };
@@ -480,7 +529,7 @@ async fn execute(db: &Db, registry: &Registry, worker: &str, job: &Job) -> Resul
         Ok(JobOutcome::WaitFor { key, until }) => wait_for(db, job, worker, &key, until).await,
         Err(error) => {
             tracing::warn!(job_id = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed");
-            fail(db, job, worker, &error).await
+            fail(db, registry, job, worker, &error).await
         }
     }
 }
@@ -554,7 +603,7 @@ pub async fn run(
         tokio::pin!(woken);
         woken.as_mut().enable();
         if last_burial.is_none_or(|at| at.elapsed() >= ABANDONED_EVERY) {
-            if let Err(error) = bury_abandoned(&db).await {
+            if let Err(error) = bury_abandoned(&db, &registry).await {
                 tracing::error!(%error, "job worker could not reach the database");
             }
             last_burial = Some(tokio::time::Instant::now());

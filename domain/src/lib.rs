@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod billing;
+pub mod caller;
 pub mod catalog;
 pub mod console;
 pub mod db;

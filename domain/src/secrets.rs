@@ -1,12 +1,32 @@
-//! Encryption at rest for the few secrets we must be able to read back (root passwords):
-//! XChaCha20-Poly1305 with a random nonce per value, stored as `v1:` + base64(nonce ‖ ciphertext).
+//! Secrets: opaque random tokens handed to browsers and API clients (refresh tokens, e-mail
+//! links, console tickets), stored only as their hash; and encryption at rest for the few
+//! secrets we must be able to read back (root passwords): XChaCha20-Poly1305 with a random nonce
+//! per value, stored as `v1:` + base64(nonce ‖ ciphertext).
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
 
 use crate::{Db, DbError, settings};
+
+/// The system's random source failed: nothing secret can be made.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the system's random source failed")]
+pub struct NoRandomness;
+
+/// 256 random bits, URL-safe: refresh tokens, e-mail links, recovery-code salts.
+pub fn random_token() -> Result<String, NoRandomness> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| NoRandomness)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What the database keeps of a token: enough to recognise it, useless to present.
+pub fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
 
 const PREFIX: &str = "v1:";
 const NONCE_LEN: usize = 24;
@@ -163,5 +183,14 @@ mod tests {
             );
             assert!(password.chars().any(|c| c.is_ascii_digit()), "{password}");
         }
+    }
+
+    #[test]
+    fn random_tokens_differ_and_hash_stably() {
+        let (a, b) = (random_token().unwrap(), random_token().unwrap());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), token_hash(&b));
     }
 }

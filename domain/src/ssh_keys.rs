@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use ssh_key::public::KeyData;
 use ssh_key::{EcdsaCurve, HashAlg, PublicKey};
 
-use crate::accounts::ClientInfo;
 use crate::audit::{self, AuditEvent};
+use crate::caller::ClientInfo;
 use crate::error::Code;
 use crate::providers::SshPublicKey;
 use crate::{Db, DbError, db_run, tx_run};

@@ -5,9 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::accounts::inputs::Language;
-use domain::accounts::{
-    AccountError, Accounts, Caller, ClientInfo, Login, ProfileUpdate, Role, SignUp, two_factor,
-};
+use domain::accounts::{AccountError, Accounts, Login, ProfileUpdate, Role, SignUp, two_factor};
+use domain::caller::{Caller, ClientInfo};
 use domain::error::Code;
 use domain::{AppState, Db, DomainConfig, both_backends, db_run, mail};
 

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::accounts::Role;
+use domain::caller::{Caller, ClientInfo};
 use domain::catalog::{
     self, Catalog, CatalogError, ImageUpdate, PlanInput, RegionUpdate, SYNC_JOB_KIND, SyncReport,
 };

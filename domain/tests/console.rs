@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::accounts::Role;
 use domain::audit::{self, AuditFilter};
+use domain::caller::{Caller, ClientInfo};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::console::{ConsoleError, Opening, SESSIONS_PER_USER, Traffic};
 use domain::error::{Code, ErrorCode};

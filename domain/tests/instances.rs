@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::accounts::Role;
+use domain::caller::{Caller, ClientInfo};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::{Code, ErrorCode};
 use domain::instances::{self, ActionRequest, InstanceError, Instances, ProvisionRequest};
@@ -341,7 +342,7 @@ both_backends! {
             .await
             .unwrap();
         // A worker takes the job, sends the create, and dies before writing down the answer.
-        let job = jobs::claim(&test.db, "doomed", Duration::seconds(-1)).await.unwrap().unwrap();
+        let job = jobs::claim(&test.db, &env.jobs, "doomed", Duration::seconds(-1)).await.unwrap().unwrap();
         assert_eq!(job.kind, instances::PROVISION_JOB);
         let label: String = db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT label FROM instances WHERE id = $1").bind(created.id).fetch_one(pool).await

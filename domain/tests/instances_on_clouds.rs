@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::accounts::Role;
+use domain::caller::{Caller, ClientInfo};
 use domain::catalog::PlanInput;
 use domain::instances::{self, ActionRequest, Instance, ProvisionRequest};
 use domain::jobs::Registry;

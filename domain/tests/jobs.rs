@@ -92,7 +92,7 @@ both_backends! {
         });
         enqueue(&test.db, "provision", 1, 3).await;
         // Worker A claims it and dies without finishing.
-        let held = jobs::claim(&test.db, "worker-a", lease()).await.unwrap().unwrap();
+        let held = jobs::claim(&test.db, &registry, "worker-a", lease()).await.unwrap().unwrap();
         assert!(run_once(&test.db, &registry, "worker-b", lease()).await.unwrap().is_none(), "lease still held");
         // The lease runs out; worker B takes over and finishes it.
         let past = Utc::now() - Duration::seconds(1);
@@ -106,15 +106,28 @@ both_backends! {
         assert_eq!(jobs::list(&test.db, Some("done"), None, 10).await.unwrap().len(), 1);
     }
 
-    async fn a_crash_during_the_last_attempt_leaves_the_job_dead(test: TestDb) {
-        enqueue(&test.db, "provision", 1, 1).await;
-        jobs::claim(&test.db, "worker-a", lease()).await.unwrap().unwrap();
+    async fn a_crash_during_the_last_attempt_leaves_the_job_dead_and_tells_who_cares(test: TestDb) {
+        let heard: Arc<Mutex<Vec<(i64, String, String)>>> = Arc::default();
+        let registry = {
+            let heard = Arc::clone(&heard);
+            Registry::default().when_dead(move |_tx, dead| {
+                heard.lock().unwrap().push((dead.id, dead.kind.to_owned(), dead.error.to_owned()));
+                Box::pin(async { Ok(()) })
+            })
+        };
+        let id = enqueue(&test.db, "provision", 1, 1).await;
+        jobs::claim(&test.db, &registry, "worker-a", lease()).await.unwrap().unwrap();
+        assert!(heard.lock().unwrap().is_empty(), "a held lease is no death");
         let past = Utc::now() - Duration::seconds(1);
         db_run!(&test.db, |pool| sqlx::query("UPDATE jobs SET locked_until = $1").bind(past).execute(pool).await.map(|_| ())).unwrap();
-        assert!(jobs::claim(&test.db, "worker-b", lease()).await.unwrap().is_none());
+        assert!(jobs::claim(&test.db, &registry, "worker-b", lease()).await.unwrap().is_none());
         let dead = jobs::list(&test.db, Some("dead"), None, 10).await.unwrap();
         assert_eq!(dead.len(), 1);
         assert!(dead[0].last_error.as_deref().unwrap().contains("last attempt"));
+        let heard = heard.lock().unwrap().clone();
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert_eq!((heard[0].0, heard[0].1.as_str()), (id, "provision"));
+        assert!(heard[0].2.contains("last attempt"), "{heard:?}");
     }
 
     async fn four_workers_share_the_queue_and_run_each_job_once(test: TestDb) {

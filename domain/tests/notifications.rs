@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::accounts::Role;
+
+use domain::caller::{Caller, ClientInfo};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::db::Committed;
 use domain::error::{Code, ErrorCode};

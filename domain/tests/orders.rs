@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::accounts::Role;
 use domain::billing::invoices::Invoice;
 use domain::billing::payments::CallbackError;
 use domain::billing::{self, tripay};
+use domain::caller::{Caller, ClientInfo};
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::{Code, ErrorCode};
 use domain::jobs::{self, Registry};

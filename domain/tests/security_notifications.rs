@@ -8,7 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::accounts::inputs::Language;
-use domain::accounts::{AccountError, Caller, ClientInfo, IssuedTokens, Login, SignUp, two_factor};
+use domain::accounts::{AccountError, IssuedTokens, Login, SignUp, two_factor};
+use domain::caller::{Caller, ClientInfo};
 use domain::jobs::Registry;
 use domain::notifications::{Category, Channel, InAppNotification};
 use domain::testing::{TestDb, drain};

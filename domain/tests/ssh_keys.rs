@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
-use domain::accounts::ClientInfo;
 use domain::audit::{self, AuditFilter};
+use domain::caller::ClientInfo;
 use domain::error::{Code, ErrorCode};
 use domain::ssh_keys::{self, SshKeyError};
 use domain::{Db, both_backends, db_run};

@@ -6,7 +6,9 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use domain::accounts::{Caller, Role};
+use domain::accounts::Role;
+
+use domain::caller::Caller;
 use domain::error::{Code, ErrorCode};
 use domain::jobs::Registry;
 use domain::notifications::telegram::TelegramBot;

@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{InvoiceId, OrderId, UserId};
-use crate::orders::Line;
 use crate::status::{InvoiceStatus, PaymentStatus};
 
 /// What an invoice bills.
@@ -130,6 +129,15 @@ impl Default for Seller {
             npwp: String::new(),
         }
     }
+}
+
+/// One line of an invoice or a quote; discounts are negative lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub amount: i64,
 }
 
 /// An invoice with its lines, payments (newest first) and the seller that issued it.

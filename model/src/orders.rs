@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::billing::Invoice;
+use crate::billing::{Invoice, Line};
 use crate::ids::{CouponId, InstanceId, OrderId, PlanId, SshKeyId, UserId};
 use crate::status::OrderStatus;
 
@@ -21,15 +21,6 @@ pub struct OrderRequest {
     pub ssh_key_ids: Vec<SshKeyId>,
     #[serde(default)]
     pub coupon: Option<String>,
-}
-
-/// One line of an invoice or a quote; discounts are negative lines.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    pub description: String,
-    pub quantity: i64,
-    pub unit_price: i64,
-    pub amount: i64,
 }
 
 /// An order's price, before it is placed or as it was billed.

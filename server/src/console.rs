@@ -22,7 +22,7 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::BytesMut;
-use domain::accounts::session::Authenticated;
+use domain::accounts::request::Authenticated;
 use domain::console::{ConsoleSession, Consoles, SESSION_HEARTBEAT, Traffic, VncTarget};
 use domain::error::Code;
 use futures_util::stream::SplitSink;
@@ -34,9 +34,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 
-use crate::api::ApiError;
-use crate::router::ServerState;
+use crate::api::error::ApiError;
 use crate::session::Client;
+use crate::state::ServerState;
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Connecting to and authenticating with the VNC server.

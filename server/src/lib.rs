@@ -11,4 +11,5 @@ pub mod security_headers;
 pub mod seo;
 pub mod session;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

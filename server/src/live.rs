@@ -17,7 +17,7 @@ use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Extension, Query, State, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
-use domain::accounts::Caller;
+use domain::caller::Caller;
 use domain::db::{CommitFeed, Committed};
 use domain::notifications::NotificationError;
 use model::notifications::Notification;
@@ -26,8 +26,8 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::router::ServerState;
 use crate::session::SignedIn;
+use crate::state::ServerState;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 /// What one socket may have waiting. A socket this far behind is woken by what waits already

@@ -92,7 +92,7 @@ async fn create_admin(config: &Config, email: &str, name: &str, password_stdin: 
         }
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
-        match domain::accounts::tokens::random_token() {
+        match domain::secrets::random_token() {
             Ok(token) => token[..20].to_owned(),
             Err(error) => {
                 eprintln!("{error}");

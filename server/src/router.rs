@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use app::seo::SiteInfo;
 use app::{App, shell};
-use axum::extract::{FromRef, State};
+use axum::extract::State;
 use axum::handler::Handler;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use domain::AppState;
-use domain::accounts::session::CookiePolicy;
-use leptos::config::LeptosOptions;
+use domain::accounts::request::CookiePolicy;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
@@ -28,30 +27,9 @@ use tracing::Level;
 
 use crate::security_headers::security_headers;
 use crate::session::session_layer;
+use crate::state::ServerState;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// What the router's handlers share: Leptos's own options, the domain state and web settings.
-#[derive(Clone, Debug, FromRef)]
-pub struct ServerState {
-    pub leptos_options: LeptosOptions,
-    pub app: AppState,
-    pub web: WebSettings,
-}
-
-/// How we are reached from outside.
-#[derive(Clone, Debug)]
-pub struct WebSettings {
-    /// The origin people use, e.g. `https://webrana.id`; cookie-authenticated writes must come
-    /// from it (or from the host they were sent to).
-    pub public_url: String,
-    /// `Secure` cookies and HSTS, when served over https.
-    pub secure_cookies: bool,
-    /// A console without keyboard or mouse input for this long is closed.
-    pub console_idle: std::time::Duration,
-    /// Where customers write to us, shown on the contact page.
-    pub support_email: String,
-}
 
 /// The app's routes, listed once per process. Listing them renders the app with resource
 /// loading switched off by a process-wide flag (leptos-rs/leptos#4773): a page rendered while
@@ -146,7 +124,7 @@ fn answer_panic(panic: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a panic without a message");
     tracing::error!(panic = message, "a request panicked; answered 500");
-    crate::api::ApiError::new(
+    crate::api::error::ApiError::new(
         domain::error::Code::Internal,
         "something went wrong on our side; please try again",
     )

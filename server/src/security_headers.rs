@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
 
-use crate::router::ServerState;
+use crate::state::ServerState;
 
 fn new_nonce() -> String {
     let mut bytes = [0u8; 16];

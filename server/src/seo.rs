@@ -9,7 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::router::{ServerState, WebSettings};
+use crate::state::{ServerState, WebSettings};
 
 pub fn routes() -> Router<ServerState> {
     Router::new()

@@ -15,14 +15,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::accounts::session::{
+use domain::accounts::Role;
+use domain::accounts::request::{
     ACCESS_COOKIE, Authenticated, REFRESH_COOKIE, RequestClient, session_cookies,
 };
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::caller::{Caller, ClientInfo};
 use domain::error::Code;
 
-use crate::api::ApiError;
-use crate::router::ServerState;
+use crate::api::error::ApiError;
+use crate::state::ServerState;
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

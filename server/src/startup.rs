@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::router::{ServerState, WebSettings, router};
+use crate::router::router;
+use crate::state::{ServerState, WebSettings};
 
 /// Why the server could not start; each names the variable to fix, in one line.
 #[derive(Debug, thiserror::Error)]
@@ -238,7 +239,7 @@ pub async fn shutdown_signal() {
 
 /// Tells apart workers of processes that share a PID across hosts.
 fn uuid_suffix() -> String {
-    domain::accounts::tokens::random_token()
+    domain::secrets::random_token()
         .map(|token| token[..8].to_owned())
         .unwrap_or_default()
 }

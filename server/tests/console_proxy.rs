@@ -14,7 +14,9 @@ mod support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use domain::accounts::{Caller, Role};
+use domain::accounts::Role;
+
+use domain::caller::Caller;
 use domain::jobs::Registry;
 use domain::providers::ActionKind;
 use domain::sandbox::SandboxTiming;
@@ -73,7 +75,7 @@ async fn env(test: &TestDb, idle: Duration) -> Env {
         role: Role::Admin,
         email_verified: true,
     };
-    let client = domain::accounts::ClientInfo::default();
+    let client = domain::caller::ClientInfo::default();
     for &customer in &ids[1..] {
         state
             .accounts

@@ -125,8 +125,8 @@ both_backends! {
     }
 }
 
-fn support_caller(user_id: i64) -> domain::accounts::Caller {
-    domain::accounts::Caller {
+fn support_caller(user_id: i64) -> domain::caller::Caller {
+    domain::caller::Caller {
         user_id,
         session_id: 0,
         role: domain::accounts::Role::Customer,

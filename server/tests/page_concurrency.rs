@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration as StdDuration;
 
 use axum::http::StatusCode;
-use domain::accounts::ClientInfo;
 use domain::accounts::inputs::Language;
+use domain::caller::ClientInfo;
 use domain::jobs::{self, Registry};
 use domain::providers::sandbox::SandboxTiming;
 use domain::testing::{TestDb, sandbox_plan_input};

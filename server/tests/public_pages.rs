@@ -7,7 +7,7 @@
 mod support;
 
 use axum::http::{StatusCode, header};
-use domain::accounts::ClientInfo;
+use domain::caller::ClientInfo;
 use domain::catalog::PlanInput;
 use domain::providers::sandbox::SandboxTiming;
 use domain::testing::{TestDb, sandbox_plan_input};

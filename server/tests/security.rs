@@ -315,8 +315,9 @@ both_backends! {
         let mut tx = test.db.begin().await.unwrap();
         let id = domain::jobs::enqueue(&mut tx, "provision", &json!({}), chrono::Utc::now(), 1).await.unwrap();
         tx.commit().await.unwrap();
-        let job = domain::jobs::claim(&test.db, "w", chrono::Duration::minutes(5)).await.unwrap().unwrap();
-        domain::jobs::fail(&test.db, &job, "w", "provider said no").await.unwrap();
+        let no_handlers = domain::jobs::Registry::default();
+        let job = domain::jobs::claim(&test.db, &no_handlers, "w", chrono::Duration::minutes(5)).await.unwrap().unwrap();
+        domain::jobs::fail(&test.db, &no_handlers, &job, "w", "provider said no").await.unwrap();
 
         env.customer("gita@example.com", Language::En).await;
         let customer_cookie = env.session_cookies("gita@example.com").await;

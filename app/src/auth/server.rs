@@ -2,16 +2,16 @@
 //! resolved, the session cookies, and turning domain errors into [`AppError`]s with a status.
 
 use domain::AppState;
-use domain::accounts::session::{Authenticated, CookiePolicy, RequestClient, session_cookies};
-use domain::accounts::{Caller, ClientInfo};
+use domain::accounts::request::{Authenticated, CookiePolicy, RequestClient, session_cookies};
+use domain::caller::{Caller, ClientInfo};
 use domain::error::ErrorCode;
 use http::HeaderValue;
-use http::header::{RETRY_AFTER, SET_COOKIE};
+use http::header::SET_COOKIE;
 use http::request::Parts;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use crate::errors::{AppError, Code, ErrorKind};
+use crate::errors::{AppError, Code, ErrorKind, reject};
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::new(Code::Internal))
@@ -40,22 +40,6 @@ pub fn client() -> ClientInfo {
     parts()
         .and_then(|parts| parts.extensions.get::<RequestClient>().map(|c| c.0.clone()))
         .unwrap_or_default()
-}
-
-/// Sets the response status (and `Retry-After`) for `error` and hands it back.
-pub fn reject(error: AppError) -> AppError {
-    if let Some(response) = use_context::<ResponseOptions>() {
-        response.set_status(
-            http::StatusCode::from_u16(error.status())
-                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
-        if let Some(secs) = error.retry_after_secs
-            && let Ok(value) = HeaderValue::from_str(&secs.to_string())
-        {
-            response.insert_header(RETRY_AFTER, value);
-        }
-    }
-    error
 }
 
 /// Maps a domain error to what the client may know; internals are logged, never sent.

@@ -26,9 +26,9 @@ use crate::ui::{
     payment_status_text, route_id, ticker,
 };
 use model::Rupiah;
+use model::billing::Line;
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
 use model::ids::InvoiceId;
-use model::orders::Line;
 use model::status::{InvoiceStatus, PaymentStatus};
 
 #[component]

@@ -1,11 +1,12 @@
 //! A session as one HTTP request carries it: who is calling and from where, and the cookies a
 //! browser keeps the tokens in. The server's session layer resolves these once per request; REST
-//! handlers, WebSockets and server functions only read them. They live here, beside [`Caller`],
-//! so that the server and `app` share them without either depending on the other, and so the
-//! cookies are written the same way by a log-in page and by the layer that refreshes them.
+//! handlers, WebSockets and server functions only read them. They live here, beside the
+//! accounts that issue the tokens, so that the server and `app` share them without either
+//! depending on the other, and so the cookies are written the same way by a log-in page and by
+//! the layer that refreshes them.
 
 use super::tokens::{ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME};
-use super::{Caller, ClientInfo};
+use crate::caller::{Caller, ClientInfo};
 
 pub const ACCESS_COOKIE: &str = "webrana_access";
 pub const REFRESH_COOKIE: &str = "webrana_refresh";

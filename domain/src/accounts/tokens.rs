@@ -1,8 +1,6 @@
-//! Secrets handed to browsers and API clients: opaque random tokens (stored only as hashes) and
-//! short-lived signed access tokens (JWT, HS256, with a `kid` so keys can rotate).
+//! Short-lived signed access tokens (JWT, HS256, with a `kid` so keys can rotate); the opaque
+//! refresh tokens beside them are [`crate::secrets::random_token`]s.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -13,18 +11,6 @@ use super::{AccountError, Role};
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::minutes(15);
 pub const REFRESH_TOKEN_LIFETIME: Duration = Duration::days(30);
 const ISSUER: &str = "webrana";
-
-/// 256 random bits, URL-safe: refresh tokens, e-mail links, recovery-code salts.
-pub fn random_token() -> Result<String, AccountError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| AccountError::Randomness)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// What the database keeps of a token: enough to recognise it, useless to present.
-pub fn token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
-}
 
 /// One HMAC key and the id that names it in token headers.
 #[derive(Clone)]
@@ -128,6 +114,7 @@ impl JwtKeys {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
@@ -218,14 +205,5 @@ mod tests {
             )
             .unwrap();
         assert!(keys.verify(&expired).is_err());
-    }
-
-    #[test]
-    fn random_tokens_differ_and_hash_stably() {
-        let (a, b) = (random_token().unwrap(), random_token().unwrap());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 43);
-        assert_eq!(token_hash(&a), token_hash(&a));
-        assert_ne!(token_hash(&a), token_hash(&b));
     }
 }

@@ -1,9 +1,17 @@
 //! TOTP two-factor authentication (RFC 6238: SHA-1, 6 digits, 30 s, as every authenticator app
 //! expects) and single-use recovery codes.
 
+use chrono::Utc;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use super::AccountError;
+use super::password::{self};
+use super::{AccountError, Accounts};
+use crate::audit::{self};
+use crate::caller::{Caller, ClientInfo};
+use crate::db::Tx;
+use crate::notifications::{Notice, notify};
+use crate::secrets::token_hash;
+use crate::tx_run;
 
 pub const RECOVERY_CODE_COUNT: usize = 10;
 const ISSUER: &str = "Webrana Cloud";
@@ -100,6 +108,157 @@ pub fn normalise_recovery_code(code: &str) -> String {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect()
+}
+
+impl Accounts {
+    /// Accepts a TOTP code once: its time step must be later than the last one accepted.
+    pub(super) async fn use_totp_code(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        secret: &str,
+        code: &str,
+    ) -> Result<bool, AccountError> {
+        let Some(step) = matching_step(secret, code, unix_now()) else {
+            return Ok(false);
+        };
+        let recorded = tx_run!(tx, |conn| {
+            sqlx::query(
+                "UPDATE users SET totp_last_step = $1 \
+                 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+            )
+            .bind(step)
+            .bind(user_id)
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        Ok(recorded == 1)
+    }
+
+    pub(super) async fn use_recovery_code(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        code: &str,
+    ) -> Result<bool, AccountError> {
+        let hash = token_hash(&normalise_recovery_code(code));
+        let used = tx_run!(tx, |conn| {
+            sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+                .bind(Utc::now())
+                .bind(user_id)
+                .bind(&hash)
+                .execute(conn)
+                .await.map(|done| done.rows_affected())
+        })?;
+        Ok(used == 1)
+    }
+
+    /// Starts two-factor set-up: a new secret, shown once as a QR code, not yet required.
+    pub async fn begin_two_factor(&self, caller: &Caller) -> Result<TotpSetup, AccountError> {
+        let mut tx = self.db.begin().await?;
+        let user = self.user_by_id(&mut tx, caller.user_id).await?;
+        if user.totp_enabled_at.is_some() {
+            return Err(AccountError::TwoFactorAlreadyEnabled);
+        }
+        let secret = new_secret()?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
+                .bind(&secret)
+                .bind(user.id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        tx.commit().await?;
+        setup(&secret, &user.email)
+    }
+
+    /// Turns two-factor on once the app shows a matching code; returns the ten recovery codes,
+    /// which are stored only as hashes and never shown again.
+    pub async fn confirm_two_factor(
+        &self,
+        caller: &Caller,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<String>, AccountError> {
+        let mut tx = self.db.begin().await?;
+        let user = self.user_by_id(&mut tx, caller.user_id).await?;
+        if user.totp_enabled_at.is_some() {
+            return Err(AccountError::TwoFactorAlreadyEnabled);
+        }
+        let secret = user
+            .totp_secret
+            .as_deref()
+            .ok_or(AccountError::TwoFactorNotStarted)?;
+        if !self.use_totp_code(&mut tx, user.id, secret, code).await? {
+            return Err(AccountError::InvalidTwoFactorCode);
+        }
+        let codes = new_recovery_codes()?;
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(user.id)
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected())?;
+            for code in &codes {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(user.id)
+                    .bind(token_hash(&normalise_recovery_code(code)))
+                    .execute(&mut *conn)
+                    .await
+                    .map(|done| done.rows_affected())?;
+            }
+            sqlx::query("UPDATE users SET totp_enabled_at = $1 WHERE id = $2")
+                .bind(Utc::now())
+                .bind(user.id)
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        notify(&mut tx, user.id, &Notice::two_factor_enabled()).await?;
+        audit::record(
+            &mut tx,
+            self.self_event("two_factor_enabled", caller, client),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// Turns two-factor off; asks for the password so a borrowed session cannot do it.
+    pub async fn disable_two_factor(
+        &self,
+        caller: &Caller,
+        current_password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), AccountError> {
+        let mut tx = self.db.begin().await?;
+        let user = self.user_by_id(&mut tx, caller.user_id).await?;
+        if !password::verify(current_password, Some(&user.password_hash)).await? {
+            return Err(AccountError::WrongCurrentPassword);
+        }
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(user.id)
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected())?;
+            sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL WHERE id = $1")
+                .bind(user.id)
+                .execute(&mut *conn)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        notify(&mut tx, user.id, &Notice::two_factor_disabled()).await?;
+        audit::record(
+            &mut tx,
+            self.self_event("two_factor_disabled", caller, client),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

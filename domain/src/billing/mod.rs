@@ -12,6 +12,7 @@ mod views;
 pub mod worker;
 
 use crate::accounts::AccountError;
+use crate::caller::NotAdmin;
 use crate::error::{Code, ErrorCode};
 use crate::orders::OrderError;
 use crate::{DbError, settings};
@@ -48,6 +49,12 @@ pub enum BillingError {
 impl From<sqlx::Error> for BillingError {
     fn from(error: sqlx::Error) -> Self {
         Self::Db(DbError::Query(error))
+    }
+}
+
+impl From<NotAdmin> for BillingError {
+    fn from(_: NotAdmin) -> Self {
+        Self::Forbidden
     }
 }
 

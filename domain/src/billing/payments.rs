@@ -15,13 +15,14 @@ use serde::{Deserialize, Serialize};
 use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
 use super::tripay::{self, TripayClient};
 use super::{BillingError, sandbox_private_key};
-use crate::accounts::{Caller, Role};
 use crate::audit::{self, AuditEvent};
+use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
 use crate::orders::pricing::Line;
 use crate::transitions::{Move, compare_and_set};
 use crate::{Db, DbError, db_run, orders, tx_run};
+use model::accounts::Role;
 pub use model::status::PaymentStatus;
 
 /// Where payments go.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{Catalog, CatalogError, record};
-use crate::accounts::{Caller, ClientInfo};
+use crate::caller::{Caller, ClientInfo};
 use crate::db::Tx;
 use crate::jobs::{self, Registry};
 use crate::{Db, DbError, tx_run};

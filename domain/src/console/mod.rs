@@ -14,12 +14,12 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::accounts::Caller;
-use crate::accounts::tokens::{random_token, token_hash};
 use crate::audit::{self, AuditEvent};
+use crate::caller::Caller;
 use crate::error::{Code, ErrorCode};
 use crate::instances::{Instance, InstanceError, Instances};
 use crate::providers::{ConsoleAccess, ConsoleKind, Lifecycle, ProviderError};
+use crate::secrets::{random_token, token_hash};
 use crate::{Db, DbError, db_run, tx_run};
 
 /// How long a ticket may wait to be used: long enough for a page to connect, too short to be

@@ -19,8 +19,12 @@ pub use self::work_error::WorkError;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::accounts::{AccountError, Caller, Role};
+use crate::accounts::AccountError;
+
+use model::accounts::Role;
+
 use crate::audit::{self, AuditEvent};
+use crate::caller::{Caller, NotAdmin};
 use crate::catalog::{Catalog, CatalogError};
 use crate::db::Tx;
 use crate::error::{Code, ErrorCode};
@@ -80,6 +84,12 @@ pub enum InstanceError {
 impl From<sqlx::Error> for InstanceError {
     fn from(error: sqlx::Error) -> Self {
         Self::Db(DbError::Query(error))
+    }
+}
+
+impl From<NotAdmin> for InstanceError {
+    fn from(_: NotAdmin) -> Self {
+        Self::Forbidden
     }
 }
 

@@ -11,7 +11,7 @@ pub mod worker;
 
 use chrono::{DateTime, Utc};
 
-use crate::accounts::{AccountError, Caller};
+use crate::caller::Caller;
 use crate::db::{Committed, Tx};
 use crate::error::{Code, ErrorCode};
 use crate::{Db, DbError, db_run, jobs, tx_run};
@@ -43,15 +43,6 @@ pub enum NotificationError {
 impl From<sqlx::Error> for NotificationError {
     fn from(error: sqlx::Error) -> Self {
         Self::Db(DbError::Query(error))
-    }
-}
-
-impl From<AccountError> for NotificationError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Db(error) => Self::Db(error),
-            _ => Self::NotFound,
-        }
     }
 }
 

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{NotificationError, Notifications, TelegramStatus};
-use crate::accounts::Caller;
-use crate::accounts::tokens::{random_token, token_hash};
+use crate::caller::Caller;
 use crate::error::Code;
 use crate::jobs::{Job, JobOutcome};
 use crate::mail::escape_html;
+use crate::secrets::{random_token, token_hash};
 use crate::{DbError, db_run, tx_run};
 
 /// How long a deep link can be redeemed.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB};
 use crate::db::Tx;
-use crate::jobs::{Job, JobOutcome, Registry};
+use crate::jobs::{DeadJob, DeadJobFuture, Job, JobOutcome, Registry};
 use crate::mail::{self, compose};
 use crate::{DbError, tx_run};
 use model::Language;
@@ -34,6 +34,13 @@ pub fn register(registry: Registry, notifications: Notifications) -> Registry {
             let notifications = telegram.clone();
             async move { notifications.run_telegram(&job).await }
         })
+        .when_dead(tell_admins_a_job_died)
+}
+
+/// A dead job's work needs a person now.
+fn tell_admins_a_job_died<'t>(tx: &'t mut Tx, dead: DeadJob<'t>) -> DeadJobFuture<'t> {
+    let notice = super::Notice::admin_job_dead(dead.id, dead.kind, dead.error);
+    Box::pin(async move { super::notify_admins(tx, &notice).await })
 }
 
 /// The notifications one e-mail job sends: several when one event told several people (every

@@ -9,7 +9,7 @@ use model::ids::{CouponId, PlanId};
 
 use super::OrderError;
 use super::pricing::{CouponKind, CouponTerms};
-use crate::accounts::Caller;
+use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
 use crate::{Db, db_run, tx_run};

@@ -16,8 +16,9 @@ use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::pricing::{CouponTerms, PriceInput, Quote};
-use crate::accounts::{AccountError, Caller, Role};
+use crate::accounts::AccountError;
 use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
+use crate::caller::{Caller, NotAdmin};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
 use crate::db::Tx;
 use crate::error::{Code, ErrorCode};
@@ -25,6 +26,7 @@ use crate::instances::{InstanceError, parse_hostname};
 use crate::notifications::{self, Notice};
 use crate::ssh_keys::{self, SshKeyError};
 use crate::{Db, DbError, db_run, jobs, tx_run};
+use model::accounts::Role;
 pub use model::billing::Seller;
 pub use model::orders::OrderRequest;
 pub use model::status::OrderStatus;
@@ -94,6 +96,12 @@ pub enum OrderError {
 impl From<sqlx::Error> for OrderError {
     fn from(error: sqlx::Error) -> Self {
         Self::Db(DbError::Query(error))
+    }
+}
+
+impl From<NotAdmin> for OrderError {
+    fn from(_: NotAdmin) -> Self {
+        Self::Forbidden
     }
 }
 

@@ -2,7 +2,8 @@
 //! coupon, and PPN on what is left. Integer rupiah only; a discounted price rounds down (in the
 //! customer's favour, as the catalog shows it), tax rounds half up as the tax office rounds.
 
-pub use model::orders::{CouponKind, Line, Quote};
+pub use model::billing::Line;
+pub use model::orders::{CouponKind, Quote};
 
 /// A coupon as the price sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

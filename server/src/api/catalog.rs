@@ -11,8 +11,8 @@ use model::catalog::{OfferedImage, OfferedRegion, Plan, PublicPlan, Size};
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, Path, views};
-use crate::router::ServerState;
 use crate::session::{Admin, Client};
+use crate::state::ServerState;
 
 pub fn routes() -> Router<ServerState> {
     Router::new()

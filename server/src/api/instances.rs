@@ -11,8 +11,8 @@ use model::instances::{Instance, InstanceAction, InstanceDetail, InstanceEvent};
 use serde_json::json;
 
 use super::{ApiError, ApiJson, Path, Query, views};
-use crate::router::ServerState;
 use crate::session::{Admin, SignedIn};
+use crate::state::ServerState;
 
 pub fn routes() -> Router<ServerState> {
     Router::new()

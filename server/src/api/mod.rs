@@ -3,109 +3,32 @@
 //! a server function answers for the same failure; a request that cannot be read (its JSON
 //! body, path or query) answers 400 `invalid`.
 
-use app::errors::field_in_serde_message;
 use axum::extract::path::ErrorKind as PathErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::header::RETRY_AFTER;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
 use domain::accounts::{IssuedTokens, Login};
-use domain::error::{Code, ErrorCode, ErrorKind};
+use domain::error::Code;
 use model::accounts::User;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::router::ServerState;
+use self::error::ApiError;
 use crate::session::{Admin, Client, SignedIn};
+use crate::state::ServerState;
 
 mod catalog;
+pub mod error;
 mod instances;
 mod notifications;
 mod orders;
 mod ssh_keys;
 mod telegram;
-
-#[derive(Debug)]
-pub struct ApiError {
-    code: Code,
-    message: String,
-    /// The request field the error is about, when there is one.
-    field: Option<String>,
-    retry_after_secs: Option<u64>,
-}
-
-impl ApiError {
-    pub fn new(code: Code, message: &str) -> Self {
-        Self {
-            code,
-            message: message.to_owned(),
-            field: None,
-            retry_after_secs: None,
-        }
-    }
-
-    /// A request that cannot be read (the caller's mistake, not ours): 400 `invalid`, with what
-    /// was wrong and, when known, the field.
-    fn malformed(field: Option<String>, message: String) -> Self {
-        Self {
-            field,
-            message,
-            ..Self::new(Code::Malformed, "")
-        }
-    }
-
-    /// A JSON body or query string that does not deserialize. Below axum's rejection is serde's
-    /// own message, prefixed with the path of the field when it is not the top level.
-    fn unreadable(rejection: &dyn std::error::Error) -> Self {
-        let serde_message = rejection.source().map(ToString::to_string);
-        Self::malformed(
-            serde_message.as_deref().and_then(field_in_serde_message),
-            rejection.to_string(),
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(field) = self.field {
-            error["field"] = field.into();
-        }
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
-        if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-impl<E: ErrorCode> From<E> for ApiError {
-    fn from(error: E) -> Self {
-        let code = error.code();
-        let message = if code.kind() == ErrorKind::Internal {
-            tracing::error!(%error, "request failed");
-            "something went wrong on our side; please try again".to_owned()
-        } else {
-            error.to_string()
-        };
-        Self {
-            code,
-            message,
-            field: error.field().map(str::to_owned),
-            retry_after_secs: error.retry_after().map(|wait| wait.as_secs().max(1)),
-        }
-    }
-}
 
 /// A JSON body whose rejection (bad JSON, a missing field, an unknown action) answers in the
 /// API's own error shape: 400 `invalid`, naming the field, with serde's description.

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, Path, Query};
-use crate::router::ServerState;
 use crate::session::SignedIn;
+use crate::state::ServerState;
 
 pub fn routes() -> Router<ServerState> {
     Router::new()

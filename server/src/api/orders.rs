@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, Path, Query, views};
-use crate::router::ServerState;
 use crate::session::{Admin, Client, SignedIn};
+use crate::state::ServerState;
 
 pub fn routes() -> Router<ServerState> {
     Router::new()

@@ -10,8 +10,8 @@ use model::ssh_keys::SshKey;
 use serde::Deserialize;
 
 use super::{ApiError, ApiJson, Path, views};
-use crate::router::ServerState;
 use crate::session::{Client, SignedIn};
+use crate::state::ServerState;
 
 pub fn routes() -> Router<ServerState> {
     Router::new()

@@ -10,8 +10,8 @@ use model::notifications::TelegramStatus;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson};
-use crate::router::ServerState;
 use crate::session::SignedIn;
+use crate::state::ServerState;
 
 /// The header Telegram sends the webhook secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";

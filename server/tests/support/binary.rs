@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use domain::accounts::Role;
 use domain::accounts::inputs::Language;
-use domain::accounts::{Caller, ClientInfo, Role};
+use domain::caller::{Caller, ClientInfo};
 use domain::providers::sandbox::SandboxTiming;
 use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{AppState, DomainConfig, db_run};

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use domain::accounts::SignUp;
 use domain::accounts::inputs::Language;
-use domain::accounts::{ClientInfo, SignUp};
+use domain::caller::ClientInfo;
 use domain::console::sandbox_screen::SandboxScreens;
 use domain::providers::Providers;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
@@ -24,7 +25,8 @@ use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
-use server::router::{ServerState, WebSettings, router};
+use server::router::router;
+use server::state::{ServerState, WebSettings};
 use tower::ServiceExt;
 
 /// Where the tests' browser-style requests come from: the public URL the router is given.
@@ -278,13 +280,13 @@ pub async fn admin(state: &AppState) {
 }
 
 /// Makes the [`ADMIN`] and answers them as a caller of domain functions.
-pub async fn admin_caller(state: &AppState) -> domain::accounts::Caller {
+pub async fn admin_caller(state: &AppState) -> domain::caller::Caller {
     let admin = state
         .accounts
         .create_admin(ADMIN.0, "Root", ADMIN.1)
         .await
         .unwrap();
-    domain::accounts::Caller {
+    domain::caller::Caller {
         user_id: admin.id,
         session_id: 0,
         role: domain::accounts::Role::Admin,
