@@ -14,7 +14,7 @@ use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{CELL, COMPACT_BUTTON, COMPACT_INPUT};
-use crate::ui::{DataTable, Text, error_text};
+use crate::ui::{DataTable, Loaded, Text};
 use model::status::JobState;
 
 #[component]
@@ -89,43 +89,36 @@ fn UsersTable() -> impl IntoView {
     );
     view! {
         <FilterForm fields=vec![("search", |m| m.admin_search)] />
-        <Transition>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(users) => view! {
-                        <DataTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
-                                    {users.into_iter().map(|user| {
-                                        let id = user.id.get();
-                                        let suspended = user.suspended;
-                                        let is_admin = user.is_admin();
-                                        view! {
-                                            <tr>
-                                                <td class=CELL>{user.name.clone()}</td>
-                                                <td class=CELL>{user.email.clone()} {user.email_verified.then(|| view! { <span class="ml-1 text-xs text-emerald-700 dark:text-emerald-400">"✓"</span> })}</td>
-                                                <td class=CELL>{move || if is_admin { i18n.t().admin_administrator } else { i18n.t().admin_customer }}</td>
-                                                <td class=CELL>{move || if suspended { i18n.t().admin_suspended } else { i18n.t().admin_active }}</td>
-                                                <td class=CELL>{utc_text(user.created_at, Precision::Second)}</td>
-                                                <td class=format!("{CELL} flex flex-wrap gap-1")>
-                                                    <ActionForm action=suspend>
-                                                        <input type="hidden" name="user_id" value=id />
-                                                        <input type="hidden" name="suspended" value=(!suspended).to_string() />
-                                                        <button type="submit" class=COMPACT_BUTTON>{move || if suspended { i18n.t().admin_reactivate } else { i18n.t().admin_suspend }}</button>
-                                                    </ActionForm>
-                                                    <ActionForm action=role>
-                                                        <input type="hidden" name="user_id" value=id />
-                                                        <input type="hidden" name="admin_role" value=(!is_admin).to_string() />
-                                                        <button type="submit" class=COMPACT_BUTTON>{move || if is_admin { i18n.t().admin_make_customer } else { i18n.t().admin_make_admin }}</button>
-                                                    </ActionForm>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                        </DataTable>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded of=users show=move |users| view! {
+                <DataTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
+                            {users.into_iter().map(|user| {
+                                let id = user.id.get();
+                                let suspended = user.suspended;
+                                let is_admin = user.is_admin();
+                                view! {
+                                    <tr>
+                                        <td class=CELL>{user.name.clone()}</td>
+                                        <td class=CELL>{user.email.clone()} {user.email_verified.then(|| view! { <span class="ml-1 text-xs text-emerald-700 dark:text-emerald-400">"✓"</span> })}</td>
+                                        <td class=CELL>{move || if is_admin { i18n.t().admin_administrator } else { i18n.t().admin_customer }}</td>
+                                        <td class=CELL>{move || if suspended { i18n.t().admin_suspended } else { i18n.t().admin_active }}</td>
+                                        <td class=CELL>{utc_text(user.created_at, Precision::Second)}</td>
+                                        <td class=format!("{CELL} flex flex-wrap gap-1")>
+                                            <ActionForm action=suspend>
+                                                <input type="hidden" name="user_id" value=id />
+                                                <input type="hidden" name="suspended" value=(!suspended).to_string() />
+                                                <button type="submit" class=COMPACT_BUTTON>{move || if suspended { i18n.t().admin_reactivate } else { i18n.t().admin_suspend }}</button>
+                                            </ActionForm>
+                                            <ActionForm action=role>
+                                                <input type="hidden" name="user_id" value=id />
+                                                <input type="hidden" name="admin_role" value=(!is_admin).to_string() />
+                                                <button type="submit" class=COMPACT_BUTTON>{move || if is_admin { i18n.t().admin_make_customer } else { i18n.t().admin_make_admin }}</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                </DataTable>
+        } />
     }
 }
 
@@ -141,31 +134,27 @@ fn OutboxList() -> impl IntoView {
     let emails = Resource::new(to, admin_outbox);
     view! {
         <FilterForm fields=vec![("to", |m| m.admin_to)] />
-        <Transition>
-            {move || Suspend::new(async move {
-                match emails.await {
-                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(emails) if emails.is_empty() => view! { <p class="mt-4">{move || i18n.t().admin_empty}</p> }.into_any(),
-                    Ok(emails) => view! {
-                        <ul class="mt-4 space-y-3" data-testid="outbox">
-                            {emails.into_iter().map(|email| {
-                                let delivered = email.sent_at.is_some();
-                                view! {
-                                    <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
-                                        <p class="font-semibold">{email.subject.clone()}</p>
-                                        <p class="text-sm text-slate-600 dark:text-slate-400">
-                                            {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {utc_text(email.created_at, Precision::Second)} " · "
-                                            {move || if delivered { i18n.t().admin_delivered } else { i18n.t().admin_pending }}
-                                        </p>
-                                        <pre class="mt-2 whitespace-pre-wrap break-words font-mono text-sm">{email.body_text.clone()}</pre>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded of=emails show=move |emails| if emails.is_empty() {
+            view! { <p class="mt-4">{move || i18n.t().admin_empty}</p> }.into_any()
+        } else {
+            view! {
+                    <ul class="mt-4 space-y-3" data-testid="outbox">
+                        {emails.into_iter().map(|email| {
+                            let delivered = email.sent_at.is_some();
+                            view! {
+                                <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
+                                    <p class="font-semibold">{email.subject.clone()}</p>
+                                    <p class="text-sm text-slate-600 dark:text-slate-400">
+                                        {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {utc_text(email.created_at, Precision::Second)} " · "
+                                        {move || if delivered { i18n.t().admin_delivered } else { i18n.t().admin_pending }}
+                                    </p>
+                                    <pre class="mt-2 whitespace-pre-wrap break-words font-mono text-sm">{email.body_text.clone()}</pre>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+            }.into_any()
+        } />
     }
 }
 
@@ -176,7 +165,6 @@ pub fn AdminAuditPage() -> impl IntoView {
 
 #[component]
 fn AuditTable() -> impl IntoView {
-    let i18n = use_i18n();
     let action = query_param("action");
     let email = query_param("email");
     let entries = Resource::new(
@@ -185,26 +173,19 @@ fn AuditTable() -> impl IntoView {
     );
     view! {
         <FilterForm fields=vec![("action", |m| m.admin_action), ("email", |m| m.auth_email)] />
-        <Transition>
-            {move || Suspend::new(async move {
-                match entries.await {
-                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(entries) => view! {
-                        <DataTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
-                                    {entries.into_iter().map(|entry| view! {
-                                        <tr>
-                                            <td class=CELL>{utc_text(entry.at, Precision::Second)}</td>
-                                            <td class=format!("{CELL} font-mono")>{entry.action}</td>
-                                            <td class=CELL>{entry.subject_email.unwrap_or_default()}</td>
-                                            <td class=CELL>{entry.ip.unwrap_or_default()}</td>
-                                            <td class=CELL>{entry.detail.unwrap_or_default()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                        </DataTable>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded of=entries show=move |entries| view! {
+                <DataTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
+                            {entries.into_iter().map(|entry| view! {
+                                <tr>
+                                    <td class=CELL>{utc_text(entry.at, Precision::Second)}</td>
+                                    <td class=format!("{CELL} font-mono")>{entry.action}</td>
+                                    <td class=CELL>{entry.subject_email.unwrap_or_default()}</td>
+                                    <td class=CELL>{entry.ip.unwrap_or_default()}</td>
+                                    <td class=CELL>{entry.detail.unwrap_or_default()}</td>
+                                </tr>
+                            }).collect_view()}
+                </DataTable>
+        } />
     }
 }
 
@@ -225,37 +206,30 @@ fn JobsTable() -> impl IntoView {
     );
     view! {
         <FilterForm fields=vec![("state", |m| m.admin_job_state), ("kind", |m| m.admin_job_kind)] />
-        <Transition>
-            {move || Suspend::new(async move {
-                match jobs.await {
-                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(jobs) => view! {
-                        <DataTable testid="jobs-table" headings=vec![|_| "#", |m| m.admin_job_kind, |m| m.admin_job_state, |m| m.admin_job_attempts, |m| m.admin_job_run_at, |m| m.admin_detail, |_| ""]>
-                                    {jobs.into_iter().map(|job| {
-                                        let dead = job.state == JobState::Dead;
-                                        view! {
-                                            <tr>
-                                                <td class=CELL>{job.id.to_string()}</td>
-                                                <td class=format!("{CELL} font-mono")>{job.kind}</td>
-                                                <td class=CELL>{job.state.as_str()}</td>
-                                                <td class=CELL>{format!("{}/{}", job.attempts, job.max_attempts)}</td>
-                                                <td class=CELL>{utc_text(job.run_at, Precision::Second)}</td>
-                                                <td class=CELL>{job.last_error.unwrap_or_default()}</td>
-                                                <td class=CELL>
-                                                    {dead.then(|| view! {
-                                                        <ActionForm action=retry>
-                                                            <input type="hidden" name="id" value=job.id.get() />
-                                                            <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_job_retry}</button>
-                                                        </ActionForm>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                        </DataTable>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded of=jobs show=move |jobs| view! {
+                <DataTable testid="jobs-table" headings=vec![|_| "#", |m| m.admin_job_kind, |m| m.admin_job_state, |m| m.admin_job_attempts, |m| m.admin_job_run_at, |m| m.admin_detail, |_| ""]>
+                            {jobs.into_iter().map(|job| {
+                                let dead = job.state == JobState::Dead;
+                                view! {
+                                    <tr>
+                                        <td class=CELL>{job.id.to_string()}</td>
+                                        <td class=format!("{CELL} font-mono")>{job.kind}</td>
+                                        <td class=CELL>{job.state.as_str()}</td>
+                                        <td class=CELL>{format!("{}/{}", job.attempts, job.max_attempts)}</td>
+                                        <td class=CELL>{utc_text(job.run_at, Precision::Second)}</td>
+                                        <td class=CELL>{job.last_error.unwrap_or_default()}</td>
+                                        <td class=CELL>
+                                            {dead.then(|| view! {
+                                                <ActionForm action=retry>
+                                                    <input type="hidden" name="id" value=job.id.get() />
+                                                    <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_job_retry}</button>
+                                                </ActionForm>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                </DataTable>
+        } />
     }
 }

@@ -20,9 +20,9 @@ use crate::orders::{
 use crate::pages::account::RequireUser;
 use crate::pages::orders::{OrderErrorNotice, OrderProgressPanel, order_error_text, purpose_text};
 use crate::time::{Precision, utc_text};
-use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, RADIO_CARD, SECONDARY};
+use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{
-    Badge, DataTable, Fact, Text, error_text, invoice_status_text, nothing_listed,
+    Badge, DataTable, Fact, RadioCard, Text, error_text, invoice_status_text, nothing_listed,
     payment_status_text, route_id, ticker,
 };
 use model::Rupiah;
@@ -344,16 +344,13 @@ fn ChannelChooser(
                     {channels.into_iter().map(|channel| {
                         let checked = first.as_deref() == Some(channel.code.as_str());
                         view! {
-                            <label class=RADIO_CARD>
-                                <input type="radio" name="channel" value=channel.code.clone() checked=checked class="mt-1" />
-                                <span class="flex flex-col">
-                                    <span class="font-medium">{channel.name.clone()}</span>
-                                    <span class="text-xs text-slate-500 dark:text-slate-400">
-                                        {channel.group.clone()} " · "
-                                        {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee)) }}
-                                    </span>
+                            <RadioCard name="channel" value=channel.code.clone() picked=checked>
+                                <span class="font-medium">{channel.name.clone()}</span>
+                                <span class="text-xs text-slate-500 dark:text-slate-400">
+                                    {channel.group.clone()} " · "
+                                    {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee)) }}
                                 </span>
-                            </label>
+                            </RadioCard>
                         }
                     }).collect_view()}
                 </div>

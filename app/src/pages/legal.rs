@@ -87,26 +87,12 @@ const PRIVACY: [(Text, Text); 6] = [
 
 #[component]
 pub fn TermsPage() -> impl IntoView {
-    view! {
-        <LegalDocument
-            title=|m| m.legal_terms_title
-            description=|m| m.legal_terms_description
-            path="/terms"
-            sections=&TERMS
-        />
-    }
+    view! { <LegalDocument title=|m| m.legal_terms_title description=|m| m.legal_terms_description path="/terms" sections=&TERMS /> }
 }
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
-    view! {
-        <LegalDocument
-            title=|m| m.legal_privacy_title
-            description=|m| m.legal_privacy_description
-            path="/privacy"
-            sections=&PRIVACY
-        />
-    }
+    view! { <LegalDocument title=|m| m.legal_privacy_title description=|m| m.legal_privacy_description path="/privacy" sections=&PRIVACY /> }
 }
 
 /// Who runs this installation and where to write, as its operator configured them.

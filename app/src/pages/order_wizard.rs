@@ -13,8 +13,8 @@ use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::pages::orders::{OrderErrorNotice, months_text, order_error_text};
 use crate::ssh_keys::my_ssh_keys;
-use crate::ui::style::{INPUT, LINK, PANEL, PRIMARY, RADIO_CARD, SECONDARY};
-use crate::ui::{Fact, Text, nothing_listed};
+use crate::ui::style::{INPUT, LINK, PANEL, PRIMARY, SECONDARY};
+use crate::ui::{Fact, RadioCard, Text, nothing_listed};
 use model::Rupiah;
 use model::catalog::PublicPlan;
 use model::ids::{PlanId, SshKeyId};
@@ -353,20 +353,17 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
                         {plan.terms.into_iter().map(|term| {
                             let months = term.months;
                             view! {
-                                <label class=RADIO_CARD>
-                                    <input type="radio" name="period" value=months class="mt-1"
-                                        prop:checked=move || draft.period.get() == months
-                                        on:change=move |_| draft.period.set(months) />
-                                    <span class="flex flex-col">
-                                        <span class="font-medium">{move || months_text(i18n.t(), months)}</span>
-                                        <span class="text-sm text-slate-600 dark:text-slate-400">{term.total_idr.to_string()}</span>
-                                        {(term.discount_percent > 0).then(|| view! {
-                                            <span class="mt-1 w-fit rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
-                                                {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
-                                            </span>
-                                        })}
-                                    </span>
-                                </label>
+                                <RadioCard name="period" value=months.to_string()
+                                    picked=Signal::derive(move || draft.period.get() == months)
+                                    on_pick=Callback::new(move |()| draft.period.set(months))>
+                                    <span class="font-medium">{move || months_text(i18n.t(), months)}</span>
+                                    <span class="text-sm text-slate-600 dark:text-slate-400">{term.total_idr.to_string()}</span>
+                                    {(term.discount_percent > 0).then(|| view! {
+                                        <span class="mt-1 w-fit rounded bg-emerald-100 px-1.5 py-0.5 text-xs font-medium text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
+                                            {move || i18n.t().catalog_save} " " {term.discount_percent} "%"
+                                        </span>
+                                    })}
+                                </RadioCard>
                             }
                         }).collect_view()}
                     </div>

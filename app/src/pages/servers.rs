@@ -22,7 +22,7 @@ use crate::pages::admin::{AdminShell, FilterForm, query_param};
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{BUTTON, CELL, DANGER, PANEL};
 use crate::ui::{
-    DataTable, ErrorNotice, Fact, Field, Submit, error_text, nothing_listed, route_id,
+    DataTable, ErrorNotice, Fact, Field, Loaded, Submit, error_text, nothing_listed, route_id,
 };
 use model::catalog::{OfferedImage, PublicPlan};
 use model::instances::{ConsoleKind, Instance, ServerPage};
@@ -526,7 +526,6 @@ pub fn AdminServersPage() -> impl IntoView {
 
 #[component]
 fn AdminServers() -> impl IntoView {
-    let i18n = use_i18n();
     let status = query_param("status");
     let provider = query_param("provider");
     let search = query_param("search");
@@ -538,29 +537,22 @@ fn AdminServers() -> impl IntoView {
     view! {
         <ProvisionForm provision />
         <FilterForm fields=vec![("search", |m| m.admin_search), ("status", |m| m.admin_status), ("provider", |m| m.servers_provider)] />
-        <Transition>
-            {move || Suspend::new(async move {
-                match servers.await {
-                    Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(servers) => view! {
-                        <DataTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
-                            {servers.into_iter().map(|server| view! {
-                                <tr>
-                                    <td class=CELL>{server.id.to_string()}</td>
-                                    <td class=CELL><A href=format!("/servers/{}", server.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{server.hostname.clone()}</A></td>
-                                    <td class=CELL>{server.owner_email.clone()}</td>
-                                    <td class=CELL><StatusBadge status=server.status action=server.open_action.clone() /></td>
-                                    <td class=CELL>{server.plan_name.clone()}</td>
-                                    <td class=CELL>{server.region_name.clone()}</td>
-                                    <td class=CELL>{server.provider.clone()}</td>
-                                    <td class=format!("{CELL} font-mono")>{server.ipv4.clone().unwrap_or_default()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </DataTable>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded of=servers show=move |servers| view! {
+                <DataTable testid="servers-table" headings=vec![|_| "#", |m| m.servers_hostname, |m| m.auth_email, |m| m.admin_status, |m| m.servers_plan, |m| m.servers_region, |m| m.servers_provider, |m| m.servers_ipv4]>
+                    {servers.into_iter().map(|server| view! {
+                        <tr>
+                            <td class=CELL>{server.id.to_string()}</td>
+                            <td class=CELL><A href=format!("/servers/{}", server.id) attr:class="text-sky-700 hover:underline dark:text-sky-400">{server.hostname.clone()}</A></td>
+                            <td class=CELL>{server.owner_email.clone()}</td>
+                            <td class=CELL><StatusBadge status=server.status action=server.open_action.clone() /></td>
+                            <td class=CELL>{server.plan_name.clone()}</td>
+                            <td class=CELL>{server.region_name.clone()}</td>
+                            <td class=CELL>{server.provider.clone()}</td>
+                            <td class=format!("{CELL} font-mono")>{server.ipv4.clone().unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </DataTable>
+        } />
     }
 }
 

@@ -161,6 +161,31 @@ pub fn nothing_listed(error: Option<AppError>, empty: Text) -> AnyView {
     }
 }
 
+/// A look-up's answer drawn by `show` once it arrives, or its error as an alert. While a new
+/// answer loads (a filter changed, an action finished) the last one stays on screen.
+#[component]
+pub fn Loaded<T, V, F>(of: Resource<Result<T, AppError>>, show: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+{
+    let i18n = use_i18n();
+    view! {
+        <Transition>
+            {move || {
+                let show = show.clone();
+                Suspend::new(async move {
+                    match of.await {
+                        Err(error) => view! { <p role="alert">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
+                        Ok(answer) => show(answer).into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

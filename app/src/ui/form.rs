@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::i18n::use_i18n;
 use crate::ui::Text;
-use crate::ui::style::{INPUT, PRIMARY};
+use crate::ui::style::{INPUT, PRIMARY, RADIO_CARD};
 
 #[component]
 pub fn Field(
@@ -67,5 +67,27 @@ pub fn Card(title: Text, children: Children) -> impl IntoView {
             <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
             <div class="mt-4 space-y-4">{children()}</div>
         </section>
+    }
+}
+
+/// One choice of a radio group, drawn as a card that lights up when chosen: the radio button,
+/// then what `children` say of the choice. `picked` tells whether it is chosen, in the page as
+/// served and as it changes; `on_pick` hears the person choosing it.
+#[component]
+pub fn RadioCard(
+    name: &'static str,
+    #[prop(into)] value: String,
+    #[prop(into)] picked: Signal<bool>,
+    #[prop(optional)] on_pick: Option<Callback<()>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <label class=RADIO_CARD>
+            <input type="radio" name=name value=value class="mt-1"
+                checked=move || picked.get()
+                prop:checked=move || picked.get()
+                on:change=move |_| if let Some(pick) = on_pick { pick.run(()) } />
+            <span class="flex flex-col">{children()}</span>
+        </label>
     }
 }
