@@ -11,7 +11,6 @@ pub mod tripay;
 mod views;
 pub mod worker;
 
-use crate::accounts::AccountError;
 use crate::caller::NotAdmin;
 use crate::error::{Code, ErrorCode};
 use crate::orders::OrderError;
@@ -55,15 +54,6 @@ impl From<sqlx::Error> for BillingError {
 impl From<NotAdmin> for BillingError {
     fn from(_: NotAdmin) -> Self {
         Self::Forbidden
-    }
-}
-
-impl From<AccountError> for BillingError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Db(error) => Self::Db(error),
-            _ => Self::Forbidden,
-        }
     }
 }
 

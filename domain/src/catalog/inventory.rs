@@ -35,19 +35,19 @@ impl Catalog {
 
     /// Every synced region, for admins, with provider and state.
     pub async fn regions(&self, caller: &Caller) -> Result<Vec<Region>, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         self.all_regions().await
     }
 
     /// Every synced image, for admins.
     pub async fn images(&self, caller: &Caller) -> Result<Vec<Image>, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         self.all_images().await
     }
 
     /// Every synced size with the regions it is offered in, smallest first, for admins.
     pub async fn sizes(&self, caller: &Caller) -> Result<Vec<Size>, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let mut sizes = db_run!(&self.db, |pool| {
             sqlx::query_as::<_, Size>(
                 "SELECT provider, slug, vcpus, memory_mb, disk_gb, transfer_gb, \
@@ -132,7 +132,7 @@ impl Catalog {
         slug: &str,
         update: &RegionUpdate,
     ) -> Result<Region, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let display_name = optional_name(
             update.display_name.as_deref(),
             "display_name",
@@ -177,7 +177,7 @@ impl Catalog {
         slug: &str,
         update: &ImageUpdate,
     ) -> Result<Image, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let display_name = optional_name(
             update.display_name.as_deref(),
             "display_name",

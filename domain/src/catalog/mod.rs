@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEvent};
-use crate::caller::{Caller, ClientInfo};
+use crate::caller::{Caller, ClientInfo, NotAdmin};
 use crate::db::Tx;
 use crate::error::Code;
 use crate::providers::{ProviderError, Providers};
@@ -95,6 +95,12 @@ impl crate::error::ErrorCode for CatalogError {
             Self::UnknownProvider(_) => Some("provider"),
             _ => None,
         }
+    }
+}
+
+impl From<NotAdmin> for CatalogError {
+    fn from(_: NotAdmin) -> Self {
+        Self::Forbidden
     }
 }
 
@@ -402,10 +408,6 @@ pub struct Inventory {
 pub struct Catalog {
     db: Db,
     providers: Providers,
-}
-
-fn require_admin(caller: &Caller) -> Result<(), CatalogError> {
-    caller.require_admin().map_err(|_| CatalogError::Forbidden)
 }
 
 /// Trims a free-text name; blank means "none", too long is an error.

@@ -242,12 +242,12 @@ impl Catalog {
 
     /// Every plan, hidden ones too, with its provider and whether it is on sale.
     pub async fn plans(&self, caller: &Caller) -> Result<Vec<Plan>, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         self.admin_plans(None).await
     }
 
     pub async fn plan(&self, caller: &Caller, id: i64) -> Result<Plan, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         self.admin_plans(Some(id))
             .await?
             .pop()
@@ -461,7 +461,7 @@ impl Catalog {
         client: &ClientInfo,
         input: &PlanInput,
     ) -> Result<Plan, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let mut tx = self.db.begin().await?;
         let plan = self.validate(&mut tx, input, None).await?;
         let now = Utc::now();
@@ -516,7 +516,7 @@ impl Catalog {
         id: i64,
         input: &PlanInput,
     ) -> Result<Plan, CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let mut tx = self.db.begin().await?;
         let current: Option<(String, String)> = tx_run!(&mut tx, |conn| {
             sqlx::query_as("SELECT provider, size_slug FROM plans WHERE id = $1")
@@ -584,7 +584,7 @@ impl Catalog {
         client: &ClientInfo,
         id: i64,
     ) -> Result<(), CatalogError> {
-        require_admin(caller)?;
+        caller.require_admin()?;
         let mut tx = self.db.begin().await?;
         let deleted: Result<Option<String>, sqlx::Error> = tx_run!(&mut tx, |conn| {
             sqlx::query_scalar("DELETE FROM plans WHERE id = $1 RETURNING name")

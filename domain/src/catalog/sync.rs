@@ -193,7 +193,7 @@ impl Catalog {
         caller: &Caller,
         client: &ClientInfo,
     ) -> Result<bool, CatalogError> {
-        super::require_admin(caller)?;
+        caller.require_admin()?;
         let mut tx = self.db.begin().await?;
         let queued = schedule_in(&mut tx, Utc::now()).await?;
         let detail = match queued {

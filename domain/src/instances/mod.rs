@@ -19,8 +19,6 @@ pub use self::work_error::WorkError;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::accounts::AccountError;
-
 use model::accounts::Role;
 
 use crate::audit::{self, AuditEvent};
@@ -90,15 +88,6 @@ impl From<sqlx::Error> for InstanceError {
 impl From<NotAdmin> for InstanceError {
     fn from(_: NotAdmin) -> Self {
         Self::Forbidden
-    }
-}
-
-impl From<AccountError> for InstanceError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Db(error) => Self::Db(error),
-            _ => Self::Forbidden,
-        }
     }
 }
 

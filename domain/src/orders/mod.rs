@@ -16,7 +16,6 @@ use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::pricing::{CouponTerms, PriceInput, Quote};
-use crate::accounts::AccountError;
 use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
 use crate::caller::{Caller, NotAdmin};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
@@ -102,20 +101,6 @@ impl From<sqlx::Error> for OrderError {
 impl From<NotAdmin> for OrderError {
     fn from(_: NotAdmin) -> Self {
         Self::Forbidden
-    }
-}
-
-impl From<AccountError> for OrderError {
-    fn from(error: AccountError) -> Self {
-        match error {
-            AccountError::Forbidden => Self::Forbidden,
-            AccountError::Db(error) => Self::Db(error),
-            other => Self::Invalid {
-                field: "user",
-                code: other.code(),
-                message: other.to_string(),
-            },
-        }
     }
 }
 
