@@ -363,6 +363,11 @@ pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
         tick.track();
         load_order(order_id)
     });
+    // The server never reads the resource, not even in Suspense's dry runs: those can run after
+    // the response has ended (under load they did), when the Suspense that would have caught the
+    // read is gone and Leptos panics. Effects run only in the browser, after hydration.
+    let running = RwSignal::new(false);
+    Effect::new(move |_| running.set(true));
     view! {
         <section class=format!("{PANEL} mt-6 print:hidden") data-testid="order-panel">
             <div class="flex flex-wrap items-center justify-between gap-2">
@@ -370,7 +375,7 @@ pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
                 <A href=format!("/orders/{order_id}") attr:class=LINK attr:data-testid="order-link">{move || i18n.t().orders_view_order}</A>
             </div>
             <Transition>
-                {move || Suspend::new(async move {
+                {move || running.get().then(|| Suspend::new(async move {
                     match page.await {
                         Err(error) => view! { <p role="alert" class="mt-3 text-sm">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                         Ok(page) => {
@@ -384,7 +389,7 @@ pub(crate) fn OrderProgressPanel(order_id: OrderId) -> impl IntoView {
                             }.into_any()
                         }
                     }
-                })}
+                }))}
             </Transition>
         </section>
     }
