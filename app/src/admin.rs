@@ -57,15 +57,14 @@ pub async fn admin_set_admin(user_id: UserId, admin_role: bool) -> Result<User, 
 pub async fn admin_outbox(to: String) -> Result<Vec<OutboxEmail>, AppError> {
     admin()?;
     let to = to.trim().to_lowercase();
-    let emails = domain::mail::list(
-        &state()?.db,
-        (!to.is_empty()).then_some(to.as_str()),
-        100,
-        0,
-    )
-    .await
-    .map_err(fail)?;
-    Ok(emails.into_iter().map(Into::into).collect())
+    let state = state()?;
+    let emails = domain::mail::list(&state.db, (!to.is_empty()).then_some(to.as_str()), 100, 0)
+        .await
+        .map_err(fail)?;
+    Ok(emails
+        .into_iter()
+        .map(|email| email.for_admin(state.smtp_delivery))
+        .collect())
 }
 
 #[server]

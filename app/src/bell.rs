@@ -306,7 +306,7 @@ mod browser {
     use serde::Deserialize;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
-    use web_sys::{MessageEvent, WebSocket};
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
     use model::NotificationId;
     use model::notifications::Notification;
@@ -403,10 +403,16 @@ mod browser {
                 }
             })
         };
-        let on_close = Closure::<dyn FnMut()>::new(move || {
-            if current(generation) {
-                CURRENT.with_borrow_mut(|current| current.socket = None);
-                live.feed.connected.set(false);
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            if !current(generation) {
+                return;
+            }
+            CURRENT.with_borrow_mut(|current| current.socket = None);
+            live.feed.connected.set(false);
+            if event.code() == SIGNED_OUT {
+                // The session ended elsewhere: reconnecting would only be refused.
+                to_log_in_again();
+            } else {
                 retry(live, generation, wait_after.get());
             }
         });
@@ -418,6 +424,23 @@ mod browser {
         on_message.forget();
         on_close.forget();
         CURRENT.with_borrow_mut(|current| current.socket = Some(socket));
+    }
+
+    /// The close code of a socket whose session ended (`server::state::CLOSE_SIGNED_OUT`).
+    const SIGNED_OUT: u16 = 4401;
+
+    /// Leaves the page for the log-in form, which says the session ended and brings the
+    /// visitor back here afterwards.
+    fn to_log_in_again() {
+        let Some(location) = web_sys::window().map(|window| window.location()) else {
+            return;
+        };
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        let _ = location.assign(&crate::pages::auth::session_ended_link(&here));
     }
 
     fn retry(live: Live, generation: u64, wait: Duration) {

@@ -117,10 +117,12 @@ fn hydrates_on_intent() -> bool {
     #[cfg(feature = "ssr")]
     {
         use crate::preferences::read_cookie;
-        use domain::accounts::request::{ACCESS_COOKIE, REFRESH_COOKIE};
+        use domain::accounts::request::CookiePolicy;
         let public = use_context::<http::request::Parts>()
             .is_some_and(|parts| seo::PUBLIC_PAGES.contains(&parts.uri.path()));
-        let signed_in = [ACCESS_COOKIE, REFRESH_COOKIE]
+        let signed_in = use_context::<CookiePolicy>()
+            .unwrap_or_default()
+            .names()
             .into_iter()
             .any(|cookie| read_cookie(cookie).is_some());
         public && !signed_in

@@ -35,6 +35,8 @@ enum Ended {
     Normal,
     /// Nobody typed or moved the mouse for too long (4408).
     IdleTimeout,
+    /// The session that opened the console ended (4401).
+    SignedOut,
     /// The proxy could not reach the server's screen (4502).
     Unreachable,
     /// Any other close, or a socket that would not open.
@@ -74,6 +76,7 @@ fn status_text(m: &'static Messages, status: &Status) -> String {
         Status::Provider(_) => m.console_provider_title,
         Status::Disconnected(Ended::Normal) => m.console_ended,
         Status::Disconnected(Ended::IdleTimeout) => m.console_idle_timeout,
+        Status::Disconnected(Ended::SignedOut) => m.console_signed_out,
         Status::Disconnected(Ended::Unreachable) => m.console_unreachable,
         Status::Disconnected(Ended::Lost) => m.console_lost,
         Status::Disconnected(Ended::Opening(error)) => error_text(m, error),
@@ -352,6 +355,7 @@ mod tests {
             let endings = [
                 Ended::Normal,
                 Ended::IdleTimeout,
+                Ended::SignedOut,
                 Ended::Unreachable,
                 Ended::Lost,
                 Ended::Opening(AppError::new(Code::ConsoleNotRunning)),

@@ -60,7 +60,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
         } else {
-            Err(DbError::UnsupportedUrl(url.to_owned()))
+            Err(DbError::UnsupportedUrl(redacted_url(url)))
         }
     }
 
@@ -76,6 +76,32 @@ impl std::fmt::Display for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// `url` with its password (in the user part or a `password=` parameter) replaced by `***`, for
+/// error messages and logs: a mistyped `DATABASE_URL` still holds the real password.
+pub fn redacted_url(url: &str) -> String {
+    let (scheme, rest) = url
+        .find("://")
+        .map_or(("", url), |end| url.split_at(end + 3));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = tail
+        .split('&')
+        .map(|part| match part.split_once("password=") {
+            Some((before, _)) => format!("{before}password=***"),
+            None => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{scheme}{authority}{tail}")
 }
 
 /// The connection pool of the configured backend. Use it through [`db_run!`](crate::db_run).
@@ -250,7 +276,7 @@ impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbError> {
         let backend = Backend::from_url(url)?;
         let invalid = |source| DbError::InvalidUrl {
-            url: url.to_owned(),
+            url: redacted_url(url),
             source,
         };
         let connect_err = |source| DbError::Connect { backend, source };
@@ -417,6 +443,26 @@ fn create_parent_dir(file: &Path) -> Result<(), DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_taken_out_of_database_urls() {
+        for (url, shown) in [
+            (
+                "postgres://app:s3cret@db:5432/web",
+                "postgres://app:***@db:5432/web",
+            ),
+            ("postgres://app:p@ss@db/web", "postgres://app:***@db/web"),
+            ("postgres://app@db/web", "postgres://app@db/web"),
+            (
+                "postgres://db/web?user=app&password=s3cret&sslmode=require",
+                "postgres://db/web?user=app&password=***&sslmode=require",
+            ),
+            ("sqlite://data/webrana.db", "sqlite://data/webrana.db"),
+            ("app:s3cret@db/web", "app:***@db/web"),
+        ] {
+            assert_eq!(redacted_url(url), shown);
+        }
+    }
 
     #[test]
     fn backend_is_chosen_by_url_scheme() {

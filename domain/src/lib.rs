@@ -52,6 +52,8 @@ pub struct DomainConfig {
     pub payment_gateway: Option<billing::Gateway>,
     /// The Telegram bot notifications go out through, when one is configured.
     pub telegram: Option<notifications::telegram::TelegramBot>,
+    /// E-mail goes out through an SMTP server; without one it stays in the dev outbox.
+    pub smtp_delivery: bool,
 }
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
@@ -70,6 +72,8 @@ pub struct AppState {
     pub billing: billing::Billing,
     pub notifications: notifications::Notifications,
     pub consoles: console::Consoles,
+    /// E-mail goes out through an SMTP server, so admins are not shown what it says.
+    pub smtp_delivery: bool,
 }
 
 /// Why the shared state could not be built at start-up.
@@ -96,11 +100,15 @@ impl AppState {
             .map(SigningKey::new)
             .collect();
         let keys = JwtKeys::new(SigningKey::new(secret), previous);
-        let accounts = Accounts::new(db.clone(), keys, &config.public_url);
-        let catalog = catalog::Catalog::new(db.clone(), config.providers.clone());
         let secret_box =
             secrets::SecretBox::configured_or_generated(&db, config.data_encryption_key.as_deref())
                 .await?;
+        let rebound = secrets::bind_stored_secrets(&db, &secret_box).await?;
+        if rebound > 0 {
+            tracing::info!(rebound, "stored secrets sealed again, bound to their rows");
+        }
+        let accounts = Accounts::new(db.clone(), keys, secret_box.clone(), &config.public_url);
+        let catalog = catalog::Catalog::new(db.clone(), config.providers.clone());
         let instances = instances::Instances::new(
             db.clone(),
             config.providers.clone(),
@@ -139,6 +147,7 @@ impl AppState {
             accounts,
             limits: rate_limit::AuthLimits::default(),
             providers: config.providers.clone(),
+            smtp_delivery: config.smtp_delivery,
         })
     }
 }

@@ -1,9 +1,11 @@
-//! Attempt limits on the requests attackers repeat: log-in and password reset, counted per
-//! client IP and per e-mail address, in this process (shared limits across nodes come with Redis).
+//! Attempt limits on the requests attackers repeat: log-in, sign-up, verification mail and
+//! password reset, counted per client network and per e-mail address, in this process (shared
+//! limits across nodes come with Redis).
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -15,11 +17,20 @@ pub struct RateLimited {
     pub retry_after: Duration,
 }
 
-/// Allows `burst` attempts at once per IP and per e-mail, refilled at `per_minute`.
+/// How often a limiter forgets the keys whose allowance has refilled completely: such an entry
+/// says nothing a fresh one would not, and keeping them all lets a spread of addresses grow the
+/// maps without end.
+const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
+
+/// Allows a burst of attempts per client network and per e-mail address, refilled over time.
 #[derive(Clone)]
 pub struct AttemptLimiter {
-    per_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    per_client: Arc<DefaultKeyedRateLimiter<String>>,
     per_email: Arc<DefaultKeyedRateLimiter<String>>,
+    /// The e-mail allowance is per client too: one client's attempts on an address do not use
+    /// up anyone else's.
+    email_per_client: bool,
+    last_forgotten: Arc<Mutex<Instant>>,
 }
 
 impl std::fmt::Debug for AttemptLimiter {
@@ -28,25 +39,61 @@ impl std::fmt::Debug for AttemptLimiter {
     }
 }
 
-fn quota(per_minute: u32, burst: u32) -> Quota {
+/// `burst` at once, refilled at `per_minute`.
+fn per_minute(per_minute: u32, burst: u32) -> Quota {
     let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::per_minute(per_minute).allow_burst(burst)
+    Quota::per_minute(per_minute).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
+/// `burst` at once, refilled at `per_hour`.
+fn per_hour(per_hour: u32, burst: u32) -> Quota {
+    let per_hour = NonZeroU32::new(per_hour).unwrap_or(NonZeroU32::MIN);
+    Quota::per_hour(per_hour).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
+/// What a client is counted as. An IPv6 customer is usually given a whole /64, so each of its
+/// addresses counting apart would give one attacker 2^64 allowances; an IPv4 address mapped into
+/// IPv6 is the IPv4 address it carries.
+pub fn client_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(IpAddr::V6(v6)) => {
+            let network = u128::from(v6) & !(u128::from(u64::MAX));
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
 }
 
 impl AttemptLimiter {
-    pub fn new(ip_per_minute: u32, ip_burst: u32, email_per_minute: u32, email_burst: u32) -> Self {
+    pub fn new(per_client: Quota, per_email: Quota) -> Self {
         Self {
-            per_ip: Arc::new(RateLimiter::keyed(quota(ip_per_minute, ip_burst))),
-            per_email: Arc::new(RateLimiter::keyed(quota(email_per_minute, email_burst))),
+            per_client: Arc::new(RateLimiter::keyed(per_client)),
+            per_email: Arc::new(RateLimiter::keyed(per_email)),
+            email_per_client: false,
+            last_forgotten: Arc::new(Mutex::new(Instant::now())),
+        }
+    }
+
+    /// Counts the attempts on an address per client: for checks whose refusal must never reach
+    /// the address's owner trying from elsewhere (a log-in).
+    pub fn with_email_counted_per_client(self) -> Self {
+        Self {
+            email_per_client: true,
+            ..self
         }
     }
 
     /// Counts one attempt from `ip` for `email`, or says how long to wait.
     pub fn check(&self, ip: &str, email: &str) -> Result<(), RateLimited> {
-        let email = email.trim().to_lowercase();
+        self.forget_idle_now_and_then();
+        let client = client_key(ip);
+        let mut email = email.trim().to_lowercase();
+        if self.email_per_client {
+            email = format!("{email} from {client}");
+        }
         let now = DefaultClock::default().now();
-        for (limiter, key) in [(&self.per_ip, ip.to_owned()), (&self.per_email, email)] {
+        for (limiter, key) in [(&self.per_client, client), (&self.per_email, email)] {
             if let Err(not_until) = limiter.check_key(&key) {
                 let wait = not_until.wait_time_from(now);
                 return Err(RateLimited {
@@ -56,21 +103,59 @@ impl AttemptLimiter {
         }
         Ok(())
     }
+
+    fn forget_idle_now_and_then(&self) {
+        let mut last = self
+            .last_forgotten
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.elapsed() >= FORGET_IDLE_EVERY {
+            *last = Instant::now();
+            drop(last);
+            self.forget_idle();
+        }
+    }
+
+    /// Drops every key whose allowance is full again.
+    pub fn forget_idle(&self) {
+        for limiter in [&self.per_client, &self.per_email] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// How many clients and e-mail addresses are remembered.
+    pub fn remembered(&self) -> usize {
+        self.per_client.len() + self.per_email.len()
+    }
 }
 
 /// The limits the account endpoints use.
 #[derive(Clone, Debug)]
 pub struct AuthLimits {
+    /// Log-ins, and the other checks of a password (changing it, turning two-step off): a
+    /// client guessing one address is slowed after a few tries, while the owner, anywhere else,
+    /// is not held up at all.
     pub login: AttemptLimiter,
     pub password_reset: AttemptLimiter,
+    /// Checked before any password is hashed, and also keyed by the address being signed up:
+    /// sign-up mails that address (a welcome or an "already registered" notice).
+    pub sign_up: AttemptLimiter,
+    /// Keyed by the account's address: each resend is one more e-mail to it.
+    pub verification_mail: AttemptLimiter,
 }
 
 impl Default for AuthLimits {
     fn default() -> Self {
         Self {
             // A person mistyping gets several tries; a script gets a few per minute.
-            login: AttemptLimiter::new(20, 20, 6, 10),
-            password_reset: AttemptLimiter::new(5, 5, 1, 3),
+            login: AttemptLimiter::new(per_minute(20, 20), per_minute(6, 10))
+                .with_email_counted_per_client(),
+            password_reset: AttemptLimiter::new(per_minute(5, 5), per_minute(1, 3)),
+            // A household or office behind one address signs up a few people; nobody signs up
+            // one address more than a few times a day.
+            sign_up: AttemptLimiter::new(per_minute(3, 10), per_hour(3, 3)),
+            verification_mail: AttemptLimiter::new(per_minute(5, 5), per_hour(5, 3)),
         }
     }
 }
@@ -81,7 +166,7 @@ mod tests {
 
     #[test]
     fn bursts_pass_then_a_wait_is_given() {
-        let limiter = AttemptLimiter::new(60, 10, 1, 2);
+        let limiter = AttemptLimiter::new(per_minute(60, 10), per_minute(1, 2));
         assert!(limiter.check("203.0.113.1", "a@example.com").is_ok());
         assert!(limiter.check("203.0.113.1", "A@example.com ").is_ok());
         let refused = limiter.check("203.0.113.1", "a@example.com").unwrap_err();
@@ -92,7 +177,7 @@ mod tests {
 
     #[test]
     fn one_ip_is_limited_across_emails() {
-        let limiter = AttemptLimiter::new(1, 3, 60, 60);
+        let limiter = AttemptLimiter::new(per_minute(1, 3), per_minute(60, 60));
         for n in 0..3 {
             assert!(
                 limiter
@@ -102,5 +187,94 @@ mod tests {
         }
         assert!(limiter.check("198.51.100.9", "u9@example.com").is_err());
         assert!(limiter.check("198.51.100.10", "u9@example.com").is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_client() {
+        let limiter = AttemptLimiter::new(per_minute(1, 2), per_minute(60, 60));
+        assert!(limiter.check("2001:db8:7:1::1", "a@example.com").is_ok());
+        assert!(
+            limiter
+                .check("2001:db8:7:1:ffff::9", "b@example.com")
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check("2001:db8:7:1:abcd::2", "c@example.com")
+                .is_err(),
+            "a third address of the same /64 is the same client"
+        );
+        assert!(limiter.check("2001:db8:7:2::1", "c@example.com").is_ok());
+    }
+
+    #[test]
+    fn client_keys_are_networks_for_ipv6_and_addresses_for_ipv4() {
+        assert_eq!(client_key("2001:db8:7:1:2:3:4:5"), "2001:db8:7:1::/64");
+        assert_eq!(client_key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_key("unknown"), "unknown");
+    }
+
+    #[test]
+    fn keys_whose_allowance_refilled_are_forgotten() {
+        let refills_at_once = Quota::with_period(Duration::from_millis(1))
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::MIN);
+        let limiter = AttemptLimiter::new(refills_at_once, refills_at_once);
+        for n in 0..50 {
+            limiter
+                .check(&format!("198.51.100.{n}"), &format!("u{n}@example.com"))
+                .expect("first attempt of each");
+        }
+        assert_eq!(limiter.remembered(), 100);
+        std::thread::sleep(Duration::from_millis(20));
+        limiter.forget_idle();
+        assert_eq!(limiter.remembered(), 0);
+    }
+
+    #[test]
+    fn sign_up_is_limited_per_address_signed_up() {
+        let limits = AuthLimits::default();
+        for n in 0..3 {
+            limits
+                .sign_up
+                .check(&format!("203.0.113.{n}"), "victim@example.com")
+                .expect("the first sign-ups of one address");
+        }
+        assert!(
+            limits
+                .sign_up
+                .check("203.0.113.99", "victim@example.com")
+                .is_err(),
+            "a fourth sign-up of one address within the hour, from anywhere, waits"
+        );
+    }
+
+    #[test]
+    fn a_guesser_on_one_address_does_not_hold_up_its_owner() {
+        let limits = AuthLimits::default();
+        let guesses = (0..20)
+            .take_while(|_| {
+                limits
+                    .login
+                    .check("203.0.113.9", "owner@example.com")
+                    .is_ok()
+            })
+            .count();
+        assert_eq!(guesses, 10, "the guesser is slowed after a few tries");
+        assert!(
+            limits
+                .login
+                .check("198.51.100.20", "owner@example.com")
+                .is_ok(),
+            "the owner, from their own network, is not"
+        );
+        assert!(
+            limits
+                .login
+                .check("203.0.113.9", "other@example.com")
+                .is_ok(),
+            "other addresses from the guesser's network count on their own"
+        );
     }
 }

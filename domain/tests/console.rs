@@ -275,6 +275,27 @@ both_backends! {
         ticket(&env, &env.alice).await.unwrap();
     }
 
+    async fn tickets_redeemed_at_once_still_respect_the_cap(test: TestDb) {
+        let env = env(&test).await;
+        let mut tickets = Vec::new();
+        for _ in 0..SESSIONS_PER_USER + 2 {
+            tickets.push(ticket(&env, &env.alice).await.unwrap());
+        }
+        let mut redeeming = tokio::task::JoinSet::new();
+        for ticket in tickets {
+            let (consoles, alice, server) = (env.state.consoles.clone(), env.alice.clone(), env.server);
+            redeeming.spawn(async move { consoles.redeem(&alice, &ticket, server, HOME).await.map(|session| session.id) });
+        }
+        let mut opened = 0;
+        while let Some(redeemed) = redeeming.join_next().await {
+            match redeemed.unwrap() {
+                Ok(_) => opened += 1,
+                Err(error) => assert!(matches!(error, ConsoleError::TooManySessions), "{error:?}"),
+            }
+        }
+        assert_eq!(opened, SESSIONS_PER_USER);
+    }
+
     async fn every_session_is_recorded_with_its_traffic(test: TestDb) {
         let env = env(&test).await;
         let ticket = ticket(&env, &env.alice).await.unwrap();

@@ -231,7 +231,7 @@ both_backends! {
             sqlx::query_scalar("SELECT root_password FROM instances WHERE id = $1").bind(server.id).fetch_one(pool).await
         })
         .unwrap();
-        assert!(stored.starts_with("v1:") && !stored.contains(&password));
+        assert!(stored.starts_with("v2:") && !stored.contains(&password));
         let again = env.state.instances.reveal_password(&env.alice, server.id).await.unwrap_err();
         assert_eq!(again.code(), Code::PasswordUnavailable);
     }
@@ -425,6 +425,25 @@ both_backends! {
         let queued = jobs::list(&test.db, Some("queued"), Some(instances::STATUS_SYNC_JOB), 10).await.unwrap();
         assert_eq!(queued.len(), 1);
         assert!(queued[0].run_at > Utc::now() + Duration::minutes(4));
+    }
+
+    async fn a_root_password_copied_to_another_server_does_not_open_there(test: TestDb) {
+        let env = env(&test).await;
+        let first = running_server(&env, "satu").await;
+        let second = running_server(&env, "dua").await;
+        let stored: Vec<String> = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT root_password FROM instances ORDER BY id").fetch_all(pool).await
+        })
+        .unwrap();
+        assert!(stored.iter().all(|sealed| sealed.starts_with("v2:")), "{stored:?}");
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE instances SET root_password = $1 WHERE id = $2").bind(&stored[0]).bind(second).execute(pool).await.map(|_| ())
+        })
+        .unwrap();
+        let moved = env.state.instances.reveal_password(&env.alice, second).await.unwrap_err();
+        assert_eq!(moved.code(), Code::Internal, "{moved}");
+        let own = env.state.instances.reveal_password(&env.alice, first).await.unwrap();
+        assert_eq!(own.len(), 20);
     }
 
     async fn servers_of_a_removed_provider_stay_listed_with_actions_refused(test: TestDb) {

@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
+use domain::accounts::inputs::Language;
 use domain::jobs::{self, Registry, run_once};
 use domain::mail::delivery::{self, Delivery, SmtpMailer};
 use domain::mail::{self, OutgoingEmail};
@@ -110,6 +111,28 @@ both_backends! {
         let stored = mail::list(&test.db, None, 10, 0).await.unwrap();
         assert!(stored.iter().all(|email| email.sent_at.is_some()));
         assert_eq!(jobs::list(&test.db, Some("done"), Some(delivery::JOB_KIND), 10).await.unwrap().len(), 2);
+    }
+
+    async fn a_delivered_link_is_sent_whole_and_kept_without_its_token(test: TestDb) {
+        let (port, received) = smtp_server().await;
+        let link = "https://webrana.test/verify-email?token=s3cr3t-T0ken_value";
+        let mut tx = test.db.begin().await.unwrap();
+        let email = mail::compose("budi@example.com", "Budi", Language::Id, "Konfirmasi e-mail Anda", "Klik tautan ini.", Some(link), None);
+        mail::enqueue(&mut tx, &email).await.unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(work(&test.db, smtp(port)).await, 1);
+        let message = received.lock().unwrap()[0].clone();
+        assert!(message.contains("s3cr3t-T0ken_value"), "the recipient gets the working link: {message}");
+        let stored = mail::list(&test.db, None, 10, 0).await.unwrap().remove(0);
+        assert!(stored.sent_at.is_some());
+        for body in [&stored.body_text, &stored.body_html] {
+            assert!(!body.contains("s3cr3t"), "{body}");
+            assert!(body.contains("verify-email?token=removed-after-delivery"), "{body}");
+        }
+        // And admins of an installation with SMTP see no text at all.
+        assert_eq!(stored.clone().for_admin(true).body_text, None);
+        assert!(stored.for_admin(false).body_text.is_some());
     }
 
     async fn a_dead_server_means_a_retry_later_not_a_loss(test: TestDb) {

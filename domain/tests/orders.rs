@@ -286,6 +286,42 @@ both_backends! {
         assert_eq!(order_runs, 2, "made the server, then woken once it ran: {ran:?}");
     }
 
+    async fn a_flood_of_forged_callbacks_writes_one_entry_and_is_then_ignored(test: TestDb) {
+        let env = env(&test).await;
+        let key = sandbox_key(&test.db).await;
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1", 1, None)).await.unwrap();
+        let invoice = placed.invoice.clone();
+        let payment = env.state.billing.pay(&env.sari, invoice.id, "QRIS").await.unwrap();
+        let paid = callback_body(&payment.reference, &invoice, invoice.total, "PAID");
+        let forger = Some("203.0.113.66");
+        let forge = || env.state.billing.apply_callback(&paid, Some("0000"), Some("payment_status"), forger);
+        let allowed = billing::refusals::BAD_SIGNATURES_ALLOWED;
+        for _ in 0..allowed {
+            assert!(matches!(forge().await.unwrap_err(), CallbackError::BadSignature));
+        }
+        for _ in 0..10 {
+            assert!(matches!(forge().await.unwrap_err(), CallbackError::TooMany));
+        }
+        let entries: Vec<(String, Option<String>, Option<String>)> = db_run!(&test.db, |pool| {
+            sqlx::query_as("SELECT action, ip, detail FROM audit_log WHERE action LIKE 'payment_callback_%'")
+                .fetch_all(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(
+            entries,
+            vec![("payment_callback_bad_signature".to_owned(), Some("203.0.113.66".to_owned()), Some("1 refused since the last entry".to_owned()))],
+            "one entry for the minute"
+        );
+        // Another sender is still heard, and the gateway's own signed callback still counts
+        // even from the forger's address (a shared proxy).
+        let other = env.state.billing.apply_callback(&paid, Some("0000"), Some("payment_status"), Some("203.0.113.67")).await;
+        assert!(matches!(other.unwrap_err(), CallbackError::BadSignature));
+        let signature = tripay::callback_signature(&key, &paid);
+        env.state.billing.apply_callback(&paid, Some(&signature), Some("payment_status"), forger).await.unwrap();
+        assert_eq!(order_status(&env, placed.order.id).await, "paid");
+    }
+
     async fn a_sandbox_payment_settles_once_whatever_the_callbacks_do(test: TestDb) {
         let env = env(&test).await;
         let key = sandbox_key(&test.db).await;
@@ -320,7 +356,7 @@ both_backends! {
                 .await
         })
         .unwrap();
-        assert_eq!(audit, 4, "each refusal is a security event");
+        assert_eq!(audit, 2, "one entry per reason of refusal and minute");
 
         // Paid, then the same callback again, then a late EXPIRED: one change.
         deliver(&env, &paid, &key).await.unwrap();

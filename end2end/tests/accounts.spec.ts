@@ -2,7 +2,7 @@
 // two-factor authentication, logs out and logs in again with a code.
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp } from './support';
+import { ADMIN, ensureAdmin, hydrated, logIn, shot, signUp, verifiedCustomer } from './support';
 
 const CUSTOMER = { name: 'Siti Rahma', email: `siti-${Date.now()}@example.com`, password: 'kopi-tubruk-pagi-7' };
 
@@ -118,4 +118,35 @@ test('an XSS payload as a name is shown as text', async ({ page }) => {
   await hydrated(page);
   expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
+});
+
+test('a page left open after "log out everywhere" asks for a new log-in and comes back', async ({ page, browser }, testInfo) => {
+  // The open page hears of it at its socket's next session check (every 15 s).
+  test.setTimeout(120_000);
+  ensureAdmin();
+  const customer = { name: 'Rudi Hartono', email: `rudi-${Date.now()}@example.com`, password: 'es-cendol-manis-3' };
+  await verifiedCustomer(page, browser, customer);
+  await page.goto('/servers');
+  await hydrated(page);
+  await expect(page.getByTestId('bell-button')).toBeVisible();
+
+  // On another device the customer logs out everywhere.
+  const phoneContext = await browser.newContext();
+  const phone = await phoneContext.newPage();
+  await logIn(phone, customer.email, customer.password);
+  await expect(phone).toHaveURL(/\/account$/);
+  await hydrated(phone);
+  const loggedOut = phone.waitForResponse((answer) => answer.request().method() === 'POST' && (answer.request().postData() ?? '').includes('everywhere=true'));
+  await phone.getByRole('button', { name: 'Keluar dari semua perangkat' }).click();
+  expect((await loggedOut).ok()).toBe(true);
+  await phoneContext.close();
+
+  await expect(page).toHaveURL(/\/login\?next=\/servers&ended=session$/, { timeout: 40_000 });
+  await expect(page.getByTestId('session-ended')).toContainText('Sesi Anda berakhir');
+  await hydrated(page);
+  await shot(page, testInfo, 'session-ended');
+  await page.getByLabel('E-mail').fill(customer.email);
+  await page.getByLabel('Kata sandi').fill(customer.password);
+  await page.getByRole('button', { name: 'Masuk' }).last().click();
+  await expect(page).toHaveURL(/\/servers$/);
 });

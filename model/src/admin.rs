@@ -13,7 +13,10 @@ pub struct OutboxEmail {
     pub id: i64,
     pub to: String,
     pub subject: String,
-    pub body_text: String,
+    /// What it says, on an installation without SMTP (the dev outbox). Where an SMTP server
+    /// delivers the mail it is `None`: it would show admins other people's reset and
+    /// verification links.
+    pub body_text: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Handed to the SMTP server; never, on an installation without one.
     pub sent_at: Option<DateTime<Utc>>,

@@ -23,8 +23,6 @@ pub enum ErrorKind {
     Gone,
     /// Well-formed, but a value is not acceptable; the field says which.
     Invalid,
-    /// Too many failed attempts: the account waits until its lock ends.
-    Locked,
     RateLimited,
     /// Our fault; the details are in our log, never in the answer.
     Internal,
@@ -44,7 +42,6 @@ impl ErrorKind {
             Self::Conflict => 409,
             Self::Gone => 410,
             Self::Invalid => 422,
-            Self::Locked => 423,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::BadGateway => 502,
@@ -101,7 +98,6 @@ codes! {
     /// A cookie-authenticated write from another site.
     Csrf = "csrf" => Forbidden,
     EmailNotVerified = "email_not_verified" => Forbidden,
-    AccountLocked = "account_locked" => Locked,
     LinkInvalid = "link_invalid" => Gone,
     RateLimited = "rate_limited" => RateLimited,
     /// Too many password checks at once: come back shortly.
@@ -258,7 +254,6 @@ mod tests {
         ("account_suspended", 403),
         ("csrf", 403),
         ("email_not_verified", 403),
-        ("account_locked", 423),
         ("link_invalid", 410),
         ("rate_limited", 429),
         ("busy", 503),

@@ -396,7 +396,14 @@ async fn proxy_console(ws: WebSocketUpgrade, State(target): State<Arc<VncTarget>
     ws.max_message_size(256 * 1024)
         .on_upgrade(move |socket| async move {
             let traffic = TrafficCounter::default();
-            relay(socket, server, Duration::from_secs(3600), &traffic).await;
+            relay(
+                socket,
+                server,
+                Duration::from_secs(3600),
+                &traffic,
+                std::future::pending(),
+            )
+            .await;
         })
 }
 

@@ -260,6 +260,7 @@ impl Config {
                 .map(Secret::bytes)
                 .collect(),
             billing: self.billing(),
+            smtp_delivery: self.smtp_url.is_some(),
             payment_gateway: self
                 .tripay
                 .as_ref()
@@ -354,7 +355,10 @@ impl Config {
         };
         let database_url = reader.parse("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned(), |raw| {
             Backend::from_url(raw).map(|_| raw.to_owned()).map_err(|_| {
-                format!("expected sqlite://PATH or postgres://USER@HOST/DB, got `{raw}`")
+                format!(
+                    "expected sqlite://PATH or postgres://USER@HOST/DB, got `{}`",
+                    domain::db::redacted_url(raw)
+                )
             })
         });
         let database_max_connections =
@@ -978,6 +982,20 @@ mod tests {
             "SHUTDOWN_TIMEOUT_SECS",
         ]) {
             assert!(line.starts_with(&format!("{variable}: expected")), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_bad_database_url_is_shown_without_its_password() {
+        for url in [
+            "mysql://root:hunter2-secret@localhost/db",
+            "postgress://app:hunter2-secret@db.internal:5432/webrana",
+            "mysql://db.internal/webrana?user=app&password=hunter2-secret",
+        ] {
+            let text = config(&[("DATABASE_URL", url)]).unwrap_err().to_string();
+            assert!(text.starts_with("DATABASE_URL: expected"), "{text}");
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("***"), "{text}");
         }
     }
 

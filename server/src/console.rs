@@ -28,7 +28,7 @@ use domain::error::Code;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use rfb::Version;
-use rfb::server::{ClientInit, ClientMessages, Handshake, Security};
+use rfb::server::{ClientInit, ClientMessage, ClientMessages, Handshake, Security};
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -36,7 +36,7 @@ use tokio::net::tcp::OwnedReadHalf;
 
 use crate::api::error::ApiError;
 use crate::session::Client;
-use crate::state::ServerState;
+use crate::state::{CLOSE_SIGNED_OUT, ServerState};
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Connecting to and authenticating with the VNC server.
@@ -102,16 +102,30 @@ async fn upgrade(
             let consoles = &state.app.consoles;
             let counter = TrafficCounter::default();
             let reason = {
-                let relay = relay(socket, server, idle, &counter);
+                let (sign_out, signed_out) = tokio::sync::oneshot::channel::<()>();
+                let mut sign_out = Some(sign_out);
+                let relay = relay(socket, server, idle, &counter, async move {
+                    let _ = signed_out.await;
+                });
                 tokio::pin!(relay);
                 let mut heartbeat = tokio::time::interval(SESSION_HEARTBEAT);
                 heartbeat.tick().await;
+                let mut recheck = tokio::time::interval(state.web.session_recheck);
+                recheck.tick().await;
                 loop {
                     tokio::select! {
                         reason = &mut relay => break reason,
                         _ = heartbeat.tick() => {
                             if let Err(error) = consoles.heartbeat(session.id, counter.snapshot()).await {
                                 tracing::warn!(session = session.id, %error, "console heartbeat not recorded");
+                            }
+                        }
+                        _ = recheck.tick(), if sign_out.is_some() => {
+                            // Only a definite "no" ends the console: a database hiccup does not.
+                            if let Ok(false) = state.app.accounts.session_open(&caller).await
+                                && let Some(sign_out) = sign_out.take()
+                            {
+                                let _ = sign_out.send(());
                             }
                         }
                     }
@@ -234,7 +248,14 @@ async fn read_reason(stream: &mut (impl AsyncRead + Unpin)) -> std::io::Result<S
 struct InputWatch {
     messages: ClientMessages,
     lost: bool,
+    /// A clipboard message longer than [`LARGEST_PASTE`] came: the console is to close.
+    oversized_paste: bool,
 }
+
+/// The longest clipboard text a browser may send the server's screen. Our page types pastes
+/// as keys (at most 4096 characters); other viewers send the clipboard itself, and a guest
+/// has no use for megabytes of it, nor should the screen's server be made to hold them.
+pub const LARGEST_PASTE: u32 = 64 * 1024;
 
 impl InputWatch {
     /// Whether these bytes hold user input.
@@ -246,6 +267,13 @@ impl InputWatch {
         let mut input = false;
         loop {
             match self.messages.next_message() {
+                Ok(Some(
+                    ClientMessage::CutText { length }
+                    | ClientMessage::ExtendedClipboard { length, .. },
+                )) if length > LARGEST_PASTE => {
+                    self.oversized_paste = true;
+                    return true;
+                }
                 Ok(Some(message)) => input |= message.is_user_input(),
                 Ok(None) => return input,
                 Err(error) => {
@@ -277,12 +305,13 @@ impl TrafficCounter {
 
 /// Runs one console over a VNC connection that [`authenticate`] made: the browser's
 /// handshake, then bytes both ways until either side ends, counted in `traffic`. Answers why
-/// it ended.
+/// it ended. The console closes with [`CLOSE_SIGNED_OUT`] when `signed_out` completes.
 pub async fn relay(
     mut socket: WebSocket,
     server: TcpStream,
     idle: Duration,
     traffic: &TrafficCounter,
+    signed_out: impl Future<Output = ()>,
 ) -> &'static str {
     let client_init =
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, browser_handshake(&mut socket)).await {
@@ -311,10 +340,18 @@ pub async fn relay(
     ping.tick().await;
     let idle_deadline = tokio::time::sleep(idle);
     tokio::pin!(idle_deadline);
+    tokio::pin!(signed_out);
     // What the browser sent with its ClientInit starts its messages; the deadline was just set.
     watch.saw_input(&client_init.rest);
     let mut pending = Some(shared_client_init(client_init));
+    if watch.oversized_paste {
+        pending = None;
+    }
     let (farewell, reason) = loop {
+        if watch.oversized_paste {
+            let reason = "paste too large";
+            break (close(CLOSE_PROTOCOL, reason), reason);
+        }
         if let Some(bytes) = pending.take() {
             traffic
                 .to_server
@@ -331,7 +368,10 @@ pub async fn relay(
                     if watch.saw_input(&bytes) {
                         idle_deadline.as_mut().reset(tokio::time::Instant::now() + idle);
                     }
-                    pending = Some(bytes);
+                    // An oversized paste is not passed on (the loop closes the console).
+                    if !watch.oversized_paste {
+                        pending = Some(bytes);
+                    }
                 }
                 // Answered (see `finish`): dropping TCP instead shows the browser 1006.
                 Some(Ok(Message::Close(_))) => break (Message::Close(None), "closed by the browser"),
@@ -348,6 +388,7 @@ pub async fn relay(
                 }
             }
             _ = &mut idle_deadline => break (close(CLOSE_IDLE, "idle timeout"), "idle timeout"),
+            () = &mut signed_out => break (close(CLOSE_SIGNED_OUT, "signed out"), "signed out"),
         }
     };
     // The close frame goes out behind whatever the screen has queued; then both ends drop.
@@ -497,6 +538,30 @@ mod tests {
         paste.extend_from_slice(b"hi");
         assert!(watch.saw_input(&paste));
         assert!(!watch.saw_input(&request));
+    }
+
+    #[test]
+    fn a_paste_over_the_limit_is_caught_from_its_header() {
+        let mut watch = InputWatch::default();
+        let mut paste = vec![6, 0, 0, 0];
+        paste.extend_from_slice(&LARGEST_PASTE.to_be_bytes());
+        assert!(watch.saw_input(&paste));
+        assert!(!watch.oversized_paste, "at the limit is allowed");
+        let mut watch = InputWatch::default();
+        let mut paste = vec![6, 0, 0, 0];
+        paste.extend_from_slice(&(LARGEST_PASTE + 1).to_be_bytes());
+        watch.saw_input(&paste);
+        assert!(
+            watch.oversized_paste,
+            "announced, before a byte of it arrives"
+        );
+        // Extended Clipboard announces its size as a negative length.
+        let mut watch = InputWatch::default();
+        let mut extended = vec![6, 0, 0, 0];
+        extended.extend_from_slice(&(-(i64::from(LARGEST_PASTE) + 5) as i32).to_be_bytes());
+        extended.extend_from_slice(&(1u32 << 28 | 1).to_be_bytes());
+        watch.saw_input(&extended);
+        assert!(watch.oversized_paste);
     }
 
     #[test]

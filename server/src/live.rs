@@ -13,12 +13,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{Extension, Query, State, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::caller::Caller;
 use domain::db::{CommitFeed, Committed};
+use domain::error::Code;
 use domain::notifications::NotificationError;
 use model::notifications::Notification;
 use serde::Deserialize;
@@ -26,8 +27,9 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
+use crate::api::error::ApiError;
 use crate::session::SignedIn;
-use crate::state::ServerState;
+use crate::state::{CLOSE_SIGNED_OUT, ServerState};
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 /// What one socket may have waiting. A socket this far behind is woken by what waits already
@@ -37,6 +39,9 @@ const WAITING_PER_SOCKET: usize = 16;
 /// ten thousand sockets small.
 const SOCKET_BUFFER: usize = 4 * 1024;
 const LARGEST_CLIENT_MESSAGE: usize = 4 * 1024;
+/// Feeds one user may have open on one server process: a browser tab each, and more than
+/// anyone keeps open; past it a script is holding sockets, not a person.
+pub const SOCKETS_PER_USER: usize = 20;
 
 pub fn routes(state: &ServerState) -> Router<ServerState> {
     Router::new()
@@ -57,12 +62,19 @@ async fn upgrade(
     SignedIn(caller): SignedIn,
     Query(resume): Query<Resume>,
 ) -> Response {
+    // Joined before the upgrade (and so before the catch-up reads, so nothing committed in
+    // between is missed); counted and joined under one lock, so the cap holds at any speed.
+    let Some(membership) = sockets.join(caller.user_id) else {
+        return ApiError::new(
+            Code::RateLimited,
+            "too many open notification feeds; close some of your tabs",
+        )
+        .into_response();
+    };
     ws.read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(LARGEST_CLIENT_MESSAGE)
         .on_upgrade(move |socket| async move {
-            // Joined before the catch-up reads, so nothing committed in between is missed.
-            let membership = sockets.join(caller.user_id);
             if let Err(error) = serve(socket, &state, &caller, membership, resume.after).await {
                 tracing::debug!(user_id = caller.user_id, %error, "notification socket closed");
             }
@@ -111,7 +123,8 @@ impl Sockets {
         }
     }
 
-    fn join(&self, user_id: i64) -> Membership {
+    /// Adds a socket of `user_id`'s, unless they have [`SOCKETS_PER_USER`] already.
+    fn join(&self, user_id: i64) -> Option<Membership> {
         // Started by the first socket, so it runs on the server's runtime.
         self.dispatcher.get_or_init(|| {
             drop(tokio::spawn(dispatch(
@@ -123,17 +136,17 @@ impl Sockets {
         let mut registry = lock(&self.registry);
         registry.next_socket += 1;
         let socket = registry.next_socket;
-        registry
-            .by_user
-            .entry(user_id)
-            .or_default()
-            .push((socket, sender));
-        Membership {
+        let users_sockets = registry.by_user.entry(user_id).or_default();
+        if users_sockets.len() >= SOCKETS_PER_USER {
+            return None;
+        }
+        users_sockets.push((socket, sender));
+        Some(Membership {
             heard,
             user_id,
             socket,
             registry: self.registry.clone(),
-        }
+        })
     }
 }
 
@@ -209,8 +222,16 @@ async fn serve(
     send_unread(&mut socket, state, caller).await?;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut recheck = tokio::time::interval(state.web.session_recheck);
+    recheck.tick().await;
     loop {
         tokio::select! {
+            // Only a definite "no" ends the feed: a database hiccup does not.
+            _ = recheck.tick() => if let Ok(false) = state.app.accounts.session_open(caller).await {
+                let ended = CloseFrame { code: CLOSE_SIGNED_OUT, reason: "signed out".into() };
+                socket.send(Message::Close(Some(ended))).await?;
+                return Ok(());
+            },
             heard = membership.heard.recv() => match heard {
                 Some(Heard::Notification { id }) if id <= last => {}
                 Some(Heard::Notification { .. } | Heard::CatchUp) => {

@@ -136,26 +136,31 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers and every migration in this binary is applied.
+/// Readiness: the database answers and every migration in this binary is applied. Anyone can
+/// ask, so the answer is only yes or no; why not is in the log.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let readiness =
         tokio::time::timeout(Duration::from_secs(5), domain::health::readiness(&state.db)).await;
-    let body = match readiness {
-        Ok(readiness) => serde_json::json!({
-            "ready": readiness.is_ready(),
-            "backend": readiness.backend,
-            "database_reachable": readiness.database_reachable,
-            "pending_migrations": readiness.pending_migrations,
-            "installation_id": state.installation_id,
-        }),
+    let ready = match readiness {
+        Ok(readiness) if readiness.is_ready() => true,
+        Ok(readiness) => {
+            tracing::warn!(
+                backend = readiness.backend.as_str(),
+                database_reachable = readiness.database_reachable,
+                pending_migrations = ?readiness.pending_migrations,
+                "not ready"
+            );
+            false
+        }
         Err(_) => {
-            serde_json::json!({ "ready": false, "database_reachable": false, "error": "readiness check timed out" })
+            tracing::warn!("not ready: the readiness check timed out");
+            false
         }
     };
-    let status = if body["ready"] == true {
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(body))
+    (status, Json(serde_json::json!({ "ready": ready })))
 }

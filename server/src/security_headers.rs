@@ -2,11 +2,11 @@
 
 use app::CspNonce;
 use axum::extract::{Request, State};
-use axum::http::HeaderValue;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
@@ -22,6 +22,16 @@ fn new_nonce() -> String {
     }
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+
+/// What the pages may ask the browser for: the clipboard (the console's paste and the copy
+/// buttons, from our own origin), nothing else a script injected despite the CSP could abuse.
+const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), \
+     bluetooth=(), midi=(), display-capture=(), browsing-topics=(), \
+     clipboard-read=(self), clipboard-write=(self)";
 
 pub async fn security_headers(
     State(state): State<ServerState>,
@@ -46,6 +56,12 @@ pub async fn security_headers(
             headers.insert(CONTENT_SECURITY_POLICY, value);
         }
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        // A window this page opens cannot reach back into it, nor it into that window.
+        headers.insert(
+            CROSS_ORIGIN_OPENER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(PERMISSIONS_POLICY, HeaderValue::from_static(PERMISSIONS));
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(

@@ -16,9 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::accounts::Role;
-use domain::accounts::request::{
-    ACCESS_COOKIE, Authenticated, REFRESH_COOKIE, RequestClient, session_cookies,
-};
+use domain::accounts::request::{Authenticated, CookiePolicy, RequestClient, session_cookies};
 use domain::caller::{Caller, ClientInfo};
 use domain::error::Code;
 
@@ -101,12 +99,22 @@ pub async fn session_layer(
             Method::GET | Method::HEAD | Method::OPTIONS
         );
     let bearer_token = bearer(headers).map(str::to_owned);
-    let access_cookie = cookie(headers, ACCESS_COOKIE).map(str::to_owned);
-    let refresh_cookie = cookie(headers, REFRESH_COOKIE).map(str::to_owned);
+    let cookies = CookiePolicy {
+        secure: state.web.secure_cookies,
+    };
+    let [access_name, refresh_name] = cookies.names();
+    let access_cookie = cookie(headers, access_name).map(str::to_owned);
+    let refresh_cookie = cookie(headers, refresh_name).map(str::to_owned);
     let cookie_auth =
         bearer_token.is_none() && (access_cookie.is_some() || refresh_cookie.is_some());
-    if writes && cookie_auth && !same_origin(headers, &state.web.public_url) {
-        tracing::warn!(ip = %client.ip, path = %request.uri().path(), "cross-origin write with session cookies refused");
+    // A browser says where a write comes from (it always sends `Origin` with a POST); a program
+    // sends no such header and must then use a bearer token to act as anyone. So a write that
+    // names another site is refused with or without cookies: a cross-site form must not even
+    // log a visitor in (to an account of the attacker's choosing).
+    let names_a_site = headers.contains_key(ORIGIN) || headers.contains_key(REFERER);
+    let checked = writes && bearer_token.is_none() && (cookie_auth || names_a_site);
+    if checked && !same_origin(headers, &state.web.public_url) {
+        tracing::warn!(ip = %client.ip, path = %request.uri().path(), "cross-origin write refused");
         return ApiError::new(
             Code::Csrf,
             "this request must come from a Webrana Cloud page",
@@ -129,13 +137,13 @@ pub async fn session_layer(
                 refreshed = Some(session_cookies(
                     &tokens.access_token,
                     &tokens.refresh_token,
-                    state.web.secure_cookies,
+                    cookies,
                 ));
                 caller
             }
             // A dead refresh token: clear the cookies so the browser stops sending them.
             Err(_) => {
-                refreshed = Some(session_cookies("", "", state.web.secure_cookies));
+                refreshed = Some(session_cookies("", "", cookies));
                 None
             }
         },
@@ -330,8 +338,8 @@ mod tests {
             ("cookie", "lang=en; webrana_access=abc"),
             ("authorization", "Bearer xyz"),
         ]);
-        assert_eq!(cookie(&h, ACCESS_COOKIE), Some("abc"));
-        assert_eq!(cookie(&h, REFRESH_COOKIE), None);
+        assert_eq!(cookie(&h, "webrana_access"), Some("abc"));
+        assert_eq!(cookie(&h, "webrana_refresh"), None);
         assert_eq!(bearer(&h), Some("xyz"));
     }
 }

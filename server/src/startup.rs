@@ -94,7 +94,7 @@ impl Application {
         jobs::ensure_scheduled(&db, domain::orders::due_dates::DUE_DATES_JOB, Utc::now()).await?;
         if config.data_encryption_key.is_none() {
             tracing::warn!(
-                "no DATA_ENCRYPTION_KEY: root passwords are encrypted with a key kept in the database; set one in production"
+                "no DATA_ENCRYPTION_KEY: root passwords and two-factor secrets are encrypted with a key kept in the database; set one in production"
             );
         }
         let mut leptos_options = get_configuration(None)
@@ -119,6 +119,7 @@ impl Application {
             public_url: config.public_url.clone(),
             secure_cookies: config.secure_cookies(),
             console_idle: config.console_idle,
+            session_recheck: crate::state::SESSION_RECHECK,
             support_email: config.support_email.clone(),
         };
         let router = router(ServerState {

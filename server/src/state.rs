@@ -4,6 +4,13 @@ use axum::extract::FromRef;
 use domain::AppState;
 use leptos::config::LeptosOptions;
 
+/// The close code of a socket whose session ended (log-out, "log out everywhere", a password
+/// change, suspension): the page says so and asks for a new log-in instead of reconnecting.
+pub const CLOSE_SIGNED_OUT: u16 = 4401;
+
+/// How often sockets re-check their session, unless a test asks for less.
+pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What the router's handlers share: Leptos's own options, the domain state and web settings.
 #[derive(Clone, Debug, FromRef)]
 pub struct ServerState {
@@ -22,6 +29,9 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// A console without keyboard or mouse input for this long is closed.
     pub console_idle: std::time::Duration,
+    /// How often an open socket (console, notifications) checks that its session is still
+    /// open, and closes with [`CLOSE_SIGNED_OUT`] once it is not.
+    pub session_recheck: std::time::Duration,
     /// Where customers write to us, shown on the contact page.
     pub support_email: String,
 }

@@ -26,6 +26,7 @@ use domain::{AppState, DomainConfig, both_backends, db_run, instances};
 use futures_util::{SinkExt, StreamExt};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
+use server::state::WebSettings;
 use support::{ADMIN, ORIGIN};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -111,7 +112,12 @@ async fn env(test: &TestDb, idle: Duration) -> Env {
         .unwrap();
     drain(&state.db, &jobs).await;
 
-    let address = support::serve(support::router_with_console_idle(state.clone(), idle)).await;
+    let web = WebSettings {
+        console_idle: idle,
+        session_recheck: Duration::from_millis(200),
+        ..support::web_settings()
+    };
+    let address = support::serve(support::router_with_web(state.clone(), web)).await;
     Env {
         state,
         address,
@@ -410,6 +416,33 @@ both_backends! {
         assert_eq!(close.reason.as_str(), "idle timeout");
         let records = ended_sessions(&env).await;
         assert_eq!(records[0].0.as_deref(), Some("idle timeout"));
+    }
+
+    async fn a_console_closes_when_its_session_ends(test: TestDb) {
+        let env = env(&test, Duration::from_secs(600)).await;
+        let alice = cookies(&env, ALICE).await;
+        let path = open_console(&env, env.server, &alice).await.unwrap();
+        let mut viewer = Viewer::new(connect(&env, &path, &alice).await.unwrap());
+        viewer.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
+        let access = alice.split("; ").find_map(|pair| pair.strip_prefix("webrana_access=")).unwrap();
+        let caller = env.state.accounts.authenticate(access).await.unwrap();
+        env.state.accounts.log_out_everywhere(&caller, &domain::caller::ClientInfo::default()).await.unwrap();
+        let close = tokio::time::timeout(PATIENCE, async {
+            loop {
+                match viewer.socket.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame,
+                    Some(Ok(Message::Binary(bytes))) => viewer.client.feed(&bytes).unwrap(),
+                    Some(Ok(_)) => {}
+                    other => panic!("the socket ended without a close frame: {other:?}"),
+                }
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!((close.code, close.reason.as_str()), (CloseCode::from(4401), "signed out"));
+        let records = ended_sessions(&env).await;
+        assert_eq!(records[0].0.as_deref(), Some("signed out"));
     }
 
     async fn a_console_that_only_asks_for_updates_is_closed_when_idle(test: TestDb) {

@@ -31,21 +31,16 @@ both_backends! {
         assert_eq!(answer.json()["status"], "ok");
     }
 
-    async fn readyz_reports_database_and_migrations(test: TestDb) {
+    async fn readyz_answers_ready_or_not_and_nothing_more(test: TestDb) {
         let router = router_for(&test).await;
         let answer = page(&router, "/readyz", None).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        let body = answer.json();
-        assert_eq!(body["ready"], true);
-        assert_eq!(body["backend"], test.db.backend().as_str());
-        assert_eq!(body["pending_migrations"], serde_json::json!([]));
-        let installation_id = domain::settings::installation_id(&test.db).await.unwrap();
-        assert_eq!(body["installation_id"], installation_id);
+        assert_eq!(answer.json(), serde_json::json!({ "ready": true }));
 
         test.db.close().await;
         let answer = page(&router, "/readyz", None).await;
         assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(answer.json()["database_reachable"], false);
+        assert_eq!(answer.json(), serde_json::json!({ "ready": false }));
     }
 
     async fn home_page_is_rendered_in_the_visitors_language_and_theme(test: TestDb) {

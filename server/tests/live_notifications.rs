@@ -111,6 +111,64 @@ both_backends! {
         assert_eq!(next(&mut socket).await["count"], 2);
     }
 
+    async fn the_feed_closes_when_its_session_ends(test: TestDb) {
+        let env = support::env(&test).await;
+        env.customer(SARI, Language::En).await;
+        let recheck_often = server::state::WebSettings { session_recheck: Duration::from_millis(100), ..support::web_settings() };
+        let address = support::serve(support::router_with_web(env.state.clone(), recheck_often)).await;
+        for end in ["log out everywhere", "suspension"] {
+            let token = env.access_token(SARI).await;
+            let mut socket = connect(address, "", &[("authorization", format!("Bearer {token}"))]).await.unwrap();
+            assert_eq!(next(&mut socket).await["type"], "unread");
+            let caller = env.state.accounts.authenticate(&token).await.unwrap();
+            let client = domain::caller::ClientInfo::default();
+            match end {
+                "log out everywhere" => env.state.accounts.log_out_everywhere(&caller, &client).await.unwrap(),
+                _ => {
+                    let admin = support::admin_caller(&env.state).await;
+                    env.state.accounts.set_suspended(&admin, caller.user_id, true, &client).await.unwrap();
+                }
+            }
+            let frame = loop {
+                match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("closed within 5 s") {
+                    Some(Ok(Message::Close(frame))) => break frame.expect("a close code"),
+                    Some(Ok(_)) => {}
+                    other => panic!("{end}: the socket ended without a close frame: {other:?}"),
+                }
+            };
+            assert_eq!((u16::from(frame.code), frame.reason.as_str()), (4401, "signed out"), "{end}");
+        }
+    }
+
+    async fn one_user_holds_a_bounded_number_of_feeds(test: TestDb) {
+        let env = support::env(&test).await;
+        env.customer(SARI, Language::En).await;
+        env.customer(RINA, Language::En).await;
+        let address = support::serve(env.router.clone()).await;
+        let sari = [("authorization", format!("Bearer {}", env.access_token(SARI).await))];
+        let mut open = Vec::new();
+        for _ in 0..server::live::SOCKETS_PER_USER {
+            open.push(connect(address, "", &sari).await.unwrap());
+        }
+        let refused = connect(address, "", &sari).await.unwrap_err();
+        assert!(matches!(&refused, WsError::Http(answer) if answer.status() == 429), "{refused}");
+        let rina = [("authorization", format!("Bearer {}", env.access_token(RINA).await))];
+        connect(address, "", &rina).await.expect("another user is not held back");
+        // A closed tab frees its place.
+        let mut closing = open.pop().unwrap();
+        closing.close(None).await.unwrap();
+        while closing.next().await.is_some() {}
+        let mut again = None;
+        for _ in 0..50 {
+            if let Ok(socket) = connect(address, "", &sari).await {
+                again = Some(socket);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(again.is_some(), "the freed place is taken again");
+    }
+
     async fn another_sites_page_cannot_open_the_socket_with_the_users_cookies(test: TestDb) {
         let env = support::env(&test).await;
         env.customer(SARI, Language::En).await;

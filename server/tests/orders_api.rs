@@ -49,7 +49,13 @@ async fn call(
 }
 
 async fn env(test: &TestDb) -> Env {
+    env_at(test, support::ORIGIN.to_owned()).await
+}
+
+/// [`env`] for an installation reached at `public_url` (where the sandbox posts its callbacks).
+async fn env_at(test: &TestDb, public_url: String) -> Env {
     let config = DomainConfig {
+        public_url,
         providers: support::sandbox(
             &test.db,
             SandboxTiming {
@@ -202,6 +208,53 @@ both_backends! {
         assert_eq!(mine.as_array().unwrap().len(), 1);
         let (_, none) = call(&env.router, "GET", "/api/v1/invoices", Some(&env.sari), None).await;
         assert!(none.as_array().unwrap().is_empty());
+    }
+
+    async fn an_admin_completes_a_customers_sandbox_payment_only_on_the_record(test: TestDb) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let env = env_at(&test, format!("http://{}", listener.local_addr().unwrap())).await;
+        support::serve_on(listener, env.router.clone());
+        let mut references = Vec::new();
+        for hostname in ["web-1", "web-2"] {
+            let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, hostname, 1))).await;
+            let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+            let (status, payment) = call(&env.router, "POST", &format!("/api/v1/invoices/{invoice_id}/payments"), Some(&env.budi), Some(json!({ "channel": "QRIS" }))).await;
+            assert_eq!(status, StatusCode::CREATED, "{payment}");
+            references.push(payment["reference"].as_str().unwrap().to_owned());
+        }
+        let complete = |reference: &str, token: &str| {
+            let (router, path, token) = (env.router.clone(), format!("/api/v1/payments/sandbox/{reference}"), token.to_owned());
+            async move { call(&router, "POST", &path, Some(&token), Some(json!({ "outcome": "pay" }))).await.0 }
+        };
+        let entries = || async {
+            let rows: Vec<(Option<i64>, Option<i64>, Option<String>)> = db_run!(&test.db, |pool| {
+                sqlx::query_as("SELECT actor_user_id, subject_user_id, detail FROM audit_log WHERE action = 'sandbox_payment_by_admin'")
+                    .fetch_all(pool)
+                    .await
+            })
+            .unwrap();
+            rows
+        };
+        assert_eq!(complete(&references[0], &env.sari).await, StatusCode::NOT_FOUND, "another customer's payment");
+        assert_eq!(complete(&references[0], &env.budi).await, StatusCode::NO_CONTENT, "the owner's own");
+        assert!(entries().await.is_empty(), "the owner paying is no admin's act");
+
+        assert_eq!(complete(&references[1], &env.admin).await, StatusCode::NO_CONTENT);
+        let db = &test.db;
+        let user_id = |email: &'static str| async move {
+            let id: i64 = db_run!(db, |pool| {
+                sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(pool).await
+            })
+            .unwrap();
+            id
+        };
+        let recorded = entries().await;
+        assert_eq!(recorded.len(), 1, "{recorded:?}");
+        assert_eq!((recorded[0].0, recorded[0].1), (Some(user_id(ADMIN.0).await), Some(user_id(BUDI).await)));
+        let detail = recorded[0].2.clone().unwrap();
+        assert!(detail.contains(&references[1]) && detail.ends_with("marked PAID"), "{detail}");
+        let (_, mine) = call(&env.router, "GET", "/api/v1/invoices", Some(&env.budi), None).await;
+        assert!(mine.as_array().unwrap().iter().all(|invoice| invoice["status"] == "paid"), "{mine}");
     }
 
     async fn admins_settle_by_hand_and_manage_coupons(test: TestDb) {

@@ -36,11 +36,15 @@ pub async fn sign_up(
         phone: phone.as_deref(),
         language: language_of(&language),
     };
-    state()?
-        .accounts
-        .sign_up(input, &client())
-        .await
-        .map_err(fail)
+    let state = state()?;
+    let client = client();
+    // Before anything is hashed or mailed.
+    state
+        .limits
+        .sign_up
+        .check(&client.ip, &email)
+        .map_err(fail)?;
+    state.accounts.sign_up(input, &client).await.map_err(fail)
 }
 
 #[cfg(feature = "ssr")]
@@ -93,9 +97,17 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn resend_verification() -> Result<(), AppError> {
-    state()?
+    let state = state()?;
+    let caller = caller()?;
+    let account = caller.user_id.to_string();
+    state
+        .limits
+        .verification_mail
+        .check(&client().ip, &account)
+        .map_err(fail)?;
+    state
         .accounts
-        .resend_verification(&caller()?)
+        .resend_verification(&caller)
         .await
         .map_err(fail)
 }
@@ -127,11 +139,26 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 
 #[server]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
-    state()?
+    let state = state()?;
+    let (caller, client) = (caller()?, client());
+    check_password_attempt(&state, &caller, &client)?;
+    state
         .accounts
-        .change_password(&caller()?, &current, &password, &client())
+        .change_password(&caller, &current, &password, &client)
         .await
         .map_err(fail)
+}
+
+/// A check of the signed-in caller's password counts against the same limit as a log-in, so a
+/// stolen session cannot be used to guess the password faster than the log-in form allows.
+#[cfg(feature = "ssr")]
+fn check_password_attempt(
+    state: &domain::AppState,
+    caller: &domain::caller::Caller,
+    client: &domain::caller::ClientInfo,
+) -> Result<(), AppError> {
+    let account = format!("user {}", caller.user_id);
+    state.limits.login.check(&client.ip, &account).map_err(fail)
 }
 
 #[server]
@@ -194,9 +221,12 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
 
 #[server]
 pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
-    state()?
+    let state = state()?;
+    let (caller, client) = (caller()?, client());
+    check_password_attempt(&state, &caller, &client)?;
+    state
         .accounts
-        .disable_two_factor(&caller()?, &password, &client())
+        .disable_two_factor(&caller, &password, &client)
         .await
         .map_err(fail)
 }

@@ -56,9 +56,9 @@ pub fn fail(error: impl ErrorCode) -> AppError {
 }
 
 fn append_cookies(access: &str, refresh: &str) {
-    let secure = use_context::<CookiePolicy>().unwrap_or_default().secure;
+    let policy = use_context::<CookiePolicy>().unwrap_or_default();
     if let Some(response) = use_context::<ResponseOptions>() {
-        for cookie in session_cookies(access, refresh, secure) {
+        for cookie in session_cookies(access, refresh, policy) {
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 response.append_header(SET_COOKIE, value);
             }

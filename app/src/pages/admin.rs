@@ -13,7 +13,7 @@ use crate::admin::{
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
-use crate::ui::style::{CELL, COMPACT_BUTTON, COMPACT_INPUT};
+use crate::ui::style::{CELL, COMPACT_BUTTON, COMPACT_INPUT, MUTED};
 use crate::ui::{DataTable, Loaded, Text};
 use model::status::JobState;
 
@@ -141,14 +141,22 @@ fn OutboxList() -> impl IntoView {
                     <ul class="mt-4 space-y-3" data-testid="outbox">
                         {emails.into_iter().map(|email| {
                             let delivered = email.sent_at.is_some();
+                            let by_smtp = email.body_text.is_none();
                             view! {
                                 <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
                                     <p class="font-semibold">{email.subject.clone()}</p>
                                     <p class="text-sm text-slate-600 dark:text-slate-400">
                                         {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {utc_text(email.created_at, Precision::Second)} " · "
-                                        {move || if delivered { i18n.t().admin_delivered } else { i18n.t().admin_pending }}
+                                        {move || match (delivered, by_smtp) {
+                                            (true, _) => i18n.t().admin_delivered,
+                                            (false, true) => i18n.t().admin_outbox_queued,
+                                            (false, false) => i18n.t().admin_pending,
+                                        }}
                                     </p>
-                                    <pre class="mt-2 whitespace-pre-wrap break-words font-mono text-sm">{email.body_text.clone()}</pre>
+                                    {match email.body_text.clone() {
+                                        Some(text) => view! { <pre class="mt-2 whitespace-pre-wrap break-words font-mono text-sm">{text}</pre> }.into_any(),
+                                        None => view! { <p class=format!("mt-2 text-sm {MUTED}") data-testid="outbox-text-withheld">{move || i18n.t().admin_outbox_text_withheld}</p> }.into_any(),
+                                    }}
                                 </li>
                             }
                         }).collect_view()}

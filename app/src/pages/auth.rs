@@ -28,19 +28,37 @@ fn AuthCard(title: crate::ui::Text, children: Children) -> impl IntoView {
 }
 
 /// The page a visitor was on their way to (`?next=/order%3Fplan%3D3`), kept through sign-up and
-/// log-in. Only a path on this site is accepted, so a crafted link cannot send people elsewhere.
-pub(crate) fn safe_next(raw: &str) -> Option<&str> {
-    let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.contains(['\\', ':']);
-    local.then_some(raw)
+/// log-in. It is read as a browser reads a link (which drops tabs and line breaks and takes `\\`
+/// for `/`), and followed only when it stays on this site; what is followed is that reading.
+pub(crate) fn safe_next(raw: &str) -> Option<String> {
+    let here = url::Url::parse(OWN_ORIGIN).ok()?;
+    let target = here.join(raw).ok()?;
+    let local = raw.starts_with('/') && target.origin() == here.origin();
+    local.then(|| target[url::Position::BeforePath..].to_owned())
 }
+
+/// Any origin serves: only whether a link leaves it matters.
+const OWN_ORIGIN: &str = "https://webrana.invalid/";
 
 /// `/login`, carrying where to go afterwards when there is somewhere to go.
 pub(crate) fn login_link(next: Option<&str>) -> String {
     match next.and_then(safe_next) {
-        Some(next) => format!("/login?next={}", encode_component(next)),
+        Some(next) => format!("/login?next={}", encode_component(&next)),
         None => "/login".to_owned(),
     }
 }
+
+/// The log-in form for a visitor whose session ended while a page was open: it says so, and
+/// brings them back to `here` afterwards.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub(crate) fn session_ended_link(here: &str) -> String {
+    let login = login_link(Some(here));
+    let joiner = if login.contains('?') { '&' } else { '?' };
+    format!("{login}{joiner}{SESSION_ENDED}")
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const SESSION_ENDED: &str = "ended=session";
 
 /// Percent-encodes what a query value may not hold as it is.
 fn encode_component(value: &str) -> String {
@@ -59,7 +77,7 @@ fn next_from_query() -> Option<String> {
     use_query_map()
         .read_untracked()
         .get("next")
-        .filter(|next| safe_next(next).is_some())
+        .and_then(|next| safe_next(&next))
 }
 
 #[component]
@@ -104,6 +122,10 @@ pub fn LoginPage() -> impl IntoView {
     let needs_code = move || matches!(action.value().get(), Some(Err(error)) if matches!(error.code, Code::TwoFactorRequired | Code::InvalidTwoFactorCode));
     let navigate = use_navigate();
     let next = next_from_query().unwrap_or_else(|| "/account".to_owned());
+    let session_ended = use_query_map()
+        .read_untracked()
+        .get("ended")
+        .is_some_and(|ended| ended == "session");
     Effect::new(move |_| {
         if let Some(Ok(_)) = action.value().get() {
             session.reload();
@@ -112,6 +134,11 @@ pub fn LoginPage() -> impl IntoView {
     });
     view! {
         <AuthCard title=|m| m.auth_login_title>
+            {session_ended.then(|| view! {
+                <p role="status" data-testid="session-ended" class="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+                    {move || i18n.t().auth_session_ended}
+                </p>
+            })}
             <ActionForm action=action attr:class="space-y-4">
                 <ErrorNotice result=action.value() />
                 <Field label=|m| m.auth_email name="email" kind="email" autocomplete="username" required=true />
@@ -214,11 +241,35 @@ mod tests {
 
     #[test]
     fn only_paths_on_this_site_are_followed_after_log_in() {
-        assert_eq!(safe_next("/order?plan=3"), Some("/order?plan=3"));
-        assert_eq!(safe_next("//evil.example/"), None);
-        assert_eq!(safe_next("https://evil.example/"), None);
-        assert_eq!(safe_next("/\\evil.example"), None);
-        assert_eq!(safe_next("order"), None);
+        assert_eq!(safe_next("/order?plan=3").as_deref(), Some("/order?plan=3"));
+        assert_eq!(
+            safe_next("/servers/7#console").as_deref(),
+            Some("/servers/7#console")
+        );
+        for elsewhere in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "order",
+            // Browsers drop tabs and line breaks inside a URL, so these are `//evil.example`.
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(elsewhere), None, "{elsewhere:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_whose_session_ended_asks_for_a_log_in_and_comes_back() {
+        assert_eq!(
+            session_ended_link("/servers/7?tab=console"),
+            "/login?next=/servers/7%3Ftab%3Dconsole&ended=session"
+        );
+        assert_eq!(session_ended_link("//evil.example"), "/login?ended=session");
     }
 
     #[test]

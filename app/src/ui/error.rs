@@ -27,7 +27,6 @@ fn code_text(m: &'static Messages, code: Code) -> &'static str {
         Code::AccountSuspended => m.errors_account_suspended,
         Code::Csrf => m.errors_csrf,
         Code::EmailNotVerified => m.orders_error_email_not_verified,
-        Code::AccountLocked => m.errors_account_locked,
         Code::LinkInvalid => m.errors_link_invalid,
         Code::RateLimited => m.errors_rate_limited,
         Code::Busy => m.errors_busy,

@@ -21,6 +21,7 @@ const WHEEL_PAGE: f64 = 400.0;
 pub fn close_reason(code: u16) -> Ended {
     match code {
         1000 => Ended::Normal,
+        4401 => Ended::SignedOut,
         4408 => Ended::IdleTimeout,
         4502 => Ended::Unreachable,
         _ => Ended::Lost,
@@ -124,6 +125,7 @@ mod tests {
     fn close_codes() {
         assert_eq!(close_reason(1000), Ended::Normal);
         assert_eq!(close_reason(4408), Ended::IdleTimeout);
+        assert_eq!(close_reason(4401), Ended::SignedOut);
         assert_eq!(close_reason(4502), Ended::Unreachable);
         assert_eq!(close_reason(1006), Ended::Lost);
         assert_eq!(close_reason(1011), Ended::Lost);

@@ -14,8 +14,8 @@ pub enum AccountEmail<'a> {
     ResetPassword {
         link: &'a str,
     },
-    AccountLocked {
-        minutes: i64,
+    FailedLogIns {
+        failures: i64,
     },
 }
 
@@ -64,17 +64,17 @@ impl AccountEmail<'_> {
                 ),
                 Some(*link),
             ),
-            Self::AccountLocked { minutes } => (
+            Self::FailedLogIns { failures } => (
                 pick(
-                    "Akun Anda dikunci sementara",
-                    "Your account is temporarily locked",
+                    "Percobaan masuk yang gagal ke akun Anda",
+                    "Failed attempts to log in to your account",
                 ),
                 pick(
                     &format!(
-                        "Terlalu banyak percobaan masuk yang gagal. Akun dikunci selama {minutes} menit. Jika ini bukan Anda, segera atur ulang kata sandi."
+                        "Ada {failures} percobaan masuk yang gagal berturut-turut ke akun Anda. Akun tidak dikunci: Anda tetap bisa masuk, dan percobaan dari tempat yang sama diperlambat. Jika ini bukan Anda, segera atur ulang kata sandi dan nyalakan verifikasi dua langkah."
                     ),
                     &format!(
-                        "Too many failed log-in attempts. The account is locked for {minutes} minutes. If this was not you, reset your password now."
+                        "There were {failures} failed attempts in a row to log in to your account. It is not locked: you can still log in, and attempts from the same place are slowed down. If this was not you, reset your password now and turn on two-step verification."
                     ),
                 ),
                 None,

@@ -25,7 +25,7 @@ use crate::audit::AuditEvent;
 use crate::caller::ClientInfo;
 use crate::db::Tx;
 use crate::error::Code;
-use crate::secrets::{random_token, token_hash};
+use crate::secrets::{SecretBox, random_token, token_hash};
 use crate::{Db, DbError, mail, tx_run};
 
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +42,6 @@ pub enum AccountError {
     TwoFactorRequired,
     #[error("wrong two-factor code")]
     InvalidTwoFactorCode,
-    #[error("too many failed attempts; try again after {until}")]
-    Locked { until: DateTime<Utc> },
     #[error("this account is suspended")]
     Suspended,
     #[error("not signed in, or the session has ended")]
@@ -74,6 +72,8 @@ pub enum AccountError {
     Randomness,
     #[error("two-factor set-up failed")]
     TwoFactorSetup,
+    #[error("a two-factor secret: {0}")]
+    Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -94,7 +94,6 @@ impl AccountError {
             Self::InvalidCredentials => Code::InvalidCredentials,
             Self::TwoFactorRequired => Code::TwoFactorRequired,
             Self::InvalidTwoFactorCode => Code::InvalidTwoFactorCode,
-            Self::Locked { .. } => Code::AccountLocked,
             Self::Suspended => Code::AccountSuspended,
             Self::Unauthenticated => Code::Unauthenticated,
             Self::RefreshReuse => Code::RefreshReused,
@@ -110,6 +109,7 @@ impl AccountError {
             | Self::Signing
             | Self::Randomness
             | Self::TwoFactorSetup
+            | Self::Secret(_)
             | Self::Db(_) => Code::Internal,
         }
     }
@@ -129,10 +129,6 @@ impl crate::error::ErrorCode for AccountError {
 
     fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Self::Locked { until } => (*until - Utc::now())
-                .max(chrono::Duration::seconds(1))
-                .to_std()
-                .ok(),
             Self::Busy => Some(std::time::Duration::from_secs(2)),
             _ => None,
         }
@@ -187,13 +183,11 @@ struct UserRow {
     suspended_at: Option<DateTime<Utc>>,
     totp_secret: Option<String>,
     totp_enabled_at: Option<DateTime<Utc>>,
-    failed_logins: i64,
-    locked_until: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
 
 const USER_COLUMNS: &str = "id, email, name, phone, password_hash, role, language, email_verified_at, \
-     suspended_at, totp_secret, totp_enabled_at, failed_logins, locked_until, created_at";
+     suspended_at, totp_secret, totp_enabled_at, created_at";
 
 impl UserRow {
     fn public(&self) -> User {
@@ -313,19 +307,22 @@ pub struct ProfileUpdate<'a> {
     pub language: Language,
 }
 
-/// The accounts service: the database, the token keys, and the public address for e-mail links.
+/// The accounts service: the database, the token keys, the key TOTP secrets are sealed with,
+/// and the public address for e-mail links.
 #[derive(Clone, Debug)]
 pub struct Accounts {
     db: Db,
     keys: JwtKeys,
+    secrets: SecretBox,
     public_url: String,
 }
 
 impl Accounts {
-    pub fn new(db: Db, keys: JwtKeys, public_url: &str) -> Self {
+    pub fn new(db: Db, keys: JwtKeys, secrets: SecretBox, public_url: &str) -> Self {
         Self {
             db,
             keys,
+            secrets,
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }

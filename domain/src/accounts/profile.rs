@@ -23,6 +23,8 @@ impl Accounts {
         let mut tx = self.db.begin().await?;
         let user = self.user_by_id(&mut tx, caller.user_id).await?;
         if !password::verify(current, Some(&user.password_hash)).await? {
+            self.count_failure(&mut tx, &user, client).await?;
+            tx.commit().await?;
             return Err(AccountError::WrongCurrentPassword);
         }
         let password = NewPassword::parse(new_password, &user.email)?;
@@ -43,7 +45,7 @@ impl Accounts {
         let hash = password::hash(password.as_str()).await?;
         let now = Utc::now();
         tx_run!(tx, |conn| {
-            sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $3")
+            sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, updated_at = $2 WHERE id = $3")
                 .bind(&hash)
                 .bind(now)
                 .bind(user.id)

@@ -19,16 +19,34 @@ pub struct Authenticated(pub Option<Caller>);
 #[derive(Clone, Debug, Default)]
 pub struct RequestClient(pub ClientInfo);
 
-/// Whether session cookies get the `Secure` flag (off only for plain-HTTP development): given to
-/// server functions through context, as they set the cookies of a log-in or log-out.
+/// Whether the site is served over https (off only for plain-HTTP development), which decides
+/// how the session cookies are named and flagged: given to server functions through context, as
+/// they set the cookies of a log-in or log-out.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CookiePolicy {
     pub secure: bool,
 }
 
+impl CookiePolicy {
+    /// The access and refresh cookies' names. Over https they carry the `__Host-` prefix: a
+    /// browser accepts such a cookie only from this very host, `Secure` and for `Path=/`, so a
+    /// page on a sibling subdomain (or a plain-http answer) cannot plant a session of its own
+    /// choosing, and the server reads no cookie by the unprefixed name.
+    pub fn names(self) -> [&'static str; 2] {
+        if self.secure {
+            [HOST_ACCESS_COOKIE, HOST_REFRESH_COOKIE]
+        } else {
+            [ACCESS_COOKIE, REFRESH_COOKIE]
+        }
+    }
+}
+
+const HOST_ACCESS_COOKIE: &str = "__Host-webrana_access";
+const HOST_REFRESH_COOKIE: &str = "__Host-webrana_refresh";
+
 /// The `Set-Cookie` values that carry a session; empty tokens clear it. Each cookie lives as
 /// long as its token, so the browser drops the access token when the server would refuse it.
-pub fn session_cookies(access: &str, refresh: &str, secure: bool) -> [String; 2] {
+pub fn session_cookies(access: &str, refresh: &str, policy: CookiePolicy) -> [String; 2] {
     let (access_age, refresh_age) = if access.is_empty() {
         (0, 0)
     } else {
@@ -37,13 +55,14 @@ pub fn session_cookies(access: &str, refresh: &str, secure: bool) -> [String; 2]
             REFRESH_TOKEN_LIFETIME.num_seconds(),
         )
     };
-    let secure = if secure { "; Secure" } else { "" };
+    let secure = if policy.secure { "; Secure" } else { "" };
+    let [access_name, refresh_name] = policy.names();
     [
         format!(
-            "{ACCESS_COOKIE}={access}; Path=/; HttpOnly; SameSite=Lax; Max-Age={access_age}{secure}"
+            "{access_name}={access}; Path=/; HttpOnly; SameSite=Lax; Max-Age={access_age}{secure}"
         ),
         format!(
-            "{REFRESH_COOKIE}={refresh}; Path=/; HttpOnly; SameSite=Lax; Max-Age={refresh_age}{secure}"
+            "{refresh_name}={refresh}; Path=/; HttpOnly; SameSite=Lax; Max-Age={refresh_age}{secure}"
         ),
     ]
 }
@@ -54,16 +73,21 @@ mod tests {
 
     #[test]
     fn cookies_live_as_long_as_their_tokens_and_empty_ones_clear_the_session() {
-        let [access, refresh] = session_cookies("a", "r", true);
+        let [access, refresh] = session_cookies("a", "r", CookiePolicy { secure: true });
         assert_eq!(
             access,
-            "webrana_access=a; Path=/; HttpOnly; SameSite=Lax; Max-Age=900; Secure"
+            "__Host-webrana_access=a; Path=/; HttpOnly; SameSite=Lax; Max-Age=900; Secure"
         );
         assert_eq!(
             refresh,
-            "webrana_refresh=r; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000; Secure"
+            "__Host-webrana_refresh=r; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000; Secure"
         );
-        let cleared = session_cookies("", "", false);
+        let [plain, _] = session_cookies("a", "r", CookiePolicy { secure: false });
+        assert_eq!(
+            plain,
+            "webrana_access=a; Path=/; HttpOnly; SameSite=Lax; Max-Age=900"
+        );
+        let cleared = session_cookies("", "", CookiePolicy::default());
         assert!(cleared.iter().all(|cookie| cookie.ends_with("Max-Age=0")));
     }
 }

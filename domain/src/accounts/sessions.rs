@@ -1,5 +1,11 @@
-//! Log-in (with its lock after repeated failures), rotating refresh tokens with theft
-//! detection, the access check of every request, log-out, and the list of open sessions.
+//! Log-in (counting failures and telling the owner when they pile up), rotating refresh tokens
+//! with theft detection, the access check of every request, log-out, and the list of open
+//! sessions.
+//!
+//! Failures never lock an account: a lock anyone can trigger keeps its owner out. Guessing is
+//! slowed per client instead (the log-in limit, counted per client and per address from that
+//! client), so the owner, from anywhere else, still gets in; and nothing a refused attempt is
+//! told says whether the account exists.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -14,9 +20,9 @@ use crate::notifications::{Notice, notify};
 use crate::secrets::{random_token, token_hash};
 use crate::{db_run, mail, tx_run};
 
-/// Failed log-ins allowed before the account locks; each further failure doubles the lock.
-const FAILURES_BEFORE_LOCK: i64 = 5;
-const MAX_LOCK: Duration = Duration::hours(24);
+/// Failed password or code checks in a row after which the owner is e-mailed (once, until a
+/// log-in succeeds or the password changes).
+const FAILURES_BEFORE_NOTICE: i64 = 5;
 /// Two requests racing with the same refresh token (two tabs) are not theft; a replay later is.
 const REFRESH_RACE_WINDOW: Duration = Duration::seconds(30);
 
@@ -30,8 +36,8 @@ struct SessionCheck {
 }
 
 impl Accounts {
-    /// Checks the password (and the second factor when on), counts failures towards a lock,
-    /// and opens a session.
+    /// Checks the password (and the second factor when on), counts failures, and opens a
+    /// session.
     #[tracing::instrument(skip_all)]
     pub async fn log_in(
         &self,
@@ -41,24 +47,15 @@ impl Accounts {
         let email = input.email.trim().to_lowercase();
         let mut tx = self.db.begin().await?;
         let user = self.user_by_email(&mut tx, &email).await?;
-        let now = Utc::now();
-        if let Some(until) = user
-            .as_ref()
-            .and_then(|u| u.locked_until)
-            .filter(|until| *until > now)
-        {
-            return Err(AccountError::Locked { until });
-        }
         let password_ok = password::verify(
             input.password,
             user.as_ref().map(|u| u.password_hash.as_str()),
         )
         .await?;
         let Some(user) = user.filter(|_| password_ok) else {
-            let locked = match self.user_by_email(&mut tx, &email).await? {
-                Some(user) => self.count_failure(&mut tx, &user, client).await?,
-                None => None,
-            };
+            if let Some(user) = self.user_by_email(&mut tx, &email).await? {
+                self.count_failure(&mut tx, &user, client).await?;
+            }
             audit::record(
                 &mut tx,
                 AuditEvent {
@@ -71,9 +68,7 @@ impl Accounts {
             )
             .await?;
             tx.commit().await?;
-            return Err(locked.map_or(AccountError::InvalidCredentials, |until| {
-                AccountError::Locked { until }
-            }));
+            return Err(AccountError::InvalidCredentials);
         };
         if user.suspended_at.is_some() {
             return Err(AccountError::Suspended);
@@ -85,7 +80,7 @@ impl Accounts {
             if !self.use_totp_code(&mut tx, user.id, secret, code).await?
                 && !self.use_recovery_code(&mut tx, user.id, code).await?
             {
-                let locked = self.count_failure(&mut tx, &user, client).await?;
+                self.count_failure(&mut tx, &user, client).await?;
                 audit::record(
                     &mut tx,
                     AuditEvent {
@@ -95,13 +90,11 @@ impl Accounts {
                 )
                 .await?;
                 tx.commit().await?;
-                return Err(locked.map_or(AccountError::InvalidTwoFactorCode, |until| {
-                    AccountError::Locked { until }
-                }));
+                return Err(AccountError::InvalidTwoFactorCode);
             }
         }
         tx_run!(&mut tx, |conn| {
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1")
                 .bind(user.id)
                 .execute(conn)
                 .await
@@ -124,54 +117,39 @@ impl Accounts {
         Ok(tokens)
     }
 
-    /// Counts a failed attempt; from the fifth on, locks the account for 1, 2, 4 … minutes (at
-    /// most a day) and tells the owner. Returns the lock's end when one starts.
-    async fn count_failure(
+    /// Counts a failed password or code check on `user`'s account, in one statement so that
+    /// attempts at the same moment all count; the one that reaches [`FAILURES_BEFORE_NOTICE`]
+    /// e-mails the owner.
+    pub(super) async fn count_failure(
         &self,
         tx: &mut Tx,
         user: &UserRow,
         client: &ClientInfo,
-    ) -> Result<Option<DateTime<Utc>>, AccountError> {
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= FAILURES_BEFORE_LOCK).then(|| {
-            let doublings = u32::try_from((failures - FAILURES_BEFORE_LOCK).min(11)).unwrap_or(11);
-            Duration::minutes(1_i64 << doublings).min(MAX_LOCK)
-        });
-        let until = lock.map(|lock| Utc::now() + lock);
-        tx_run!(tx, |conn| {
-            sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                .bind(failures)
-                .bind(until)
-                .bind(user.id)
-                .execute(conn)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        if let Some(lock) = lock {
-            mail::enqueue(
-                tx,
-                &user.email(AccountEmail::AccountLocked {
-                    minutes: lock.num_minutes(),
-                }),
+    ) -> Result<(), AccountError> {
+        let failures: i64 = tx_run!(tx, |conn| {
+            sqlx::query_scalar(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
             )
-            .await?;
+            .bind(user.id)
+            .fetch_one(conn)
+            .await
+        })?;
+        if failures == FAILURES_BEFORE_NOTICE {
+            mail::enqueue(tx, &user.email(AccountEmail::FailedLogIns { failures })).await?;
             audit::record(
                 tx,
                 AuditEvent {
-                    action: "account_locked",
+                    action: "login_failures_noticed",
                     subject_user_id: Some(user.id),
                     subject_email: Some(&user.email),
                     ip: Some(&client.ip),
-                    detail: Some(format!(
-                        "{failures} failures, locked {} min",
-                        lock.num_minutes()
-                    )),
+                    detail: Some(format!("{failures} failed checks in a row; owner e-mailed")),
                     ..Default::default()
                 },
             )
             .await?;
         }
-        Ok(until)
+        Ok(())
     }
 
     async fn open_session(
@@ -369,6 +347,25 @@ impl Accounts {
             }),
             _ => Err(AccountError::Unauthenticated),
         }
+    }
+
+    /// Whether the caller's session is still open: not ended (log-out, "log out everywhere", a
+    /// password change, an admin), not expired, and the account not suspended. A socket asks
+    /// this on every heartbeat, since its access token was checked only when it opened.
+    pub async fn session_open(&self, caller: &Caller) -> Result<bool, AccountError> {
+        let open: Option<i64> = db_run!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 \
+                 AND u.suspended_at IS NULL",
+            )
+            .bind(caller.session_id)
+            .bind(caller.user_id)
+            .bind(Utc::now())
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(open.is_some())
     }
 
     /// Ends one session; returns its owner.

@@ -10,7 +10,7 @@ use crate::audit::{self};
 use crate::caller::{Caller, ClientInfo};
 use crate::db::Tx;
 use crate::notifications::{Notice, notify};
-use crate::secrets::token_hash;
+use crate::secrets::{SealedFor, token_hash};
 use crate::tx_run;
 
 pub const RECOVERY_CODE_COUNT: usize = 10;
@@ -116,10 +116,13 @@ impl Accounts {
         &self,
         tx: &mut Tx,
         user_id: i64,
-        secret: &str,
+        sealed_secret: &str,
         code: &str,
     ) -> Result<bool, AccountError> {
-        let Some(step) = matching_step(secret, code, unix_now()) else {
+        let secret = self
+            .secrets
+            .open(sealed_secret, SealedFor::TotpSecret { user_id })?;
+        let Some(step) = matching_step(&secret, code, unix_now()) else {
             return Ok(false);
         };
         let recorded = tx_run!(tx, |conn| {
@@ -162,9 +165,12 @@ impl Accounts {
             return Err(AccountError::TwoFactorAlreadyEnabled);
         }
         let secret = new_secret()?;
+        let sealed = self
+            .secrets
+            .seal(&secret, SealedFor::TotpSecret { user_id: user.id })?;
         tx_run!(&mut tx, |conn| {
             sqlx::query("UPDATE users SET totp_secret = $1 WHERE id = $2")
-                .bind(&secret)
+                .bind(&sealed)
                 .bind(user.id)
                 .execute(conn)
                 .await
@@ -236,6 +242,8 @@ impl Accounts {
         let mut tx = self.db.begin().await?;
         let user = self.user_by_id(&mut tx, caller.user_id).await?;
         if !password::verify(current_password, Some(&user.password_hash)).await? {
+            self.count_failure(&mut tx, &user, client).await?;
+            tx.commit().await?;
             return Err(AccountError::WrongCurrentPassword);
         }
         tx_run!(&mut tx, |conn| {

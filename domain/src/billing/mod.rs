@@ -7,6 +7,7 @@
 
 pub mod invoices;
 pub mod payments;
+pub mod refusals;
 pub mod tripay;
 mod views;
 pub mod worker;

@@ -9,10 +9,14 @@
 //! asks about afterwards is the invoice's, which `invoice_events` records (paid through which
 //! gateway, refunded), and the audit log's (a forged callback, money that needs refunding).
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
+use super::refusals::Refusals;
 use super::tripay::{self, TripayClient};
 use super::{BillingError, sandbox_private_key};
 use crate::audit::{self, AuditEvent};
@@ -141,6 +145,9 @@ pub struct InvoiceView {
 pub enum CallbackError {
     #[error("invalid signature")]
     BadSignature,
+    /// This sender's callbacks failed their signature too often this minute: not looked at.
+    #[error("too many refused callbacks from this sender")]
+    TooMany,
     #[error("unsupported callback event")]
     WrongEvent,
     #[error("unreadable callback: {0}")]
@@ -174,6 +181,7 @@ pub struct Billing {
     db: Db,
     gateway: Gateway,
     http: reqwest::Client,
+    refusals: Arc<Refusals>,
 }
 
 fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> BillingError {
@@ -190,6 +198,7 @@ impl Billing {
             db,
             gateway,
             http: reqwest::Client::new(),
+            refusals: Arc::default(),
         }
     }
 
@@ -455,7 +464,9 @@ impl Billing {
     }
 
     /// Applies a gateway callback: `raw` exactly as received, with its `X-Callback-Signature`
-    /// and `X-Callback-Event` headers. Nothing is read from the body before the signature holds.
+    /// and `X-Callback-Event` headers. Nothing is read from the body before the signature holds,
+    /// and a sender whose signatures keep failing is not listened to for a while (see
+    /// [`refusals`](super::refusals)).
     pub async fn apply_callback(
         &self,
         raw: &[u8],
@@ -467,6 +478,11 @@ impl Billing {
             tripay::verify_callback(self.gateway.private_key(), raw, signature)
         });
         if !signed {
+            let now = Instant::now();
+            if self.refusals.is_cut_off(from_ip, now) {
+                return Err(CallbackError::TooMany);
+            }
+            self.refusals.count_bad_signature(from_ip, now);
             self.security_event("payment_callback_bad_signature", from_ip, None)
                 .await?;
             return Err(CallbackError::BadSignature);
@@ -591,9 +607,11 @@ impl Billing {
         Ok(())
     }
 
+    /// Logs a refused callback, and writes it to the audit log unless this reason already has an
+    /// entry from the last minute; the next entry says how many it stands for.
     async fn security_event(
         &self,
-        action: &str,
+        action: &'static str,
         ip: Option<&str>,
         detail: Option<String>,
     ) -> Result<(), DbError> {
@@ -603,8 +621,15 @@ impl Billing {
             detail = detail.as_deref(),
             "payment callback refused"
         );
+        let Some(refused) = self.refusals.count(action, Instant::now()) else {
+            return Ok(());
+        };
+        let detail = match detail {
+            Some(latest) => format!("{refused} refused since the last entry; the latest: {latest}"),
+            None => format!("{refused} refused since the last entry"),
+        };
         let mut tx = self.db.begin().await?;
-        record(&mut tx, action, ip, detail.unwrap_or_default()).await?;
+        record(&mut tx, action, ip, detail).await?;
         tx.commit().await
     }
 
@@ -630,7 +655,8 @@ impl Billing {
     }
 
     /// The sandbox checkout page's buttons: signs a callback for the payment, as Tripay would,
-    /// and posts it to the callback endpoint.
+    /// and posts it to the callback endpoint. The owner presses them; an admin may too (to help
+    /// a customer through a test), and that is written to the audit log.
     pub async fn sandbox_complete(
         &self,
         caller: &Caller,
@@ -683,6 +709,24 @@ impl Billing {
             return Err(BillingError::Gateway(tripay::TripayError::Unavailable(
                 format!("the callback endpoint answered {}", answer.status()),
             )));
+        }
+        if invoice.user_id != caller.user_id {
+            let mut tx = self.db.begin().await?;
+            audit::record(
+                &mut tx,
+                AuditEvent {
+                    action: "sandbox_payment_by_admin",
+                    actor_user_id: Some(caller.user_id),
+                    subject_user_id: Some(invoice.user_id),
+                    detail: Some(format!(
+                        "sandbox payment {} of invoice {} marked {status}",
+                        payment.reference, invoice.number
+                    )),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            tx.commit().await?;
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
+use crate::db::Tx;
 use crate::error::{Code, ErrorCode};
 use crate::instances::{Instance, InstanceError, Instances};
 use crate::providers::{ConsoleAccess, ConsoleKind, Lifecycle, ProviderError};
@@ -241,7 +242,6 @@ impl Consoles {
             return Err(ConsoleError::TicketRefused);
         }
         let (instance, provider_id) = self.running(caller, instance_id).await?;
-        self.check_cap(user_id).await?;
         let provider = self.instances.provider(&instance.provider)?;
         let target = match provider.console(&provider_id).await? {
             ConsoleAccess::Vnc {
@@ -256,6 +256,18 @@ impl Consoles {
             _ => return Err(ConsoleError::Unavailable),
         };
         let mut tx = self.db.begin().await?;
+        // Tickets redeemed at the same moment are counted one after another: the user's row is
+        // locked until this session is in (SQLite's write lock does the same).
+        tx_run!(&mut tx, |conn| {
+            sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                .bind(user_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        if open_sessions(&mut tx, user_id).await? >= SESSIONS_PER_USER {
+            return Err(ConsoleError::TooManySessions);
+        }
         let id: i64 = tx_run!(&mut tx, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO console_sessions (user_id, instance_id, client_ip, started_at, last_seen_at) \
@@ -422,23 +434,32 @@ impl Consoles {
         Ok((instance, provider_id))
     }
 
+    /// Refuses a ticket to a user already at the cap (the cap is enforced again, atomically,
+    /// when a ticket is redeemed).
     async fn check_cap(&self, user_id: i64) -> Result<(), ConsoleError> {
-        let open: i64 = db_run!(&self.db, |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM console_sessions WHERE user_id = $1 AND ended_at IS NULL \
-                 AND last_seen_at > $2",
-            )
-            .bind(user_id)
-            .bind(Utc::now() - SESSION_STALE_AFTER)
-            .fetch_one(pool)
-            .await
-        })?;
+        let mut tx = self.db.begin_read().await?;
+        let open = open_sessions(&mut tx, user_id).await?;
+        tx.commit().await?;
         if open >= SESSIONS_PER_USER {
             Err(ConsoleError::TooManySessions)
         } else {
             Ok(())
         }
     }
+}
+
+/// The user's sessions that are open and alive.
+async fn open_sessions(tx: &mut Tx, user_id: i64) -> Result<i64, DbError> {
+    Ok(tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM console_sessions WHERE user_id = $1 AND ended_at IS NULL \
+             AND last_seen_at > $2",
+        )
+        .bind(user_id)
+        .bind(Utc::now() - SESSION_STALE_AFTER)
+        .fetch_one(conn)
+        .await
+    })?)
 }
 
 /// A byte count as the database keeps it (BIGINT).

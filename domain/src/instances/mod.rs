@@ -29,7 +29,7 @@ use crate::error::{Code, ErrorCode};
 use crate::providers::{
     ActionKind, Capabilities, CloudProvider, Lifecycle, Providers, SshPublicKey,
 };
-use crate::secrets::{SecretBox, SecretError, generate_password};
+use crate::secrets::{SealedFor, SecretBox, SecretError, generate_password};
 use crate::ssh_keys::{self, SshKeyError};
 use crate::transitions::{Move, compare_and_set};
 use crate::{Db, DbError, db_run, jobs, tx_run};
@@ -165,6 +165,13 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// What this server's root passwords are sealed for.
+    pub(crate) fn sealed_for(&self) -> SealedFor {
+        SealedFor::ServerRootPassword {
+            instance_id: self.id,
+        }
+    }
+
     pub fn lifecycle(&self) -> Lifecycle {
         self.status
     }
@@ -393,7 +400,16 @@ pub struct PreparedServer {
     hostname: String,
     offer: crate::catalog::Offer,
     ssh_keys: Vec<SshPublicKey>,
-    sealed_password: Option<String>,
+    root_password: Option<NewRootPassword>,
+}
+
+/// A root password made for a server not yet recorded: sealed for it once it has an id.
+struct NewRootPassword(String);
+
+impl std::fmt::Debug for NewRootPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewRootPassword(…)")
+    }
 }
 
 /// A customer's request to act on their server.
@@ -508,8 +524,8 @@ impl Instances {
         let provider = self.provider(&offer.provider)?;
         let ssh_keys =
             ssh_keys::for_provisioning(&self.db, request.user_id, &request.ssh_key_ids).await?;
-        let password = if provider.capabilities().accepts_root_password {
-            Some(self.secrets.seal(&generate_password()?)?)
+        let root_password = if provider.capabilities().accepts_root_password {
+            Some(NewRootPassword(generate_password()?))
         } else {
             None
         };
@@ -518,7 +534,7 @@ impl Instances {
             hostname,
             offer,
             ssh_keys,
-            sealed_password: password,
+            root_password,
         })
     }
 
@@ -535,7 +551,7 @@ impl Instances {
             hostname,
             offer,
             ssh_keys,
-            sealed_password: password,
+            root_password,
         } = prepared;
         let user_exists: Option<i64> = tx_run!(tx, |conn| {
             sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
@@ -556,9 +572,9 @@ impl Instances {
         let inserted: Option<i64> = tx_run!(tx, |conn| {
             sqlx::query_scalar(
                 "INSERT INTO instances (user_id, order_id, plan_id, provider, label, hostname, \
-                 region_slug, size_slug, image_slug, status, ssh_keys, pending_root_password, \
+                 region_slug, size_slug, image_slug, status, ssh_keys, \
                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 $13, $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING id",
+                 $12, $10, $11, $11) ON CONFLICT DO NOTHING RETURNING id",
             )
             .bind(user_id)
             .bind(order_id)
@@ -570,7 +586,6 @@ impl Instances {
             .bind(&offer.size_slug)
             .bind(&offer.image_slug)
             .bind(&ssh_json)
-            .bind(password.as_deref())
             .bind(now)
             .bind(InstanceStatus::Provisioning.as_str())
             .fetch_optional(conn)
@@ -580,9 +595,19 @@ impl Instances {
             return Err(InstanceError::HostnameTaken(hostname.clone()));
         };
         let label = format!("{}-{id}", self.label_prefix);
+        let sealed_password = root_password
+            .as_ref()
+            .map(|password| {
+                self.secrets.seal(
+                    &password.0,
+                    SealedFor::ServerRootPassword { instance_id: id },
+                )
+            })
+            .transpose()?;
         tx_run!(tx, |conn| {
-            sqlx::query("UPDATE instances SET label = $1 WHERE id = $2")
+            sqlx::query("UPDATE instances SET label = $1, pending_root_password = $2 WHERE id = $3")
                 .bind(&label)
+                .bind(&sealed_password)
                 .bind(id)
                 .execute(conn)
                 .await
@@ -791,7 +816,8 @@ impl Instances {
         let needs_password = request.kind == ActionKind::ResetPassword
             || (request.kind == ActionKind::Rebuild && capabilities.rebuild_sets_password);
         let password = if needs_password {
-            Some(self.secrets.seal(&generate_password()?)?)
+            let owner = SealedFor::ServerRootPassword { instance_id: id };
+            Some(self.secrets.seal(&generate_password()?, owner)?)
         } else {
             None
         };
@@ -868,7 +894,9 @@ impl Instances {
             .await
         })?;
         let sealed = sealed.ok_or(InstanceError::PasswordUnavailable)?;
-        let password = self.secrets.open(&sealed)?;
+        let password = self
+            .secrets
+            .open(&sealed, SealedFor::ServerRootPassword { instance_id: id })?;
         record_event(&mut tx, id, "password_revealed", "info", None).await?;
         tx.commit().await?;
         Ok(password)

@@ -200,7 +200,7 @@ impl Instances {
                 let root_password = stored
                     .pending_root_password
                     .as_deref()
-                    .map(|sealed| self.secrets().open(sealed))
+                    .map(|sealed| self.secrets().open(sealed, instance.sealed_for()))
                     .transpose()?;
                 let request = CreateInstance {
                     label: instance.label.clone(),
@@ -227,7 +227,7 @@ impl Instances {
         };
         // A password the provider chose replaces ours; it is the one that works.
         let generated = generated
-            .map(|password| self.secrets().seal(&password))
+            .map(|password| self.secrets().seal(&password, instance.sealed_for()))
             .transpose()?;
         let mut tx = self.db().begin().await?;
         tx_run!(&mut tx, |conn| {
@@ -362,7 +362,7 @@ impl Instances {
         let password = row
             .root_password
             .as_deref()
-            .map(|sealed| self.secrets().open(sealed))
+            .map(|sealed| self.secrets().open(sealed, instance.sealed_for()))
             .transpose()?;
 
         if row.state == "pending" {
@@ -392,7 +392,7 @@ impl Instances {
             let generated = handle
                 .generated_password
                 .as_deref()
-                .map(|password| self.secrets().seal(password))
+                .map(|password| self.secrets().seal(password, instance.sealed_for()))
                 .transpose()?;
             let stored_handle = ActionHandle {
                 generated_password: None,

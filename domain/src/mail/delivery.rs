@@ -125,18 +125,36 @@ async fn deliver(db: &Db, delivery: &Delivery, job: &Job) -> Result<(), String> 
         return Ok(()); // gone or already sent
     };
     let sent = mailer.send(&email).await;
-    record(db, email_id, sent.as_ref().err())
-        .await
-        .map_err(|e| e.to_string())?;
+    match &sent {
+        Ok(()) => record_sent(db, email_id, &email).await,
+        Err(error) => record_failure(db, email_id, error).await,
+    }
+    .map_err(|e| e.to_string())?;
     sent
 }
 
-/// Notes the outcome on the e-mail itself, for the admin outbox.
-async fn record(db: &Db, email_id: i64, error: Option<&String>) -> Result<(), DbError> {
-    let sent_at = error.is_none().then(Utc::now);
+/// Marks the e-mail sent and takes the tokens out of the stored copy: its links are the
+/// recipient's alone, and a copy that could still be used is one more thing to steal.
+async fn record_sent(db: &Db, email_id: i64, email: &Pending) -> Result<(), DbError> {
     db_run!(db, |pool| {
-        sqlx::query("UPDATE emails SET sent_at = $1, last_error = $2 WHERE id = $3")
-            .bind(sent_at)
+        sqlx::query(
+            "UPDATE emails SET sent_at = $1, last_error = NULL, body_text = $2, body_html = $3 WHERE id = $4",
+        )
+        .bind(Utc::now())
+        .bind(super::without_tokens(&email.body_text))
+        .bind(super::without_tokens(&email.body_html))
+        .bind(email_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Notes why the e-mail could not be sent, for the admin outbox.
+async fn record_failure(db: &Db, email_id: i64, error: &str) -> Result<(), DbError> {
+    db_run!(db, |pool| {
+        sqlx::query("UPDATE emails SET last_error = $1 WHERE id = $2")
             .bind(error)
             .bind(email_id)
             .execute(pool)

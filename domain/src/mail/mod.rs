@@ -34,18 +34,41 @@ pub struct StoredEmail {
     pub last_error: Option<String>,
 }
 
-/// The e-mail as the admin's outbox page shows it (the HTML part stays here).
-impl From<StoredEmail> for model::admin::OutboxEmail {
-    fn from(email: StoredEmail) -> Self {
-        Self {
-            id: email.id,
-            to: email.to_address,
-            subject: email.subject,
-            body_text: email.body_text,
-            created_at: email.created_at,
-            sent_at: email.sent_at,
+impl StoredEmail {
+    /// The e-mail as the admin's outbox page shows it: the HTML part stays here, and the text
+    /// too where an SMTP server delivers the mail (`smtp_delivery`).
+    pub fn for_admin(self, smtp_delivery: bool) -> model::admin::OutboxEmail {
+        model::admin::OutboxEmail {
+            id: self.id,
+            to: self.to_address,
+            subject: self.subject,
+            body_text: (!smtp_delivery).then_some(self.body_text),
+            created_at: self.created_at,
+            sent_at: self.sent_at,
         }
     }
+}
+
+/// What a delivered e-mail keeps of `body`: its one-time links (`?token=…`) lose their token,
+/// which only the recipient's copy needs.
+pub fn without_tokens(body: &str) -> String {
+    const MARK: &str = "token=";
+    const REMOVED: &str = "removed-after-delivery";
+    let mut kept = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(MARK) {
+        let (before, after) = rest.split_at(at + MARK.len());
+        kept.push_str(before);
+        let token_end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.~%".contains(c)))
+            .unwrap_or(after.len());
+        if token_end > 0 {
+            kept.push_str(REMOVED);
+        }
+        rest = &after[token_end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// Every e-mail's layout, as templates: HTML (escaped automatically, as its name ends in
@@ -179,6 +202,32 @@ pub fn escape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delivered_copies_keep_their_links_but_not_their_tokens() {
+        let email = compose(
+            "sari@webrana.test",
+            "Sari",
+            Language::En,
+            "Reset your password",
+            "Someone asked to reset your password.",
+            Some("https://webrana.test/reset-password?token=Zm9v-YmFy_0.9~a%2B"),
+            None,
+        );
+        for body in [&email.text, &email.html] {
+            assert!(body.contains("Zm9v-YmFy_0.9~a%2B"));
+            let kept = without_tokens(body);
+            assert!(!kept.contains("Zm9v"), "{kept}");
+            assert!(
+                kept.contains("reset-password?token=removed-after-delivery"),
+                "{kept}"
+            );
+        }
+        assert_eq!(
+            without_tokens("a=1&token=abc&b=2 token=\ntoken="),
+            "a=1&token=removed-after-delivery&b=2 token=\ntoken="
+        );
+    }
 
     #[test]
     fn html_is_escaped() {

@@ -145,6 +145,10 @@ async fn callback(
     let (status, message) = match applied {
         Ok(()) => return (StatusCode::OK, Json(json!({ "success": true }))),
         Err(CallbackError::BadSignature) => (StatusCode::FORBIDDEN, "Invalid signature".to_owned()),
+        Err(CallbackError::TooMany) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many invalid callbacks; try again in a minute".to_owned(),
+        ),
         Err(CallbackError::WrongEvent) => (
             StatusCode::BAD_REQUEST,
             "Unsupported callback event".to_owned(),

@@ -59,19 +59,24 @@ pub fn sandbox(db: &Db, timing: SandboxTiming) -> Providers {
     )))
 }
 
-/// The real router over `state`, served at [`ORIGIN`] without `Secure` cookies.
-pub fn router_for(state: AppState) -> Router {
-    router_with_console_idle(state, std::time::Duration::from_secs(15 * 60))
-}
-
-/// [`router_for`] with consoles closed after `idle` without input.
-pub fn router_with_console_idle(state: AppState, idle: std::time::Duration) -> Router {
-    let web = WebSettings {
+/// How the test routers are reached: at [`ORIGIN`], over plain http.
+pub fn web_settings() -> WebSettings {
+    WebSettings {
         public_url: ORIGIN.into(),
         secure_cookies: false,
-        console_idle: idle,
+        console_idle: std::time::Duration::from_secs(15 * 60),
+        session_recheck: server::state::SESSION_RECHECK,
         support_email: "support@webrana.test".into(),
-    };
+    }
+}
+
+/// The real router over `state`, served at [`ORIGIN`] without `Secure` cookies.
+pub fn router_for(state: AppState) -> Router {
+    router_with_web(state, web_settings())
+}
+
+/// The real router over `state`, reached as `web` says.
+pub fn router_with_web(state: AppState, web: WebSettings) -> Router {
     router(ServerState {
         leptos_options: LeptosOptions::builder().output_name("webrana").build(),
         app: state,
@@ -82,6 +87,12 @@ pub fn router_with_console_idle(state: AppState, idle: std::time::Duration) -> R
 /// Serves `router` on a free loopback port, with client addresses, as the binary does.
 pub async fn serve(router: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(listener, router)
+}
+
+/// Serves `router` on `listener` (bound before the router was built, when the state must know
+/// its own address), with client addresses, as the binary does.
+pub fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::net::SocketAddr {
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(
