@@ -159,6 +159,8 @@ test.beforeAll(async ({}, testInfo) => {
     VULTR_API_URL: mock.apiUrls.vultr,
     LINODE_API_TOKEN: TOKENS.linode,
     LINODE_API_URL: mock.apiUrls.linode,
+    // Real clouds with the sandbox's payments: only when asked for on purpose.
+    PAYMENT_GATEWAY: 'sandbox',
   };
   // Left at its default (on), whatever the shell running the tests says.
   delete env.SANDBOX_PROVIDER;

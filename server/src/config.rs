@@ -560,6 +560,47 @@ impl Config {
         );
         let job_concurrency = domain::jobs::Concurrency { total, per_kind };
 
+        let real_clouds: Vec<&str> = [
+            ("DIGITALOCEAN_TOKEN", digitalocean.is_some()),
+            ("VULTR_API_KEY", vultr.is_some()),
+            ("LINODE_API_TOKEN", linode.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(variable, on)| on.then_some(variable))
+        .collect();
+        reader.payment_gateway(&real_clouds, tripay.is_some());
+        let production = reader.parse("APP_ENV", false, |raw| match raw {
+            "production" => Ok(true),
+            "development" => Ok(false),
+            _ => Err(format!(
+                "expected `development` (the default) or `production`, got `{raw}`"
+            )),
+        });
+        if production {
+            reader.require_for_production(&[
+                (
+                    "DATA_ENCRYPTION_KEY",
+                    data_encryption_key.is_some(),
+                    "set 32 random bytes in base64 (`openssl rand -base64 32`)",
+                ),
+                (
+                    "JWT_SECRET",
+                    jwt_secret.is_some(),
+                    "set a random secret of at least 32 characters",
+                ),
+                (
+                    "PUBLIC_URL",
+                    public_url.starts_with("https://"),
+                    "set the https address people use",
+                ),
+                (
+                    "SMTP_URL",
+                    smtp_url.is_some(),
+                    "set the mail server that delivers e-mail",
+                ),
+            ]);
+        }
+
         if !reader.errors.is_empty() {
             return Err(ConfigErrors(reader.errors));
         }
@@ -624,6 +665,50 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// `PAYMENT_GATEWAY`: `tripay` or `sandbox`. Unset means Tripay when `TRIPAY_*` is set and
+    /// the sandbox otherwise, except that the sandbox is never taken by default while a real
+    /// cloud is on: any customer could "pay" with its button and get a real server.
+    fn payment_gateway(&mut self, real_clouds: &[&str], tripay: bool) {
+        let chosen = self.parse("PAYMENT_GATEWAY", None, |raw| match raw {
+            "tripay" | "sandbox" => Ok(Some(raw.to_owned())),
+            _ => Err(format!("expected `tripay` or `sandbox`, got `{raw}`")),
+        });
+        let message = match (chosen.as_deref(), tripay) {
+            (Some("tripay"), false) => Some(
+                "`tripay` needs TRIPAY_API_KEY, TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE".to_owned(),
+            ),
+            (Some("sandbox"), true) => Some(
+                "`sandbox` while TRIPAY_* is set: unset one of them, so it is clear which takes the money".to_owned(),
+            ),
+            (None, false) if !real_clouds.is_empty() => Some(format!(
+                "{} sells real servers, so payments must be real: set TRIPAY_API_KEY, \
+                 TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE, or PAYMENT_GATEWAY=sandbox to \
+                 take sandbox payments on purpose",
+                real_clouds.join(", ")
+            )),
+            _ => None,
+        };
+        if let Some(message) = message {
+            self.errors.push(ConfigError {
+                variable: "PAYMENT_GATEWAY",
+                message,
+            });
+        }
+    }
+
+    /// With `APP_ENV=production`, each setting that has a development default but must not
+    /// run on it: (variable, whether it is set right, what to do).
+    fn require_for_production(&mut self, settings: &[(&'static str, bool, &str)]) {
+        for (variable, ok, what) in settings {
+            if !ok {
+                self.errors.push(ConfigError {
+                    variable,
+                    message: format!("required with APP_ENV=production: {what}"),
+                });
+            }
+        }
+    }
+
     /// A cloud's token variable and its optional API address override.
     fn provider_account(
         &mut self,
@@ -917,6 +1002,7 @@ mod tests {
             ("SANDBOX_ACTION_SECS", "0"),
             ("DIGITALOCEAN_TOKEN", "dop_v1_abc"),
             ("DIGITALOCEAN_API_URL", "http://127.0.0.1:9/"),
+            ("PAYMENT_GATEWAY", "sandbox"),
         ])
         .unwrap();
         assert!(!config.sandbox_enabled);
@@ -926,6 +1012,91 @@ mod tests {
         let account = config.digitalocean.unwrap();
         assert_eq!(account.api_url.as_deref(), Some("http://127.0.0.1:9"));
         assert!(!format!("{account:?}").contains("dop_v1_abc"));
+    }
+
+    #[test]
+    fn a_real_cloud_never_takes_sandbox_payments_by_default() {
+        let cloud = ("VULTR_API_KEY", "vultr-key-123");
+        let refused = config(&[cloud]).unwrap_err().to_string();
+        assert_eq!(refused.lines().count(), 1, "{refused}");
+        assert!(
+            refused.starts_with("PAYMENT_GATEWAY: VULTR_API_KEY sells real servers"),
+            "{refused}"
+        );
+        assert!(refused.contains("PAYMENT_GATEWAY=sandbox"), "{refused}");
+        assert!(config(&[cloud, ("PAYMENT_GATEWAY", "sandbox")]).is_ok());
+        let tripay = [
+            ("TRIPAY_API_KEY", "DEV-aaaa-bbbb"),
+            ("TRIPAY_PRIVATE_KEY", "priv-cccc"),
+            ("TRIPAY_MERCHANT_CODE", "T0001"),
+        ];
+        let with_tripay: Vec<_> = tripay.iter().copied().chain([cloud]).collect();
+        assert!(config(&with_tripay).unwrap().tripay.is_some());
+        // Only the sandbox, as on a fresh machine: no question asked.
+        assert!(config(&[]).unwrap().tripay.is_none());
+        for (vars, expected) in [
+            (
+                vec![("PAYMENT_GATEWAY", "tripay")],
+                "PAYMENT_GATEWAY: `tripay` needs",
+            ),
+            (
+                tripay
+                    .iter()
+                    .copied()
+                    .chain([("PAYMENT_GATEWAY", "sandbox")])
+                    .collect(),
+                "PAYMENT_GATEWAY: `sandbox` while TRIPAY_* is set",
+            ),
+            (
+                vec![("PAYMENT_GATEWAY", "cash")],
+                "PAYMENT_GATEWAY: expected `tripay` or `sandbox`",
+            ),
+        ] {
+            let refused = config(&vars).unwrap_err().to_string();
+            assert!(refused.starts_with(expected), "{refused}");
+        }
+    }
+
+    #[test]
+    fn production_names_every_development_default_left_on() {
+        let refused = config(&[("APP_ENV", "production")])
+            .unwrap_err()
+            .to_string();
+        let variables: Vec<&str> = refused
+            .lines()
+            .map(|line| line.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            variables,
+            [
+                "DATA_ENCRYPTION_KEY",
+                "JWT_SECRET",
+                "PUBLIC_URL",
+                "SMTP_URL"
+            ],
+            "{refused}"
+        );
+        assert!(
+            refused
+                .lines()
+                .all(|line| line.contains("required with APP_ENV=production"))
+        );
+        let ready = config(&[
+            ("APP_ENV", "production"),
+            (
+                "DATA_ENCRYPTION_KEY",
+                "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE=",
+            ),
+            ("JWT_SECRET", "a-long-random-secret-of-forty-characters"),
+            ("PUBLIC_URL", "https://webrana.id"),
+            ("SMTP_URL", "smtps://mail:pass@smtp.example:465"),
+        ]);
+        assert!(ready.is_ok(), "{:?}", ready.err().map(|e| e.to_string()));
+        let typo = config(&[("APP_ENV", "prod")]).unwrap_err().to_string();
+        assert!(
+            typo.starts_with("APP_ENV: expected `development`"),
+            "{typo}"
+        );
     }
 
     #[test]

@@ -62,6 +62,15 @@ fn unreachable_database_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_real_cloud_without_real_payments_is_one_line_and_exit_2() {
+    let output = run(&[("LINODE_API_TOKEN", "linode-token-123")]);
+    assert_one_line_exit_2(
+        &output,
+        "PAYMENT_GATEWAY: LINODE_API_TOKEN sells real servers, so payments must be real",
+    );
+}
+
+#[test]
 fn bad_port_is_one_line_and_exit_2() {
     let output = run(&[("PORT", "99999")]);
     assert_one_line_exit_2(&output, "PORT: expected a port number");
