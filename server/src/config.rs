@@ -101,6 +101,11 @@ pub struct Config {
     /// `REDIS_URL` (`redis://host:6379`): shares the live notification feed between server
     /// processes. Unset: in-process, which is all one node needs.
     pub redis_url: Option<String>,
+    /// `TRUSTED_PROXIES`: comma-separated addresses and networks (`10.0.0.0/8`, `::1`) of the
+    /// reverse proxies in front of us. A request from one of them is taken to come from the
+    /// address its `Forwarded` / `X-Forwarded-For` names; anyone else's such headers are
+    /// ignored. Unset: every client is the peer it connects from.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `RENEWAL_LEAD_DAYS`: how long before a paid period ends its renewal invoice is issued,
     /// 1–30 (default 7).
     pub renewal_lead_days: i64,
@@ -527,6 +532,19 @@ impl Config {
                 )),
             }
         };
+        let trusted_proxies = reader.parse("TRUSTED_PROXIES", Vec::new(), |raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| {
+                    item.parse::<ipnet::IpNet>()
+                        .or_else(|_| item.parse::<IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            format!("expected addresses or networks such as 10.0.0.0/8 or ::1, separated by commas; `{item}` is neither")
+                        })
+                })
+                .collect()
+        });
         let renewal_lead_days = reader.parse("RENEWAL_LEAD_DAYS", 7, days(1..=30));
         let renewal_grace_days = reader.parse("RENEWAL_GRACE_DAYS", 3, days(0..=30));
         let terminate_after_days = reader.parse("TERMINATE_AFTER_DAYS", 14, days(1..=90));
@@ -630,6 +648,7 @@ impl Config {
             seller,
             telegram,
             redis_url,
+            trusted_proxies,
             renewal_lead_days,
             renewal_grace_days,
             terminate_after_days,
@@ -1055,6 +1074,24 @@ mod tests {
             let refused = config(&vars).unwrap_err().to_string();
             assert!(refused.starts_with(expected), "{refused}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_networks() {
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+        let proxies = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7,::1 ,fd00::/8")])
+            .unwrap()
+            .trusted_proxies;
+        let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "::1/128", "fd00::/8"]);
+        let refused = config(&[("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.starts_with("TRUSTED_PROXIES: expected"),
+            "{refused}"
+        );
+        assert!(refused.contains("`proxy.internal` is neither"), "{refused}");
     }
 
     #[test]

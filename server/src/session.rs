@@ -5,20 +5,21 @@
 //! Handlers take what was resolved through the extractors [`SignedIn`], [`Admin`] and [`Client`];
 //! server functions read the same request extensions through `app::auth::server`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{
-    self, AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER, SET_COOKIE, USER_AGENT,
+    self, AUTHORIZATION, COOKIE, FORWARDED, HOST, ORIGIN, REFERER, SET_COOKIE, USER_AGENT,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::accounts::Role;
 use domain::accounts::request::{Authenticated, CookiePolicy, RequestClient, session_cookies};
 use domain::caller::{Caller, ClientInfo};
 use domain::error::Code;
+use ipnet::IpNet;
 
 use crate::api::error::ApiError;
 use crate::state::ServerState;
@@ -43,12 +44,15 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-fn client_info(request: &Request) -> ClientInfo {
-    let ip = request
+fn client_info(request: &Request, trusted_proxies: &[IpNet]) -> ClientInfo {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+        .map(|ConnectInfo(addr)| addr.ip());
+    let ip = match peer {
+        Some(peer) => client_ip(peer, request.headers(), trusted_proxies).to_string(),
+        None => "unknown".to_owned(),
+    };
     let user_agent = request
         .headers()
         .get(USER_AGENT)
@@ -56,6 +60,75 @@ fn client_info(request: &Request) -> ClientInfo {
         .unwrap_or("")
         .to_owned();
     ClientInfo { ip, user_agent }
+}
+
+/// Who is asking: the peer, or, when the peer is one of our proxies, the address the proxies
+/// were reached from. That is the right-most address in `Forwarded` (or, without it,
+/// `X-Forwarded-For`) that is not one of ours: each proxy appends the address it saw, so what
+/// stands further left was written by the client and may be made up. Anyone else's forwarding
+/// headers are ignored.
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let forwarded = forwarded_for(headers);
+    let mut nearest = peer;
+    for hop in forwarded.iter().rev() {
+        match hop {
+            Some(ip) if trusted(ip) => nearest = *ip,
+            Some(ip) => return *ip,
+            // Hidden or garbled: nothing further left can be vouched for.
+            None => break,
+        }
+    }
+    nearest
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The addresses a request passed through, oldest first, as the proxies wrote them (`None`
+/// for an entry that is not an address).
+fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let values = |name| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|hop| !hop.is_empty())
+            .collect::<Vec<&str>>()
+    };
+    let rfc7239 = values(FORWARDED);
+    if !rfc7239.is_empty() {
+        return rfc7239
+            .into_iter()
+            .map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .find(|(key, _)| key.eq_ignore_ascii_case("for"))
+                    .and_then(|(_, node)| node_address(node.trim_matches('"')))
+            })
+            .collect();
+    }
+    values(X_FORWARDED_FOR)
+        .into_iter()
+        .map(node_address)
+        .collect()
+}
+
+/// `192.0.2.1`, `192.0.2.1:8080`, `2001:db8::1` or `[2001:db8::1]:4711`.
+fn node_address(node: &str) -> Option<IpAddr> {
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    node.parse::<SocketAddr>().ok().map(|addr| addr.ip())
 }
 
 /// A write carried by cookies must say it comes from our own pages: the `Origin` (or, failing
@@ -86,7 +159,7 @@ pub async fn session_layer(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let client = client_info(&request);
+    let client = client_info(&request, &state.web.trusted_proxies);
     let headers = request.headers();
     // A WebSocket opened with cookies is checked like a write: another site's page must not
     // open one in the user's name.
@@ -330,6 +403,65 @@ mod tests {
         assert_eq!(nobody, (401, "unauthenticated".to_owned()));
         let customer = refusal::<Admin>(resolved(Some(caller(Role::Customer)))).await;
         assert_eq!(customer, (403, "forbidden".to_owned()));
+    }
+
+    fn forwarded_from(peer: &str, headers_: &[(&'static str, &str)]) -> String {
+        let proxies: Vec<IpNet> = ["10.0.0.0/8", "fd00::/8"]
+            .iter()
+            .map(|net| net.parse().unwrap())
+            .collect();
+        client_ip(peer.parse().unwrap(), &headers(headers_), &proxies).to_string()
+    }
+
+    #[test]
+    fn only_our_proxies_say_who_the_client_is() {
+        let spoofed = [("x-forwarded-for", "198.51.100.1")];
+        assert_eq!(
+            forwarded_from("203.0.113.9", &spoofed),
+            "203.0.113.9",
+            "not a proxy of ours"
+        );
+        assert_eq!(forwarded_from("10.1.2.3", &spoofed), "198.51.100.1");
+        assert_eq!(
+            forwarded_from("10.1.2.3", &[]),
+            "10.1.2.3",
+            "nothing forwarded"
+        );
+        // What the client wrote itself stands left of what our proxies appended.
+        let chain = [("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.9.9.9")];
+        assert_eq!(forwarded_from("10.1.2.3", &chain), "203.0.113.9");
+        let two_headers = [
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "203.0.113.9"),
+        ];
+        assert_eq!(forwarded_from("10.1.2.3", &two_headers), "203.0.113.9");
+        let garbled = [("x-forwarded-for", "203.0.113.9, not-an-address, 10.9.9.9")];
+        assert_eq!(
+            forwarded_from("10.1.2.3", &garbled),
+            "10.9.9.9",
+            "nothing left of garbage is believed"
+        );
+        assert_eq!(
+            forwarded_from("::ffff:10.1.2.3", &spoofed),
+            "198.51.100.1",
+            "an IPv4 peer seen as IPv6"
+        );
+    }
+
+    #[test]
+    fn the_standard_forwarded_header_is_read_first() {
+        let both = [
+            (
+                "forwarded",
+                "for=6.6.6.6, for=\"[2001:db8:cafe::17]:4711\";proto=https;by=10.0.0.1",
+            ),
+            ("x-forwarded-for", "198.51.100.1"),
+        ];
+        assert_eq!(forwarded_from("fd00::5", &both), "2001:db8:cafe::17");
+        let with_port = [("forwarded", "For=192.0.2.60:8080")];
+        assert_eq!(forwarded_from("10.0.0.2", &with_port), "192.0.2.60");
+        let hidden = [("forwarded", "for=_hidden")];
+        assert_eq!(forwarded_from("10.0.0.2", &hidden), "10.0.0.2");
     }
 
     #[test]

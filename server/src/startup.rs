@@ -120,6 +120,7 @@ impl Application {
             secure_cookies: config.secure_cookies(),
             console_idle: config.console_idle,
             session_recheck: crate::state::SESSION_RECHECK,
+            trusted_proxies: config.trusted_proxies.clone(),
             support_email: config.support_email.clone(),
         };
         let router = router(ServerState {

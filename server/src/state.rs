@@ -34,4 +34,6 @@ pub struct WebSettings {
     pub session_recheck: std::time::Duration,
     /// Where customers write to us, shown on the contact page.
     pub support_email: String,
+    /// Our reverse proxies: a request from one of them comes from the address it forwards.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }

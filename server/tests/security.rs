@@ -326,6 +326,44 @@ both_backends! {
         assert_eq!(owner_v6.status, StatusCode::OK, "{}", owner_v6.body);
     }
 
+    async fn behind_our_proxy_each_client_is_itself_and_others_cannot_pretend(test: TestDb) {
+        let env = env(&test).await;
+        env.customer("joko@example.com", Language::En).await;
+        let proxied = WebSettings { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], ..support::web_settings() };
+        let router = support::router_with_web(env.state.clone(), proxied);
+        let log_in_via = |peer: &str, forwarded_for: String, password: &str| {
+            let mut request = axum::http::Request::post("/api/v1/auth/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", forwarded_for)
+                .body(axum::body::Body::from(json!({ "email": "joko@example.com", "password": password }).to_string()))
+                .unwrap();
+            let peer = std::net::SocketAddr::new(peer.parse().unwrap(), 40000);
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            support::send(&router, request)
+        };
+        // Through the proxy: the guesser is slowed, the owner behind the same proxy is not.
+        let mut statuses = Vec::new();
+        for _ in 0..11 {
+            statuses.push(log_in_via("10.0.0.5", "203.0.113.9".into(), "guessing-password-1").await.status.as_u16());
+        }
+        assert_eq!(&statuses[..10], &[401; 10]);
+        assert_eq!(statuses[10], 429);
+        let owner = log_in_via("10.0.0.5", "6.6.6.6, 198.51.100.20".into(), PASSWORD).await;
+        assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+        let logged: Option<String> = domain::db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT ip FROM audit_log WHERE action = 'login' ORDER BY id DESC LIMIT 1").fetch_optional(pool).await
+        })
+        .unwrap();
+        assert_eq!(logged.as_deref(), Some("198.51.100.20"), "the audit log names the client, not the proxy");
+
+        // Not through our proxy: a made-up X-Forwarded-For changes nothing.
+        let mut statuses = Vec::new();
+        for n in 0..11 {
+            statuses.push(log_in_via("203.0.113.50", format!("198.51.100.{n}"), "guessing-password-1").await.status.as_u16());
+        }
+        assert_eq!(statuses[10], 429, "still one client: {statuses:?}");
+    }
+
     async fn sign_up_and_reset_answer_the_same_for_known_and_unknown_emails(test: TestDb) {
         let env = env(&test).await;
         env.customer("fajar@example.com", Language::En).await;

@@ -66,6 +66,7 @@ pub fn web_settings() -> WebSettings {
         secure_cookies: false,
         console_idle: std::time::Duration::from_secs(15 * 60),
         session_recheck: server::state::SESSION_RECHECK,
+        trusted_proxies: Vec::new(),
         support_email: "support@webrana.test".into(),
     }
 }
