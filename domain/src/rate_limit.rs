@@ -39,16 +39,19 @@ impl std::fmt::Debug for AttemptLimiter {
     }
 }
 
-/// `burst` at once, refilled at `per_minute`.
-fn per_minute(per_minute: u32, burst: u32) -> Quota {
-    let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    Quota::per_minute(per_minute).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+/// `burst` at once, refilled at `rate` per minute.
+fn per_minute(rate: u32, burst: u32) -> Quota {
+    refilled(Quota::per_minute, rate, burst)
 }
 
-/// `burst` at once, refilled at `per_hour`.
-fn per_hour(per_hour: u32, burst: u32) -> Quota {
-    let per_hour = NonZeroU32::new(per_hour).unwrap_or(NonZeroU32::MIN);
-    Quota::per_hour(per_hour).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+/// `burst` at once, refilled at `rate` per hour.
+fn per_hour(rate: u32, burst: u32) -> Quota {
+    refilled(Quota::per_hour, rate, burst)
+}
+
+fn refilled(period: fn(NonZeroU32) -> Quota, rate: u32, burst: u32) -> Quota {
+    let at_least_one = |n| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+    period(at_least_one(rate)).allow_burst(at_least_one(burst))
 }
 
 /// What a client is counted as. An IPv6 customer is usually given a whole /64, so each of its

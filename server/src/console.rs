@@ -344,9 +344,6 @@ pub async fn relay(
     // What the browser sent with its ClientInit starts its messages; the deadline was just set.
     watch.saw_input(&client_init.rest);
     let mut pending = Some(shared_client_init(client_init));
-    if watch.oversized_paste {
-        pending = None;
-    }
     let (farewell, reason) = loop {
         if watch.oversized_paste {
             let reason = "paste too large";
@@ -368,10 +365,9 @@ pub async fn relay(
                     if watch.saw_input(&bytes) {
                         idle_deadline.as_mut().reset(tokio::time::Instant::now() + idle);
                     }
-                    // An oversized paste is not passed on (the loop closes the console).
-                    if !watch.oversized_paste {
-                        pending = Some(bytes);
-                    }
+                    // Checked at the top of the loop before anything is sent: an oversized
+                    // paste is never passed on.
+                    pending = Some(bytes);
                 }
                 // Answered (see `finish`): dropping TCP instead shows the browser 1006.
                 Some(Ok(Message::Close(_))) => break (Message::Close(None), "closed by the browser"),

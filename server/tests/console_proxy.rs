@@ -29,6 +29,7 @@ use serde_json::Value;
 use server::state::WebSettings;
 use support::{ADMIN, ORIGIN};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -290,6 +291,29 @@ impl Viewer {
         }
     }
 
+    /// Keeps the screen coming (the client asks after every update, which is not input) until
+    /// the proxy closes the console; answers its close frame.
+    async fn closed(&mut self) -> CloseFrame {
+        let closing = async {
+            loop {
+                let outgoing = self.client.take_outgoing();
+                if !outgoing.is_empty() {
+                    let _ = self.socket.send(Message::Binary(outgoing.into())).await;
+                }
+                match self.socket.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame,
+                    Some(Ok(Message::Binary(bytes))) => self.client.feed(&bytes).unwrap(),
+                    Some(Ok(_)) => {}
+                    other => panic!("the socket ended without a close frame: {other:?}"),
+                }
+            }
+        };
+        tokio::time::timeout(PATIENCE, closing)
+            .await
+            .expect("the console closed in time")
+            .expect("a close frame with a code")
+    }
+
     async fn type_line(&mut self, text: &str) {
         for keysym in text.chars().map(u32::from).chain([0xff0d]) {
             self.client.key(keysym, true).unwrap();
@@ -395,23 +419,7 @@ both_backends! {
         let mut viewer = Viewer::new(connect(&env, &path, &alice).await.unwrap());
         viewer.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
         // Update requests keep flowing (the client asks after every update); they are not input.
-        let close = tokio::time::timeout(PATIENCE, async {
-            loop {
-                let outgoing = viewer.client.take_outgoing();
-                if !outgoing.is_empty() {
-                    let _ = viewer.socket.send(Message::Binary(outgoing.into())).await;
-                }
-                match viewer.socket.next().await {
-                    Some(Ok(Message::Close(frame))) => return frame,
-                    Some(Ok(Message::Binary(bytes))) => viewer.client.feed(&bytes).unwrap(),
-                    Some(Ok(_)) => {}
-                    other => panic!("the socket ended without a close frame: {other:?}"),
-                }
-            }
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        let close = viewer.closed().await;
         assert_eq!(close.code, CloseCode::from(4408));
         assert_eq!(close.reason.as_str(), "idle timeout");
         let records = ended_sessions(&env).await;
@@ -427,19 +435,7 @@ both_backends! {
         let access = alice.split("; ").find_map(|pair| pair.strip_prefix("webrana_access=")).unwrap();
         let caller = env.state.accounts.authenticate(access).await.unwrap();
         env.state.accounts.log_out_everywhere(&caller, &domain::caller::ClientInfo::default()).await.unwrap();
-        let close = tokio::time::timeout(PATIENCE, async {
-            loop {
-                match viewer.socket.next().await {
-                    Some(Ok(Message::Close(frame))) => return frame,
-                    Some(Ok(Message::Binary(bytes))) => viewer.client.feed(&bytes).unwrap(),
-                    Some(Ok(_)) => {}
-                    other => panic!("the socket ended without a close frame: {other:?}"),
-                }
-            }
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        let close = viewer.closed().await;
         assert_eq!((close.code, close.reason.as_str()), (CloseCode::from(4401), "signed out"));
         let records = ended_sessions(&env).await;
         assert_eq!(records[0].0.as_deref(), Some("signed out"));
@@ -505,7 +501,7 @@ both_backends! {
         viewer.until("the login prompt", |viewer| viewer.shows("kopi login:")).await;
         viewer
             .socket
-            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            .close(Some(CloseFrame {
                 code: CloseCode::Away,
                 reason: "tab closed".into(),
             }))

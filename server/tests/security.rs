@@ -52,6 +52,28 @@ const SIGNED_IN_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/telegram/link"),
 ];
 
+/// A REST log-in as it arrives from `peer`, through a proxy that says it forwards `forwarded_for`.
+async fn login_from(
+    router: &axum::Router,
+    peer: &str,
+    forwarded_for: Option<&str>,
+    email: &str,
+    password: &str,
+) -> support::Answer {
+    let mut request = axum::http::Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(forwarded_for) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded_for);
+    }
+    let body = axum::body::Body::from(json!({ "email": email, "password": password }).to_string());
+    let mut request = request.body(body).unwrap();
+    let peer = std::net::SocketAddr::new(peer.parse().unwrap(), 40000);
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    support::send(router, request).await
+}
+
 fn coupon() -> Value {
     json!({ "code": "merdeka17", "kind": "percent", "amount": 17 })
 }
@@ -291,21 +313,12 @@ both_backends! {
     async fn a_guesser_is_slowed_and_the_owner_still_gets_in(test: TestDb) {
         let env = env(&test).await;
         env.customer("eko@example.com", Language::En).await;
-        let log_in_from = |ip: &str, email: &str, password: &str| {
-            let mut request = axum::http::Request::post("/api/v1/auth/login")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(axum::body::Body::from(json!({ "email": email, "password": password }).to_string()))
-                .unwrap();
-            let peer = std::net::SocketAddr::new(ip.parse().unwrap(), 40000);
-            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            support::send(&env.router, request)
-        };
         let guessing = |ip: &'static str, email: &'static str| {
-            let log_in_from = &log_in_from;
+            let router = &env.router;
             async move {
                 let mut statuses = Vec::new();
                 for _ in 0..12 {
-                    let answer = log_in_from(ip, email, "guessing-password-1").await;
+                    let answer = login_from(router, ip, None, email, "guessing-password-1").await;
                     if answer.status == StatusCode::TOO_MANY_REQUESTS {
                         let retry_after: u64 = answer.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
                         assert!((1..=60).contains(&retry_after), "a short wait: {retry_after}");
@@ -320,9 +333,9 @@ both_backends! {
         assert_eq!(&known[10..], &[429; 2], "…then a wait");
         let unknown = guessing("203.0.113.10", "nobody@example.com").await;
         assert_eq!(unknown, known, "nothing tells a registered address from another");
-        let owner = log_in_from("198.51.100.20", "eko@example.com", PASSWORD).await;
+        let owner = login_from(&env.router, "198.51.100.20", None, "eko@example.com", PASSWORD).await;
         assert_eq!(owner.status, StatusCode::OK, "the owner, from elsewhere, is not held up: {}", owner.body);
-        let owner_v6 = log_in_from("2001:db8:5:6::1", "eko@example.com", PASSWORD).await;
+        let owner_v6 = login_from(&env.router, "2001:db8:5:6::1", None, "eko@example.com", PASSWORD).await;
         assert_eq!(owner_v6.status, StatusCode::OK, "{}", owner_v6.body);
     }
 
@@ -331,24 +344,14 @@ both_backends! {
         env.customer("joko@example.com", Language::En).await;
         let proxied = WebSettings { trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()], ..support::web_settings() };
         let router = support::router_with_web(env.state.clone(), proxied);
-        let log_in_via = |peer: &str, forwarded_for: String, password: &str| {
-            let mut request = axum::http::Request::post("/api/v1/auth/login")
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("x-forwarded-for", forwarded_for)
-                .body(axum::body::Body::from(json!({ "email": "joko@example.com", "password": password }).to_string()))
-                .unwrap();
-            let peer = std::net::SocketAddr::new(peer.parse().unwrap(), 40000);
-            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            support::send(&router, request)
-        };
         // Through the proxy: the guesser is slowed, the owner behind the same proxy is not.
         let mut statuses = Vec::new();
         for _ in 0..11 {
-            statuses.push(log_in_via("10.0.0.5", "203.0.113.9".into(), "guessing-password-1").await.status.as_u16());
+            statuses.push(login_from(&router, "10.0.0.5", Some("203.0.113.9"), "joko@example.com", "guessing-password-1").await.status.as_u16());
         }
         assert_eq!(&statuses[..10], &[401; 10]);
         assert_eq!(statuses[10], 429);
-        let owner = log_in_via("10.0.0.5", "6.6.6.6, 198.51.100.20".into(), PASSWORD).await;
+        let owner = login_from(&router, "10.0.0.5", Some("6.6.6.6, 198.51.100.20"), "joko@example.com", PASSWORD).await;
         assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
         let logged: Option<String> = domain::db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT ip FROM audit_log WHERE action = 'login' ORDER BY id DESC LIMIT 1").fetch_optional(pool).await
@@ -359,7 +362,7 @@ both_backends! {
         // Not through our proxy: a made-up X-Forwarded-For changes nothing.
         let mut statuses = Vec::new();
         for n in 0..11 {
-            statuses.push(log_in_via("203.0.113.50", format!("198.51.100.{n}"), "guessing-password-1").await.status.as_u16());
+            statuses.push(login_from(&router, "203.0.113.50", Some(&format!("198.51.100.{n}")), "joko@example.com", "guessing-password-1").await.status.as_u16());
         }
         assert_eq!(statuses[10], 429, "still one client: {statuses:?}");
     }

@@ -22,8 +22,10 @@ impl Accounts {
     ) -> Result<(), AccountError> {
         let mut tx = self.db.begin().await?;
         let user = self.user_by_id(&mut tx, caller.user_id).await?;
-        if !password::verify(current, Some(&user.password_hash)).await? {
-            self.count_failure(&mut tx, &user, client).await?;
+        if !self
+            .current_password_holds(&mut tx, &user, current, client)
+            .await?
+        {
             tx.commit().await?;
             return Err(AccountError::WrongCurrentPassword);
         }

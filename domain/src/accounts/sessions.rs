@@ -120,7 +120,7 @@ impl Accounts {
     /// Counts a failed password or code check on `user`'s account, in one statement so that
     /// attempts at the same moment all count; the one that reaches [`FAILURES_BEFORE_NOTICE`]
     /// e-mails the owner.
-    pub(super) async fn count_failure(
+    async fn count_failure(
         &self,
         tx: &mut Tx,
         user: &UserRow,
@@ -150,6 +150,22 @@ impl Accounts {
             .await?;
         }
         Ok(())
+    }
+
+    /// Checks the signed-in user's password before a change that needs it; a wrong one counts
+    /// like a failed log-in (written in `tx`, which the caller commits either way).
+    pub(super) async fn current_password_holds(
+        &self,
+        tx: &mut Tx,
+        user: &UserRow,
+        current: &str,
+        client: &ClientInfo,
+    ) -> Result<bool, AccountError> {
+        let holds = password::verify(current, Some(&user.password_hash)).await?;
+        if !holds {
+            self.count_failure(tx, user, client).await?;
+        }
+        Ok(holds)
     }
 
     async fn open_session(

@@ -4,7 +4,6 @@
 use chrono::Utc;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-use super::password::{self};
 use super::{AccountError, Accounts};
 use crate::audit::{self};
 use crate::caller::{Caller, ClientInfo};
@@ -241,8 +240,10 @@ impl Accounts {
     ) -> Result<(), AccountError> {
         let mut tx = self.db.begin().await?;
         let user = self.user_by_id(&mut tx, caller.user_id).await?;
-        if !password::verify(current_password, Some(&user.password_hash)).await? {
-            self.count_failure(&mut tx, &user, client).await?;
+        if !self
+            .current_password_holds(&mut tx, &user, current_password, client)
+            .await?
+        {
             tx.commit().await?;
             return Err(AccountError::WrongCurrentPassword);
         }

@@ -71,10 +71,8 @@ impl Refusals {
             bad_signatures: 0,
         });
         if now.duration_since(window.started) >= WINDOW {
-            *window = ClientWindow {
-                started: now,
-                bad_signatures: 0,
-            };
+            window.started = now;
+            window.bad_signatures = 0;
         }
         window.bad_signatures += 1;
     }

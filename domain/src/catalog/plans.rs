@@ -141,11 +141,9 @@ impl Catalog {
             .fetch_all(pool)
             .await
         })?;
-        let mut by_plan: BTreeMap<i64, Vec<OfferedRegion>> = BTreeMap::new();
-        for row in rows {
-            by_plan.entry(row.plan_id).or_default().push(row.region);
-        }
-        Ok(by_plan)
+        Ok(by_plan(
+            rows.into_iter().map(|row| (row.plan_id, row.region)),
+        ))
     }
 
     /// The images each plan (or just `plan`) is sold with now, by plan id.
@@ -175,11 +173,9 @@ impl Catalog {
             .fetch_all(pool)
             .await
         })?;
-        let mut by_plan: BTreeMap<i64, Vec<OfferedImage>> = BTreeMap::new();
-        for row in rows {
-            by_plan.entry(row.plan_id).or_default().push(row.image);
-        }
-        Ok(by_plan)
+        Ok(by_plan(
+            rows.into_iter().map(|row| (row.plan_id, row.image)),
+        ))
     }
 
     /// Whether a plan can be sold at all, whatever its regions and images.
@@ -611,4 +607,13 @@ impl Catalog {
     }
 
     // ---- Offers --------------------------------------------------------------------------
+}
+
+/// `(plan id, item)` pairs, in their order, gathered per plan.
+fn by_plan<T>(pairs: impl IntoIterator<Item = (i64, T)>) -> BTreeMap<i64, Vec<T>> {
+    let mut grouped: BTreeMap<i64, Vec<T>> = BTreeMap::new();
+    for (plan_id, item) in pairs {
+        grouped.entry(plan_id).or_default().push(item);
+    }
+    grouped
 }
