@@ -15,12 +15,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use bytes::BytesMut;
 use domain::accounts::request::Authenticated;
 use domain::console::{ConsoleSession, Consoles, SESSION_HEARTBEAT, Traffic, VncTarget};
@@ -35,6 +33,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 
 use crate::api::error::ApiError;
+use crate::routes::{Routes, get};
 use crate::session::Client;
 use crate::state::{CLOSE_SIGNED_OUT, ServerState};
 
@@ -54,8 +53,8 @@ const SUBPROTOCOL: &str = "binary";
 pub const CLOSE_IDLE: u16 = 4408;
 pub const CLOSE_PROTOCOL: u16 = 4400;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new().route("/ws/console/{instance}", get(upgrade))
+pub fn routes() -> Routes {
+    Routes::new().route("/ws/console/{instance}", get(upgrade))
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ pub mod console;
 pub mod live;
 pub mod relay;
 pub mod router;
+pub mod routes;
 pub mod security_headers;
 pub mod seo;
 pub mod session;

@@ -12,11 +12,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{Extension, Query, State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use domain::caller::Caller;
 use domain::db::{CommitFeed, Committed};
 use domain::error::Code;
@@ -28,6 +26,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
 use crate::api::error::ApiError;
+use crate::routes::{Routes, get};
 use crate::session::SignedIn;
 use crate::state::{CLOSE_SIGNED_OUT, ServerState};
 
@@ -43,8 +42,8 @@ const LARGEST_CLIENT_MESSAGE: usize = 4 * 1024;
 /// anyone keeps open; past it a script is holding sockets, not a person.
 pub const SOCKETS_PER_USER: usize = 20;
 
-pub fn routes(state: &ServerState) -> Router<ServerState> {
-    Router::new()
+pub fn routes(state: &ServerState) -> Routes {
+    Routes::new()
         .route("/ws/notifications", get(upgrade))
         .layer(Extension(Sockets::new(state.app.db.feed().clone())))
 }

@@ -9,13 +9,13 @@ use app::seo::SiteInfo;
 use app::{App, shell};
 use axum::extract::State;
 use axum::handler::Handler;
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::{HeaderName, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router, middleware};
 use domain::AppState;
 use domain::accounts::request::CookiePolicy;
 use leptos::prelude::provide_context;
+use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -25,6 +25,7 @@ use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::routes::{Endpoint, Kind, Routes, get};
 use crate::security_headers::security_headers;
 use crate::session::session_layer;
 use crate::state::ServerState;
@@ -65,13 +66,8 @@ pub fn router(state: ServerState) -> Router {
         leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context.clone(), shell)
             .with_state(state.clone());
     let static_files = ServeDir::new(&*state.leptos_options.site_root).fallback(not_found);
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .merge(crate::api::routes())
-        .merge(crate::live::routes(&state))
-        .merge(crate::console::routes())
-        .merge(crate::seo::routes())
+    own_routes(&state)
+        .into_router()
         .leptos_routes_with_context(&state, routes, context, render_shell)
         .fallback_service(static_files)
         .layer(
@@ -108,6 +104,46 @@ pub fn router(state: ServerState) -> Router {
                 .layer(CompressionLayer::new()),
         )
         .with_state(state)
+}
+
+/// The routes of our own (not Leptos's pages and server functions), listed as they are routed.
+fn own_routes(state: &ServerState) -> Routes {
+    Routes::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(crate::api::routes())
+        .merge(crate::live::routes(state))
+        .merge(crate::console::routes())
+        .merge(crate::seo::routes())
+}
+
+/// Every method and path [`router`] answers: our own routes, every page of the app and every
+/// server function, from the same lists the router is built from.
+pub fn endpoints(state: &ServerState) -> Vec<Endpoint> {
+    let own = own_routes(state).endpoints().to_vec();
+    let pages = ROUTES.iter().flat_map(|route| {
+        route.methods().map(|method| Endpoint {
+            kind: Kind::Page,
+            method: http_method(method),
+            path: route.path().to_owned(),
+        })
+    });
+    let server_fns = server_fn_paths().map(|(path, method)| Endpoint {
+        kind: Kind::ServerFn,
+        method,
+        path: path.to_owned(),
+    });
+    own.into_iter().chain(pages).chain(server_fns).collect()
+}
+
+fn http_method(method: leptos_router::Method) -> Method {
+    match method {
+        leptos_router::Method::Get => Method::GET,
+        leptos_router::Method::Post => Method::POST,
+        leptos_router::Method::Put => Method::PUT,
+        leptos_router::Method::Delete => Method::DELETE,
+        leptos_router::Method::Patch => Method::PATCH,
+    }
 }
 
 /// Turns a panic while a request is handled into a 500 for that request and an error in the

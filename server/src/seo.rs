@@ -3,16 +3,15 @@
 
 use app::i18n::Lang;
 use app::seo::{PUBLIC_PAGES, localised_url};
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 
-use crate::state::{ServerState, WebSettings};
+use crate::routes::{Routes, get};
+use crate::state::WebSettings;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/robots.txt", get(robots))
         .route("/sitemap.xml", get(sitemap))
 }

@@ -2,20 +2,20 @@
 //! for admins the plan CRUD under `/api/v1/admin/plans`, the provider sizes plans are made from,
 //! and "sync now".
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::catalog::PlanInput;
 use model::catalog::{OfferedImage, OfferedRegion, Plan, PublicPlan, Size};
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, Path, views};
+use crate::routes::{Routes, get, post};
 use crate::session::{Admin, Client};
 use crate::state::ServerState;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/catalog/plans", get(public_plans))
         .route("/api/v1/catalog/regions", get(public_regions))
         .route("/api/v1/catalog/images", get(public_images))

@@ -2,20 +2,20 @@
 //! for an action and the one-time root password; `/api/v1/admin/instances` for admins. Another
 //! customer's instance id answers 404, exactly like one that does not exist.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::instances::{ActionRequest, InstanceFilter, ProvisionRequest};
 use model::instances::{Instance, InstanceAction, InstanceDetail, InstanceEvent};
 use serde_json::json;
 
 use super::{ApiError, ApiJson, Path, Query, views};
+use crate::routes::{Routes, get, post};
 use crate::session::{Admin, SignedIn};
 use crate::state::ServerState;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/instances", get(list))
         .route("/api/v1/instances/{id}", get(detail))
         .route("/api/v1/instances/{id}/events", get(events))

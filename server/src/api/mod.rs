@@ -3,13 +3,12 @@
 //! a server function answers for the same failure; a request that cannot be read (its JSON
 //! body, path or query) answers 400 `invalid`.
 
+use axum::Json;
 use axum::extract::path::ErrorKind as PathErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
 use domain::accounts::{IssuedTokens, Login};
 use domain::error::Code;
@@ -19,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use self::error::ApiError;
+use crate::routes::{Routes, get, post};
 use crate::session::{Admin, Client, SignedIn};
 use crate::state::ServerState;
 
@@ -107,8 +107,8 @@ fn views<T, U: From<T>>(rows: Vec<T>) -> Vec<U> {
     rows.into_iter().map(U::from).collect()
 }
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))

@@ -2,20 +2,20 @@
 //! optionally only unread), marking them read, the unread count for the bell, and the
 //! per-category, per-channel preferences. Another user's notification answers 404.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use model::notifications::{Category, Channel, NotificationPage, Preference};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, Path, Query};
+use crate::routes::{Routes, get, post};
 use crate::session::SignedIn;
 use crate::state::ServerState;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/notifications", get(list))
         .route("/api/v1/notifications/unread-count", get(unread_count))
         .route("/api/v1/notifications/read-all", post(read_all))

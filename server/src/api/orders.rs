@@ -4,11 +4,10 @@
 //! `X-Callback-Signature` verifies over the body bytes exactly as they arrived, so it reads the
 //! body raw, never through a JSON extractor that would re-serialise it.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use domain::billing::payments::{CallbackError, SandboxOutcome};
 use domain::orders::OrderFilter;
 use domain::orders::coupons::{self, CouponInput};
@@ -19,11 +18,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson, Path, Query, views};
+use crate::routes::{Routes, get, post, put};
 use crate::session::{Admin, Client, SignedIn};
 use crate::state::ServerState;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/orders", get(my_orders).post(place))
         .route("/api/v1/orders/quote", post(quote))
         .route("/api/v1/orders/{id}", get(order))

@@ -1,20 +1,20 @@
 //! `/api/v1/ssh-keys`: the caller's own SSH public keys. Another customer's key id answers 404,
 //! exactly like an id that does not exist.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use domain::ssh_keys;
 use model::ssh_keys::SshKey;
 use serde::Deserialize;
 
 use super::{ApiError, ApiJson, Path, views};
+use crate::routes::{Routes, delete, get};
 use crate::session::{Client, SignedIn};
 use crate::state::ServerState;
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/ssh-keys", get(list).post(add))
         .route("/api/v1/ssh-keys/{id}", delete(remove))
 }

@@ -2,22 +2,22 @@
 //! its status and unlinking; and the webhook Telegram posts the bot's updates to, believed only
 //! with the secret agreed in `setWebhook`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use model::notifications::TelegramStatus;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiJson};
+use crate::routes::{Routes, get, post};
 use crate::session::SignedIn;
 use crate::state::ServerState;
 
 /// The header Telegram sends the webhook secret in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/api/v1/telegram", get(status))
         .route("/api/v1/telegram/link", post(link).delete(unlink))
         .route("/api/v1/telegram/webhook", post(webhook))
