@@ -201,7 +201,10 @@ pub fn App() -> impl IntoView {
         />
         <Title formatter=|page: String| format!("{page} · Webrana Cloud") />
         // Public pages with data are sent whole once their data is in, so nothing moves after the
-        // first paint (streamed placeholders shifted the footer of /plans).
+        // first paint (streamed placeholders shifted the footer of /plans). So is the page of one
+        // row (an order, an invoice, a server), so that its status always says whether the row is
+        // the visitor's: streamed, it said 404 only when the row was looked up before the first
+        // chunk went out.
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
@@ -224,7 +227,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AdminAuditPage />
                     <Route path=path!("/admin/jobs") view=AdminJobsPage />
                     <Route path=path!("/admin/orders") view=AdminOrdersPage />
-                    <Route path=path!("/admin/orders/:id") view=AdminOrderPage />
+                    <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invoices") view=AdminInvoicesPage />
                     <Route path=path!("/admin/coupons") view=AdminCouponsPage />
                     <Route path=path!("/plans") view=PlansPage ssr=SsrMode::Async />
@@ -232,15 +235,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/regions") view=AdminRegionsPage />
                     <Route path=path!("/admin/images") view=AdminImagesPage />
                     <Route path=path!("/servers") view=ServersPage />
-                    <Route path=path!("/servers/:id") view=ServerDetailPage />
-                    <Route path=path!("/servers/:id/console") view=ServerConsolePage />
+                    <Route path=path!("/servers/:id") view=ServerDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/servers/:id/console") view=ServerConsolePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/servers") view=AdminServersPage />
                     <Route path=path!("/order") view=NewOrderPage />
                     <Route path=path!("/orders") view=OrdersPage />
-                    <Route path=path!("/orders/:id") view=OrderDetailPage />
+                    <Route path=path!("/orders/:id") view=OrderDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/invoices") view=InvoicesPage />
-                    <Route path=path!("/invoices/:id") view=InvoiceDetailPage />
-                    <Route path=path!("/pay/sandbox/:reference") view=SandboxCheckoutPage />
+                    <Route path=path!("/invoices/:id") view=InvoiceDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/pay/sandbox/:reference") view=SandboxCheckoutPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

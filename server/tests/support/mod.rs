@@ -78,11 +78,16 @@ pub fn router_for(state: AppState) -> Router {
 
 /// The real router over `state`, reached as `web` says.
 pub fn router_with_web(state: AppState, web: WebSettings) -> Router {
-    router(ServerState {
+    router(server_state(state, web))
+}
+
+/// What the router is built from: `state`, reached as `web` says.
+pub fn server_state(state: AppState, web: WebSettings) -> ServerState {
+    ServerState {
         leptos_options: LeptosOptions::builder().output_name("webrana").build(),
         app: state,
         web,
-    })
+    }
 }
 
 /// Serves `router` on a free loopback port, with client addresses, as the binary does.
