@@ -44,6 +44,20 @@ pub enum DbError {
     Query(#[from] sqlx::Error),
 }
 
+impl DbError {
+    /// Whether the query failed on text the database cannot store: PostgreSQL refuses a NUL
+    /// character in text (`character_not_in_repertoire`), where SQLite stores it. Requests
+    /// carry such text, so it is refused as unreadable input rather than failing as ours.
+    pub fn is_unstorable_text(&self) -> bool {
+        const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+        matches!(
+            self,
+            Self::Query(sqlx::Error::Database(error))
+                if error.code().as_deref() == Some(CHARACTER_NOT_IN_REPERTOIRE)
+        )
+    }
+}
+
 /// Which SQL engine a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -40,6 +40,11 @@ impl ErrorCode for crate::rate_limit::RateLimited {
 
 impl ErrorCode for crate::DbError {
     fn code(&self) -> Code {
-        Code::Internal
+        // Text the database cannot hold came from the caller: it is their unreadable input.
+        if self.is_unstorable_text() {
+            Code::Malformed
+        } else {
+            Code::Internal
+        }
     }
 }

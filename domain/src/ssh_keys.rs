@@ -81,7 +81,7 @@ impl crate::error::ErrorCode for SshKeyError {
             Self::NameTaken(_) => Code::SshKeyNameTaken,
             Self::Duplicate(_) => Code::SshKeyDuplicate,
             Self::NotFound => Code::NotFound,
-            Self::Db(_) => Code::Internal,
+            Self::Db(error) => crate::error::ErrorCode::code(error),
         }
     }
 

@@ -109,8 +109,8 @@ impl AccountError {
             | Self::Signing
             | Self::Randomness
             | Self::TwoFactorSetup
-            | Self::Secret(_)
-            | Self::Db(_) => Code::Internal,
+            | Self::Secret(_) => Code::Internal,
+            Self::Db(error) => crate::error::ErrorCode::code(error),
         }
     }
 }

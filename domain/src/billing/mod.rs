@@ -68,7 +68,7 @@ impl ErrorCode for BillingError {
             Self::NotRefundable(_) => Code::InvoiceNotRefundable,
             Self::Gateway(error) => error.code(),
             Self::Order(error) => error.code(),
-            Self::Db(_) => Code::Internal,
+            Self::Db(error) => error.code(),
         }
     }
 

@@ -84,7 +84,7 @@ impl crate::error::ErrorCode for CatalogError {
             Self::Forbidden => Code::Forbidden,
             Self::UnknownProvider(_) => Code::ProviderUnknown,
             Self::Provider { .. } => Code::ProviderError,
-            Self::Db(_) => Code::Internal,
+            Self::Db(error) => crate::error::ErrorCode::code(error),
         }
     }
 

@@ -78,7 +78,8 @@ impl ErrorCode for ConsoleError {
             Self::TicketRefused => Code::ConsoleTicketRefused,
             Self::TooManySessions => Code::ConsoleSessionsExhausted,
             Self::Provider(_) => Code::ConsoleUnreachable,
-            Self::Randomness | Self::Db(_) => Code::Internal,
+            Self::Randomness => Code::Internal,
+            Self::Db(error) => error.code(),
         }
     }
 }

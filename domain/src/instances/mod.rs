@@ -103,7 +103,8 @@ impl ErrorCode for InstanceError {
             Self::PasswordUnavailable => Code::PasswordUnavailable,
             Self::Catalog(error) => error.code(),
             Self::SshKeys(error) => error.code(),
-            Self::Secret(_) | Self::Db(_) => Code::Internal,
+            Self::Secret(_) => Code::Internal,
+            Self::Db(error) => error.code(),
         }
     }
 

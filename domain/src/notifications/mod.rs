@@ -52,7 +52,7 @@ impl ErrorCode for NotificationError {
             Self::NotFound => Code::NotFound,
             Self::Forbidden => Code::Forbidden,
             Self::Invalid { code, .. } => *code,
-            Self::Db(_) => Code::Internal,
+            Self::Db(error) => error.code(),
         }
     }
 

@@ -116,7 +116,7 @@ impl ErrorCode for OrderError {
             Self::Catalog(error) => error.code(),
             Self::Instance(error) => error.code(),
             Self::SshKeys(error) => error.code(),
-            Self::Db(_) => Code::Internal,
+            Self::Db(error) => error.code(),
         }
     }
 
