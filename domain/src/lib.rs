@@ -54,6 +54,8 @@ pub struct DomainConfig {
     pub telegram: Option<notifications::telegram::TelegramBot>,
     /// E-mail goes out through an SMTP server; without one it stays in the dev outbox.
     pub smtp_delivery: bool,
+    /// Where every node counts attempt limits (Redis); `None` counts in this process.
+    pub shared_limits: Option<rate_limit::SharedTally>,
 }
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
@@ -145,7 +147,10 @@ impl AppState {
             db,
             installation_id,
             accounts,
-            limits: rate_limit::AuthLimits::default(),
+            limits: match &config.shared_limits {
+                Some(tally) => rate_limit::AuthLimits::default().shared_through(tally),
+                None => rate_limit::AuthLimits::default(),
+            },
             providers: config.providers.clone(),
             smtp_delivery: config.smtp_delivery,
         })

@@ -266,6 +266,8 @@ impl Config {
                 .collect(),
             billing: self.billing(),
             smtp_delivery: self.smtp_url.is_some(),
+            // Connected at start-up, which can wait for Redis (see `startup`).
+            shared_limits: None,
             payment_gateway: self
                 .tripay
                 .as_ref()

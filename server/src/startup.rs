@@ -9,6 +9,7 @@ use axum::Router;
 use chrono::Utc;
 use domain::jobs::{self, Registry};
 use domain::mail::delivery::{self, Delivery, MailError, SmtpMailer};
+use domain::rate_limit::SharedTally;
 use domain::{AppState, Db, DbError};
 use domain::{catalog, instances};
 use leptos::config::get_configuration;
@@ -74,7 +75,14 @@ impl Application {
             }
         };
         let db = open_database(config).await?;
-        let domain_config = config.domain(&db)?;
+        let mut domain_config = config.domain(&db)?;
+        if let Some(url) = &config.redis_url {
+            // Attempt limits count across every node that shares this Redis.
+            let tally = SharedTally::connect(url, "webrana")
+                .await
+                .map_err(crate::relay::RelayError::from)?;
+            domain_config.shared_limits = Some(tally);
+        }
         let app = AppState::new(db.clone(), &domain_config).await?;
         let jobs = delivery::register(Registry::default(), db.clone(), delivery);
         let jobs = catalog::register(jobs, app.catalog.clone());

@@ -43,6 +43,7 @@ pub async fn sign_up(
         .limits
         .sign_up
         .check(&client.ip, &email)
+        .await
         .map_err(fail)?;
     state.accounts.sign_up(input, &client).await.map_err(fail)
 }
@@ -62,7 +63,12 @@ pub async fn log_in(
 ) -> Result<User, AppError> {
     let state = state()?;
     let client = client();
-    state.limits.login.check(&client.ip, &email).map_err(fail)?;
+    state
+        .limits
+        .login
+        .check(&client.ip, &email)
+        .await
+        .map_err(fail)?;
     let login = domain::accounts::Login {
         email: &email,
         password: &password,
@@ -104,6 +110,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
         .limits
         .verification_mail
         .check(&client().ip, &account)
+        .await
         .map_err(fail)?;
     state
         .accounts
@@ -120,6 +127,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         .limits
         .password_reset
         .check(&client.ip, &email)
+        .await
         .map_err(fail)?;
     state
         .accounts
@@ -141,7 +149,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
     let state = state()?;
     let (caller, client) = (caller()?, client());
-    check_password_attempt(&state, &caller, &client)?;
+    check_password_attempt(&state, &caller, &client).await?;
     state
         .accounts
         .change_password(&caller, &current, &password, &client)
@@ -152,13 +160,18 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
 /// A check of the signed-in caller's password counts against the same limit as a log-in, so a
 /// stolen session cannot be used to guess the password faster than the log-in form allows.
 #[cfg(feature = "ssr")]
-fn check_password_attempt(
+async fn check_password_attempt(
     state: &domain::AppState,
     caller: &domain::caller::Caller,
     client: &domain::caller::ClientInfo,
 ) -> Result<(), AppError> {
     let account = format!("user {}", caller.user_id);
-    state.limits.login.check(&client.ip, &account).map_err(fail)
+    state
+        .limits
+        .login
+        .check(&client.ip, &account)
+        .await
+        .map_err(fail)
 }
 
 #[server]
@@ -223,7 +236,7 @@ pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
 pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
     let state = state()?;
     let (caller, client) = (caller()?, client());
-    check_password_attempt(&state, &caller, &client)?;
+    check_password_attempt(&state, &caller, &client).await?;
     state
         .accounts
         .disable_two_factor(&caller, &password, &client)

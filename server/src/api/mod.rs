@@ -145,7 +145,12 @@ async fn login(
     Client(client): Client,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state.app.limits.login.check(&client.ip, &body.email)?;
+    state
+        .app
+        .limits
+        .login
+        .check(&client.ip, &body.email)
+        .await?;
     let login = Login {
         email: &body.email,
         password: &body.password,
