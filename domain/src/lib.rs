@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod billing;
 pub mod caller;
 pub mod catalog;

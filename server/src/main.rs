@@ -1,4 +1,5 @@
-//! `server [serve]` runs Webrana Cloud; `server migrate` only applies database migrations.
+//! `server [serve]` runs Webrana Cloud; `server migrate` only applies database migrations;
+//! `server backup` and `server restore` copy the whole database to a file and back.
 //! Configuration comes from the environment (and `.env`); see `server::config`.
 
 use std::process::ExitCode;
@@ -32,6 +33,20 @@ enum Command {
         name: String,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Write a backup of the whole database to a new file (SQLite: a consistent copy taken
+    /// while the server runs; PostgreSQL: a pg_dump archive).
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Replace the database with a backup, then apply the migrations it predates. Refuses a
+    /// database that holds accounts unless --force. Stop the servers first.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -69,6 +84,20 @@ async fn main() -> ExitCode {
             name,
             password_stdin,
         } => create_admin(&config, &email, &name, password_stdin).await,
+        Command::Backup { to } => back_up(&config, &to).await,
+        Command::Restore { from, force } => {
+            match domain::backup::restore(&config.database_url, &from, force).await {
+                Ok(db) => {
+                    db.close().await;
+                    println!("restored {}", from.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    ExitCode::from(EXIT_CONFIG)
+                }
+            }
+        }
         Command::Migrate => match open_database(&config).await {
             Ok(db) => {
                 db.close().await;
@@ -80,6 +109,28 @@ async fn main() -> ExitCode {
                 ExitCode::from(EXIT_CONFIG)
             }
         },
+    }
+}
+
+async fn back_up(config: &Config, to: &std::path::Path) -> ExitCode {
+    let db = match open_database(config).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("DATABASE_URL: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let result = domain::backup::back_up(&db, &config.database_url, to).await;
+    db.close().await;
+    match result {
+        Ok(()) => {
+            println!("backed up to {}", to.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(EXIT_CONFIG)
+        }
     }
 }
 
