@@ -4,15 +4,26 @@
 //! database entirely (a backup is the state to return to, not rows to merge), refuses one that
 //! holds accounts unless forced, and then applies the migrations this binary has that the
 //! backup predates.
+//!
+//! Scheduled backups are a recurring job, so with several nodes one of them takes each backup.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
 
 use sqlx::sqlite::SqliteConnectOptions;
 use tokio::process::Command;
 
 use crate::db::{Backend, Db, DbError, redacted_url};
 use crate::db_run;
+use crate::jobs::{JobOutcome, Registry};
+
+/// The recurring job that takes scheduled backups.
+pub const SCHEDULED_BACKUP_JOB: &str = "scheduled_backup";
+/// How scheduled backups are named: this, the time taken, and the backend's extension. Only
+/// files named so are ever removed as old.
+const SCHEDULED_PREFIX: &str = "webrana-";
 
 /// The first bytes of each kind of backup, so a file of the wrong kind is refused before the
 /// database is touched.
@@ -38,6 +49,69 @@ pub enum BackupError {
     NotEmpty { accounts: i64 },
     #[error("{tool}: {message}")]
     Tool { tool: &'static str, message: String },
+}
+
+/// Where and how often backups are taken, and how many are kept.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub dir: PathBuf,
+    pub every: chrono::Duration,
+    pub keep: usize,
+}
+
+/// Takes a backup into the schedule's folder every `every`, keeping the newest `keep`.
+pub fn register(registry: Registry, db: Db, url: String, schedule: Schedule) -> Registry {
+    registry.on(SCHEDULED_BACKUP_JOB, move |_job| {
+        let (db, url, schedule) = (db.clone(), url.clone(), schedule.clone());
+        async move {
+            let now = Utc::now();
+            back_up_on_schedule(&db, &url, &schedule, now)
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok::<_, String>(JobOutcome::RunAgainAt(now + schedule.every))
+        }
+    })
+}
+
+/// One scheduled backup, taken at `now`; then the oldest beyond `keep` are removed. Answers
+/// the new file.
+pub async fn back_up_on_schedule(
+    db: &Db,
+    url: &str,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, BackupError> {
+    let in_dir = |source| BackupError::File {
+        path: schedule.dir.clone(),
+        source,
+    };
+    tokio::fs::create_dir_all(&schedule.dir)
+        .await
+        .map_err(in_dir)?;
+    let extension = match db.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "pgdump",
+    };
+    // The time sorts as text, so the newest name is the last.
+    let name = format!(
+        "{SCHEDULED_PREFIX}{}.{extension}",
+        now.format("%Y%m%dT%H%M%S%.3fZ")
+    );
+    let file = schedule.dir.join(name);
+    back_up(db, url, &file).await?;
+    let mut taken = Vec::new();
+    let mut entries = tokio::fs::read_dir(&schedule.dir).await.map_err(in_dir)?;
+    while let Some(entry) = entries.next_entry().await.map_err(in_dir)? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(SCHEDULED_PREFIX) && name.ends_with(extension) {
+            taken.push(entry.path());
+        }
+    }
+    taken.sort();
+    for old in &taken[..taken.len().saturating_sub(schedule.keep)] {
+        remove_if_present(old)?;
+    }
+    Ok(file)
 }
 
 /// Writes a backup of `db` (reached at `url`) to `to`, which must not exist yet.

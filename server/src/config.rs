@@ -122,6 +122,10 @@ pub struct Config {
     /// `JOB_CONCURRENCY_PER_KIND`: of one kind at once, 1 up to `JOB_CONCURRENCY` (default 8),
     /// so a burst of e-mails cannot hold every slot while servers wait to be made.
     pub job_concurrency: domain::jobs::Concurrency,
+    /// `BACKUP_DIR`: scheduled backups go here (unset: none are taken); `BACKUP_EVERY`: how
+    /// often, `6h` or `1d`, 1 hour to 30 days (default `1d`); `BACKUP_KEEP`: how many are kept,
+    /// 1–1000 (default 7).
+    pub backup_schedule: Option<domain::backup::Schedule>,
 }
 
 /// The Telegram bot notifications go out through.
@@ -579,6 +583,7 @@ impl Config {
             },
         );
         let job_concurrency = domain::jobs::Concurrency { total, per_kind };
+        let backup_schedule = reader.backup_schedule();
 
         let real_clouds: Vec<&str> = [
             ("DIGITALOCEAN_TOKEN", digitalocean.is_some()),
@@ -656,6 +661,7 @@ impl Config {
             terminate_after_days,
             console_idle,
             job_concurrency,
+            backup_schedule,
         })
     }
 }
@@ -885,6 +891,30 @@ impl Reader<'_> {
 
     /// The parsed value of `variable`, or `default` when it is unset or empty. A bad value is
     /// recorded and the default returned, so one pass reports every bad variable.
+    fn backup_schedule(&mut self) -> Option<domain::backup::Schedule> {
+        let dir = self.parse("BACKUP_DIR", None, |raw| Ok(Some(PathBuf::from(raw))));
+        let every = self.parse("BACKUP_EVERY", chrono::Duration::days(1), |raw| {
+            let hours = match raw.split_at(raw.len().saturating_sub(1)) {
+                (hours, "h") => hours.parse::<i64>().ok(),
+                (days, "d") => days.parse::<i64>().ok().map(|days| days * 24),
+                _ => None,
+            };
+            match hours {
+                Some(hours @ 1..=720) => Ok(chrono::Duration::hours(hours)),
+                _ => Err(format!(
+                    "expected hours or days (`6h`, `1d`), from 1 hour to 30 days, got `{raw}`"
+                )),
+            }
+        });
+        let keep = self.parse("BACKUP_KEEP", 7, |raw| match raw.parse::<usize>() {
+            Ok(keep @ 1..=1000) => Ok(keep),
+            _ => Err(format!(
+                "expected a number of backups from 1 to 1000, got `{raw}`"
+            )),
+        });
+        dir.map(|dir| domain::backup::Schedule { dir, every, keep })
+    }
+
     fn parse<T>(
         &mut self,
         variable: &'static str,
@@ -940,6 +970,46 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.database_max_connections, 25);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn backups_are_scheduled_only_with_a_folder() {
+        assert!(config(&[]).unwrap().backup_schedule.is_none());
+        let schedule = config(&[
+            ("BACKUP_DIR", "/var/backups/webrana"),
+            ("BACKUP_EVERY", "6h"),
+        ])
+        .unwrap()
+        .backup_schedule
+        .unwrap();
+        assert_eq!(
+            (schedule.dir, schedule.every, schedule.keep),
+            (
+                PathBuf::from("/var/backups/webrana"),
+                chrono::Duration::hours(6),
+                7
+            )
+        );
+        let daily = config(&[
+            ("BACKUP_DIR", "b"),
+            ("BACKUP_EVERY", "2d"),
+            ("BACKUP_KEEP", "30"),
+        ])
+        .unwrap()
+        .backup_schedule
+        .unwrap();
+        assert_eq!((daily.every, daily.keep), (chrono::Duration::days(2), 30));
+        let errors = config(&[("BACKUP_EVERY", "0h"), ("BACKUP_KEEP", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            errors.contains("BACKUP_EVERY") && errors.contains("BACKUP_KEEP"),
+            "{errors}"
+        );
+        assert!(
+            config(&[("BACKUP_EVERY", "31d")]).is_err()
+                && config(&[("BACKUP_EVERY", "weekly")]).is_err()
+        );
     }
 
     #[test]

@@ -91,6 +91,15 @@ impl Application {
             domain::orders::worker::register(jobs, app.orders.clone(), app.instances.clone());
         let jobs = domain::billing::worker::register(jobs, app.billing.clone());
         let jobs = domain::notifications::worker::register(jobs, app.notifications.clone());
+        let jobs = match &config.backup_schedule {
+            Some(schedule) => domain::backup::register(
+                jobs,
+                db.clone(),
+                config.database_url.clone(),
+                schedule.clone(),
+            ),
+            None => jobs,
+        };
         // The recurring jobs: the catalog from every provider, every server's state, renewal
         // invoices, and suspension and termination of services left unpaid.
         if let Some(url) = &config.redis_url {
@@ -100,6 +109,9 @@ impl Application {
         jobs::ensure_scheduled(&db, instances::STATUS_SYNC_JOB, Utc::now()).await?;
         jobs::ensure_scheduled(&db, domain::orders::renewals::RENEWAL_JOB, Utc::now()).await?;
         jobs::ensure_scheduled(&db, domain::orders::due_dates::DUE_DATES_JOB, Utc::now()).await?;
+        if config.backup_schedule.is_some() {
+            jobs::ensure_scheduled(&db, domain::backup::SCHEDULED_BACKUP_JOB, Utc::now()).await?;
+        }
         if config.data_encryption_key.is_none() {
             tracing::warn!(
                 "no DATA_ENCRYPTION_KEY: root passwords and two-factor secrets are encrypted with a key kept in the database; set one in production"
