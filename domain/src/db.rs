@@ -14,8 +14,17 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+// A database migrated by a newer release still starts the release before it (a rollback, or an
+// old pod restarted during a rolling update): every migration must work with the release before
+// it, so migrations this binary does not know are not its concern.
+static SQLITE_MIGRATIONS: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("../migrations/sqlite")
+};
+static POSTGRES_MIGRATIONS: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("../migrations/postgres")
+};
 
 /// How long a request waits for a pooled connection (or SQLite for a write lock) before failing.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);

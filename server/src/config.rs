@@ -69,7 +69,7 @@ pub struct Config {
     /// `target/sandbox-vm`).
     pub sandbox_vm_dir: PathBuf,
     /// `DATA_ENCRYPTION_KEY`: 32 bytes in base64 (`openssl rand -base64 32`) that encrypt root
-    /// passwords at rest. Unset uses a key generated on first run and stored in the database,
+    /// passwords and two-factor secrets at rest. Unset uses a key generated on first run and stored in the database,
     /// which protects nothing against someone who has the database: set it in production.
     pub data_encryption_key: Option<Secret>,
     /// `DIGITALOCEAN_TOKEN`: a personal access token (droplet read/create/update/delete) that
@@ -98,8 +98,8 @@ pub struct Config {
     /// `setWebhook`), all three or none, turn Telegram notifications on; `TELEGRAM_API_URL`
     /// overrides Telegram's address (tests, proxies).
     pub telegram: Option<TelegramAccount>,
-    /// `REDIS_URL` (`redis://host:6379`): shares the live notification feed between server
-    /// processes. Unset: in-process, which is all one node needs.
+    /// `REDIS_URL` (`redis://host:6379`): shares the live notification feed and the attempt
+    /// limits between server processes. Unset: in-process, which is all one node needs.
     pub redis_url: Option<String>,
     /// `TRUSTED_PROXIES`: comma-separated addresses and networks (`10.0.0.0/8`, `::1`) of the
     /// reverse proxies in front of us. A request from one of them is taken to come from the

@@ -112,8 +112,10 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Backs the database up as it is: unlike the other commands, without migrating it first, so
+/// the backup taken before an upgrade is the state to roll back to.
 async fn back_up(config: &Config, to: &std::path::Path) -> ExitCode {
-    let db = match open_database(config).await {
+    let db = match domain::Db::connect(&config.database_url, 2).await {
         Ok(db) => db,
         Err(error) => {
             eprintln!("DATABASE_URL: {error}");
