@@ -22,7 +22,12 @@ impl Session {
 pub fn provide_session() -> Session {
     let version = RwSignal::new(0);
     let session = Session {
-        user: Resource::new(move || version.get(), |_| current_user()),
+        // `try_get`: a look-up still running when its page's answer has gone must not find the
+        // signal disposed and panic (seen when a whole-page render ended first).
+        user: Resource::new(
+            move || version.try_get().unwrap_or_default(),
+            |_| current_user(),
+        ),
         version,
     };
     provide_context(session);
