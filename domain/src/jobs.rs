@@ -171,6 +171,31 @@ async fn claim_except(
     Ok(job)
 }
 
+/// What the metrics show of the queue: how many jobs of each kind are in each state, and when
+/// the oldest queued job of each kind that is due by `now` was due.
+pub struct QueueLoad {
+    pub counts: Vec<(String, String, i64)>,
+    pub oldest_due: Vec<(String, DateTime<Utc>)>,
+}
+
+pub async fn queue_load(db: &Db, now: DateTime<Utc>) -> Result<QueueLoad, DbError> {
+    let counts = db_run!(db, |pool| {
+        sqlx::query_as("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state")
+            .fetch_all(pool)
+            .await
+    })?;
+    let oldest_due = db_run!(db, |pool| {
+        sqlx::query_as(
+            "SELECT kind, MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1 \
+             GROUP BY kind",
+        )
+        .bind(now)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(QueueLoad { counts, oldest_due })
+}
+
 /// When the next queued job whose kind is none of `busy_kinds` is due, if any is queued.
 async fn next_due(db: &Db, busy_kinds: &[&str]) -> Result<Option<DateTime<Utc>>, DbError> {
     let sql = format!(

@@ -126,6 +126,9 @@ pub struct Config {
     /// often, `6h` or `1d`, 1 hour to 30 days (default `1d`); `BACKUP_KEEP`: how many are kept,
     /// 1–1000 (default 7).
     pub backup_schedule: Option<domain::backup::Schedule>,
+    /// `METRICS_ADDR` (`127.0.0.1:9100`): where Prometheus scrapes `/metrics`, a listener of its
+    /// own so the metrics never reach the public port. Unset: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// The Telegram bot notifications go out through.
@@ -584,6 +587,11 @@ impl Config {
         );
         let job_concurrency = domain::jobs::Concurrency { total, per_kind };
         let backup_schedule = reader.backup_schedule();
+        let metrics_addr = reader.parse("METRICS_ADDR", None, |raw| {
+            raw.parse::<SocketAddr>().map(Some).map_err(|_| {
+                format!("expected an address and port such as 127.0.0.1:9100, got `{raw}`")
+            })
+        });
 
         let real_clouds: Vec<&str> = [
             ("DIGITALOCEAN_TOKEN", digitalocean.is_some()),
@@ -662,6 +670,7 @@ impl Config {
             console_idle,
             job_concurrency,
             backup_schedule,
+            metrics_addr,
         })
     }
 }

@@ -100,6 +100,7 @@ async fn upgrade(
         .on_upgrade(move |socket| async move {
             let consoles = &state.app.consoles;
             let counter = TrafficCounter::default();
+            let _open = OpenConsole::counted();
             let reason = {
                 let (sign_out, signed_out) = tokio::sync::oneshot::channel::<()>();
                 let mut sign_out = Some(sign_out);
@@ -510,6 +511,22 @@ async fn stream_screen(
                 None => return "closed",
             },
         }
+    }
+}
+
+/// An open console session, counted in `console_sessions_open` while it lives.
+struct OpenConsole;
+
+impl OpenConsole {
+    fn counted() -> Self {
+        metrics::gauge!("console_sessions_open").increment(1);
+        Self
+    }
+}
+
+impl Drop for OpenConsole {
+    fn drop(&mut self) {
+        metrics::gauge!("console_sessions_open").decrement(1);
     }
 }
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod console;
 pub mod live;
+pub mod metrics;
 pub mod relay;
 pub mod router;
 pub mod routes;

@@ -140,6 +140,7 @@ impl Sockets {
             return None;
         }
         users_sockets.push((socket, sender));
+        metrics::gauge!("notification_sockets_open").increment(1);
         Some(Membership {
             heard,
             user_id,
@@ -151,6 +152,7 @@ impl Sockets {
 
 impl Drop for Membership {
     fn drop(&mut self) {
+        metrics::gauge!("notification_sockets_open").decrement(1);
         let mut registry = lock(&self.registry);
         if let Some(sockets) = registry.by_user.get_mut(&self.user_id) {
             sockets.retain(|(socket, _)| *socket != self.socket);

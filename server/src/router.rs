@@ -95,6 +95,8 @@ pub fn router(state: ServerState) -> Router {
                         ),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+                // Outside the panic guard, so a panic counts as the 500 it is answered with.
+                .layer(middleware::from_fn(crate::metrics::track_requests))
                 .layer(panic_guard())
                 .layer(middleware::from_fn_with_state(
                     state.clone(),

@@ -30,6 +30,11 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("METRICS_ADDR: cannot listen on {addr}: {source}")]
+    MetricsBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("LEPTOS_*: {0}")]
     Leptos(String),
     #[error("{0}")]
@@ -120,6 +125,12 @@ impl Application {
         let mut leptos_options = get_configuration(None)
             .map_err(|error| StartupError::Leptos(error.to_string()))?
             .leptos_options;
+        if let Some(addr) = config.metrics_addr {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartupError::MetricsBind { addr, source })?;
+            crate::metrics::serve(listener, app.clone());
+        }
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .map_err(|source| StartupError::Bind {
