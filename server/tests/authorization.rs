@@ -11,10 +11,8 @@
 mod support;
 
 use std::collections::HashMap;
-use std::time::Duration as StdDuration;
 
 use app::i18n::Lang;
-use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use domain::accounts::inputs::Language;
 use domain::accounts::request::{ACCESS_COOKIE, REFRESH_COOKIE};
@@ -22,9 +20,8 @@ use domain::accounts::{IssuedTokens, Login};
 use domain::caller::ClientInfo;
 use domain::jobs::{self, Registry};
 use domain::notifications::telegram::TelegramBot;
-use domain::providers::sandbox::SandboxTiming;
-use domain::testing::{TestDb, sandbox_plan_input};
-use domain::{AppState, DomainConfig, both_backends, db_run, instances};
+use domain::testing::TestDb;
+use domain::{AppState, DomainConfig, both_backends, instances};
 use leptos::server_fn::ServerFn;
 use model::catalog::PlanForm;
 use model::ids::{InstanceId, InvoiceId, JobId, NotificationId, OrderId, PlanId, SshKeyId, UserId};
@@ -199,13 +196,7 @@ impl World {
                 "WebranaBot".into(),
                 "hook-secret".into(),
             )),
-            providers: support::sandbox(
-                &test.db,
-                SandboxTiming {
-                    create: StdDuration::ZERO,
-                    action: StdDuration::ZERO,
-                },
-            ),
+            providers: support::instant_sandbox(&test.db),
             ..support::config()
         };
         let support::Env { router, state } = support::start(test, &config).await;
@@ -213,29 +204,13 @@ impl World {
         for email in [OWNER, STRANGER, BYSTANDER] {
             support::customer(&state, email, Language::Id).await;
         }
-        db_run!(&test.db, |pool| {
-            sqlx::query("UPDATE users SET email_verified_at = created_at")
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .unwrap();
+        support::verify_every_email(&test.db).await;
         let user_id = |email| {
             let (state, admin) = (&state, &admin);
             async move { state.accounts.find_by_email(admin, email).await.unwrap().id }
         };
         let (owner_id, bystander_id) = (user_id(OWNER).await, user_id(BYSTANDER).await);
-        state.catalog.sync_provider("sandbox").await.unwrap();
-        let plan = state
-            .catalog
-            .create_plan(
-                &admin,
-                &ClientInfo::default(),
-                &sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
-            )
-            .await
-            .unwrap()
-            .id;
+        let plan = support::nano_plan(&state, &admin).await.id;
         support::serve_on(listener, router.clone());
         let mut world = World {
             state,
@@ -720,14 +695,7 @@ impl World {
         if let Some(cookie) = self.cookie(caller) {
             request = request.header(header::COOKIE, cookie);
         }
-        let body = match body {
-            Some(body) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(body.to_string())
-            }
-            None => Body::empty(),
-        };
-        support::send(&self.router, request.body(body).unwrap()).await
+        support::send(&self.router, support::with_json(request, body.as_ref())).await
     }
 
     /// Opens a WebSocket as `caller` on the served router: the console with a ticket the owner

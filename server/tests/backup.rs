@@ -11,11 +11,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration as StdDuration;
 
 use axum::http::StatusCode;
 use domain::jobs::Registry;
-use domain::providers::sandbox::SandboxTiming;
 use domain::testing::TestDb;
 use domain::{Db, DomainConfig, both_backends, db_run, instances};
 use serde_json::json;
@@ -96,13 +94,7 @@ async fn every_row(db: &Db) -> BTreeMap<String, Vec<String>> {
 async fn a_business(test: &TestDb) {
     let plan = support::binary::seed_customer_and_plan(test, CUSTOMER).await;
     let config = DomainConfig {
-        providers: support::sandbox(
-            &test.db,
-            SandboxTiming {
-                create: StdDuration::ZERO,
-                action: StdDuration::ZERO,
-            },
-        ),
+        providers: support::instant_sandbox(&test.db),
         ..support::config()
     };
     let env = support::start(test, &config).await;

@@ -61,8 +61,7 @@ use base64::engine::general_purpose::STANDARD;
 use domain::accounts::inputs::Language;
 use domain::caller::ClientInfo;
 use domain::jobs::Registry;
-use domain::providers::sandbox::SandboxTiming;
-use domain::testing::{TestDb, sandbox_plan_input};
+use domain::testing::TestDb;
 use domain::{Db, DomainConfig, both_backends, db_run};
 use leptos::server_fn::ServerFn;
 use model::error::Code;
@@ -871,14 +870,7 @@ impl Client {
         if let Some(token) = self.bearer(who) {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        let body = match body {
-            Some(body) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(body.to_string())
-            }
-            None => Body::empty(),
-        };
-        self.send(request.body(body).unwrap()).await
+        self.send(support::with_json(request, body)).await
     }
 
     async fn page(&self, path: &str, who: Who) -> support::Answer {
@@ -1248,13 +1240,7 @@ async fn check_outbox(db: &Db, tally: &mut Tally) -> usize {
 /// notification; there is a coupon and a job. Pat and Lin are customers too.
 async fn setup(test: &TestDb) -> (Client, Ids) {
     let config = DomainConfig {
-        providers: support::sandbox(
-            &test.db,
-            SandboxTiming {
-                create: StdDuration::ZERO,
-                action: StdDuration::ZERO,
-            },
-        ),
+        providers: support::instant_sandbox(&test.db),
         ..support::config()
     };
     let support::Env { router, state } = support::start(test, &config).await;
@@ -1262,23 +1248,8 @@ async fn setup(test: &TestDb) -> (Client, Ids) {
     for email in [BUDI, PAT, LIN] {
         support::customer(&state, email, Language::Id).await;
     }
-    db_run!(&test.db, |pool| {
-        sqlx::query("UPDATE users SET email_verified_at = created_at")
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
-    state.catalog.sync_provider("sandbox").await.unwrap();
-    let plan = state
-        .catalog
-        .create_plan(
-            &admin,
-            &ClientInfo::default(),
-            &sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
-        )
-        .await
-        .unwrap();
+    support::verify_every_email(&test.db).await;
+    let plan = support::nano_plan(&state, &admin).await;
     let budi = state.accounts.find_by_email(&admin, BUDI).await.unwrap();
     let budi_bearer = support::access_token(&router, BUDI, PASSWORD).await;
     let mut placed = Vec::new();

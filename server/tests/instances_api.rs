@@ -7,15 +7,12 @@
 
 mod support;
 
-use std::time::Duration as StdDuration;
-
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::Duration;
 use domain::accounts::Role;
 use domain::caller::{Caller, ClientInfo};
 use domain::jobs::{self, Registry};
-use domain::providers::sandbox::SandboxTiming;
 use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{AppState, DomainConfig, both_backends, db_run, instances};
 use serde::Serialize;
@@ -52,13 +49,7 @@ async fn call(
 
 async fn env(test: &TestDb) -> Env {
     let config = DomainConfig {
-        providers: support::sandbox(
-            &test.db,
-            SandboxTiming {
-                create: StdDuration::ZERO,
-                action: StdDuration::ZERO,
-            },
-        ),
+        providers: support::instant_sandbox(&test.db),
         ..Default::default()
     };
     let support::Env { router, state } = support::start(test, &config).await;

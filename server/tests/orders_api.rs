@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::time::Duration as StdDuration;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,7 +15,6 @@ use domain::accounts::Role;
 use domain::accounts::inputs::Language;
 use domain::billing::tripay;
 use domain::caller::{Caller, ClientInfo};
-use domain::providers::sandbox::SandboxTiming;
 use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{DomainConfig, both_backends, db_run};
 use serde_json::{Value, json};
@@ -56,13 +53,7 @@ async fn env(test: &TestDb) -> Env {
 async fn env_at(test: &TestDb, public_url: String) -> Env {
     let config = DomainConfig {
         public_url,
-        providers: support::sandbox(
-            &test.db,
-            SandboxTiming {
-                create: StdDuration::ZERO,
-                action: StdDuration::ZERO,
-            },
-        ),
+        providers: support::instant_sandbox(&test.db),
         ..support::config()
     };
     let support::Env { router, state } = support::start(test, &config).await;
@@ -71,13 +62,7 @@ async fn env_at(test: &TestDb, public_url: String) -> Env {
         support::customer(&state, email, Language::Id).await;
     }
     // Both have confirmed their e-mail addresses.
-    db_run!(&test.db, |pool| {
-        sqlx::query("UPDATE users SET email_verified_at = created_at")
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
+    support::verify_every_email(&test.db).await;
     let admin = state
         .accounts
         .find_by_email(

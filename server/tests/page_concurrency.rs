@@ -15,15 +15,12 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration as StdDuration;
 
 use axum::http::StatusCode;
 use domain::accounts::inputs::Language;
-use domain::caller::ClientInfo;
 use domain::jobs::{self, Registry};
-use domain::providers::sandbox::SandboxTiming;
-use domain::testing::{TestDb, sandbox_plan_input};
-use domain::{DomainConfig, both_backends, db_run, instances};
+use domain::testing::TestDb;
+use domain::{DomainConfig, both_backends, instances};
 use futures_util::StreamExt;
 use serde_json::json;
 use support::{ADMIN, PASSWORD};
@@ -63,35 +60,14 @@ struct Visit {
 /// admin sees them all. Answers every page of the app as its intended visitor asks for it.
 async fn visits(test: &TestDb) -> (axum::Router, Vec<Visit>) {
     let config = DomainConfig {
-        providers: support::sandbox(
-            &test.db,
-            SandboxTiming {
-                create: StdDuration::ZERO,
-                action: StdDuration::ZERO,
-            },
-        ),
+        providers: support::instant_sandbox(&test.db),
         ..support::config()
     };
     let support::Env { router, state } = support::start(test, &config).await;
     let admin = support::admin_caller(&state).await;
     support::customer(&state, CUSTOMER, Language::Id).await;
-    db_run!(&test.db, |pool| {
-        sqlx::query("UPDATE users SET email_verified_at = created_at")
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
-    state.catalog.sync_provider("sandbox").await.unwrap();
-    let plan = state
-        .catalog
-        .create_plan(
-            &admin,
-            &ClientInfo::default(),
-            &sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
-        )
-        .await
-        .unwrap();
+    support::verify_every_email(&test.db).await;
+    let plan = support::nano_plan(&state, &admin).await;
     let bearer = support::access_token(&router, CUSTOMER, PASSWORD).await;
     let order = json!({ "plan_id": plan.id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": "web-1", "period_months": 1 });
     let placed = support::post_json(&router, "/api/v1/orders", order, Some(&bearer)).await;

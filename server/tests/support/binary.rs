@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use domain::accounts::Role;
 use domain::accounts::inputs::Language;
-use domain::caller::{Caller, ClientInfo};
+use domain::caller::Caller;
 use domain::providers::sandbox::SandboxTiming;
-use domain::testing::{TestDb, sandbox_plan_input};
-use domain::{AppState, DomainConfig, db_run};
+use domain::testing::TestDb;
+use domain::{AppState, DomainConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -198,28 +198,12 @@ pub async fn seed_customer_and_plan(test: &TestDb, email: &str) -> i64 {
         .await
         .unwrap();
     super::customer(&state, email, Language::Id).await;
-    db_run!(&test.db, |pool| {
-        sqlx::query("UPDATE users SET email_verified_at = created_at")
-            .execute(pool)
-            .await
-            .map(|_| ())
-    })
-    .unwrap();
-    state.catalog.sync_provider("sandbox").await.unwrap();
+    super::verify_every_email(&test.db).await;
     let admin = Caller {
         user_id: admin.id,
         session_id: 0,
         role: Role::Admin,
         email_verified: true,
     };
-    state
-        .catalog
-        .create_plan(
-            &admin,
-            &ClientInfo::default(),
-            &sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
-        )
-        .await
-        .unwrap()
-        .id
+    super::nano_plan(&state, &admin).await.id
 }

@@ -59,6 +59,43 @@ pub fn sandbox(db: &Db, timing: SandboxTiming) -> Providers {
     )))
 }
 
+/// The sandbox cloud making servers and carrying out actions at once, on the test database.
+pub fn instant_sandbox(db: &Db) -> Providers {
+    sandbox(
+        db,
+        SandboxTiming {
+            create: std::time::Duration::ZERO,
+            action: std::time::Duration::ZERO,
+        },
+    )
+}
+
+/// Marks every account's e-mail address verified, as if each had followed its link.
+pub async fn verify_every_email(db: &Db) {
+    domain::db_run!(db, |pool| {
+        sqlx::query("UPDATE users SET email_verified_at = created_at")
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+}
+
+/// The sandbox's catalogue, and the plan "Nano" on its smallest size in Jakarta with Ubuntu,
+/// made by `admin`.
+pub async fn nano_plan(state: &AppState, admin: &domain::caller::Caller) -> domain::catalog::Plan {
+    state.catalog.sync_provider("sandbox").await.unwrap();
+    state
+        .catalog
+        .create_plan(
+            admin,
+            &ClientInfo::default(),
+            &domain::testing::sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]),
+        )
+        .await
+        .unwrap()
+}
+
 /// How the test routers are reached: at [`ORIGIN`], over plain http.
 pub fn web_settings() -> WebSettings {
     WebSettings {
@@ -199,14 +236,18 @@ where
     if let Some(token) = bearer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    send(router, request.body(body).unwrap()).await
+    send(router, with_json(request, body.as_ref())).await
+}
+
+/// The request `request` builds, with `body` as JSON, or empty.
+pub fn with_json(request: axum::http::request::Builder, body: Option<&Value>) -> Request<Body> {
+    match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap()
 }
 
 /// A GET with an optional bearer token.
