@@ -32,13 +32,18 @@ const JOB_STATES: [&str; 3] = ["queued", "running", "dead"];
 pub fn recorder() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        PrometheusBuilder::new()
+        let handle = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full("http_request_duration_seconds".into()),
                 DURATION_BUCKETS,
             )
             .and_then(PrometheusBuilder::install_recorder)
-            .unwrap_or_else(|error| panic!("the metrics recorder cannot be installed: {error}"))
+            .unwrap_or_else(|error| panic!("the metrics recorder cannot be installed: {error}"));
+        // Counted up and down as sockets open and close: 0 until the first, not absent.
+        for gauge in ["notification_sockets_open", "console_sessions_open"] {
+            metrics::gauge!(gauge).set(0.0);
+        }
+        handle
     })
 }
 

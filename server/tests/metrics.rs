@@ -89,3 +89,124 @@ both_backends! {
         assert!(sample(&rendered, "db_pool_connections", &[r#"state="in_use""#]).is_some(), "{rendered}");
     }
 }
+
+/// The metric names a PromQL expression reads: what is left once label matchers, `by (…)`
+/// lists, functions, keywords, durations and numbers are taken out.
+fn metrics_read_by(expr: &str) -> Vec<String> {
+    // Aggregations can stand before `by (…)` rather than their argument.
+    const KEYWORDS: &[&str] = &[
+        "by", "without", "and", "or", "unless", "on", "ignoring", "offset", "bool", "sum", "min",
+        "max", "avg", "count", "group", "stddev", "stdvar", "topk", "bottomk", "quantile",
+    ];
+    let mut text = String::new();
+    let mut depth = 0;
+    for c in expr.chars() {
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            _ if depth == 0 => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.replace("by (", "by(");
+    let mut names = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        rest = &rest[start..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        let is_function = after.trim_start().starts_with('(');
+        if !is_function && !KEYWORDS.contains(&word) {
+            names.push(word.to_owned());
+        }
+        rest = after;
+        // `by(route, le)`: the labels inside are not metrics.
+        if word == "by" || word == "without" {
+            rest = rest.split_once(')').map_or("", |(_, after)| after);
+        }
+    }
+    names
+}
+
+/// Every `expr` in a dashboard or rule file (JSON or YAML, read as text).
+fn expressions(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        for panel in json["panels"].as_array().unwrap() {
+            for target in panel["targets"].as_array().unwrap() {
+                found.push(target["expr"].as_str().unwrap().to_owned());
+            }
+        }
+        return found;
+    }
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(expr) = line.trim_start().strip_prefix("expr:") else {
+            continue;
+        };
+        if expr.trim() == "|" {
+            let mut block = String::new();
+            while lines
+                .peek()
+                .is_some_and(|next| next.starts_with("          "))
+            {
+                block.push_str(lines.next().unwrap().trim());
+                block.push(' ');
+            }
+            found.push(block);
+        } else {
+            found.push(expr.trim().to_owned());
+        }
+    }
+    found
+}
+
+both_backends! {
+    async fn every_dashboard_panel_and_alert_reads_a_metric_the_server_exports(test: TestDb) {
+        recorder();
+        let env = support::env(&test).await;
+        support::get(&env.router, "/api/v1/catalog/plans", None).await;
+        read_queue_and_pool(&test.db).await.unwrap();
+        let mut tx = test.db.begin().await.unwrap();
+        jobs::enqueue(&mut tx, "dashboard_probe", &json!({}), Utc::now(), 1).await.unwrap();
+        tx.commit().await.unwrap();
+        read_queue_and_pool(&test.db).await.unwrap();
+        let rendered = recorder().render();
+        let exported = |name: &str| rendered.lines().any(|line| line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} ")));
+
+        let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+        let mut read = 0;
+        for file in ["grafana/dashboards/overview.json", "grafana/dashboards/live.json", "prometheus/alerts.yml"] {
+            let text = std::fs::read_to_string(deploy.join(file)).unwrap();
+            let exprs = expressions(&text);
+            assert!(!exprs.is_empty(), "{file} has queries");
+            for expr in exprs {
+                // `up` is Prometheus's own, set for every scrape.
+                for name in metrics_read_by(&expr).into_iter().filter(|name| name != "up") {
+                    assert!(exported(&name), "{file}: `{name}` (in `{expr}`) is not a metric the server exports");
+                    read += 1;
+                }
+            }
+        }
+        assert!(read >= 12, "only {read} metric reads found");
+    }
+}
+
+#[test]
+fn metric_names_are_told_from_functions_labels_and_keywords() {
+    assert_eq!(
+        metrics_read_by(
+            r#"histogram_quantile(0.95, sum by (route, le) (rate(http_request_duration_seconds_bucket[5m])))"#
+        ),
+        ["http_request_duration_seconds_bucket"]
+    );
+    assert_eq!(
+        metrics_read_by(
+            r#"max by (instance) (db_pool_connections{state="idle"}) == 0 and max by (instance) (db_pool_connections{state="in_use"}) > 0"#
+        ),
+        ["db_pool_connections", "db_pool_connections"]
+    );
+    assert_eq!(metrics_read_by(r#"up{job="webrana"} == 0"#), ["up"]);
+}
