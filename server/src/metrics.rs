@@ -24,6 +24,10 @@ use tokio::net::TcpListener;
 const DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
+/// From an order to a running server, in seconds: a minute on most clouds, up to an hour.
+const PROVISIONING_BUCKETS: &[f64] = &[
+    10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0, 1200.0, 3600.0,
+];
 /// The job states a queue gauge is kept for (done jobs are history, not load).
 const JOB_STATES: [&str; 3] = ["queued", "running", "dead"];
 
@@ -37,6 +41,12 @@ pub fn recorder() -> &'static PrometheusHandle {
                 Matcher::Full("http_request_duration_seconds".into()),
                 DURATION_BUCKETS,
             )
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full("provisioning_duration_seconds".into()),
+                    PROVISIONING_BUCKETS,
+                )
+            })
             .and_then(PrometheusBuilder::install_recorder)
             .unwrap_or_else(|error| panic!("the metrics recorder cannot be installed: {error}"));
         // Counted up and down as sockets open and close: 0 until the first, not absent.

@@ -9,8 +9,9 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use domain::both_backends;
+use domain::accounts::inputs::Language;
 use domain::jobs::{self, Registry};
+use domain::{DomainConfig, both_backends};
 use serde_json::json;
 use server::metrics::{read_queue_and_pool, recorder};
 
@@ -18,7 +19,9 @@ use server::metrics::{read_queue_and_pool, recorder};
 fn sample(rendered: &str, name: &str, labels: &[&str]) -> Option<f64> {
     rendered
         .lines()
-        .filter(|line| line.starts_with(&format!("{name}{{")))
+        .filter(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
         .find(|line| labels.iter().all(|label| line.contains(label)))
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|value| value.parse().ok())
@@ -163,37 +166,6 @@ fn expressions(text: &str) -> Vec<String> {
     found
 }
 
-both_backends! {
-    async fn every_dashboard_panel_and_alert_reads_a_metric_the_server_exports(test: TestDb) {
-        recorder();
-        let env = support::env(&test).await;
-        support::get(&env.router, "/api/v1/catalog/plans", None).await;
-        read_queue_and_pool(&test.db).await.unwrap();
-        let mut tx = test.db.begin().await.unwrap();
-        jobs::enqueue(&mut tx, "dashboard_probe", &json!({}), Utc::now(), 1).await.unwrap();
-        tx.commit().await.unwrap();
-        read_queue_and_pool(&test.db).await.unwrap();
-        let rendered = recorder().render();
-        let exported = |name: &str| rendered.lines().any(|line| line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} ")));
-
-        let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
-        let mut read = 0;
-        for file in ["grafana/dashboards/overview.json", "grafana/dashboards/live.json", "prometheus/alerts.yml"] {
-            let text = std::fs::read_to_string(deploy.join(file)).unwrap();
-            let exprs = expressions(&text);
-            assert!(!exprs.is_empty(), "{file} has queries");
-            for expr in exprs {
-                // `up` is Prometheus's own, set for every scrape.
-                for name in metrics_read_by(&expr).into_iter().filter(|name| name != "up") {
-                    assert!(exported(&name), "{file}: `{name}` (in `{expr}`) is not a metric the server exports");
-                    read += 1;
-                }
-            }
-        }
-        assert!(read >= 12, "only {read} metric reads found");
-    }
-}
-
 #[test]
 fn metric_names_are_told_from_functions_labels_and_keywords() {
     assert_eq!(
@@ -209,4 +181,103 @@ fn metric_names_are_told_from_functions_labels_and_keywords() {
         ["db_pool_connections", "db_pool_connections"]
     );
     assert_eq!(metrics_read_by(r#"up{job="webrana"} == 0"#), ["up"]);
+}
+
+/// Tests that compare counters before and after run one at a time: the recorder is the whole
+/// test process's.
+static COUNTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+both_backends! {
+    async fn the_business_is_counted_and_every_dashboard_and_alert_reads_it(test: TestDb) {
+        let _one_at_a_time = COUNTING.lock().await;
+        recorder();
+        // The sandbox checkout posts its signed callback to the public URL: this router.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = DomainConfig {
+            public_url: format!("http://{}", listener.local_addr().unwrap()),
+            providers: support::instant_sandbox(&test.db),
+            ..support::config()
+        };
+        let env = support::start(&test, &config).await;
+        support::serve_on(listener, env.router.clone());
+        let admin = support::admin_caller(&env.state).await;
+        env.customer("budi@webrana.test", Language::Id).await;
+        support::verify_every_email(&test.db).await;
+        let plan = support::nano_plan(&env.state, &admin).await;
+        let bearer = env.access_token("budi@webrana.test").await;
+        let before = recorder().render();
+
+        let order = json!({ "plan_id": plan.id, "region": "sbx-jkt1", "image": "ubuntu-24-04-x64", "hostname": "web-1", "period_months": 1 });
+        let placed = support::post_json(&env.router, "/api/v1/orders", order, Some(&bearer)).await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        let invoice = placed.json()["invoice"]["id"].clone();
+        let payment = support::post_json(&env.router, &format!("/api/v1/invoices/{invoice}/payments"), json!({ "channel": "QRIS" }), Some(&bearer)).await;
+        assert_eq!(payment.status, 201, "{}", payment.body);
+        let reference = payment.json()["reference"].as_str().unwrap().to_owned();
+        let paid = support::post_json(&env.router, &format!("/api/v1/payments/sandbox/{reference}"), json!({ "outcome": "pay" }), Some(&bearer)).await;
+        assert!(paid.status.is_success(), "{}", paid.body);
+        let forged = axum::http::Request::post(domain::billing::CALLBACK_PATH)
+            .header("x-callback-signature", "forged")
+            .header("x-callback-event", "payment_status")
+            .body(axum::body::Body::from("{}"))
+            .unwrap();
+        assert_eq!(support::send(&env.router, forged).await.status, 403);
+        let registry = domain::orders::worker::register(
+            domain::instances::worker::register(Registry::default(), env.state.instances.clone()),
+            env.state.orders.clone(),
+            env.state.instances.clone(),
+        );
+        domain::testing::drain(&test.db, &registry).await;
+        let after = recorder().render();
+
+        let grew = |name: &str, labels: &[&str]| {
+            sample(&after, name, labels).unwrap_or(0.0) - sample(&before, name, labels).unwrap_or(0.0)
+        };
+        assert_eq!(grew("orders_placed_total", &[]), 1.0, "{after}");
+        assert_eq!(grew("payments_started_total", &[r#"channel="QRIS""#]), 1.0);
+        assert_eq!(grew("payment_callbacks_total", &[r#"outcome="accepted""#]), 1.0);
+        assert_eq!(grew("payment_callbacks_total", &[r#"outcome="bad_signature""#]), 1.0);
+        assert_eq!(grew("provisioning_finished_total", &[r#"provider="sandbox""#, r#"outcome="running""#]), 1.0);
+        assert_eq!(grew("provisioning_duration_seconds_count", &[r#"provider="sandbox""#, r#"outcome="running""#]), 1.0);
+
+        // With every kind of metric now exported, every dashboard panel and alert must read
+        // one of them.
+        read_queue_and_pool(&test.db).await.unwrap();
+        every_query_reads_an_exported_metric(&recorder().render());
+    }
+}
+
+/// Fails on a query in the dashboards or alert rules that reads a metric not in `rendered`.
+fn every_query_reads_an_exported_metric(rendered: &str) {
+    let exported = |name: &str| {
+        rendered.lines().any(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        })
+    };
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy");
+    let mut read = 0;
+    for file in [
+        "grafana/dashboards/overview.json",
+        "grafana/dashboards/business.json",
+        "grafana/dashboards/live.json",
+        "prometheus/alerts.yml",
+    ] {
+        let text = std::fs::read_to_string(deploy.join(file)).unwrap();
+        let exprs = expressions(&text);
+        assert!(!exprs.is_empty(), "{file} has queries");
+        for expr in exprs {
+            // `up` is Prometheus's own, set for every scrape.
+            for name in metrics_read_by(&expr)
+                .into_iter()
+                .filter(|name| name != "up")
+            {
+                assert!(
+                    exported(&name),
+                    "{file}: `{name}` (in `{expr}`) is not a metric the server exports"
+                );
+                read += 1;
+            }
+        }
+    }
+    assert!(read >= 12, "only {read} metric reads found");
 }

@@ -460,6 +460,8 @@ impl Billing {
             .await
             .map(|_| ())
         })?;
+        metrics::counter!("payments_started_total", "channel" => started.channel.clone())
+            .increment(1);
         Ok(started)
     }
 

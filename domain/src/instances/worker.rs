@@ -66,6 +66,18 @@ pub fn register(registry: Registry, instances: Instances) -> Registry {
         })
 }
 
+/// A server that came up or failed to: counted by provider and outcome, with how long it took
+/// from the order to that moment.
+fn count_provisioning(instance: &Instance, outcome: &'static str, at: chrono::DateTime<Utc>) {
+    let labels = [
+        ("provider", instance.provider.clone()),
+        ("outcome", outcome.to_owned()),
+    ];
+    metrics::counter!("provisioning_finished_total", &labels).increment(1);
+    let took = (at - instance.created_at).num_milliseconds().max(0) as f64 / 1000.0;
+    metrics::histogram!("provisioning_duration_seconds", &labels).record(took);
+}
+
 /// Half the time waited so far, between 2 s and 30 s: quick answers for quick work, few calls
 /// for slow work.
 fn poll_interval(waited: Duration) -> Duration {
@@ -262,10 +274,10 @@ impl Instances {
             message: current.ipv4.as_deref(),
         };
         // Ready once; a server terminated meanwhile stays on its way out.
-        if transition(&mut tx, instance.id, InstanceStatus::Running, line)
+        let ready = transition(&mut tx, instance.id, InstanceStatus::Running, line)
             .await?
-            .made()
-        {
+            .made();
+        if ready {
             // The password becomes the owner's only now that the provider has accepted it.
             tx_run!(&mut tx, |conn| {
                 sqlx::query(
@@ -286,6 +298,9 @@ impl Instances {
         }
         jobs::wake(&mut tx, &super::provisioned_key(instance.id)).await?;
         tx.commit().await?;
+        if ready {
+            count_provisioning(instance, "running", now);
+        }
         Ok(())
     }
 
@@ -296,10 +311,10 @@ impl Instances {
             level: "error",
             message: Some(reason),
         };
-        if transition(&mut tx, instance.id, InstanceStatus::Error, line)
+        let failed = transition(&mut tx, instance.id, InstanceStatus::Error, line)
             .await?
-            .made()
-        {
+            .made();
+        if failed {
             tx_run!(&mut tx, |conn| {
                 sqlx::query(
                     "UPDATE instances SET status_message = $1, pending_root_password = NULL \
@@ -314,6 +329,9 @@ impl Instances {
         }
         jobs::wake(&mut tx, &super::provisioned_key(instance.id)).await?;
         tx.commit().await?;
+        if failed {
+            count_provisioning(instance, "failed", Utc::now());
+        }
         Ok(())
     }
 

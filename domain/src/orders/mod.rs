@@ -657,6 +657,7 @@ impl Orders {
             .await?;
         }
         tx.commit().await?;
+        metrics::counter!("orders_placed_total").increment(1);
         Ok(Placed {
             order: self.by_id(order_id).await?,
             invoice,

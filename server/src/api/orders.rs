@@ -142,6 +142,17 @@ async fn callback(
             Some(&client.ip),
         )
         .await;
+    let outcome = match &applied {
+        Ok(()) => "accepted",
+        Err(CallbackError::BadSignature) => "bad_signature",
+        Err(CallbackError::TooMany) => "too_many",
+        Err(CallbackError::WrongEvent) => "wrong_event",
+        Err(CallbackError::Malformed(_)) => "malformed",
+        Err(CallbackError::UnknownReference) => "unknown_reference",
+        Err(CallbackError::Mismatch) => "mismatch",
+        Err(CallbackError::Db(_) | CallbackError::Order(_)) => "error",
+    };
+    metrics::counter!("payment_callbacks_total", "outcome" => outcome).increment(1);
     let (status, message) = match applied {
         Ok(()) => return (StatusCode::OK, Json(json!({ "success": true }))),
         Err(CallbackError::BadSignature) => (StatusCode::FORBIDDEN, "Invalid signature".to_owned()),
