@@ -358,8 +358,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn client_keys_are_networks_for_ipv6_and_addresses_for_ipv4() {
+    #[test]
+    fn client_keys_are_networks_for_ipv6_and_addresses_for_ipv4() {
         assert_eq!(client_key("2001:db8:7:1:2:3:4:5"), "2001:db8:7:1::/64");
         assert_eq!(client_key("::ffff:203.0.113.7"), "203.0.113.7");
         assert_eq!(client_key("203.0.113.7"), "203.0.113.7");
