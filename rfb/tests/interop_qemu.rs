@@ -106,9 +106,14 @@ impl Qmp {
             reader: BufReader::new(stream.try_clone().unwrap()),
             writer: stream,
         };
-        let mut greeting = String::new();
-        qmp.reader.read_line(&mut greeting).unwrap();
-        assert!(greeting.contains("QMP"), "{greeting}");
+        // Under load an event (VNC_CONNECTED) can come before the greeting reaches us.
+        loop {
+            let mut line = String::new();
+            assert!(qmp.reader.read_line(&mut line).unwrap() > 0, "QMP closed");
+            if line.contains("\"QMP\"") {
+                break;
+            }
+        }
         let answer = qmp.execute(r#"{"execute": "qmp_capabilities"}"#);
         assert!(answer.contains("\"return\""), "{answer}");
         qmp
