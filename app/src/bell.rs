@@ -72,13 +72,20 @@ impl Live {
     /// pages hear of it too.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn arrived(self, item: Notification) {
+        let seen = self.items.with_untracked(|items| {
+            let full = items.len() >= usize::try_from(BELL_SIZE).unwrap_or(8);
+            items.iter().any(|known| known.id == item.id)
+                || (full && items.iter().all(|known| known.id > item.id))
+        });
+        // A resend after a reconnect, or one older than all the bell shows: nothing new.
+        if seen {
+            return;
+        }
         self.feed.latest.set(Some(item.clone()));
         self.items.update(|items| {
-            if items.iter().all(|known| known.id != item.id) {
-                items.insert(0, item);
-                items.sort_by_key(|item| std::cmp::Reverse(item.id));
-                items.truncate(usize::try_from(BELL_SIZE).unwrap_or(8));
-            }
+            items.insert(0, item);
+            items.sort_by_key(|item| std::cmp::Reverse(item.id));
+            items.truncate(usize::try_from(BELL_SIZE).unwrap_or(8));
         });
     }
 

@@ -8,17 +8,18 @@
 //! One dispatcher per process listens to the feed and hands each item only to the sockets of
 //! the user it concerns, so a commit wakes one socket, not every socket the process holds.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{Extension, Query, State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use domain::caller::Caller;
 use domain::db::{CommitFeed, Committed};
 use domain::error::Code;
-use domain::notifications::NotificationError;
+use domain::notifications::{InAppNotification, LATE_COMMIT_WINDOW, NotificationError, SINCE_PAGE};
 use model::notifications::Notification;
 use serde::Deserialize;
 use serde_json::json;
@@ -215,11 +216,14 @@ async fn serve(
     after: Option<i64>,
 ) -> Result<(), LiveError> {
     let notifications = &state.app.notifications;
-    let mut last = match after {
-        Some(after) => after,
-        None => notifications.newest_id(caller).await?,
+    let mut sent = Sent {
+        newest: match after {
+            Some(after) => after,
+            None => notifications.newest_id(caller).await?,
+        },
+        recently: BTreeMap::new(),
     };
-    last = send_since(&mut socket, state, caller, last).await?;
+    send_new(&mut socket, state, caller, &mut sent).await?;
     send_unread(&mut socket, state, caller).await?;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -234,9 +238,9 @@ async fn serve(
                 return Ok(());
             },
             heard = membership.heard.recv() => match heard {
-                Some(Heard::Notification { id }) if id <= last => {}
+                Some(Heard::Notification { id }) if sent.recently.contains_key(&id) => {}
                 Some(Heard::Notification { .. } | Heard::CatchUp) => {
-                    last = send_since(&mut socket, state, caller, last).await?;
+                    send_new(&mut socket, state, caller, &mut sent).await?;
                     send_unread(&mut socket, state, caller).await?;
                 }
                 Some(Heard::Read) => send_unread(&mut socket, state, caller).await?,
@@ -253,23 +257,57 @@ async fn serve(
     }
 }
 
-/// Sends the caller's notifications after `last`, oldest first; answers the newest id sent.
-async fn send_since(
+/// What a feed has sent: the newest id, and every id of the last [`LATE_COMMIT_WINDOW`] with
+/// when it was created, so one that commits late is sent once.
+struct Sent {
+    newest: i64,
+    recently: BTreeMap<i64, DateTime<Utc>>,
+}
+
+/// Sends the caller's notifications the feed has not sent: those after the newest it sent, and
+/// those of the last [`LATE_COMMIT_WINDOW`] that committed after a newer one. Oldest first; a
+/// client that reconnects may get some it has again, and keeps each once.
+async fn send_new(
     socket: &mut WebSocket,
     state: &ServerState,
     caller: &Caller,
-    mut last: i64,
-) -> Result<i64, LiveError> {
-    let missed = state.app.notifications.since(caller, last).await?;
-    for notification in missed {
-        last = last.max(notification.id);
-        let notification = Notification::from(notification);
-        let message = json!({ "type": "notification", "notification": notification });
-        socket
-            .send(Message::Text(message.to_string().into()))
-            .await?;
+    sent: &mut Sent,
+) -> Result<(), LiveError> {
+    let notifications = &state.app.notifications;
+    let window_start = Utc::now() - LATE_COMMIT_WINDOW;
+    sent.recently.retain(|_, created| *created >= window_start);
+    let late = notifications.created_since(caller, window_start).await?;
+    for notification in late {
+        if notification.id < sent.newest && !sent.recently.contains_key(&notification.id) {
+            send(socket, sent, notification).await?;
+        }
     }
-    Ok(last)
+    loop {
+        let page = notifications.since(caller, sent.newest).await?;
+        let whole_page = page.len() == SINCE_PAGE;
+        for notification in page {
+            send(socket, sent, notification).await?;
+        }
+        if !whole_page {
+            return Ok(());
+        }
+    }
+}
+
+async fn send(
+    socket: &mut WebSocket,
+    sent: &mut Sent,
+    notification: InAppNotification,
+) -> Result<(), LiveError> {
+    sent.newest = sent.newest.max(notification.id);
+    sent.recently
+        .insert(notification.id, notification.created_at);
+    let notification = Notification::from(notification);
+    let message = json!({ "type": "notification", "notification": notification });
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await?;
+    Ok(())
 }
 
 async fn send_unread(

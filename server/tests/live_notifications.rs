@@ -192,6 +192,49 @@ fn support_caller(user_id: i64) -> domain::caller::Caller {
     }
 }
 
+/// On PostgreSQL a notification takes its id when inserted and another, inserted later with a
+/// higher id, can commit first; the feed that sent the newer one still sends the older one
+/// when it commits.
+#[tokio::test]
+async fn a_notification_committed_after_a_newer_one_is_still_heard() {
+    let test = TestDb::postgres().await;
+    let env = support::env(&test).await;
+    env.customer(SARI, Language::En).await;
+    let sari: i64 = db_run!(&test.db, |pool| {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(SARI)
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    let token = env.access_token(SARI).await;
+    let address = support::serve(env.router.clone()).await;
+    let bearer = [("authorization", format!("Bearer {token}"))];
+    let mut socket = connect(address, "", &bearer).await.unwrap();
+    assert_eq!(next(&mut socket).await["type"], "unread");
+
+    let mut slow = test.db.begin().await.unwrap();
+    let late = notify(
+        &mut slow,
+        sari,
+        &Notice::payment_received(1, "INV-1", 50_000),
+    )
+    .await
+    .unwrap();
+    let early = tell(&test, sari, 2).await;
+    assert!(early > late);
+    assert_eq!(
+        next_of(&mut socket, "notification").await["notification"]["id"].as_i64(),
+        Some(early)
+    );
+    slow.commit().await.unwrap();
+    assert_eq!(
+        next_of(&mut socket, "notification").await["notification"]["id"].as_i64(),
+        Some(late)
+    );
+    assert_eq!(next_of(&mut socket, "unread").await["count"], 2);
+}
+
 /// Two `server` processes on one PostgreSQL database and one Redis: an order placed through
 /// one reaches, as a notification, a socket held by the other, and reading everything through
 /// the first clears the badge on the second.

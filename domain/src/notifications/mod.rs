@@ -80,6 +80,15 @@ pub struct InAppNotification {
 
 const COLUMNS: &str = "id, event, category, title, body, link, created_at, read_at";
 
+/// How many notifications [`Notifications::since`] answers at once.
+pub const SINCE_PAGE: usize = 100;
+
+/// How long a notification may take from getting its id to being committed, for live feeds to
+/// look back over: a transaction on PostgreSQL takes its id when it inserts and another one
+/// that started later can commit first. Writing transactions here last milliseconds; a minute
+/// also absorbs the nodes' clocks being a little apart.
+pub const LATE_COMMIT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 /// A page of a user's notifications, newest first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotificationPage {
@@ -314,8 +323,29 @@ impl Notifications {
         })
     }
 
-    /// The caller's notifications newer than `after`, oldest first: what a client that was
-    /// away missed.
+    /// The caller's notifications created at `from` or later, oldest first. A live feed asks
+    /// for the last [`LATE_COMMIT_WINDOW`] of them, besides [`Notifications::since`]: on
+    /// PostgreSQL a notification can commit after one with a higher id was already sent.
+    pub async fn created_since(
+        &self,
+        caller: &Caller,
+        from: DateTime<Utc>,
+    ) -> Result<Vec<InAppNotification>, NotificationError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND in_app \
+             AND created_at >= $2 ORDER BY id"
+        );
+        Ok(db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(caller.user_id)
+                .bind(from)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// The caller's notifications newer than `after`, oldest first and at most
+    /// [`SINCE_PAGE`]: what a client that was away missed (ask again after the last for more).
     pub async fn since(
         &self,
         caller: &Caller,
@@ -323,7 +353,7 @@ impl Notifications {
     ) -> Result<Vec<InAppNotification>, NotificationError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM notifications WHERE user_id = $1 AND in_app AND id > $2 \
-             ORDER BY id LIMIT 100"
+             ORDER BY id LIMIT {SINCE_PAGE}"
         );
         Ok(db_run!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
