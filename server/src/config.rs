@@ -39,6 +39,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `SHUTDOWN_TIMEOUT_SECS`: how long a stop waits for in-flight requests (default 30).
     pub shutdown_timeout: Duration,
+    /// `SHUTDOWN_DRAIN_SECS`: on a stop, how long to keep serving while `/readyz` says not
+    /// ready, so a load balancer moves new requests to other nodes first (default 0).
+    pub shutdown_drain: Duration,
     /// `PUBLIC_URL`: the address people use (links in e-mails, CSRF origin, `Secure` cookies
     /// when https). Default `http://127.0.0.1:3000`.
     pub public_url: String,
@@ -398,6 +401,14 @@ impl Config {
             "json" => Ok(LogFormat::Json),
             _ => Err(format!("expected `text` or `json`, got `{raw}`")),
         });
+        let shutdown_drain = reader.parse("SHUTDOWN_DRAIN_SECS", Duration::ZERO, |raw| {
+            match raw.parse::<u64>() {
+                Ok(secs @ 0..=300) => Ok(Duration::from_secs(secs)),
+                _ => Err(format!(
+                    "expected a number of seconds from 0 to 300, got `{raw}`"
+                )),
+            }
+        });
         let shutdown_timeout = reader.parse(
             "SHUTDOWN_TIMEOUT_SECS",
             Duration::from_secs(30),
@@ -643,6 +654,7 @@ impl Config {
             listen_addr: SocketAddr::new(host, port),
             log_format,
             shutdown_timeout,
+            shutdown_drain,
             public_url,
             jwt_secret,
             jwt_previous_secrets,
@@ -962,6 +974,7 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.database_max_connections, 10);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(30));
+        assert_eq!(config.shutdown_drain, Duration::ZERO);
     }
 
     #[test]
@@ -973,12 +986,14 @@ mod tests {
             ("LOG_FORMAT", "json"),
             ("DATABASE_MAX_CONNECTIONS", "25"),
             ("SHUTDOWN_TIMEOUT_SECS", "5"),
+            ("SHUTDOWN_DRAIN_SECS", "3"),
         ])
         .unwrap();
         assert_eq!(config.listen_addr, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(config.log_format, LogFormat::Json);
         assert_eq!(config.database_max_connections, 25);
         assert_eq!(config.shutdown_timeout, Duration::from_secs(5));
+        assert_eq!(config.shutdown_drain, Duration::from_secs(3));
     }
 
     #[test]
@@ -1251,12 +1266,13 @@ mod tests {
             ("HOST", "localhost:1"),
             ("LOG_FORMAT", "xml"),
             ("DATABASE_MAX_CONNECTIONS", "0"),
+            ("SHUTDOWN_DRAIN_SECS", "-1"),
             ("SHUTDOWN_TIMEOUT_SECS", "soon"),
         ])
         .unwrap_err();
         let text = errors.to_string();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 6, "{text}");
+        assert_eq!(lines.len(), 7, "{text}");
         assert!(
             lines[0].starts_with("DATABASE_URL: expected sqlite://"),
             "{text}"
@@ -1268,6 +1284,7 @@ mod tests {
             "HOST",
             "PORT",
             "LOG_FORMAT",
+            "SHUTDOWN_DRAIN_SECS",
             "SHUTDOWN_TIMEOUT_SECS",
         ]) {
             assert!(line.starts_with(&format!("{variable}: expected")), "{line}");

@@ -12,7 +12,6 @@ use axum::handler::Handler;
 use axum::http::{HeaderName, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, middleware};
-use domain::AppState;
 use domain::accounts::request::CookiePolicy;
 use leptos::prelude::provide_context;
 use leptos::server_fn::axum::server_fn_paths;
@@ -174,12 +173,16 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Readiness: the database answers and every migration in this binary is applied. Anyone can
-/// ask, so the answer is only yes or no; why not is in the log.
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let readiness =
-        tokio::time::timeout(Duration::from_secs(5), domain::health::readiness(&state.db)).await;
+/// Readiness: the process is not stopping, the database answers and every migration in this
+/// binary is applied. Anyone can ask, so the answer is only yes or no; why not is in the log.
+async fn readyz(State(state): State<ServerState>) -> impl IntoResponse {
+    let readiness = tokio::time::timeout(
+        Duration::from_secs(5),
+        domain::health::readiness(&state.app.db),
+    )
+    .await;
     let ready = match readiness {
+        _ if state.lifecycle.is_draining() => false,
         Ok(readiness) if readiness.is_ready() => true,
         Ok(readiness) => {
             tracing::warn!(

@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::router::router;
-use crate::state::{ServerState, WebSettings};
+use crate::state::{Lifecycle, ServerState, WebSettings};
 
 /// Why the server could not start; each names the variable to fix, in one line.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,8 @@ pub struct Application {
     router: Router,
     db: Db,
     shutdown_timeout: Duration,
+    shutdown_drain: Duration,
+    lifecycle: Lifecycle,
     /// What the durable job worker does for each job kind.
     jobs: Registry,
     job_concurrency: jobs::Concurrency,
@@ -154,16 +156,20 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             support_email: config.support_email.clone(),
         };
+        let lifecycle = Lifecycle::default();
         let router = router(ServerState {
             leptos_options,
             app,
             web,
+            lifecycle: lifecycle.clone(),
         });
         Ok(Self {
             listener,
             router,
             db,
             shutdown_timeout: config.shutdown_timeout,
+            shutdown_drain: config.shutdown_drain,
+            lifecycle,
             jobs,
             job_concurrency: config.job_concurrency,
         })
@@ -176,7 +182,8 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    /// Serves until `shutdown` completes, then drains (see [`Lifecycle`]) for the configured
+    /// time, finishes in-flight requests and closes the pool.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -198,6 +205,18 @@ impl Application {
                 let _ = worker_stopped.changed().await;
             },
         ));
+        let (lifecycle, drain) = (self.lifecycle, self.shutdown_drain);
+        let shutdown = async move {
+            shutdown.await;
+            if !drain.is_zero() {
+                lifecycle.begin_draining();
+                tracing::info!(
+                    drain_secs = drain.as_secs(),
+                    "stopping: not ready any more, still serving while balancers move away"
+                );
+                tokio::time::sleep(drain).await;
+            }
+        };
         let result = serve(self.listener, self.router, shutdown, self.shutdown_timeout).await;
         // The job in hand finishes; anything else waits in the database for the next start.
         drop(stop_worker);

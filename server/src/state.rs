@@ -1,5 +1,8 @@
 //! What every handler shares: the domain state, Leptos's options and how we are reached.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use axum::extract::FromRef;
 use domain::AppState;
 use leptos::config::LeptosOptions;
@@ -17,6 +20,24 @@ pub struct ServerState {
     pub leptos_options: LeptosOptions,
     pub app: AppState,
     pub web: WebSettings,
+    pub lifecycle: Lifecycle,
+}
+
+/// Whether this process has been asked to stop. While it drains, `/readyz` answers 503 so load
+/// balancers send new requests to other nodes; requests that still reach it are served.
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    draining: Arc<AtomicBool>,
+}
+
+impl Lifecycle {
+    pub fn begin_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
 }
 
 /// How we are reached from outside.

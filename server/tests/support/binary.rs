@@ -27,7 +27,11 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub struct ServerProcess {
     child: Option<Child>,
     pub url: String,
+    port: u16,
     log: PathBuf,
+    dir: PathBuf,
+    database_url: String,
+    vars: Vec<(String, String)>,
     http: reqwest::Client,
 }
 
@@ -36,49 +40,75 @@ impl ServerProcess {
     /// its environment, and waits until it is ready. Every run in `dir` appends to the same
     /// log, shown when something fails.
     pub async fn start(test: &TestDb, dir: &Path, vars: &[(&str, &str)]) -> Self {
-        let log = dir.join("server.log");
         // Another process can take the free port before the server binds it: try another.
         for _ in 0..5 {
-            let port = free_port();
-            let url = format!("http://127.0.0.1:{port}");
-            let mut output = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .unwrap();
-            writeln!(output, "{RUN_MARKER} {port}").unwrap();
-            let child = Command::new(env!("CARGO_BIN_EXE_server"))
-                .current_dir(dir)
-                .env_clear()
-                // The request log names the route a request reached before its handler runs.
-                .env("RUST_LOG", "info,sqlx=warn,tower_http=debug")
-                .env("NO_COLOR", "1")
-                // cargo-leptos bakes this in at build time; `cargo test` builds need it at run time.
-                .env("LEPTOS_OUTPUT_NAME", "webrana")
-                .env("DATABASE_URL", test.url())
-                .env("DATABASE_MAX_CONNECTIONS", "5")
-                .env("PORT", port.to_string())
-                .env("PUBLIC_URL", &url)
-                .envs(vars.iter().copied())
-                .stdin(Stdio::null())
-                .stdout(output.try_clone().unwrap())
-                .stderr(output)
-                .spawn()
-                .unwrap();
             let mut server = Self {
-                child: Some(child),
-                url,
-                log: log.clone(),
+                child: None,
+                url: String::new(),
+                port: free_port(),
+                log: dir.join("server.log"),
+                dir: dir.to_owned(),
+                database_url: test.url().to_owned(),
+                vars: vars
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                    .collect(),
                 http: reqwest::Client::builder()
                     .timeout(Duration::from_secs(30))
                     .build()
                     .unwrap(),
             };
-            if server.ready().await {
+            if server.spawn().await {
                 return server;
             }
         }
         panic!("no free port for the server after five tries");
+    }
+
+    /// Runs the binary again, on the same port and with the same environment, once the last
+    /// run has stopped; waits until it is ready.
+    pub async fn restart(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        assert!(
+            self.spawn().await,
+            "the port was taken while the server was stopped"
+        );
+    }
+
+    /// Starts a run on `self.port`; false when that port turned out to be taken.
+    async fn spawn(&mut self) -> bool {
+        let port = self.port;
+        self.url = format!("http://127.0.0.1:{port}");
+        let mut output = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        writeln!(output, "{RUN_MARKER} {port}").unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .current_dir(&self.dir)
+            .env_clear()
+            // The request log names the route a request reached before its handler runs.
+            .env("RUST_LOG", "info,sqlx=warn,tower_http=debug")
+            .env("NO_COLOR", "1")
+            // cargo-leptos bakes this in at build time; `cargo test` builds need it at run time.
+            .env("LEPTOS_OUTPUT_NAME", "webrana")
+            .env("DATABASE_URL", &self.database_url)
+            .env("DATABASE_MAX_CONNECTIONS", "5")
+            .env("PORT", port.to_string())
+            .env("PUBLIC_URL", &self.url)
+            .envs(self.vars.iter().map(|(name, value)| (name, value)))
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        self.ready().await
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Waits for `/readyz`; false when the server gave up because its port was taken.
@@ -111,6 +141,17 @@ impl ServerProcess {
         }
     }
 
+    /// SIGTERM, as an orchestrator stops a node, then waits for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("the server is running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        child.wait().unwrap()
+    }
+
     /// SIGKILL (what `Child::kill` sends on Unix): no shutdown, no job handed back.
     pub fn kill(&mut self) {
         let mut child = self.child.take().expect("the server is running");
@@ -138,18 +179,9 @@ impl ServerProcess {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let answer = request.send().await.unwrap();
-        let status = answer.status();
-        let text = answer.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        call(&self.http, &self.url, method, path, token, body)
+            .await
+            .unwrap()
     }
 
     /// Logs `email` in with [`super::PASSWORD`]; answers the bearer token.
@@ -176,7 +208,31 @@ impl Drop for ServerProcess {
     }
 }
 
-fn free_port() -> u16 {
+/// A REST call to the server at `base`: the status and the body as JSON (`null` when it is
+/// not), or why no answer came.
+pub async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Result<(StatusCode, Value), reqwest::Error> {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = http.request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let answer = request.send().await?;
+    let status = answer.status();
+    let text = answer.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -124,6 +124,7 @@ pub fn server_state(state: AppState, web: WebSettings) -> ServerState {
         leptos_options: LeptosOptions::builder().output_name("webrana").build(),
         app: state,
         web,
+        lifecycle: server::state::Lifecycle::default(),
     }
 }
 
