@@ -2,19 +2,14 @@
 // `server` processes that share one PostgreSQL database and Redis (two-nodes/setup.ts starts
 // them). Run with `npx playwright test -c two-nodes.config.ts`.
 import { defineConfig } from '@playwright/test';
-import { chromium } from './chromium';
+import { chromium, suite } from './common';
 import { cluster } from './two-nodes/cluster';
 
 export default defineConfig({
   testDir: './two-nodes',
   outputDir: './test-results/two-nodes',
   globalSetup: './two-nodes/setup.ts',
-  timeout: 30_000,
-  expect: { timeout: 10_000 },
-  fullyParallel: false,
-  workers: 1,
-  retries: 0,
-  reporter: [['list']],
+  ...suite,
   use: {
     baseURL: cluster.url,
     ...chromium,

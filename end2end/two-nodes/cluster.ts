@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { root } from '../common';
 
-export const root = path.resolve(__dirname, '../..');
+export { root };
 export const POSTGRES = 'postgres://postgres@127.0.0.1:5432';
 
 /** `count` ports free at the same moment, so no two of them are the same. */

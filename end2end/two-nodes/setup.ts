@@ -4,6 +4,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { serverEnvironment } from '../common';
 import { cluster, root, type NodeName } from './cluster';
 
 const SERVER = path.join(root, 'target/debug/server');
@@ -71,18 +72,7 @@ function nodeEnv(name: NodeName): Record<string, string> {
     TRUSTED_PROXIES: '127.0.0.1',
     // The walk reads each node's own counters (open sockets, finished provisioning) from here.
     METRICS_ADDR: new URL(node.metrics).host,
-    LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
-    LEPTOS_OUTPUT_NAME: 'webrana',
-    // As in playwright.config.ts: a brisk sandbox cloud whose consoles are real QEMU VMs, and
-    // the seller every invoice names.
-    SANDBOX_CREATE_SECS: '2',
-    SANDBOX_ACTION_SECS: '1',
-    SANDBOX_VM: 'on',
-    SANDBOX_VM_DIR: path.join(root, 'target/sandbox-vm'),
-    SELLER_LEGAL_NAME: 'PT Webrana Awan Nusantara',
-    SELLER_ADDRESS: 'Jl. Jenderal Sudirman Kav. 1\nJakarta Pusat 10220',
-    SELLER_NPWP: '01.234.567.8-901.000',
-    RUST_LOG: 'warn',
+    ...serverEnvironment,
   };
 }
 
