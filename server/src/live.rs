@@ -223,7 +223,8 @@ async fn serve(
         },
         recently: BTreeMap::new(),
     };
-    send_new(&mut socket, state, caller, &mut sent).await?;
+    send_late(&mut socket, state, caller, &mut sent).await?;
+    send_newer(&mut socket, state, caller, &mut sent).await?;
     send_unread(&mut socket, state, caller).await?;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -239,8 +240,14 @@ async fn serve(
             },
             heard = membership.heard.recv() => match heard {
                 Some(Heard::Notification { id }) if sent.recently.contains_key(&id) => {}
+                // In order, as nearly always: nothing to look back for.
+                Some(Heard::Notification { id }) if id > sent.newest => {
+                    send_newer(&mut socket, state, caller, &mut sent).await?;
+                    send_unread(&mut socket, state, caller).await?;
+                }
                 Some(Heard::Notification { .. } | Heard::CatchUp) => {
-                    send_new(&mut socket, state, caller, &mut sent).await?;
+                    send_late(&mut socket, state, caller, &mut sent).await?;
+                    send_newer(&mut socket, state, caller, &mut sent).await?;
                     send_unread(&mut socket, state, caller).await?;
                 }
                 Some(Heard::Read) => send_unread(&mut socket, state, caller).await?,
@@ -264,26 +271,40 @@ struct Sent {
     recently: BTreeMap<i64, DateTime<Utc>>,
 }
 
-/// Sends the caller's notifications the feed has not sent: those after the newest it sent, and
-/// those of the last [`LATE_COMMIT_WINDOW`] that committed after a newer one. Oldest first; a
-/// client that reconnects may get some it has again, and keeps each once.
-async fn send_new(
+/// Sends the caller's notifications of the last [`LATE_COMMIT_WINDOW`] below the newest the
+/// feed sent that it has not sent: they committed after a newer one. Needed on connect (a
+/// client that reconnects may get some it has again, and keeps each once), after a catch-up,
+/// and when an id below the newest is heard.
+async fn send_late(
     socket: &mut WebSocket,
     state: &ServerState,
     caller: &Caller,
     sent: &mut Sent,
 ) -> Result<(), LiveError> {
-    let notifications = &state.app.notifications;
     let window_start = Utc::now() - LATE_COMMIT_WINDOW;
     sent.recently.retain(|_, created| *created >= window_start);
-    let late = notifications.created_since(caller, window_start).await?;
+    let late = state
+        .app
+        .notifications
+        .created_since(caller, window_start)
+        .await?;
     for notification in late {
         if notification.id < sent.newest && !sent.recently.contains_key(&notification.id) {
             send(socket, sent, notification).await?;
         }
     }
+    Ok(())
+}
+
+/// Sends the caller's notifications after the newest the feed sent, oldest first.
+async fn send_newer(
+    socket: &mut WebSocket,
+    state: &ServerState,
+    caller: &Caller,
+    sent: &mut Sent,
+) -> Result<(), LiveError> {
     loop {
-        let page = notifications.since(caller, sent.newest).await?;
+        let page = state.app.notifications.since(caller, sent.newest).await?;
         let whole_page = page.len() == SINCE_PAGE;
         for notification in page {
             send(socket, sent, notification).await?;

@@ -176,13 +176,20 @@ async fn healthz() -> impl IntoResponse {
 /// Readiness: the process is not stopping, the database answers and every migration in this
 /// binary is applied. Anyone can ask, so the answer is only yes or no; why not is in the log.
 async fn readyz(State(state): State<ServerState>) -> impl IntoResponse {
-    let readiness = tokio::time::timeout(
-        Duration::from_secs(5),
-        domain::health::readiness(&state.app.db),
-    )
-    .await;
-    let ready = match readiness {
-        _ if state.lifecycle.is_draining() => false,
+    // A stopping node asks nothing of the database: the answer is no either way.
+    let ready = !state.lifecycle.is_draining() && database_ready(&state.app.db).await;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(serde_json::json!({ "ready": ready })))
+}
+
+async fn database_ready(db: &domain::Db) -> bool {
+    let readiness =
+        tokio::time::timeout(Duration::from_secs(5), domain::health::readiness(db)).await;
+    match readiness {
         Ok(readiness) if readiness.is_ready() => true,
         Ok(readiness) => {
             tracing::warn!(
@@ -197,11 +204,5 @@ async fn readyz(State(state): State<ServerState>) -> impl IntoResponse {
             tracing::warn!("not ready: the readiness check timed out");
             false
         }
-    };
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(serde_json::json!({ "ready": ready })))
+    }
 }
