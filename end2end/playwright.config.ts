@@ -7,15 +7,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, root, serverEnvironment, suite } from './common';
 
-// Workers load this file again; the environment set here on the first load carries the same
-// port and database to them.
-if (!process.env.E2E_PORT) {
-  process.env.E2E_PORT = execFileSync(process.execPath, [
+// A port nothing listens on now, asked of a separate Node process: the config must be synchronous.
+function freePort(): string {
+  return execFileSync(process.execPath, [
     '-e',
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
   ])
     .toString()
     .trim();
+}
+
+// Workers load this file again; the environment set here on the first load carries the same
+// port and database to them.
+if (!process.env.E2E_PORT) {
+  process.env.E2E_PORT = freePort();
+}
+// Where the error-reports spec stands in for Sentry's ingest endpoint.
+if (!process.env.E2E_SENTRY_PORT) {
+  process.env.E2E_SENTRY_PORT = freePort();
 }
 if (!process.env.E2E_DATA_DIR) {
   process.env.E2E_DATA_DIR = mkdtempSync(path.join(tmpdir(), 'webrana-e2e-'));
@@ -46,6 +55,10 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${path.join(process.env.E2E_DATA_DIR!, 'e2e.db')}`,
       PUBLIC_URL: baseURL,
       ...serverEnvironment,
+      // Errors go to a catcher only the error-reports spec listens on; no traces.
+      SENTRY_DSN: `http://0123456789abcdef0123456789abcdef@127.0.0.1:${process.env.E2E_SENTRY_PORT}/1`,
+      SENTRY_ENVIRONMENT: 'e2e',
+      SENTRY_TRACES_SAMPLE_RATE: '0',
     },
   },
 });

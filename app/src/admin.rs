@@ -1,8 +1,10 @@
-//! Admin server functions: users (suspend, role), the dev e-mail outbox, the audit log, jobs.
+//! Admin server functions: users (suspend, role), the dev e-mail outbox, the audit log, jobs,
+//! the health summary.
 
 use leptos::prelude::*;
 use model::accounts::User;
 use model::admin::{AuditEntry, Job, OutboxEmail};
+use model::health::HealthSummary;
 use model::{JobId, UserId};
 
 #[cfg(feature = "ssr")]
@@ -101,4 +103,10 @@ pub async fn admin_retry_job(id: JobId) -> Result<bool, AppError> {
     domain::jobs::retry(&state()?.db, id.get())
         .await
         .map_err(fail)
+}
+
+/// How every part of the platform is doing now.
+#[server]
+pub async fn admin_health() -> Result<HealthSummary, AppError> {
+    state()?.health.summary(&admin()?).await.map_err(fail)
 }

@@ -39,6 +39,7 @@ use crate::pages::account::AccountPage;
 use crate::pages::admin::{AdminAuditPage, AdminJobsPage, AdminOutboxPage, AdminUsersPage};
 use crate::pages::admin_catalog::{AdminImagesPage, AdminPlansPage, AdminRegionsPage};
 use crate::pages::admin_coupons::AdminCouponsPage;
+use crate::pages::admin_health::AdminHealthPage;
 use crate::pages::admin_orders::{AdminInvoicesPage, AdminOrderPage, AdminOrdersPage};
 use crate::pages::auth::{
     ForgotPasswordPage, LoginPage, ResetPasswordPage, SignUpPage, VerifyEmailPage,
@@ -226,6 +227,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage />
                     <Route path=path!("/admin/audit") view=AdminAuditPage />
                     <Route path=path!("/admin/jobs") view=AdminJobsPage />
+                    <Route path=path!("/admin/health") view=AdminHealthPage />
                     <Route path=path!("/admin/orders") view=AdminOrdersPage />
                     <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/invoices") view=AdminInvoicesPage />

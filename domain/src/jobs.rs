@@ -542,7 +542,19 @@ pub async fn run_once(
     Ok(Some(job))
 }
 
-/// Runs a claimed job's handler and records what came of it.
+/// Runs a claimed job's handler and records what came of it. Everything logged meanwhile
+/// carries the job's id and kind; with Sentry on, the run is a transaction named after its kind.
+#[tracing::instrument(
+    name = "job",
+    skip_all,
+    fields(
+        job_id = job.id,
+        kind = %job.kind,
+        attempt = job.attempts,
+        sentry.name = %format_args!("job {}", job.kind),
+        sentry.op = "queue.process",
+    )
+)]
 async fn execute(db: &Db, registry: &Registry, worker: &str, job: &Job) -> Result<(), DbError> {
     let outcome = match registry.handlers.get(&job.kind) {
         Some(handler) => handler(job.clone()).await,
@@ -669,7 +681,8 @@ pub async fn run(
                 let id = match finished {
                     Ok((id, ())) => id,
                     Err(error) => {
-                        tracing::error!(%error, "a job's handler panicked; it runs again when its lease runs out");
+                        // `panic`: the panic hook reported it already, with its backtrace.
+                        tracing::error!(panic = %error, "a job's handler panicked; it runs again when its lease runs out");
                         error.id()
                     }
                 };

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod mail;
 pub mod notifications;
 pub mod orders;
+pub mod outcomes;
 pub mod providers;
 pub mod qr;
 pub mod rate_limit;
@@ -57,6 +58,8 @@ pub struct DomainConfig {
     pub smtp_delivery: bool,
     /// Where every node counts attempt limits (Redis); `None` counts in this process.
     pub shared_limits: Option<rate_limit::SharedTally>,
+    /// The commit the running binary was built from, when the build knew it.
+    pub build_commit: Option<&'static str>,
 }
 
 /// Everything a request handler or server function needs, cloned cheaply into each request.
@@ -75,6 +78,7 @@ pub struct AppState {
     pub billing: billing::Billing,
     pub notifications: notifications::Notifications,
     pub consoles: console::Consoles,
+    pub health: health::Health,
     /// E-mail goes out through an SMTP server, so admins are not shown what it says.
     pub smtp_delivery: bool,
 }
@@ -111,10 +115,12 @@ impl AppState {
             tracing::info!(rebound, "stored secrets sealed again, bound to their rows");
         }
         let accounts = Accounts::new(db.clone(), keys, secret_box.clone(), &config.public_url);
-        let catalog = catalog::Catalog::new(db.clone(), config.providers.clone());
+        // Every call to a cloud goes through here, so each one's outcome reaches the health page.
+        let providers = config.providers.clone().watched(&db);
+        let catalog = catalog::Catalog::new(db.clone(), providers.clone());
         let instances = instances::Instances::new(
             db.clone(),
-            config.providers.clone(),
+            providers.clone(),
             catalog.clone(),
             secret_box,
             &installation_id,
@@ -132,6 +138,7 @@ impl AppState {
             }
         };
         let billing = billing::Billing::new(db.clone(), gateway);
+        let health = health::Health::new(db.clone(), config, billing.gateway_name());
         let notifications = notifications::Notifications::new(
             db.clone(),
             config.public_url.clone(),
@@ -140,6 +147,7 @@ impl AppState {
         let consoles = console::Consoles::new(db.clone(), instances.clone());
         Ok(Self {
             consoles,
+            health,
             notifications,
             instances,
             orders,
@@ -152,7 +160,7 @@ impl AppState {
                 Some(tally) => rate_limit::AuthLimits::default().shared_through(tally),
                 None => rate_limit::AuthLimits::default(),
             },
-            providers: config.providers.clone(),
+            providers,
             smtp_delivery: config.smtp_delivery,
         })
     }

@@ -212,6 +212,14 @@ impl SharedTally {
         })
     }
 
+    /// Whether Redis answers now, for the admin health page.
+    pub async fn ping(&self) -> Result<(), redis::RedisError> {
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.redis.clone())
+            .await
+            .map(drop)
+    }
+
     async fn count(
         &self,
         limiter: &str,
@@ -239,7 +247,7 @@ impl SharedTally {
     }
 }
 
-/// The limits the account endpoints use.
+/// The limits of the endpoints anyone can call: the account ones and browser error reports.
 #[derive(Clone, Debug)]
 pub struct AuthLimits {
     /// Log-ins, and the other checks of a password (changing it, turning two-step off): a
@@ -252,7 +260,13 @@ pub struct AuthLimits {
     pub sign_up: AttemptLimiter,
     /// Keyed by the account's address: each resend is one more e-mail to it.
     pub verification_mail: AttemptLimiter,
+    /// Browser error reports, which anyone can send: counted per client, and all together
+    /// under [`ALL_REPORTS`] so a crowd of clients cannot flood the error tracker either.
+    pub error_reports: AttemptLimiter,
 }
+
+/// The key every browser error report is also counted under.
+pub const ALL_REPORTS: &str = "all reports";
 
 impl Default for AuthLimits {
     fn default() -> Self {
@@ -269,6 +283,13 @@ impl Default for AuthLimits {
                 per_minute(5, 5),
                 per_hour(5, 3),
             ),
+            // A broken page reports a few errors per load; a reload loop is not a reason to
+            // send hundreds.
+            error_reports: AttemptLimiter::new(
+                "error_reports",
+                per_minute(10, 10),
+                per_minute(600, 600),
+            ),
         }
     }
 }
@@ -281,6 +302,7 @@ impl AuthLimits {
             password_reset: self.password_reset.shared_through(tally.clone()),
             sign_up: self.sign_up.shared_through(tally.clone()),
             verification_mail: self.verification_mail.shared_through(tally.clone()),
+            error_reports: self.error_reports.shared_through(tally.clone()),
         }
     }
 }

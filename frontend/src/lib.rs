@@ -3,9 +3,11 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+mod error_reports;
+
 #[wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    error_reports::install();
     leptos::mount::hydrate_body(app::App);
     if let Some(body) = leptos::prelude::document().body() {
         // Failing to set a marker attribute changes nothing for the visitor.

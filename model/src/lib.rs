@@ -9,6 +9,7 @@ pub mod admin;
 pub mod billing;
 pub mod catalog;
 pub mod error;
+pub mod health;
 pub mod ids;
 pub mod inputs;
 pub mod instances;

@@ -322,40 +322,7 @@ async fn burst(options: &Options, test: &TestDb, server: &mut Server) {
         }
     };
 
-    // The catalog is synced from the sandbox when the server starts.
-    let admin_token = bearer(admin, Role::Admin);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let sizes = call(
-            reqwest::Method::GET,
-            "/api/v1/admin/catalog/sizes",
-            &admin_token,
-            Value::Null,
-        )
-        .await;
-        if sizes.as_array().is_some_and(|sizes| !sizes.is_empty()) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the sandbox catalog never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let plan = call(
-        reqwest::Method::POST,
-        "/api/v1/admin/plans",
-        &admin_token,
-        json!({
-            "name": "Nano", "provider": "sandbox", "size_slug": "sbx-1c-1g", "vcpus": null,
-            "memory_mb": null, "disk_gb": null, "transfer_gb": null, "price_idr_monthly": 75000,
-            "discount_3m_percent": 0, "discount_6m_percent": 0, "discount_12m_percent": 0,
-            "region_slugs": ["sbx-jkt1"], "image_slugs": ["ubuntu-24-04-x64"], "visible": true,
-            "sort_order": 0
-        }),
-    )
-    .await;
-    let plan_id = plan["id"].as_i64().unwrap();
+    let plan_id = support::seed_plan(server, &bearer(admin, Role::Admin)).await;
 
     let tokens: Vec<String> = customers
         .iter()

@@ -132,6 +132,13 @@ pub struct Config {
     /// `METRICS_ADDR` (`127.0.0.1:9100`): where Prometheus scrapes `/metrics`, a listener of its
     /// own so the metrics never reach the public port. Unset: no metrics.
     pub metrics_addr: Option<SocketAddr>,
+    /// `SENTRY_DSN` turns error tracking on: errors, panics and browser error reports go to
+    /// that Sentry project, scrubbed of secrets first, with sampled performance traces.
+    /// `SENTRY_ENVIRONMENT` names the deployment (default: `APP_ENV`'s value, `development`
+    /// unless set), `SENTRY_RELEASE` the build (default `webrana@VERSION+COMMIT`), and
+    /// `SENTRY_TRACES_SAMPLE_RATE`, 0 to 1 (default 0.1), is the share of requests, jobs and
+    /// console sessions traced. Unset: nothing is sent anywhere.
+    pub sentry: Option<crate::error_tracking::SentrySettings>,
 }
 
 /// The Telegram bot notifications go out through.
@@ -278,6 +285,8 @@ impl Config {
             smtp_delivery: self.smtp_url.is_some(),
             // Connected at start-up, which can wait for Redis (see `startup`).
             shared_limits: None,
+            // Set by build.rs when built from a checkout.
+            build_commit: option_env!("WEBRANA_COMMIT"),
             payment_gateway: self
                 .tripay
                 .as_ref()
@@ -620,6 +629,7 @@ impl Config {
                 "expected `development` (the default) or `production`, got `{raw}`"
             )),
         });
+        let sentry = reader.sentry(production);
         if production {
             reader.require_for_production(&[
                 (
@@ -683,6 +693,7 @@ impl Config {
             job_concurrency,
             backup_schedule,
             metrics_addr,
+            sentry,
         })
     }
 }
@@ -934,6 +945,57 @@ impl Reader<'_> {
             )),
         });
         dir.map(|dir| domain::backup::Schedule { dir, every, keep })
+    }
+
+    fn sentry(&mut self, production: bool) -> Option<crate::error_tracking::SentrySettings> {
+        let dsn = self.parse("SENTRY_DSN", None, |raw| {
+            raw.parse::<sentry::types::Dsn>().map(Some).map_err(|_| {
+                "expected a DSN as Sentry shows it, such as https://KEY@o1.ingest.sentry.io/2"
+                    .to_owned()
+            })
+        });
+        let default_environment = if production {
+            "production"
+        } else {
+            "development"
+        };
+        let name = |raw: &str| {
+            if raw.len() <= 64 && !raw.contains(char::is_whitespace) && !raw.contains('/') {
+                Ok(raw.to_owned())
+            } else {
+                Err(format!(
+                    "expected a name without spaces or `/`, at most 64 characters, got `{raw}`"
+                ))
+            }
+        };
+        let environment = self.parse("SENTRY_ENVIRONMENT", default_environment.to_owned(), name);
+        let release = self.parse(
+            "SENTRY_RELEASE",
+            crate::error_tracking::default_release(),
+            |raw| {
+                if raw.len() <= 200 && !raw.contains(char::is_whitespace) {
+                    Ok(raw.to_owned())
+                } else {
+                    Err(format!(
+                        "expected a release name without spaces, got `{raw}`"
+                    ))
+                }
+            },
+        );
+        let traces_sample_rate = self.parse("SENTRY_TRACES_SAMPLE_RATE", 0.1, |raw| {
+            match raw.parse::<f32>() {
+                Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+                _ => Err(format!(
+                    "expected a share from 0 to 1 such as 0.1, got `{raw}`"
+                )),
+            }
+        });
+        dsn.map(|dsn| crate::error_tracking::SentrySettings {
+            dsn,
+            environment,
+            release,
+            traces_sample_rate,
+        })
     }
 
     fn parse<T>(

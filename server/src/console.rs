@@ -14,6 +14,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use tracing::Instrument;
 
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -95,9 +96,18 @@ async fn upgrade(
         Err(_) => return unreachable(&state, &session, "no answer in time").await,
     };
     let idle = state.web.console_idle;
+    // The whole session is one span (a transaction with Sentry on): how long people stay.
+    let span = tracing::info_span!(
+        "console.session",
+        session = session.id,
+        instance_id = session.instance_id,
+        user_id = session.user_id,
+        sentry.op = "console.session",
+    );
     ws.protocols([SUBPROTOCOL])
         .max_message_size(LARGEST_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |socket| {
+            async move {
             let consoles = &state.app.consoles;
             let counter = TrafficCounter::default();
             let _open = OpenConsole::counted();
@@ -142,6 +152,8 @@ async fn upgrade(
                 "console session ended"
             );
             record_end(consoles, session.id, traffic, reason).await;
+            }
+            .instrument(span)
         })
 }
 

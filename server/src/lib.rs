@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod console;
+pub mod error_tracking;
 pub mod live;
 pub mod metrics;
 pub mod relay;

@@ -50,8 +50,7 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -60,8 +59,24 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    server::telemetry::init(config.log_format);
+    // Sentry starts before the runtime, so every runtime thread reports to it; the guard sends
+    // what is still queued when the process ends.
+    let _sentry = config.sentry.as_ref().map(server::error_tracking::init);
+    server::telemetry::init(config.log_format, config.sentry.is_some());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli, config))
+}
 
+async fn run(cli: Cli, config: Config) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = match Application::build(&config).await {

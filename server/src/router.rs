@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use app::seo::SiteInfo;
 use app::{App, shell};
+use axum::body::Body;
 use axum::extract::State;
 use axum::handler::Handler;
 use axum::http::{HeaderName, Method, Request, StatusCode};
@@ -16,12 +17,13 @@ use domain::accounts::request::CookiePolicy;
 use leptos::prelude::provide_context;
 use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use sentry::integrations::tower::{NewSentryLayer, SentryHttpLayer};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::routes::{Endpoint, Kind, Routes, get};
@@ -65,46 +67,69 @@ pub fn router(state: ServerState) -> Router {
         leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context.clone(), shell)
             .with_state(state.clone());
     let static_files = ServeDir::new(&*state.leptos_options.site_root).fallback(not_found);
-    own_routes(&state)
+    // Per request: a hub of its own, a transaction, its id and caller on every event.
+    let error_tracking = sentry::Hub::current().client().is_some();
+    let mut routes = own_routes(&state)
         .into_router()
         .leptos_routes_with_context(&state, routes, context, render_shell)
-        .fallback_service(static_files)
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|request: &Request<_>| {
-                            let request_id = request
-                                .headers()
-                                .get(REQUEST_ID_HEADER)
-                                .and_then(|id| id.to_str().ok())
-                                .unwrap_or_default();
-                            tracing::info_span!(
-                                "request",
-                                method = %request.method(),
-                                path = %request.uri().path(),
-                                request_id,
-                            )
-                        })
-                        .on_response(
-                            DefaultOnResponse::new()
-                                .level(Level::INFO)
-                                .latency_unit(tower_http::LatencyUnit::Millis),
-                        ),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
-                // Outside the panic guard, so a panic counts as the 500 it is answered with.
-                .layer(middleware::from_fn(crate::metrics::track_requests))
-                .layer(panic_guard())
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    security_headers,
-                ))
-                .layer(middleware::from_fn_with_state(state.clone(), session_layer))
-                .layer(CompressionLayer::new()),
-        )
-        .with_state(state)
+        .fallback_service(static_files);
+    if error_tracking {
+        // Inside the session layer below: it reads who is signed in.
+        routes = routes.layer(middleware::from_fn(crate::error_tracking::tag_user));
+    }
+    let mut routes = routes.layer(
+        ServiceBuilder::new()
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request<_>| {
+                        let request_id = request
+                            .headers()
+                            .get(REQUEST_ID_HEADER)
+                            .and_then(|id| id.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!(
+                            "request",
+                            method = %request.method(),
+                            path = %request.uri().path(),
+                            request_id,
+                        )
+                    })
+                    // A 5xx is logged as an error where it happened, with why: this
+                    // line is a warning, so error tracking hears of it once.
+                    .on_failure(DefaultOnFailure::new().level(Level::WARN))
+                    .on_response(
+                        DefaultOnResponse::new()
+                            .level(Level::INFO)
+                            .latency_unit(tower_http::LatencyUnit::Millis),
+                    ),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
+            // Outside the panic guard, so a panic counts as the 500 it is answered with.
+            .layer(middleware::from_fn(crate::metrics::track_requests))
+            .layer(panic_guard())
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                security_headers,
+            ))
+            .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+            .layer(CompressionLayer::new()),
+    );
+    if error_tracking {
+        // Outside the request's span, which copies the request's scope as it stands.
+        routes = routes.layer(middleware::from_fn(crate::error_tracking::scope_request));
+    }
+    routes = routes.layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid));
+    if error_tracking {
+        let http = if crate::error_tracking::traces_sampled() {
+            SentryHttpLayer::new().enable_transaction()
+        } else {
+            SentryHttpLayer::new()
+        };
+        routes = routes
+            .layer(http)
+            .layer(NewSentryLayer::<Request<Body>>::new_from_top());
+    }
+    routes.with_state(state)
 }
 
 /// The routes of our own (not Leptos's pages and server functions), listed as they are routed.

@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
 use app::admin::{
-    AdminAudit, AdminJobs, AdminOutbox, AdminRetryJob, AdminSetAdmin, AdminSetSuspended, AdminUsers,
+    AdminAudit, AdminHealth, AdminJobs, AdminOutbox, AdminRetryJob, AdminSetAdmin,
+    AdminSetSuspended, AdminUsers,
 };
 use app::admin_orders::{
     AdminAllInvoices, AdminCancelOrder, AdminCoupons, AdminExtendOrder, AdminMarkInvoicePaid,
@@ -537,6 +538,7 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .text("state_filter", "")
             .text("kind", ""),
         case::<AdminRetryJob>(Admin).number("id", ids.job + 1_000),
+        case::<AdminHealth>(Admin),
     ]
 }
 

@@ -1,13 +1,15 @@
 //! `/api/v1/notifications` through the real router on both databases: a customer pages through
 //! their notifications, counts and marks them read, sets preferences; another customer's
-//! notification answers 404, bad input 422, no token 401.
+//! notification answers 404, bad input 422, no token 401. A forged payment callback posted to
+//! the router shows in the admin's list, not the customer's.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use domain::accounts::inputs::Language;
 use domain::notifications::{Notice, notify};
 use domain::testing::TestDb;
@@ -93,5 +95,30 @@ both_backends! {
         let refused = support::api(&env.router, "PUT", "/api/v1/notifications/preferences", Some(unknown), Some(&token)).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert_eq!((refused.json()["error"]["code"].as_str(), refused.json()["error"]["field"].as_str()), (Some("invalid"), Some("category")));
+    }
+
+    async fn a_forged_payment_callback_is_in_the_admins_notifications(test: TestDb) {
+        let env = support::env(&test).await;
+        support::admin(&env.state).await;
+        env.customer(SARI, Language::En).await;
+        let forged = Request::post(domain::billing::CALLBACK_PATH)
+            .header("content-type", "application/json")
+            .header("x-callback-event", "payment_status")
+            .header("x-callback-signature", "5ec12e7")
+            .body(Body::from(r#"{"reference":"T0001","status":"PAID","total_amount":1}"#))
+            .unwrap();
+        assert_eq!(support::send(&env.router, forged).await.status, StatusCode::FORBIDDEN);
+
+        let admin = support::access_token(&env.router, support::ADMIN.0, support::ADMIN.1).await;
+        let page = support::get(&env.router, "/api/v1/notifications", Some(&admin)).await.json();
+        let told: Vec<_> = page["items"].as_array().unwrap().iter().filter(|item| item["event"] == "admin_payment_callback_refused").collect();
+        assert_eq!(told.len(), 1, "{page}");
+        assert_eq!(told[0]["category"], "admin");
+        assert_eq!(told[0]["link"], "/admin/audit?action=payment_callback_bad_signature");
+        let text = format!("{} {}", told[0]["title"], told[0]["body"]);
+        assert!(!text.contains("5ec12e7") && !text.contains("T0001"), "{text}");
+        let sari = env.access_token(SARI).await;
+        let theirs = support::get(&env.router, "/api/v1/notifications", Some(&sari)).await.json();
+        assert!(theirs["items"].as_array().unwrap().iter().all(|item| item["category"] != "admin"), "{theirs}");
     }
 }

@@ -164,6 +164,7 @@ async fn visits(test: &TestDb) -> (axum::Router, Vec<Visit>) {
         "/admin/outbox".to_owned(),
         "/admin/audit".to_owned(),
         "/admin/jobs".to_owned(),
+        "/admin/health".to_owned(),
         "/admin/orders".to_owned(),
         format!("/admin/orders/{order_id}"),
         "/admin/invoices".to_owned(),

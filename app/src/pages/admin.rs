@@ -1,4 +1,4 @@
-//! Admin pages: users, the e-mail outbox and the audit log.
+//! Admin pages: users, the e-mail outbox, the audit log and jobs; the menu of every admin page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -32,6 +32,7 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
             <A href="/admin/outbox" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_outbox}</A>
             <A href="/admin/audit" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_audit}</A>
             <A href="/admin/jobs" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_jobs}</A>
+            <A href="/admin/health" attr:class=COMPACT_BUTTON>{move || i18n.t().health_title}</A>
             <A href="/admin/plans" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_plans}</A>
             <A href="/admin/regions" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_regions}</A>
             <A href="/admin/images" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_images}</A>

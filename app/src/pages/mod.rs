@@ -2,6 +2,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_catalog;
 pub mod admin_coupons;
+pub mod admin_health;
 pub mod admin_orders;
 pub mod auth;
 pub mod catalog;

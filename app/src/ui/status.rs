@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::{Messages, use_i18n};
+use crate::ui::style::{PILL, PILL_BAD, PILL_BUSY, PILL_GOOD, PILL_QUIET, PILL_WAITING};
 use model::status::{InvoiceStatus, OrderStatus, PaymentStatus, Status};
 
 pub fn order_status_text(m: &'static Messages, status: OrderStatus) -> &'static str {
@@ -49,20 +50,14 @@ pub fn Badge<S: Status>(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let colour = match status.as_str() {
-        "active" | "paid" => {
-            "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
-        }
-        "failed" | "expired" | "suspended" => {
-            "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300"
-        }
-        "cancelled" | "terminated" | "refunded" => {
-            "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300"
-        }
-        "provisioning" => "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
-        _ => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
+        "active" | "paid" => PILL_GOOD,
+        "failed" | "expired" | "suspended" => PILL_BAD,
+        "cancelled" | "terminated" | "refunded" => PILL_QUIET,
+        "provisioning" => PILL_BUSY,
+        _ => PILL_WAITING,
     };
     view! {
-        <span data-testid=testid data-status=status.as_str() class=format!("inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-semibold print:border print:border-current {colour}")>
+        <span data-testid=testid data-status=status.as_str() class=format!("{PILL} {colour}")>
             {move || text(i18n.t(), status)}
         </span>
     }

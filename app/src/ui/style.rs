@@ -28,6 +28,20 @@ pub const INLINE_LINK: &str = "text-sky-700 hover:underline dark:text-sky-400";
 /// The label of a radio button drawn as a card, marked while its button is checked.
 pub const RADIO_CARD: &str = "flex cursor-pointer items-start gap-3 rounded-lg border border-slate-200 p-3 has-[:checked]:border-sky-600 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:border-sky-400 dark:has-[:checked]:bg-sky-950/40";
 
+/// A coloured pill around a status; one of the `PILL_*` colours goes with it.
+pub const PILL: &str = "inline-flex items-center rounded-full px-2.5 py-0.5 text-xs font-semibold print:border print:border-current";
+/// Done, or working.
+pub const PILL_GOOD: &str =
+    "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300";
+/// Failed, or failing.
+pub const PILL_BAD: &str = "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300";
+/// Over, or nothing to say.
+pub const PILL_QUIET: &str = "bg-slate-200 text-slate-700 dark:bg-slate-800 dark:text-slate-300";
+/// Under way.
+pub const PILL_BUSY: &str = "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300";
+/// Waiting, or wanting a look.
+pub const PILL_WAITING: &str = "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300";
+
 /// A table cell.
 pub const CELL: &str = "px-3 py-2 align-top";
 

@@ -16,14 +16,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
-use super::refusals::Refusals;
+use super::refusals::{Refusal, Refusals};
 use super::tripay::{self, TripayClient};
 use super::{BillingError, sandbox_private_key};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
+use crate::notifications::{self, Notice, alerts};
 use crate::orders::pricing::Line;
+use crate::outcomes::{self, Service};
 use crate::transitions::{Move, compare_and_set};
 use crate::{Db, DbError, db_run, orders, tx_run};
 use model::accounts::Role;
@@ -469,6 +471,12 @@ impl Billing {
     /// and `X-Callback-Event` headers. Nothing is read from the body before the signature holds,
     /// and a sender whose signatures keep failing is not listened to for a while (see
     /// [`refusals`](super::refusals)).
+    /// One that is applied is noted for the admin health page ([`outcomes`]).
+    #[tracing::instrument(
+        name = "payment.callback",
+        skip_all,
+        fields(event = event.unwrap_or_default(), sentry.op = "payment.callback")
+    )]
     pub async fn apply_callback(
         &self,
         raw: &[u8],
@@ -485,7 +493,7 @@ impl Billing {
                 return Err(CallbackError::TooMany);
             }
             self.refusals.count_bad_signature(from_ip, now);
-            self.security_event("payment_callback_bad_signature", from_ip, None)
+            self.security_event(Refusal::BadSignature, from_ip, None)
                 .await?;
             return Err(CallbackError::BadSignature);
         }
@@ -503,7 +511,7 @@ impl Billing {
         })?;
         let Some(payment) = payment else {
             self.security_event(
-                "payment_callback_unknown_reference",
+                Refusal::UnknownReference,
                 from_ip,
                 Some(format!("reference {}", callback.reference)),
             )
@@ -516,7 +524,7 @@ impl Billing {
         if invoice.number != callback.merchant_ref || payment.total_amount != callback.total_amount
         {
             self.security_event(
-                "payment_callback_mismatch",
+                Refusal::Mismatch,
                 from_ip,
                 Some(format!(
                     "reference {}: merchant_ref {} for {}, total {} for {}",
@@ -535,7 +543,9 @@ impl Billing {
             callback.status,
             callback.paid_at.unwrap_or_else(Utc::now),
         )
-        .await
+        .await?;
+        outcomes::succeeded(&self.db, Service::PaymentCallback, Some(&payment.channel)).await;
+        Ok(())
     }
 
     /// Moves a payment, its invoice and the order behind it on for what the gateway reports,
@@ -570,10 +580,10 @@ impl Billing {
                     },
                 )
                 .await?;
+                let invoice = invoices::by_id_in(&mut tx, payment.invoice_id)
+                    .await?
+                    .ok_or(CallbackError::UnknownReference)?;
                 if settled.made() {
-                    let invoice = invoices::by_id_in(&mut tx, payment.invoice_id)
-                        .await?
-                        .ok_or(CallbackError::UnknownReference)?;
                     orders::invoice_paid(&mut tx, &invoice).await?;
                 } else {
                     // Money came in for an invoice already settled another way or closed:
@@ -588,6 +598,14 @@ impl Billing {
                         ),
                     )
                     .await?;
+                    let notice = Notice::admin_payment_needs_refund(
+                        invoice.order_id,
+                        &invoice.number,
+                        payment.total_amount,
+                        &payment.gateway,
+                        &payment.channel,
+                    );
+                    notifications::notify_admins(&mut tx, &notice).await?;
                 }
             }
             PaymentStatus::Refunded => {
@@ -610,20 +628,23 @@ impl Billing {
     }
 
     /// Logs a refused callback, and writes it to the audit log unless this reason already has an
-    /// entry from the last minute; the next entry says how many it stands for.
+    /// entry from the last minute; the next entry says how many it stands for. Each entry is
+    /// told to the admins in its transaction, held to a notice per window by
+    /// [`alerts`](crate::notifications::alerts).
     async fn security_event(
         &self,
-        action: &'static str,
+        reason: Refusal,
         ip: Option<&str>,
         detail: Option<String>,
     ) -> Result<(), DbError> {
+        let action = reason.action();
         tracing::warn!(
             action,
             ip,
             detail = detail.as_deref(),
             "payment callback refused"
         );
-        let Some(refused) = self.refusals.count(action, Instant::now()) else {
+        let Some(refused) = self.refusals.count(reason, Instant::now()) else {
             return Ok(());
         };
         let detail = match detail {
@@ -632,6 +653,7 @@ impl Billing {
         };
         let mut tx = self.db.begin().await?;
         record(&mut tx, action, ip, detail).await?;
+        alerts::callback_refused(&mut tx, self.gateway.name(), reason, refused).await?;
         tx.commit().await
     }
 

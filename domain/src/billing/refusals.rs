@@ -2,7 +2,8 @@
 //! callback endpoint, so a flood of forged callbacks must neither push real events out of the
 //! admin's audit log nor keep the database busy:
 //! - each reason of refusal is written to the audit log at most once a minute, with how many
-//!   refusals of that reason the entry stands for;
+//!   refusals of that reason the entry stands for (and told to the admins, held further to one
+//!   notice per half hour by [`alerts`](crate::notifications::alerts));
 //! - a client whose unsigned callbacks keep being refused is answered "too many" for the rest
 //!   of the minute without anything being looked up. Only a callback whose signature fails is
 //!   held against its sender: a signed one is the gateway's (or comes with its key), and a
@@ -12,7 +13,32 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use crate::rate_limit::client_key;
+
+/// Why a callback was refused, of the refusals that are recorded (audit log, admins' notices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Unsigned, or signed with another key: a forgery, or our key is not the gateway's.
+    BadSignature,
+    /// Signed, for a payment we have no record of.
+    UnknownReference,
+    /// Signed, but its invoice or amount is not the payment's.
+    Mismatch,
+}
+
+impl Refusal {
+    /// The audit log's action for it.
+    pub fn action(self) -> &'static str {
+        match self {
+            Self::BadSignature => "payment_callback_bad_signature",
+            Self::UnknownReference => "payment_callback_unknown_reference",
+            Self::Mismatch => "payment_callback_mismatch",
+        }
+    }
+}
 
 /// How long a tally lasts: a reason's audit entry, and a client's allowance of refusals.
 const WINDOW: Duration = Duration::from_secs(60);
@@ -25,7 +51,7 @@ const CLIENTS_BEFORE_SWEEP: usize = 4096;
 
 #[derive(Debug, Default)]
 pub(crate) struct Refusals {
-    reasons: Mutex<HashMap<&'static str, ReasonTally>>,
+    reasons: Mutex<HashMap<Refusal, ReasonTally>>,
     clients: Mutex<HashMap<String, ClientWindow>>,
 }
 
@@ -79,7 +105,7 @@ impl Refusals {
 
     /// Counts one refusal for `reason`; answers how many refusals an audit entry written now
     /// stands for, or `None` while this reason's entry of the last minute stands.
-    pub(crate) fn count(&self, reason: &'static str, now: Instant) -> Option<u64> {
+    pub(crate) fn count(&self, reason: Refusal, now: Instant) -> Option<u64> {
         let mut reasons = lock(&self.reasons);
         let tally = reasons.entry(reason).or_insert(ReasonTally {
             unwritten: 0,
@@ -104,23 +130,26 @@ mod tests {
     fn a_reason_is_written_once_a_minute_with_what_it_stands_for() {
         let refusals = Refusals::default();
         let start = Instant::now();
-        assert_eq!(refusals.count("bad_signature", start), Some(1));
+        assert_eq!(refusals.count(Refusal::BadSignature, start), Some(1));
         for n in 1..=9 {
             let at = start + Duration::from_secs(n);
-            assert_eq!(refusals.count("bad_signature", at), None);
+            assert_eq!(refusals.count(Refusal::BadSignature, at), None);
         }
         assert_eq!(
-            refusals.count("mismatch", start + Duration::from_secs(5)),
+            refusals.count(Refusal::Mismatch, start + Duration::from_secs(5)),
             Some(1),
             "each reason has its own minute"
         );
         assert_eq!(
-            refusals.count("bad_signature", start + WINDOW),
+            refusals.count(Refusal::BadSignature, start + WINDOW),
             Some(10),
             "the nine held back and this one"
         );
         assert_eq!(
-            refusals.count("bad_signature", start + WINDOW + Duration::from_secs(1)),
+            refusals.count(
+                Refusal::BadSignature,
+                start + WINDOW + Duration::from_secs(1)
+            ),
             None
         );
     }

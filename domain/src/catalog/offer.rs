@@ -6,7 +6,8 @@ use super::*;
 impl Catalog {
     /// One visible plan in one of its regions with one of its images, checked against everything
     /// that must hold to sell it now. Hidden plans are `not_found`, as they are to customers.
-    #[tracing::instrument(skip(self))]
+    // Debug: it runs on every catalog page and request, where an info span costs a log line.
+    #[tracing::instrument(level = "debug", skip(self))]
     pub async fn offer(
         &self,
         plan_id: i64,

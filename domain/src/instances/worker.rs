@@ -9,6 +9,7 @@
 
 use chrono::{Duration, Utc};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::work_error::{WorkError, describe};
 use super::{
@@ -122,6 +123,7 @@ struct ActionRow {
 }
 
 impl Instances {
+    #[tracing::instrument(name = "provision", skip_all, fields(instance_id = tracing::field::Empty, order_id = tracing::field::Empty, provider = tracing::field::Empty))]
     async fn run_provision(&self, job: &Job) -> Result<JobOutcome, WorkError> {
         let payload: ProvisionPayload = serde_json::from_str(&job.payload)?;
         let instance = match self.by_id(payload.instance_id).await {
@@ -129,6 +131,10 @@ impl Instances {
             Err(InstanceError::NotFound) => return Ok(JobOutcome::Done),
             Err(error) => return Err(error.into()),
         };
+        let span = tracing::Span::current();
+        span.record("instance_id", instance.id);
+        span.record("order_id", instance.order_id);
+        span.record("provider", instance.provider.as_str());
         if instance.lifecycle() != Lifecycle::Provisioning {
             return Ok(JobOutcome::Done);
         }
@@ -145,7 +151,11 @@ impl Instances {
                 Err(error) => return Err(error),
             },
         };
-        let current = match provider.get_instance(&provider_id).await {
+        let current = match provider
+            .get_instance(&provider_id)
+            .instrument(tracing::info_span!("provision.check", provider_id = %provider_id))
+            .await
+        {
             Ok(current) => current,
             // A new server can be missing from the provider's answers for a short while.
             Err(ProviderError::NotFound) => return Ok(self.wait_or_give_up(&instance).await?),
@@ -189,6 +199,7 @@ impl Instances {
     /// Sends the create (or finds the server a lost answer created) and stores its id at once,
     /// so no later attempt sends it again. `None` while a create sent moments ago may still
     /// show up under its label: sending another then could make a second server.
+    #[tracing::instrument(name = "provision.create", skip_all)]
     async fn create_on_provider(&self, instance: &Instance) -> Result<Option<String>, WorkError> {
         let provider = self.provider(&instance.provider)?;
         let stored = db_run!(self.db(), |pool| {
@@ -261,6 +272,7 @@ impl Instances {
         Ok(Some(provider_id))
     }
 
+    #[tracing::instrument(name = "provision.ready", skip_all)]
     async fn mark_ready(
         &self,
         instance: &Instance,
@@ -304,7 +316,16 @@ impl Instances {
         Ok(())
     }
 
+    #[tracing::instrument(name = "provision.failed", skip_all)]
     async fn mark_failed(&self, instance: &Instance, reason: &str) -> Result<(), InstanceError> {
+        // An error, so error tracking hears of it, with the server and order involved.
+        tracing::error!(
+            instance_id = instance.id,
+            order_id = instance.order_id,
+            provider = %instance.provider,
+            reason,
+            "provisioning failed"
+        );
         let mut tx = self.db().begin().await?;
         let line = HistoryLine {
             kind: "provisioning_failed",
@@ -335,6 +356,7 @@ impl Instances {
         Ok(())
     }
 
+    #[tracing::instrument(name = "server.action", skip_all)]
     async fn run_action(&self, job: &Job) -> Result<JobOutcome, WorkError> {
         let payload: ActionPayload = serde_json::from_str(&job.payload)?;
         let Some(row) = db_run!(self.db(), |pool| {

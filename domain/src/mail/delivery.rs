@@ -12,6 +12,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::jobs::{Job, Registry};
+use crate::outcomes::{self, Service};
 use crate::{Db, DbError, db_run};
 
 pub const JOB_KIND: &str = "deliver_email";
@@ -133,9 +134,11 @@ async fn deliver(db: &Db, delivery: &Delivery, job: &Job) -> Result<(), String> 
     sent
 }
 
-/// Marks the e-mail sent and takes the tokens out of the stored copy: its links are the
-/// recipient's alone, and a copy that could still be used is one more thing to steal.
+/// Marks the e-mail sent (for the health page too) and takes the tokens out of the stored copy:
+/// its links are the recipient's alone, and a copy that could still be used is one more thing
+/// to steal.
 async fn record_sent(db: &Db, email_id: i64, email: &Pending) -> Result<(), DbError> {
+    outcomes::succeeded(db, Service::Email, None).await;
     db_run!(db, |pool| {
         sqlx::query(
             "UPDATE emails SET sent_at = $1, last_error = NULL, body_text = $2, body_html = $3 WHERE id = $4",
@@ -151,8 +154,9 @@ async fn record_sent(db: &Db, email_id: i64, email: &Pending) -> Result<(), DbEr
     Ok(())
 }
 
-/// Notes why the e-mail could not be sent, for the admin outbox.
+/// Notes why the e-mail could not be sent, for the admin outbox and the health page.
 async fn record_failure(db: &Db, email_id: i64, error: &str) -> Result<(), DbError> {
+    outcomes::failed(db, Service::Email, error).await;
     db_run!(db, |pool| {
         sqlx::query("UPDATE emails SET last_error = $1 WHERE id = $2")
             .bind(error)

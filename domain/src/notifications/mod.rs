@@ -5,6 +5,7 @@
 //! preferences choose the channels per category, except that security notifications always
 //! show in-app.
 
+pub mod alerts;
 pub mod notices;
 pub mod telegram;
 pub mod worker;

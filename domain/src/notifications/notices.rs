@@ -2,6 +2,8 @@
 //! happens, with the facts it needs; [`super::notify`] picks the recipient's language.
 
 use super::Category;
+use super::alerts::WINDOW;
+use crate::billing::refusals::Refusal;
 use crate::providers::ActionKind;
 use model::{Language, Rupiah};
 
@@ -106,17 +108,65 @@ pub fn device_summary(user_agent: &str, language: Language) -> String {
             Language::Id => "perangkat tak dikenal".to_owned(),
             Language::En => "an unknown device".to_owned(),
         },
-        (None, None) => {
-            let mut shown: String = user_agent
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(RAW_DEVICE_CHARS)
-                .collect();
-            if user_agent.chars().count() > RAW_DEVICE_CHARS {
-                shown.push('…');
-            }
-            shown
-        }
+        (None, None) => one_line(user_agent, RAW_DEVICE_CHARS),
+    }
+}
+
+/// Text a notice quotes but did not write (a header, an error), on one line and cut to `max`
+/// characters with an ellipsis: a notice is read in a bell, a subject line and a chat.
+fn one_line(text: &str, max: usize) -> String {
+    let joined: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if joined.chars().count() <= max {
+        return joined;
+    }
+    let mut cut: String = joined.chars().take(max).collect();
+    cut.push('…');
+    cut
+}
+
+/// The most of a dead job's error its notice quotes; the whole of it is on the jobs page.
+const JOB_ERROR_CHARS: usize = 300;
+
+/// Why a recorded payment callback was refused, and what to look at, in Bahasa Indonesia and
+/// English.
+fn refusal_texts(reason: Refusal) -> ((&'static str, &'static str), (&'static str, &'static str)) {
+    match reason {
+        Refusal::BadSignature => (
+            (
+                "tanda tangan tidak valid",
+                "Jika pembayaran sungguhan ikut ditolak, periksa kunci privat gateway di setiap server; jika tidak, ada yang mengirim callback palsu.",
+            ),
+            (
+                "bad signature",
+                "If real payments are refused too, check the gateway's private key on every server; otherwise someone is posting forged callbacks.",
+            ),
+        ),
+        Refusal::UnknownReference => (
+            (
+                "pembayaran tidak dikenal",
+                "Callback ini ditandatangani gateway, tetapi tidak ada pembayaran dengan referensinya di sini. Cocokkan dengan catatan gateway.",
+            ),
+            (
+                "unknown payment",
+                "It was signed by the gateway, but no payment here has its reference. Compare with the gateway's records.",
+            ),
+        ),
+        Refusal::Mismatch => (
+            (
+                "tagihan atau jumlah tidak cocok",
+                "Callback ini ditandatangani gateway, tetapi tagihan atau jumlahnya berbeda dari pembayarannya. Cocokkan dengan catatan gateway.",
+            ),
+            (
+                "invoice or amount mismatch",
+                "It was signed by the gateway, but its invoice or amount differs from the payment's. Compare with the gateway's records.",
+            ),
+        ),
     }
 }
 
@@ -495,11 +545,14 @@ impl Notice {
         )
     }
 
+    /// A job gave up; the notice quotes the start of its last error and leads to the dead
+    /// jobs of its kind, where it can be retried.
     pub fn admin_job_dead(job_id: i64, kind: &str, error: &str) -> Self {
+        let error = one_line(error, JOB_ERROR_CHARS);
         Self::new(
             "admin_job_dead",
             Category::Admin,
-            Some("/admin/jobs?state=dead".to_owned()),
+            Some(format!("/admin/jobs?state=dead&kind={kind}")),
             text(
                 format!("Tugas {kind} #{job_id} berhenti"),
                 format!("Semua percobaan gagal: {error}. Periksa lalu jalankan ulang."),
@@ -507,6 +560,69 @@ impl Notice {
             text(
                 format!("Job {kind} #{job_id} gave up"),
                 format!("Every attempt failed: {error}. Look into it and retry it."),
+            ),
+        )
+    }
+
+    /// `count` callbacks of `gateway` refused for `reason` since the admins were last told.
+    /// Nothing of the callbacks themselves: their body and signature are anyone's to make up.
+    pub fn admin_callback_refused(gateway: &str, reason: Refusal, count: i64) -> Self {
+        let ((id_why, id_advice), (en_why, en_advice)) = refusal_texts(reason);
+        let minutes = WINDOW.num_minutes();
+        let (id_count, en_count) = if count == 1 {
+            (
+                format!("Sebuah callback {gateway} ditolak."),
+                format!("A {gateway} callback was refused."),
+            )
+        } else {
+            (
+                format!("{count} callback {gateway} ditolak sejak pemberitahuan terakhir."),
+                format!("{count} {gateway} callbacks were refused since the last notice."),
+            )
+        };
+        Self::new(
+            "admin_payment_callback_refused",
+            Category::Admin,
+            Some(format!("/admin/audit?action={}", reason.action())),
+            text(
+                format!("Callback pembayaran ditolak: {id_why}"),
+                format!(
+                    "{id_count} {id_advice} Penolakan berikutnya dirangkum paling sering sekali setiap {minutes} menit."
+                ),
+            ),
+            text(
+                format!("Payment callbacks refused: {en_why}"),
+                format!(
+                    "{en_count} {en_advice} Further refusals are summed up at most once every {minutes} minutes."
+                ),
+            ),
+        )
+    }
+
+    /// Money came in for an invoice already settled or closed: a person must send it back.
+    pub fn admin_payment_needs_refund(
+        order_id: i64,
+        invoice: &str,
+        amount: i64,
+        gateway: &str,
+        channel: &str,
+    ) -> Self {
+        let amount = Rupiah(amount).to_string();
+        Self::new(
+            "admin_payment_needs_refund",
+            Category::Admin,
+            Some(format!("/admin/orders/{order_id}")),
+            text(
+                format!("Perlu pengembalian dana: {invoice}"),
+                format!(
+                    "{amount} masuk lewat {gateway} ({channel}) untuk tagihan {invoice}, yang sudah lunas atau ditutup. Kembalikan dananya ke pelanggan."
+                ),
+            ),
+            text(
+                format!("Refund needed: {invoice}"),
+                format!(
+                    "{amount} came in through {gateway} ({channel}) for invoice {invoice}, which was already settled or closed. Send it back to the customer."
+                ),
             ),
         )
     }
@@ -608,6 +724,64 @@ mod tests {
         assert!(shown.ends_with('…') && !shown.contains('\n'), "{shown}");
         assert_eq!(device_summary("  ", Language::En), "an unknown device");
         assert_eq!(device_summary("", Language::Id), "perangkat tak dikenal");
+    }
+
+    #[test]
+    fn a_dead_jobs_notice_quotes_its_error_on_one_line_and_short() {
+        let error = format!("HTTP 500:\n{}", "<html>".repeat(100));
+        let notice = Notice::admin_job_dead(42, "instance_create", &error);
+        let body = &notice.text(Language::En).body;
+        assert!(
+            body.starts_with("Every attempt failed: HTTP 500: <html><html>"),
+            "{body}"
+        );
+        assert!(
+            !body.contains('\n') && body.contains("…. Look into it"),
+            "{body}"
+        );
+        assert!(body.chars().count() < JOB_ERROR_CHARS + 60, "{body}");
+        assert_eq!(
+            notice.link.as_deref(),
+            Some("/admin/jobs?state=dead&kind=instance_create")
+        );
+        assert_eq!(
+            notice.text(Language::Id).title,
+            "Tugas instance_create #42 berhenti"
+        );
+    }
+
+    #[test]
+    fn a_refused_callback_notice_says_why_and_how_many_in_both_languages() {
+        let first = Notice::admin_callback_refused("tripay", Refusal::BadSignature, 1);
+        assert_eq!(first.category, Category::Admin);
+        assert_eq!(
+            first.text(Language::En).title,
+            "Payment callbacks refused: bad signature"
+        );
+        assert!(
+            first
+                .text(Language::En)
+                .body
+                .starts_with("A tripay callback was refused. If real payments")
+        );
+        assert!(first.text(Language::Id).body.contains("setiap 30 menit"));
+        assert_eq!(
+            first.link.as_deref(),
+            Some("/admin/audit?action=payment_callback_bad_signature")
+        );
+        let summary = Notice::admin_callback_refused("sandbox", Refusal::Mismatch, 37);
+        assert!(
+            summary
+                .text(Language::En)
+                .body
+                .starts_with("37 sandbox callbacks were refused since the last notice.")
+        );
+        assert!(
+            summary
+                .text(Language::Id)
+                .title
+                .ends_with("tagihan atau jumlah tidak cocok")
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::caller::Caller;
 use crate::error::Code;
 use crate::jobs::{Job, JobOutcome};
 use crate::mail::escape_html;
+use crate::outcomes::{self, Service};
 use crate::secrets::{random_token, token_hash};
 use crate::{DbError, db_run, tx_run};
 
@@ -327,8 +328,11 @@ impl Notifications {
         if let Some(link) = &pending.link {
             html.push_str(&format!("\n{}{}", self.public_url(), escape_html(link)));
         }
+        // The health page hears of deliveries and failures; "wait" and "blocked" are Telegram
+        // working as it should.
         match bot.send_message(chat_id, &html).await {
             Ok(()) => {
+                outcomes::succeeded(self.db(), Service::Telegram, None).await;
                 self.mark_sent(notification_id)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -352,7 +356,11 @@ impl Notifications {
                 .map_err(|error: sqlx::Error| error.to_string())?;
                 Ok(JobOutcome::Done)
             }
-            Err(error) => Err(error.to_string()),
+            Err(error) => {
+                let error = error.to_string();
+                outcomes::failed(self.db(), Service::Telegram, &error).await;
+                Err(error)
+            }
         }
     }
 

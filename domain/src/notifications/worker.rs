@@ -1,4 +1,5 @@
-//! The delivery jobs: e-mail here, Telegram in [`super::telegram`].
+//! The delivery jobs: e-mail here, Telegram in [`super::telegram`]; the admins' summaries of
+//! refused callbacks in [`super::alerts`].
 //!
 //! Turns a notification into its e-mail: the job renders it in the recipient's language with
 //! an absolute link and hands it to the mail outbox, in one transaction with marking the
@@ -9,7 +10,7 @@
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB};
+use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB, alerts};
 use crate::db::Tx;
 use crate::jobs::{DeadJob, DeadJobFuture, Job, JobOutcome, Registry};
 use crate::mail::{self, compose};
@@ -20,6 +21,7 @@ pub const MAX_ATTEMPTS: i64 = 12;
 
 pub fn register(registry: Registry, notifications: Notifications) -> Registry {
     let telegram = notifications.clone();
+    let summaries = notifications.clone();
     registry
         .on(EMAIL_JOB, move |job| {
             let notifications = notifications.clone();
@@ -33,6 +35,10 @@ pub fn register(registry: Registry, notifications: Notifications) -> Registry {
         .on(TELEGRAM_JOB, move |job| {
             let notifications = telegram.clone();
             async move { notifications.run_telegram(&job).await }
+        })
+        .on(alerts::SUMMARY_JOB, move |job| {
+            let notifications = summaries.clone();
+            async move { notifications.run_summary(&job).await }
         })
         .when_dead(tell_admins_a_job_died)
 }

@@ -541,6 +541,11 @@ impl Orders {
     }
 
     /// Places an order and issues its invoice; an invoice with nothing to pay is settled at once.
+    #[tracing::instrument(
+        name = "order.place",
+        skip_all,
+        fields(user_id = caller.user_id, plan_id = %request.plan_id, sentry.op = "order.place")
+    )]
     pub async fn place(
         &self,
         caller: &Caller,

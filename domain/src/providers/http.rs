@@ -16,6 +16,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use super::ProviderError;
 use crate::http_retry::{self, Attempt, Exchange, HttpSettings};
@@ -146,6 +147,15 @@ impl ApiClient {
         // work twice.
         let idempotent = matches!(method, Method::GET | Method::DELETE);
         let method = &method;
+        // One span per call, retries included: which provider, which endpoint, what it said.
+        let span = tracing::info_span!(
+            "provider.call",
+            provider = self.provider,
+            method = %method,
+            endpoint = path,
+            status = tracing::field::Empty,
+            sentry.op = "http.client",
+        );
         let answer =
             http_retry::with_retries(&self.settings, self.provider, method, path, || async move {
                 self.limiter.until_ready().await;
@@ -163,7 +173,12 @@ impl ApiClient {
                     Err(attempt) => attempt,
                 }
             })
-            .await?;
+            .instrument(span.clone())
+            .await
+            .inspect_err(|error| {
+                span.record("status", tracing::field::display(error));
+            })?;
+        span.record("status", answer.status.as_u16());
         tracing::debug!(provider = self.provider, %method, path, status = %answer.status, "provider answered");
         Ok(answer.text)
     }

@@ -7,6 +7,7 @@ pub mod digitalocean;
 pub mod http;
 pub mod linode;
 pub mod vultr;
+pub mod watched;
 /// The sandbox cloud lives with its screens and VMs in [`crate::sandbox`]; this is the path its
 /// callers have always used.
 pub use crate::sandbox;

@@ -113,7 +113,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -183,4 +183,50 @@ pub async fn seed_users(test: &TestDb, prefix: &str, role: &str, count: usize) -
         .await
     })
     .unwrap()
+}
+
+/// Waits for the sandbox catalog the server syncs at start-up, then creates a visible plan on
+/// it through the admin API with `admin_token`; answers its id.
+pub async fn seed_plan(server: &Server, admin_token: &str) -> i64 {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sizes: serde_json::Value = http
+            .get(server.url("/api/v1/admin/catalog/sizes"))
+            .bearer_auth(admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or_default();
+        if sizes.as_array().is_some_and(|sizes| !sizes.is_empty()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sandbox catalog never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let answer = http
+        .post(server.url("/api/v1/admin/plans"))
+        .bearer_auth(admin_token)
+        .json(&serde_json::json!({
+            "name": "Nano", "provider": "sandbox", "size_slug": "sbx-1c-1g", "vcpus": null,
+            "memory_mb": null, "disk_gb": null, "transfer_gb": null, "price_idr_monthly": 75000,
+            "discount_3m_percent": 0, "discount_6m_percent": 0, "discount_12m_percent": 0,
+            "region_slugs": ["sbx-jkt1"], "image_slugs": ["ubuntu-24-04-x64"], "visible": true,
+            "sort_order": 0
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "the plan was not created: {}",
+        answer.status()
+    );
+    let plan: serde_json::Value = answer.json().await.unwrap();
+    plan["id"].as_i64().unwrap()
 }

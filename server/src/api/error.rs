@@ -58,6 +58,12 @@ impl IntoResponse for ApiError {
             error["field"] = field.into();
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if self.code.kind() == ErrorKind::Internal {
+            // Logged as an error where it was made (or a panic the hook reported).
+            response
+                .extensions_mut()
+                .insert(crate::error_tracking::ErrorReported);
+        }
         if let Some(secs) = self.retry_after_secs {
             response
                 .headers_mut()

@@ -23,6 +23,7 @@ use crate::session::{Admin, Client, SignedIn};
 use crate::state::ServerState;
 
 mod catalog;
+mod client_errors;
 pub mod error;
 mod instances;
 mod notifications;
@@ -116,6 +117,7 @@ pub fn routes() -> Routes {
         .route("/api/v1/admin/users", get(admin_users))
         .route("/api/v1/admin/users/{id}/suspend", post(admin_suspend))
         .merge(catalog::routes())
+        .merge(client_errors::routes())
         .merge(ssh_keys::routes())
         .merge(instances::routes())
         .merge(orders::routes())

@@ -153,6 +153,14 @@ async fn callback(
         Err(CallbackError::Db(_) | CallbackError::Order(_)) => "error",
     };
     metrics::counter!("payment_callbacks_total", "outcome" => outcome).increment(1);
+    // An error, so error tracking hears of it: a refusal is either someone forging callbacks or
+    // a real payment we are not applying. Senders already cut off (`too_many`) are not repeated.
+    if !matches!(
+        applied,
+        Ok(()) | Err(CallbackError::TooMany | CallbackError::Db(_) | CallbackError::Order(_))
+    ) {
+        tracing::error!(outcome, from_ip = %client.ip, "a payment callback was refused");
+    }
     let (status, message) = match applied {
         Ok(()) => return (StatusCode::OK, Json(json!({ "success": true }))),
         Err(CallbackError::BadSignature) => (StatusCode::FORBIDDEN, "Invalid signature".to_owned()),
