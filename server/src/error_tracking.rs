@@ -139,10 +139,11 @@ pub async fn scope_request(mut request: Request, next: Next) -> Response {
     {
         hub.configure_scope(|scope| scope.set_tag("request_id", request_id));
     }
+    // A shared string: kept for every request, read only for the rare unreported 5xx.
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map(|path| path.as_str().to_owned());
+        .cloned();
     request
         .extensions_mut()
         .insert(RequestHub(Arc::clone(&hub)));
@@ -155,7 +156,7 @@ pub async fn scope_request(mut request: Request, next: Next) -> Response {
         hub.with_scope(
             |scope| {
                 if let Some(route) = &route {
-                    scope.set_tag("route", route);
+                    scope.set_tag("route", route.as_str());
                 }
             },
             || hub.capture_message(&format!("answered {status}"), sentry::Level::Error),
@@ -277,12 +278,7 @@ pub fn scrub_value(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(scrub_value),
-        Value::String(text) => {
-            let clean = scrub_text(text);
-            if clean != *text {
-                *text = clean;
-            }
-        }
+        Value::String(text) => *text = scrub_text(text),
         _ => {}
     }
 }
