@@ -999,10 +999,17 @@ fn check_answer(tally: &mut Tally, what: &str, answer: &support::Answer, elapsed
     }
 }
 
+/// What the header payloads would put into a header value. Each has a character outside the
+/// base64url alphabet, so a random nonce or token can never spell one by chance.
+const INJECTED_HEADER_MARKS: &[&str] = &["evil=1", "evil.example", "evil@injection"];
+
 fn check_headers(tally: &mut Tally, what: &str, headers: &axum::http::HeaderMap) {
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes()).to_lowercase();
-        if value.contains("evil") || name.as_str() == "bcc" {
+        let injected = INJECTED_HEADER_MARKS
+            .iter()
+            .any(|mark| value.contains(mark));
+        if injected || name.as_str() == "bcc" {
             tally.fail(format!("{what}: injected header {name}: {value}"));
         }
     }
