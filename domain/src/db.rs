@@ -101,6 +101,23 @@ impl std::fmt::Display for Backend {
     }
 }
 
+/// The pattern for `LIKE $n ESCAPE '\'` that finds text holding `search`, lowercased, with
+/// its own `%`, `_` and `\` taken as they are; `None` for a blank search. The same on SQLite
+/// and PostgreSQL.
+pub fn contains_pattern(search: Option<&str>) -> Option<String> {
+    let search = search.map(str::trim).filter(|search| !search.is_empty())?;
+    let mut pattern = String::with_capacity(search.len() + 2);
+    pattern.push('%');
+    for c in search.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Some(pattern)
+}
+
 /// `url` with its password (in the user part or a `password=` parameter) replaced by `***`, for
 /// error messages and logs: a mistyped `DATABASE_URL` still holds the real password.
 pub fn redacted_url(url: &str) -> String {
@@ -466,6 +483,17 @@ fn create_parent_dir(file: &Path) -> Result<(), DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_patterns_take_wildcards_as_they_are() {
+        assert_eq!(contains_pattern(Some("  Sari ")).as_deref(), Some("%sari%"));
+        assert_eq!(
+            contains_pattern(Some(r"50%_off\")).as_deref(),
+            Some(r"%50\%\_off\\%")
+        );
+        assert_eq!(contains_pattern(Some("   ")), None);
+        assert_eq!(contains_pattern(None), None);
+    }
 
     #[test]
     fn passwords_are_taken_out_of_database_urls() {

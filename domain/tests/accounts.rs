@@ -340,6 +340,10 @@ both_backends! {
 
         let users = accounts.list_users(&admin, Some("HADI"), 10, 0).await.unwrap();
         assert_eq!(users.len(), 1);
+        // `%` and `_` are characters to look for, not wildcards matching everyone.
+        for literal in ["%", "_", "h_di", "\\"] {
+            assert!(accounts.list_users(&admin, Some(literal), 10, 0).await.unwrap().is_empty(), "{literal}");
+        }
         let suspended = accounts.set_suspended(&admin, users[0].id, true, &client()).await.unwrap();
         assert!(suspended.suspended);
         assert!(accounts.authenticate(&customer_tokens.access_token).await.is_err());

@@ -441,6 +441,11 @@ both_backends! {
         assert_eq!(env.state.orders.list_all(&budi, &OrderFilter::default()).await.unwrap_err().code(), Code::Forbidden);
         let all = env.state.orders.list_all(&env.admin, &OrderFilter { status: Some("pending_payment".into()), search: Some("SARI@".into()), ..Default::default() }).await.unwrap();
         assert_eq!(all.len(), 1);
+        // A wildcard typed into the search is looked for as it is.
+        for literal in ["%", "sari_", "web_1"] {
+            let found = env.state.orders.list_all(&env.admin, &OrderFilter { search: Some(literal.into()), ..Default::default() }).await.unwrap();
+            assert!(found.is_empty(), "{literal}");
+        }
     }
 }
 

@@ -33,12 +33,9 @@ impl Accounts {
         offset: i64,
     ) -> Result<Vec<User>, AccountError> {
         caller.require_admin()?;
-        let pattern = search
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| format!("%{}%", s.to_lowercase()));
+        let pattern = crate::db::contains_pattern(search);
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE (CAST($1 AS TEXT) IS NULL OR email LIKE $1 OR LOWER(name) LIKE $1) \
+            "SELECT {USER_COLUMNS} FROM users WHERE (CAST($1 AS TEXT) IS NULL OR email LIKE $1 ESCAPE '\\' OR LOWER(name) LIKE $1 ESCAPE '\\') \
              ORDER BY id DESC LIMIT $2 OFFSET $3"
         );
         let rows = db_run!(&self.db, |pool| {

@@ -680,12 +680,12 @@ impl Instances {
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
-        let search = blank(&filter.search).map(|s| format!("%{}%", s.to_lowercase()));
+        let search = crate::db::contains_pattern(filter.search.as_deref());
         let sql = format!(
             "{INSTANCE_SELECT} WHERE (CAST($1 AS TEXT) IS NULL OR i.status = $1) \
              AND (CAST($2 AS TEXT) IS NULL OR i.provider = $2) \
-             AND (CAST($3 AS TEXT) IS NULL OR LOWER(u.email) LIKE $3 OR i.hostname LIKE $3 \
-                  OR i.ipv4 LIKE $3) \
+             AND (CAST($3 AS TEXT) IS NULL OR LOWER(u.email) LIKE $3 ESCAPE '\\' \
+                  OR i.hostname LIKE $3 ESCAPE '\\' OR i.ipv4 LIKE $3 ESCAPE '\\') \
              ORDER BY i.id DESC LIMIT $4"
         );
         Ok(db_run!(&self.db, |pool| {

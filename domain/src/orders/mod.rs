@@ -727,12 +727,7 @@ impl Orders {
                 "the end date is before the start date",
             ));
         }
-        let pattern = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|search| !search.is_empty())
-            .map(|search| format!("%{}%", search.to_lowercase()));
+        let pattern = crate::db::contains_pattern(filter.search.as_deref());
         let start_of = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
         let from = filter.placed_from.map(start_of);
         // Up to the end of the last day asked for.
@@ -742,7 +737,7 @@ impl Orders {
             .map(start_of);
         let sql = format!(
             "{ORDER_SELECT} WHERE (CAST($1 AS TEXT) IS NULL OR o.status = $1) \
-             AND (CAST($2 AS TEXT) IS NULL OR LOWER(u.email) LIKE $2 OR o.hostname LIKE $2) \
+             AND (CAST($2 AS TEXT) IS NULL OR LOWER(u.email) LIKE $2 ESCAPE '\\' OR o.hostname LIKE $2 ESCAPE '\\') \
              AND ($3 IS NULL OR o.created_at >= $3) AND ($4 IS NULL OR o.created_at < $4) \
              ORDER BY o.id DESC LIMIT 500"
         );
