@@ -258,6 +258,9 @@ both_backends! {
         let mut input = basic();
         input.name = "   ".into();
         assert_code(create(input).await, Code::PlanNameInvalid);
+        let mut input = basic();
+        input.name = "Basic\r\nBcc: victim@example.com".into();
+        assert_code(create(input).await, Code::PlanNameInvalid);
         assert_code(create(plan("X", "sbx-64c", &["sbx-sgp1"], &["debian-12-x64"], 1)).await, Code::PlanSizeInvalid);
         assert_code(create(plan("X", "sbx-1c-1g", &[], &["debian-12-x64"], 1)).await, Code::PlanRegionsRequired);
         assert_code(create(plan("X", "sbx-1c-1g", &["sbx-sgp1"], &[], 1)).await, Code::PlanImagesRequired);
@@ -332,6 +335,8 @@ both_backends! {
         assert_code(env.catalog.update_image(&env.admin, &env.client, "sandbox", "ubuntu-24-04-x64", &bad).await, Code::ImageLogoInvalid);
         let long = RegionUpdate { display_name: Some("J".repeat(61)), enabled: true };
         assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "sbx-jkt1", &long).await, Code::RegionNameInvalid);
+        let two_lines = RegionUpdate { display_name: Some("Jakarta\nSingapore".into()), enabled: true };
+        assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "sbx-jkt1", &two_lines).await, Code::RegionNameInvalid);
         assert_code(env.catalog.update_region(&env.admin, &env.client, "sandbox", "nowhere", &RegionUpdate::default()).await, Code::NotFound);
     }
 

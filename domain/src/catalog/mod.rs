@@ -410,7 +410,8 @@ pub struct Catalog {
     providers: Providers,
 }
 
-/// Trims a free-text name; blank means "none", too long is an error.
+/// Trims a free-text name; blank means "none", too long or more than one line is an error
+/// (names go into e-mail subjects, invoices and log lines).
 fn optional_name(
     value: Option<&str>,
     field: &'static str,
@@ -422,6 +423,11 @@ fn optional_name(
             field,
             code,
             format!("{field} must have at most {MAX_NAME_CHARS} characters"),
+        )),
+        Some(value) if value.chars().any(char::is_control) => Err(CatalogError::invalid(
+            field,
+            code,
+            format!("{field} must be one line, without tabs or control characters"),
         )),
         _ => Ok(value.map(str::to_owned)),
     }
