@@ -2,25 +2,31 @@
 //!
 //! Error-level log lines become Sentry events (warnings and info lines ride along as
 //! breadcrumbs), panics are captured with their backtrace, and spans become transactions at
-//! `SENTRY_TRACES_SAMPLE_RATE`. Every request runs on a hub of its own, tagged with its request
-//! id and the signed-in user's id (never the e-mail). Whatever leaves the process passes through
-//! [`scrub_envelope`] first: the one place that decides what Sentry may see.
+//! `SENTRY_TRACES_SAMPLE_RATE`. An event captured while serving a request carries its request
+//! id, route and the signed-in user's id (never the e-mail), and the lines that request logged
+//! before it. Whatever leaves the process passes through [`scrub_envelope`] first: the one place
+//! that decides what Sentry may see.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
-use sentry::integrations::tracing::{BreadcrumbLayer, ErrorLayer, SpanLayer};
-use sentry::protocol::{EnvelopeItem, Event, Transaction};
+use sentry::integrations::tracing::{ErrorLayer, SpanLayer};
+use sentry::protocol::{Breadcrumb, EnvelopeItem, Event, Transaction};
 use sentry::transports::UreqHttpTransportOptions;
 use sentry::types::Dsn;
-use sentry::{ClientInitGuard, ClientOptions, Envelope, Transport, TransportOptions};
+use sentry::{
+    ClientInitGuard, ClientOptions, Envelope, SentryFutureExt, Transport, TransportOptions,
+};
 use serde_json::Value;
 use tracing::{Level, Metadata};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::FilterFn;
+use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::router::REQUEST_ID_HEADER;
@@ -59,6 +65,7 @@ pub fn init(settings: &SentrySettings) -> ClientInitGuard {
     // runtime's, and would make every event tens of kilobytes.
     options.attach_stacktrace = false;
     options.shutdown_timeout = Duration::from_secs(5);
+    options.before_send = Some(Arc::new(describe_request));
     options.transport = Some(Arc::new(|options: &ClientOptions| {
         // Always there: the factory is only used with a DSN.
         let http = TransportOptions::try_from_client_options(options)
@@ -86,27 +93,39 @@ pub fn layers<S>(traces: bool) -> impl Layer<S>
 where
     S: tracing::Subscriber + for<'span> LookupSpan<'span>,
 {
-    let performance_span = |metadata: &Metadata<'_>| {
-        metadata.is_span()
-            && *metadata.level() <= Level::INFO
-            && metadata.fields().field("sentry.op").is_some()
-    };
-    let spans = traces.then(|| SpanLayer::new().with_filter(FilterFn::new(performance_span)));
+    // Each filter says the most it lets through, so debug and trace lines stay as cheap as
+    // they are without Sentry: skipped at the call site.
+    let spans = traces.then(|| {
+        SpanLayer::new()
+            .with_filter(FilterFn::new(performance_span).with_max_level_hint(Level::INFO))
+    });
     // An absent layer (no traces) is a layer that does nothing.
     Layer::and_then(
         spans,
         ErrorLayer::new()
             .enable_span_attributes()
-            // Spans too: a layer only sees the fields of the spans its filter lets in.
-            .with_filter(FilterFn::new(|metadata: &Metadata<'_>| {
-                metadata.is_span() || becomes_event(metadata)
-            })),
+            // The performance spans too: their fields (a job's, an order's) go with the event.
+            .with_filter(
+                FilterFn::new(|metadata: &Metadata<'_>| {
+                    performance_span(metadata) || becomes_event(metadata)
+                })
+                .with_max_level_hint(Level::INFO),
+            ),
     )
     .and_then(
-        BreadcrumbLayer::new().with_filter(FilterFn::new(|metadata: &Metadata<'_>| {
-            metadata.is_event() && *metadata.level() <= Level::INFO && !becomes_event(metadata)
-        })),
+        Breadcrumbs.with_filter(
+            FilterFn::new(|metadata: &Metadata<'_>| {
+                metadata.is_event() && *metadata.level() <= Level::INFO && !becomes_event(metadata)
+            })
+            .with_max_level_hint(Level::INFO),
+        ),
     )
+}
+
+fn performance_span(metadata: &Metadata<'_>) -> bool {
+    metadata.is_span()
+        && *metadata.level() <= Level::INFO
+        && metadata.fields().field("sentry.op").is_some()
 }
 
 /// An error line is an event, except the one logged after a panic: the panic hook has sent
@@ -118,72 +137,304 @@ fn becomes_event(metadata: &Metadata<'_>) -> bool {
 }
 
 /// Marks an answer whose failure was reported already (logged as an error, or a panic), so
-/// [`scope_request`] does not report the same 5xx again.
+/// [`track_request`] does not report the same 5xx again.
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorReported;
 
-/// The hub `sentry-tower` gave this request. Spans copy its scope each time they are entered,
-/// so what is set on it holds for the rest of the request.
-#[derive(Clone)]
-struct RequestHub(Arc<sentry::Hub>);
+/// The most lines kept as breadcrumbs for one request's events.
+const REQUEST_BREADCRUMBS: usize = 50;
 
-/// Tags the request's hub with its request id before its spans start, and reports a 5xx
-/// answer that nothing on the way reported. Runs inside the per-request hub and outside the
-/// request's span.
-pub async fn scope_request(mut request: Request, next: Next) -> Response {
-    let hub = sentry::Hub::current();
-    if let Some(request_id) = request
+tokio::task_local! {
+    /// The request the running task serves, for the events captured while serving it.
+    static REQUEST: RequestContext;
+}
+
+/// What an event captured during a request is told of it: its id, route and caller, and the
+/// lines logged before it. Kept by the request's task instead of a Sentry hub per request,
+/// which costs a share of every request's time to serve the few that fail.
+struct RequestContext {
+    request_id: Option<HeaderValue>,
+    method: Method,
+    uri: Uri,
+    host: Option<HeaderValue>,
+    route: Option<MatchedPath>,
+    user_id: OnceLock<i64>,
+    breadcrumbs: Mutex<VecDeque<Breadcrumb>>,
+}
+
+impl RequestContext {
+    fn of(request: &Request) -> Self {
+        let headers = request.headers();
+        Self {
+            request_id: headers.get(REQUEST_ID_HEADER).cloned(),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            host: headers.get(axum::http::header::HOST).cloned(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            user_id: OnceLock::new(),
+            breadcrumbs: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.request_id.as_ref().and_then(|id| id.to_str().ok())
+    }
+
+    /// `GET /api/v1/servers/{id}`: the route, so one transaction name serves every server.
+    fn name(&self) -> String {
+        let path = self
+            .route
+            .as_ref()
+            .map_or_else(|| self.uri.path(), MatchedPath::as_str);
+        format!("{} {path}", self.method)
+    }
+
+    /// The request as Sentry shows it: method and address without the query string (which
+    /// may hold a console ticket), and no headers (which may hold credentials).
+    fn describe(&self) -> sentry::protocol::Request {
+        let host = self.host.as_ref().and_then(|host| host.to_str().ok());
+        let url = host.and_then(|host| format!("http://{host}{}", self.uri.path()).parse().ok());
+        sentry::protocol::Request {
+            method: Some(self.method.to_string()),
+            url,
+            ..sentry::protocol::Request::default()
+        }
+    }
+
+    fn remember(&self, breadcrumb: Breadcrumb) {
+        let mut breadcrumbs = self
+            .breadcrumbs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if breadcrumbs.len() == REQUEST_BREADCRUMBS {
+            breadcrumbs.pop_front();
+        }
+        breadcrumbs.push_back(breadcrumb);
+    }
+
+    /// Fills what the event does not say itself. The lines before it are this request's: the
+    /// thread's own breadcrumbs come from whatever else ran on it.
+    fn apply(&self, event: &mut Event<'static>) {
+        if let Some(request_id) = self.request_id() {
+            event
+                .tags
+                .entry("request_id".to_owned())
+                .or_insert_with(|| request_id.to_owned());
+        }
+        if let Some(route) = &self.route {
+            event
+                .tags
+                .entry("route".to_owned())
+                .or_insert_with(|| route.as_str().to_owned());
+        }
+        if event.user.is_none()
+            && let Some(user_id) = self.user_id.get()
+        {
+            event.user = Some(user(*user_id));
+        }
+        if event.request.is_none() {
+            event.request = Some(self.describe());
+        }
+        let breadcrumbs = self
+            .breadcrumbs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        event.breadcrumbs = breadcrumbs.iter().cloned().collect::<Vec<_>>().into();
+    }
+}
+
+fn user(id: i64) -> sentry::User {
+    sentry::User {
+        id: Some(id.to_string()),
+        ..sentry::User::default()
+    }
+}
+
+/// Whether requests are traced at all: set once, as the router is built.
+#[derive(Clone, Copy)]
+pub struct RequestTracing {
+    pub traces: bool,
+}
+
+/// Serves the request with its [`RequestContext`] at hand for events, as a transaction when it
+/// is sampled, and reports a 5xx answer that nothing on the way reported. Runs outside the
+/// request's span. Only a sampled request gets a hub of its own, which carries its transaction
+/// to the spans and events inside.
+pub async fn track_request(
+    State(tracing): State<RequestTracing>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let context = RequestContext::of(&request);
+    let transaction = tracing
+        .traces
+        .then(|| start_transaction(&context, &request))
+        .flatten();
+    REQUEST
+        .scope(context, async move {
+            let response = match transaction {
+                Some(transaction) => traced(transaction, request, next).await,
+                None => next.run(request).await,
+            };
+            let status = response.status();
+            if status.is_server_error()
+                && status != axum::http::StatusCode::SERVICE_UNAVAILABLE
+                && response.extensions().get::<ErrorReported>().is_none()
+            {
+                sentry::capture_message(&format!("answered {status}"), sentry::Level::Error);
+            }
+            response
+        })
+        .await
+}
+
+/// The request's transaction, when it is sampled (or its caller's trace was).
+fn start_transaction(context: &RequestContext, request: &Request) -> Option<sentry::Transaction> {
+    let headers = request
         .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|id| id.to_str().ok())
-    {
-        hub.configure_scope(|scope| scope.set_tag("request_id", request_id));
-    }
-    // A shared string: kept for every request, read only for the rare unreported 5xx.
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .cloned();
-    request
-        .extensions_mut()
-        .insert(RequestHub(Arc::clone(&hub)));
-    let response = next.run(request).await;
-    let status = response.status();
-    if status.is_server_error()
-        && status != axum::http::StatusCode::SERVICE_UNAVAILABLE
-        && response.extensions().get::<ErrorReported>().is_none()
-    {
-        hub.with_scope(
-            |scope| {
-                if let Some(route) = &route {
-                    scope.set_tag("route", route.as_str());
-                }
-            },
-            || hub.capture_message(&format!("answered {status}"), sentry::Level::Error),
-        );
-    }
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    let trace =
+        sentry::TransactionContext::continue_from_headers(&context.name(), "http.server", headers);
+    let transaction = sentry::start_transaction(trace);
+    #[expect(
+        deprecated,
+        reason = "its `true` is reliable (the transaction will be sent), and that is all we ask"
+    )]
+    let sampled = transaction.is_sampled();
+    sampled.then_some(transaction)
+}
+
+async fn traced(transaction: sentry::Transaction, request: Request, next: Next) -> Response {
+    let hub = Arc::new(sentry::Hub::new_from_top(sentry::Hub::current()));
+    transaction.set_request(REQUEST.with(RequestContext::describe));
+    hub.configure_scope(|scope| {
+        if let Some(request_id) = REQUEST.with(|context| context.request_id().map(str::to_owned)) {
+            scope.set_tag("request_id", request_id);
+        }
+        scope.set_span(Some(transaction.clone().into()));
+    });
+    let response = next.run(request).bind_hub(Arc::clone(&hub)).await;
+    transaction.set_status(span_status(response.status()));
+    // Sent with the request's scope: its tags and caller.
+    sentry::Hub::run(hub, || transaction.finish());
     response
 }
 
-/// Puts the signed-in user's id (never the e-mail) on the request's events. Runs inside the
-/// session layer, which knows who it is.
+fn span_status(status: axum::http::StatusCode) -> sentry::protocol::SpanStatus {
+    use axum::http::StatusCode;
+    use sentry::protocol::SpanStatus;
+    match status {
+        StatusCode::UNAUTHORIZED => SpanStatus::Unauthenticated,
+        StatusCode::FORBIDDEN => SpanStatus::PermissionDenied,
+        StatusCode::NOT_FOUND => SpanStatus::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => SpanStatus::ResourceExhausted,
+        StatusCode::CONFLICT => SpanStatus::AlreadyExists,
+        StatusCode::SERVICE_UNAVAILABLE => SpanStatus::Unavailable,
+        status if status.is_client_error() => SpanStatus::InvalidArgument,
+        status if status.is_server_error() => SpanStatus::InternalError,
+        status if status.is_success() || status.is_redirection() => SpanStatus::Ok,
+        _ => SpanStatus::UnknownError,
+    }
+}
+
+/// Puts the signed-in user's id (never the e-mail) on the request's events and transaction.
+/// Runs inside the session layer, which knows who it is.
 pub async fn tag_user(request: Request, next: Next) -> Response {
-    let user = request
+    let user_id = request
         .extensions()
         .get::<Authenticated>()
         .and_then(|authenticated| authenticated.0.as_ref())
-        .map(|caller| sentry::User {
-            id: Some(caller.user_id.to_string()),
-            ..sentry::User::default()
-        });
-    if let Some(user) = user {
-        // The request's hub for the spans entered from now on, the current one for this poll.
-        if let Some(RequestHub(hub)) = request.extensions().get::<RequestHub>() {
-            hub.configure_scope(|scope| scope.set_user(Some(user.clone())));
-        }
-        sentry::configure_scope(|scope| scope.set_user(Some(user)));
+        .map(|caller| caller.user_id);
+    if let Some(user_id) = user_id {
+        let _ = REQUEST.try_with(|context| context.user_id.set(user_id));
+        // A traced request's hub, for its transaction.
+        sentry::configure_scope(|scope| scope.set_user(Some(user(user_id))));
     }
     next.run(request).await
+}
+
+/// Fills in an event captured during a request from its [`RequestContext`]; runs on the
+/// capturing thread, inside the request's task.
+fn describe_request(mut event: Event<'static>) -> Option<Event<'static>> {
+    let _ = REQUEST.try_with(|context| context.apply(&mut event));
+    Some(event)
+}
+
+/// Info and warning lines as breadcrumbs: a request's go with its [`RequestContext`], the rest
+/// to the thread's hub.
+struct Breadcrumbs;
+
+impl<S> Layer<S> for Breadcrumbs
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+{
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let metadata = event.metadata();
+        let mut fields = BreadcrumbFields::default();
+        event.record(&mut fields);
+        let breadcrumb = Breadcrumb {
+            ty: "log".to_owned(),
+            category: Some(metadata.target().to_owned()),
+            level: if *metadata.level() == Level::WARN {
+                sentry::Level::Warning
+            } else {
+                sentry::Level::Info
+            },
+            message: fields.message,
+            data: fields.data,
+            ..Breadcrumb::default()
+        };
+        if REQUEST.try_with(|_| ()).is_ok() {
+            REQUEST.with(|context| context.remember(breadcrumb));
+        } else {
+            sentry::add_breadcrumb(breadcrumb);
+        }
+    }
+}
+
+/// A log line's message and other fields, as a breadcrumb holds them.
+#[derive(Default)]
+struct BreadcrumbFields {
+    message: Option<String>,
+    data: sentry::protocol::Map<String, Value>,
+}
+
+impl tracing::field::Visit for BreadcrumbFields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.record_value(field, Value::String(format!("{value:?}")));
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.record_value(field, Value::String(value.to_owned()));
+    }
+
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.record_value(field, value.into());
+    }
+
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.record_value(field, value.into());
+    }
+
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        self.record_value(field, value.into());
+    }
+
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.record_value(field, value.into());
+    }
+}
+
+impl BreadcrumbFields {
+    fn record_value(&mut self, field: &tracing::field::Field, value: Value) {
+        match (field.name(), value) {
+            ("message", Value::String(message)) => self.message = Some(message),
+            (name, value) => {
+                self.data.insert(name.to_owned(), value);
+            }
+        }
+    }
 }
 
 /// The HTTP transport, with every envelope scrubbed on its way out.

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use app::seo::SiteInfo;
 use app::{App, shell};
-use axum::body::Body;
 use axum::extract::State;
 use axum::handler::Handler;
 use axum::http::{HeaderName, Method, Request, StatusCode};
@@ -17,7 +16,6 @@ use domain::accounts::request::CookiePolicy;
 use leptos::prelude::provide_context;
 use leptos::server_fn::axum::server_fn_paths;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use sentry::integrations::tower::{NewSentryLayer, SentryHttpLayer};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -67,7 +65,7 @@ pub fn router(state: ServerState) -> Router {
         leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context.clone(), shell)
             .with_state(state.clone());
     let static_files = ServeDir::new(&*state.leptos_options.site_root).fallback(not_found);
-    // Per request: a hub of its own, a transaction, its id and caller on every event.
+    // Per request: its id, route and caller on every event; a transaction when sampled.
     let error_tracking = sentry::Hub::current().client().is_some();
     let mut routes = own_routes(&state)
         .into_router()
@@ -115,21 +113,18 @@ pub fn router(state: ServerState) -> Router {
             .layer(CompressionLayer::new()),
     );
     if error_tracking {
-        // Outside the request's span, which copies the request's scope as it stands.
-        routes = routes.layer(middleware::from_fn(crate::error_tracking::scope_request));
-    }
-    routes = routes.layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid));
-    if error_tracking {
-        let http = if crate::error_tracking::traces_sampled() {
-            SentryHttpLayer::new().enable_transaction()
-        } else {
-            SentryHttpLayer::new()
+        // Outside the request's span: a sampled request's spans belong to its transaction.
+        let tracing = crate::error_tracking::RequestTracing {
+            traces: crate::error_tracking::traces_sampled(),
         };
-        routes = routes
-            .layer(http)
-            .layer(NewSentryLayer::<Request<Body>>::new_from_top());
+        routes = routes.layer(middleware::from_fn_with_state(
+            tracing,
+            crate::error_tracking::track_request,
+        ));
     }
-    routes.with_state(state)
+    routes
+        .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
+        .with_state(state)
 }
 
 /// The routes of our own (not Leptos's pages and server functions), listed as they are routed.

@@ -121,6 +121,7 @@ async fn the_server_sends_scrubbed_browser_reports_refusals_and_traces() {
             ("SENTRY_DSN", &catcher.dsn),
             ("SENTRY_ENVIRONMENT", "test"),
             ("SENTRY_TRACES_SAMPLE_RATE", "1"),
+            ("LOG_FORMAT", "json"),
         ],
     )
     .await;
@@ -219,7 +220,26 @@ async fn the_server_sends_scrubbed_browser_reports_refusals_and_traces() {
     // An event's level is left out when it is `error`, the default.
     assert_eq!(refused.payload["level"], Value::Null);
     assert_eq!(refused.payload["logger"], "server::api::orders");
+    assert_eq!(refused.payload["request"]["method"], "POST");
+    assert_eq!(
+        refused.payload["request"]["url"],
+        format!("{}{}", server.url, domain::billing::CALLBACK_PATH)
+    );
     assert_absent(&refused, &["f0rg3d-signature", "s3cret-bearer"]);
+    // The same refusal in the JSON log, with the request's span and id.
+    let logged = server
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["message"] == "a payment callback was refused")
+        .unwrap_or_else(|| panic!("no JSON line for the refusal: {}", server.log_tail()));
+    assert_eq!(logged["level"], "ERROR");
+    assert_eq!(logged["target"], "server::api::orders");
+    assert!(logged["timestamp"].is_string(), "{logged}");
+    let spans = logged["spans"].as_array().expect("the line's spans");
+    assert_eq!(spans[0]["name"], "request", "{logged}");
+    assert_eq!(spans[0]["request_id"], request_id.as_str(), "{logged}");
+    assert_eq!(spans[0]["method"], "POST", "{logged}");
 
     // Every request is traced at a sample rate of 1, named by its route.
     let listed = http
@@ -235,6 +255,10 @@ async fn the_server_sends_scrubbed_browser_reports_refusals_and_traces() {
         .await;
     assert_eq!(trace.payload["contexts"]["trace"]["op"], "http.server");
     assert_eq!(trace.payload["contexts"]["trace"]["status"], "ok");
+    assert_eq!(
+        trace.payload["tags"]["request_id"],
+        listed.headers()["x-request-id"].to_str().unwrap()
+    );
 }
 
 #[tokio::test]
@@ -318,8 +342,11 @@ async fn dead_jobs_and_server_errors_become_events_with_their_ids() {
     assert!(said.contains(&format!("\"job_id\":{job_id}")), "{said}");
     assert_absent(&dead, &["j0b-s3cret"]);
 
-    // A database gone from under a request: a 500, reported once, with the request's id.
+    // A database gone from under a request: a 500, reported once, with the request's id. The
+    // request before it logged on this same thread; its lines are not the failed request's.
     let env = support::env(&test).await;
+    let before = support::get(&env.router, "/api/v1/catalog/plans", None).await;
+    assert_eq!(before.status, 200, "{}", before.body);
     test.db.close().await;
     let answer = support::get(&env.router, "/api/v1/catalog/plans", None).await;
     assert_eq!(answer.status, 500, "{}", answer.body);
@@ -342,5 +369,12 @@ async fn dead_jobs_and_server_errors_become_events_with_their_ids() {
             .count(),
         1,
         "one 500, one event"
+    );
+    assert_eq!(failed.payload["request"]["method"], "GET");
+    assert_eq!(failed.payload["tags"]["route"], "/api/v1/catalog/plans");
+    let breadcrumbs = failed.payload["breadcrumbs"].to_string();
+    assert!(
+        !breadcrumbs.contains("finished processing request"),
+        "another request's lines: {breadcrumbs}"
     );
 }

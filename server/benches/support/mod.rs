@@ -41,6 +41,9 @@ impl Server {
             .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
             .envs(env.iter().copied())
             .stdin(Stdio::null())
+            // Written, as a node writes its log, but read by nothing here: a reader on this
+            // machine would take its share of the cores being measured.
+            .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         let panics = Arc::new(AtomicUsize::new(0));
@@ -93,6 +96,21 @@ impl Server {
     /// Resident memory in KiB, from the kernel's own account.
     pub fn rss_kib(&self) -> u64 {
         rss_kib_of(self.child.id()).unwrap()
+    }
+
+    /// Processor time the server has used so far, user and system, all its threads (those
+    /// gone too), in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        // The kernel counts in USER_HZ ticks, 100 a second on Linux whatever the kernel's HZ.
+        const TICKS_PER_SECOND: f64 = 100.0;
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // After the command name (which may hold spaces, so from its closing parenthesis):
+        // state is field 3, utime 14, stime 15.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        ticks as f64 / TICKS_PER_SECOND
     }
 
     /// Panics the server has logged so far.
