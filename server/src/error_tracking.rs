@@ -158,6 +158,8 @@ struct RequestContext {
     uri: Uri,
     host: Option<HeaderValue>,
     route: Option<MatchedPath>,
+    /// Whether the request runs on a hub of its own (it is traced).
+    traced: bool,
     user_id: OnceLock<i64>,
     breadcrumbs: Mutex<VecDeque<Breadcrumb>>,
 }
@@ -171,6 +173,7 @@ impl RequestContext {
             uri: request.uri().clone(),
             host: headers.get(axum::http::header::HOST).cloned(),
             route: request.extensions().get::<MatchedPath>().cloned(),
+            traced: false,
             user_id: OnceLock::new(),
             breadcrumbs: Mutex::new(VecDeque::new()),
         }
@@ -265,11 +268,12 @@ pub async fn track_request(
     request: Request,
     next: Next,
 ) -> Response {
-    let context = RequestContext::of(&request);
+    let mut context = RequestContext::of(&request);
     let transaction = tracing
         .traces
         .then(|| start_transaction(&context, &request))
         .flatten();
+    context.traced = transaction.is_some();
     REQUEST
         .scope(context, async move {
             let response = match transaction {
@@ -347,9 +351,17 @@ pub async fn tag_user(request: Request, next: Next) -> Response {
         .and_then(|authenticated| authenticated.0.as_ref())
         .map(|caller| caller.user_id);
     if let Some(user_id) = user_id {
-        let _ = REQUEST.try_with(|context| context.user_id.set(user_id));
-        // A traced request's hub, for its transaction.
-        sentry::configure_scope(|scope| scope.set_user(Some(user(user_id))));
+        let traced = REQUEST
+            .try_with(|context| {
+                let _ = context.user_id.set(user_id);
+                context.traced
+            })
+            .unwrap_or(false);
+        // On the traced request's own hub, for its transaction; any other hub is the thread's,
+        // shared with whatever runs next.
+        if traced {
+            sentry::configure_scope(|scope| scope.set_user(Some(user(user_id))));
+        }
     }
     next.run(request).await
 }

@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::Request;
 use axum::routing::post;
+use domain::accounts::inputs::Language;
 use domain::jobs::{self, Registry};
 use domain::testing::TestDb;
 use serde_json::{Value, json};
@@ -35,7 +36,7 @@ struct Item {
 }
 
 impl Catcher {
-    async fn start() -> Self {
+    fn start() -> Self {
         let envelopes = Arc::new(Mutex::new(Vec::new()));
         let router = Router::new()
             .route(
@@ -51,7 +52,20 @@ impl Catcher {
                 ),
             )
             .with_state(Arc::clone(&envelopes));
-        let addr = support::serve(router).await;
+        // On a thread of its own: a failing assertion's panic goes to Sentry too, and the
+        // panic hook waits for it to be sent, which a catcher on the test's thread never takes.
+        let (started, addr) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                started.send(support::serve(router).await).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        let addr = addr.recv().unwrap();
         Self {
             envelopes,
             dsn: format!("http://0123456789abcdef0123456789abcdef@{addr}/42"),
@@ -112,7 +126,7 @@ fn assert_absent(item: &Item, secrets: &[&str]) {
 async fn the_server_sends_scrubbed_browser_reports_refusals_and_traces() {
     let test = TestDb::sqlite().await;
     let dir = tempfile::tempdir().unwrap();
-    let catcher = Catcher::start().await;
+    let catcher = Catcher::start();
     seed_customer_and_plan(&test, "sari@webrana.test").await;
     let server = ServerProcess::start(
         &test,
@@ -306,7 +320,7 @@ async fn browser_reports_are_checked_capped_and_limited() {
 
 #[tokio::test]
 async fn dead_jobs_and_server_errors_become_events_with_their_ids() {
-    let catcher = Catcher::start().await;
+    let catcher = Catcher::start();
     let _sentry = server::error_tracking::init(&server::error_tracking::SentrySettings {
         dsn: catcher.dsn.parse().unwrap(),
         environment: "test".to_owned(),
@@ -344,8 +358,11 @@ async fn dead_jobs_and_server_errors_become_events_with_their_ids() {
 
     // A database gone from under a request: a 500, reported once, with the request's id. The
     // request before it logged on this same thread; its lines are not the failed request's.
+    // It was a signed-in customer's; the failed one is anonymous, and stays so.
     let env = support::env(&test).await;
-    let before = support::get(&env.router, "/api/v1/catalog/plans", None).await;
+    support::customer(&env.state, "budi@webrana.test", Language::Id).await;
+    let bearer = support::access_token(&env.router, "budi@webrana.test", support::PASSWORD).await;
+    let before = support::get(&env.router, "/api/v1/me", Some(&bearer)).await;
     assert_eq!(before.status, 200, "{}", before.body);
     test.db.close().await;
     let answer = support::get(&env.router, "/api/v1/catalog/plans", None).await;
@@ -372,6 +389,7 @@ async fn dead_jobs_and_server_errors_become_events_with_their_ids() {
     );
     assert_eq!(failed.payload["request"]["method"], "GET");
     assert_eq!(failed.payload["tags"]["route"], "/api/v1/catalog/plans");
+    assert_eq!(failed.payload["user"], Value::Null, "{}", failed.payload);
     let breadcrumbs = failed.payload["breadcrumbs"].to_string();
     assert!(
         !breadcrumbs.contains("finished processing request"),
