@@ -59,13 +59,22 @@ where
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
+    // Saving the profile reloads the session (the header shows the name and language), which
+    // draws the cards again: the action lives above them, so its "Saved." survives that.
+    let session = use_session();
+    let save_profile = ServerAction::<UpdateProfile>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save_profile.value().get() {
+            session.reload();
+        }
+    });
     view! {
         <PageTitle text=|m| m.account_title />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().account_title}</h1>
-        <RequireUser view=|me: User| view! {
+        <RequireUser view=move |me: User| view! {
             <div class="mt-6 grid gap-6 lg:grid-cols-2">
                 {(!me.email_verified).then(|| view! { <VerificationBanner /> })}
-                <ProfileCard me=me.clone() />
+                <ProfileCard me=me.clone() action=save_profile />
                 <PasswordCard />
                 <TwoFactorCard enabled=me.two_factor_enabled />
                 <SessionsCard />
@@ -95,15 +104,8 @@ fn VerificationBanner() -> impl IntoView {
 }
 
 #[component]
-fn ProfileCard(me: User) -> impl IntoView {
+fn ProfileCard(me: User, action: ServerAction<UpdateProfile>) -> impl IntoView {
     let i18n = use_i18n();
-    let session = use_session();
-    let action = ServerAction::<UpdateProfile>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            session.reload();
-        }
-    });
     let language = me.language;
     view! {
         <Card title=|m| m.account_profile>
