@@ -52,6 +52,8 @@ pub struct DomainConfig {
     pub billing: orders::BillingConfig,
     /// Tripay when configured; `None` is the sandbox gateway.
     pub payment_gateway: Option<billing::Gateway>,
+    /// How long each channel's pay codes may live, where the operator knows.
+    pub payment_expiry_windows: billing::channels::ExpiryWindows,
     /// The Telegram bot notifications go out through, when one is configured.
     pub telegram: Option<notifications::telegram::TelegramBot>,
     /// E-mail goes out through an SMTP server; without one it stays in the dev outbox.
@@ -137,7 +139,8 @@ impl AppState {
                 billing::Gateway::sandbox(&db, callback).await?
             }
         };
-        let billing = billing::Billing::new(db.clone(), gateway);
+        let billing = billing::Billing::new(db.clone(), gateway)
+            .with_expiry_windows(config.payment_expiry_windows.clone());
         let health = health::Health::new(db.clone(), config, billing.gateway_name());
         let notifications = notifications::Notifications::new(
             db.clone(),

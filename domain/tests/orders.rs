@@ -5,92 +5,27 @@
 //! that settles at once, callbacks that are forged, replayed, out of order or for the wrong
 //! amount, and an invoice that expires.
 
-use std::sync::Arc;
-use std::time::Duration as StdDuration;
-
 use chrono::{Duration, Utc};
 use domain::accounts::Role;
 use domain::billing::invoices::Invoice;
 use domain::billing::payments::CallbackError;
 use domain::billing::{self, tripay};
 use domain::caller::{Caller, ClientInfo};
-use domain::console::sandbox_screen::SandboxScreens;
 use domain::error::{Code, ErrorCode};
-use domain::jobs::{self, Registry};
+use domain::jobs;
 use domain::orders::coupons::{self, CouponInput};
 use domain::orders::pricing::CouponKind;
 use domain::orders::{self, OrderFilter, OrderRequest};
-use domain::providers::Providers;
-use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
 use domain::testing::{TestDb, drain, sandbox_plan_input};
-use domain::{AppState, Db, DomainConfig, both_backends, db_run, instances};
+use domain::{Db, DomainConfig, both_backends, db_run, instances};
 
-struct Env {
-    state: AppState,
-    jobs: Registry,
-    admin: Caller,
-    sari: Caller,
-    plan_id: i64,
-}
+mod support;
+use support::shop::{self, Shop, caller};
 
-fn caller(user_id: i64, role: Role) -> Caller {
-    Caller {
-        user_id,
-        session_id: 0,
-        role,
-        email_verified: true,
-    }
-}
+type Env = Shop;
 
 async fn env(test: &TestDb) -> Env {
-    let sandbox = SandboxProvider::new(
-        test.db.clone(),
-        SandboxTiming {
-            create: StdDuration::ZERO,
-            action: StdDuration::ZERO,
-        },
-        SandboxScreens::default(),
-    );
-    let config = DomainConfig {
-        providers: Providers::default().with(Arc::new(sandbox)),
-        public_url: "http://127.0.0.1:9".into(),
-        ..Default::default()
-    };
-    let state = AppState::new(test.db.clone(), &config).await.unwrap();
-    let admin = state
-        .accounts
-        .create_admin("root@webrana.test", "Root", "ruang-server-aman-1")
-        .await
-        .unwrap();
-    let sari = state
-        .accounts
-        .create_admin("sari@webrana.test", "Sari Wulandari", "ruang-server-aman-2")
-        .await
-        .unwrap();
-    let admin = caller(admin.id, Role::Admin);
-    state.catalog.sync_provider("sandbox").await.unwrap();
-    let mut plan = sandbox_plan_input("Nano", &["sbx-jkt1"], &["ubuntu-24-04-x64"]);
-    plan.price_idr_monthly = 75_000;
-    plan.discount_12m_percent = 15;
-    let client = ClientInfo {
-        ip: "203.0.113.9".into(),
-        user_agent: "test".into(),
-    };
-    let plan = state
-        .catalog
-        .create_plan(&admin, &client, &plan)
-        .await
-        .unwrap();
-    let jobs = instances::worker::register(Registry::default(), state.instances.clone());
-    let jobs = orders::worker::register(jobs, state.orders.clone(), state.instances.clone());
-    let jobs = billing::worker::register(jobs, state.billing.clone());
-    Env {
-        admin,
-        sari: caller(sari.id, Role::Customer),
-        plan_id: plan.id,
-        jobs,
-        state,
-    }
+    shop::open(test, DomainConfig::default()).await
 }
 
 /// The coupon `GRATIS`: 100 % off the plan, for `max_uses` orders (any number when `None`).
@@ -112,15 +47,7 @@ async fn free_coupon(test: &TestDb, env: &Env, max_uses: Option<i64>) {
 }
 
 fn order(env: &Env, hostname: &str, months: i64, coupon: Option<&str>) -> OrderRequest {
-    OrderRequest {
-        plan_id: model::ids::PlanId(env.plan_id),
-        region: "sbx-jkt1".into(),
-        image: "ubuntu-24-04-x64".into(),
-        hostname: hostname.into(),
-        period_months: months,
-        ssh_key_ids: Vec::new(),
-        coupon: coupon.map(str::to_owned),
-    }
+    env.order(hostname, months, coupon)
 }
 
 async fn count(db: &Db, table: &str) -> i64 {

@@ -277,6 +277,29 @@ test('a payment left to expire shows expired and the invoice can still be paid a
   await shot(page, testInfo, 'invoice-payment-expired-en');
   await page.getByTestId('lang-id').click();
 
+  // OVO charges a phone's OVO account, and Rina gave no phone number: it is listed with the way
+  // to add one, and cannot be picked until she has.
+  const channels = page.getByTestId('channels');
+  await expect(channels.getByLabel(/OVO/)).toBeDisabled();
+  await expect(channels.getByTestId('phone-needed')).toContainText('memerlukan nomor telepon Anda');
+  await shot(page, testInfo, 'invoice-phone-needed-id');
+  await channels.getByTestId('phone-needed').getByRole('link').click();
+  await expect(page).toHaveURL(/\/account$/);
+  await hydrated(page);
+  await page.getByLabel('Telepon (opsional, +62…)').fill('0812 3456 7890');
+  await page.getByRole('button', { name: 'Simpan', exact: true }).click();
+  await expect(page.getByText('Tersimpan.')).toBeVisible();
+  await page.goto(invoiceUrl);
+  await hydrated(page);
+  await expect(channels.getByTestId('phone-needed')).toHaveCount(0);
+  await channels.getByLabel(/OVO/).check();
+  await page.getByTestId('pay').click();
+  // An e-wallet has neither a pay code nor a QR: the customer approves it on the gateway's page.
+  await expect(page.getByTestId('open-payment')).toBeVisible();
+  await expect(page.getByTestId('open-payment').getByTestId('pay-code')).toHaveCount(0);
+  await expect(page.getByTestId('open-payment').getByTestId('qris')).toHaveCount(0);
+  await expect(page.getByTestId('checkout-link')).toBeVisible();
+
   // The closed payment's checkout offers no buttons any more.
   await page.goto(`/pay/sandbox/${reference}`);
   await hydrated(page);

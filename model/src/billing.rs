@@ -158,6 +158,9 @@ pub struct Channel {
     pub name: String,
     pub group: String,
     pub fee: i64,
+    /// The channel needs the customer's phone number and their profile has none.
+    #[serde(default)]
+    pub phone_needed: bool,
 }
 
 /// What the sandbox checkout page shows about one payment.

@@ -178,6 +178,8 @@ codes! {
     InvoiceNotPayable = "invoice_not_payable" => Conflict,
     InvoiceNotRefundable = "invoice_not_refundable" => Conflict,
     ChannelUnknown = "channel_unknown" => Invalid,
+    /// The channel (OVO) needs the customer's phone number, and their profile has none.
+    PhoneRequired = "phone_required" => Invalid,
     /// The payment gateway refused the payment (an inactive channel, an amount out of range).
     PaymentRejected = "payment_rejected" => Invalid,
     PaymentGatewayUnavailable = "payment_gateway_unavailable" => Unavailable,
@@ -318,6 +320,7 @@ mod tests {
         ("invoice_not_payable", 409),
         ("invoice_not_refundable", 409),
         ("channel_unknown", 422),
+        ("phone_required", 422),
         ("payment_rejected", 422),
         ("payment_gateway_unavailable", 503),
         ("reconcile_failed", 422),

@@ -11,6 +11,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use domain::billing::Gateway;
+use domain::billing::channels::ExpiryWindows;
 use domain::billing::tripay::{
     PRODUCTION_BASE_URL, SANDBOX_BASE_URL, TripayClient, TripayConfig, TripayError,
 };
@@ -91,7 +92,9 @@ pub struct Config {
     pub invoice_lifetime_hours: i64,
     /// `TRIPAY_API_KEY`, `TRIPAY_PRIVATE_KEY` and `TRIPAY_MERCHANT_CODE` (all three) take
     /// payments through Tripay; `TRIPAY_MODE` is `sandbox` (default) or `production`, and
-    /// `TRIPAY_API_URL` overrides the address. Unset: the built-in sandbox gateway.
+    /// `TRIPAY_API_URL` overrides the address; `TRIPAY_CHANNEL_EXPIRY` gives channels' pay-code
+    /// windows in minutes (`BRIVA=15-43200,QRIS=15-60`; others 15–1 440). Unset: the built-in
+    /// sandbox gateway.
     pub tripay: Option<TripayAccount>,
     /// `SELLER_LEGAL_NAME`, `SELLER_ADDRESS` and `SELLER_NPWP` (15 or 16 digits, dots and
     /// dashes allowed): the seller printed on every invoice.
@@ -157,6 +160,7 @@ pub struct TripayAccount {
     pub private_key: Secret,
     pub merchant_code: String,
     pub api_url: String,
+    pub expiry_windows: ExpiryWindows,
 }
 
 /// Why the configured services could not be set up.
@@ -292,6 +296,11 @@ impl Config {
                 .as_ref()
                 .map(|account| self.tripay_gateway(account))
                 .transpose()?,
+            payment_expiry_windows: self
+                .tripay
+                .as_ref()
+                .map(|account| account.expiry_windows.clone())
+                .unwrap_or_default(),
             telegram: self.telegram.as_ref().map(|account| {
                 TelegramBot::new(
                     &account.api_url,
@@ -820,12 +829,18 @@ impl Reader<'_> {
                 Err(format!("expected an http(s) URL, got `{raw}`"))
             }
         });
+        let expiry_windows = self.parse(
+            "TRIPAY_CHANNEL_EXPIRY",
+            ExpiryWindows::default(),
+            ExpiryWindows::parse,
+        );
         match (api_key, private_key, merchant_code) {
             (Some(api_key), Some(private_key), Some(merchant_code)) => Some(TripayAccount {
                 api_key: Secret(api_key),
                 private_key: Secret(private_key),
                 merchant_code,
                 api_url,
+                expiry_windows,
             }),
             (None, None, None) => None,
             _ => {
@@ -1385,10 +1400,15 @@ mod tests {
             ("TRIPAY_PRIVATE_KEY", "aaaa-bbbb"),
             ("TRIPAY_MERCHANT_CODE", "T12345"),
             ("TRIPAY_MODE", "production"),
+            ("TRIPAY_CHANNEL_EXPIRY", "BRIVA=15-43200"),
         ])
         .unwrap();
         assert_eq!((set.tax_rate_bp, set.invoice_lifetime_hours), (1_150, 48));
         let tripay = set.tripay.unwrap();
+        assert_eq!(
+            tripay.expiry_windows.window("BRIVA"),
+            domain::billing::channels::ExpiryWindow::minutes(15, 43_200)
+        );
         assert_eq!(
             (tripay.merchant_code.as_str(), tripay.api_url.as_str()),
             ("T12345", PRODUCTION_BASE_URL)
@@ -1400,6 +1420,7 @@ mod tests {
             ("INVOICE_LIFETIME_HOURS", "0"),
             ("TRIPAY_API_KEY", "DEV-key"),
             ("TRIPAY_MODE", "live"),
+            ("TRIPAY_CHANNEL_EXPIRY", "BRIVA=60-15"),
         ])
         .unwrap_err()
         .to_string();
@@ -1407,6 +1428,7 @@ mod tests {
             "TAX_RATE_PERCENT",
             "INVOICE_LIFETIME_HOURS",
             "TRIPAY_MODE",
+            "TRIPAY_CHANNEL_EXPIRY: `BRIVA=60-15`: the shortest life",
             "TRIPAY_API_KEY: set TRIPAY_API_KEY, TRIPAY_PRIVATE_KEY and TRIPAY_MERCHANT_CODE together",
         ] {
             assert!(errors.contains(variable), "{variable} in {errors}");

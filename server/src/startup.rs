@@ -108,7 +108,8 @@ impl Application {
             None => jobs,
         };
         // The recurring jobs: the catalog from every provider, every server's state, renewal
-        // invoices, and suspension and termination of services left unpaid.
+        // invoices, suspension and termination of services left unpaid, and payments whose
+        // callback was lost.
         if let Some(url) = &config.redis_url {
             crate::relay::start(url, db.feed()).await?;
         }
@@ -116,6 +117,12 @@ impl Application {
         jobs::ensure_scheduled(&db, instances::STATUS_SYNC_JOB, Utc::now()).await?;
         jobs::ensure_scheduled(&db, domain::orders::renewals::RENEWAL_JOB, Utc::now()).await?;
         jobs::ensure_scheduled(&db, domain::orders::due_dates::DUE_DATES_JOB, Utc::now()).await?;
+        jobs::ensure_scheduled(
+            &db,
+            domain::billing::worker::PAYMENT_RECONCILE_JOB,
+            Utc::now(),
+        )
+        .await?;
         if config.backup_schedule.is_some() {
             jobs::ensure_scheduled(&db, domain::backup::SCHEDULED_BACKUP_JOB, Utc::now()).await?;
         }

@@ -153,6 +153,11 @@ both_backends! {
 
         let (_, channels) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}/channels"), Some(&env.budi), None).await;
         assert!(channels.as_array().unwrap().iter().any(|channel| channel["code"] == "QRIS"));
+        // OVO needs a phone number Budi has not given: listed as such, and refused with the field.
+        let ovo = channels.as_array().unwrap().iter().find(|channel| channel["code"] == "OVO").unwrap();
+        assert_eq!(ovo["phone_needed"], true, "{ovo}");
+        let (status, refused) = call(&env.router, "POST", &format!("/api/v1/invoices/{invoice_id}/payments"), Some(&env.budi), Some(json!({ "channel": "OVO" }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str(), refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_required"), Some("phone")), "{refused}");
         let (status, payment) = call(&env.router, "POST", &format!("/api/v1/invoices/{invoice_id}/payments"), Some(&env.budi), Some(json!({ "channel": "QRIS" }))).await;
         assert_eq!(status, StatusCode::CREATED, "{payment}");
         let reference = payment["reference"].as_str().unwrap().to_owned();

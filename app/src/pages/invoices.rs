@@ -334,7 +334,10 @@ fn ChannelChooser(
         }
         Ok(channels) => channels,
     };
-    let first = channels.first().map(|channel| channel.code.clone());
+    let first = channels
+        .iter()
+        .find(|channel| !channel.phone_needed)
+        .map(|channel| channel.code.clone());
     view! {
         <ActionForm action=pay attr:class="mt-4 space-y-4">
             <input type="hidden" name="invoice_id" value=id.to_string() />
@@ -344,12 +347,18 @@ fn ChannelChooser(
                     {channels.into_iter().map(|channel| {
                         let checked = first.as_deref() == Some(channel.code.as_str());
                         view! {
-                            <RadioCard name="channel" value=channel.code.clone() picked=checked>
+                            <RadioCard name="channel" value=channel.code.clone() picked=checked disabled=channel.phone_needed>
                                 <span class="font-medium">{channel.name.clone()}</span>
                                 <span class="text-xs text-slate-500 dark:text-slate-400">
                                     {channel.group.clone()} " · "
                                     {move || if channel.fee == 0 { i18n.t().orders_fee_none.to_owned() } else { format!("{} {}", i18n.t().orders_fee, Rupiah(channel.fee)) }}
                                 </span>
+                                {channel.phone_needed.then(|| view! {
+                                    <span class="text-xs text-amber-800 dark:text-amber-300" data-testid="phone-needed">
+                                        {move || i18n.t().orders_phone_needed} " "
+                                        <a href="/account" class="underline">{move || i18n.t().orders_phone_needed_link}</a>
+                                    </span>
+                                })}
                             </RadioCard>
                         }
                     }).collect_view()}

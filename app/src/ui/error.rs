@@ -90,6 +90,7 @@ fn code_text(m: &'static Messages, code: Code) -> &'static str {
         Code::InvoiceNotPayable => m.orders_error_invoice_not_payable,
         Code::InvoiceNotRefundable => m.admin_orders_errors_invoice_not_refundable,
         Code::ChannelUnknown => m.orders_error_channel_unknown,
+        Code::PhoneRequired => m.orders_error_phone_required,
         Code::PaymentRejected => m.orders_error_payment_rejected,
         Code::PaymentGatewayUnavailable => m.orders_error_gateway_unavailable,
         Code::ReconcileFailed => m.errors_reconcile_failed,

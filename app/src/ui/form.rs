@@ -79,11 +79,14 @@ pub fn RadioCard(
     #[prop(into)] value: String,
     #[prop(into)] picked: Signal<bool>,
     #[prop(optional)] on_pick: Option<Callback<()>>,
+    /// Shown, but cannot be chosen (its text says why).
+    #[prop(optional)]
+    disabled: bool,
     children: Children,
 ) -> impl IntoView {
     view! {
-        <label class=RADIO_CARD>
-            <input type="radio" name=name value=value class="mt-1"
+        <label class=RADIO_CARD class=("opacity-60", disabled) class=("cursor-not-allowed", disabled)>
+            <input type="radio" name=name value=value class="mt-1" disabled=disabled
                 checked=move || picked.get()
                 prop:checked=move || picked.get()
                 on:change=move |_| if let Some(pick) = on_pick { pick.run(()) } />

@@ -5,6 +5,7 @@
 //! Both gateways speak Tripay's callback: the sandbox signs its callbacks with a key of its own
 //! and posts them to the same endpoint, so the path a real payment takes is the one tested.
 
+pub mod channels;
 pub mod invoices;
 pub mod payments;
 pub mod refusals;

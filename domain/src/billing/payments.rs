@@ -15,6 +15,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::channels::{self, ExpiryWindows};
 use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
 use super::refusals::{Refusal, Refusals};
 use super::tripay::{self, TripayClient};
@@ -72,6 +73,25 @@ impl Gateway {
 }
 
 pub use model::billing::{Channel, Instruction};
+
+/// The sandbox's channels: one of each kind a real gateway offers (a QR code, a virtual account,
+/// an e-wallet that needs the customer's phone), without fees.
+fn sandbox_channels() -> Vec<Channel> {
+    [
+        ("QRIS", "QRIS (sandbox)", "QRIS"),
+        ("BRIVA", "BRI Virtual Account (sandbox)", "Virtual Account"),
+        ("OVO", "OVO (sandbox)", "E-Wallet"),
+    ]
+    .into_iter()
+    .map(|(code, name, group)| Channel {
+        code: code.into(),
+        name: name.into(),
+        group: group.into(),
+        fee: 0,
+        phone_needed: false,
+    })
+    .collect()
+}
 
 /// One payment attempt as the customer sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,6 +190,39 @@ impl From<sqlx::Error> for CallbackError {
     }
 }
 
+/// How old an open payment is before its missing callback is looked for: Tripay calls back
+/// within seconds of the money arriving.
+pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The most payments one sweep asks about, so a backlog is worked through over several sweeps
+/// instead of one long one.
+const RECONCILE_BATCH: i64 = 200;
+
+/// How long a payment Tripay has reported unpaid `checks` times before waits until it is asked
+/// again: 10 minutes, then 20, 40, and at most an hour, so a customer who pays an hour later is
+/// still found within the hour and an abandoned one costs Tripay a call an hour at most.
+pub fn next_check(checks: i64) -> chrono::Duration {
+    let doublings = u32::try_from(checks.clamp(0, 3)).unwrap_or(3);
+    (chrono::Duration::minutes(10) * 2_i32.pow(doublings)).min(chrono::Duration::hours(1))
+}
+
+/// What one reconcile sweep did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Payments asked about.
+    pub checked: u64,
+    /// Of those, the ones whose status changed (paid, expired, failed or refunded).
+    pub settled: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DuePayment {
+    #[sqlx(flatten)]
+    payment: PaymentRow,
+    #[sqlx(rename = "reconcile_checks")]
+    checks: i64,
+}
+
 /// What the sandbox checkout page can make happen to a payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -182,8 +235,15 @@ pub enum SandboxOutcome {
 pub struct Billing {
     db: Db,
     gateway: Gateway,
+    windows: ExpiryWindows,
     http: reqwest::Client,
     refusals: Arc<Refusals>,
+}
+
+/// A channel the invoice can be paid through now, and when its pay code would expire.
+struct Offer {
+    channel: Channel,
+    expires_at: DateTime<Utc>,
 }
 
 fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> BillingError {
@@ -199,9 +259,17 @@ impl Billing {
         Self {
             db,
             gateway,
+            windows: ExpiryWindows::default(),
             http: reqwest::Client::new(),
             refusals: Arc::default(),
         }
+    }
+
+    /// How long each channel's pay codes may live, where the operator knows better than
+    /// [`channels::DEFAULT_WINDOW`].
+    pub fn with_expiry_windows(mut self, windows: ExpiryWindows) -> Self {
+        self.windows = windows;
+        self
     }
 
     pub(crate) fn db(&self) -> &Db {
@@ -212,46 +280,69 @@ impl Billing {
         self.gateway.name()
     }
 
-    /// The ways to pay one of the caller's invoices, with the fee each adds to it.
+    /// The ways to pay one of the caller's invoices now, with the fee each adds to it.
     pub async fn channels_for(
         &self,
         caller: &Caller,
         invoice_id: i64,
     ) -> Result<Vec<Channel>, BillingError> {
         let invoice = self.visible_invoice(caller, invoice_id).await?;
-        self.channels(invoice.total).await
+        let phone = self.phone_of(invoice.user_id).await?;
+        Ok(self
+            .offers(&invoice, phone.is_some(), Utc::now())
+            .await?
+            .into_iter()
+            .map(|offer| offer.channel)
+            .collect())
     }
 
-    /// The ways to pay `amount`, with the fee each adds.
-    async fn channels(&self, amount: i64) -> Result<Vec<Channel>, BillingError> {
-        match &self.gateway {
-            Gateway::Sandbox { .. } => Ok(vec![
-                Channel {
-                    code: "QRIS".into(),
-                    name: "QRIS (sandbox)".into(),
-                    group: "QRIS".into(),
-                    fee: 0,
-                },
-                Channel {
-                    code: "BRIVA".into(),
-                    name: "BRI Virtual Account (sandbox)".into(),
-                    group: "Virtual Account".into(),
-                    fee: 0,
-                },
-            ]),
-            Gateway::Tripay { client, .. } => Ok(client
+    /// The ways to pay `invoice` at `now`: the gateway's channels that take its total and can
+    /// keep a pay code alive for at least their shortest window before the invoice ends.
+    async fn offers(
+        &self,
+        invoice: &Invoice,
+        has_phone: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Offer>, BillingError> {
+        let channels = match &self.gateway {
+            Gateway::Sandbox { .. } => sandbox_channels(),
+            Gateway::Tripay { client, .. } => client
                 .payment_channels()
                 .await?
                 .into_iter()
-                .filter(|channel| channel.active && channel.accepts(amount))
+                .filter(|channel| channel.active && channel.accepts(invoice.total))
                 .map(|channel| Channel {
-                    fee: channel.customer_fee(amount),
+                    fee: channel.customer_fee(invoice.total),
                     code: channel.code,
                     name: channel.name,
                     group: channel.group,
+                    phone_needed: false,
                 })
-                .collect()),
-        }
+                .collect(),
+        };
+        Ok(channels
+            .into_iter()
+            .filter_map(|mut channel| {
+                let window = self.windows.window(&channel.code);
+                let expires_at = window.expiry(now, invoice.expires_at)?;
+                channel.phone_needed = channels::needs_phone(&channel.code) && !has_phone;
+                Some(Offer {
+                    channel,
+                    expires_at,
+                })
+            })
+            .collect())
+    }
+
+    /// The phone number on a customer's profile, which some channels need.
+    async fn phone_of(&self, user_id: i64) -> Result<Option<String>, BillingError> {
+        let phone: Option<Option<String>> = db_run!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT phone FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(phone.flatten())
     }
 
     async fn visible_invoice(&self, caller: &Caller, id: i64) -> Result<Invoice, BillingError> {
@@ -324,14 +415,31 @@ impl Billing {
             };
             return Err(BillingError::NotPayable(status.to_string()));
         }
-        let offered = self.channels(invoice.total).await?;
-        let Some(chosen) = offered.iter().find(|offer| offer.code == channel) else {
+        let phone = self.phone_of(invoice.user_id).await?;
+        let offered = self.offers(&invoice, phone.is_some(), now).await?;
+        let Some(Offer {
+            channel: chosen,
+            expires_at,
+        }) = offered
+            .into_iter()
+            .find(|offer| offer.channel.code == channel)
+        else {
             return Err(invalid(
                 "channel",
                 Code::ChannelUnknown,
-                format!("`{channel}` is not a way to pay this invoice"),
+                format!("`{channel}` is not a way to pay this invoice now"),
             ));
         };
+        if chosen.phone_needed {
+            return Err(invalid(
+                "phone",
+                Code::PhoneRequired,
+                format!(
+                    "{} needs your phone number: add it on your profile, then pay",
+                    chosen.name
+                ),
+            ));
+        }
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND channel = $2 \
              AND status = $4 AND expires_at > $3 ORDER BY id DESC"
@@ -355,9 +463,10 @@ impl Billing {
                     uuid::Uuid::new_v4().simple().to_string()[..16].to_ascii_uppercase()
                 );
                 let qris = chosen.group == "QRIS";
+                let virtual_account = chosen.group == "Virtual Account";
                 PaymentView {
                     checkout_url: Some(format!("/pay/sandbox/{reference}")),
-                    pay_code: (!qris).then(|| {
+                    pay_code: virtual_account.then(|| {
                         format!("8808{}", &invoice.number.replace(['I', 'N', 'V', '-'], ""))
                     }),
                     qr_string: qris.then(|| {
@@ -381,7 +490,7 @@ impl Billing {
                     fee_customer: 0,
                     total_amount: invoice.total,
                     status: PaymentStatus::Unpaid,
-                    expires_at: invoice.expires_at,
+                    expires_at,
                     paid_at: None,
                 }
             }
@@ -397,7 +506,7 @@ impl Billing {
                         amount: invoice.total,
                         customer_name: invoice.customer_name.clone(),
                         customer_email: invoice.customer_email.clone(),
-                        customer_phone: None,
+                        customer_phone: phone.as_deref().map(channels::local_phone),
                         // One line for the whole invoice: Tripay checks that the items add up
                         // to the amount, and our lines do not carry the tax.
                         order_items: vec![tripay::OrderItem {
@@ -408,7 +517,7 @@ impl Billing {
                         }],
                         callback_url: Some(callback_url.clone()),
                         return_url: None,
-                        expired_time: invoice.expires_at.timestamp(),
+                        expired_time: expires_at.timestamp(),
                     })
                     .await?;
                 PaymentView {
@@ -770,27 +879,119 @@ impl Billing {
                     .await
             })?;
             for payment in open {
-                let found = client.transaction_detail(&payment.reference).await?;
-                if found.total_amount != payment.total_amount {
-                    continue;
-                }
-                self.apply_status(
-                    &payment,
-                    found.status,
-                    found.paid_at.unwrap_or_else(Utc::now),
-                )
-                .await
-                .map_err(|error| match error {
-                    CallbackError::Db(error) => BillingError::Db(error),
-                    CallbackError::Order(error) => BillingError::Order(error),
-                    other => invalid("payment", Code::ReconcileFailed, other.to_string()),
-                })?;
+                self.check_with_gateway(client, &payment).await?;
             }
         }
         let invoice = invoices::by_id(&self.db, invoice_id)
             .await?
             .ok_or(BillingError::NotFound)?;
         Ok(invoice.status == InvoiceStatus::Paid)
+    }
+
+    /// Asks Tripay about every open payment that should have heard back by now and applies
+    /// what it says, so a payment whose callback was lost is settled within
+    /// [`RECONCILE_AFTER`] plus one sweep. A payment Tripay still reports unpaid is asked again
+    /// later and later ([`next_check`]); one Tripay cannot answer for is asked again at the
+    /// next step too, and the sweep goes on with the others. `now` is an argument so tests
+    /// can move the clock.
+    pub async fn reconcile_open_payments(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Reconciled, BillingError> {
+        let Gateway::Tripay { client, .. } = &self.gateway else {
+            return Ok(Reconciled::default());
+        };
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS}, reconcile_checks FROM payments \
+             WHERE gateway = 'tripay' AND status = $1 AND created_at <= $2 \
+             AND (next_check_at IS NULL OR next_check_at <= $3) \
+             ORDER BY created_at LIMIT {RECONCILE_BATCH}"
+        );
+        let due: Vec<DuePayment> = db_run!(&self.db, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(PaymentStatus::Unpaid.as_str())
+                .bind(now - RECONCILE_AFTER)
+                .bind(now)
+                .fetch_all(pool)
+                .await
+        })?;
+        let mut reconciled = Reconciled::default();
+        for DuePayment { payment, checks } in due {
+            reconciled.checked += 1;
+            match self.check_with_gateway(client, &payment).await {
+                Ok(PaymentStatus::Unpaid) => {}
+                Ok(status) => {
+                    tracing::info!(
+                        reference = %payment.reference,
+                        %status,
+                        "payment reconciled with the gateway"
+                    );
+                    reconciled.settled += 1;
+                    continue;
+                }
+                Err(BillingError::Gateway(error)) => {
+                    tracing::warn!(
+                        reference = %payment.reference,
+                        %error,
+                        "cannot ask the gateway about a payment; asking again later"
+                    );
+                }
+                Err(error) => return Err(error),
+            }
+            let next = now + next_check(checks);
+            db_run!(&self.db, |pool| {
+                sqlx::query(
+                    "UPDATE payments SET reconcile_checks = reconcile_checks + 1, \
+                     next_check_at = $1 WHERE id = $2 AND status = $3",
+                )
+                .bind(next)
+                .bind(payment.id)
+                .bind(PaymentStatus::Unpaid.as_str())
+                .execute(pool)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(reconciled)
+    }
+
+    /// Reads one payment back from Tripay and applies its status: a total that differs from
+    /// ours is believed no more than a callback's would be. Answers the payment's status now.
+    async fn check_with_gateway(
+        &self,
+        client: &TripayClient,
+        payment: &PaymentRow,
+    ) -> Result<PaymentStatus, BillingError> {
+        let found = client.transaction_detail(&payment.reference).await?;
+        if found.total_amount != payment.total_amount {
+            tracing::warn!(
+                reference = %payment.reference,
+                reported = found.total_amount,
+                expected = payment.total_amount,
+                "the gateway reports another total for a payment; not applied"
+            );
+            return Ok(payment.status);
+        }
+        self.apply_status(
+            payment,
+            found.status,
+            found.paid_at.unwrap_or_else(Utc::now),
+        )
+        .await
+        .map_err(|error| match error {
+            CallbackError::Db(error) => BillingError::Db(error),
+            CallbackError::Order(error) => BillingError::Order(error),
+            other => invalid("payment", Code::ReconcileFailed, other.to_string()),
+        })?;
+        let status: Option<String> = db_run!(&self.db, |pool| {
+            sqlx::query_scalar("SELECT status FROM payments WHERE id = $1")
+                .bind(payment.id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(status
+            .and_then(|status| PaymentStatus::try_from(status).ok())
+            .unwrap_or(payment.status))
     }
 
     /// An admin settles an invoice paid outside the gateway (a bank transfer), with a note.

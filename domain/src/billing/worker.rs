@@ -1,8 +1,11 @@
-//! The durable job that closes an invoice nobody paid: at its expiry it first asks the gateway
-//! (a payment whose callback was lost still counts), then expires the invoice, its open
-//! payments and, for a new order, the order, whose coupon use is given back.
+//! The durable jobs of payments. One closes an invoice nobody paid: at its expiry it first asks
+//! the gateway (a payment whose callback was lost still counts), then expires the invoice, its
+//! open payments and, for a new order, the order, whose coupon use is given back. The other
+//! sweeps every [`RECONCILE_EVERY`] for open payments whose callback is overdue
+//! ([`Billing::reconcile_open_payments`]), so a lost callback costs the customer minutes, not
+//! the rest of the invoice's life.
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::invoices::{self, InvoiceChange, InvoiceStatus};
@@ -13,16 +16,35 @@ use crate::jobs::{Job, JobOutcome, Registry};
 use crate::notifications::{self, Notice};
 use crate::orders::{self, INVOICE_EXPIRY_JOB, OrderStatus, coupons};
 
+/// The recurring job that looks for payments whose callback was lost.
+pub const PAYMENT_RECONCILE_JOB: &str = "payment_reconcile";
+
+/// How often open payments are looked at: with [`super::payments::RECONCILE_AFTER`], a lost
+/// callback is made good within 15 minutes of the payment being made.
+pub const RECONCILE_EVERY: Duration = Duration::minutes(10);
+
 pub fn register(registry: Registry, billing: Billing) -> Registry {
-    registry.on(INVOICE_EXPIRY_JOB, move |job| {
-        let billing = billing.clone();
-        async move {
-            billing
-                .run_expiry(&job)
-                .await
-                .map_err(|error| error.to_string())
-        }
-    })
+    let reconciling = billing.clone();
+    registry
+        .on(INVOICE_EXPIRY_JOB, move |job| {
+            let billing = billing.clone();
+            async move {
+                billing
+                    .run_expiry(&job)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+        })
+        .on(PAYMENT_RECONCILE_JOB, move |_job| {
+            let billing = reconciling.clone();
+            async move {
+                billing
+                    .reconcile_open_payments(Utc::now())
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + RECONCILE_EVERY))
+            }
+        })
 }
 
 #[derive(Deserialize)]

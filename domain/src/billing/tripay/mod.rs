@@ -162,6 +162,13 @@ pub struct PaymentChannel {
     pub fee_flat: i64,
     /// …and a percentage of the amount (`0.7` is 0.7 %).
     pub fee_percent: f64,
+    /// The merchant's share (`fee_merchant`), in the same two parts.
+    pub merchant_fee_flat: i64,
+    pub merchant_fee_percent: f64,
+    /// Bounds Tripay puts on the whole fee, both shares together (`minimum_fee`,
+    /// `maximum_fee`).
+    pub minimum_fee: Option<i64>,
+    pub maximum_fee: Option<i64>,
     pub minimum_amount: Option<i64>,
     pub maximum_amount: Option<i64>,
     /// Empty when Tripay gives none.
@@ -169,21 +176,31 @@ pub struct PaymentChannel {
 }
 
 impl PaymentChannel {
-    /// What paying `amount` through this channel adds for the customer: the flat part plus the
-    /// percentage of the amount, rounded up to the next whole rupiah (so the estimate shown never
-    /// falls short of what Tripay charges). The fee Tripay actually charged is in the created
+    /// What paying `amount` through this channel adds for the customer, as Tripay charges it:
+    /// each share is its flat part plus its percentage of the amount, rounded up to the next
+    /// whole rupiah (so the figure shown never falls short); the whole fee is then held within
+    /// the channel's minimum and maximum. A customer who bears the whole fee pays it as bounded;
+    /// one who shares it pays their part, never more than the bounded whole; one with no share
+    /// pays nothing, whatever the minimum. The fee Tripay actually charged is in the created
     /// [`Transaction::fee_customer`].
     pub fn customer_fee(&self, amount: i64) -> i64 {
-        let amount = i128::from(amount.max(0));
-        // In thousandths of a percent, so 0.7 % is 700 of 100 000, without float rounding.
-        let rate = if self.fee_percent.is_finite() && self.fee_percent > 0.0 {
-            (self.fee_percent * 1000.0).round() as i128
+        let customer = fee_share(self.fee_flat, self.fee_percent, amount);
+        if customer == 0 {
+            return 0;
+        }
+        let merchant = fee_share(self.merchant_fee_flat, self.merchant_fee_percent, amount);
+        let mut whole = customer.saturating_add(merchant);
+        if let Some(maximum) = self.maximum_fee.filter(|maximum| *maximum >= 0) {
+            whole = whole.min(maximum);
+        }
+        if let Some(minimum) = self.minimum_fee {
+            whole = whole.max(minimum);
+        }
+        if merchant == 0 {
+            whole
         } else {
-            0
-        };
-        let percent_part = amount.saturating_mul(rate).saturating_add(99_999) / 100_000;
-        let fee = i128::from(self.fee_flat.max(0)).saturating_add(percent_part);
-        i64::try_from(fee).unwrap_or(i64::MAX)
+            customer.min(whole)
+        }
     }
 
     /// Whether `amount` is within the channel's limits (not whether it is active).
@@ -191,6 +208,20 @@ impl PaymentChannel {
         self.minimum_amount.is_none_or(|minimum| amount >= minimum)
             && self.maximum_amount.is_none_or(|maximum| amount <= maximum)
     }
+}
+
+/// One share of a channel's fee for `amount`: `flat` plus `percent` % of it, rounded up.
+fn fee_share(flat: i64, percent: f64, amount: i64) -> i64 {
+    let amount = i128::from(amount.max(0));
+    // In thousandths of a percent, so 0.7 % is 700 of 100 000, without float rounding.
+    let rate = if percent.is_finite() && percent > 0.0 {
+        (percent * 1000.0).round() as i128
+    } else {
+        0
+    };
+    let percent_part = amount.saturating_mul(rate).saturating_add(99_999) / 100_000;
+    let fee = i128::from(flat.max(0)).saturating_add(percent_part);
+    i64::try_from(fee).unwrap_or(i64::MAX)
 }
 
 /// One line of a transaction. Tripay requires the lines to add up to the amount.

@@ -21,6 +21,10 @@ fn channel(flat: i64, percent: f64) -> PaymentChannel {
         active: true,
         fee_flat: flat,
         fee_percent: percent,
+        merchant_fee_flat: 0,
+        merchant_fee_percent: 0.0,
+        minimum_fee: None,
+        maximum_fee: None,
         minimum_amount: Some(10_000),
         maximum_amount: Some(5_000_000),
         icon_url: String::new(),
@@ -197,6 +201,39 @@ fn customer_fee_adds_the_flat_part_and_rounds_the_percentage_up() {
 }
 
 #[test]
+fn the_customer_fee_is_held_within_the_channels_minimum_and_maximum() {
+    // All on the customer: 0.7 % of 50 000 is 350, lifted to the minimum of 750; 0.7 % of
+    // 1 000 000 is 7 000, held to the maximum of 4 500.
+    let bounded = PaymentChannel {
+        minimum_fee: Some(750),
+        maximum_fee: Some(4_500),
+        ..channel(0, 0.7)
+    };
+    assert_eq!(bounded.customer_fee(50_000), 750);
+    assert_eq!(bounded.customer_fee(300_000), 2_100);
+    assert_eq!(bounded.customer_fee(1_000_000), 4_500);
+    // Shared: the customer pays their 2 000 unless the whole fee is held below it.
+    let shared = PaymentChannel {
+        merchant_fee_flat: 2_250,
+        maximum_fee: Some(4_000),
+        ..channel(2_000, 0.0)
+    };
+    assert_eq!(shared.customer_fee(150_000), 2_000);
+    let tight = PaymentChannel {
+        maximum_fee: Some(1_500),
+        ..shared
+    };
+    assert_eq!(tight.customer_fee(150_000), 1_500);
+    // The merchant bears it all: the minimum is theirs.
+    let merchant_pays = PaymentChannel {
+        merchant_fee_flat: 4_250,
+        minimum_fee: Some(4_000),
+        ..channel(0, 0.0)
+    };
+    assert_eq!(merchant_pays.customer_fee(150_000), 0);
+}
+
+#[test]
 fn channel_limits() {
     let channel = channel(0, 0.0);
     assert!(!channel.accepts(9_999));
@@ -235,6 +272,8 @@ fn channel_fields_are_read_leniently() {
     assert!((channel.fee_percent - 0.25).abs() < 1e-9);
     assert_eq!(channel.minimum_amount, Some(10_000));
     assert_eq!(channel.maximum_amount, None);
+    assert_eq!((channel.minimum_fee, channel.maximum_fee), (None, None));
+    assert_eq!(channel.merchant_fee_flat, 0);
     assert_eq!(channel.icon_url, "");
     assert!(channel.active);
 }

@@ -67,6 +67,12 @@ pub(super) struct RawChannel {
     kind: Option<String>,
     #[serde(default)]
     fee_customer: Option<RawFee>,
+    #[serde(default)]
+    fee_merchant: Option<RawFee>,
+    #[serde(default, deserialize_with = "lenient::int")]
+    minimum_fee: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::int")]
+    maximum_fee: Option<i64>,
     #[serde(default, deserialize_with = "lenient::int")]
     minimum_amount: Option<i64>,
     #[serde(default, deserialize_with = "lenient::int")]
@@ -88,6 +94,7 @@ pub(super) struct RawFee {
 impl RawChannel {
     pub(super) fn into_channel(self) -> PaymentChannel {
         let fee = self.fee_customer;
+        let merchant_fee = self.fee_merchant;
         let code = self.code.unwrap_or_default();
         PaymentChannel {
             name: self.name.unwrap_or_else(|| code.clone()),
@@ -102,6 +109,13 @@ impl RawChannel {
             active: self.active.unwrap_or(true),
             fee_flat: fee.as_ref().and_then(|fee| fee.flat).unwrap_or(0),
             fee_percent: fee.as_ref().and_then(|fee| fee.percent).unwrap_or(0.0),
+            merchant_fee_flat: merchant_fee.as_ref().and_then(|fee| fee.flat).unwrap_or(0),
+            merchant_fee_percent: merchant_fee
+                .as_ref()
+                .and_then(|fee| fee.percent)
+                .unwrap_or(0.0),
+            minimum_fee: self.minimum_fee,
+            maximum_fee: self.maximum_fee,
             minimum_amount: self.minimum_amount,
             maximum_amount: self.maximum_amount,
             icon_url: self.icon_url.unwrap_or_default(),
