@@ -96,6 +96,29 @@ pub async fn payment_channels(invoice_id: InvoiceId) -> Result<Vec<Channel>, App
         .map_err(fail)
 }
 
+/// Cancels one of the caller's orders: an unpaid one at once, a running service when
+/// `confirm` is its host name (its server is deleted).
+#[server]
+pub async fn cancel_my_order(id: OrderId, confirm: Option<String>) -> Result<Order, AppError> {
+    let order = state()?
+        .orders
+        .cancel_mine(&caller()?, id.get(), confirm.as_deref())
+        .await
+        .map_err(fail)?;
+    Ok(order.into())
+}
+
+/// Turns auto-renew of one of the caller's services on or off.
+#[server]
+pub async fn set_auto_renew(id: OrderId, enabled: bool) -> Result<Order, AppError> {
+    let order = state()?
+        .orders
+        .set_auto_renew(&caller()?, id.get(), enabled)
+        .await
+        .map_err(fail)?;
+    Ok(order.into())
+}
+
 /// Starts paying an invoice through `channel`; the same channel again answers the open payment.
 #[server]
 pub async fn pay_invoice(invoice_id: InvoiceId, channel: String) -> Result<Payment, AppError> {

@@ -467,54 +467,10 @@ both_backends! {
     }
 }
 
-/// The order's server as its owner sees it.
-async fn server_of(env: &Env, order_id: i64) -> instances::Instance {
-    let instance_id = env
-        .state
-        .orders
-        .detail(&env.admin, order_id)
-        .await
-        .unwrap()
-        .order
-        .instance_id
-        .unwrap();
-    env.state
-        .instances
-        .detail(&env.sari, instance_id)
-        .await
-        .unwrap()
-        .instance
-}
-
-/// An order paid by hand and provisioned on the sandbox, with its paid period's end.
-async fn running_service(test: &TestDb, env: &Env, hostname: &str) -> (i64, chrono::DateTime<Utc>) {
-    let placed = env
-        .state
-        .orders
-        .place(&env.sari, order(env, hostname, 1, None))
-        .await
-        .unwrap();
-    env.state
-        .billing
-        .mark_paid(&env.admin, placed.invoice.id, "BCA transfer")
-        .await
-        .unwrap();
-    drain(&test.db, &env.jobs).await;
-    let order = env
-        .state
-        .orders
-        .detail(&env.sari, placed.order.id)
-        .await
-        .unwrap()
-        .order;
-    assert_eq!(order.status.as_str(), "active");
-    (order.id, order.paid_until.unwrap())
-}
-
 both_backends! {
     async fn an_unpaid_service_is_suspended_after_the_grace_and_paying_brings_it_back(test: TestDb) {
         let env = env(&test).await;
-        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        let (order_id, paid_until) = env.running_service("web-1").await;
         env.state.orders.issue_renewals(paid_until - Duration::days(6)).await.unwrap();
         let renewal = env.state.orders.detail(&env.sari, order_id).await.unwrap().invoices[0].clone();
         assert_eq!(renewal.purpose, "renewal");
@@ -526,7 +482,7 @@ both_backends! {
         assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap(), Default::default(), "once");
         drain(&test.db, &env.jobs).await;
         assert_eq!(order_status(&env, order_id).await, "suspended");
-        let server = server_of(&env, order_id).await;
+        let server = env.server_of(order_id).await;
         assert_eq!(server.status.as_str(), "stopped", "powered off by the platform");
         assert!(server.suspended_at.is_some());
         let refused = env
@@ -546,7 +502,7 @@ both_backends! {
         .unwrap();
         assert_eq!(env.state.orders.enforce_due_dates(overdue).await.unwrap().powered_off, 1);
         drain(&test.db, &env.jobs).await;
-        assert_eq!(server_of(&env, order_id).await.status.as_str(), "stopped");
+        assert_eq!(env.server_of(order_id).await.status.as_str(), "stopped");
 
         // The renewal is still payable while suspended; paying it brings the service back.
         let key = sandbox_key(&test.db).await;
@@ -558,13 +514,13 @@ both_backends! {
         assert_eq!(order.order.paid_until.unwrap(), paid_until.checked_add_months(chrono::Months::new(1)).unwrap());
         let statuses: Vec<_> = order.events.iter().map(|event| event.to_status.as_str()).collect();
         assert_eq!(statuses, ["pending_payment", "paid", "provisioning", "active", "suspended", "active"]);
-        let server = server_of(&env, order_id).await;
+        let server = env.server_of(order_id).await;
         assert_eq!((server.status.as_str(), server.suspended_at), ("running", None));
     }
 
     async fn a_service_left_suspended_is_terminated_and_its_server_deleted(test: TestDb) {
         let env = env(&test).await;
-        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        let (order_id, paid_until) = env.running_service("web-1").await;
         env.state.orders.issue_renewals(paid_until - Duration::days(6)).await.unwrap();
         let renewal = env.state.orders.detail(&env.sari, order_id).await.unwrap().invoices[0].clone();
         let suspended_at = paid_until + Duration::days(3) + Duration::minutes(1);
@@ -578,7 +534,7 @@ both_backends! {
         let detail = env.state.orders.detail(&env.sari, order_id).await.unwrap();
         assert_eq!(detail.order.status.as_str(), "terminated");
         assert_eq!(detail.invoices[0].status.as_str(), "cancelled", "the renewal can no longer be paid");
-        let server = server_of(&env, order_id).await;
+        let server = env.server_of(order_id).await;
         assert_eq!(server.status.as_str(), "deleted");
         let at_provider: String = db_run!(&test.db, |pool| {
             sqlx::query_scalar("SELECT COALESCE(target_status, status) FROM sandbox_servers").fetch_one(pool).await
@@ -602,7 +558,7 @@ both_backends! {
         env.state.billing.mark_paid(&env.admin, placed.invoice.id, "BCA transfer").await.unwrap();
         drain(&test.db, &env.jobs).await;
         assert_eq!(order_status(&env, placed.order.id).await, "failed");
-        let failed_server = server_of(&env, placed.order.id).await;
+        let failed_server = env.server_of(placed.order.id).await;
 
         assert_eq!(env.state.orders.retry(&env.sari, placed.order.id, "again").await.unwrap_err().code(), Code::Forbidden);
         assert_eq!(env.state.orders.retry(&env.admin, placed.order.id, " ").await.unwrap_err().code(), Code::NoteRequired);
@@ -772,17 +728,17 @@ both_backends! {
 
     async fn a_server_being_deleted_is_not_brought_back_by_a_status_report(test: TestDb) {
         let env = env(&test).await;
-        let (order_id, paid_until) = running_service(&test, &env, "web-1").await;
+        let (order_id, paid_until) = env.running_service("web-1").await;
         let suspended_at = paid_until + Duration::days(3) + Duration::minutes(1);
         env.state.orders.enforce_due_dates(suspended_at).await.unwrap();
         drain(&test.db, &env.jobs).await;
         env.state.orders.enforce_due_dates(suspended_at + Duration::days(14)).await.unwrap();
         // Its deletion is queued, not yet run; the provider still reports it as it was.
-        assert_eq!(server_of(&env, order_id).await.status.as_str(), "deleting");
+        assert_eq!(env.server_of(order_id).await.status.as_str(), "deleting");
         assert_eq!(env.state.instances.sync_statuses().await.unwrap(), 0);
-        assert_eq!(server_of(&env, order_id).await.status.as_str(), "deleting");
+        assert_eq!(env.server_of(order_id).await.status.as_str(), "deleting");
         drain(&test.db, &env.jobs).await;
-        let server = server_of(&env, order_id).await;
+        let server = env.server_of(order_id).await;
         assert_eq!(server.status.as_str(), "deleted");
         let events = env.state.instances.events(&env.sari, server.id).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();

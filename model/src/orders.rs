@@ -58,6 +58,9 @@ pub struct Order {
     pub status_message: Option<String>,
     pub instance_id: Option<InstanceId>,
     pub paid_until: Option<DateTime<Utc>>,
+    /// A renewal invoice is issued before the paid period ends; when off, the service ends
+    /// with its paid period.
+    pub auto_renew: bool,
     pub created_at: DateTime<Utc>,
 }
 

@@ -421,6 +421,7 @@ impl World {
             }
             "/api/v1/orders" | "/api/v1/orders/quote" => self.order_request(),
             "/api/v1/invoices/{id}/payments" => json!({ "channel": "QRIS" }),
+            "/api/v1/orders/{id}/auto-renew" => json!({ "enabled": true }),
             "/api/v1/payments/sandbox/{reference}" => json!({ "outcome": "expire" }),
             "/api/v1/instances/{id}/actions" => json!({ "type": "reboot" }),
             "/api/v1/notifications/preferences" => {
@@ -516,6 +517,14 @@ impl World {
                 order: order_request,
             }),
             form(LoadOrder { id: order }),
+            form(SetAutoRenew {
+                id: order,
+                enabled: true,
+            }),
+            form(CancelMyOrder {
+                id: order,
+                confirm: None,
+            }),
             form(LoadInvoice { id: invoice }),
             form(PaymentChannels {
                 invoice_id: invoice,

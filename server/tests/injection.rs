@@ -47,8 +47,8 @@ use app::notifications::{
     NotificationPreferences, SetNotificationPreference, TelegramInfo, TelegramLink, TelegramUnlink,
 };
 use app::orders::{
-    FinishSandboxPayment, LoadInvoice, LoadOrder, MyInvoices, MyOrders, PayInvoice,
-    PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout,
+    CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, MyInvoices, MyOrders, PayInvoice,
+    PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout, SetAutoRenew,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -512,6 +512,13 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .text("order[coupon]", "NO-SUCH-COUPON"),
         case::<MyOrders>(Customer),
         case::<LoadOrder>(Customer).number("id", ids.order),
+        // A running service, so no payload can be the host name that ends it.
+        case::<CancelMyOrder>(Customer)
+            .number("id", ids.active_order)
+            .text("confirm", "not-the-host-name"),
+        case::<SetAutoRenew>(Customer)
+            .number("id", ids.active_order)
+            .fixed("enabled", "true"),
         case::<MyInvoices>(Customer),
         case::<LoadInvoice>(Customer).number("id", ids.invoice),
         case::<PaymentChannels>(Customer).number("invoice_id", ids.invoice),
@@ -711,6 +718,12 @@ fn rest_cases(ids: &Ids) -> Vec<RestCase> {
         rest(Method::POST, "/api/v1/orders", Customer).body(order_body(), order_inputs),
         rest(Method::POST, "/api/v1/orders/quote", Customer).body(order_body(), order_inputs),
         rest(Method::GET, "/api/v1/orders/{p}", Customer).param(ids.order, Number),
+        rest(Method::POST, "/api/v1/orders/{p}/cancel", Customer)
+            .param(ids.active_order, Number)
+            .body(json!({ "confirm": "not-the-host-name" }), &[("/confirm", Text)]),
+        rest(Method::PUT, "/api/v1/orders/{p}/auto-renew", Customer)
+            .param(ids.active_order, Number)
+            .body(json!({ "enabled": true }), &[]),
         rest(Method::GET, "/api/v1/invoices/{p}", Customer).param(ids.invoice, Number),
         rest(Method::GET, "/api/v1/invoices/{p}/channels", Customer).param(ids.invoice, Number),
         rest(Method::POST, "/api/v1/invoices/{p}/payments", Customer)

@@ -304,3 +304,37 @@ both_backends! {
         assert_eq!((quote["discount"].as_i64(), quote["total"].as_i64()), (Some(12_750), Some(69_098)));
     }
 }
+
+both_backends! {
+    async fn customers_cancel_and_stop_renewing_their_own_orders(test: TestDb) {
+        let env = env(&test).await;
+        let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "web-1", 1))).await;
+        let order_id = placed["order"]["id"].as_i64().unwrap();
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        let cancel = format!("/api/v1/orders/{order_id}/cancel");
+        let renew = format!("/api/v1/orders/{order_id}/auto-renew");
+
+        // Unpaid: auto-renew has nothing to change yet; another customer finds no such order.
+        let (status, refused) = call(&env.router, "PUT", &renew, Some(&env.budi), Some(json!({ "enabled": false }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_running")), "{refused}");
+        let (status, _) = call(&env.router, "POST", &cancel, Some(&env.sari), Some(json!({}))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // Paid by hand and provisioned: the host name confirms ending it; a bad body changes nothing.
+        let (status, _) = call(&env.router, "POST", &format!("/api/v1/admin/invoices/{invoice_id}/mark-paid"), Some(&env.admin), Some(json!({ "note": "BCA" }))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, refused) = call(&env.router, "PUT", &renew, Some(&env.budi), Some(json!({ "enabled": "no" }))).await;
+        assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("enabled")), "{refused}");
+        let (status, off) = call(&env.router, "PUT", &renew, Some(&env.budi), Some(json!({ "enabled": false }))).await;
+        assert_eq!((status, off["auto_renew"].as_bool()), (StatusCode::OK, Some(false)), "{off}");
+        let (status, refused) = call(&env.router, "POST", &cancel, Some(&env.budi), Some(json!({ "confirm": "web-1" }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")), "paid, not running yet: {refused}");
+
+        let (_, second) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "web-2", 1))).await;
+        let second_id = second["order"]["id"].as_i64().unwrap();
+        let (status, cancelled) = call(&env.router, "POST", &format!("/api/v1/orders/{second_id}/cancel"), Some(&env.budi), Some(json!({}))).await;
+        assert_eq!((status, cancelled["status"].as_str()), (StatusCode::OK, Some("cancelled")), "{cancelled}");
+        let (_, page) = call(&env.router, "GET", &format!("/api/v1/orders/{second_id}"), Some(&env.budi), None).await;
+        assert_eq!(page["invoices"][0]["status"], "cancelled", "{page}");
+    }
+}

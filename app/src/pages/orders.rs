@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -12,10 +13,10 @@ use crate::PageTitle;
 use crate::catalog::public_plans;
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
-use crate::orders::{load_order, my_orders};
+use crate::orders::{CancelMyOrder, SetAutoRenew, load_order, my_orders};
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
-use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, SECONDARY};
+use crate::ui::style::{BUTTON, CELL, DANGER, FIELD, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{
     Badge, DataTable, ErrorBox, Fact, Text, error_text, invoice_status_text, order_status_text,
     route_id, ticker,
@@ -23,7 +24,7 @@ use crate::ui::{
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::catalog::PublicPlan;
-use model::ids::OrderId;
+use model::ids::{OrderId, UserId};
 use model::orders::{Order, OrderPage};
 use model::status::{InvoiceStatus, OrderStatus};
 
@@ -48,6 +49,12 @@ pub(crate) fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static s
 fn event_note(m: &'static Messages, note: &str) -> String {
     match note {
         "the invoice expired unpaid" => m.orders_note_invoice_expired.to_owned(),
+        "cancelled by the customer" => m.orders_note_cancelled_by_customer.to_owned(),
+        "auto-renew was off: the service ended with its paid period" => {
+            m.orders_note_ended_with_period.to_owned()
+        }
+        "auto-renew turned off" => m.orders_note_auto_renew_off.to_owned(),
+        "auto-renew turned on" => m.orders_note_auto_renew_on.to_owned(),
         _ => note.to_owned(),
     }
 }
@@ -170,16 +177,30 @@ pub fn OrderDetailPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.orders_detail_title />
         <p><A href="/orders" attr:class="text-sm text-sky-700 hover:underline dark:text-sky-400">"← " {move || i18n.t().orders_title}</A></p>
-        <RequireUser view=move |_| view! { <OrderDetail id=id() /> } />
+        <RequireUser view=move |me: model::accounts::User| view! { <OrderDetail id=id() me=me.id /> } />
     }
 }
 
 #[component]
-fn OrderDetail(id: OrderId) -> impl IntoView {
+fn OrderDetail(id: OrderId, me: UserId) -> impl IntoView {
     let i18n = use_i18n();
     let busy = StoredValue::new(false);
     let tick = ticker(Duration::from_secs(2), busy);
-    let page = Resource::new(move || tick.get(), move |_| load_order(id));
+    // Above the page they change, so their answers survive its reload.
+    let choices = ServiceActions {
+        cancel: ServerAction::<CancelMyOrder>::new(),
+        renew: ServerAction::<SetAutoRenew>::new(),
+    };
+    let page = Resource::new(
+        move || {
+            (
+                tick.get(),
+                choices.cancel.version().get(),
+                choices.renew.version().get(),
+            )
+        },
+        move |_| load_order(id),
+    );
     // An order names its region and image by slug; the catalog has the names people know.
     let plans = Resource::new(|| (), |_| public_plans());
     view! {
@@ -191,7 +212,8 @@ fn OrderDetail(id: OrderId) -> impl IntoView {
                     Ok(mut page) => {
                         busy.set_value(order_in_progress(page.order.status));
                         name_places(&mut page.order, &plans);
-                        view! { <OrderView page /> }.into_any()
+                        let mine = page.order.user_id == me;
+                        view! { <OrderView page mine choices /> }.into_any()
                     }
                 }
             })}
@@ -218,9 +240,10 @@ fn name_places(order: &mut Order, plans: &[PublicPlan]) {
 }
 
 #[component]
-fn OrderView(page: OrderPage) -> impl IntoView {
+fn OrderView(page: OrderPage, mine: bool, choices: ServiceActions) -> impl IntoView {
     let i18n = use_i18n();
     let order = page.order;
+    let service = mine.then(|| order.clone());
     let payable = page
         .invoices
         .iter()
@@ -250,6 +273,10 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                         <dd class="font-medium">{move || months_text(i18n.t(), order.period_months)}</dd>
                     </div>
                     <Fact label=|m| m.orders_paid_until testid="paid-until">{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</Fact>
+                    <div>
+                        <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_auto_renew}</dt>
+                        <dd class="font-medium" data-testid="auto-renew" data-on=order.auto_renew.to_string()>{move || if order.auto_renew { i18n.t().orders_auto_renew_yes } else { i18n.t().orders_auto_renew_no }}</dd>
+                    </div>
                     <Fact label=|m| m.orders_placed>{utc_text(order.created_at, Precision::Minute)}</Fact>
                 </dl>
             </section>
@@ -258,6 +285,7 @@ fn OrderView(page: OrderPage) -> impl IntoView {
                 <InvoiceLinks invoices=page.invoices />
             </section>
         </div>
+        {service.map(|order| view! { <ServiceChoices order choices /> })}
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_history}</h2>
             <ol class="mt-3 space-y-2 text-sm" data-testid="order-events">
@@ -281,6 +309,72 @@ fn OrderView(page: OrderPage) -> impl IntoView {
             </ol>
         </section>
     }
+}
+
+/// What the owner can decide about an order: cancel it while unpaid, turn auto-renew off or on,
+/// end the service now.
+#[derive(Clone, Copy)]
+struct ServiceActions {
+    cancel: ServerAction<CancelMyOrder>,
+    renew: ServerAction<SetAutoRenew>,
+}
+
+#[component]
+fn ServiceChoices(order: Order, choices: ServiceActions) -> impl IntoView {
+    let i18n = use_i18n();
+    let ServiceActions { cancel, renew } = choices;
+    let id = order.id.get();
+    let running = matches!(order.status, OrderStatus::Active | OrderStatus::Suspended);
+    let renewable =
+        running || matches!(order.status, OrderStatus::Paid | OrderStatus::Provisioning);
+    if order.status == OrderStatus::PendingPayment {
+        return view! {
+            <section class=format!("{PANEL} mt-6") data-testid="service-choices">
+                <h2 class="text-lg font-semibold">{move || i18n.t().orders_service_title}</h2>
+                <OrderErrorNotice result=cancel.value() />
+                <ActionForm action=cancel attr:class="mt-3 flex flex-wrap items-center gap-3">
+                    <input type="hidden" name="id" value=id />
+                    <p class="text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().orders_cancel_order_text}</p>
+                    <button type="submit" class=DANGER disabled=move || cancel.pending().get() data-testid="cancel-order">{move || i18n.t().orders_cancel_order}</button>
+                </ActionForm>
+            </section>
+        }.into_any();
+    }
+    if !renewable {
+        return ().into_any();
+    }
+    let on = order.auto_renew;
+    let hostname = order.hostname.clone();
+    view! {
+        <section class=format!("{PANEL} mt-6") data-testid="service-choices">
+            <h2 class="text-lg font-semibold">{move || i18n.t().orders_service_title}</h2>
+            <OrderErrorNotice result=renew.value() />
+            <ActionForm action=renew attr:class="mt-3 flex flex-wrap items-center gap-3">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="enabled" value=(!on).to_string() />
+                <p class="text-sm" data-testid="auto-renew-text">{move || if on { i18n.t().orders_auto_renew_on_text } else { i18n.t().orders_auto_renew_off_text }}</p>
+                <button type="submit" class=BUTTON disabled=move || renew.pending().get() data-testid="toggle-auto-renew">
+                    {move || if on { i18n.t().orders_turn_off } else { i18n.t().orders_turn_on }}
+                </button>
+            </ActionForm>
+            {running.then(|| view! {
+                <details class="mt-5 rounded-md border border-red-200 p-4 dark:border-red-900" data-testid="cancel-now">
+                    <summary class="cursor-pointer text-sm font-semibold text-red-700 dark:text-red-300">{move || i18n.t().orders_cancel_now_title}</summary>
+                    <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().orders_cancel_now_warning}</p>
+                    <OrderErrorNotice result=cancel.value() />
+                    <ActionForm action=cancel attr:class="mt-3 grid gap-3 sm:grid-cols-2 sm:items-end">
+                        <input type="hidden" name="id" value=id />
+                        <label class="block text-sm">
+                            <span class="font-medium">{move || i18n.t().orders_cancel_confirm} " " <code class="font-mono">{hostname.clone()}</code></span>
+                            <input name="confirm" autocomplete="off" class=FIELD data-testid="cancel-confirm" />
+                        </label>
+                        <button type="submit" class=DANGER disabled=move || cancel.pending().get() data-testid="cancel-service">{move || i18n.t().orders_cancel_now}</button>
+                    </ActionForm>
+                </details>
+            })}
+        </section>
+    }
+    .into_any()
 }
 
 /// Where an order stands on its way to a running server, and the server once there is one.
@@ -483,6 +577,7 @@ mod tests {
             status_message: None,
             instance_id: None,
             paid_until: None,
+            auto_renew: true,
             created_at: chrono::DateTime::UNIX_EPOCH,
         };
         name_places(&mut order, std::slice::from_ref(&plan));

@@ -377,6 +377,45 @@ impl Notice {
         )
     }
 
+    /// The customer cancelled the order themselves; `server_deleted` when it ended a service.
+    pub fn cancelled_by_you(order_id: i64, hostname: &str, server_deleted: bool) -> Self {
+        let (id, en) = if server_deleted {
+            (
+                "Layanan berakhir sesuai permintaan Anda dan servernya sedang dihapus.",
+                "The service ended as you asked, and its server is being deleted.",
+            )
+        } else {
+            (
+                "Anda membatalkan pesanan ini; tagihannya dibatalkan dan tidak perlu dibayar.",
+                "You cancelled this order; its invoice is cancelled and nothing is due.",
+            )
+        };
+        Self::new(
+            "order_cancelled",
+            Category::Billing,
+            Some(format!("/orders/{order_id}")),
+            text(format!("Pesanan {hostname} dibatalkan"), id),
+            text(format!("Order {hostname} cancelled"), en),
+        )
+    }
+
+    /// A service whose owner turned auto-renew off reached the end of its paid period.
+    pub fn ended_with_period(order_id: i64, hostname: &str) -> Self {
+        Self::new(
+            "service_ended",
+            Category::Billing,
+            Some(format!("/orders/{order_id}")),
+            text(
+                format!("Layanan {hostname} berakhir"),
+                "Perpanjangan otomatis dimatikan, jadi layanan berakhir bersama masa bayarnya dan servernya dihapus.",
+            ),
+            text(
+                format!("Service {hostname} ended"),
+                "Auto-renew was off, so the service ended with its paid period and its server was deleted.",
+            ),
+        )
+    }
+
     /// An admin changed something about the order and said why (an extension, a refund).
     pub fn order_updated(order_id: i64, hostname: &str, note: &str) -> Self {
         Self::new(

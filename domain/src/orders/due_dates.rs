@@ -1,12 +1,13 @@
-//! What happens to a service whose renewal goes unpaid: `renewal_grace` after its paid period
-//! ends it is suspended (its server powered off and locked), and `termination_after` later it
+//! What happens to a service when its paid period ends. One whose owner turned auto-renew off
+//! ends then (cancelled, its server deleted). One whose renewal goes unpaid: `renewal_grace`
+//! after its paid period ends it is suspended (its server powered off and locked), and `termination_after` later it
 //! is terminated (its server deleted, its unpaid invoices cancelled). Paying the renewal while
 //! suspended brings it back ([`super::invoice_paid`]). Like renewals, the sweep takes `now` as
 //! an argument so tests run it on their own clock; run twice, it does nothing the second time.
 
 use chrono::{DateTime, Utc};
 
-use super::{OrderError, OrderStatus, Orders, transition};
+use super::{OrderError, OrderStatus, Orders, self_service, transition};
 use crate::billing::invoices::{self, InvoiceChange};
 use crate::instances::suspension;
 use crate::{db_run, tx_run};
@@ -18,6 +19,8 @@ pub const DUE_DATES_JOB: &str = "order_due_dates";
 pub struct Sweep {
     pub suspended: usize,
     pub terminated: usize,
+    /// Services ended with their paid period because their owner turned auto-renew off.
+    pub ended: usize,
     /// Suspended servers found running again and powered off.
     pub powered_off: usize,
 }
@@ -31,6 +34,23 @@ struct Service {
 impl Orders {
     pub async fn enforce_due_dates(&self, now: DateTime<Utc>) -> Result<Sweep, OrderError> {
         let mut sweep = Sweep::default();
+        let ending = self
+            .services(
+                "o.status IN ('active', 'suspended') AND NOT o.auto_renew \
+                 AND o.paid_until IS NOT NULL AND o.paid_until <= $1",
+                now,
+            )
+            .await?;
+        for service in ending {
+            let mut tx = self.db().begin().await?;
+            if self_service::end_with_period(&mut tx, service.id, service.instance_id, now)
+                .await
+                .or_else(ignore_moved_on)?
+            {
+                tx.commit().await?;
+                sweep.ended += 1;
+            }
+        }
         let overdue = self
             .services(
                 "o.status = 'active' AND o.paid_until IS NOT NULL AND o.paid_until <= $1",

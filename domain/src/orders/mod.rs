@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod due_dates;
 pub mod pricing;
 pub mod renewals;
+pub mod self_service;
 mod views;
 
 pub mod worker;
@@ -147,12 +148,13 @@ pub struct Order {
     pub status_message: Option<String>,
     pub instance_id: Option<i64>,
     pub paid_until: Option<DateTime<Utc>>,
+    pub auto_renew: bool,
     pub created_at: DateTime<Utc>,
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.user_id, u.email AS owner_email, o.plan_id, \
      p.name AS plan_name, o.region_slug, o.image_slug, o.hostname, o.period_months, o.status, \
-     o.status_message, o.instance_id, o.paid_until, o.created_at \
+     o.status_message, o.instance_id, o.paid_until, o.auto_renew, o.created_at \
      FROM orders o JOIN users u ON u.id = o.user_id JOIN plans p ON p.id = o.plan_id";
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -246,7 +248,7 @@ pub(crate) async fn transition(
         return Err(OrderError::IllegalTransition { from, to });
     }
     record_event(tx, order_id, Some(from), to, actor_user_id, note, now).await?;
-    announce(tx, order_id, from, to, note).await?;
+    announce(tx, order_id, from, to, note, actor_user_id).await?;
     Ok(from)
 }
 
@@ -267,6 +269,7 @@ async fn announce(
     from: OrderStatus,
     to: OrderStatus,
     note: Option<&str>,
+    actor_user_id: Option<i64>,
 ) -> Result<(), DbError> {
     let order: Announced = tx_run!(tx, |conn| {
         sqlx::query_as(
@@ -295,6 +298,12 @@ async fn announce(
         }
         (_, OrderStatus::Suspended) => Notice::suspended(order_id, hostname),
         (_, OrderStatus::Terminated) => Notice::terminated(order_id, hostname),
+        (_, OrderStatus::Cancelled) if actor_user_id == Some(order.user_id) => {
+            Notice::cancelled_by_you(order_id, hostname, from != OrderStatus::PendingPayment)
+        }
+        (_, OrderStatus::Cancelled) if note == Some(self_service::ENDED_WITH_PERIOD) => {
+            Notice::ended_with_period(order_id, hostname)
+        }
         (_, OrderStatus::Cancelled) => {
             Notice::order_cancelled(order_id, hostname, note.unwrap_or_default())
         }

@@ -39,7 +39,8 @@ impl Orders {
                  p.name AS plan_name, p.price_idr_monthly, p.discount_3m_percent, \
                  p.discount_6m_percent, p.discount_12m_percent \
                  FROM orders o JOIN plans p ON p.id = o.plan_id \
-                 WHERE o.status = 'active' AND o.paid_until IS NOT NULL AND o.paid_until <= $1 \
+                 WHERE o.status = 'active' AND o.auto_renew AND o.paid_until IS NOT NULL \
+                 AND o.paid_until <= $1 \
                  AND o.paid_until > $2 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id \
                      AND i.purpose = 'renewal' AND i.status = 'unpaid') \
                  ORDER BY o.id",
@@ -83,6 +84,20 @@ impl Orders {
                 .await
             })?;
             if open.is_some() {
+                continue;
+            }
+            // Auto-renew may have been turned off since the orders were read: an update takes
+            // the order's row (waiting for such a change to commit) and sees it.
+            let renewing = tx_run!(&mut tx, |conn| {
+                sqlx::query(
+                    "UPDATE orders SET updated_at = updated_at WHERE id = $1 AND auto_renew",
+                )
+                .bind(order.id)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected())
+            })?;
+            if renewing == 0 {
                 continue;
             }
             // Payable until the service is terminated: paying it while suspended brings the

@@ -30,6 +30,7 @@ impl From<Order> for view::Order {
             status_message: order.status_message,
             instance_id: order.instance_id.map(InstanceId),
             paid_until: order.paid_until,
+            auto_renew: order.auto_renew,
             created_at: order.created_at,
         }
     }

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use chrono::{DateTime, Utc};
+
 use domain::accounts::Role;
 use domain::billing;
 use domain::caller::{Caller, ClientInfo};
@@ -13,7 +15,7 @@ use domain::jobs::Registry;
 use domain::orders::{self, OrderRequest};
 use domain::providers::Providers;
 use domain::providers::sandbox::{SandboxProvider, SandboxTiming};
-use domain::testing::{TestDb, sandbox_plan_input};
+use domain::testing::{TestDb, drain, sandbox_plan_input};
 use domain::{AppState, DomainConfig, instances};
 
 pub struct Shop {
@@ -86,6 +88,51 @@ pub async fn open(test: &TestDb, config: DomainConfig) -> Shop {
 }
 
 impl Shop {
+    /// The order's server as its owner sees it.
+    pub async fn server_of(&self, order_id: i64) -> instances::Instance {
+        let instance_id = self
+            .state
+            .orders
+            .detail(&self.admin, order_id)
+            .await
+            .unwrap()
+            .order
+            .instance_id
+            .unwrap();
+        self.state
+            .instances
+            .detail(&self.sari, instance_id)
+            .await
+            .unwrap()
+            .instance
+    }
+
+    /// Sari's order for a month, paid by hand and provisioned on the sandbox: its id and the
+    /// end of its paid period.
+    pub async fn running_service(&self, hostname: &str) -> (i64, DateTime<Utc>) {
+        let placed = self
+            .state
+            .orders
+            .place(&self.sari, self.order(hostname, 1, None))
+            .await
+            .unwrap();
+        self.state
+            .billing
+            .mark_paid(&self.admin, placed.invoice.id, "BCA transfer")
+            .await
+            .unwrap();
+        drain(&self.state.db, &self.jobs).await;
+        let order = self
+            .state
+            .orders
+            .detail(&self.sari, placed.order.id)
+            .await
+            .unwrap()
+            .order;
+        assert_eq!(order.status.as_str(), "active");
+        (order.id, order.paid_until.unwrap())
+    }
+
     /// An order of the plan in Jakarta with Ubuntu.
     pub fn order(&self, hostname: &str, months: i64, coupon: Option<&str>) -> OrderRequest {
         OrderRequest {

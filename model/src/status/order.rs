@@ -33,7 +33,8 @@ impl OrderStatus {
                 // An admin retries, or gives up and refunds.
                 | (Failed, Provisioning | Cancelled)
                 | (Active, Suspended | Terminated | Cancelled)
-                | (Suspended, Active | Terminated)
+                // The customer may end a suspended service too, rather than wait for it.
+                | (Suspended, Active | Terminated | Cancelled)
         )
     }
 }
@@ -53,6 +54,7 @@ mod tests {
                 (Active, Suspended),
                 (Suspended, Active),
                 (Suspended, Terminated),
+                (Suspended, Cancelled),
                 (Provisioning, Failed),
                 (Failed, Provisioning),
                 (PendingPayment, Expired),

@@ -27,6 +27,8 @@ pub fn routes() -> Routes {
         .route("/api/v1/orders", get(my_orders).post(place))
         .route("/api/v1/orders/quote", post(quote))
         .route("/api/v1/orders/{id}", get(order))
+        .route("/api/v1/orders/{id}/cancel", post(cancel_mine))
+        .route("/api/v1/orders/{id}/auto-renew", put(auto_renew))
         .route("/api/v1/invoices", get(my_invoices))
         .route("/api/v1/invoices/{id}", get(invoice))
         .route("/api/v1/invoices/{id}/channels", get(channels))
@@ -79,6 +81,46 @@ async fn order(
     Path(id): Path<i64>,
 ) -> Result<Json<OrderPage>, ApiError> {
     Ok(Json(state.app.orders.detail(&caller, id).await?.into()))
+}
+
+#[derive(Deserialize)]
+struct CancelBody {
+    /// The host name, to end a running service; not needed for an unpaid order.
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+async fn cancel_mine(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CancelBody>,
+) -> Result<Json<Order>, ApiError> {
+    let order = state
+        .app
+        .orders
+        .cancel_mine(&caller, id, body.confirm.as_deref())
+        .await?;
+    Ok(Json(order.into()))
+}
+
+#[derive(Deserialize)]
+struct AutoRenewBody {
+    enabled: bool,
+}
+
+async fn auto_renew(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<AutoRenewBody>,
+) -> Result<Json<Order>, ApiError> {
+    let order = state
+        .app
+        .orders
+        .set_auto_renew(&caller, id, body.enabled)
+        .await?;
+    Ok(Json(order.into()))
 }
 
 async fn my_invoices(
