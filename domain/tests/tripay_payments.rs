@@ -453,3 +453,137 @@ both_backends! {
         assert_eq!(env.tripay.last_created()["customer_phone"], "081234567890");
     }
 }
+
+/// Tripay's callback for a transaction of the fake, as it would post it now.
+fn callback_for(env: &Env, reference: &str, status: &str) -> Vec<u8> {
+    let ledger = env.tripay.ledger();
+    let transaction = &ledger.transactions[reference];
+    json!({
+        "reference": reference,
+        "merchant_ref": transaction["merchant_ref"],
+        "payment_method": transaction["payment_method"],
+        "payment_method_code": transaction["payment_method"],
+        "total_amount": transaction["amount"],
+        "fee_merchant": 0,
+        "fee_customer": FEE,
+        "total_fee": FEE,
+        "amount_received": transaction["amount"],
+        "is_closed_payment": 1,
+        "status": status,
+        "paid_at": Utc::now().timestamp(),
+        "note": null,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+impl Env {
+    /// Tripay tells us a transaction was refunded.
+    async fn refund(&self, reference: &str) {
+        let body = callback_for(self, reference, "REFUND");
+        let signature = domain::billing::tripay::callback_signature(PRIVATE_KEY, &body);
+        self.billing()
+            .apply_callback(
+                &body,
+                Some(&signature),
+                Some("payment_status"),
+                Some("203.0.113.7"),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Pays `invoice_id` with QRIS at Tripay, its callback lost, and lets the sweep find it.
+    async fn pay_through_tripay(&self, invoice_id: i64) -> String {
+        let payment = self
+            .billing()
+            .pay(&self.shop.sari, invoice_id, "QRIS")
+            .await
+            .unwrap();
+        self.tripay.pay(&payment.reference);
+        let swept = self
+            .billing()
+            .reconcile_open_payments(Utc::now() + Duration::minutes(6))
+            .await
+            .unwrap();
+        assert_eq!(swept.settled, 1);
+        payment.reference
+    }
+
+    async fn latest_notice(&self, test: &TestDb, event: &str) -> String {
+        db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT body FROM notifications WHERE user_id = $1 AND event = $2 ORDER BY id DESC LIMIT 1")
+                .bind(self.shop.sari.user_id)
+                .bind(event)
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap()
+    }
+}
+
+both_backends! {
+    async fn a_refund_at_tripay_ends_the_service_it_paid_for(test: TestDb) {
+        let env = env(&test).await;
+        let (order_id, invoice_id) = env.invoice("web-1").await;
+        let reference = env.pay_through_tripay(invoice_id).await;
+        drain(&test.db, &env.shop.jobs).await;
+        assert_eq!(env.shop.server_of(order_id).await.status.as_str(), "running");
+
+        env.refund(&reference).await;
+        assert_eq!(env.invoice_status(invoice_id).await, "refunded");
+        let detail = env.shop.state.orders.detail(&env.shop.sari, order_id).await.unwrap();
+        assert_eq!(detail.order.status.as_str(), "cancelled");
+        assert_eq!(detail.events.last().unwrap().note.as_deref(), Some("the payment was refunded"));
+        drain(&test.db, &env.shop.jobs).await;
+        assert_eq!(env.shop.server_of(order_id).await.status.as_str(), "deleted");
+        assert!(env.latest_notice(&test, "order_cancelled").await.starts_with("Pembayarannya dikembalikan"));
+        // Told again, it changes nothing more.
+        env.refund(&reference).await;
+        assert_eq!(env.shop.state.orders.detail(&env.shop.sari, order_id).await.unwrap().events.len(), detail.events.len());
+
+        // Paid but not started yet: simply cancelled. Being made: the admins are told to end it.
+        let (waiting, waiting_invoice) = env.invoice("web-2").await;
+        let reference = env.pay_through_tripay(waiting_invoice).await;
+        env.refund(&reference).await;
+        assert_eq!(env.shop.state.orders.detail(&env.shop.sari, waiting).await.unwrap().order.status.as_str(), "cancelled");
+        let (making, making_invoice) = env.invoice("web-3").await;
+        let reference = env.pay_through_tripay(making_invoice).await;
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE orders SET status = 'provisioning' WHERE id = $1").bind(making).execute(pool).await.map(|_| ())
+        })
+        .unwrap();
+        env.refund(&reference).await;
+        assert_eq!(env.invoice_status(making_invoice).await, "refunded");
+        let told: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE event = 'admin_refunded_while_provisioning' AND link = $1")
+                .bind(format!("/admin/orders/{making}"))
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        // Once to each admin account (the shop's Sari was made one too).
+        assert_eq!(told, 2);
+    }
+}
+
+both_backends! {
+    async fn a_refunded_renewal_takes_its_period_back(test: TestDb) {
+        let env = env(&test).await;
+        let (order_id, paid_until) = env.shop.running_service("web-1").await;
+        env.shop.state.orders.issue_renewals(paid_until - Duration::days(6)).await.unwrap();
+        let renewal = env.shop.state.orders.detail(&env.shop.sari, order_id).await.unwrap().invoices[0].clone();
+        assert_eq!(renewal.purpose, "renewal");
+        let reference = env.pay_through_tripay(renewal.id).await;
+        let extended = env.shop.state.orders.detail(&env.shop.sari, order_id).await.unwrap().order.paid_until.unwrap();
+        assert!(extended > paid_until + Duration::days(27), "a month more: {extended}");
+
+        env.refund(&reference).await;
+        let detail = env.shop.state.orders.detail(&env.shop.sari, order_id).await.unwrap();
+        assert_eq!(detail.order.status.as_str(), "active", "the period it paid for is gone, not the service");
+        assert_eq!(detail.order.paid_until, Some(paid_until));
+        let note = detail.events.last().unwrap().note.clone().unwrap();
+        assert!(note.starts_with(&format!("renewal {} refunded: paid until", renewal.number)), "{note}");
+        assert!(env.latest_notice(&test, "order_updated").await.starts_with(&format!("Pembayaran {} dikembalikan", renewal.number)));
+    }
+}

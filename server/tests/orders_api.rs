@@ -198,6 +198,17 @@ both_backends! {
         assert_eq!(mine.as_array().unwrap().len(), 1);
         let (_, none) = call(&env.router, "GET", "/api/v1/invoices", Some(&env.sari), None).await;
         assert!(none.as_array().unwrap().is_empty());
+
+        // The gateway refunds it: the order it paid for is cancelled, once however often told.
+        let refund = paid_body(&reference, &number, total, "REFUND");
+        let signature = tripay::callback_signature(&key, &refund);
+        for _ in 0..2 {
+            assert_eq!(callback(&env.router, &refund, &signature, "payment_status").await, (StatusCode::OK, json!({ "success": true })));
+        }
+        let (_, detail) = call(&env.router, "GET", &format!("/api/v1/orders/{}", placed["order"]["id"]), Some(&env.budi), None).await;
+        let steps: Vec<&str> = detail["events"].as_array().unwrap().iter().map(|event| event["to_status"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["pending_payment", "paid", "cancelled"], "{detail}");
+        assert_eq!(detail["invoices"][0]["status"], "refunded");
     }
 
     async fn an_admin_completes_a_customers_sandbox_payment_only_on_the_record(test: TestDb) {

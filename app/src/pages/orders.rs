@@ -54,6 +54,7 @@ fn event_note(m: &'static Messages, note: &str) -> String {
             m.orders_note_ended_with_period.to_owned()
         }
         "auto-renew turned off" => m.orders_note_auto_renew_off.to_owned(),
+        "the payment was refunded" => m.orders_note_refunded.to_owned(),
         "auto-renew turned on" => m.orders_note_auto_renew_on.to_owned(),
         _ => note.to_owned(),
     }

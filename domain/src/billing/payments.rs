@@ -728,6 +728,10 @@ impl Billing {
                 if refunded.made() {
                     let detail = format!("payment {}", payment.reference);
                     record(&mut tx, "invoice_refunded", None, detail).await?;
+                    let invoice = invoices::by_id_in(&mut tx, payment.invoice_id)
+                        .await?
+                        .ok_or(CallbackError::UnknownReference)?;
+                    orders::refunds::invoice_refunded(&mut tx, &invoice).await?;
                 }
             }
             PaymentStatus::Unpaid | PaymentStatus::Expired | PaymentStatus::Failed => {}

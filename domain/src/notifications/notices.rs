@@ -1,6 +1,8 @@
 //! What each event says, in Bahasa Indonesia and English. A notice is built where the event
 //! happens, with the facts it needs; [`super::notify`] picks the recipient's language.
 
+use chrono::{DateTime, Utc};
+
 use super::Category;
 use super::alerts::WINDOW;
 use crate::billing::refusals::Refusal;
@@ -399,6 +401,50 @@ impl Notice {
         )
     }
 
+    /// The payment for a new service went back to the customer through the gateway.
+    pub fn refunded(order_id: i64, hostname: &str) -> Self {
+        Self::new(
+            "order_cancelled",
+            Category::Billing,
+            Some(format!("/orders/{order_id}")),
+            text(
+                format!("Pesanan {hostname} dibatalkan"),
+                "Pembayarannya dikembalikan kepada Anda, jadi layanannya berakhir dan servernya dihapus.",
+            ),
+            text(
+                format!("Order {hostname} cancelled"),
+                "Its payment was refunded to you, so the service ended and its server is deleted.",
+            ),
+        )
+    }
+
+    /// A renewal's payment went back through the gateway: the period it paid for is taken off.
+    pub fn renewal_refunded(
+        order_id: i64,
+        hostname: &str,
+        invoice: &str,
+        paid_until: DateTime<Utc>,
+    ) -> Self {
+        let until = paid_until.format("%Y-%m-%d %H:%M UTC");
+        Self::new(
+            "order_updated",
+            Category::Billing,
+            Some(format!("/orders/{order_id}")),
+            text(
+                format!("Perpanjangan {hostname} dikembalikan"),
+                format!(
+                    "Pembayaran {invoice} dikembalikan kepada Anda, jadi layanan dibayar sampai {until}."
+                ),
+            ),
+            text(
+                format!("Renewal of {hostname} refunded"),
+                format!(
+                    "The payment of {invoice} was refunded to you, so the service is paid until {until}."
+                ),
+            ),
+        )
+    }
+
     /// A service whose owner turned auto-renew off reached the end of its paid period.
     pub fn ended_with_period(order_id: i64, hostname: &str) -> Self {
         Self::new(
@@ -633,6 +679,28 @@ impl Notice {
                 format!("Payment callbacks refused: {en_why}"),
                 format!(
                     "{en_count} {en_advice} Further refusals are summed up at most once every {minutes} minutes."
+                ),
+            ),
+        )
+    }
+
+    /// A new order's payment was refunded at the gateway while its server was being made: an
+    /// admin ends the service once the server is there.
+    pub fn admin_refunded_while_provisioning(order_id: i64, hostname: &str, invoice: &str) -> Self {
+        Self::new(
+            "admin_refunded_while_provisioning",
+            Category::Admin,
+            Some(format!("/admin/orders/{order_id}")),
+            text(
+                format!("Dana dikembalikan saat server dibuat: {hostname}"),
+                format!(
+                    "Pembayaran {invoice} dikembalikan lewat gateway saat servernya sedang dibuat. Akhiri layanannya setelah server selesai dibuat."
+                ),
+            ),
+            text(
+                format!("Refunded while being made: {hostname}"),
+                format!(
+                    "The payment of {invoice} was refunded at the gateway while its server was being made. End the service once the server is there."
                 ),
             ),
         )

@@ -7,6 +7,7 @@
 pub mod coupons;
 pub mod due_dates;
 pub mod pricing;
+pub mod refunds;
 pub mod renewals;
 pub mod self_service;
 mod views;
@@ -303,6 +304,9 @@ async fn announce(
         }
         (_, OrderStatus::Cancelled) if note == Some(self_service::ENDED_WITH_PERIOD) => {
             Notice::ended_with_period(order_id, hostname)
+        }
+        (_, OrderStatus::Cancelled) if note == Some(refunds::REFUNDED) => {
+            Notice::refunded(order_id, hostname)
         }
         (_, OrderStatus::Cancelled) => {
             Notice::order_cancelled(order_id, hostname, note.unwrap_or_default())

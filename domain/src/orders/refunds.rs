@@ -1,0 +1,120 @@
+//! What a refund made at the payment gateway takes back (a `REFUND` callback, or the same
+//! status found by reconciling): the money went back to the customer, so what the invoice
+//! bought ends. A new order's service is cancelled and its server deleted; a renewal's period
+//! is taken off the service, which then renews, or is suspended and terminated, like any
+//! service whose period ran out. An admin's "mark refunded" records money sent back outside the
+//! gateway and leaves the service to that admin (docs/billing.md).
+
+use chrono::{DateTime, Months, Utc};
+
+use super::{OrderError, OrderStatus, record_event, transition};
+use crate::billing::invoices::{self, Invoice, InvoiceChange, Purpose};
+use crate::db::Tx;
+use crate::instances::suspension;
+use crate::notifications::{self, Notice};
+use crate::tx_run;
+
+/// The history's note when a refund at the gateway ends a service, translated on the order page.
+pub const REFUNDED: &str = "the payment was refunded";
+
+#[derive(sqlx::FromRow)]
+struct Refunded {
+    status: String,
+    instance_id: Option<i64>,
+    paid_until: Option<DateTime<Utc>>,
+    hostname: String,
+}
+
+/// Applies a gateway refund of `invoice`, inside the transaction that marked it refunded.
+pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
+    let order: Option<Refunded> = tx_run!(tx, |conn| {
+        sqlx::query_as("SELECT status, instance_id, paid_until, hostname FROM orders WHERE id = $1")
+            .bind(invoice.order_id)
+            .fetch_optional(conn)
+            .await
+    })?;
+    let Some(Refunded {
+        status,
+        instance_id,
+        paid_until,
+        hostname,
+    }) = order
+    else {
+        return Ok(());
+    };
+    let status = OrderStatus::parse(&status).ok_or(OrderError::NotFound)?;
+    if invoice.purpose == Purpose::Renewal.as_str() {
+        let Some(paid_until) =
+            paid_until.filter(|_| matches!(status, OrderStatus::Active | OrderStatus::Suspended))
+        else {
+            return Ok(());
+        };
+        let months = Months::new(u32::try_from(invoice.period_months).unwrap_or(1));
+        let back = paid_until.checked_sub_months(months).unwrap_or(paid_until);
+        tx_run!(tx, |conn| {
+            sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
+                .bind(back)
+                .bind(Utc::now())
+                .bind(invoice.order_id)
+                .execute(conn)
+                .await
+                .map(|_| ())
+        })?;
+        let note = format!(
+            "renewal {} refunded: paid until {}",
+            invoice.number,
+            back.format("%Y-%m-%d %H:%M UTC")
+        );
+        record_event(
+            tx,
+            invoice.order_id,
+            Some(status),
+            status,
+            None,
+            Some(&note),
+            Utc::now(),
+        )
+        .await?;
+        let notice = Notice::renewal_refunded(invoice.order_id, &hostname, &invoice.number, back);
+        notifications::notify(tx, invoice.user_id, &notice).await?;
+        return Ok(());
+    }
+    match status {
+        OrderStatus::Paid | OrderStatus::Failed | OrderStatus::Active | OrderStatus::Suspended => {
+            transition(
+                tx,
+                invoice.order_id,
+                OrderStatus::Cancelled,
+                None,
+                Some(REFUNDED),
+            )
+            .await?;
+            invoices::cancel_unpaid(
+                tx,
+                invoice.order_id,
+                InvoiceChange {
+                    note: Some(REFUNDED),
+                    ..InvoiceChange::default()
+                },
+            )
+            .await?;
+            if let Some(instance_id) = instance_id {
+                suspension::terminate(tx, instance_id, REFUNDED).await?;
+            }
+        }
+        // Its server is being made: an admin ends the service once the server is there.
+        OrderStatus::Provisioning => {
+            let notice = Notice::admin_refunded_while_provisioning(
+                invoice.order_id,
+                &hostname,
+                &invoice.number,
+            );
+            notifications::notify_admins(tx, &notice).await?;
+        }
+        OrderStatus::PendingPayment
+        | OrderStatus::Cancelled
+        | OrderStatus::Expired
+        | OrderStatus::Terminated => {}
+    }
+    Ok(())
+}
