@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::Category;
 use super::alerts::WINDOW;
 use crate::billing::refusals::Refusal;
+use crate::orders::reminders::Reminder;
 use crate::providers::ActionKind;
 use model::{Language, Rupiah};
 
@@ -398,6 +399,104 @@ impl Notice {
             Some(format!("/orders/{order_id}")),
             text(format!("Pesanan {hostname} dibatalkan"), id),
             text(format!("Order {hostname} cancelled"), en),
+        )
+    }
+
+    /// A reminder before a step of an unpaid renewal (see [`crate::orders::reminders`]): the
+    /// invoice to pay, and when the step comes.
+    pub fn reminder(
+        reminder: Reminder,
+        invoice_id: i64,
+        hostname: &str,
+        invoice: &str,
+        total: i64,
+        step: DateTime<Utc>,
+    ) -> Self {
+        let amount = Rupiah(total).to_string();
+        let when = step.format("%Y-%m-%d %H:%M UTC");
+        let (event, id, en) = match reminder {
+            Reminder::DueIn3Days | Reminder::DueIn1Day => {
+                let days = if reminder == Reminder::DueIn3Days {
+                    3
+                } else {
+                    1
+                };
+                let en_days = if days == 1 {
+                    "1 day".to_owned()
+                } else {
+                    format!("{days} days")
+                };
+                (
+                    "invoice_reminder",
+                    text(
+                        format!("Tagihan {invoice} jatuh tempo dalam {days} hari"),
+                        format!("Bayar {amount} sebelum {when} agar {hostname} tetap berjalan."),
+                    ),
+                    text(
+                        format!("Invoice {invoice} is due in {en_days}"),
+                        format!("Pay {amount} before {when} to keep {hostname} running."),
+                    ),
+                )
+            }
+            Reminder::Overdue => (
+                "invoice_overdue",
+                text(
+                    format!("Tagihan {invoice} lewat jatuh tempo"),
+                    format!(
+                        "{hostname} masih berjalan, tetapi ditangguhkan pada {when} bila {amount} belum dibayar."
+                    ),
+                ),
+                text(
+                    format!("Invoice {invoice} is overdue"),
+                    format!(
+                        "{hostname} still runs, but is suspended on {when} unless {amount} is paid."
+                    ),
+                ),
+            ),
+            Reminder::SuspensionTomorrow => (
+                "suspension_warning",
+                text(
+                    format!("{hostname} ditangguhkan besok"),
+                    format!(
+                        "Bayar {invoice} ({amount}) sebelum {when}; setelah itu servernya dimatikan hingga dibayar."
+                    ),
+                ),
+                text(
+                    format!("{hostname} is suspended tomorrow"),
+                    format!(
+                        "Pay {invoice} ({amount}) before {when}; after that its server is powered off until it is paid."
+                    ),
+                ),
+            ),
+            Reminder::TerminationIn3Days | Reminder::TerminationIn1Day => {
+                let (id_when, en_when) = if reminder == Reminder::TerminationIn3Days {
+                    ("dalam 3 hari", "in 3 days")
+                } else {
+                    ("besok", "tomorrow")
+                };
+                (
+                    "termination_warning",
+                    text(
+                        format!("{hostname} dihapus {id_when}"),
+                        format!(
+                            "Bayar {invoice} ({amount}) sebelum {when}, atau server beserta datanya dihapus untuk selamanya."
+                        ),
+                    ),
+                    text(
+                        format!("{hostname} is deleted {en_when}"),
+                        format!(
+                            "Pay {invoice} ({amount}) before {when}, or the server and its data are deleted for good."
+                        ),
+                    ),
+                )
+            }
+        };
+        Self::new(
+            event,
+            Category::Billing,
+            Some(format!("/invoices/{invoice_id}")),
+            id,
+            en,
         )
     }
 

@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod due_dates;
 pub mod pricing;
 pub mod refunds;
+pub mod reminders;
 pub mod renewals;
 pub mod self_service;
 mod views;

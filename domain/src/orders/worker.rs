@@ -57,6 +57,10 @@ pub fn register(registry: Registry, orders: Orders, instances: Instances) -> Reg
                     .enforce_due_dates(Utc::now())
                     .await
                     .map_err(|error| error.to_string())?;
+                orders
+                    .send_reminders(Utc::now())
+                    .await
+                    .map_err(|error| error.to_string())?;
                 Ok::<_, String>(JobOutcome::RunAgainAt(Utc::now() + SWEEP_EVERY))
             }
         })
