@@ -169,6 +169,7 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   await expect(invoice).toContainText('bank transfer');
   await expect(admin.getByTestId('server-link')).toBeVisible();
   await expect(admin.getByTestId('cancel-form')).toHaveCount(0);
+  await expect(admin.getByTestId('auto-renew')).toHaveText('Aktif');
 
   // Extended by 30 days: the paid-until date moves and the history says so.
   const paidUntil = await admin.getByTestId('paid-until').innerText();

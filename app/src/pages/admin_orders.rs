@@ -17,6 +17,7 @@ use crate::admin_orders::{
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, query_param};
+use crate::pages::orders::event_note;
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{
     CELL, COMPACT_BUTTON, COMPACT_INPUT, DANGER, HINT, INLINE_LINK, MUTED, PANEL, PRIMARY_SMALL,
@@ -386,6 +387,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
         .paid_until
         .map(|at| utc_text(at, Precision::Minute))
         .unwrap_or_else(|| "—".to_owned());
+    let auto_renew = order.auto_renew;
     let for_actions = order.clone();
     let users_link = format!("/admin/users?search={}", query_value(&order.owner_email));
     view! {
@@ -415,6 +417,9 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     <Fact label=|m| m.admin_orders_period>{move || months_text(i18n.t(), months)}</Fact>
                     <Fact label=|m| m.admin_orders_placed>{utc_text(order.created_at, Precision::Minute)}</Fact>
                     <Fact label=|m| m.admin_orders_paid_until><span data-testid="paid-until">{paid_until}</span></Fact>
+                    <Fact label=|m| m.orders_auto_renew>
+                        <span data-testid="auto-renew">{move || if auto_renew { i18n.t().orders_auto_renew_yes } else { i18n.t().orders_auto_renew_no }}</span>
+                    </Fact>
                     <Fact label=|m| m.admin_orders_server>
                         {match order.instance_id {
                             Some(server) => view! { <A href=format!("/servers/{server}") attr:class=INLINE_LINK attr:data-testid="server-link">{format!("#{server}")}</A> }.into_any(),
@@ -444,7 +449,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                                     }
                                 }}
                             </span>
-                            {event.note.map(|note| view! { <span class=MUTED>"— " {note}</span> })}
+                            {event.note.map(|note| view! { <span class=MUTED>"— " {move || event_note(i18n.t(), &note)}</span> })}
                         </li>
                     }
                 }).collect_view()}

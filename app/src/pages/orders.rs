@@ -46,7 +46,7 @@ pub(crate) fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static s
 
 /// Notes the system writes in an order's history, translated; people's notes (an admin's
 /// reason, a provider's error) are shown as written.
-fn event_note(m: &'static Messages, note: &str) -> String {
+pub(crate) fn event_note(m: &'static Messages, note: &str) -> String {
     match note {
         "the invoice expired unpaid" => m.orders_note_invoice_expired.to_owned(),
         "cancelled by the customer" => m.orders_note_cancelled_by_customer.to_owned(),

@@ -198,9 +198,10 @@ pub const RECONCILE_AFTER: chrono::Duration = chrono::Duration::minutes(5);
 /// instead of one long one.
 const RECONCILE_BATCH: i64 = 200;
 
-/// How long a payment Tripay has reported unpaid `checks` times before waits until it is asked
-/// again: 10 minutes, then 20, 40, and at most an hour, so a customer who pays an hour later is
-/// still found within the hour and an abandoned one costs Tripay a call an hour at most.
+/// How long to wait before asking about a payment again, after a check found it unpaid and
+/// `checks` checks had come before that one: 10 minutes, then 20, 40, and at most an hour, so a
+/// customer who pays an hour later is still found within the hour and an abandoned payment
+/// costs Tripay a call an hour at most.
 pub fn next_check(checks: i64) -> chrono::Duration {
     let doublings = u32::try_from(checks.clamp(0, 3)).unwrap_or(3);
     (chrono::Duration::minutes(10) * 2_i32.pow(doublings)).min(chrono::Duration::hours(1))
