@@ -660,23 +660,23 @@ impl Billing {
 
     /// Moves a payment, its invoice and the order behind it on for what the gateway reports,
     /// once: a status the payment already has, or cannot come to from where it is, changes
-    /// nothing.
+    /// nothing. Answers the status it moved the payment to, if it moved it.
     async fn apply_status(
         &self,
         payment: &PaymentRow,
         reported: tripay::PaymentStatus,
         at: DateTime<Utc>,
-    ) -> Result<(), CallbackError> {
+    ) -> Result<Option<PaymentStatus>, CallbackError> {
         let to = match reported {
             tripay::PaymentStatus::Paid => PaymentStatus::Paid,
             tripay::PaymentStatus::Expired => PaymentStatus::Expired,
             tripay::PaymentStatus::Failed => PaymentStatus::Failed,
             tripay::PaymentStatus::Refund => PaymentStatus::Refunded,
-            tripay::PaymentStatus::Unpaid => return Ok(()),
+            tripay::PaymentStatus::Unpaid => return Ok(None),
         };
         let mut tx = self.db.begin().await?;
         if !transition(&mut tx, payment.id, to, at).await?.made() {
-            return Ok(());
+            return Ok(None);
         }
         match to {
             PaymentStatus::Paid => {
@@ -738,7 +738,7 @@ impl Billing {
             PaymentStatus::Unpaid | PaymentStatus::Expired | PaymentStatus::Failed => {}
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Some(to))
     }
 
     /// Logs a refused callback, and writes it to the audit log unless this reason already has an
@@ -924,8 +924,8 @@ impl Billing {
         for DuePayment { payment, checks } in due {
             reconciled.checked += 1;
             match self.check_with_gateway(client, &payment).await {
-                Ok(PaymentStatus::Unpaid) => {}
-                Ok(status) => {
+                Ok(None) => {}
+                Ok(Some(status)) => {
                     tracing::info!(
                         reference = %payment.reference,
                         %status,
@@ -961,12 +961,13 @@ impl Billing {
     }
 
     /// Reads one payment back from Tripay and applies its status: a total that differs from
-    /// ours is believed no more than a callback's would be. Answers the payment's status now.
+    /// ours is believed no more than a callback's would be. Answers the status it moved the
+    /// payment to, if it moved it.
     async fn check_with_gateway(
         &self,
         client: &TripayClient,
         payment: &PaymentRow,
-    ) -> Result<PaymentStatus, BillingError> {
+    ) -> Result<Option<PaymentStatus>, BillingError> {
         let found = client.transaction_detail(&payment.reference).await?;
         if found.total_amount != payment.total_amount {
             tracing::warn!(
@@ -975,7 +976,7 @@ impl Billing {
                 expected = payment.total_amount,
                 "the gateway reports another total for a payment; not applied"
             );
-            return Ok(payment.status);
+            return Ok(None);
         }
         self.apply_status(
             payment,
@@ -987,16 +988,7 @@ impl Billing {
             CallbackError::Db(error) => BillingError::Db(error),
             CallbackError::Order(error) => BillingError::Order(error),
             other => invalid("payment", Code::ReconcileFailed, other.to_string()),
-        })?;
-        let status: Option<String> = db_run!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT status FROM payments WHERE id = $1")
-                .bind(payment.id)
-                .fetch_optional(pool)
-                .await
-        })?;
-        Ok(status
-            .and_then(|status| PaymentStatus::try_from(status).ok())
-            .unwrap_or(payment.status))
+        })
     }
 
     /// An admin settles an invoice paid outside the gateway (a bank transfer), with a note.

@@ -254,6 +254,39 @@ pub(crate) async fn transition(
     Ok(from)
 }
 
+/// Cancels an order in `tx` with `note`, by `actor_user_id` or by the platform: its unpaid
+/// invoices are cancelled with it, and its server, if it has one, is deleted.
+pub(crate) async fn cancel_with_server(
+    tx: &mut Tx,
+    order_id: i64,
+    instance_id: Option<i64>,
+    actor_user_id: Option<i64>,
+    note: &str,
+) -> Result<(), OrderError> {
+    transition(
+        tx,
+        order_id,
+        OrderStatus::Cancelled,
+        actor_user_id,
+        Some(note),
+    )
+    .await?;
+    invoices::cancel_unpaid(
+        tx,
+        order_id,
+        InvoiceChange {
+            note: Some(note),
+            actor_user_id,
+            ..InvoiceChange::default()
+        },
+    )
+    .await?;
+    if let Some(instance_id) = instance_id {
+        crate::instances::suspension::terminate(tx, instance_id, note).await?;
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct Announced {
     user_id: i64,
@@ -384,8 +417,18 @@ async fn record_event(
 
 /// The end of a period of `months` starting at `from` (calendar months, as customers count).
 pub(crate) fn period_end(from: DateTime<Utc>, months: i64) -> DateTime<Utc> {
-    let months = Months::new(u32::try_from(months).unwrap_or(1));
-    from.checked_add_months(months).unwrap_or(from)
+    from.checked_add_months(calendar_months(months))
+        .unwrap_or(from)
+}
+
+/// The start of a period of `months` that ends at `end`: what a refunded renewal takes back.
+pub(crate) fn period_start(end: DateTime<Utc>, months: i64) -> DateTime<Utc> {
+    end.checked_sub_months(calendar_months(months))
+        .unwrap_or(end)
+}
+
+fn calendar_months(months: i64) -> Months {
+    Months::new(u32::try_from(months).unwrap_or(1))
 }
 
 /// What paying `invoice` does to its order, inside the transaction that marked it paid: a new

@@ -5,12 +5,11 @@
 //! service whose period ran out. An admin's "mark refunded" records money sent back outside the
 //! gateway and leaves the service to that admin (docs/billing.md).
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Utc};
 
-use super::{OrderError, OrderStatus, record_event, transition};
-use crate::billing::invoices::{self, Invoice, InvoiceChange, Purpose};
+use super::{OrderError, OrderStatus, cancel_with_server, period_start, record_event};
+use crate::billing::invoices::{Invoice, Purpose};
 use crate::db::Tx;
-use crate::instances::suspension;
 use crate::notifications::{self, Notice};
 use crate::tx_run;
 
@@ -49,8 +48,7 @@ pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(
         else {
             return Ok(());
         };
-        let months = Months::new(u32::try_from(invoice.period_months).unwrap_or(1));
-        let back = paid_until.checked_sub_months(months).unwrap_or(paid_until);
+        let back = period_start(paid_until, invoice.period_months);
         tx_run!(tx, |conn| {
             sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
                 .bind(back)
@@ -81,26 +79,7 @@ pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(
     }
     match status {
         OrderStatus::Paid | OrderStatus::Failed | OrderStatus::Active | OrderStatus::Suspended => {
-            transition(
-                tx,
-                invoice.order_id,
-                OrderStatus::Cancelled,
-                None,
-                Some(REFUNDED),
-            )
-            .await?;
-            invoices::cancel_unpaid(
-                tx,
-                invoice.order_id,
-                InvoiceChange {
-                    note: Some(REFUNDED),
-                    ..InvoiceChange::default()
-                },
-            )
-            .await?;
-            if let Some(instance_id) = instance_id {
-                suspension::terminate(tx, instance_id, REFUNDED).await?;
-            }
+            cancel_with_server(tx, invoice.order_id, instance_id, None, REFUNDED).await?;
         }
         // Its server is being made: an admin ends the service once the server is there.
         OrderStatus::Provisioning => {

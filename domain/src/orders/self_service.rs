@@ -9,12 +9,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Order, OrderError, OrderStatus, Orders, coupons, invalid, record_event, transition};
+use super::{
+    Order, OrderError, OrderStatus, Orders, cancel_with_server, coupons, invalid, record_event,
+};
 use crate::billing::invoices::{self, InvoiceChange};
 use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
-use crate::instances::suspension;
 use crate::tx_run;
 
 /// The history's note when the customer cancels, translated on the order page.
@@ -71,29 +72,15 @@ impl Orders {
             ));
         }
         let mut tx = self.db.begin().await?;
-        transition(
+        cancel_with_server(
             &mut tx,
             id,
-            OrderStatus::Cancelled,
+            order.instance_id,
             Some(caller.user_id),
-            Some(CANCELLED_BY_CUSTOMER),
+            CANCELLED_BY_CUSTOMER,
         )
         .await?;
-        invoices::cancel_unpaid(
-            &mut tx,
-            id,
-            InvoiceChange {
-                note: Some(CANCELLED_BY_CUSTOMER),
-                actor_user_id: Some(caller.user_id),
-                ..InvoiceChange::default()
-            },
-        )
-        .await?;
-        if ends_service {
-            if let Some(instance_id) = order.instance_id {
-                suspension::terminate(&mut tx, instance_id, CANCELLED_BY_CUSTOMER).await?;
-            }
-        } else {
+        if !ends_service {
             coupons::release(&mut tx, id).await?;
         }
         tx.commit().await?;
@@ -194,25 +181,6 @@ pub(super) async fn end_with_period(
     if still_due.is_none() {
         return Ok(false);
     }
-    transition(
-        tx,
-        order_id,
-        OrderStatus::Cancelled,
-        None,
-        Some(ENDED_WITH_PERIOD),
-    )
-    .await?;
-    invoices::cancel_unpaid(
-        tx,
-        order_id,
-        InvoiceChange {
-            note: Some(ENDED_WITH_PERIOD),
-            ..InvoiceChange::default()
-        },
-    )
-    .await?;
-    if let Some(instance_id) = instance_id {
-        suspension::terminate(tx, instance_id, ENDED_WITH_PERIOD).await?;
-    }
+    cancel_with_server(tx, order_id, instance_id, None, ENDED_WITH_PERIOD).await?;
     Ok(true)
 }
