@@ -15,18 +15,7 @@ use crate::errors::reject;
 #[cfg(feature = "ssr")]
 use model::ids::UserId;
 
-/// A rate in basis points as a percentage: `11`, or `11,5` with `decimal` = `,`.
-pub fn tax_percent(rate_bp: i64, decimal: char) -> String {
-    let (whole, rest) = (rate_bp / 100, rate_bp % 100);
-    if rest == 0 {
-        whole.to_string()
-    } else {
-        format!(
-            "{whole}{decimal}{}",
-            format!("{rest:02}").trim_end_matches('0')
-        )
-    }
-}
+pub use model::money::tax_percent;
 
 /// The price of an order as it would be billed now, for the wizard's review step.
 #[server]
@@ -159,18 +148,4 @@ pub async fn finish_sandbox_payment(reference: String, outcome: String) -> Resul
         .sandbox_complete(&caller()?, &reference, outcome)
         .await
         .map_err(fail)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tax_rates_read_as_percentages() {
-        assert_eq!(tax_percent(1_100, ','), "11");
-        assert_eq!(tax_percent(1_200, ','), "12");
-        assert_eq!(tax_percent(1_150, ','), "11,5");
-        assert_eq!(tax_percent(1_125, '.'), "11.25");
-        assert_eq!(tax_percent(0, ','), "0");
-    }
 }

@@ -146,6 +146,7 @@ impl AppState {
             db.clone(),
             config.public_url.clone(),
             config.telegram.clone(),
+            config.billing.seller.clone(),
         );
         let consoles = console::Consoles::new(db.clone(), instances.clone());
         Ok(Self {

@@ -213,3 +213,34 @@ macro_rules! both_backends {
         }
     )+};
 }
+
+/// The text of a PDF as poppler's `pdftotext` reads it (in layout order), for tests that check
+/// what a document says rather than how its bytes look. `scripts/setup` installs poppler-utils.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut reader = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| {
+            panic!(
+                "pdftotext could not start ({error}); install poppler-utils (scripts/setup does)"
+            )
+        });
+    if let Some(mut input) = reader.stdin.take() {
+        input
+            .write_all(pdf)
+            .unwrap_or_else(|e| panic!("the PDF did not reach pdftotext: {e}"));
+    }
+    let output = reader
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("pdftotext did not finish: {e}"));
+    assert!(
+        output.status.success(),
+        "pdftotext refused the PDF: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -66,6 +66,7 @@ async fn enqueue(db: &Db, to: &str, subject: &str) {
         subject: subject.into(),
         text: format!("{subject}\n"),
         html: format!("<p>{subject}</p>"),
+        attachments: Vec::new(),
     };
     mail::enqueue(&mut tx, &email).await.unwrap();
     tx.commit().await.unwrap();
@@ -133,6 +134,30 @@ both_backends! {
         // And admins of an installation with SMTP see no text at all.
         assert_eq!(stored.clone().for_admin(true).body_text, None);
         assert!(stored.for_admin(false).body_text.is_some());
+    }
+
+    async fn attachments_travel_with_their_email(test: TestDb) {
+        let (port, received) = smtp_server().await;
+        let mut tx = test.db.begin().await.unwrap();
+        let mut email = mail::compose("budi@example.com", "Budi", Language::Id, "Pembayaran diterima", "Tagihan INV-202612-00001 telah lunas.", None, None);
+        email.attachments.push(mail::Attachment {
+            filename: "INV-202612-00001.pdf".into(),
+            content_type: "application/pdf".into(),
+            // A PDF is binary, as these bytes are, so it travels base64-encoded.
+            content: b"%PDF-1.3\n%\xbb\xad\xc0\xde".to_vec(),
+        });
+        mail::enqueue(&mut tx, &email).await.unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(work(&test.db, smtp(port)).await, 1);
+        let message = received.lock().unwrap()[0].clone();
+        assert!(message.contains("multipart/mixed"), "{message}");
+        assert!(message.contains("multipart/alternative"), "the letter stays text and HTML: {message}");
+        assert!(message.contains("Content-Disposition: attachment; filename=\"INV-202612-00001.pdf\""), "{message}");
+        assert!(message.contains("Content-Type: application/pdf"), "{message}");
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.3\n%\xbb\xad\xc0\xde");
+        assert!(message.contains(&encoded), "{message}");
     }
 
     async fn a_dead_server_means_a_retry_later_not_a_loss(test: TestDb) {

@@ -151,6 +151,18 @@ both_backends! {
         let paid = to_sari.iter().find(|email| email.subject.starts_with("Payment received")).unwrap();
         assert!(paid.body_text.starts_with("Hello Sari,"));
         assert!(paid.body_text.contains(&format!("https://panel.webrana.test/invoices/{}", placed.invoice.id)));
+        // The paid invoice goes with it as a PDF in her language; no other e-mail carries a file.
+        let files = domain::mail::attachments(&test.db, paid.id).await.unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].filename, format!("{}.pdf", placed.invoice.number));
+        assert_eq!(files[0].content_type, "application/pdf");
+        let text = domain::testing::pdf_text(&files[0].content);
+        for expected in ["INVOICE", placed.invoice.number.as_str(), "PAID", "Sari", "sari@webrana.test", "VAT (PPN) 11%", "Total"] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
+        for email in to_sari.iter().filter(|email| email.id != paid.id) {
+            assert!(domain::mail::attachments(&test.db, email.id).await.unwrap().is_empty(), "{}", email.subject);
+        }
         let to_admin = emails.iter().filter(|email| email.to_address == "root@webrana.test").count();
         assert_eq!(to_admin, 2);
         db_run!(&test.db, |pool| {

@@ -2,7 +2,7 @@
 // the sandbox and window B's bell shows "payment received" and then "server ready" without a
 // reload, over the live connection. Then marking read, the notifications page, and the settings.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ensureAdmin, hydrated, planOnSale, shot, verifiedCustomer } from './support';
+import { ensureAdmin, hydrated, planOnSale, setTheme, shot, verifiedCustomer } from './support';
 
 const RUN = Date.now();
 const PLAN = `Notify ${RUN}`;
@@ -35,11 +35,6 @@ async function badge(page: Page) {
   const count = page.getByTestId('bell-count');
   if ((await count.count()) === 0) return 0;
   return Number((await count.innerText()).split(/\s/)[0]);
-}
-
-async function setTheme(page: Page, dark: boolean) {
-  const isDark = ((await page.locator('html').getAttribute('class')) ?? '').includes('dark');
-  if (isDark !== dark) await page.getByTestId('theme-toggle').click();
 }
 
 test('a payment in one window rings the bell in another, live; read, page and settings', async ({ page, browser, request }, testInfo) => {

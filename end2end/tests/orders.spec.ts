@@ -3,7 +3,7 @@
 // one lets the payment expire, and one is told why a host name is refused. At the end the run's
 // orders are counted by status, so the report can say how many were placed, paid and provisioned.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, planOnSale, hydrated, logIn, shot, signUp, verifiedCustomer, verifyEmail } from './support';
+import { ADMIN, ensureAdmin, hydrated, logIn, planOnSale, setTheme, shot, signUp, verifiedCustomer, verifyEmail } from './support';
 
 const RUN = Date.now();
 const PLAN = `Order ${RUN}`;
@@ -46,11 +46,6 @@ async function chooseUpToDetails(page: Page, image: string) {
 async function startOrder(page: Page) {
   await page.goto(`/order?plan=${planId}`);
   await hydrated(page);
-}
-
-async function setTheme(page: Page, dark: boolean) {
-  const isDark = ((await page.locator('html').getAttribute('class')) ?? '').includes('dark');
-  if (isDark !== dark) await page.getByTestId('theme-toggle').click();
 }
 
 test('a new customer orders through the wizard, pays in the sandbox and gets a running server', async ({ page, browser, request }, testInfo) => {
@@ -287,8 +282,9 @@ test('a payment left to expire shows expired and the invoice can still be paid a
   await expect(page).toHaveURL(/\/account$/);
   await hydrated(page);
   await page.getByLabel('Telepon (opsional, +62…)').fill('0812 3456 7890');
-  await page.getByRole('button', { name: 'Simpan', exact: true }).click();
-  await expect(page.getByText('Tersimpan.')).toBeVisible();
+  const profile = page.getByTestId('profile');
+  await profile.getByRole('button', { name: 'Simpan', exact: true }).click();
+  await expect(profile.getByTestId('form-notice')).toHaveText('Tersimpan.');
   await page.goto(invoiceUrl);
   await hydrated(page);
   await expect(channels.getByTestId('phone-needed')).toHaveCount(0);

@@ -1,8 +1,8 @@
 // A customer decides about their own orders on the order page: cancels one not paid yet, turns
 // auto-renew off and on for a running service, and ends it now by typing its host name, in
 // both languages and in dark mode.
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ensureAdmin, hydrated, planOnSale, shot, verifiedCustomer } from './support';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { ensureAdmin, hydrated, planOnSale, setTheme, shot, verifiedCustomer } from './support';
 
 const RUN = Date.now();
 const PLAN = `Self ${RUN}`;
@@ -36,11 +36,6 @@ async function place(request: APIRequestContext, headers: Record<string, string>
   expect(placed.status(), await placed.text()).toBe(201);
   const body = await placed.json();
   return { order: body.order.id as number, invoice: body.invoice.id as number };
-}
-
-async function setTheme(page: Page, dark: boolean) {
-  const isDark = ((await page.locator('html').getAttribute('class')) ?? '').includes('dark');
-  if (isDark !== dark) await page.getByTestId('theme-toggle').click();
 }
 
 test('a customer cancels an unpaid order, turns auto-renew off and on, and ends a service now', async ({ page, browser, request }, testInfo) => {

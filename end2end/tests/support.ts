@@ -61,6 +61,12 @@ export async function verifiedCustomer(page: Page, browser: Browser, customer: {
   return customer;
 }
 
+/** Switches the site to the dark theme or back, whichever it is in now. */
+export async function setTheme(page: Page, dark: boolean) {
+  const isDark = ((await page.locator('html').getAttribute('class')) ?? '').includes('dark');
+  if (isDark !== dark) await page.getByTestId('theme-toggle').click();
+}
+
 /** Makes the first admin unless an earlier test file already did. */
 export function ensureAdmin() {
   try {

@@ -43,12 +43,25 @@ pub struct User {
     pub suspended: bool,
     pub two_factor_enabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Printed on the invoices issued to this account.
+    #[serde(default)]
+    pub billing: BillingDetails,
 }
 
 impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+}
+
+/// What a business customer needs on a tax invoice besides their name: the company billed,
+/// its address and its tax id. Each is optional; an empty one is not printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingDetails {
+    pub company: Option<String>,
+    pub address: Option<String>,
+    /// Nomor Pokok Wajib Pajak, written as [`crate::inputs::Npwp`] formats it.
+    pub npwp: Option<String>,
 }
 
 /// A signed-in device, as the account page lists it.

@@ -51,6 +51,10 @@ pub struct Invoice {
     pub overdue: bool,
     pub customer_name: String,
     pub customer_email: String,
+    /// The customer's company, address and NPWP as they were when the invoice was issued (or
+    /// last changed while it was unpaid).
+    #[serde(default)]
+    pub buyer: crate::accounts::BillingDetails,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,

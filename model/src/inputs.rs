@@ -40,6 +40,52 @@ refusal!(
     "use letters, digits and hyphens (not at the start or end), dots between parts, up to 253 characters, e.g. web-1.example.id"
 );
 
+refusal!(
+    /// Not a tax id [`Npwp::parse`] accepts.
+    InvalidNpwp,
+    NpwpInvalid,
+    "enter an NPWP of 15 digits (01.234.567.8-901.000) or 16 digits"
+);
+
+/// A Nomor Pokok Wajib Pajak: the 15-digit form, written `01.234.567.8-901.000`, or the 16-digit
+/// form (the NIK-based one used since 2024), written as its digits. Dots, dashes and spaces are
+/// accepted on input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Npwp(String);
+
+impl Npwp {
+    pub fn parse(raw: &str) -> Result<Self, InvalidNpwp> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !matches!(c, '.' | '-' | ' '))
+            .collect();
+        if !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(InvalidNpwp);
+        }
+        match digits.len() {
+            15 => Ok(Self(format!(
+                "{}.{}.{}.{}-{}.{}",
+                &digits[0..2],
+                &digits[2..5],
+                &digits[5..8],
+                &digits[8..9],
+                &digits[9..12],
+                &digits[12..15]
+            ))),
+            16 => Ok(Self(digits)),
+            _ => Err(InvalidNpwp),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Lower-cased, trimmed e-mail address with one `@`, a dotted domain and no spaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
@@ -120,6 +166,31 @@ mod tests {
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(Email::parse(&long_local).is_err());
+    }
+
+    #[test]
+    fn npwps_are_written_the_way_the_tax_office_writes_them() {
+        assert_eq!(
+            Npwp::parse(" 012345678901000 ").map(Npwp::into_string),
+            Ok("01.234.567.8-901.000".to_owned())
+        );
+        assert_eq!(
+            Npwp::parse("01.234.567.8-901.000").map(Npwp::into_string),
+            Ok("01.234.567.8-901.000".to_owned())
+        );
+        assert_eq!(
+            Npwp::parse("3171 0123 4567 8901").map(Npwp::into_string),
+            Ok("3171012345678901".to_owned())
+        );
+        for bad in [
+            "",
+            "0123",
+            "01234567890100",
+            "01234567890123456",
+            "01.234.567.8-901.00A",
+        ] {
+            assert_eq!(Npwp::parse(bad), Err(InvalidNpwp), "{bad}");
+        }
     }
 
     #[test]

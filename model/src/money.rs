@@ -28,9 +28,31 @@ impl fmt::Display for Rupiah {
     }
 }
 
+/// A rate in basis points as a percentage: `11`, or `11,5` with `decimal` = `,`.
+pub fn tax_percent(rate_bp: i64, decimal: char) -> String {
+    let (whole, rest) = (rate_bp / 100, rate_bp % 100);
+    if rest == 0 {
+        whole.to_string()
+    } else {
+        format!(
+            "{whole}{decimal}{}",
+            format!("{rest:02}").trim_end_matches('0')
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Rupiah;
+    use super::{Rupiah, tax_percent};
+
+    #[test]
+    fn tax_rates_read_as_percentages() {
+        assert_eq!(tax_percent(1_100, ','), "11");
+        assert_eq!(tax_percent(1_200, ','), "12");
+        assert_eq!(tax_percent(1_150, ','), "11,5");
+        assert_eq!(tax_percent(1_125, '.'), "11.25");
+        assert_eq!(tax_percent(0, ','), "0");
+    }
 
     #[test]
     fn rupiah_groups_thousands_with_dots() {

@@ -917,17 +917,13 @@ impl Reader<'_> {
         let legal_name = self.parse("SELLER_LEGAL_NAME", defaults.legal_name, text);
         let address = self.parse("SELLER_ADDRESS", defaults.address, text);
         let npwp = self.parse("SELLER_NPWP", defaults.npwp, |raw| {
-            let digits = raw
-                .chars()
-                .filter(|c| !matches!(c, '.' | '-'))
-                .collect::<String>();
-            if digits.chars().all(|c| c.is_ascii_digit()) && matches!(digits.len(), 15 | 16) {
-                Ok(raw.to_owned())
-            } else {
-                Err(format!(
-                    "expected an NPWP of 15 or 16 digits such as 01.234.567.8-901.000, got `{raw}`"
-                ))
-            }
+            model::inputs::Npwp::parse(raw)
+                .map(model::inputs::Npwp::into_string)
+                .map_err(|_| {
+                    format!(
+                        "expected an NPWP of 15 or 16 digits such as 01.234.567.8-901.000, got `{raw}`"
+                    )
+                })
         });
         Seller {
             legal_name,

@@ -122,9 +122,31 @@ pub fn router(state: ServerState) -> Router {
             crate::error_tracking::track_request,
         ));
     }
-    routes
+    let routes = routes
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
-        .with_state(state)
+        .with_state(state);
+    // Rewritten before it is routed: a layer of the router itself runs after routing.
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .map_request(invoice_pdf_address)
+            .service(routes),
+    )
+}
+
+/// `/invoices/{id}.pdf`, the address an invoice's PDF is known by, is answered by the REST
+/// route `/api/v1/invoices/{id}/pdf`: axum's router takes nothing after a parameter in a
+/// segment, and the invoice page `/invoices/{id}` holds that segment anyway.
+fn invoice_pdf_address<B>(mut request: Request<B>) -> Request<B> {
+    let id = request
+        .uri()
+        .path()
+        .strip_prefix("/invoices/")
+        .and_then(|rest| rest.strip_suffix(".pdf"))
+        .filter(|id| !id.is_empty() && !id.contains('/'));
+    if let Some(uri) = id.and_then(|id| format!("/api/v1/invoices/{id}/pdf").parse().ok()) {
+        *request.uri_mut() = uri;
+    }
+    request
 }
 
 /// The routes of our own (not Leptos's pages and server functions), listed as they are routed.

@@ -757,6 +757,7 @@ impl World {
                     status: response.status(),
                     headers: response.headers().clone(),
                     body: String::new(),
+                    bytes: Vec::new(),
                 }
             }
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Answer {
@@ -764,6 +765,7 @@ impl World {
                 headers: response.headers().clone(),
                 body: String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
                     .into_owned(),
+                bytes: response.body().clone().unwrap_or_default(),
             },
             Err(error) => panic!("{path}: {error}"),
         }

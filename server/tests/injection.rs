@@ -31,7 +31,7 @@ use app::admin_orders::{
 use app::auth::{
     BeginTwoFactor, ChangePassword, ConfirmTwoFactor, CurrentUser, DisableTwoFactor, LogIn, LogOut,
     MySessions, RequestPasswordReset, ResendVerification, ResetPassword, RevokeSession, SignUp,
-    UpdateProfile, VerifyEmail,
+    UpdateBillingDetails, UpdateProfile, VerifyEmail,
 };
 use app::catalog::{
     AdminDeletePlan, AdminImages, AdminInventory, AdminPlans, AdminRegions, AdminSavePlan,
@@ -334,6 +334,19 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .text("phone", "")
             .text("language", "id")
             .stored("name", name_pages(Some((Customer, "/account")))),
+        case::<UpdateBillingDetails>(Customer)
+            .text("company", "PT Maju Jaya")
+            .text("address", "Jl. Sudirman 1")
+            .text("npwp", "")
+            .stored(
+                "company",
+                Stored {
+                    sql: "SELECT company_name FROM users WHERE company_name = $1",
+                    normal: trimmed,
+                    holds: is,
+                    pages: vec![(Customer, "/account".into())],
+                },
+            ),
         case::<MySessions>(Customer),
         case::<RevokeSession>(Customer).number("id", ids.session + 1_000),
         case::<BeginTwoFactor>(Pat),

@@ -349,3 +349,64 @@ both_backends! {
         assert_eq!(page["invoices"][0]["status"], "cancelled", "{page}");
     }
 }
+
+both_backends! {
+    async fn billing_details_print_on_invoices_and_their_pdf(test: TestDb) {
+        let env = env(&test).await;
+        let details = "/api/v1/me/billing-details";
+
+        // A bad NPWP is refused and saves nothing, not even the good fields beside it.
+        let (status, refused) = call(&env.router, "PUT", details, Some(&env.budi), Some(json!({ "company": "PT Maju Jaya", "npwp": "0123" }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str(), refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("npwp_invalid"), Some("npwp")), "{refused}");
+        let (_, me) = call(&env.router, "GET", "/api/v1/me", Some(&env.budi), None).await;
+        assert_eq!(me["billing"], json!({ "company": null, "address": null, "npwp": null }), "{me}");
+        let (status, _) = call(&env.router, "PUT", details, None, Some(json!({ "company": "PT X" }))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // Details saved after ordering reach the invoice not yet paid.
+        let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "web-1", 1))).await;
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        let number = placed["invoice"]["number"].as_str().unwrap().to_owned();
+        let (status, me) = call(&env.router, "PUT", details, Some(&env.budi), Some(json!({ "company": " PT Maju Jaya ", "address": "Jl. Sudirman 1\nJakarta 10220", "npwp": "012345678901000" }))).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        assert_eq!(me["billing"], json!({ "company": "PT Maju Jaya", "address": "Jl. Sudirman 1\nJakarta 10220", "npwp": "01.234.567.8-901.000" }));
+        let (_, page) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}"), Some(&env.budi), None).await;
+        assert_eq!(page["invoice"]["buyer"], me["billing"], "{page}");
+
+        // Paid, the invoice is final: later changes reach only invoices issued after them.
+        let (status, _) = call(&env.router, "POST", &format!("/api/v1/admin/invoices/{invoice_id}/mark-paid"), Some(&env.admin), Some(json!({ "note": "BCA" }))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = call(&env.router, "PUT", details, Some(&env.budi), Some(json!({ "company": "PT Lain" }))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, page) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}"), Some(&env.budi), None).await;
+        assert_eq!(page["invoice"]["buyer"]["company"], "PT Maju Jaya", "{page}");
+
+        // The PDF at the address the invoice page links, and at the REST API's, for its owner (in
+        // their language) and admins; nobody else.
+        let pdf = format!("/invoices/{invoice_id}.pdf");
+        let answer = support::api(&env.router, "GET", &pdf, None, Some(&env.budi)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.headers["content-type"], "application/pdf");
+        assert_eq!(answer.headers["content-disposition"].to_str().unwrap(), format!("inline; filename=\"{number}.pdf\""));
+        assert!(answer.bytes.starts_with(b"%PDF-"));
+        let text = domain::testing::pdf_text(&answer.bytes);
+        for expected in ["TAGIHAN", number.as_str(), "LUNAS", "PT Maju Jaya", "Jl. Sudirman 1", "Jakarta 10220", "NPWP 01.234.567.8-901.000", "PPN 11%", "Total"] {
+            assert!(text.contains(expected), "{expected} missing from:\n{text}");
+        }
+        assert!(!text.contains("PT Lain"), "{text}");
+        let answer = support::api(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}/pdf"), None, Some(&env.admin)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(domain::testing::pdf_text(&answer.bytes).contains("PT Maju Jaya"));
+        for (token, expected) in [(Some(env.sari.as_str()), StatusCode::NOT_FOUND), (None, StatusCode::UNAUTHORIZED)] {
+            let answer = support::api(&env.router, "GET", &pdf, None, token).await;
+            assert_eq!(answer.status, expected, "{}", answer.body);
+            assert!(!answer.bytes.starts_with(b"%PDF"));
+        }
+        let answer = support::api(&env.router, "GET", "/invoices/abc.pdf", None, Some(&env.budi)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        // The invoice page itself is still the page.
+        let answer = support::api(&env.router, "GET", &format!("/invoices/{invoice_id}"), None, Some(&env.budi)).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(answer.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
+}

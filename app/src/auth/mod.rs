@@ -193,6 +193,26 @@ pub async fn update_profile(
         .into())
 }
 
+/// The company, address and NPWP printed on the caller's invoices; empty fields clear them.
+#[server]
+pub async fn update_billing_details(
+    company: Option<String>,
+    address: Option<String>,
+    npwp: Option<String>,
+) -> Result<User, AppError> {
+    let update = domain::accounts::BillingDetailsUpdate {
+        company: company.as_deref(),
+        address: address.as_deref(),
+        npwp: npwp.as_deref(),
+    };
+    Ok(state()?
+        .accounts
+        .update_billing_details(&caller()?, update)
+        .await
+        .map_err(fail)?
+        .into())
+}
+
 #[server]
 pub async fn my_sessions() -> Result<Vec<Session>, AppError> {
     let caller = caller()?;

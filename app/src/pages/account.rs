@@ -8,14 +8,14 @@ use leptos_router::components::A;
 use crate::PageTitle;
 use crate::auth::{
     BeginTwoFactor, ChangePassword, ConfirmTwoFactor, DisableTwoFactor, LogOut, ResendVerification,
-    RevokeSession, UpdateProfile, my_sessions,
+    RevokeSession, UpdateBillingDetails, UpdateProfile, my_sessions,
 };
 use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
 use crate::time::{Precision, utc_text};
-use crate::ui::style::BUTTON;
+use crate::ui::style::{BUTTON, INPUT};
 use crate::ui::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use model::Language;
 use model::accounts::User;
@@ -59,12 +59,16 @@ where
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
-    // Saving the profile reloads the session (the header shows the name and language), which
-    // draws the cards again: the action lives above them, so its "Saved." survives that.
+    // Saving the profile or the billing details reloads the session (the header shows the name
+    // and language, the cards what was saved), which draws the cards again: the actions live
+    // above them, so their "Saved." survives that.
     let session = use_session();
     let save_profile = ServerAction::<UpdateProfile>::new();
+    let save_billing = ServerAction::<UpdateBillingDetails>::new();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = save_profile.value().get() {
+        if matches!(save_profile.value().get(), Some(Ok(_)))
+            || matches!(save_billing.value().get(), Some(Ok(_)))
+        {
             session.reload();
         }
     });
@@ -75,6 +79,7 @@ pub fn AccountPage() -> impl IntoView {
             <div class="mt-6 grid gap-6 lg:grid-cols-2">
                 {(!me.email_verified).then(|| view! { <VerificationBanner /> })}
                 <ProfileCard me=me.clone() action=save_profile />
+                <BillingDetailsCard me=me.clone() action=save_billing />
                 <PasswordCard />
                 <TwoFactorCard enabled=me.two_factor_enabled />
                 <SessionsCard />
@@ -110,7 +115,7 @@ fn ProfileCard(me: User, action: ServerAction<UpdateProfile>) -> impl IntoView {
     view! {
         <Card title=|m| m.account_profile>
             <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="account-email">{me.email.clone()}</p>
-            <ActionForm action=action attr:class="space-y-4">
+            <ActionForm action=action attr:class="space-y-4" attr:data-testid="profile">
                 <ErrorNotice result=action.value() />
                 <Show when=move || matches!(action.value().get(), Some(Ok(_)))>
                     <Notice text=|m| m.account_saved />
@@ -124,6 +129,30 @@ fn ProfileCard(me: User, action: ServerAction<UpdateProfile>) -> impl IntoView {
                         <option value="en" selected=language == Language::En>"English"</option>
                     </select>
                 </label>
+                <Submit label=|m| m.account_save pending=action.pending() />
+            </ActionForm>
+        </Card>
+    }
+}
+
+#[component]
+fn BillingDetailsCard(me: User, action: ServerAction<UpdateBillingDetails>) -> impl IntoView {
+    let i18n = use_i18n();
+    let billing = me.billing;
+    view! {
+        <Card title=|m| m.account_billing>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().account_billing_intro}</p>
+            <ActionForm action=action attr:class="space-y-4" attr:data-testid="billing-details">
+                <ErrorNotice result=action.value() />
+                <Show when=move || matches!(action.value().get(), Some(Ok(_)))>
+                    <Notice text=|m| m.account_saved />
+                </Show>
+                <Field label=|m| m.account_billing_company name="company" autocomplete="organization" value=billing.company.clone().unwrap_or_default() />
+                <label class="block">
+                    <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().account_billing_address}</span>
+                    <textarea name="address" rows="3" autocomplete="street-address" class=INPUT>{billing.address.clone().unwrap_or_default()}</textarea>
+                </label>
+                <Field label=|m| m.account_billing_npwp name="npwp" value=billing.npwp.clone().unwrap_or_default() hint=|m| m.account_billing_npwp_hint />
                 <Submit label=|m| m.account_save pending=action.pending() />
             </ActionForm>
         </Card>

@@ -107,7 +107,11 @@ pub fn InvoiceDetailPage() -> impl IntoView {
         <PageTitle text=|m| m.orders_invoice_title />
         <div class="flex flex-wrap items-center justify-between gap-3 print:hidden">
             <A href="/invoices" attr:class="text-sm text-sky-700 hover:underline dark:text-sky-400">"← " {move || i18n.t().orders_invoices_title}</A>
-            <button type="button" class=SECONDARY on:click=print data-testid="print">{move || i18n.t().orders_print}</button>
+            <div class="flex gap-2">
+                // A plain link: the server makes the PDF, and the browser shows or saves it.
+                <a href=move || format!("/invoices/{}.pdf", id()) rel="external" target="_blank" class=SECONDARY data-testid="download-pdf">{move || i18n.t().orders_download_pdf}</a>
+                <button type="button" class=SECONDARY on:click=print data-testid="print">{move || i18n.t().orders_print}</button>
+            </div>
         </div>
         <RequireUser view=move |_| view! { <InvoiceDetail id=id() /> } />
     }
@@ -161,6 +165,7 @@ fn InvoiceView(
     let seller = page.seller.clone();
     let paid_via = invoice.paid_via.clone();
     let purpose = invoice.purpose;
+    let buyer = invoice.buyer.clone();
     view! {
         <article data-testid="invoice" class="mt-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8 dark:border-slate-800 dark:bg-slate-900 print:mt-0 print:rounded-none print:border-0 print:bg-white! print:p-0 print:text-black! print:shadow-none">
             <header class="flex flex-wrap items-start justify-between gap-6 border-b border-slate-200 pb-6 dark:border-slate-800 print:border-slate-300!">
@@ -179,6 +184,9 @@ fn InvoiceView(
                 <div>
                     <h2 class="text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_to}</h2>
                     <p class="mt-1 font-medium" data-testid="customer-name">{invoice.customer_name.clone()}</p>
+                    {buyer.company.clone().map(|company| view! { <p class="font-medium" data-testid="customer-company">{company}</p> })}
+                    {buyer.address.clone().map(|address| view! { <p class="whitespace-pre-line" data-testid="customer-address">{address}</p> })}
+                    {buyer.npwp.clone().map(|npwp| view! { <p><span class="text-slate-500 dark:text-slate-400 print:text-black!">"NPWP "</span><span class="font-mono" data-testid="customer-npwp">{npwp}</span></p> })}
                     <p data-testid="customer-email">{invoice.customer_email.clone()}</p>
                 </div>
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">

@@ -11,6 +11,7 @@ pub mod tokens;
 pub mod two_factor;
 
 mod admin;
+mod billing_details;
 mod profile;
 mod recovery;
 mod sessions;
@@ -18,6 +19,7 @@ mod sign_up;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub use self::billing_details::BillingDetailsUpdate;
 use self::emails::AccountEmail;
 use self::inputs::Language;
 use self::tokens::JwtKeys;
@@ -168,6 +170,7 @@ pub struct User {
     pub suspended: bool,
     pub two_factor_enabled: bool,
     pub created_at: DateTime<Utc>,
+    pub billing: model::accounts::BillingDetails,
 }
 
 #[derive(sqlx::FromRow)]
@@ -184,10 +187,13 @@ struct UserRow {
     totp_secret: Option<String>,
     totp_enabled_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    company_name: Option<String>,
+    billing_address: Option<String>,
+    npwp: Option<String>,
 }
 
 const USER_COLUMNS: &str = "id, email, name, phone, password_hash, role, language, email_verified_at, \
-     suspended_at, totp_secret, totp_enabled_at, created_at";
+     suspended_at, totp_secret, totp_enabled_at, created_at, company_name, billing_address, npwp";
 
 impl UserRow {
     fn public(&self) -> User {
@@ -202,6 +208,11 @@ impl UserRow {
             suspended: self.suspended_at.is_some(),
             two_factor_enabled: self.totp_enabled_at.is_some(),
             created_at: self.created_at,
+            billing: model::accounts::BillingDetails {
+                company: self.company_name.clone(),
+                address: self.billing_address.clone(),
+                npwp: self.npwp.clone(),
+            },
         }
     }
 
@@ -258,6 +269,7 @@ impl From<User> for model::accounts::User {
             suspended: user.suspended,
             two_factor_enabled: user.two_factor_enabled,
             created_at: user.created_at,
+            billing: user.billing,
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct Invoice {
     pub status: InvoiceStatus,
     pub customer_name: String,
     pub customer_email: String,
+    pub customer_company: Option<String>,
+    pub customer_address: Option<String>,
+    pub customer_npwp: Option<String>,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -39,7 +42,8 @@ pub struct Invoice {
 
 pub(crate) const INVOICE_COLUMNS: &str = "id, number, user_id, order_id, purpose, period_months, \
      subtotal, discount, tax_rate_bp, tax, total, status, customer_name, customer_email, \
-     issued_at, expires_at, paid_at, paid_via, note";
+     customer_company, customer_address, customer_npwp, issued_at, expires_at, paid_at, paid_via, \
+     note";
 
 /// What a new invoice bills, and for whom.
 pub struct NewInvoice<'a> {
@@ -57,7 +61,8 @@ pub fn number(month: &str, sequence: i64) -> String {
     format!("INV-{month}-{sequence:05}")
 }
 
-/// Issues an invoice in `tx`; the customer's name and e-mail are copied as they are today.
+/// Issues an invoice in `tx`; the customer's name, e-mail and billing details are copied as
+/// they are today.
 pub async fn issue(tx: &mut Tx, new: &NewInvoice<'_>) -> Result<Invoice, DbError> {
     let month = new.now.format("%Y%m").to_string();
     // The counter row stays locked until `tx` ends: concurrent invoices queue here, and a
@@ -75,9 +80,10 @@ pub async fn issue(tx: &mut Tx, new: &NewInvoice<'_>) -> Result<Invoice, DbError
     let quote = new.quote;
     let sql = format!(
         "INSERT INTO invoices (number, user_id, order_id, purpose, period_months, subtotal, \
-         discount, tax_rate_bp, tax, total, status, customer_name, customer_email, issued_at, \
-         expires_at, updated_at) \
-         SELECT $1, u.id, $2, $3, $4, $5, $6, $7, $8, $9, $13, u.name, u.email, $10, $11, $10 \
+         discount, tax_rate_bp, tax, total, status, customer_name, customer_email, \
+         customer_company, customer_address, customer_npwp, issued_at, expires_at, updated_at) \
+         SELECT $1, u.id, $2, $3, $4, $5, $6, $7, $8, $9, $13, u.name, u.email, u.company_name, \
+         u.billing_address, u.npwp, $10, $11, $10 \
          FROM users u WHERE u.id = $12 RETURNING {INVOICE_COLUMNS}"
     );
     let invoice: Invoice = tx_run!(tx, |conn| {
@@ -232,32 +238,46 @@ pub(crate) async fn by_id(db: &crate::Db, invoice_id: i64) -> Result<Option<Invo
     })?)
 }
 
-pub(crate) async fn lines(db: &crate::Db, invoice_id: i64) -> Result<Vec<Line>, DbError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        description: String,
-        quantity: i64,
-        unit_price: i64,
-        amount: i64,
-    }
-    let rows: Vec<Row> = db_run!(db, |pool| {
-        sqlx::query_as(
-            "SELECT description, quantity, unit_price, amount FROM invoice_lines \
-             WHERE invoice_id = $1 ORDER BY position",
-        )
-        .bind(invoice_id)
-        .fetch_all(pool)
-        .await
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Line {
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    description: String,
+    quantity: i64,
+    unit_price: i64,
+    amount: i64,
+}
+
+impl From<LineRow> for Line {
+    fn from(row: LineRow) -> Self {
+        Line {
             description: row.description,
             quantity: row.quantity,
             unit_price: row.unit_price,
             amount: row.amount,
-        })
-        .collect())
+        }
+    }
+}
+
+const LINES_SQL: &str = "SELECT description, quantity, unit_price, amount FROM invoice_lines \
+     WHERE invoice_id = $1 ORDER BY position";
+
+pub(crate) async fn lines(db: &crate::Db, invoice_id: i64) -> Result<Vec<Line>, DbError> {
+    let rows: Vec<LineRow> = db_run!(db, |pool| {
+        sqlx::query_as(LINES_SQL)
+            .bind(invoice_id)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows.into_iter().map(Line::from).collect())
+}
+
+pub(crate) async fn lines_in(tx: &mut Tx, invoice_id: i64) -> Result<Vec<Line>, DbError> {
+    let rows: Vec<LineRow> = tx_run!(tx, |conn| {
+        sqlx::query_as(LINES_SQL)
+            .bind(invoice_id)
+            .fetch_all(conn)
+            .await
+    })?;
+    Ok(rows.into_iter().map(Line::from).collect())
 }
 
 #[cfg(test)]

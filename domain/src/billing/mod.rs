@@ -8,6 +8,7 @@
 pub mod channels;
 pub mod invoices;
 pub mod payments;
+pub mod pdf;
 pub mod refusals;
 pub mod tripay;
 mod views;

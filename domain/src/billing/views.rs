@@ -29,6 +29,11 @@ impl Invoice {
             status: self.status,
             customer_name: self.customer_name,
             customer_email: self.customer_email,
+            buyer: model::accounts::BillingDetails {
+                company: self.customer_company,
+                address: self.customer_address,
+                npwp: self.customer_npwp,
+            },
             issued_at: self.issued_at,
             expires_at: self.expires_at,
             paid_at: self.paid_at,

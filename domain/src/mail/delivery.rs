@@ -8,7 +8,8 @@
 use std::time::Duration as StdDuration;
 
 use chrono::Utc;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::jobs::{Job, Registry};
@@ -55,19 +56,30 @@ impl SmtpMailer {
         Ok(Self { transport, from })
     }
 
-    async fn send(&self, email: &Pending) -> Result<(), String> {
+    async fn send(&self, email: &Pending, files: Vec<super::Attachment>) -> Result<(), String> {
         let to: Mailbox = email
             .to_address
             .parse()
             .map_err(|e: lettre::address::AddressError| e.to_string())?;
+        let body =
+            MultiPart::alternative_plain_html(email.body_text.clone(), email.body_html.clone());
+        let body = if files.is_empty() {
+            body
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(body);
+            for file in files {
+                let content_type =
+                    ContentType::parse(&file.content_type).map_err(|e| e.to_string())?;
+                mixed = mixed
+                    .singlepart(Attachment::new(file.filename).body(file.content, content_type));
+            }
+            mixed
+        };
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                email.body_text.clone(),
-                email.body_html.clone(),
-            ))
+            .multipart(body)
             .map_err(|e| e.to_string())?;
         self.transport
             .send(message)
@@ -125,7 +137,10 @@ async fn deliver(db: &Db, delivery: &Delivery, job: &Job) -> Result<(), String> 
     let Some(email) = email.filter(|email| email.sent_at.is_none()) else {
         return Ok(()); // gone or already sent
     };
-    let sent = mailer.send(&email).await;
+    let files = super::attachments(db, email_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sent = mailer.send(&email, files).await;
     match &sent {
         Ok(()) => record_sent(db, email_id, &email).await,
         Err(error) => record_failure(db, email_id, error).await,

@@ -20,6 +20,15 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file that goes with an e-mail (a paid invoice's PDF), stored with it until delivery.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -121,6 +130,7 @@ pub fn compose(
         subject: format!("{subject} · Webrana Cloud"),
         text: render("email.txt", &values),
         html: render("email.html", &values),
+        attachments: Vec::new(),
     }
 }
 
@@ -134,7 +144,8 @@ fn render(template: &str, values: &minijinja::Value) -> String {
         .expect("the e-mail templates render")
 }
 
-/// Stores the e-mail and schedules its delivery, both in the caller's transaction.
+/// Stores the e-mail with its attachments and schedules its delivery, all in the caller's
+/// transaction.
 pub async fn enqueue(tx: &mut Tx, email: &OutgoingEmail) -> Result<(), DbError> {
     let now = Utc::now();
     let id: i64 = tx_run!(tx, |conn| {
@@ -150,6 +161,22 @@ pub async fn enqueue(tx: &mut Tx, email: &OutgoingEmail) -> Result<(), DbError> 
         .fetch_one(conn)
         .await
     })?;
+    for (position, attachment) in email.attachments.iter().enumerate() {
+        tx_run!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO email_attachments (email_id, position, filename, content_type, \
+                 content) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(&attachment.filename)
+            .bind(&attachment.content_type)
+            .bind(&attachment.content)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+    }
     let payload = serde_json::json!({ "email_id": id });
     jobs::enqueue(
         tx,
@@ -178,6 +205,19 @@ pub async fn list(
         .bind(to)
         .bind(limit)
         .bind(offset)
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+/// The files stored with an e-mail, in the order they were attached.
+pub async fn attachments(db: &Db, email_id: i64) -> Result<Vec<Attachment>, DbError> {
+    Ok(db_run!(db, |pool| {
+        sqlx::query_as::<_, Attachment>(
+            "SELECT filename, content_type, content FROM email_attachments \
+             WHERE email_id = $1 ORDER BY position",
+        )
+        .bind(email_id)
         .fetch_all(pool)
         .await
     })?)

@@ -17,6 +17,7 @@ use crate::db::{Committed, Tx};
 use crate::error::{Code, ErrorCode};
 use crate::{Db, DbError, db_run, jobs, tx_run};
 use model::Language;
+use model::billing::Seller;
 
 pub use self::notices::Notice;
 
@@ -205,7 +206,8 @@ async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, Db
     let id: i64 = tx_run!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO notifications (user_id, event, category, title, body, link, in_app, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             created_at, attached_invoice_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING id",
         )
         .bind(user_id)
         .bind(notice.event)
@@ -215,6 +217,7 @@ async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, Db
         .bind(&notice.link)
         .bind(in_app)
         .bind(Utc::now())
+        .bind(notice.invoice_pdf)
         .fetch_one(conn)
         .await
     })?;
@@ -262,15 +265,27 @@ pub struct Notifications {
     db: Db,
     public_url: String,
     telegram: Option<telegram::TelegramBot>,
+    /// Printed on the invoice PDFs that go with billing e-mails.
+    seller: Seller,
 }
 
 impl Notifications {
-    pub fn new(db: Db, public_url: String, telegram: Option<telegram::TelegramBot>) -> Self {
+    pub fn new(
+        db: Db,
+        public_url: String,
+        telegram: Option<telegram::TelegramBot>,
+        seller: Seller,
+    ) -> Self {
         Self {
             db,
             public_url: public_url.trim_end_matches('/').to_owned(),
             telegram,
+            seller,
         }
+    }
+
+    pub(crate) fn seller(&self) -> &Seller {
+        &self.seller
     }
 
     pub(crate) fn db(&self) -> &Db {

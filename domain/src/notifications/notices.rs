@@ -25,6 +25,8 @@ pub struct Notice {
     pub category: Category,
     /// Where in the app it leads.
     pub link: Option<String>,
+    /// The invoice whose PDF goes with the e-mail.
+    pub invoice_pdf: Option<i64>,
     id: Text,
     en: Text,
 }
@@ -195,6 +197,7 @@ impl Notice {
             event,
             category,
             link,
+            invoice_pdf: None,
             id,
             en,
         }
@@ -236,19 +239,22 @@ impl Notice {
 
     pub fn payment_received(invoice_id: i64, invoice: &str, total: i64) -> Self {
         let amount = Rupiah(total).to_string();
-        Self::new(
-            "payment_received",
-            Category::Billing,
-            Some(format!("/invoices/{invoice_id}")),
-            text(
-                "Pembayaran diterima",
-                format!("Tagihan {invoice} sebesar {amount} telah lunas. Terima kasih!"),
-            ),
-            text(
-                "Payment received",
-                format!("Invoice {invoice} for {amount} is paid. Thank you!"),
-            ),
-        )
+        Self {
+            invoice_pdf: Some(invoice_id),
+            ..Self::new(
+                "payment_received",
+                Category::Billing,
+                Some(format!("/invoices/{invoice_id}")),
+                text(
+                    "Pembayaran diterima",
+                    format!("Tagihan {invoice} sebesar {amount} telah lunas. Terima kasih!"),
+                ),
+                text(
+                    "Payment received",
+                    format!("Invoice {invoice} for {amount} is paid. Thank you!"),
+                ),
+            )
+        }
     }
 
     pub fn payment_expired(invoice_id: i64, invoice: &str) -> Self {

@@ -11,11 +11,13 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB, alerts};
+use crate::billing::{InvoiceView, invoices, pdf};
 use crate::db::Tx;
 use crate::jobs::{DeadJob, DeadJobFuture, Job, JobOutcome, Registry};
 use crate::mail::{self, compose};
 use crate::{DbError, tx_run};
 use model::Language;
+use model::ids::UserId;
 
 pub const MAX_ATTEMPTS: i64 = 12;
 
@@ -75,6 +77,7 @@ struct Recipient {
     title: String,
     body: String,
     link: Option<String>,
+    attached_invoice_id: Option<i64>,
     emailed: bool,
 }
 
@@ -97,7 +100,7 @@ impl Notifications {
         let recipient: Option<Recipient> = tx_run!(tx, |conn| {
             sqlx::query_as(
                 "SELECT u.email, u.name, u.language, n.title, n.body, n.link, \
-                 (n.emailed_at IS NOT NULL) AS emailed \
+                 n.attached_invoice_id, (n.emailed_at IS NOT NULL) AS emailed \
                  FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1",
             )
             .bind(notification_id)
@@ -111,15 +114,21 @@ impl Notifications {
             .link
             .as_deref()
             .map(|path| format!("{}{path}", self.public_url()));
-        let email = compose(
+        let language = Language::from_code(&recipient.language).unwrap_or_default();
+        let mut email = compose(
             &recipient.email,
             &recipient.name,
-            Language::from_code(&recipient.language).unwrap_or_default(),
+            language,
             &recipient.title,
             &recipient.body,
             link.as_deref(),
             Some(&format!("{}/notifications", self.public_url())),
         );
+        if let Some(invoice_id) = recipient.attached_invoice_id {
+            email
+                .attachments
+                .extend(self.invoice_pdf(tx, invoice_id, language).await?);
+        }
         mail::enqueue(tx, &email).await?;
         tx_run!(tx, |conn| {
             sqlx::query("UPDATE notifications SET emailed_at = $1 WHERE id = $2")
@@ -130,5 +139,31 @@ impl Notifications {
                 .map(|_| ())
         })
         .map_err(DbError::from)
+    }
+
+    /// The invoice as a PDF in the reader's language, as it is now (paid, for the e-mail that
+    /// says so); none if the invoice is gone.
+    async fn invoice_pdf(
+        &self,
+        tx: &mut Tx,
+        invoice_id: i64,
+        language: Language,
+    ) -> Result<Option<mail::Attachment>, DbError> {
+        let Some(invoice) = invoices::by_id_in(tx, invoice_id).await? else {
+            return Ok(None);
+        };
+        let lines = invoices::lines_in(tx, invoice_id).await?;
+        let owner = UserId(invoice.user_id);
+        let page = InvoiceView {
+            invoice,
+            lines,
+            payments: Vec::new(),
+        }
+        .page(self.seller(), owner);
+        Ok(Some(mail::Attachment {
+            filename: pdf::file_name(&page.invoice.number),
+            content_type: pdf::CONTENT_TYPE.to_owned(),
+            content: pdf::render(&page, language),
+        }))
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::accounts::tokens::ACCESS_TOKEN_LIFETIME;
-use domain::accounts::{IssuedTokens, Login};
+use domain::accounts::{BillingDetailsUpdate, IssuedTokens, Login};
 use domain::error::Code;
 use model::accounts::User;
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use self::error::ApiError;
-use crate::routes::{Routes, get, post};
+use crate::routes::{Routes, get, post, put};
 use crate::session::{Admin, Client, SignedIn};
 use crate::state::ServerState;
 
@@ -114,6 +114,7 @@ pub fn routes() -> Routes {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/billing-details", put(update_billing_details))
         .route("/api/v1/admin/users", get(admin_users))
         .route("/api/v1/admin/users/{id}/suspend", post(admin_suspend))
         .merge(catalog::routes())
@@ -196,6 +197,34 @@ async fn me(
     SignedIn(caller): SignedIn,
 ) -> Result<Json<User>, ApiError> {
     Ok(Json(state.app.accounts.user(caller.user_id).await?.into()))
+}
+
+/// Each field optional; an empty or missing one clears what was there.
+#[derive(Deserialize)]
+struct BillingDetailsBody {
+    company: Option<String>,
+    address: Option<String>,
+    npwp: Option<String>,
+}
+
+async fn update_billing_details(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    ApiJson(body): ApiJson<BillingDetailsBody>,
+) -> Result<Json<User>, ApiError> {
+    let update = BillingDetailsUpdate {
+        company: body.company.as_deref(),
+        address: body.address.as_deref(),
+        npwp: body.npwp.as_deref(),
+    };
+    Ok(Json(
+        state
+            .app
+            .accounts
+            .update_billing_details(&caller, update)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Deserialize)]

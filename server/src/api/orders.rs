@@ -7,8 +7,10 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use domain::billing::payments::{CallbackError, SandboxOutcome};
+use domain::billing::pdf;
 use domain::orders::OrderFilter;
 use domain::orders::coupons::{self, CouponInput};
 use model::billing::{Channel, Invoice, InvoicePage, Payment};
@@ -31,6 +33,7 @@ pub fn routes() -> Routes {
         .route("/api/v1/orders/{id}/auto-renew", put(auto_renew))
         .route("/api/v1/invoices", get(my_invoices))
         .route("/api/v1/invoices/{id}", get(invoice))
+        .route("/api/v1/invoices/{id}/pdf", get(invoice_pdf))
         .route("/api/v1/invoices/{id}/channels", get(channels))
         .route("/api/v1/invoices/{id}/payments", post(pay))
         .route(domain::billing::CALLBACK_PATH, post(callback))
@@ -140,6 +143,32 @@ async fn invoice(
         &state.app.orders.config().seller,
         UserId(caller.user_id),
     )))
+}
+
+/// The invoice as a PDF in the reader's language, for API clients and, as `/invoices/{id}.pdf`
+/// (see `router`), the invoice page's download link.
+async fn invoice_pdf(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let view = state.app.billing.invoice(&caller, id).await?;
+    let reader = state.app.accounts.user(caller.user_id).await?;
+    let page = view.page(&state.app.orders.config().seller, UserId(caller.user_id));
+    let disposition = format!(
+        "inline; filename=\"{}\"",
+        pdf::file_name(&page.invoice.number)
+    );
+    let document = pdf::render(&page, reader.language);
+    Ok((
+        [
+            (header::CONTENT_TYPE, pdf::CONTENT_TYPE.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        document,
+    )
+        .into_response())
 }
 
 async fn channels(

@@ -190,6 +190,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as it came, for answers that are not text (a PDF).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -218,6 +220,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Answer {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
