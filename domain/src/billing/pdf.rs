@@ -591,6 +591,125 @@ impl Sheet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    use model::accounts::BillingDetails;
+    use model::billing::{Invoice, Line, Seller};
+    use model::ids::{InvoiceId, OrderId, UserId};
+
+    fn page(lines: Vec<Line>) -> InvoicePage {
+        let issued = Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0).unwrap();
+        InvoicePage {
+            invoice: Invoice {
+                id: InvoiceId(12),
+                number: "INV-202612-00012".into(),
+                user_id: UserId(3),
+                order_id: OrderId(9),
+                purpose: Purpose::Renewal,
+                period_months: 12,
+                subtotal: 900_000,
+                discount: 90_000,
+                tax_rate_bp: 1_150,
+                tax: 93_150,
+                total: 903_150,
+                status: InvoiceStatus::Paid,
+                overdue: false,
+                customer_name: "Budi Santoso".into(),
+                customer_email: "budi@example.co.id".into(),
+                buyer: BillingDetails {
+                    company: Some("PT Maju Jaya".into()),
+                    address: Some("Jl. Sudirman 1\nJakarta 10220".into()),
+                    npwp: Some("3171012345678901".into()),
+                },
+                issued_at: issued,
+                expires_at: issued + chrono::Duration::days(1),
+                paid_at: Some(issued + chrono::Duration::hours(2)),
+                paid_via: Some("tripay".into()),
+                note: Some("Dibayar lewat QRIS".into()),
+            },
+            lines,
+            payments: Vec::new(),
+            seller: Seller {
+                legal_name: "PT Webrana Awan Nusantara".into(),
+                address: "Jl. Jenderal Sudirman Kav. 1\nJakarta Pusat 10220".into(),
+                npwp: "01.234.567.8-901.000".into(),
+            },
+            mine: true,
+        }
+    }
+
+    fn line(description: &str, amount: i64) -> Line {
+        Line {
+            description: description.into(),
+            quantity: 1,
+            unit_price: amount,
+            amount,
+        }
+    }
+
+    #[test]
+    fn the_pdf_says_what_the_invoice_page_says() {
+        let lines = vec![
+            line("VPS Business 2 GB · web-1 (12 months)", 900_000),
+            line("Period discount", -90_000),
+        ];
+        let indonesian = crate::testing::pdf_text(&render(&page(lines.clone()), Language::Id));
+        for expected in [
+            "PT Webrana Awan Nusantara",
+            "Jakarta Pusat 10220",
+            "NPWP 01.234.567.8-901.000",
+            "TAGIHAN",
+            "INV-202612-00012",
+            "LUNAS",
+            "Budi Santoso",
+            "PT Maju Jaya",
+            "Jl. Sudirman 1",
+            "NPWP 3171012345678901",
+            "budi@example.co.id",
+            "Perpanjangan",
+            "#9",
+            "2026-12-07 11:30 UTC · tripay",
+            "VPS Business 2 GB · web-1 (12 months)",
+            "Rp 900.000",
+            "-Rp 90.000",
+            "Diskon",
+            "PPN 11,5%",
+            "Rp 93.150",
+            "Total",
+            "Rp 903.150",
+            "Dibayar lewat QRIS",
+        ] {
+            assert!(
+                indonesian.contains(expected),
+                "{expected} missing from:\n{indonesian}"
+            );
+        }
+        let english = crate::testing::pdf_text(&render(&page(lines), Language::En));
+        for expected in [
+            "INVOICE",
+            "PAID",
+            "BILLED TO",
+            "Renewal",
+            "Discount",
+            "VAT (PPN) 11.5%",
+        ] {
+            assert!(
+                english.contains(expected),
+                "{expected} missing from:\n{english}"
+            );
+        }
+    }
+
+    #[test]
+    fn many_lines_run_onto_numbered_pages() {
+        let lines = (1..=40)
+            .map(|n| line(&format!("Line {n}"), 15_000))
+            .collect();
+        let text = crate::testing::pdf_text(&render(&page(lines), Language::En));
+        assert_eq!(text.matches('\u{c}').count(), 2, "two pages:\n{text}");
+        assert!(text.contains("INV-202612-00012 · Page 1/2"), "{text}");
+        assert!(text.contains("INV-202612-00012 · Page 2/2"), "{text}");
+        assert!(text.contains("Line 40"), "{text}");
+    }
 
     #[test]
     fn both_faces_measure_text() {
