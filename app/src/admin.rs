@@ -38,6 +38,20 @@ pub async fn admin_set_suspended(user_id: UserId, suspended: bool) -> Result<Use
     Ok(user.into())
 }
 
+/// Adds (positive) or takes (negative) rupiah of a customer's credit, with why; the new balance.
+#[server]
+pub async fn admin_adjust_credit(
+    user_id: UserId,
+    amount: i64,
+    note: String,
+) -> Result<i64, AppError> {
+    state()?
+        .billing
+        .adjust_credit(&admin()?, user_id.get(), amount, &note)
+        .await
+        .map_err(fail)
+}
+
 #[server]
 pub async fn admin_set_admin(user_id: UserId, admin_role: bool) -> Result<User, AppError> {
     use model::accounts::Role;

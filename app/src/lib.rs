@@ -46,6 +46,7 @@ use crate::pages::auth::{
 };
 use crate::pages::catalog::PlansPage;
 use crate::pages::console::ServerConsolePage;
+use crate::pages::credit::CreditPage;
 use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
 use crate::pages::legal::{ContactPage, PrivacyPage, TermsPage};
 use crate::pages::notifications::NotificationsPage;
@@ -244,6 +245,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders") view=OrdersPage />
                     <Route path=path!("/orders/:id") view=OrderDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/invoices") view=InvoicesPage />
+                    <Route path=path!("/billing") view=CreditPage />
                     <Route path=path!("/invoices/:id") view=InvoiceDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/pay/sandbox/:reference") view=SandboxCheckoutPage ssr=SsrMode::Async />
                 </Routes>

@@ -3,7 +3,7 @@
 //! buttons. Each calls one domain function and answers its `model` type.
 
 use leptos::prelude::*;
-use model::billing::{Channel, Invoice, InvoicePage, Payment, SandboxPayment};
+use model::billing::{Channel, CreditAccount, Invoice, InvoicePage, Payment, SandboxPayment};
 use model::ids::{InvoiceId, OrderId};
 use model::orders::{Order, OrderPage, OrderRequest, Placed, Quote};
 
@@ -117,6 +117,23 @@ pub async fn pay_invoice(invoice_id: InvoiceId, channel: String) -> Result<Payme
         .await
         .map_err(fail)?;
     Ok(payment.into())
+}
+
+/// The caller's credit balance and its latest changes.
+#[server]
+pub async fn my_credit() -> Result<CreditAccount, AppError> {
+    state()?.billing.credit(&caller()?).await.map_err(fail)
+}
+
+/// Pays the caller's invoice wholly from their credit.
+#[server]
+pub async fn pay_with_credit(invoice_id: InvoiceId) -> Result<Invoice, AppError> {
+    let invoice = state()?
+        .billing
+        .pay_with_credit(&caller()?, invoice_id.get())
+        .await
+        .map_err(fail)?;
+    Ok(invoice.into())
 }
 
 /// The sandbox payment `reference` with its invoice, if it is one of the caller's.

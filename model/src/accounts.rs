@@ -46,6 +46,9 @@ pub struct User {
     /// Printed on the invoices issued to this account.
     #[serde(default)]
     pub billing: BillingDetails,
+    /// Rupiah of credit, which pays invoices (see `billing::CreditAccount`).
+    #[serde(default)]
+    pub credit_balance: i64,
 }
 
 impl User {

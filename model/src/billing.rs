@@ -187,3 +187,49 @@ mod tests {
         assert_eq!(Purpose::parse("gift"), None);
     }
 }
+
+/// Why a customer's credit changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditKind {
+    /// An admin added or took credit, with a reason.
+    Adjustment,
+    /// Credit paid an invoice.
+    InvoicePayment,
+}
+
+impl CreditKind {
+    pub const ALL: [Self; 2] = [Self::Adjustment, Self::InvoicePayment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Adjustment => "adjustment",
+            Self::InvoicePayment => "invoice_payment",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One change of a customer's credit, with the balance it left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditEntry {
+    pub id: i64,
+    /// Rupiah in (positive) or out (negative).
+    pub amount: i64,
+    pub balance_after: i64,
+    pub kind: CreditKind,
+    pub invoice_id: Option<InvoiceId>,
+    pub invoice_number: Option<String>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A customer's credit: what they have, and its latest changes (newest first).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditAccount {
+    pub balance: i64,
+    pub entries: Vec<CreditEntry>,
+}

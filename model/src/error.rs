@@ -180,6 +180,9 @@ codes! {
     // Invoices and payments.
     InvoiceNotPayable = "invoice_not_payable" => Conflict,
     InvoiceNotRefundable = "invoice_not_refundable" => Conflict,
+    /// The customer's credit does not cover the invoice (or an admin's deduction).
+    CreditInsufficient = "credit_insufficient" => Conflict,
+    CreditAmountInvalid = "credit_amount_invalid" => Invalid,
     ChannelUnknown = "channel_unknown" => Invalid,
     /// The channel (OVO) needs the customer's phone number, and their profile has none.
     PhoneRequired = "phone_required" => Invalid,
@@ -325,6 +328,8 @@ mod tests {
         ("coupon_used_up", 422),
         ("invoice_not_payable", 409),
         ("invoice_not_refundable", 409),
+        ("credit_insufficient", 409),
+        ("credit_amount_invalid", 422),
         ("channel_unknown", 422),
         ("phone_required", 422),
         ("payment_rejected", 422),

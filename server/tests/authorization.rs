@@ -429,6 +429,7 @@ impl World {
             }
             "/api/v1/ssh-keys" => json!({ "name": "Kantor", "public_key": SSH_KEY }),
             "/api/v1/admin/users/{id}/suspend" => json!({ "suspended": false }),
+            "/api/v1/admin/users/{id}/credit" => json!({ "amount": 1000, "note": "matrix" }),
             "/api/v1/admin/orders/{id}/extend" => json!({ "days": 3, "note": "goodwill" }),
             path if path.starts_with("/api/v1/admin/") => json!({ "note": "matrix" }),
             _ => json!({}),
@@ -533,6 +534,9 @@ impl World {
                 invoice_id: invoice,
                 channel: text("QRIS"),
             }),
+            form(PayWithCredit {
+                invoice_id: invoice,
+            }),
             form(SandboxCheckout {
                 reference: self.reference.clone(),
             }),
@@ -561,6 +565,11 @@ impl World {
             form(AdminSetAdmin {
                 user_id: UserId(self.bystander_id),
                 admin_role: false,
+            }),
+            form(AdminAdjustCredit {
+                user_id: UserId(self.bystander_id),
+                amount: 1_000,
+                note: text("matrix"),
             }),
             form(AdminOutbox { to: text("") }),
             form(AdminAudit {

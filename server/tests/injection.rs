@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 
 use app::admin::{
-    AdminAudit, AdminHealth, AdminJobs, AdminOutbox, AdminRetryJob, AdminSetAdmin,
-    AdminSetSuspended, AdminUsers,
+    AdminAdjustCredit, AdminAudit, AdminHealth, AdminJobs, AdminOutbox, AdminRetryJob,
+    AdminSetAdmin, AdminSetSuspended, AdminUsers,
 };
 use app::admin_orders::{
     AdminAllInvoices, AdminCancelOrder, AdminCoupons, AdminExtendOrder, AdminMarkInvoicePaid,
@@ -47,8 +47,9 @@ use app::notifications::{
     NotificationPreferences, SetNotificationPreference, TelegramInfo, TelegramLink, TelegramUnlink,
 };
 use app::orders::{
-    CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, MyInvoices, MyOrders, PayInvoice,
-    PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout, SetAutoRenew,
+    CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, MyCredit, MyInvoices, MyOrders,
+    PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout,
+    SetAutoRenew,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -538,6 +539,8 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
         case::<PayInvoice>(Customer)
             .number("invoice_id", ids.invoice)
             .text("channel", "QRIS"),
+        case::<MyCredit>(Customer),
+        case::<PayWithCredit>(Customer).number("invoice_id", ids.invoice),
         case::<SandboxCheckout>(Customer).text("reference", &ids.reference),
         case::<FinishSandboxPayment>(Customer)
             .text("reference", "T-NO-SUCH-PAYMENT")
@@ -547,6 +550,10 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
         case::<AdminSetSuspended>(Admin)
             .number("user_id", ids.budi + 1_000)
             .fixed("suspended", "false"),
+        case::<AdminAdjustCredit>(Admin)
+            .number("user_id", ids.budi)
+            .fixed("amount", "1000")
+            .text("note", "goodwill"),
         case::<AdminSetAdmin>(Admin)
             .number("user_id", ids.budi + 1_000)
             .fixed("admin_role", "false"),

@@ -410,3 +410,45 @@ both_backends! {
         assert!(answer.headers["content-type"].to_str().unwrap().starts_with("text/html"));
     }
 }
+
+both_backends! {
+    async fn credit_is_given_by_admins_and_pays_invoices(test: TestDb) {
+        let env = env(&test).await;
+        let (_, me) = call(&env.router, "GET", "/api/v1/me", Some(&env.budi), None).await;
+        let budi = me["id"].as_i64().unwrap();
+        let adjust = format!("/api/v1/admin/users/{budi}/credit");
+
+        // Admins only, with an amount and a reason; a bad one changes nothing.
+        let (status, _) = call(&env.router, "POST", &adjust, Some(&env.budi), Some(json!({ "amount": 100000, "note": "self" }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, refused) = call(&env.router, "POST", &adjust, Some(&env.admin), Some(json!({ "amount": 100000, "note": "" }))).await;
+        assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("note")), "{refused}");
+        let (status, refused) = call(&env.router, "POST", &adjust, Some(&env.admin), Some(json!({ "amount": "banyak", "note": "x" }))).await;
+        assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("amount")), "{refused}");
+        let (status, refused) = call(&env.router, "POST", &adjust, Some(&env.admin), Some(json!({ "amount": -5, "note": "x" }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("credit_insufficient")), "{refused}");
+        let (status, account) = call(&env.router, "POST", &adjust, Some(&env.admin), Some(json!({ "amount": 100000, "note": "Kompensasi" }))).await;
+        assert_eq!((status, account["balance"].as_i64()), (StatusCode::OK, Some(100_000)), "{account}");
+
+        // The customer sees it and pays an invoice with it; the order goes on.
+        let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "kredit-1", 1))).await;
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        let total = placed["invoice"]["total"].as_i64().unwrap();
+        let pay = format!("/api/v1/invoices/{invoice_id}/pay-with-credit");
+        let (status, _) = call(&env.router, "POST", &pay, Some(&env.sari), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "not Sari's");
+        let (status, paid) = call(&env.router, "POST", &pay, Some(&env.budi), None).await;
+        assert_eq!((status, paid["status"].as_str(), paid["paid_via"].as_str()), (StatusCode::OK, Some("paid"), Some("credit")), "{paid}");
+        let (status, again) = call(&env.router, "POST", &pay, Some(&env.budi), None).await;
+        assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invoice_not_payable")), "{again}");
+        let (_, credit) = call(&env.router, "GET", "/api/v1/credit", Some(&env.budi), None).await;
+        assert_eq!(credit["balance"].as_i64(), Some(100_000 - total), "{credit}");
+        assert_eq!(credit["entries"][0]["kind"], "invoice_payment");
+        assert_eq!(credit["entries"][0]["invoice_number"], placed["invoice"]["number"]);
+        assert_eq!(credit["entries"][1]["note"], "Kompensasi");
+        let (_, seen) = call(&env.router, "GET", &adjust, Some(&env.admin), None).await;
+        assert_eq!(seen, credit);
+        let (_, order_page) = call(&env.router, "GET", &format!("/api/v1/orders/{}", placed["order"]["id"]), Some(&env.budi), None).await;
+        assert_ne!(order_page["order"]["status"], "pending_payment", "{order_page}");
+    }
+}

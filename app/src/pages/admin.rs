@@ -7,14 +7,16 @@ use leptos_router::hooks::use_query_map;
 
 use crate::PageTitle;
 use crate::admin::{
-    AdminRetryJob, AdminSetAdmin, AdminSetSuspended, admin_audit, admin_jobs, admin_outbox,
-    admin_users,
+    AdminAdjustCredit, AdminRetryJob, AdminSetAdmin, AdminSetSuspended, admin_audit, admin_jobs,
+    admin_outbox, admin_users,
 };
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
+use crate::pages::orders::OrderErrorNotice;
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{CELL, COMPACT_BUTTON, COMPACT_INPUT, MUTED};
 use crate::ui::{DataTable, Loaded, Text};
+use model::Rupiah;
 use model::status::JobState;
 
 #[component]
@@ -84,14 +86,23 @@ fn UsersTable() -> impl IntoView {
     let search = query_param("search");
     let suspend = ServerAction::<AdminSetSuspended>::new();
     let role = ServerAction::<AdminSetAdmin>::new();
+    let credit = ServerAction::<AdminAdjustCredit>::new();
     let users = Resource::new(
-        move || (search(), suspend.version().get(), role.version().get()),
-        |(search, _, _)| admin_users(search),
+        move || {
+            (
+                search(),
+                suspend.version().get(),
+                role.version().get(),
+                credit.version().get(),
+            )
+        },
+        |(search, _, _, _)| admin_users(search),
     );
     view! {
         <FilterForm fields=vec![("search", |m| m.admin_search)] />
+        <OrderErrorNotice result=credit.value() />
         <Loaded of=users show=move |users| view! {
-                <DataTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.admin_created, |_| ""]>
+                <DataTable testid="users-table" headings=vec![|m| m.auth_name, |m| m.auth_email, |m| m.admin_role, |m| m.admin_status, |m| m.orders_credit_title, |m| m.admin_created, |_| ""]>
                             {users.into_iter().map(|user| {
                                 let id = user.id.get();
                                 let suspended = user.suspended;
@@ -102,6 +113,17 @@ fn UsersTable() -> impl IntoView {
                                         <td class=CELL>{user.email.clone()} {user.email_verified.then(|| view! { <span class="ml-1 text-xs text-emerald-700 dark:text-emerald-400">"✓"</span> })}</td>
                                         <td class=CELL>{move || if is_admin { i18n.t().admin_administrator } else { i18n.t().admin_customer }}</td>
                                         <td class=CELL>{move || if suspended { i18n.t().admin_suspended } else { i18n.t().admin_active }}</td>
+                                        <td class=CELL>
+                                            <details data-testid="user-credit">
+                                                <summary class="cursor-pointer whitespace-nowrap tabular-nums">{Rupiah(user.credit_balance).to_string()}</summary>
+                                                <ActionForm action=credit attr:class="mt-2 flex flex-col gap-1">
+                                                    <input type="hidden" name="user_id" value=id />
+                                                    <input type="number" name="amount" required step="1" placeholder="50000" aria-label=move || i18n.t().admin_credit_amount class=COMPACT_INPUT />
+                                                    <input type="text" name="note" required aria-label=move || i18n.t().admin_credit_note placeholder=move || i18n.t().admin_credit_note class=COMPACT_INPUT />
+                                                    <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_credit_adjust}</button>
+                                                </ActionForm>
+                                            </details>
+                                        </td>
                                         <td class=CELL>{utc_text(user.created_at, Precision::Second)}</td>
                                         <td class=format!("{CELL} flex flex-wrap gap-1")>
                                             <ActionForm action=suspend>

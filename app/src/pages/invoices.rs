@@ -14,8 +14,8 @@ use crate::PageTitle;
 use crate::errors::AppError;
 use crate::i18n::{Lang, use_i18n};
 use crate::orders::{
-    FinishSandboxPayment, PayInvoice, load_invoice, my_invoices, payment_channels,
-    sandbox_checkout, tax_percent,
+    FinishSandboxPayment, PayInvoice, PayWithCredit, load_invoice, my_credit, my_invoices,
+    payment_channels, sandbox_checkout, tax_percent,
 };
 use crate::pages::account::RequireUser;
 use crate::pages::orders::{OrderErrorNotice, OrderProgressPanel, order_error_text, purpose_text};
@@ -36,7 +36,10 @@ pub fn InvoicesPage() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <PageTitle text=|m| m.orders_invoices_title />
-        <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().orders_invoices_title}</h1>
+        <div class="flex flex-wrap items-baseline justify-between gap-3">
+            <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().orders_invoices_title}</h1>
+            <A href="/billing" attr:class=LINK attr:data-testid="credit-link">{move || i18n.t().orders_credit_link}</A>
+        </div>
         <RequireUser view=|_| view! { <InvoiceList /> } />
     }
 }
@@ -121,12 +124,19 @@ pub fn InvoiceDetailPage() -> impl IntoView {
 fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
     let i18n = use_i18n();
     let pay = ServerAction::<PayInvoice>::new();
+    let pay_from_credit = ServerAction::<PayWithCredit>::new();
     // While a payment is open the page looks again every few seconds, so money paid in another
     // tab or at the bank shows up here; otherwise it stays still and keeps the chosen channel.
     let waiting = StoredValue::new(false);
     let tick = ticker(Duration::from_secs(3), waiting);
     let page = Resource::new(
-        move || (tick.get(), pay.version().get()),
+        move || {
+            (
+                tick.get(),
+                pay.version().get(),
+                pay_from_credit.version().get(),
+            )
+        },
         move |_| load_invoice(id),
     );
     // Loaded once, beside the invoice rather than inside it: the ways to pay do not change while
@@ -143,7 +153,7 @@ fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
                             page.invoice.shown_status() == InvoiceStatus::Unpaid
                                 && page.payments.iter().any(|payment| payment.open),
                         );
-                        view! { <InvoiceView page pay channels /> }.into_any()
+                        view! { <InvoiceView page pay pay_from_credit channels /> }.into_any()
                     }
                 }
             })}
@@ -155,6 +165,7 @@ fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
 fn InvoiceView(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
+    pay_from_credit: ServerAction<PayWithCredit>,
     channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -222,7 +233,7 @@ fn InvoiceView(
             {invoice.note.clone().map(|note| view! { <p class="mt-6 text-sm text-slate-600 dark:text-slate-400 print:text-black!">{note}</p> })}
             <p class="mt-8 text-xs text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_invoice_footer}</p>
         </article>
-        <PaymentSection page pay status channels />
+        <PaymentSection page pay pay_from_credit status channels />
     }
 }
 
@@ -262,6 +273,7 @@ fn Lines(lines: Vec<Line>) -> impl IntoView {
 fn PaymentSection(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
+    pay_from_credit: ServerAction<PayWithCredit>,
     status: InvoiceStatus,
     channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
@@ -301,6 +313,7 @@ fn PaymentSection(
                         </p>
                     }
                 })}
+                <CreditChoice id total=page.invoice.total action=pay_from_credit />
                 <ChannelChooser id pay channels=channels.clone() />
             }.into_any(),
         },
@@ -325,6 +338,28 @@ fn PaymentSection(
             {(!history.is_empty()).then(|| view! { <PaymentHistory payments=history /> })}
         </section>
         <OrderProgressPanel order_id />
+    }
+}
+
+/// Paying the whole invoice from the customer's credit, offered when the balance covers it.
+#[component]
+fn CreditChoice(id: InvoiceId, total: i64, action: ServerAction<PayWithCredit>) -> impl IntoView {
+    let i18n = use_i18n();
+    let credit = Resource::new(|| (), |_| my_credit());
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                let balance = credit.await.map(|account| account.balance).unwrap_or(0);
+                (balance >= total && total > 0).then(|| view! {
+                    <ActionForm action=action attr:class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 dark:border-sky-900 dark:bg-sky-950" attr:data-testid="credit-choice">
+                        <input type="hidden" name="invoice_id" value=id.to_string() />
+                        <span class="text-sm">{move || i18n.t().orders_credit_pay_hint} " " <span class="font-semibold tabular-nums">{Rupiah(balance).to_string()}</span></span>
+                        <button type="submit" class=SECONDARY disabled=move || action.pending().get() data-testid="pay-with-credit">{move || i18n.t().orders_credit_pay}</button>
+                    </ActionForm>
+                })
+            })}
+        </Transition>
+        <OrderErrorNotice result=action.value() />
     }
 }
 

@@ -7,6 +7,7 @@ pub mod admin_orders;
 pub mod auth;
 pub mod catalog;
 pub mod console;
+pub mod credit;
 pub mod home;
 pub mod invoices;
 pub mod legal;

@@ -171,6 +171,7 @@ pub struct User {
     pub two_factor_enabled: bool,
     pub created_at: DateTime<Utc>,
     pub billing: model::accounts::BillingDetails,
+    pub credit_balance: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -190,10 +191,12 @@ struct UserRow {
     company_name: Option<String>,
     billing_address: Option<String>,
     npwp: Option<String>,
+    credit_balance: i64,
 }
 
 const USER_COLUMNS: &str = "id, email, name, phone, password_hash, role, language, email_verified_at, \
-     suspended_at, totp_secret, totp_enabled_at, created_at, company_name, billing_address, npwp";
+     suspended_at, totp_secret, totp_enabled_at, created_at, company_name, billing_address, npwp, \
+     credit_balance";
 
 impl UserRow {
     fn public(&self) -> User {
@@ -213,6 +216,7 @@ impl UserRow {
                 address: self.billing_address.clone(),
                 npwp: self.npwp.clone(),
             },
+            credit_balance: self.credit_balance,
         }
     }
 
@@ -270,6 +274,7 @@ impl From<User> for model::accounts::User {
             two_factor_enabled: user.two_factor_enabled,
             created_at: user.created_at,
             billing: user.billing,
+            credit_balance: user.credit_balance,
         }
     }
 }

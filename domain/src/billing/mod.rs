@@ -6,6 +6,7 @@
 //! and posts them to the same endpoint, so the path a real payment takes is the one tested.
 
 pub mod channels;
+pub mod credit;
 pub mod invoices;
 pub mod payments;
 pub mod pdf;

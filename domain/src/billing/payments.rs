@@ -357,6 +357,27 @@ impl Billing {
         }
     }
 
+    /// The caller's own invoice, if it can be paid now (unpaid and not past its time).
+    pub(super) async fn payable_invoice(
+        &self,
+        caller: &Caller,
+        invoice_id: i64,
+    ) -> Result<Invoice, BillingError> {
+        let invoice = self.visible_invoice(caller, invoice_id).await?;
+        if invoice.user_id != caller.user_id {
+            return Err(BillingError::NotFound);
+        }
+        if invoice.status != InvoiceStatus::Unpaid || invoice.expires_at <= Utc::now() {
+            let status = if invoice.status == InvoiceStatus::Unpaid {
+                InvoiceStatus::Expired
+            } else {
+                invoice.status
+            };
+            return Err(BillingError::NotPayable(status.to_string()));
+        }
+        Ok(invoice)
+    }
+
     pub async fn invoice(&self, caller: &Caller, id: i64) -> Result<InvoiceView, BillingError> {
         let invoice = self.visible_invoice(caller, id).await?;
         let lines = invoices::lines(&self.db, id).await?;
@@ -403,19 +424,8 @@ impl Billing {
         invoice_id: i64,
         channel: &str,
     ) -> Result<PaymentView, BillingError> {
-        let invoice = self.visible_invoice(caller, invoice_id).await?;
-        if invoice.user_id != caller.user_id {
-            return Err(BillingError::NotFound);
-        }
+        let invoice = self.payable_invoice(caller, invoice_id).await?;
         let now = Utc::now();
-        if invoice.status != InvoiceStatus::Unpaid || invoice.expires_at <= now {
-            let status = if invoice.status == InvoiceStatus::Unpaid {
-                InvoiceStatus::Expired
-            } else {
-                invoice.status
-            };
-            return Err(BillingError::NotPayable(status.to_string()));
-        }
         let phone = self.phone_of(invoice.user_id).await?;
         let offered = self.offers(&invoice, phone.is_some(), now).await?;
         let Some(Offer {

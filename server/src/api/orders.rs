@@ -13,7 +13,7 @@ use domain::billing::payments::{CallbackError, SandboxOutcome};
 use domain::billing::pdf;
 use domain::orders::OrderFilter;
 use domain::orders::coupons::{self, CouponInput};
-use model::billing::{Channel, Invoice, InvoicePage, Payment};
+use model::billing::{Channel, CreditAccount, Invoice, InvoicePage, Payment};
 use model::ids::UserId;
 use model::orders::{Coupon, Order, OrderPage, OrderRequest, Placed, Quote};
 use serde::Deserialize;
@@ -36,6 +36,15 @@ pub fn routes() -> Routes {
         .route("/api/v1/invoices/{id}/pdf", get(invoice_pdf))
         .route("/api/v1/invoices/{id}/channels", get(channels))
         .route("/api/v1/invoices/{id}/payments", post(pay))
+        .route(
+            "/api/v1/invoices/{id}/pay-with-credit",
+            post(pay_with_credit),
+        )
+        .route("/api/v1/credit", get(my_credit))
+        .route(
+            "/api/v1/admin/users/{id}/credit",
+            get(user_credit).post(adjust_credit),
+        )
         .route(domain::billing::CALLBACK_PATH, post(callback))
         .route("/api/v1/payments/sandbox/{reference}", post(sandbox))
         .route("/api/v1/admin/orders", get(admin_orders))
@@ -169,6 +178,51 @@ async fn invoice_pdf(
         document,
     )
         .into_response())
+}
+
+async fn my_credit(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+) -> Result<Json<CreditAccount>, ApiError> {
+    Ok(Json(state.app.billing.credit(&caller).await?))
+}
+
+async fn pay_with_credit(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Json<Invoice>, ApiError> {
+    Ok(Json(
+        state.app.billing.pay_with_credit(&caller, id).await?.into(),
+    ))
+}
+
+async fn user_credit(
+    State(state): State<ServerState>,
+    Admin(caller): Admin,
+    Path(id): Path<i64>,
+) -> Result<Json<CreditAccount>, ApiError> {
+    Ok(Json(state.app.billing.credit_of_user(&caller, id).await?))
+}
+
+/// Rupiah to add (positive) or take (negative), and why.
+#[derive(Deserialize)]
+struct CreditAdjustmentBody {
+    amount: i64,
+    note: String,
+}
+
+async fn adjust_credit(
+    State(state): State<ServerState>,
+    Admin(caller): Admin,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CreditAdjustmentBody>,
+) -> Result<Json<CreditAccount>, ApiError> {
+    let billing = &state.app.billing;
+    billing
+        .adjust_credit(&caller, id, body.amount, &body.note)
+        .await?;
+    Ok(Json(billing.credit_of_user(&caller, id).await?))
 }
 
 async fn channels(

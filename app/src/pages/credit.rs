@@ -1,0 +1,89 @@
+//! "Your credit": the balance that pays invoices with no fee, and every change to it.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::PageTitle;
+use crate::i18n::use_i18n;
+use crate::orders::my_credit;
+use crate::pages::account::RequireUser;
+use crate::time::{Precision, utc_text};
+use crate::ui::style::{CELL, LINK, PANEL};
+use crate::ui::{DataTable, Text, nothing_listed};
+use model::Rupiah;
+use model::billing::{CreditAccount, CreditKind};
+
+#[component]
+pub fn CreditPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <PageTitle text=|m| m.orders_credit_title />
+        <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().orders_credit_title}</h1>
+        <RequireUser view=|_| view! { <Credit /> } />
+    }
+}
+
+#[component]
+fn Credit() -> impl IntoView {
+    let credit = Resource::new(|| (), |_| my_credit());
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match credit.await {
+                    Ok(account) => view! { <CreditView account /> }.into_any(),
+                    Err(error) => nothing_listed(Some(error), |m| m.orders_credit_empty),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CreditView(account: CreditAccount) -> impl IntoView {
+    let i18n = use_i18n();
+    let headings: Vec<Text> = vec![
+        |m| m.orders_credit_when,
+        |m| m.orders_line_description,
+        |m| m.orders_amount,
+        |m| m.orders_credit_balance,
+    ];
+    let entries = account.entries;
+    view! {
+        <section class=format!("{PANEL} mt-6") data-testid="credit">
+            <p class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_credit_balance}</p>
+            <p class="text-4xl font-bold tracking-tight tabular-nums" data-testid="credit-balance">{Rupiah(account.balance).to_string()}</p>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().orders_credit_intro}</p>
+        </section>
+        <h2 class="mt-8 text-xl font-semibold">{move || i18n.t().orders_credit_history}</h2>
+        {if entries.is_empty() {
+            nothing_listed(None, |m| m.orders_credit_empty)
+        } else {
+            view! {
+                <DataTable testid="credit-entries" headings>
+                    {entries.into_iter().map(|entry| {
+                        let kind = entry.kind;
+                        let tone = if entry.amount < 0 { "text-red-700 dark:text-red-400" } else { "text-emerald-700 dark:text-emerald-400" };
+                        let amount = if entry.amount > 0 { format!("+{}", Rupiah(entry.amount)) } else { Rupiah(entry.amount).to_string() };
+                        view! {
+                            <tr data-testid="credit-entry">
+                                <td class=format!("{CELL} whitespace-nowrap")>{utc_text(entry.created_at, Precision::Minute)}</td>
+                                <td class=CELL>
+                                    <span class="font-medium">{move || match kind {
+                                        CreditKind::Adjustment => i18n.t().orders_credit_adjustment,
+                                        CreditKind::InvoicePayment => i18n.t().orders_credit_invoice_payment,
+                                    }}</span>
+                                    {entry.invoice_id.zip(entry.invoice_number.clone()).map(|(id, number)| view! {
+                                        " " <A href=format!("/invoices/{id}") attr:class=format!("{LINK} font-mono")>{number}</A>
+                                    })}
+                                    {entry.note.clone().map(|note| view! { <span class="block text-xs text-slate-500 dark:text-slate-400">{note}</span> })}
+                                </td>
+                                <td class=format!("{CELL} whitespace-nowrap tabular-nums {tone}")>{amount}</td>
+                                <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(entry.balance_after).to_string()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </DataTable>
+            }.into_any()
+        }}
+    }
+}
