@@ -125,6 +125,16 @@ pub async fn my_credit() -> Result<CreditAccount, AppError> {
     state()?.billing.credit(&caller()?).await.map_err(fail)
 }
 
+/// Whether the caller's renewals are paid from their credit as they are issued.
+#[server]
+pub async fn set_renewals_from_credit(enabled: bool) -> Result<CreditAccount, AppError> {
+    state()?
+        .billing
+        .set_renewals_from_credit(&caller()?, enabled)
+        .await
+        .map_err(fail)
+}
+
 /// Pays the caller's invoice wholly from their credit.
 #[server]
 pub async fn pay_with_credit(invoice_id: InvoiceId) -> Result<Invoice, AppError> {

@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Customers' credit on both databases: admins add and take credit with a reason, never below
 //! zero even when many spends race; an invoice paid wholly from credit is paid exactly once and
-//! its order goes on as after any payment.
+//! its order goes on as after any payment; renewals are paid from credit as they are issued when
+//! the customer asks for that and the credit covers them.
 
+use chrono::Duration;
 use domain::error::{Code, ErrorCode};
 use domain::testing::{TestDb, drain};
 use domain::{DomainConfig, both_backends};
@@ -13,6 +15,29 @@ use support::shop::{self, Shop};
 
 async fn open(test: &TestDb) -> Shop {
     shop::open(test, DomainConfig::default()).await
+}
+
+/// The order's renewal invoice, and the end of its paid period.
+async fn renewal_of(
+    shop: &Shop,
+    order_id: i64,
+) -> (
+    domain::billing::invoices::Invoice,
+    chrono::DateTime<chrono::Utc>,
+) {
+    let detail = shop
+        .state
+        .orders
+        .detail(&shop.sari, order_id)
+        .await
+        .unwrap();
+    let renewal = detail
+        .invoices
+        .iter()
+        .find(|invoice| invoice.purpose == "renewal")
+        .unwrap()
+        .clone();
+    (renewal, detail.order.paid_until.unwrap())
 }
 
 both_backends! {
@@ -93,5 +118,40 @@ both_backends! {
         drain(&test.db, &shop.jobs).await;
         let detail = shop.state.orders.detail(&shop.sari, placed.order.id).await.unwrap();
         assert_eq!(detail.order.status.as_str(), "active");
+    }
+
+    async fn renewals_are_paid_from_credit_when_asked_and_covered(test: TestDb) {
+        let shop = open(&test).await;
+        let (billing, orders) = (&shop.state.billing, &shop.state.orders);
+        let (first, end) = shop.running_service("web-1").await;
+        let (second, _) = shop.running_service("web-2").await;
+        let (third, _) = shop.running_service("web-3").await;
+        let account = billing.set_renewals_from_credit(&shop.sari, true).await.unwrap();
+        assert!(account.pays_renewals);
+        // Enough for one renewal and a bit: the first renewal issued is paid, the others wait.
+        billing.adjust_credit(&shop.admin, shop.sari.user_id, 90_000, "deposit").await.unwrap();
+        // The three were provisioned moments apart; a minute later all three are due.
+        assert_eq!(orders.issue_renewals(end + Duration::minutes(1) - Duration::days(7)).await.unwrap(), 3);
+        drain(&test.db, &shop.jobs).await;
+
+        let (paid, until) = renewal_of(&shop, first).await;
+        assert_eq!((paid.status.as_str(), paid.paid_via.as_deref()), ("paid", Some("credit")));
+        assert!(until > end, "the period moved on");
+        for order_id in [second, third] {
+            let (waiting, until) = renewal_of(&shop, order_id).await;
+            assert_eq!(waiting.status.as_str(), "unpaid", "not covered");
+            assert!(until <= end + Duration::minutes(1));
+        }
+        let account = billing.credit(&shop.sari).await.unwrap();
+        assert_eq!(account.balance, 90_000 - paid.total);
+        assert_eq!(account.entries[0].invoice_number.as_deref(), Some(paid.number.as_str()));
+
+        // Turned off, a renewal is left to be paid, however much credit there is.
+        billing.set_renewals_from_credit(&shop.sari, false).await.unwrap();
+        billing.adjust_credit(&shop.admin, shop.sari.user_id, 1_000_000, "more").await.unwrap();
+        let (fourth, end) = shop.running_service("web-4").await;
+        orders.issue_renewals(end - Duration::days(7)).await.unwrap();
+        let (waiting, _) = renewal_of(&shop, fourth).await;
+        assert_eq!(waiting.status.as_str(), "unpaid");
     }
 }

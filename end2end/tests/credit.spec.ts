@@ -82,10 +82,19 @@ test('an admin gives credit and the customer pays an invoice with it', async ({ 
   await expect(page.getByTestId('credit-balance')).toHaveText(`Rp ${rest.toLocaleString('id-ID')}`);
   await expect(page.getByTestId('credit-entry').first()).toContainText('Pembayaran tagihan');
   await expect(page.getByTestId('credit-entry').first()).toContainText(invoice.number);
+  // Renewals from credit: off until turned on, and back off.
+  const renewals = page.getByTestId('renewals-from-credit');
+  await expect(renewals).toHaveAttribute('data-on', 'false');
+  await renewals.getByTestId('toggle-renewals-from-credit').click();
+  await expect(renewals).toHaveAttribute('data-on', 'true');
+  await expect(renewals).toContainText('dibayar dari kredit begitu terbit');
   await page.getByTestId('lang-en').click();
   await expect(page.getByTestId('credit-entry').first()).toContainText('Invoice payment');
+  await expect(renewals).toContainText('paid from your credit as they are issued');
   await setTheme(page, true);
   await shot(page, testInfo, 'credit-page-dark-en');
   await setTheme(page, false);
+  await renewals.getByTestId('toggle-renewals-from-credit').click();
+  await expect(renewals).toHaveAttribute('data-on', 'false');
   await page.getByTestId('lang-id').click();
 });

@@ -231,5 +231,7 @@ pub struct CreditEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditAccount {
     pub balance: i64,
+    /// Renewal invoices are paid from the credit as they are issued, when it covers them.
+    pub pays_renewals: bool,
     pub entries: Vec<CreditEntry>,
 }

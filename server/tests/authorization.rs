@@ -421,7 +421,9 @@ impl World {
             }
             "/api/v1/orders" | "/api/v1/orders/quote" => self.order_request(),
             "/api/v1/invoices/{id}/payments" => json!({ "channel": "QRIS" }),
-            "/api/v1/orders/{id}/auto-renew" => json!({ "enabled": true }),
+            "/api/v1/orders/{id}/auto-renew" | "/api/v1/credit/renewals" => {
+                json!({ "enabled": true })
+            }
             "/api/v1/payments/sandbox/{reference}" => json!({ "outcome": "expire" }),
             "/api/v1/instances/{id}/actions" => json!({ "type": "reboot" }),
             "/api/v1/notifications/preferences" => {
@@ -537,6 +539,7 @@ impl World {
             form(PayWithCredit {
                 invoice_id: invoice,
             }),
+            form(SetRenewalsFromCredit { enabled: true }),
             form(SandboxCheckout {
                 reference: self.reference.clone(),
             }),

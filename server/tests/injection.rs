@@ -49,7 +49,7 @@ use app::notifications::{
 use app::orders::{
     CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, MyCredit, MyInvoices, MyOrders,
     PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout,
-    SetAutoRenew,
+    SetAutoRenew, SetRenewalsFromCredit,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -540,6 +540,7 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .number("invoice_id", ids.invoice)
             .text("channel", "QRIS"),
         case::<MyCredit>(Customer),
+        case::<SetRenewalsFromCredit>(Customer).fixed("enabled", "true"),
         case::<PayWithCredit>(Customer).number("invoice_id", ids.invoice),
         case::<SandboxCheckout>(Customer).text("reference", &ids.reference),
         case::<FinishSandboxPayment>(Customer)

@@ -448,6 +448,13 @@ both_backends! {
         assert_eq!(credit["entries"][1]["note"], "Kompensasi");
         let (_, seen) = call(&env.router, "GET", &adjust, Some(&env.admin), None).await;
         assert_eq!(seen, credit);
+
+        // Renewals paid from credit: off until the customer turns it on.
+        assert_eq!(credit["pays_renewals"], false);
+        let (status, refused) = call(&env.router, "PUT", "/api/v1/credit/renewals", Some(&env.budi), Some(json!({ "enabled": "ya" }))).await;
+        assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("enabled")), "{refused}");
+        let (status, on) = call(&env.router, "PUT", "/api/v1/credit/renewals", Some(&env.budi), Some(json!({ "enabled": true }))).await;
+        assert_eq!((status, on["pays_renewals"].as_bool(), on["balance"].as_i64()), (StatusCode::OK, Some(true), Some(100_000 - total)), "{on}");
         let (_, order_page) = call(&env.router, "GET", &format!("/api/v1/orders/{}", placed["order"]["id"]), Some(&env.budi), None).await;
         assert_ne!(order_page["order"]["status"], "pending_payment", "{order_page}");
     }

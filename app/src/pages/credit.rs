@@ -1,14 +1,15 @@
 //! "Your credit": the balance that pays invoices with no fee, and every change to it.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
 use crate::i18n::use_i18n;
-use crate::orders::my_credit;
+use crate::orders::{SetRenewalsFromCredit, my_credit};
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
-use crate::ui::style::{CELL, LINK, PANEL};
+use crate::ui::style::{CELL, LINK, PANEL, SECONDARY};
 use crate::ui::{DataTable, Text, nothing_listed};
 use model::Rupiah;
 use model::billing::{CreditAccount, CreditKind};
@@ -25,12 +26,13 @@ pub fn CreditPage() -> impl IntoView {
 
 #[component]
 fn Credit() -> impl IntoView {
-    let credit = Resource::new(|| (), |_| my_credit());
+    let renewals = ServerAction::<SetRenewalsFromCredit>::new();
+    let credit = Resource::new(move || renewals.version().get(), |_| my_credit());
     view! {
         <Transition>
             {move || Suspend::new(async move {
                 match credit.await {
-                    Ok(account) => view! { <CreditView account /> }.into_any(),
+                    Ok(account) => view! { <CreditView account renewals /> }.into_any(),
                     Err(error) => nothing_listed(Some(error), |m| m.orders_credit_empty),
                 }
             })}
@@ -39,8 +41,12 @@ fn Credit() -> impl IntoView {
 }
 
 #[component]
-fn CreditView(account: CreditAccount) -> impl IntoView {
+fn CreditView(
+    account: CreditAccount,
+    renewals: ServerAction<SetRenewalsFromCredit>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let pays_renewals = account.pays_renewals;
     let headings: Vec<Text> = vec![
         |m| m.orders_credit_when,
         |m| m.orders_line_description,
@@ -53,6 +59,15 @@ fn CreditView(account: CreditAccount) -> impl IntoView {
             <p class="text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_credit_balance}</p>
             <p class="text-4xl font-bold tracking-tight tabular-nums" data-testid="credit-balance">{Rupiah(account.balance).to_string()}</p>
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().orders_credit_intro}</p>
+            <ActionForm action=renewals attr:class="mt-4 flex flex-wrap items-center gap-3 border-t border-slate-200 pt-4 dark:border-slate-800" attr:data-testid="renewals-from-credit" attr:data-on=pays_renewals.to_string()>
+                <input type="hidden" name="enabled" value=(!pays_renewals).to_string() />
+                <span class="text-sm">
+                    {move || if pays_renewals { i18n.t().orders_credit_renewals_on } else { i18n.t().orders_credit_renewals_off }}
+                </span>
+                <button type="submit" class=SECONDARY disabled=move || renewals.pending().get() data-testid="toggle-renewals-from-credit">
+                    {move || if pays_renewals { i18n.t().orders_credit_renewals_stop } else { i18n.t().orders_credit_renewals_start }}
+                </button>
+            </ActionForm>
         </section>
         <h2 class="mt-8 text-xl font-semibold">{move || i18n.t().orders_credit_history}</h2>
         {if entries.is_empty() {

@@ -142,10 +142,14 @@ fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
     // Loaded once, beside the invoice rather than inside it: the ways to pay do not change while
     // the page is open.
     let channels = Resource::new(|| (), move |_| payment_channels(id));
+    // Beside the invoice too: a resource made inside its view would not be in the server's
+    // render the browser takes over.
+    let credit = Resource::new(move || pay_from_credit.version().get(), |_| my_credit());
     view! {
         <Transition>
             {move || Suspend::new(async move {
-                let (page, channels) = (page.await, channels.await);
+                let (page, channels, credit) = (page.await, channels.await, credit.await);
+                let credit = credit.map(|account| account.balance).unwrap_or(0);
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="invoice-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
                     Ok(page) => {
@@ -153,7 +157,7 @@ fn InvoiceDetail(id: InvoiceId) -> impl IntoView {
                             page.invoice.shown_status() == InvoiceStatus::Unpaid
                                 && page.payments.iter().any(|payment| payment.open),
                         );
-                        view! { <InvoiceView page pay pay_from_credit channels /> }.into_any()
+                        view! { <InvoiceView page pay pay_from_credit credit channels /> }.into_any()
                     }
                 }
             })}
@@ -166,6 +170,8 @@ fn InvoiceView(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
     pay_from_credit: ServerAction<PayWithCredit>,
+    /// The reader's credit balance.
+    credit: i64,
     channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -233,7 +239,7 @@ fn InvoiceView(
             {invoice.note.clone().map(|note| view! { <p class="mt-6 text-sm text-slate-600 dark:text-slate-400 print:text-black!">{note}</p> })}
             <p class="mt-8 text-xs text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_invoice_footer}</p>
         </article>
-        <PaymentSection page pay pay_from_credit status channels />
+        <PaymentSection page pay pay_from_credit credit status channels />
     }
 }
 
@@ -274,6 +280,7 @@ fn PaymentSection(
     page: InvoicePage,
     pay: ServerAction<PayInvoice>,
     pay_from_credit: ServerAction<PayWithCredit>,
+    credit: i64,
     status: InvoiceStatus,
     channels: Result<Vec<Channel>, AppError>,
 ) -> impl IntoView {
@@ -313,7 +320,7 @@ fn PaymentSection(
                         </p>
                     }
                 })}
-                <CreditChoice id total=page.invoice.total action=pay_from_credit />
+                {(credit >= page.invoice.total && page.invoice.total > 0).then(|| view! { <CreditChoice id balance=credit action=pay_from_credit /> })}
                 <ChannelChooser id pay channels=channels.clone() />
             }.into_any(),
         },
@@ -343,22 +350,14 @@ fn PaymentSection(
 
 /// Paying the whole invoice from the customer's credit, offered when the balance covers it.
 #[component]
-fn CreditChoice(id: InvoiceId, total: i64, action: ServerAction<PayWithCredit>) -> impl IntoView {
+fn CreditChoice(id: InvoiceId, balance: i64, action: ServerAction<PayWithCredit>) -> impl IntoView {
     let i18n = use_i18n();
-    let credit = Resource::new(|| (), |_| my_credit());
     view! {
-        <Transition>
-            {move || Suspend::new(async move {
-                let balance = credit.await.map(|account| account.balance).unwrap_or(0);
-                (balance >= total && total > 0).then(|| view! {
-                    <ActionForm action=action attr:class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 dark:border-sky-900 dark:bg-sky-950" attr:data-testid="credit-choice">
-                        <input type="hidden" name="invoice_id" value=id.to_string() />
-                        <span class="text-sm">{move || i18n.t().orders_credit_pay_hint} " " <span class="font-semibold tabular-nums">{Rupiah(balance).to_string()}</span></span>
-                        <button type="submit" class=SECONDARY disabled=move || action.pending().get() data-testid="pay-with-credit">{move || i18n.t().orders_credit_pay}</button>
-                    </ActionForm>
-                })
-            })}
-        </Transition>
+        <ActionForm action=action attr:class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 dark:border-sky-900 dark:bg-sky-950" attr:data-testid="credit-choice">
+            <input type="hidden" name="invoice_id" value=id.to_string() />
+            <span class="text-sm">{move || i18n.t().orders_credit_pay_hint} " " <span class="font-semibold tabular-nums">{Rupiah(balance).to_string()}</span></span>
+            <button type="submit" class=SECONDARY disabled=move || action.pending().get() data-testid="pay-with-credit">{move || i18n.t().orders_credit_pay}</button>
+        </ActionForm>
         <OrderErrorNotice result=action.value() />
     }
 }

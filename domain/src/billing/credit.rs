@@ -14,7 +14,8 @@ use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
-use crate::{db_run, orders, tx_run};
+use crate::orders::OrderError;
+use crate::{DbError, db_run, orders, tx_run};
 
 /// The most an admin moves in one adjustment: a typo of a few zeros is refused, not booked.
 pub const MAX_ADJUSTMENT: i64 = 100_000_000;
@@ -34,6 +35,15 @@ pub(crate) struct Entry<'a> {
 /// Books `entry` in `tx`; the balance it leaves, or [`Code::CreditInsufficient`] (and nothing
 /// changed) when it would go below zero.
 pub(crate) async fn record(tx: &mut Tx, entry: Entry<'_>) -> Result<i64, BillingError> {
+    book(tx, entry).await?.ok_or_else(|| BillingError::Invalid {
+        field: "amount",
+        code: Code::CreditInsufficient,
+        message: "the credit does not cover this".to_owned(),
+    })
+}
+
+/// [`record`], answering `None` (and changing nothing) when the credit does not cover it.
+async fn book(tx: &mut Tx, entry: Entry<'_>) -> Result<Option<i64>, DbError> {
     let now = Utc::now();
     let balance: Option<i64> = tx_run!(tx, |conn| {
         sqlx::query_scalar(
@@ -47,11 +57,7 @@ pub(crate) async fn record(tx: &mut Tx, entry: Entry<'_>) -> Result<i64, Billing
         .await
     })?;
     let Some(balance) = balance else {
-        return Err(BillingError::Invalid {
-            field: "amount",
-            code: Code::CreditInsufficient,
-            message: "the credit does not cover this".to_owned(),
-        });
+        return Ok(None);
     };
     tx_run!(tx, |conn| {
         sqlx::query(
@@ -70,7 +76,45 @@ pub(crate) async fn record(tx: &mut Tx, entry: Entry<'_>) -> Result<i64, Billing
         .await
         .map(|_| ())
     })?;
-    Ok(balance)
+    Ok(Some(balance))
+}
+
+/// Pays a renewal invoice just issued in `tx` from its owner's credit, when they asked for that
+/// and the credit covers it; `false`, with nothing changed, otherwise.
+pub(crate) async fn pay_renewal(tx: &mut Tx, invoice: &Invoice) -> Result<bool, OrderError> {
+    let wanted: bool = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT renew_from_credit FROM users WHERE id = $1")
+            .bind(invoice.user_id)
+            .fetch_one(conn)
+            .await
+    })?;
+    if !wanted {
+        return Ok(false);
+    }
+    let entry = Entry {
+        user_id: invoice.user_id,
+        amount: -invoice.total,
+        kind: CreditKind::InvoicePayment,
+        invoice_id: Some(invoice.id),
+        note: None,
+        actor_user_id: None,
+    };
+    if book(tx, entry).await?.is_none() {
+        return Ok(false);
+    }
+    // Issued in this transaction, so still unpaid: the change is always made.
+    invoices::transition(
+        tx,
+        invoice.id,
+        InvoiceStatus::Paid,
+        InvoiceChange {
+            paid: Some(("credit", Utc::now())),
+            ..Default::default()
+        },
+    )
+    .await?;
+    orders::invoice_paid(tx, invoice).await?;
+    Ok(true)
 }
 
 #[derive(sqlx::FromRow)]
@@ -107,6 +151,24 @@ impl Billing {
         self.credit_of(caller.user_id).await
     }
 
+    /// Whether the caller's renewal invoices are paid from their credit as they are issued.
+    pub async fn set_renewals_from_credit(
+        &self,
+        caller: &Caller,
+        enabled: bool,
+    ) -> Result<CreditAccount, BillingError> {
+        db_run!(self.db(), |pool| {
+            sqlx::query("UPDATE users SET renew_from_credit = $1, updated_at = $2 WHERE id = $3")
+                .bind(enabled)
+                .bind(Utc::now())
+                .bind(caller.user_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        self.credit_of(caller.user_id).await
+    }
+
     /// A customer's credit, for admins.
     pub async fn credit_of_user(
         &self,
@@ -118,13 +180,13 @@ impl Billing {
     }
 
     async fn credit_of(&self, user_id: i64) -> Result<CreditAccount, BillingError> {
-        let balance: Option<i64> = db_run!(self.db(), |pool| {
-            sqlx::query_scalar("SELECT credit_balance FROM users WHERE id = $1")
+        let found: Option<(i64, bool)> = db_run!(self.db(), |pool| {
+            sqlx::query_as("SELECT credit_balance, renew_from_credit FROM users WHERE id = $1")
                 .bind(user_id)
                 .fetch_optional(pool)
                 .await
         })?;
-        let balance = balance.ok_or(BillingError::NotFound)?;
+        let (balance, pays_renewals) = found.ok_or(BillingError::NotFound)?;
         let rows: Vec<EntryRow> = db_run!(self.db(), |pool| {
             sqlx::query_as(
                 "SELECT c.id, c.amount, c.balance_after, c.kind, c.invoice_id, \
@@ -139,6 +201,7 @@ impl Billing {
         })?;
         Ok(CreditAccount {
             balance,
+            pays_renewals,
             entries: rows.into_iter().map(CreditEntry::from).collect(),
         })
     }

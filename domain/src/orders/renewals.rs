@@ -1,8 +1,9 @@
 //! Renewal invoices: a running service gets the invoice for its next period `renewal_lead`
 //! before the paid one ends, payable until the service is terminated (`renewal_grace` +
 //! `termination_after` after it ends; see [`super::due_dates`]). Paying it extends the period
-//! once ([`super::invoice_paid`]); a second payment of the same invoice is refunded. The cycle
-//! takes `now` as an argument, so tests run it on a clock of their own.
+//! once ([`super::invoice_paid`]); a second payment of the same invoice is refunded. A customer
+//! who asked for it has the renewal paid from their credit as it is issued, when the credit
+//! covers it. The cycle takes `now` as an argument, so tests run it on a clock of their own.
 
 use chrono::{DateTime, Utc};
 
@@ -136,6 +137,8 @@ impl Orders {
                 jobs::DEFAULT_MAX_ATTEMPTS,
             )
             .await?;
+            // The customer may have asked for renewals to be paid from their credit.
+            crate::billing::credit::pay_renewal(&mut tx, &invoice).await?;
             tx.commit().await?;
             issued += 1;
         }

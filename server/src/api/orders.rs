@@ -41,6 +41,7 @@ pub fn routes() -> Routes {
             post(pay_with_credit),
         )
         .route("/api/v1/credit", get(my_credit))
+        .route("/api/v1/credit/renewals", put(renewals_from_credit))
         .route(
             "/api/v1/admin/users/{id}/credit",
             get(user_credit).post(adjust_credit),
@@ -117,7 +118,7 @@ async fn cancel_mine(
 }
 
 #[derive(Deserialize)]
-struct AutoRenewBody {
+struct EnabledBody {
     enabled: bool,
 }
 
@@ -125,7 +126,7 @@ async fn auto_renew(
     State(state): State<ServerState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<i64>,
-    ApiJson(body): ApiJson<AutoRenewBody>,
+    ApiJson(body): ApiJson<EnabledBody>,
 ) -> Result<Json<Order>, ApiError> {
     let order = state
         .app
@@ -185,6 +186,20 @@ async fn my_credit(
     SignedIn(caller): SignedIn,
 ) -> Result<Json<CreditAccount>, ApiError> {
     Ok(Json(state.app.billing.credit(&caller).await?))
+}
+
+async fn renewals_from_credit(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    ApiJson(body): ApiJson<EnabledBody>,
+) -> Result<Json<CreditAccount>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .billing
+            .set_renewals_from_credit(&caller, body.enabled)
+            .await?,
+    ))
 }
 
 async fn pay_with_credit(
