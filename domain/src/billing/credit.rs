@@ -9,6 +9,7 @@ use model::billing::{CreditAccount, CreditEntry, CreditKind};
 use model::ids::InvoiceId;
 
 use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
+use super::payments::invalid;
 use super::{Billing, BillingError};
 use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
@@ -32,13 +33,29 @@ pub(crate) struct Entry<'a> {
     pub actor_user_id: Option<i64>,
 }
 
+impl Entry<'_> {
+    /// The debit that pays `invoice` in full.
+    fn paying(invoice: &Invoice) -> Self {
+        Entry {
+            user_id: invoice.user_id,
+            amount: -invoice.total,
+            kind: CreditKind::InvoicePayment,
+            invoice_id: Some(invoice.id),
+            note: None,
+            actor_user_id: None,
+        }
+    }
+}
+
 /// Books `entry` in `tx`; the balance it leaves, or [`Code::CreditInsufficient`] (and nothing
 /// changed) when it would go below zero.
 pub(crate) async fn record(tx: &mut Tx, entry: Entry<'_>) -> Result<i64, BillingError> {
-    book(tx, entry).await?.ok_or_else(|| BillingError::Invalid {
-        field: "amount",
-        code: Code::CreditInsufficient,
-        message: "the credit does not cover this".to_owned(),
+    book(tx, entry).await?.ok_or_else(|| {
+        invalid(
+            "amount",
+            Code::CreditInsufficient,
+            "the credit does not cover this",
+        )
     })
 }
 
@@ -91,15 +108,7 @@ pub(crate) async fn pay_renewal(tx: &mut Tx, invoice: &Invoice) -> Result<bool, 
     if !wanted {
         return Ok(false);
     }
-    let entry = Entry {
-        user_id: invoice.user_id,
-        amount: -invoice.total,
-        kind: CreditKind::InvoicePayment,
-        invoice_id: Some(invoice.id),
-        note: None,
-        actor_user_id: None,
-    };
-    if book(tx, entry).await?.is_none() {
+    if book(tx, Entry::paying(invoice)).await?.is_none() {
         return Ok(false);
     }
     // Issued in this transaction, so still unpaid: the change is always made.
@@ -218,21 +227,21 @@ impl Billing {
     ) -> Result<i64, BillingError> {
         admin.require_admin()?;
         if amount == 0 || amount.abs() > MAX_ADJUSTMENT {
-            return Err(BillingError::Invalid {
-                field: "amount",
-                code: Code::CreditAmountInvalid,
-                message: format!(
+            return Err(invalid(
+                "amount",
+                Code::CreditAmountInvalid,
+                format!(
                     "give an amount in rupiah other than 0, at most {MAX_ADJUSTMENT} either way"
                 ),
-            });
+            ));
         }
         let note = note.trim();
         if note.is_empty() {
-            return Err(BillingError::Invalid {
-                field: "note",
-                code: Code::NoteRequired,
-                message: "say why the credit changes".to_owned(),
-            });
+            return Err(invalid(
+                "note",
+                Code::NoteRequired,
+                "say why the credit changes",
+            ));
         }
         let mut tx = self.db().begin().await?;
         let known: Option<i64> = tx_run!(&mut tx, |conn| {
@@ -293,18 +302,7 @@ impl Billing {
         if !paid.made() {
             return Err(BillingError::NotPayable(invoice.status.to_string()));
         }
-        record(
-            &mut tx,
-            Entry {
-                user_id: invoice.user_id,
-                amount: -invoice.total,
-                kind: CreditKind::InvoicePayment,
-                invoice_id: Some(invoice_id),
-                note: None,
-                actor_user_id: None,
-            },
-        )
-        .await?;
+        record(&mut tx, Entry::paying(&invoice)).await?;
         orders::invoice_paid(&mut tx, &invoice).await?;
         tx.commit().await?;
         invoices::by_id(self.db(), invoice_id)

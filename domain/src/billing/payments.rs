@@ -247,7 +247,7 @@ struct Offer {
     expires_at: DateTime<Utc>,
 }
 
-fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> BillingError {
+pub(super) fn invalid(field: &'static str, code: Code, message: impl Into<String>) -> BillingError {
     BillingError::Invalid {
         field,
         code,
