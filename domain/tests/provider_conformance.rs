@@ -99,10 +99,18 @@ async fn meets_the_contract(provider: &dyn CloudProvider, cloud: &Scenario<'_>) 
     // Looking again and again, the server comes up: running, with a public IPv4.
     let running = until_running_with_ipv4(provider, &id).await;
     assert_eq!(running.label, cloud.request.label, "{name}");
+    // It reports the size it runs on, which is how some clouds' resizes are seen to be done.
+    assert_eq!(running.size, cloud.request.size, "{name}");
 
     // A supported action is accepted and followed to its end.
     let handle = provider.perform_action(&id, &Action::Reboot).await.unwrap();
     until_done(provider, &id, ActionKind::Reboot, &handle).await;
+
+    // How a resize goes only means something for a cloud that can resize.
+    assert!(
+        capabilities.resize || !(capabilities.resize_down || capabilities.resize_needs_power_off),
+        "{name}: {capabilities:?}"
+    );
 
     // An action the capabilities rule out is refused here, before anything reaches the cloud.
     let mut refused_kinds = Vec::new();

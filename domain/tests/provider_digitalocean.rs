@@ -12,13 +12,13 @@ use domain::providers::{
     Lifecycle, ProviderError,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{bearer_token, body_partial_json, method, path, query_param};
+use wiremock::matchers::{bearer_token, body_json, body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod support;
 
 use support::mock_clouds::digitalocean::*;
-use support::mock_clouds::{requests, settings};
+use support::mock_clouds::{answer_in_turn, requests, settings};
 
 #[tokio::test]
 async fn sends_the_token_and_follows_pagination() {
@@ -463,6 +463,81 @@ async fn actions_start_and_are_followed_to_the_end() {
             .await,
         Ok(ActionProgress::Failed(_))
     ));
+}
+
+#[tokio::test]
+async fn a_resize_takes_the_disk_along_and_is_followed_by_its_action() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/droplets/51000001/actions"))
+        .and(bearer_token(TOKEN))
+        .and(body_json(
+            json!({ "type": "resize", "size": "s-2vcpu-4gb", "disk": true }),
+        ))
+        .respond_with(answer(201, action(36804700, "in-progress", "resize")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    answer_in_turn(
+        &server,
+        "GET",
+        "/v2/actions/36804700",
+        vec![
+            answer(200, action(36804700, "in-progress", "resize")),
+            answer(200, action(36804700, "completed", "resize")),
+        ],
+    )
+    .await;
+    let adapter = provider(&server);
+    let capabilities = adapter.capabilities();
+    assert!(capabilities.resize);
+    // The disk grows for good, and the droplet must be off.
+    assert!(!capabilities.resize_down);
+    assert!(capabilities.resize_needs_power_off);
+
+    let handle = adapter.resize("51000001", "s-2vcpu-4gb").await.unwrap();
+    assert_eq!(handle.id.as_deref(), Some("36804700"));
+    assert_eq!(
+        adapter
+            .resize_progress("51000001", "s-2vcpu-4gb", &handle)
+            .await,
+        Ok(ActionProgress::InProgress)
+    );
+    assert_eq!(
+        adapter
+            .resize_progress("51000001", "s-2vcpu-4gb", &handle)
+            .await,
+        Ok(ActionProgress::Done)
+    );
+}
+
+#[tokio::test]
+async fn a_resize_of_a_droplet_that_is_on_is_refused_with_the_reason() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/droplets/51000001/actions"))
+        .respond_with(error(
+            422,
+            "unprocessable_entity",
+            "Droplet must be powered off before it can be resized.",
+        ))
+        .mount(&server)
+        .await;
+    let refused = provider(&server).resize("51000001", "s-2vcpu-4gb").await;
+    assert_eq!(
+        refused,
+        Err(ProviderError::Invalid(
+            "Droplet must be powered off before it can be resized.".to_owned()
+        ))
+    );
+    // Not a droplet id: nothing is sent.
+    assert_eq!(
+        provider(&server)
+            .resize("../v2/account", "s-2vcpu-4gb")
+            .await,
+        Err(ProviderError::NotFound)
+    );
+    assert_eq!(requests(&server).await.len(), 1);
 }
 
 #[tokio::test]

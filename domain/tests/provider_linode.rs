@@ -19,7 +19,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 mod support;
 
 use support::mock_clouds::linode::*;
-use support::mock_clouds::requests;
+use support::mock_clouds::{answer_in_turn, requests};
 
 #[tokio::test]
 async fn sends_the_token_and_follows_pagination() {
@@ -421,6 +421,10 @@ async fn capabilities_say_what_linode_does() {
     assert!(capabilities.rebuild);
     assert!(capabilities.accepts_root_password);
     assert!(capabilities.rebuild_sets_password);
+    assert!(capabilities.resize);
+    // Down to a plan whose disk holds the data, and without stopping it first.
+    assert!(capabilities.resize_down);
+    assert!(!capabilities.resize_needs_power_off);
     assert_eq!(capabilities.console, ConsoleKind::None);
 }
 
@@ -643,6 +647,111 @@ async fn progress_follows_the_first_matching_event_after_the_action() {
             .await,
         Err(ProviderError::Invalid(_))
     ));
+}
+
+#[tokio::test]
+async fn a_resize_is_warm_and_followed_by_its_event() {
+    let server = MockServer::start().await;
+    let created = event(900, "linode_create", 51000001, "finished");
+    let resize = |status: &str| event(901, "linode_resize", 51000001, status);
+    answer_in_turn(
+        &server,
+        "GET",
+        "/v4/account/events",
+        vec![
+            answer(200, page(json!([created]), 1, 1, 1)),
+            answer(200, page(json!([resize("started"), created]), 1, 1, 2)),
+            answer(200, page(json!([resize("finished"), created]), 1, 1, 2)),
+        ],
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v4/linode/instances/51000001/resize"))
+        .and(bearer_token(TOKEN))
+        .and(body_json(json!({
+            "type": "g6-standard-2",
+            "allow_auto_disk_resize": true,
+            "migration_type": "warm",
+        })))
+        .respond_with(answer(200, json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let adapter = provider(&server);
+
+    let handle = adapter.resize("51000001", "g6-standard-2").await.unwrap();
+    assert_eq!(handle.id.as_deref(), Some("900"));
+    assert_eq!(
+        adapter
+            .resize_progress("51000001", "g6-standard-2", &handle)
+            .await,
+        Ok(ActionProgress::InProgress)
+    );
+    assert_eq!(
+        adapter
+            .resize_progress("51000001", "g6-standard-2", &handle)
+            .await,
+        Ok(ActionProgress::Done)
+    );
+}
+
+#[tokio::test]
+async fn a_resize_without_an_event_to_follow_waits_for_the_new_type_running() {
+    let server = MockServer::start().await;
+    let on = |kind: &str, status: &str| {
+        let mut body = linode(51000001, "wr-a1b2c3-42", status, &["203.0.113.50"], None);
+        body["type"] = json!(kind);
+        answer(200, body)
+    };
+    answer_in_turn(
+        &server,
+        "GET",
+        "/v4/linode/instances/51000001",
+        vec![
+            on("g6-standard-1", "running"),
+            on("g6-standard-2", "migrating"),
+            on("g6-standard-2", "running"),
+        ],
+    )
+    .await;
+    let adapter = provider(&server);
+    let no_event = ActionHandle::default();
+    for expected in [
+        ActionProgress::InProgress,
+        ActionProgress::InProgress,
+        ActionProgress::Done,
+    ] {
+        assert_eq!(
+            adapter
+                .resize_progress("51000001", "g6-standard-2", &no_event)
+                .await,
+            Ok(expected)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_resize_to_a_disk_too_small_is_refused_with_linodes_reason() {
+    let server = MockServer::start().await;
+    mount_events(&server, json!([])).await;
+    Mock::given(method("POST"))
+        .and(path("/v4/linode/instances/51000001/resize"))
+        .respond_with(error(
+            400,
+            None,
+            "The Linode's disks take more space than the new type offers.",
+        ))
+        .mount(&server)
+        .await;
+    let refused = provider(&server).resize("51000001", "g6-nanode-1").await;
+    assert_eq!(
+        refused,
+        Err(ProviderError::Invalid(
+            "The Linode's disks take more space than the new type offers.".to_owned()
+        ))
+    );
+    // The baseline read, then the one refused POST.
+    assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]

@@ -13,13 +13,13 @@ use domain::providers::{
     CreateInstance, Lifecycle, ProviderError,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{bearer_token, body_partial_json, method, path, query_param};
+use wiremock::matchers::{bearer_token, body_json, body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod support;
 
-use support::mock_clouds::requests;
 use support::mock_clouds::vultr::*;
+use support::mock_clouds::{answer_in_turn, requests};
 
 fn decoded_user_data(body: &Value) -> String {
     let encoded = body["user_data"].as_str().unwrap();
@@ -29,6 +29,18 @@ fn decoded_user_data(body: &Value) -> String {
             .unwrap(),
     )
     .unwrap()
+}
+
+/// The handle of a change Vultr accepted that long ago.
+fn accepted_ago(seconds: u64) -> ActionHandle {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    ActionHandle {
+        id: Some(format!("accepted-at:{}", unix - seconds)),
+        generated_password: None,
+    }
 }
 
 #[tokio::test]
@@ -509,20 +521,102 @@ async fn a_rebuild_changes_the_os_with_new_keys_and_waits_for_the_reinstall() {
         Ok(ActionProgress::InProgress)
     );
     // Once the reinstall had time to start, running and `ok` again is done.
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let older = ActionHandle {
-        id: Some(format!("accepted-at:{}", unix - 120)),
-        generated_password: None,
-    };
     assert_eq!(
         adapter
-            .action_progress(ID, ActionKind::Rebuild, &older)
+            .action_progress(ID, ActionKind::Rebuild, &accepted_ago(120))
             .await,
         Ok(ActionProgress::Done)
     );
+}
+
+/// The instance on `plan`, as `GET /instances/{ID}` and the plan change answer it.
+fn on_plan(plan: &str, status: &str) -> Value {
+    let mut body = instance(ID, status, "running", "ok", "198.51.100.24");
+    body["plan"] = json!(plan);
+    json!({ "instance": body })
+}
+
+#[tokio::test]
+async fn a_resize_changes_the_plan_and_waits_for_the_server_on_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/instances/{ID}")))
+        .and(bearer_token(KEY))
+        .and(body_json(json!({ "plan": "vc2-2c-4gb" })))
+        .respond_with(answer(202, on_plan("vc2-2c-4gb", "active")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    answer_in_turn(
+        &server,
+        "GET",
+        &format!("/instances/{ID}"),
+        vec![
+            answer(200, on_plan("vc2-2c-4gb", "active")),
+            answer(200, on_plan("vc2-1c-2gb", "active")),
+            answer(200, on_plan("vc2-2c-4gb", "resizing")),
+            answer(200, on_plan("vc2-2c-4gb", "active")),
+        ],
+    )
+    .await;
+    let adapter = provider(&server);
+    let capabilities = adapter.capabilities();
+    assert!(capabilities.resize);
+    // Upgrades only, and Vultr restarts the server itself.
+    assert!(!capabilities.resize_down);
+    assert!(!capabilities.resize_needs_power_off);
+
+    let handle = adapter.resize(ID, "vc2-2c-4gb").await.unwrap();
+    assert_eq!(handle.generated_password, None);
+    let progress = |handle: ActionHandle| {
+        let adapter = adapter.clone();
+        async move {
+            adapter
+                .resize_progress(ID, "vc2-2c-4gb", &handle)
+                .await
+                .unwrap()
+        }
+    };
+    // Just accepted, the server still runs as before the change: not done yet.
+    assert_eq!(progress(handle).await, ActionProgress::InProgress);
+    // Later, running on the old plan or resizing is not done; running on the new one is.
+    assert_eq!(
+        progress(accepted_ago(120)).await,
+        ActionProgress::InProgress
+    );
+    assert_eq!(
+        progress(accepted_ago(120)).await,
+        ActionProgress::InProgress
+    );
+    assert_eq!(progress(accepted_ago(120)).await, ActionProgress::Done);
+}
+
+#[tokio::test]
+async fn a_resize_down_is_refused_and_a_locked_server_is_busy() {
+    let server = MockServer::start().await;
+    answer_in_turn(
+        &server,
+        "PATCH",
+        &format!("/instances/{ID}"),
+        vec![
+            error(400, "Unable to change plan: downgrades are not supported"),
+            error(400, "Unable to change plan: server is locked"),
+        ],
+    )
+    .await;
+    let adapter = provider(&server);
+    assert_eq!(
+        adapter.resize(ID, "vc2-1c-1gb").await,
+        Err(ProviderError::Invalid(
+            "Unable to change plan: downgrades are not supported".to_owned()
+        ))
+    );
+    assert_eq!(
+        adapter.resize(ID, "vc2-2c-4gb").await,
+        Err(ProviderError::Busy)
+    );
+    // A refused change is not sent again.
+    assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]

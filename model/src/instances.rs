@@ -35,6 +35,14 @@ pub struct Capabilities {
     /// A rebuild installs a root password we choose (DigitalOcean's rebuild takes only an image
     /// and keeps the old one).
     pub rebuild_sets_password: bool,
+    /// Moving the server to another plan, which customers pay for before it happens.
+    pub resize: bool,
+    /// A resize may go to a smaller plan (DigitalOcean grows the disk for good, and Vultr only
+    /// upgrades).
+    pub resize_down: bool,
+    /// The server must be powered off before a resize (DigitalOcean refuses one that is on;
+    /// Vultr and Linode restart it themselves).
+    pub resize_needs_power_off: bool,
     pub console: ConsoleKind,
 }
 

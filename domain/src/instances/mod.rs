@@ -972,6 +972,9 @@ mod tests {
             rebuild: true,
             accepts_root_password: true,
             rebuild_sets_password: true,
+            resize: true,
+            resize_down: true,
+            resize_needs_power_off: false,
             console: ConsoleKind::None,
         }
     }

@@ -14,6 +14,9 @@
 //!   `ipv4`, and the worker waits for the address.
 //! - One action at a time per droplet: a second one is refused with 422 "pending event", which
 //!   becomes [`ProviderError::Busy`] so the worker tries again later.
+//! - A resize is an action like the others, and only runs on a droplet that is off. It takes
+//!   the disk along (`disk: true`) so the customer gets all of the plan they paid for; a disk
+//!   cannot shrink, so no resize goes back to a smaller plan.
 //! - The create answer carries our unique label as a tag, which is how a create whose answer was
 //!   lost is found (`GET /v2/droplets?tag_name=…`) instead of being sent twice.
 
@@ -114,6 +117,51 @@ impl DigitalOceanProvider {
             "{path} still had a next page after {MAX_PAGES} pages"
         )))
     }
+
+    /// Starts the action `body` describes on a droplet, to be followed by its action id.
+    async fn start_action(
+        &self,
+        droplet: u64,
+        body: &serde_json::Value,
+    ) -> Result<ActionHandle, ProviderError> {
+        let started: ActionEnvelope = self
+            .api
+            .post(&format!("/v2/droplets/{droplet}/actions"), body)
+            .await
+            .map_err(|error| match error {
+                ProviderError::Invalid(message)
+                    if message.to_lowercase().contains("pending event") =>
+                {
+                    ProviderError::Busy
+                }
+                other => other,
+            })?;
+        Ok(ActionHandle {
+            id: Some(started.action.id.to_string()),
+            generated_password: None,
+        })
+    }
+
+    /// Where the action behind `handle` stands.
+    async fn action_status(&self, handle: &ActionHandle) -> Result<ActionProgress, ProviderError> {
+        let action_id: u64 = handle
+            .id
+            .as_deref()
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| ProviderError::Invalid("no DigitalOcean action id".to_owned()))?;
+        let found: ActionEnvelope = self
+            .api
+            .get(&format!("/v2/actions/{action_id}"), &[])
+            .await?;
+        Ok(match found.action.status.as_str() {
+            "completed" => ActionProgress::Done,
+            "errored" => ActionProgress::Failed(format!(
+                "DigitalOcean reports that the {} action failed",
+                found.action.kind
+            )),
+            _ => ActionProgress::InProgress,
+        })
+    }
 }
 
 /// Droplet ids are numbers; anything else cannot name a droplet (and never reaches a URL).
@@ -131,6 +179,8 @@ struct Droplet {
     id: u64,
     name: String,
     status: String,
+    #[serde(default)]
+    size_slug: String,
     #[serde(default)]
     networks: Networks,
     #[serde(default)]
@@ -181,6 +231,7 @@ impl Droplet {
             message: (status == Lifecycle::Error)
                 .then(|| format!("DigitalOcean reports the unknown status `{}`", self.status)),
             provider_status: self.status,
+            size: self.size_slug,
             ipv4: public_address(&self.networks.v4),
             ipv6: public_address(&self.networks.v6),
         }
@@ -288,6 +339,11 @@ impl CloudProvider for DigitalOceanProvider {
             accepts_root_password: true,
             // Its rebuild takes only an image; the root password stays as it was.
             rebuild_sets_password: false,
+            resize: true,
+            // The disk grows with the plan and cannot shrink back.
+            resize_down: false,
+            // Its API refuses to resize a droplet that is on.
+            resize_needs_power_off: true,
             // No console API; the droplet agent's console is DigitalOcean's own panel.
             console: ConsoleKind::None,
         }
@@ -428,22 +484,7 @@ impl CloudProvider for DigitalOceanProvider {
                 ));
             }
         };
-        let started: ActionEnvelope = self
-            .api
-            .post(&format!("/v2/droplets/{id}/actions"), &body)
-            .await
-            .map_err(|error| match error {
-                ProviderError::Invalid(message)
-                    if message.to_lowercase().contains("pending event") =>
-                {
-                    ProviderError::Busy
-                }
-                other => other,
-            })?;
-        Ok(ActionHandle {
-            id: Some(started.action.id.to_string()),
-            generated_password: None,
-        })
+        self.start_action(id, &body).await
     }
 
     async fn action_progress(
@@ -452,23 +493,21 @@ impl CloudProvider for DigitalOceanProvider {
         _kind: ActionKind,
         handle: &ActionHandle,
     ) -> Result<ActionProgress, ProviderError> {
-        let action_id: u64 = handle
-            .id
-            .as_deref()
-            .and_then(|id| id.parse().ok())
-            .ok_or_else(|| ProviderError::Invalid("no DigitalOcean action id".to_owned()))?;
-        let found: ActionEnvelope = self
-            .api
-            .get(&format!("/v2/actions/{action_id}"), &[])
-            .await?;
-        Ok(match found.action.status.as_str() {
-            "completed" => ActionProgress::Done,
-            "errored" => ActionProgress::Failed(format!(
-                "DigitalOcean reports that the {} action failed",
-                found.action.kind
-            )),
-            _ => ActionProgress::InProgress,
-        })
+        self.action_status(handle).await
+    }
+
+    async fn resize(&self, id: &str, size: &str) -> Result<ActionHandle, ProviderError> {
+        let body = json!({ "type": "resize", "size": size, "disk": true });
+        self.start_action(droplet_id(id)?, &body).await
+    }
+
+    async fn resize_progress(
+        &self,
+        _id: &str,
+        _size: &str,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        self.action_status(handle).await
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleAccess, ProviderError> {

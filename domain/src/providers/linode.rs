@@ -10,6 +10,10 @@
 //!   in `/account/events`. Each action returns no event id, so before sending it we note the
 //!   newest event id in the account ([`ActionHandle::id`]) and then follow the first event
 //!   after it for this Linode and this action (`linode_boot`, `linode_shutdown`…).
+//! - A resize (`/resize`) is followed the same way, by its `linode_resize` event. It is warm
+//!   (the server runs on while its disk is copied, and restarts once on the new host), and lets
+//!   Linode resize the disk to the new plan, so it can go down to a plan whose disk still holds
+//!   the data; when it cannot, Linode answers 400 with the reason.
 //! - The shared client sends no extra headers, so Linode's `X-Filter` header is not used: the
 //!   instance list (for [`CloudProvider::find_by_label`]) and the events are read page by page
 //!   and filtered here. Labels are unique within a Linode account, so a label names one server.
@@ -197,11 +201,67 @@ impl LinodeProvider {
         let events = self.newest_events("25", |_| true).await?;
         Ok(events.iter().map(|event| event.id).max().unwrap_or(0))
     }
+
+    /// Sends `command` for a Linode; the handle is the newest event id before it, so the
+    /// command's event is the first one for it after that id.
+    async fn command(
+        &self,
+        linode: u64,
+        command: &str,
+        body: &serde_json::Value,
+    ) -> Result<ActionHandle, ProviderError> {
+        let before = self.newest_event_id().await?;
+        let _answer: serde_json::Value = self
+            .api
+            .post(&format!("/linode/instances/{linode}/{command}"), body)
+            .await
+            .map_err(busy)?;
+        Ok(ActionHandle {
+            id: Some(before.to_string()),
+            generated_password: None,
+        })
+    }
+
+    /// Where the first `wanted` event of this Linode after the event id `before` stands.
+    async fn event_progress(
+        &self,
+        linode: u64,
+        before: u64,
+        wanted: &str,
+    ) -> Result<ActionProgress, ProviderError> {
+        let events = self
+            .newest_events(EVENT_PAGE_SIZE, |page| {
+                page.iter().any(|event| event.id <= before)
+            })
+            .await?;
+        // The first event for this action after the baseline is the one it caused.
+        let ours = events
+            .into_iter()
+            .filter(|event| event.id > before && event.is_about(linode, wanted))
+            .min_by_key(|event| event.id);
+        let Some(event) = ours else {
+            // Not recorded yet.
+            return Ok(ActionProgress::InProgress);
+        };
+        Ok(match event.status.as_str() {
+            "finished" | "notification" => ActionProgress::Done,
+            "failed" => ActionProgress::Failed(match event.message.filter(|m| !m.is_empty()) {
+                Some(message) => format!("Linode reports that {wanted} failed: {message}"),
+                None => format!("Linode reports that {wanted} failed"),
+            }),
+            _ => ActionProgress::InProgress,
+        })
+    }
 }
 
 /// Linode ids are numbers; anything else cannot name a Linode (and never reaches a URL).
 fn linode_id(id: &str) -> Result<u64, ProviderError> {
     id.parse().map_err(|_| ProviderError::NotFound)
+}
+
+/// The event id an action's handle follows from, when it has one.
+fn event_baseline(handle: &ActionHandle) -> Option<u64> {
+    handle.id.as_deref().and_then(|id| id.parse().ok())
 }
 
 #[derive(Deserialize)]
@@ -220,6 +280,8 @@ struct Linode {
     id: u64,
     label: String,
     status: String,
+    #[serde(rename = "type", default)]
+    kind: String,
     #[serde(default)]
     ipv4: Vec<String>,
     #[serde(default)]
@@ -270,6 +332,7 @@ impl Linode {
             label: self.label,
             status,
             provider_status: self.status,
+            size: self.kind,
             ipv4: public_ipv4(&self.ipv4),
             // `2001:db8::1/128` (SLAAC address and prefix length) → the address.
             ipv6: self
@@ -434,6 +497,11 @@ impl CloudProvider for LinodeProvider {
             rebuild: true,
             accepts_root_password: true,
             rebuild_sets_password: true,
+            resize: true,
+            // When the data fits the smaller plan's disk (Linode says so when it does not).
+            resize_down: true,
+            // A warm resize keeps it running, and Linode restarts it on the new host.
+            resize_needs_power_off: false,
             // No console API; Lish would expose the reseller's whole account.
             console: ConsoleKind::None,
         }
@@ -595,17 +663,7 @@ impl CloudProvider for LinodeProvider {
                 )
             }
         };
-        // Before the action, so its event is the first one for it after this id.
-        let before = self.newest_event_id().await?;
-        let _answer: serde_json::Value = self
-            .api
-            .post(&format!("/linode/instances/{id}/{command}"), &body)
-            .await
-            .map_err(busy)?;
-        Ok(ActionHandle {
-            id: Some(before.to_string()),
-            generated_password: None,
-        })
+        self.command(id, command, &body).await
     }
 
     async fn action_progress(
@@ -615,34 +673,41 @@ impl CloudProvider for LinodeProvider {
         handle: &ActionHandle,
     ) -> Result<ActionProgress, ProviderError> {
         let linode = linode_id(id)?;
-        let before: u64 = handle
-            .id
-            .as_deref()
-            .and_then(|id| id.parse().ok())
+        let before = event_baseline(handle)
             .ok_or_else(|| ProviderError::Invalid("no Linode event id to start from".to_owned()))?;
-        let wanted = event_action(kind);
-        let events = self
-            .newest_events(EVENT_PAGE_SIZE, |page| {
-                page.iter().any(|event| event.id <= before)
-            })
-            .await?;
-        // The first event for this action after the baseline is the one it caused.
-        let ours = events
-            .into_iter()
-            .filter(|event| event.id > before && event.is_about(linode, wanted))
-            .min_by_key(|event| event.id);
-        let Some(event) = ours else {
-            // Not recorded yet.
-            return Ok(ActionProgress::InProgress);
-        };
-        Ok(match event.status.as_str() {
-            "finished" | "notification" => ActionProgress::Done,
-            "failed" => ActionProgress::Failed(match event.message.filter(|m| !m.is_empty()) {
-                Some(message) => format!("Linode reports that {wanted} failed: {message}"),
-                None => format!("Linode reports that {wanted} failed"),
-            }),
-            _ => ActionProgress::InProgress,
-        })
+        self.event_progress(linode, before, event_action(kind))
+            .await
+    }
+
+    async fn resize(&self, id: &str, size: &str) -> Result<ActionHandle, ProviderError> {
+        let body = json!({
+            "type": size,
+            "allow_auto_disk_resize": true,
+            "migration_type": "warm",
+        });
+        self.command(linode_id(id)?, "resize", &body).await
+    }
+
+    async fn resize_progress(
+        &self,
+        id: &str,
+        size: &str,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        let linode = linode_id(id)?;
+        if let Some(before) = event_baseline(handle) {
+            return self.event_progress(linode, before, "linode_resize").await;
+        }
+        // With no event to follow, a Linode running on its new type is done (`migrating`, its
+        // status while moving to the new host, is `Running` too, so the word itself is read).
+        let current = self.get_instance(id).await?;
+        Ok(
+            if current.size == size && current.provider_status == "running" {
+                ActionProgress::Done
+            } else {
+                ActionProgress::InProgress
+            },
+        )
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleAccess, ProviderError> {

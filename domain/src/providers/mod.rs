@@ -76,6 +76,9 @@ pub struct ProviderInstance {
     pub status: Lifecycle,
     /// The provider's own status words, kept for the event history and support.
     pub provider_status: String,
+    /// The size slug it runs on (as in [`CloudProvider::list_sizes`]), the new one once a
+    /// resize is done.
+    pub size: String,
     pub ipv4: Option<String>,
     pub ipv6: Option<String>,
     /// Why it is in `error`, in the provider's words.
@@ -359,6 +362,18 @@ pub trait CloudProvider: Send + Sync + fmt::Debug {
         &self,
         id: &str,
         kind: ActionKind,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError>;
+
+    /// Starts moving the server to `size` (a size slug as in `list_sizes`). Not an [`Action`]:
+    /// customers start actions themselves, and a resize happens only once it is paid for.
+    async fn resize(&self, id: &str, size: &str) -> Result<ActionHandle, ProviderError>;
+
+    /// Where a resize to `size` stands (like `action_progress`).
+    async fn resize_progress(
+        &self,
+        id: &str,
+        size: &str,
         handle: &ActionHandle,
     ) -> Result<ActionProgress, ProviderError>;
 

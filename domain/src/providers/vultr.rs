@@ -13,6 +13,8 @@
 //! - Power actions answer 204 with no body, and there are no action ids: an action is followed
 //!   by watching the server's `status`, `power_status` and `server_status` until they show it
 //!   done.
+//! - A resize is a `PATCH /instances/{id}` with a new `plan`, which only goes up; Vultr restarts
+//!   the server itself. It is done once the server is on the new plan and running again.
 //! - A new server reports `main_ip` `0.0.0.0` until its address is assigned; that is no address.
 //! - Our unique label is the instance's `label` (and its tag), which is how a create whose
 //!   answer was lost is found (`GET /instances?label=…`) instead of being sent twice.
@@ -41,10 +43,11 @@ pub const DEFAULT_API_URL: &str = "https://api.vultr.com/v2";
 const PER_PAGE: &str = "500";
 /// A guard against a `next` cursor that never ends.
 const MAX_PAGES: usize = 100;
-/// How long after a rebuild was accepted a server that still looks finished is taken for one
-/// that has not started reinstalling yet (Vultr: "may take a few extra seconds").
-const REBUILD_SETTLE: Duration = Duration::from_secs(20);
-/// The prefix of the handle id that records when a rebuild was accepted.
+/// How long after a rebuild or a plan change was accepted a server that still looks finished is
+/// taken for one that has not started on it yet (Vultr: "may take a few extra seconds"; the
+/// answer to a plan change already names the new plan while the server still runs on the old).
+const CHANGE_SETTLE: Duration = Duration::from_secs(20);
+/// The prefix of the handle id that records when a rebuild or plan change was accepted.
 const ACCEPTED_AT: &str = "accepted-at:";
 
 /// Vultr answers 429 above 30 requests a second from one IP address. A bucket of 10 refilled at
@@ -174,6 +177,8 @@ struct Instance {
     #[serde(default)]
     server_status: String,
     #[serde(default)]
+    plan: String,
+    #[serde(default)]
     main_ip: String,
     #[serde(default)]
     v6_main_ip: String,
@@ -242,6 +247,7 @@ impl Instance {
             label: self.label,
             status,
             provider_status,
+            size: self.plan,
             ipv4: address(&self.main_ip),
             ipv6,
             message,
@@ -312,6 +318,14 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// The handle of a change followed by the server's state, noting when Vultr accepted it.
+fn accepted_now() -> ActionHandle {
+    ActionHandle {
+        id: Some(format!("{ACCEPTED_AT}{}", unix_now())),
+        generated_password: None,
+    }
+}
+
 /// How long ago the action behind `handle` was accepted, when the handle says.
 fn since_accepted(handle: &ActionHandle) -> Option<Duration> {
     let accepted: u64 = handle
@@ -321,6 +335,21 @@ fn since_accepted(handle: &ActionHandle) -> Option<Duration> {
         .parse()
         .ok()?;
     Some(Duration::from_secs(unix_now().saturating_sub(accepted)))
+}
+
+/// Whether a server that looks finished has had time to start the change behind `handle`.
+fn had_time_to_start(handle: &ActionHandle) -> bool {
+    since_accepted(handle).is_none_or(|since| since >= CHANGE_SETTLE)
+}
+
+/// An action or resize that left the server broken or gone.
+fn failed(current: &ProviderInstance) -> ActionProgress {
+    ActionProgress::Failed(
+        current
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("Vultr reports `{}`", current.provider_status)),
+    )
 }
 
 /// Vultr refuses an action on a server that is busy with another with a 400 naming the lock.
@@ -351,6 +380,11 @@ impl CloudProvider for VultrProvider {
             accepts_root_password: false,
             // Neither a reinstall nor an OS change returns a new `default_password`.
             rebuild_sets_password: false,
+            resize: true,
+            // A plan change is an upgrade only.
+            resize_down: false,
+            // Vultr restarts the server itself.
+            resize_needs_power_off: false,
             // `kvm`: a link to Vultr's noVNC page, carrying its own token.
             console: ConsoleKind::ProviderUrl,
         }
@@ -500,10 +534,7 @@ impl CloudProvider for VultrProvider {
                     .patch(&format!("/instances/{id}"), &body)
                     .await
                     .map_err(busy_if_locked)?;
-                return Ok(ActionHandle {
-                    id: Some(format!("{ACCEPTED_AT}{}", unix_now())),
-                    generated_password: None,
-                });
+                return Ok(accepted_now());
             }
         };
         self.api
@@ -520,29 +551,45 @@ impl CloudProvider for VultrProvider {
         handle: &ActionHandle,
     ) -> Result<ActionProgress, ProviderError> {
         let current = self.get_instance(id).await?;
-        let failed = || {
-            ActionProgress::Failed(
-                current
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| format!("Vultr reports `{}`", current.provider_status)),
-            )
-        };
         Ok(match (kind, current.status) {
-            (_, Lifecycle::Error | Lifecycle::Deleted | Lifecycle::Deleting) => failed(),
+            (_, Lifecycle::Error | Lifecycle::Deleted | Lifecycle::Deleting) => failed(&current),
             (ActionKind::PowerOff | ActionKind::Shutdown, Lifecycle::Stopped) => {
                 ActionProgress::Done
             }
             // A reboot can be over before the first look; running again is done.
             (ActionKind::PowerOn | ActionKind::Reboot, Lifecycle::Running) => ActionProgress::Done,
             // Right after the change a server can still look as it did before the reinstall.
-            (ActionKind::Rebuild, Lifecycle::Running)
-                if since_accepted(handle).is_none_or(|since| since >= REBUILD_SETTLE) =>
-            {
+            (ActionKind::Rebuild, Lifecycle::Running) if had_time_to_start(handle) => {
                 ActionProgress::Done
             }
             (ActionKind::ResetPassword, _) => {
                 ActionProgress::Failed("Vultr cannot reset a root password".to_owned())
+            }
+            _ => ActionProgress::InProgress,
+        })
+    }
+
+    async fn resize(&self, id: &str, size: &str) -> Result<ActionHandle, ProviderError> {
+        let id = instance_id(id)?;
+        let _: serde_json::Value = self
+            .api
+            .patch(&format!("/instances/{id}"), &json!({ "plan": size }))
+            .await
+            .map_err(busy_if_locked)?;
+        Ok(accepted_now())
+    }
+
+    async fn resize_progress(
+        &self,
+        id: &str,
+        size: &str,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        let current = self.get_instance(id).await?;
+        Ok(match current.status {
+            Lifecycle::Error | Lifecycle::Deleted | Lifecycle::Deleting => failed(&current),
+            Lifecycle::Running if current.size == size && had_time_to_start(handle) => {
+                ActionProgress::Done
             }
             _ => ActionProgress::InProgress,
         })
@@ -617,17 +664,17 @@ mod tests {
     }
 
     #[test]
-    fn a_rebuild_handle_remembers_when_it_was_accepted() {
-        let fresh = ActionHandle {
-            id: Some(format!("{ACCEPTED_AT}{}", unix_now())),
-            generated_password: None,
-        };
-        assert!(since_accepted(&fresh).is_some_and(|since| since < REBUILD_SETTLE));
+    fn a_change_handle_remembers_when_it_was_accepted() {
+        let fresh = accepted_now();
+        assert!(since_accepted(&fresh).is_some_and(|since| since < CHANGE_SETTLE));
+        assert!(!had_time_to_start(&fresh));
         let old = ActionHandle {
             id: Some(format!("{ACCEPTED_AT}{}", unix_now() - 60)),
             generated_password: None,
         };
-        assert!(since_accepted(&old).is_some_and(|since| since >= REBUILD_SETTLE));
+        assert!(since_accepted(&old).is_some_and(|since| since >= CHANGE_SETTLE));
+        assert!(had_time_to_start(&old));
         assert_eq!(since_accepted(&ActionHandle::default()), None);
+        assert!(had_time_to_start(&ActionHandle::default()));
     }
 }

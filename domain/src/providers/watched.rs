@@ -155,6 +155,20 @@ impl CloudProvider for Watched {
             .await
     }
 
+    async fn resize(&self, id: &str, size: &str) -> Result<ActionHandle, ProviderError> {
+        self.watch(self.inner.resize(id, size).await).await
+    }
+
+    async fn resize_progress(
+        &self,
+        id: &str,
+        size: &str,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        self.watch(self.inner.resize_progress(id, size, handle).await)
+            .await
+    }
+
     async fn console(&self, id: &str) -> Result<ConsoleAccess, ProviderError> {
         self.watch(self.inner.console(id).await).await
     }

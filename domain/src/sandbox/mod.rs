@@ -10,8 +10,8 @@
 //! and the guest of `scripts/sandbox-vm/build` installed it is a tiny real VM booting to a login
 //! prompt that takes the server's root password; otherwise a small built-in screen draws a boot
 //! log and a login prompt. A server that is powered off, shut down, rebooted, rebuilt, given a
-//! new root password (a power cycle, as on DigitalOcean) or deleted loses its screen (and its
-//! viewers); the next console boots a fresh one.
+//! new root password (a power cycle, as on DigitalOcean), resized or deleted loses its screen
+//! (and its viewers); the next console boots a fresh one.
 //!
 //! Like a real cloud, the sandbox keeps a root password only as it goes into the server's image:
 //! a SHA-512 crypt hash (`root_password_hash`), which the VM's guest writes to /etc/shadow.
@@ -126,6 +126,8 @@ struct ServerRow {
     /// What the customer named it, shown on its screen (servers made before it was kept have
     /// their label there instead).
     hostname: Option<String>,
+    region: String,
+    size: String,
     image: String,
     status: String,
     target_status: Option<String>,
@@ -137,8 +139,8 @@ struct ServerRow {
     root_password_hash: Option<String>,
 }
 
-const COLUMNS: &str = "id, label, hostname, image, status, target_status, action_id, failure, \
-     ipv4, ipv6, root_password_hash";
+const COLUMNS: &str = "id, label, hostname, region, size, image, status, target_status, action_id, \
+     failure, ipv4, ipv6, root_password_hash";
 
 impl SandboxProvider {
     /// `screens` is where consoles come from: [`SandboxScreens::default`] draws them,
@@ -169,11 +171,12 @@ impl SandboxProvider {
         })?;
         // A screen goes when its machine goes down, so whoever watches it sees the end, and the
         // next console shows a fresh boot. Settling is where that happens: every read settles.
-        // A new root password goes into the image at a power cycle, as on DigitalOcean.
+        // A new root password goes into the image at a power cycle, as on DigitalOcean, and a
+        // resized server restarts on its new size, as on Vultr and Linode.
         for (id, status, kind) in settled {
             let restarted = matches!(
                 kind.as_deref(),
-                Some("reboot" | "rebuild" | "reset_password")
+                Some("reboot" | "rebuild" | "reset_password" | "resize")
             );
             if status != "running" || restarted {
                 self.screens.close(&screen_key(id));
@@ -199,16 +202,17 @@ impl SandboxProvider {
         }
     }
 
-    /// Starts a change: the server shows `now` until the change settles into `then`. A
-    /// `password` of `Some` replaces root's password hash (`Some(None)`: no password).
+    /// Starts the change `kind` (an action's name, or `resize`): the server shows `now` until
+    /// the change settles into `then`, and has `image` and `size` from now on. A `password` of
+    /// `Some` replaces root's password hash (`Some(None)`: no password).
     async fn begin(
         &self,
         row: &ServerRow,
         (now, then): (&str, &str),
-        kind: Option<ActionKind>,
-        image: &str,
+        kind: &str,
+        (image, size): (&str, &str),
         password: Option<Option<String>>,
-    ) -> Result<i64, ProviderError> {
+    ) -> Result<ActionHandle, ProviderError> {
         let action_id = Utc::now().timestamp_micros();
         let (replace_password, password_hash) = match password {
             Some(hash) => (true, hash),
@@ -218,16 +222,17 @@ impl SandboxProvider {
         let changed = db_run!(&self.db, |pool| {
             sqlx::query(
                 "UPDATE sandbox_servers SET status = $1, target_status = $2, settles_at = $3, \
-                 action_id = $4, action_kind = $5, image = $6, root_password_hash = \
-                 CASE WHEN $7 THEN $8 ELSE root_password_hash END \
-                 WHERE id = $9 AND target_status IS NULL",
+                 action_id = $4, action_kind = $5, image = $6, size = $7, root_password_hash = \
+                 CASE WHEN $8 THEN $9 ELSE root_password_hash END \
+                 WHERE id = $10 AND target_status IS NULL",
             )
             .bind(now)
             .bind(then)
             .bind(self.after(self.timing.action))
             .bind(action_id)
-            .bind(kind.map(ActionKind::as_str))
+            .bind(kind)
             .bind(image)
+            .bind(size)
             .bind(replace_password)
             .bind(password_hash.as_deref())
             .bind(row.id)
@@ -237,10 +242,38 @@ impl SandboxProvider {
         })
         .map_err(unavailable)?;
         if changed == 1 {
-            Ok(action_id)
+            Ok(ActionHandle {
+                id: Some(action_id.to_string()),
+                generated_password: None,
+            })
         } else {
             Err(ProviderError::Busy)
         }
+    }
+
+    /// Where the change behind `handle` stands.
+    async fn progress(
+        &self,
+        id: &str,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        let row = self.row(id).await?;
+        let this_action = handle.id.as_deref() == row.action_id.map(|n| n.to_string()).as_deref();
+        if !this_action {
+            return Err(ProviderError::Invalid(
+                "no such action on this server".to_owned(),
+            ));
+        }
+        Ok(if row.target_status.is_some() {
+            ActionProgress::InProgress
+        } else if row.status == "failed" {
+            ActionProgress::Failed(
+                row.failure
+                    .unwrap_or_else(|| "the action failed".to_owned()),
+            )
+        } else {
+            ActionProgress::Done
+        })
     }
 }
 
@@ -280,6 +313,37 @@ fn screen_key(id: i64) -> String {
     format!("sbx-{id}")
 }
 
+/// The size `slug`, if it is sold in `region`.
+fn offered_size(slug: &str, region: &str) -> Result<&'static SandboxSize, ProviderError> {
+    let size = SIZES
+        .iter()
+        .find(|size| size.slug == slug)
+        .ok_or_else(|| ProviderError::Invalid(format!("unknown size `{slug}`")))?;
+    if size.regions.contains(&region) {
+        Ok(size)
+    } else {
+        Err(ProviderError::Invalid(format!(
+            "size `{slug}` is not offered in region `{region}`"
+        )))
+    }
+}
+
+/// Refuses a change while another one runs, or while the server is neither running nor
+/// stopped: one action at a time, as on real clouds.
+fn must_be_settled(row: &ServerRow) -> Result<(), ProviderError> {
+    if row.target_status.is_some() {
+        return Err(ProviderError::Busy);
+    }
+    if row.status == "running" || row.status == "stopped" {
+        Ok(())
+    } else {
+        Err(ProviderError::Invalid(format!(
+            "the server is {}; wait until it is running or stopped",
+            row.status
+        )))
+    }
+}
+
 /// Refuses a console on a server that is not up (rebooting and stopping servers still are).
 fn must_be_running(row: &ServerRow) -> Result<(), ProviderError> {
     if lifecycle(&row.status) == Lifecycle::Running {
@@ -295,7 +359,7 @@ fn must_be_running(row: &ServerRow) -> Result<(), ProviderError> {
 fn lifecycle(status: &str) -> Lifecycle {
     match status {
         "building" | "rebuilding" => Lifecycle::Provisioning,
-        "running" | "rebooting" | "stopping" => Lifecycle::Running,
+        "running" | "rebooting" | "stopping" | "resizing" => Lifecycle::Running,
         "stopped" | "starting" => Lifecycle::Stopped,
         "deleting" => Lifecycle::Deleting,
         "deleted" => Lifecycle::Deleted,
@@ -310,6 +374,7 @@ impl ServerRow {
             label: self.label.clone(),
             status: lifecycle(&self.status),
             provider_status: self.status.clone(),
+            size: self.size.clone(),
             ipv4: self.ipv4.clone(),
             ipv6: self.ipv6.clone(),
             message: self.failure.clone().filter(|_| self.status == "failed"),
@@ -335,6 +400,9 @@ impl CloudProvider for SandboxProvider {
             rebuild: true,
             accepts_root_password: true,
             rebuild_sets_password: true,
+            resize: true,
+            resize_down: true,
+            resize_needs_power_off: false,
             console: ConsoleKind::VncProxy,
         }
     }
@@ -387,16 +455,7 @@ impl CloudProvider for SandboxProvider {
         &self,
         request: &CreateInstance,
     ) -> Result<CreatedInstance, ProviderError> {
-        let size = SIZES
-            .iter()
-            .find(|size| size.slug == request.size)
-            .ok_or_else(|| ProviderError::Invalid(format!("unknown size `{}`", request.size)))?;
-        if !size.regions.contains(&request.region.as_str()) {
-            return Err(ProviderError::Invalid(format!(
-                "size `{}` is not offered in region `{}`",
-                request.size, request.region
-            )));
-        }
+        offered_size(&request.size, &request.region)?;
         if !IMAGES.iter().any(|image| image.0 == request.image) {
             return Err(ProviderError::Invalid(format!(
                 "unknown image `{}`",
@@ -522,26 +581,16 @@ impl CloudProvider for SandboxProvider {
         action: &Action,
     ) -> Result<ActionHandle, ProviderError> {
         let row = self.row(id).await?;
-        if row.target_status.is_some() {
-            return Err(ProviderError::Busy);
-        }
+        must_be_settled(&row)?;
         let running = row.status == "running";
-        let stopped = row.status == "stopped";
-        if !running && !stopped {
-            return Err(ProviderError::Invalid(format!(
-                "the server is {}; wait until it is running or stopped",
-                row.status
-            )));
-        }
-        let kind = action.kind();
         let same = row.image.as_str();
         // The root password hash, for the actions that set one (a rebuild without a password
         // leaves an image with SSH keys only).
         let (now, then, image, password) = match action {
             Action::PowerOn if running => ("running", "running", same, None),
             Action::PowerOn => ("starting", "running", same, None),
-            Action::PowerOff | Action::Shutdown if stopped => ("stopped", "stopped", same, None),
-            Action::PowerOff | Action::Shutdown => ("stopping", "stopped", same, None),
+            Action::PowerOff | Action::Shutdown if running => ("stopping", "stopped", same, None),
+            Action::PowerOff | Action::Shutdown => ("stopped", "stopped", same, None),
             Action::Reboot => ("rebooting", "running", same, None),
             Action::ResetPassword { password } => {
                 if password.len() < 12 {
@@ -567,13 +616,9 @@ impl CloudProvider for SandboxProvider {
                 ("rebuilding", "running", image.as_str(), Some(hash))
             }
         };
-        let action_id = self
-            .begin(&row, (now, then), Some(kind), image, password)
-            .await?;
-        Ok(ActionHandle {
-            id: Some(action_id.to_string()),
-            generated_password: None,
-        })
+        let kind = action.kind().as_str();
+        self.begin(&row, (now, then), kind, (image, &row.size), password)
+            .await
     }
 
     async fn action_progress(
@@ -582,23 +627,30 @@ impl CloudProvider for SandboxProvider {
         _kind: ActionKind,
         handle: &ActionHandle,
     ) -> Result<ActionProgress, ProviderError> {
+        self.progress(id, handle).await
+    }
+
+    async fn resize(&self, id: &str, size: &str) -> Result<ActionHandle, ProviderError> {
         let row = self.row(id).await?;
-        let this_action = handle.id.as_deref() == row.action_id.map(|n| n.to_string()).as_deref();
-        if !this_action {
-            return Err(ProviderError::Invalid(
-                "no such action on this server".to_owned(),
-            ));
-        }
-        Ok(if row.target_status.is_some() {
-            ActionProgress::InProgress
-        } else if row.status == "failed" {
-            ActionProgress::Failed(
-                row.failure
-                    .unwrap_or_else(|| "the action failed".to_owned()),
-            )
+        must_be_settled(&row)?;
+        offered_size(size, &row.region)?;
+        // A running server restarts on its new size; a stopped one stays off.
+        let (now, then) = if row.status == "running" {
+            ("resizing", "running")
         } else {
-            ActionProgress::Done
-        })
+            ("stopped", "stopped")
+        };
+        self.begin(&row, (now, then), "resize", (&row.image, size), None)
+            .await
+    }
+
+    async fn resize_progress(
+        &self,
+        id: &str,
+        _size: &str,
+        handle: &ActionHandle,
+    ) -> Result<ActionProgress, ProviderError> {
+        self.progress(id, handle).await
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleAccess, ProviderError> {
@@ -650,5 +702,72 @@ mod tests {
         assert_eq!(lifecycle("starting"), Lifecycle::Stopped);
         assert_eq!(lifecycle("failed"), Lifecycle::Error);
         assert_eq!(lifecycle("deleted"), Lifecycle::Deleted);
+    }
+
+    crate::both_backends! {
+        async fn a_resize_changes_the_reported_size(test: TestDb) {
+            let timing = SandboxTiming {
+                create: StdDuration::ZERO,
+                action: StdDuration::from_millis(300),
+            };
+            let sandbox = SandboxProvider::new(test.db.clone(), timing, SandboxScreens::default());
+            let request = CreateInstance {
+                label: "wr-resize-1".to_owned(),
+                hostname: "shop.customer.test".to_owned(),
+                region: "sbx-jkt1".to_owned(),
+                size: "sbx-1c-1g".to_owned(),
+                image: "debian-12-x64".to_owned(),
+                root_password: Some("Kp7qRt2vXw9yZa3bCd4e".to_owned()),
+                ssh_keys: Vec::new(),
+            };
+            let created = sandbox.create_instance(&request).await.unwrap();
+            let id = created.instance.id;
+            assert_eq!(created.instance.size, "sbx-1c-1g");
+
+            // Only to a size sold where the server is.
+            for size in ["sbx-4c-8g", "sbx-64c-1t"] {
+                assert!(matches!(
+                    sandbox.resize(&id, size).await,
+                    Err(ProviderError::Invalid(_))
+                ));
+            }
+
+            let handle = sandbox.resize(&id, "sbx-2c-4g").await.unwrap();
+            let resizing = sandbox.get_instance(&id).await.unwrap();
+            assert_eq!(resizing.provider_status, "resizing");
+            assert_eq!(
+                sandbox.resize_progress(&id, "sbx-2c-4g", &handle).await,
+                Ok(ActionProgress::InProgress)
+            );
+            assert_eq!(
+                sandbox.resize(&id, "sbx-2c-2g").await,
+                Err(ProviderError::Busy)
+            );
+            tokio::time::sleep(timing.action).await;
+            assert_eq!(
+                sandbox.resize_progress(&id, "sbx-2c-4g", &handle).await,
+                Ok(ActionProgress::Done)
+            );
+            let resized = sandbox.get_instance(&id).await.unwrap();
+            assert_eq!(
+                (resized.size.as_str(), resized.provider_status.as_str()),
+                ("sbx-2c-4g", "running")
+            );
+
+            // Back down while off: it stays off.
+            sandbox.perform_action(&id, &Action::PowerOff).await.unwrap();
+            tokio::time::sleep(timing.action).await;
+            let handle = sandbox.resize(&id, "sbx-1c-1g").await.unwrap();
+            tokio::time::sleep(timing.action).await;
+            assert_eq!(
+                sandbox.resize_progress(&id, "sbx-1c-1g", &handle).await,
+                Ok(ActionProgress::Done)
+            );
+            let resized = sandbox.get_instance(&id).await.unwrap();
+            assert_eq!(
+                (resized.size.as_str(), resized.status),
+                ("sbx-1c-1g", Lifecycle::Stopped)
+            );
+        }
     }
 }
