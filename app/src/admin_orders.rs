@@ -1,5 +1,6 @@
 //! Admin server functions for orders and billing: every order with filters, one order with its
-//! history and invoices, the overrides (cancel, retry, extend, mark paid, mark refunded), every
+//! history and invoices, the overrides (cancel, retry, extend, mark paid, mark refunded, refund
+//! to credit), every
 //! invoice, and coupons. Permission checks and every rule live in `domain::orders` and
 //! `domain::billing`; these only read the form and shape the answer for the pages.
 
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::server::{caller, fail, state};
 use crate::errors::AppError;
 #[cfg(feature = "ssr")]
-use crate::errors::Code;
+use crate::errors::{Code, reject};
 
 /// The coupon form, posted as `coupon[code]`… Numbers and times come as typed, so an unreadable
 /// one is refused with a message on its field rather than failing the whole request. An unticked
@@ -198,6 +199,30 @@ pub async fn admin_mark_invoice_refunded(
     let invoice = state()?
         .billing
         .mark_refunded(&caller()?, invoice_id.get(), &note)
+        .await
+        .map_err(fail)?;
+    Ok(invoice.into())
+}
+
+/// Gives `amount` rupiah of a paid invoice (all that is left when empty) back as credit.
+#[server]
+pub async fn admin_refund_to_credit(
+    invoice_id: InvoiceId,
+    amount: String,
+    note: String,
+) -> Result<Invoice, AppError> {
+    let amount = match amount.trim() {
+        "" => None,
+        typed => Some(typed.parse::<i64>().map_err(|_| {
+            reject(AppError {
+                field: Some("amount".into()),
+                ..AppError::new(Code::CreditAmountInvalid)
+            })
+        })?),
+    };
+    let invoice = state()?
+        .billing
+        .refund_to_credit(&caller()?, invoice_id.get(), amount, &note)
         .await
         .map_err(fail)?;
     Ok(invoice.into())

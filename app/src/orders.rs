@@ -135,12 +135,26 @@ pub async fn set_renewals_from_credit(enabled: bool) -> Result<CreditAccount, Ap
         .map_err(fail)
 }
 
-/// Pays the caller's invoice wholly from their credit.
+/// Pays the caller's invoice from their credit: `amount` of it, or all that is left to pay.
 #[server]
-pub async fn pay_with_credit(invoice_id: InvoiceId) -> Result<Invoice, AppError> {
+pub async fn pay_with_credit(
+    invoice_id: InvoiceId,
+    amount: Option<i64>,
+) -> Result<Invoice, AppError> {
     let invoice = state()?
         .billing
-        .pay_with_credit(&caller()?, invoice_id.get())
+        .pay_with_credit(&caller()?, invoice_id.get(), amount)
+        .await
+        .map_err(fail)?;
+    Ok(invoice.into())
+}
+
+/// Issues an invoice for `amount` rupiah of credit.
+#[server]
+pub async fn top_up_credit(amount: i64) -> Result<Invoice, AppError> {
+    let invoice = state()?
+        .billing
+        .top_up(&caller()?, amount)
         .await
         .map_err(fail)?;
     Ok(invoice.into())

@@ -13,15 +13,21 @@ pub enum Purpose {
     /// The first period of a new order.
     New,
     Renewal,
+    /// The rest of the paid period at a bigger plan's price.
+    Resize,
+    /// Credit bought ahead; it bills no order.
+    TopUp,
 }
 
 impl Purpose {
-    pub const ALL: [Self; 2] = [Self::New, Self::Renewal];
+    pub const ALL: [Self; 4] = [Self::New, Self::Renewal, Self::Resize, Self::TopUp];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::New => "new",
             Self::Renewal => "renewal",
+            Self::Resize => "resize",
+            Self::TopUp => "top_up",
         }
     }
 
@@ -38,7 +44,8 @@ pub struct Invoice {
     /// `INV-YYYYMM-NNNNN`.
     pub number: String,
     pub user_id: UserId,
-    pub order_id: OrderId,
+    /// None for a top-up, which bills no order.
+    pub order_id: Option<OrderId>,
     pub purpose: Purpose,
     pub period_months: i64,
     pub subtotal: i64,
@@ -61,9 +68,20 @@ pub struct Invoice {
     /// `sandbox`, `tripay`, `manual` (an admin) or `coupon` (nothing to pay).
     pub paid_via: Option<String>,
     pub note: Option<String>,
+    /// What the customer's credit paid of it before the gateway was asked for the rest.
+    #[serde(default)]
+    pub credit_applied: i64,
+    /// What went back to the customer's credit after it was paid.
+    #[serde(default)]
+    pub credit_refunded: i64,
 }
 
 impl Invoice {
+    /// What is still to be paid through a gateway (or the credit).
+    pub fn amount_due(&self) -> i64 {
+        self.total - self.credit_applied
+    }
+
     /// The status as the customer should read it: an unpaid invoice past its time is expired
     /// even before the job that closes it has run.
     pub fn shown_status(&self) -> InvoiceStatus {
@@ -194,17 +212,32 @@ mod tests {
 pub enum CreditKind {
     /// An admin added or took credit, with a reason.
     Adjustment,
-    /// Credit paid an invoice.
+    /// Credit paid an invoice, wholly or in part.
     InvoicePayment,
+    /// Credit bought through the payment gateway.
+    TopUp,
+    /// Credit that paid part of an invoice which then closed unpaid, given back.
+    Returned,
+    /// Money of a paid invoice given back as credit.
+    Refund,
 }
 
 impl CreditKind {
-    pub const ALL: [Self; 2] = [Self::Adjustment, Self::InvoicePayment];
+    pub const ALL: [Self; 5] = [
+        Self::Adjustment,
+        Self::InvoicePayment,
+        Self::TopUp,
+        Self::Returned,
+        Self::Refund,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Adjustment => "adjustment",
             Self::InvoicePayment => "invoice_payment",
+            Self::TopUp => "top_up",
+            Self::Returned => "returned",
+            Self::Refund => "refund",
         }
     }
 

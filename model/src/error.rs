@@ -183,6 +183,7 @@ codes! {
     /// The customer's credit does not cover the invoice (or an admin's deduction).
     CreditInsufficient = "credit_insufficient" => Conflict,
     CreditAmountInvalid = "credit_amount_invalid" => Invalid,
+    TopUpAmountInvalid = "top_up_amount_invalid" => Invalid,
     ChannelUnknown = "channel_unknown" => Invalid,
     /// The channel (OVO) needs the customer's phone number, and their profile has none.
     PhoneRequired = "phone_required" => Invalid,
@@ -330,6 +331,7 @@ mod tests {
         ("invoice_not_refundable", 409),
         ("credit_insufficient", 409),
         ("credit_amount_invalid", 422),
+        ("top_up_amount_invalid", 422),
         ("channel_unknown", 422),
         ("phone_required", 422),
         ("payment_rejected", 422),

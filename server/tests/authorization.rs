@@ -421,6 +421,9 @@ impl World {
             }
             "/api/v1/orders" | "/api/v1/orders/quote" => self.order_request(),
             "/api/v1/invoices/{id}/payments" => json!({ "channel": "QRIS" }),
+            "/api/v1/invoices/{id}/apply-credit" | "/api/v1/credit/top-ups" => {
+                json!({ "amount": 10_000 })
+            }
             "/api/v1/orders/{id}/auto-renew" | "/api/v1/credit/renewals" => {
                 json!({ "enabled": true })
             }
@@ -538,7 +541,9 @@ impl World {
             }),
             form(PayWithCredit {
                 invoice_id: invoice,
+                amount: None,
             }),
+            form(TopUpCredit { amount: 10_000 }),
             form(SetRenewalsFromCredit { enabled: true }),
             form(SandboxCheckout {
                 reference: self.reference.clone(),
@@ -612,6 +617,11 @@ impl World {
             }),
             form(AdminMarkInvoiceRefunded {
                 invoice_id: invoice,
+                note: text("matrix"),
+            }),
+            form(AdminRefundToCredit {
+                invoice_id: invoice,
+                amount: text(""),
                 note: text("matrix"),
             }),
             form(AdminAllInvoices { status: text("") }),

@@ -26,7 +26,8 @@ use app::admin::{
 };
 use app::admin_orders::{
     AdminAllInvoices, AdminCancelOrder, AdminCoupons, AdminExtendOrder, AdminMarkInvoicePaid,
-    AdminMarkInvoiceRefunded, AdminOrder, AdminOrders, AdminRetryOrder, AdminSaveCoupon,
+    AdminMarkInvoiceRefunded, AdminOrder, AdminOrders, AdminRefundToCredit, AdminRetryOrder,
+    AdminSaveCoupon,
 };
 use app::auth::{
     BeginTwoFactor, ChangePassword, ConfirmTwoFactor, CurrentUser, DisableTwoFactor, LogIn, LogOut,
@@ -49,7 +50,7 @@ use app::notifications::{
 use app::orders::{
     CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, MyCredit, MyInvoices, MyOrders,
     PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout,
-    SetAutoRenew, SetRenewalsFromCredit,
+    SetAutoRenew, SetRenewalsFromCredit, TopUpCredit,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -478,6 +479,10 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
         case::<AdminMarkInvoiceRefunded>(Admin)
             .number("invoice_id", ids.invoice_to_settle)
             .text("note", "refunded by bank transfer"),
+        case::<AdminRefundToCredit>(Admin)
+            .number("invoice_id", ids.invoice_to_settle)
+            .text("amount", "")
+            .text("note", "goodwill refund"),
         case::<AdminAllInvoices>(Admin).text("status", ""),
         case::<AdminCoupons>(Admin),
         case::<AdminSaveCoupon>(Admin)
@@ -542,6 +547,7 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
         case::<MyCredit>(Customer),
         case::<SetRenewalsFromCredit>(Customer).fixed("enabled", "true"),
         case::<PayWithCredit>(Customer).number("invoice_id", ids.invoice),
+        case::<TopUpCredit>(Customer).fixed("amount", "10000"),
         case::<SandboxCheckout>(Customer).text("reference", &ids.reference),
         case::<FinishSandboxPayment>(Customer)
             .text("reference", "T-NO-SUCH-PAYMENT")

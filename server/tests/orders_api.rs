@@ -458,4 +458,59 @@ both_backends! {
         let (_, order_page) = call(&env.router, "GET", &format!("/api/v1/orders/{}", placed["order"]["id"]), Some(&env.budi), None).await;
         assert_ne!(order_page["order"]["status"], "pending_payment", "{order_page}");
     }
+
+    async fn credit_is_topped_up_applied_in_part_and_refunded_to(test: TestDb) {
+        let env = env(&test).await;
+        // A top-up: an invoice for no order, without tax; a bad amount is refused.
+        for (amount, status, code) in [
+            (json!(5_000), StatusCode::UNPROCESSABLE_ENTITY, "top_up_amount_invalid"),
+            (json!("sepuluh ribu"), StatusCode::BAD_REQUEST, "invalid"),
+        ] {
+            let (got, refused) = call(&env.router, "POST", "/api/v1/credit/top-ups", Some(&env.budi), Some(json!({ "amount": amount }))).await;
+            assert_eq!((got, refused["error"]["code"].as_str()), (status, Some(code)), "{refused}");
+        }
+        let (status, top_up) = call(&env.router, "POST", "/api/v1/credit/top-ups", Some(&env.budi), Some(json!({ "amount": 40_000 }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{top_up}");
+        assert_eq!((top_up["purpose"].as_str(), top_up["order_id"].is_null(), top_up["tax"].as_i64(), top_up["total"].as_i64()), (Some("top_up"), true, Some(0), Some(40_000)), "{top_up}");
+        let top_up_id = top_up["id"].as_i64().unwrap();
+        let (status, refused) = call(&env.router, "POST", &format!("/api/v1/invoices/{top_up_id}/pay-with-credit"), Some(&env.budi), None).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("credit_amount_invalid")), "{refused}");
+        let (status, _) = call(&env.router, "POST", &format!("/api/v1/admin/invoices/{top_up_id}/mark-paid"), Some(&env.admin), Some(json!({ "note": "transfer BCA" }))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, credit) = call(&env.router, "GET", "/api/v1/credit", Some(&env.budi), None).await;
+        assert_eq!((credit["balance"].as_i64(), credit["entries"][0]["kind"].as_str()), (Some(40_000), Some("top_up")), "{credit}");
+
+        // Part of an order's invoice from credit; the rest is left to pay.
+        let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "sebagian-1", 1))).await;
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        let total = placed["invoice"]["total"].as_i64().unwrap();
+        let apply = format!("/api/v1/invoices/{invoice_id}/apply-credit");
+        let (status, refused) = call(&env.router, "POST", &apply, Some(&env.budi), Some(json!({ "amount": 0 }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("credit_amount_invalid")), "{refused}");
+        let (status, refused) = call(&env.router, "POST", &apply, Some(&env.budi), Some(json!({ "amount": 40_001 }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("credit_insufficient")), "{refused}");
+        let (status, _) = call(&env.router, "POST", &apply, Some(&env.sari), Some(json!({ "amount": 10_000 }))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "not Sari's");
+        let (status, part) = call(&env.router, "POST", &apply, Some(&env.budi), Some(json!({ "amount": 40_000 }))).await;
+        assert_eq!((status, part["status"].as_str(), part["credit_applied"].as_i64()), (StatusCode::OK, Some("unpaid"), Some(40_000)), "{part}");
+        let (_, channels) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}/channels"), Some(&env.budi), None).await;
+        assert!(channels.as_array().is_some_and(|channels| !channels.is_empty()), "the rest is paid through a channel: {channels}");
+        let (status, payment) = call(&env.router, "POST", &format!("/api/v1/invoices/{invoice_id}/payments"), Some(&env.budi), Some(json!({ "channel": "QRIS" }))).await;
+        assert_eq!((status, payment["amount"].as_i64()), (StatusCode::CREATED, Some(total - 40_000)), "{payment}");
+        let (status, _) = call(&env.router, "POST", &format!("/api/v1/admin/invoices/{invoice_id}/mark-paid"), Some(&env.admin), Some(json!({ "note": "sisa lewat transfer" }))).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Refunded to credit: admins only, within what was paid, part then the rest.
+        let refund = format!("/api/v1/admin/invoices/{invoice_id}/refund-to-credit");
+        let (status, _) = call(&env.router, "POST", &refund, Some(&env.budi), Some(json!({ "amount": 5_000, "note": "saya" }))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, refused) = call(&env.router, "POST", &refund, Some(&env.admin), Some(json!({ "amount": total + 1, "note": "terlalu" }))).await;
+        assert_eq!((status, refused["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")), "{refused}");
+        let (status, part) = call(&env.router, "POST", &refund, Some(&env.admin), Some(json!({ "amount": 5_000, "note": "Gangguan" }))).await;
+        assert_eq!((status, part["status"].as_str(), part["credit_refunded"].as_i64()), (StatusCode::OK, Some("paid"), Some(5_000)), "{part}");
+        let (status, rest) = call(&env.router, "POST", &refund, Some(&env.admin), Some(json!({ "note": "Berhenti" }))).await;
+        assert_eq!((status, rest["status"].as_str(), rest["credit_refunded"].as_i64()), (StatusCode::OK, Some("refunded"), Some(total)), "{rest}");
+        let (_, credit) = call(&env.router, "GET", "/api/v1/credit", Some(&env.budi), None).await;
+        assert_eq!((credit["balance"].as_i64(), credit["entries"][0]["kind"].as_str()), (Some(total), Some("refund")), "{credit}");
+    }
 }

@@ -12,19 +12,19 @@ use leptos_router::components::A;
 
 use crate::admin_orders::{
     AdminCancelOrder, AdminExtendOrder, AdminMarkInvoicePaid, AdminMarkInvoiceRefunded,
-    AdminRetryOrder, admin_all_invoices, admin_order, admin_orders,
+    AdminRefundToCredit, AdminRetryOrder, admin_all_invoices, admin_order, admin_orders,
 };
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, query_param};
-use crate::pages::orders::event_note;
+use crate::pages::orders::{event_note, purpose_text};
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{
     CELL, COMPACT_BUTTON, COMPACT_INPUT, DANGER, HINT, INLINE_LINK, MUTED, PANEL, PRIMARY_SMALL,
 };
 use crate::ui::{DataTable, ErrorNotice, Fact, Notice, Text, error_text, route_id, ticker};
 use model::Rupiah;
-use model::billing::{Invoice, Purpose};
+use model::billing::Invoice;
 use model::ids::OrderId;
 use model::orders::{Order, OrderPage};
 use model::status::{InvoiceStatus, OrderStatus, Status};
@@ -61,13 +61,6 @@ fn months_text(m: &'static Messages, months: i64) -> String {
         m.admin_orders_months
     };
     format!("{months} {unit}")
-}
-
-fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static str {
-    match purpose {
-        Purpose::Renewal => m.admin_invoices_purpose_renewal,
-        Purpose::New => m.admin_invoices_purpose_new,
-    }
 }
 
 fn paid_via_text(m: &'static Messages, via: &str) -> &'static str {
@@ -259,6 +252,7 @@ struct Overrides {
     extend: ServerAction<AdminExtendOrder>,
     mark_paid: ServerAction<AdminMarkInvoicePaid>,
     refund: ServerAction<AdminMarkInvoiceRefunded>,
+    refund_to_credit: ServerAction<AdminRefundToCredit>,
     /// Counts successful overrides: the page reloads and the forms empty on each.
     changed: RwSignal<u32>,
     /// The last override that finished went through.
@@ -273,6 +267,7 @@ impl Overrides {
             extend: ServerAction::new(),
             mark_paid: ServerAction::new(),
             refund: ServerAction::new(),
+            refund_to_credit: ServerAction::new(),
             changed: RwSignal::new(0),
             done: RwSignal::new(false),
         };
@@ -281,6 +276,7 @@ impl Overrides {
         overrides.follow(overrides.extend);
         overrides.follow(overrides.mark_paid);
         overrides.follow(overrides.refund);
+        overrides.follow(overrides.refund_to_credit);
         overrides
     }
 
@@ -573,10 +569,13 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
             <h3 class="text-lg font-semibold">{move || i18n.t().admin_invoices_title}</h3>
             <p class=format!("mt-1 {HINT}")>{move || i18n.t().admin_invoices_overrides_hint}</p>
             <ErrorNotice result=overrides.mark_paid.value() text=orders_error_text margin="mt-3" />
-                        <ErrorNotice result=overrides.refund.value() text=orders_error_text margin="mt-3" />
+            <ErrorNotice result=overrides.refund.value() text=orders_error_text margin="mt-3" />
+            <ErrorNotice result=overrides.refund_to_credit.value() text=orders_error_text margin="mt-3" />
                         <DataTable testid="order-invoices" headings=vec![|m| m.admin_invoices_number, |m| m.admin_invoices_billed_for, |m| m.admin_invoices_total, |m| m.admin_status, |m| m.admin_invoices_issued, |m| m.admin_invoices_paid_at, |m| m.admin_invoices_actions]>
                 {invoices.into_iter().map(|invoice| {
                     let (id, status, months) = (invoice.id, invoice.status, invoice.period_months);
+                    // What can still go back to the customer's credit.
+                    let left = invoice.total - invoice.credit_refunded;
                     let purpose = invoice.purpose;
                     let paid = paid_line(&invoice);
                     let testid = format!("invoice-{}", invoice.number);
@@ -605,6 +604,17 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                                             <input type="hidden" name="invoice_id" value=id.to_string() />
                                             <NoteField changed=overrides.changed placeholder=|m| m.admin_invoices_refund_placeholder />
                                             <button type="submit" class=DANGER data-action="refund">{move || i18n.t().admin_invoices_refund}</button>
+                                        </ActionForm>
+                                        <ActionForm action=overrides.refund_to_credit attr:class="mt-3 flex flex-col items-start gap-2 border-t border-slate-200 pt-3 dark:border-slate-800" attr:data-testid="refund-to-credit-form">
+                                            <input type="hidden" name="invoice_id" value=id.to_string() />
+                                            <label class="block w-full">
+                                                <span class="sr-only">{move || i18n.t().admin_invoices_refund_amount}</span>
+                                                <input type="number" name="amount" min="1" max=left.to_string() autocomplete="off" class=format!("{COMPACT_INPUT} w-full")
+                                                    prop:value=move || { overrides.changed.get(); "" }
+                                                    placeholder=move || format!("{} {}", i18n.t().admin_invoices_refund_amount_placeholder, Rupiah(left)) />
+                                            </label>
+                                            <NoteField changed=overrides.changed placeholder=|m| m.admin_invoices_refund_to_credit_placeholder />
+                                            <button type="submit" class=COMPACT_BUTTON data-action="refund-to-credit">{move || i18n.t().admin_invoices_refund_to_credit}</button>
                                         </ActionForm>
                                     }.into_any(),
                                     _ => view! { <span class=MUTED>"—"</span> }.into_any(),
@@ -663,7 +673,7 @@ fn InvoicesList() -> impl IntoView {
                                     <tr data-testid=testid>
                                         <td class=CELL><A href=format!("/invoices/{}", invoice.id) attr:class=format!("{INLINE_LINK} whitespace-nowrap font-mono")>{invoice.number.clone()}</A></td>
                                         <td class=CELL>{invoice.customer_name.clone()} <span class=format!("block {HINT}")>{invoice.customer_email.clone()}</span></td>
-                                        <td class=CELL><A href=format!("/admin/orders/{}", invoice.order_id) attr:class=INLINE_LINK>{format!("#{}", invoice.order_id)}</A></td>
+                                        <td class=CELL>{invoice.order_id.map(|order_id| view! { <A href=format!("/admin/orders/{order_id}") attr:class=INLINE_LINK>{format!("#{order_id}")}</A> })}</td>
                                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                         <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                                         <td class=CELL><InvoiceStatusBadge status=invoice.status /></td>

@@ -3,13 +3,15 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
 
 use crate::PageTitle;
 use crate::i18n::use_i18n;
-use crate::orders::{SetRenewalsFromCredit, my_credit};
+use crate::orders::{SetRenewalsFromCredit, TopUpCredit, my_credit};
 use crate::pages::account::RequireUser;
+use crate::pages::orders::OrderErrorNotice;
 use crate::time::{Precision, utc_text};
-use crate::ui::style::{CELL, LINK, PANEL, SECONDARY};
+use crate::ui::style::{CELL, INPUT, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{DataTable, Text, nothing_listed};
 use model::Rupiah;
 use model::billing::{CreditAccount, CreditKind};
@@ -69,6 +71,7 @@ fn CreditView(
                 </button>
             </ActionForm>
         </section>
+        <TopUp />
         <h2 class="mt-8 text-xl font-semibold">{move || i18n.t().orders_credit_history}</h2>
         {if entries.is_empty() {
             nothing_listed(None, |m| m.orders_credit_empty)
@@ -86,6 +89,9 @@ fn CreditView(
                                     <span class="font-medium">{move || match kind {
                                         CreditKind::Adjustment => i18n.t().orders_credit_adjustment,
                                         CreditKind::InvoicePayment => i18n.t().orders_credit_invoice_payment,
+                                        CreditKind::TopUp => i18n.t().orders_credit_top_up_entry,
+                                        CreditKind::Returned => i18n.t().orders_credit_returned,
+                                        CreditKind::Refund => i18n.t().orders_credit_refund,
                                     }}</span>
                                     {entry.invoice_id.zip(entry.invoice_number.clone()).map(|(id, number)| view! {
                                         " " <A href=format!("/invoices/{id}") attr:class=format!("{LINK} font-mono")>{number}</A>
@@ -100,5 +106,32 @@ fn CreditView(
                 </DataTable>
             }.into_any()
         }}
+    }
+}
+
+/// Buying credit: an invoice for the amount, paid like any other; the customer is taken to it.
+#[component]
+fn TopUp() -> impl IntoView {
+    let i18n = use_i18n();
+    let top_up = ServerAction::<TopUpCredit>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(invoice)) = top_up.value().get() {
+            navigate(&format!("/invoices/{}", invoice.id), Default::default());
+        }
+    });
+    view! {
+        <section class=format!("{PANEL} mt-6") data-testid="top-up">
+            <h2 class="text-lg font-semibold">{move || i18n.t().orders_credit_top_up}</h2>
+            <ActionForm action=top_up attr:class="mt-3 flex flex-wrap items-end gap-3">
+                <label class="block w-48 text-sm">
+                    <span class="font-medium">{move || i18n.t().orders_credit_top_up_amount}</span>
+                    <input type="number" name="amount" required min="10000" max="50000000" step="1000" class=INPUT data-testid="top-up-amount" />
+                </label>
+                <button type="submit" class=PRIMARY disabled=move || top_up.pending().get() data-testid="top-up-submit">{move || i18n.t().orders_credit_top_up_submit}</button>
+            </ActionForm>
+            <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().orders_credit_top_up_hint}</p>
+            <OrderErrorNotice result=top_up.value() />
+        </section>
     }
 }

@@ -27,7 +27,7 @@ use crate::ui::{
 };
 use model::Rupiah;
 use model::billing::Line;
-use model::billing::{Channel, Invoice, InvoicePage, Payment};
+use model::billing::{Channel, Invoice, InvoicePage, Payment, Purpose};
 use model::ids::InvoiceId;
 use model::status::{InvoiceStatus, PaymentStatus};
 
@@ -213,10 +213,12 @@ fn InvoiceView(
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_for}</dt>
                         <dd class="font-medium">{move || purpose_text(i18n.t(), purpose)}</dd>
                     </div>
-                    <div>
-                        <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_order}</dt>
-                        <dd class="font-medium"><A href=format!("/orders/{}", invoice.order_id) attr:class=LINK>{format!("#{}", invoice.order_id)}</A></dd>
-                    </div>
+                    {invoice.order_id.map(|order_id| view! {
+                        <div>
+                            <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_order}</dt>
+                            <dd class="font-medium"><A href=format!("/orders/{order_id}") attr:class=LINK>{format!("#{order_id}")}</A></dd>
+                        </div>
+                    })}
                     {invoice.paid_at.map(|at| utc_text(at, Precision::Minute)).map(|paid| view! {
                         <div class="col-span-2">
                             <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_paid_at}</dt>
@@ -235,6 +237,15 @@ fn InvoiceView(
                 <div class="flex justify-between border-t border-slate-200 pt-2 text-base font-semibold dark:border-slate-800 print:border-slate-300!" data-testid="invoice-total">
                     <dt>{move || i18n.t().orders_total}</dt><dd class="tabular-nums">{Rupiah(invoice.total).to_string()}</dd>
                 </div>
+                {(invoice.credit_applied > 0).then(|| view! {
+                    <div class="flex justify-between" data-testid="invoice-credit-applied"><dt>{move || i18n.t().orders_credit_applied}</dt><dd class="tabular-nums">{Rupiah(-invoice.credit_applied).to_string()}</dd></div>
+                    {(invoice.status == InvoiceStatus::Unpaid).then(|| view! {
+                        <div class="flex justify-between font-semibold" data-testid="invoice-amount-due"><dt>{move || i18n.t().orders_credit_due}</dt><dd class="tabular-nums">{Rupiah(invoice.amount_due()).to_string()}</dd></div>
+                    })}
+                })}
+                {(invoice.credit_refunded > 0).then(|| view! {
+                    <div class="flex justify-between" data-testid="invoice-credit-refunded"><dt>{move || i18n.t().orders_credit_refunded}</dt><dd class="tabular-nums">{Rupiah(invoice.credit_refunded).to_string()}</dd></div>
+                })}
             </dl>
             {invoice.note.clone().map(|note| view! { <p class="mt-6 text-sm text-slate-600 dark:text-slate-400 print:text-black!">{note}</p> })}
             <p class="mt-8 text-xs text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_invoice_footer}</p>
@@ -320,7 +331,9 @@ fn PaymentSection(
                         </p>
                     }
                 })}
-                {(credit >= page.invoice.total && page.invoice.total > 0).then(|| view! { <CreditChoice id balance=credit action=pay_from_credit /> })}
+                {(credit > 0 && page.invoice.amount_due() > 0 && page.invoice.purpose != Purpose::TopUp).then(|| view! {
+                    <CreditChoice id balance=credit due=page.invoice.amount_due() action=pay_from_credit />
+                })}
                 <ChannelChooser id pay channels=channels.clone() />
             }.into_any(),
         },
@@ -344,19 +357,32 @@ fn PaymentSection(
             <OrderErrorNotice result=pay.value() />
             {(!history.is_empty()).then(|| view! { <PaymentHistory payments=history /> })}
         </section>
-        <OrderProgressPanel order_id />
+        {order_id.map(|order_id| view! { <OrderProgressPanel order_id /> })}
     }
 }
 
-/// Paying the whole invoice from the customer's credit, offered when the balance covers it.
+/// Paying from the customer's credit: all that is left when the balance covers it, otherwise
+/// the whole balance, leaving the rest for a payment channel.
 #[component]
-fn CreditChoice(id: InvoiceId, balance: i64, action: ServerAction<PayWithCredit>) -> impl IntoView {
+fn CreditChoice(
+    id: InvoiceId,
+    balance: i64,
+    due: i64,
+    action: ServerAction<PayWithCredit>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let covers = balance >= due;
     view! {
         <ActionForm action=action attr:class="mt-4 flex flex-wrap items-center gap-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 dark:border-sky-900 dark:bg-sky-950" attr:data-testid="credit-choice">
             <input type="hidden" name="invoice_id" value=id.to_string() />
-            <span class="text-sm">{move || i18n.t().orders_credit_pay_hint} " " <span class="font-semibold tabular-nums">{Rupiah(balance).to_string()}</span></span>
-            <button type="submit" class=SECONDARY disabled=move || action.pending().get() data-testid="pay-with-credit">{move || i18n.t().orders_credit_pay}</button>
+            {(!covers).then(|| view! { <input type="hidden" name="amount" value=balance.to_string() /> })}
+            <span class="text-sm">
+                {move || if covers { i18n.t().orders_credit_pay_hint } else { i18n.t().orders_credit_pay_part_hint }}
+                " " <span class="font-semibold tabular-nums">{Rupiah(balance).to_string()}</span>
+            </span>
+            <button type="submit" class=SECONDARY disabled=move || action.pending().get() data-testid="pay-with-credit">
+                {move || if covers { i18n.t().orders_credit_pay } else { i18n.t().orders_credit_pay_part }}
+            </button>
         </ActionForm>
         <OrderErrorNotice result=action.value() />
     }

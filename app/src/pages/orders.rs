@@ -41,6 +41,8 @@ pub(crate) fn purpose_text(m: &'static Messages, purpose: Purpose) -> &'static s
     match purpose {
         Purpose::Renewal => m.orders_purpose_renewal,
         Purpose::New => m.orders_purpose_new,
+        Purpose::Resize => m.orders_purpose_resize,
+        Purpose::TopUp => m.orders_purpose_top_up,
     }
 }
 

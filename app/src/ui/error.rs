@@ -96,6 +96,7 @@ fn code_text(m: &'static Messages, code: Code) -> &'static str {
         Code::PhoneRequired => m.orders_error_phone_required,
         Code::CreditInsufficient => m.orders_error_credit_insufficient,
         Code::CreditAmountInvalid => m.orders_error_credit_amount_invalid,
+        Code::TopUpAmountInvalid => m.orders_error_top_up_amount_invalid,
         Code::PaymentRejected => m.orders_error_payment_rejected,
         Code::PaymentGatewayUnavailable => m.orders_error_gateway_unavailable,
         Code::ReconcileFailed => m.errors_reconcile_failed,

@@ -3,12 +3,18 @@
 //! the balance moves in a single conditional `UPDATE … WHERE credit_balance + amount >= 0`, which
 //! PostgreSQL applies under the row's lock and SQLite under its one writer, so parallel spends
 //! can never take it below zero; the loser is told the credit is not enough.
+//!
+//! Credit comes in from admins, paid top-ups, refunds of paid invoices, and credit given back by
+//! an invoice it paid part of that then closed unpaid (or was paid again in full through the
+//! gateway). It goes out paying invoices, wholly or in part: the invoice keeps what its owner's
+//! credit paid (`credit_applied`) and what went back to it (`credit_refunded`), so each of those
+//! moves happens once.
 
 use chrono::{DateTime, Utc};
 use model::billing::{CreditAccount, CreditEntry, CreditKind};
 use model::ids::InvoiceId;
 
-use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
+use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
 use super::payments::invalid;
 use super::{Billing, BillingError};
 use crate::audit::{self, AuditEvent};
@@ -16,10 +22,18 @@ use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
 use crate::orders::OrderError;
-use crate::{DbError, db_run, orders, tx_run};
+use crate::orders::pricing::{Line, Quote};
+use crate::{DbError, db_run, jobs, orders, tx_run};
 
 /// The most an admin moves in one adjustment: a typo of a few zeros is refused, not booked.
 pub const MAX_ADJUSTMENT: i64 = 100_000_000;
+/// The least credit bought at once (what the payment channels take at least) and the most.
+pub const MIN_TOP_UP: i64 = 10_000;
+pub const MAX_TOP_UP: i64 = 50_000_000;
+/// How long a top-up invoice can be paid: one that is not paid is simply not wanted any more.
+const TOP_UP_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
+/// A top-up invoice's one line; the invoice page and PDF translate it.
+pub const TOP_UP_LINE: &str = "Credit top-up";
 /// How many of the latest entries a customer's credit page lists.
 const LISTED_ENTRIES: i64 = 100;
 
@@ -34,12 +48,12 @@ pub(crate) struct Entry<'a> {
 }
 
 impl Entry<'_> {
-    /// The debit that pays `invoice` in full.
-    fn paying(invoice: &Invoice) -> Self {
+    /// `amount` moved by the platform because of `invoice`.
+    fn for_invoice(invoice: &Invoice, amount: i64, kind: CreditKind) -> Self {
         Entry {
             user_id: invoice.user_id,
-            amount: -invoice.total,
-            kind: CreditKind::InvoicePayment,
+            amount,
+            kind,
             invoice_id: Some(invoice.id),
             note: None,
             actor_user_id: None,
@@ -96,6 +110,54 @@ async fn book(tx: &mut Tx, entry: Entry<'_>) -> Result<Option<i64>, DbError> {
     Ok(Some(balance))
 }
 
+/// Pays `amount` of the unpaid `invoice` from its owner's credit in `tx`; when that covers what
+/// was left, the invoice is paid (`credit`) and what it bought goes on. `false`, with nothing
+/// changed, when the credit is short; an error (roll `tx` back) when the invoice changed since it
+/// was read.
+async fn apply(tx: &mut Tx, invoice: &Invoice, amount: i64) -> Result<bool, OrderError> {
+    let debit = Entry::for_invoice(invoice, -amount, CreditKind::InvoicePayment);
+    if book(tx, debit).await?.is_none() {
+        return Ok(false);
+    }
+    let applied: Option<i64> = tx_run!(tx, |conn| {
+        sqlx::query_scalar(
+            "UPDATE invoices SET credit_applied = credit_applied + $1, updated_at = $2 \
+             WHERE id = $3 AND status = $4 AND credit_applied + $1 <= total \
+             RETURNING credit_applied",
+        )
+        .bind(amount)
+        .bind(Utc::now())
+        .bind(invoice.id)
+        .bind(InvoiceStatus::Unpaid.as_str())
+        .fetch_optional(conn)
+        .await
+    })?;
+    let Some(applied) = applied else {
+        return Err(OrderError::Invalid {
+            field: "invoice",
+            code: Code::InvoiceNotPayable,
+            message: "the invoice changed meanwhile: open it again".into(),
+        });
+    };
+    if applied < invoice.total {
+        return Ok(true);
+    }
+    let paid = invoices::transition(
+        tx,
+        invoice.id,
+        InvoiceStatus::Paid,
+        InvoiceChange {
+            paid: Some(("credit", Utc::now())),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if paid.made() {
+        orders::invoice_paid(tx, invoice).await?;
+    }
+    Ok(true)
+}
+
 /// Pays a renewal invoice just issued in `tx` from its owner's credit, when they asked for that
 /// and the credit covers it; `false`, with nothing changed, otherwise.
 pub(crate) async fn pay_renewal(tx: &mut Tx, invoice: &Invoice) -> Result<bool, OrderError> {
@@ -108,22 +170,117 @@ pub(crate) async fn pay_renewal(tx: &mut Tx, invoice: &Invoice) -> Result<bool, 
     if !wanted {
         return Ok(false);
     }
-    if book(tx, Entry::paying(invoice)).await?.is_none() {
-        return Ok(false);
-    }
-    // Issued in this transaction, so still unpaid: the change is always made.
-    invoices::transition(
+    apply(tx, invoice, invoice.total).await
+}
+
+/// A paid top-up becomes credit, in the transaction that marked it paid.
+pub(crate) async fn topped_up(tx: &mut Tx, invoice: &Invoice) -> Result<(), DbError> {
+    book(
         tx,
-        invoice.id,
-        InvoiceStatus::Paid,
-        InvoiceChange {
-            paid: Some(("credit", Utc::now())),
-            ..Default::default()
-        },
+        Entry::for_invoice(invoice, invoice.total, CreditKind::TopUp),
     )
     .await?;
-    orders::invoice_paid(tx, invoice).await?;
-    Ok(true)
+    Ok(())
+}
+
+/// A top-up refunded at the gateway takes its credit back, as much of it as is left; what was
+/// spent already is written to the audit log for an admin to settle with the customer.
+pub(crate) async fn top_up_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(), DbError> {
+    let balance: i64 = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT credit_balance FROM users WHERE id = $1")
+            .bind(invoice.user_id)
+            .fetch_one(conn)
+            .await
+    })?;
+    let taken = balance.min(invoice.total);
+    if taken > 0 {
+        book(tx, Entry::for_invoice(invoice, -taken, CreditKind::Refund)).await?;
+    }
+    if taken < invoice.total {
+        audit::record(
+            tx,
+            AuditEvent {
+                action: "top_up_refunded_after_spending",
+                subject_user_id: Some(invoice.user_id),
+                detail: Some(format!(
+                    "{} refunded at the gateway; {} rupiah of its credit was spent already",
+                    invoice.number,
+                    invoice.total - taken
+                )),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A gateway payment of `paid` rupiah settled `invoice`: when the owner's credit paid part of it
+/// after that payment was asked for, the payment covered that part too, and it goes back.
+pub(super) async fn paid_through_gateway(
+    tx: &mut Tx,
+    invoice: &Invoice,
+    paid: i64,
+) -> Result<(), DbError> {
+    let excess = (paid - invoice.amount_due()).min(invoice.credit_applied);
+    if excess > 0 {
+        give_back(tx, invoice, excess, CreditKind::Returned).await?;
+    }
+    Ok(())
+}
+
+/// What an invoice's move to `to` does to the credit that paid part of it: an invoice that closes
+/// unpaid gives it all back, and a refunded one what was not refunded to the credit already.
+pub(super) async fn invoice_moved(
+    tx: &mut Tx,
+    invoice_id: i64,
+    to: InvoiceStatus,
+) -> Result<(), DbError> {
+    let kind = match to {
+        InvoiceStatus::Expired | InvoiceStatus::Cancelled => CreditKind::Returned,
+        InvoiceStatus::Refunded => CreditKind::Refund,
+        InvoiceStatus::Unpaid | InvoiceStatus::Paid => return Ok(()),
+    };
+    let Some(invoice) = invoices::by_id_in(tx, invoice_id).await? else {
+        return Ok(());
+    };
+    let amount = match kind {
+        CreditKind::Refund => invoice
+            .credit_applied
+            .min(invoice.total - invoice.credit_refunded),
+        _ => invoice.credit_applied,
+    };
+    if amount > 0 {
+        give_back(tx, &invoice, amount, kind).await?;
+    }
+    Ok(())
+}
+
+/// Books `amount` back to the owner of `invoice`: as credit it paid and no longer pays
+/// (`Returned`), or as money of a paid invoice refunded (`Refund`).
+async fn give_back(
+    tx: &mut Tx,
+    invoice: &Invoice,
+    amount: i64,
+    kind: CreditKind,
+) -> Result<(), DbError> {
+    let column = if kind == CreditKind::Refund {
+        "credit_refunded = credit_refunded + $1"
+    } else {
+        "credit_applied = credit_applied - $1"
+    };
+    let sql = format!("UPDATE invoices SET {column}, updated_at = $2 WHERE id = $3");
+    tx_run!(tx, |conn| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(amount)
+            .bind(Utc::now())
+            .bind(invoice.id)
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })?;
+    book(tx, Entry::for_invoice(invoice, amount, kind)).await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -280,33 +437,187 @@ impl Billing {
         Ok(balance)
     }
 
-    /// Pays the caller's unpaid invoice wholly from their credit: the invoice is paid (`credit`)
-    /// and its order goes on exactly as after any payment, in one transaction with the debit.
+    /// Pays the caller's unpaid invoice from their credit: `amount` of what is left to pay, or
+    /// all of it. Paying all of it pays the invoice (`credit`) and its order goes on exactly as
+    /// after any payment, in one transaction with the debit; paying part leaves the rest for a
+    /// payment channel, whose payment is then asked for the rest only.
     pub async fn pay_with_credit(
         &self,
         caller: &Caller,
         invoice_id: i64,
+        amount: Option<i64>,
     ) -> Result<Invoice, BillingError> {
         let invoice = self.payable_invoice(caller, invoice_id).await?;
-        let mut tx = self.db().begin().await?;
-        let paid = invoices::transition(
-            &mut tx,
-            invoice_id,
-            InvoiceStatus::Paid,
-            InvoiceChange {
-                paid: Some(("credit", Utc::now())),
-                ..Default::default()
-            },
-        )
-        .await?;
-        if !paid.made() {
-            return Err(BillingError::NotPayable(invoice.status.to_string()));
+        if invoice.purpose == Purpose::TopUp.as_str() {
+            return Err(invalid(
+                "invoice",
+                Code::CreditAmountInvalid,
+                "a top-up is paid through a payment channel, not from the credit it buys",
+            ));
         }
-        record(&mut tx, Entry::paying(&invoice)).await?;
-        orders::invoice_paid(&mut tx, &invoice).await?;
+        let due = invoice.amount_due();
+        let amount = amount.unwrap_or(due);
+        if !(1..=due).contains(&amount) {
+            return Err(invalid(
+                "amount",
+                Code::CreditAmountInvalid,
+                format!("give an amount in rupiah from 1 to {due}, what is left to pay"),
+            ));
+        }
+        let mut tx = self.db().begin().await?;
+        if !apply(&mut tx, &invoice, amount).await? {
+            drop(tx);
+            // Short because a payment at the same moment settled the invoice: say that instead.
+            let now = invoices::by_id(self.db(), invoice_id).await?;
+            if let Some(settled) = now.filter(|now| now.status != InvoiceStatus::Unpaid) {
+                return Err(BillingError::NotPayable(settled.status.to_string()));
+            }
+            return Err(invalid(
+                "amount",
+                Code::CreditInsufficient,
+                "the credit does not cover this",
+            ));
+        }
         tx.commit().await?;
         invoices::by_id(self.db(), invoice_id)
             .await?
             .ok_or(BillingError::NotFound)
+    }
+
+    /// Issues an invoice for `amount` rupiah of credit, paid through a payment channel like any
+    /// other; when it is paid the amount is added to the caller's credit. Credit is bought
+    /// without tax: the PPN is on the invoices it pays.
+    pub async fn top_up(&self, caller: &Caller, amount: i64) -> Result<Invoice, BillingError> {
+        if !(MIN_TOP_UP..=MAX_TOP_UP).contains(&amount) {
+            return Err(invalid(
+                "amount",
+                Code::TopUpAmountInvalid,
+                format!("top up from {MIN_TOP_UP} to {MAX_TOP_UP} rupiah"),
+            ));
+        }
+        let now = Utc::now();
+        let quote = Quote {
+            lines: vec![Line {
+                description: TOP_UP_LINE.into(),
+                quantity: 1,
+                unit_price: amount,
+                amount,
+            }],
+            subtotal: amount,
+            discount: 0,
+            period_discount: 0,
+            coupon_discount: 0,
+            tax_rate_bp: 0,
+            tax: 0,
+            total: amount,
+        };
+        let mut tx = self.db().begin().await?;
+        let invoice = invoices::issue(
+            &mut tx,
+            &NewInvoice {
+                user_id: caller.user_id,
+                order_id: None,
+                purpose: Purpose::TopUp,
+                period_months: 0,
+                quote: &quote,
+                now,
+                lifetime: TOP_UP_LIFETIME,
+            },
+        )
+        .await?;
+        jobs::enqueue(
+            &mut tx,
+            orders::INVOICE_EXPIRY_JOB,
+            &serde_json::json!({ "invoice_id": invoice.id }),
+            invoice.expires_at,
+            jobs::DEFAULT_MAX_ATTEMPTS,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(invoice)
+    }
+
+    /// An admin gives back `amount` rupiah of a paid invoice (all that is left when `None`) as
+    /// credit, with a reason in the ledger, the order's history and the audit log. Once all of
+    /// it is back the invoice is refunded; the service stays the admin's to end or keep.
+    pub async fn refund_to_credit(
+        &self,
+        admin: &Caller,
+        invoice_id: i64,
+        amount: Option<i64>,
+        note: &str,
+    ) -> Result<Invoice, BillingError> {
+        let (note, mut tx, invoice) = self
+            .admin_override(
+                admin,
+                invoice_id,
+                note,
+                "say why the money goes back to the credit",
+            )
+            .await?;
+        if invoice.status != InvoiceStatus::Paid {
+            return Err(BillingError::NotRefundable(invoice.status.to_string()));
+        }
+        if invoice.purpose == Purpose::TopUp.as_str() {
+            return Err(invalid(
+                "invoice",
+                Code::CreditAmountInvalid,
+                "a top-up is already credit: take it back with a credit adjustment",
+            ));
+        }
+        let left = invoice.total - invoice.credit_refunded;
+        let amount = amount.unwrap_or(left);
+        if !(1..=left).contains(&amount) {
+            return Err(invalid(
+                "amount",
+                Code::CreditAmountInvalid,
+                format!("give an amount in rupiah from 1 to {left}, what is not refunded yet"),
+            ));
+        }
+        let refunded: Option<i64> = tx_run!(&mut tx, |conn| {
+            sqlx::query_scalar(
+                "UPDATE invoices SET credit_refunded = credit_refunded + $1, updated_at = $2 \
+                 WHERE id = $3 AND status = $4 AND credit_refunded + $1 <= total \
+                 RETURNING credit_refunded",
+            )
+            .bind(amount)
+            .bind(Utc::now())
+            .bind(invoice_id)
+            .bind(InvoiceStatus::Paid.as_str())
+            .fetch_optional(conn)
+            .await
+        })?;
+        let Some(refunded) = refunded else {
+            return Err(BillingError::NotRefundable(invoice.status.to_string()));
+        };
+        record(
+            &mut tx,
+            Entry {
+                note: Some(note),
+                actor_user_id: Some(admin.user_id),
+                ..Entry::for_invoice(&invoice, amount, CreditKind::Refund)
+            },
+        )
+        .await?;
+        if refunded == invoice.total {
+            invoices::transition(
+                &mut tx,
+                invoice_id,
+                InvoiceStatus::Refunded,
+                InvoiceChange {
+                    note: Some(note),
+                    actor_user_id: Some(admin.user_id),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        let detail = format!(
+            "{} of {} refunded to credit: {note}",
+            model::Rupiah(amount),
+            invoice.number
+        );
+        self.refund_recorded(tx, admin, &invoice, "invoice_refunded_to_credit", detail)
+            .await
     }
 }

@@ -17,7 +17,8 @@ pub struct Invoice {
     pub id: i64,
     pub number: String,
     pub user_id: i64,
-    pub order_id: i64,
+    /// None for a top-up.
+    pub order_id: Option<i64>,
     pub purpose: String,
     pub period_months: i64,
     pub subtotal: i64,
@@ -38,17 +39,29 @@ pub struct Invoice {
     /// `sandbox`, `tripay`, `manual` (an admin) or `coupon` (nothing to pay).
     pub paid_via: Option<String>,
     pub note: Option<String>,
+    /// Paid from the customer's credit before the gateway was asked for the rest.
+    pub credit_applied: i64,
+    /// Given back to the customer's credit after it was paid.
+    pub credit_refunded: i64,
+}
+
+impl Invoice {
+    /// What a gateway payment must bring in.
+    pub fn amount_due(&self) -> i64 {
+        self.total - self.credit_applied
+    }
 }
 
 pub(crate) const INVOICE_COLUMNS: &str = "id, number, user_id, order_id, purpose, period_months, \
      subtotal, discount, tax_rate_bp, tax, total, status, customer_name, customer_email, \
      customer_company, customer_address, customer_npwp, issued_at, expires_at, paid_at, paid_via, \
-     note";
+     note, credit_applied, credit_refunded";
 
 /// What a new invoice bills, and for whom.
 pub struct NewInvoice<'a> {
     pub user_id: i64,
-    pub order_id: i64,
+    /// None for a top-up.
+    pub order_id: Option<i64>,
     pub purpose: Purpose,
     pub period_months: i64,
     pub quote: &'a Quote,
@@ -170,6 +183,7 @@ pub(crate) async fn transition(
         .map(|_| ())
     })?;
     record_event(tx, invoice_id, Some(from), to, change).await?;
+    super::credit::invoice_moved(tx, invoice_id, to).await?;
     Ok(moved)
 }
 

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::channels::{self, ExpiryWindows};
+use super::credit;
 use super::invoices::{self, Invoice, InvoiceChange, InvoiceStatus};
 use super::refusals::{Refusal, Refusals};
 use super::tripay::{self, TripayClient};
@@ -24,6 +25,7 @@ use crate::audit::{self, AuditEvent};
 use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
+use crate::notifications::notices::BilledBy;
 use crate::notifications::{self, Notice, alerts};
 use crate::orders::pricing::Line;
 use crate::outcomes::{self, Service};
@@ -311,9 +313,9 @@ impl Billing {
                 .payment_channels()
                 .await?
                 .into_iter()
-                .filter(|channel| channel.active && channel.accepts(invoice.total))
+                .filter(|channel| channel.active && channel.accepts(invoice.amount_due()))
                 .map(|channel| Channel {
-                    fee: channel.customer_fee(invoice.total),
+                    fee: channel.customer_fee(invoice.amount_due()),
                     code: channel.code,
                     name: channel.name,
                     group: channel.group,
@@ -451,9 +453,11 @@ impl Billing {
                 ),
             ));
         }
+        // Credit paid part of the invoice since a payment was asked for: that one asks too much.
+        let due = invoice.amount_due();
         let sql = format!(
             "SELECT {PAYMENT_COLUMNS} FROM payments WHERE invoice_id = $1 AND channel = $2 \
-             AND status = $4 AND expires_at > $3 ORDER BY id DESC"
+             AND status = $4 AND expires_at > $3 AND amount = $5 ORDER BY id DESC"
         );
         let open: Option<PaymentRow> = db_run!(&self.db, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -461,6 +465,7 @@ impl Billing {
                 .bind(channel)
                 .bind(now)
                 .bind(PaymentStatus::Unpaid.as_str())
+                .bind(due)
                 .fetch_optional(pool)
                 .await
         })?;
@@ -480,12 +485,8 @@ impl Billing {
                     pay_code: virtual_account.then(|| {
                         format!("8808{}", &invoice.number.replace(['I', 'N', 'V', '-'], ""))
                     }),
-                    qr_string: qris.then(|| {
-                        format!(
-                            "SANDBOX-QRIS|{}|{}|{}",
-                            reference, invoice.number, invoice.total
-                        )
-                    }),
+                    qr_string: qris
+                        .then(|| format!("SANDBOX-QRIS|{}|{}|{}", reference, invoice.number, due)),
                     instructions: vec![Instruction {
                         title: "Sandbox".into(),
                         steps: vec![
@@ -497,9 +498,9 @@ impl Billing {
                     reference,
                     gateway: "sandbox".into(),
                     channel: chosen.code.clone(),
-                    amount: invoice.total,
+                    amount: due,
                     fee_customer: 0,
-                    total_amount: invoice.total,
+                    total_amount: due,
                     status: PaymentStatus::Unpaid,
                     expires_at,
                     paid_at: None,
@@ -514,7 +515,7 @@ impl Billing {
                     .create_transaction(&tripay::NewTransaction {
                         method: chosen.code.clone(),
                         merchant_ref: invoice.number.clone(),
-                        amount: invoice.total,
+                        amount: due,
                         customer_name: invoice.customer_name.clone(),
                         customer_email: invoice.customer_email.clone(),
                         customer_phone: phone.as_deref().map(channels::local_phone),
@@ -523,7 +524,7 @@ impl Billing {
                         order_items: vec![tripay::OrderItem {
                             sku: Some(invoice.number.clone()),
                             name: format!("Webrana Cloud {}", invoice.number),
-                            price: invoice.total,
+                            price: due,
                             quantity: 1,
                         }],
                         callback_url: Some(callback_url.clone()),
@@ -535,7 +536,7 @@ impl Billing {
                     reference: created.reference,
                     gateway: "tripay".into(),
                     channel: chosen.code.clone(),
-                    amount: invoice.total,
+                    amount: due,
                     fee_customer: created.fee_customer,
                     total_amount: created.total_amount,
                     status: PaymentStatus::Unpaid,
@@ -704,6 +705,7 @@ impl Billing {
                     .await?
                     .ok_or(CallbackError::UnknownReference)?;
                 if settled.made() {
+                    credit::paid_through_gateway(&mut tx, &invoice, payment.amount).await?;
                     orders::invoice_paid(&mut tx, &invoice).await?;
                 } else {
                     // Money came in for an invoice already settled another way or closed:
@@ -719,7 +721,7 @@ impl Billing {
                     )
                     .await?;
                     let notice = Notice::admin_payment_needs_refund(
-                        invoice.order_id,
+                        BilledBy::of(invoice.order_id, invoice.id),
                         &invoice.number,
                         payment.total_amount,
                         &payment.gateway,
@@ -1052,7 +1054,7 @@ impl Billing {
 impl Billing {
     /// What every admin change to an invoice starts with: the admin, a reason (`hint` says
     /// which), and the invoice read in the change's transaction.
-    async fn admin_override<'a>(
+    pub(super) async fn admin_override<'a>(
         &self,
         admin: &Caller,
         invoice_id: i64,
@@ -1109,11 +1111,27 @@ impl Billing {
         )
         .await?;
         let detail = format!("{} refunded: {note}", invoice.number);
-        orders::note_event(&mut tx, invoice.order_id, admin.user_id, &detail).await?;
+        self.refund_recorded(tx, admin, &invoice, "invoice_refunded", detail)
+            .await
+    }
+
+    /// Ends an admin's refund: the order's history and the audit log say what went back and
+    /// why, the change is committed, and the invoice is read back as it is now.
+    pub(super) async fn refund_recorded(
+        &self,
+        mut tx: Tx,
+        admin: &Caller,
+        invoice: &Invoice,
+        action: &'static str,
+        detail: String,
+    ) -> Result<Invoice, BillingError> {
+        if let Some(order_id) = invoice.order_id {
+            orders::note_event(&mut tx, order_id, admin.user_id, &detail).await?;
+        }
         audit::record(
             &mut tx,
             AuditEvent {
-                action: "invoice_refunded",
+                action,
                 actor_user_id: Some(admin.user_id),
                 subject_user_id: Some(invoice.user_id),
                 detail: Some(detail),
@@ -1122,7 +1140,7 @@ impl Billing {
         )
         .await?;
         tx.commit().await?;
-        invoices::by_id(&self.db, invoice_id)
+        invoices::by_id(&self.db, invoice.id)
             .await?
             .ok_or(BillingError::NotFound)
     }

@@ -48,6 +48,8 @@ struct Labels {
     discount: &'static str,
     tax: &'static str,
     total: &'static str,
+    credit_applied: &'static str,
+    credit_refunded: &'static str,
     footer: &'static str,
     page: &'static str,
     decimal: char,
@@ -71,12 +73,16 @@ const INDONESIAN: Labels = Labels {
     discount: "Diskon",
     tax: "PPN",
     total: "Total",
+    credit_applied: "Dibayar dari kredit",
+    credit_refunded: "Dikembalikan ke kredit",
     footer: "Jumlah dalam rupiah (IDR), total sudah termasuk PPN. Terima kasih atas kepercayaan Anda.",
     page: "Halaman",
     decimal: ',',
     purpose: |purpose| match purpose {
         Purpose::New => "Server baru",
         Purpose::Renewal => "Perpanjangan",
+        Purpose::Resize => "Ganti paket",
+        Purpose::TopUp => "Isi ulang kredit",
     },
     status: |status| match status {
         InvoiceStatus::Unpaid => "BELUM DIBAYAR",
@@ -103,12 +109,16 @@ const ENGLISH: Labels = Labels {
     discount: "Discount",
     tax: "VAT (PPN)",
     total: "Total",
+    credit_applied: "Paid from credit",
+    credit_refunded: "Refunded to credit",
     footer: "Amounts in Indonesian rupiah (IDR), VAT (PPN) included in the total. Thank you for your business.",
     page: "Page",
     decimal: '.',
     purpose: |purpose| match purpose {
         Purpose::New => "New server",
         Purpose::Renewal => "Renewal",
+        Purpose::Resize => "Plan change",
+        Purpose::TopUp => "Credit top-up",
     },
     status: |status| match status {
         InvoiceStatus::Unpaid => "UNPAID",
@@ -205,8 +215,10 @@ pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
             labels.billed_for,
             (labels.purpose)(invoice.purpose).to_owned(),
         ),
-        (labels.order, format!("#{}", invoice.order_id)),
     ];
+    if let Some(order_id) = invoice.order_id {
+        facts.push((labels.order, format!("#{order_id}")));
+    }
     if let Some(paid_at) = invoice.paid_at {
         let via = invoice
             .paid_via
@@ -335,6 +347,19 @@ pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
             Align::Right,
         );
         sheet.advance(15.0);
+    }
+    // What the customer's credit paid, and what went back to it, under the total.
+    for (label, amount) in [
+        (labels.credit_applied, -invoice.credit_applied),
+        (labels.credit_refunded, invoice.credit_refunded),
+    ] {
+        if amount != 0 {
+            sheet.make_room(15.0);
+            sheet.text(RIGHT_COLUMN, 0.0, Face::Regular, 10.0, label, Align::Left);
+            let amount = Rupiah(amount).to_string();
+            sheet.text(RIGHT, 0.0, Face::Regular, 10.0, &amount, Align::Right);
+            sheet.advance(15.0);
+        }
     }
 
     if let Some(note) = &invoice.note {
@@ -603,7 +628,7 @@ mod tests {
                 id: InvoiceId(12),
                 number: "INV-202612-00012".into(),
                 user_id: UserId(3),
-                order_id: OrderId(9),
+                order_id: Some(OrderId(9)),
                 purpose: Purpose::Renewal,
                 period_months: 12,
                 subtotal: 900_000,
@@ -625,6 +650,8 @@ mod tests {
                 paid_at: Some(issued + chrono::Duration::hours(2)),
                 paid_via: Some("tripay".into()),
                 note: Some("Dibayar lewat QRIS".into()),
+                credit_applied: 0,
+                credit_refunded: 0,
             },
             lines,
             payments: Vec::new(),
@@ -697,6 +724,26 @@ mod tests {
                 "{expected} missing from:\n{english}"
             );
         }
+    }
+
+    #[test]
+    fn credit_paid_and_refunded_stand_under_the_total_and_a_top_up_names_no_order() {
+        let mut top_up = page(vec![line("Credit top-up", 250_000)]);
+        top_up.invoice.order_id = None;
+        top_up.invoice.purpose = Purpose::TopUp;
+        let text = crate::testing::pdf_text(&render(&top_up, Language::En));
+        assert!(text.contains("Credit top-up"), "{text}");
+        assert!(!text.contains("Order"), "{text}");
+        assert!(!text.contains("Paid from credit"), "{text}");
+
+        let mut partly = page(vec![line("VPS Business 2 GB", 900_000)]);
+        partly.invoice.credit_applied = 400_000;
+        partly.invoice.credit_refunded = 100_000;
+        let text = crate::testing::pdf_text(&render(&partly, Language::Id));
+        assert!(text.contains("Dibayar dari kredit"), "{text}");
+        assert!(text.contains("-Rp 400.000"), "{text}");
+        assert!(text.contains("Dikembalikan ke kredit"), "{text}");
+        assert!(text.contains("Rp 100.000"), "{text}");
     }
 
     #[test]

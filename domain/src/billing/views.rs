@@ -17,7 +17,7 @@ impl Invoice {
             id: InvoiceId(self.id),
             number: self.number,
             user_id: UserId(self.user_id),
-            order_id: OrderId(self.order_id),
+            order_id: self.order_id.map(OrderId),
             // Our own column, written only from `Purpose::as_str`.
             purpose: view::Purpose::parse(&self.purpose).unwrap_or(view::Purpose::New),
             period_months: self.period_months,
@@ -39,6 +39,8 @@ impl Invoice {
             paid_at: self.paid_at,
             paid_via: self.paid_via,
             note: self.note,
+            credit_applied: self.credit_applied,
+            credit_refunded: self.credit_refunded,
         }
     }
 }

@@ -96,16 +96,19 @@ impl Billing {
             &Notice::payment_expired(invoice.id, &invoice.number),
         )
         .await?;
-        if invoice.purpose == invoices::Purpose::New.as_str() {
+        if let Some(order_id) = invoice
+            .order_id
+            .filter(|_| invoice.purpose == invoices::Purpose::New.as_str())
+        {
             orders::transition(
                 &mut tx,
-                invoice.order_id,
+                order_id,
                 OrderStatus::Expired,
                 None,
                 Some("the invoice expired unpaid"),
             )
             .await?;
-            coupons::release(&mut tx, invoice.order_id).await?;
+            coupons::release(&mut tx, order_id).await?;
         }
         tx.commit().await?;
         Ok(JobOutcome::Done)

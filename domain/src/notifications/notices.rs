@@ -31,6 +31,27 @@ pub struct Notice {
     en: Text,
 }
 
+/// What a paid invoice billed, for the admin notices that link to it.
+#[derive(Clone, Copy, Debug)]
+pub enum BilledBy {
+    Order(i64),
+    /// A top-up, which has no order: the link is the invoice.
+    Invoice(i64),
+}
+
+impl BilledBy {
+    pub fn of(order_id: Option<i64>, invoice_id: i64) -> Self {
+        order_id.map_or(Self::Invoice(invoice_id), Self::Order)
+    }
+
+    fn admin_link(self) -> String {
+        match self {
+            Self::Order(order_id) => format!("/admin/orders/{order_id}"),
+            Self::Invoice(invoice_id) => format!("/invoices/{invoice_id}"),
+        }
+    }
+}
+
 fn text(title: impl Into<String>, body: impl Into<String>) -> Text {
     Text {
         title: title.into(),
@@ -684,12 +705,12 @@ impl Notice {
         )
     }
 
-    pub fn admin_payment_received(order_id: i64, invoice: &str, total: i64) -> Self {
+    pub fn admin_payment_received(paid: BilledBy, invoice: &str, total: i64) -> Self {
         let amount = Rupiah(total).to_string();
         Self::new(
             "admin_payment_received",
             Category::Admin,
-            Some(format!("/admin/orders/{order_id}")),
+            Some(paid.admin_link()),
             text(
                 format!("Pembayaran {invoice} masuk"),
                 format!("{amount} diterima."),
@@ -813,7 +834,7 @@ impl Notice {
 
     /// Money came in for an invoice already settled or closed: a person must send it back.
     pub fn admin_payment_needs_refund(
-        order_id: i64,
+        paid: BilledBy,
         invoice: &str,
         amount: i64,
         gateway: &str,
@@ -823,7 +844,7 @@ impl Notice {
         Self::new(
             "admin_payment_needs_refund",
             Category::Admin,
-            Some(format!("/admin/orders/{order_id}")),
+            Some(paid.admin_link()),
             text(
                 format!("Perlu pengembalian dana: {invoice}"),
                 format!(

@@ -19,12 +19,14 @@ use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::pricing::{CouponTerms, PriceInput, Quote};
+use crate::billing::credit;
 use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
 use crate::caller::{Caller, NotAdmin};
 use crate::catalog::{Catalog, CatalogError, Offer, TERMS};
 use crate::db::Tx;
 use crate::error::{Code, ErrorCode};
 use crate::instances::{InstanceError, parse_hostname};
+use crate::notifications::notices::BilledBy;
 use crate::notifications::{self, Notice};
 use crate::ssh_keys::{self, SshKeyError};
 use crate::{Db, DbError, db_run, jobs, tx_run};
@@ -431,8 +433,8 @@ fn calendar_months(months: i64) -> Months {
     Months::new(u32::try_from(months).unwrap_or(1))
 }
 
-/// What paying `invoice` does to its order, inside the transaction that marked it paid: a new
-/// order goes on to be provisioned; a renewal extends the period it pays for.
+/// What paying `invoice` does, inside the transaction that marked it paid: a new order goes on
+/// to be provisioned; a renewal extends the period it pays for; a top-up becomes credit.
 pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
     if invoice.total > 0 {
         notifications::notify(
@@ -443,16 +445,23 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
         .await?;
         notifications::notify_admins(
             tx,
-            &Notice::admin_payment_received(invoice.order_id, &invoice.number, invoice.total),
+            &Notice::admin_payment_received(
+                BilledBy::of(invoice.order_id, invoice.id),
+                &invoice.number,
+                invoice.total,
+            ),
         )
         .await?;
     }
+    let Some(order_id) = invoice.order_id else {
+        return Ok(credit::topped_up(tx, invoice).await?);
+    };
     if invoice.purpose == Purpose::New.as_str() {
-        transition(tx, invoice.order_id, OrderStatus::Paid, None, None).await?;
+        transition(tx, order_id, OrderStatus::Paid, None, None).await?;
         jobs::enqueue(
             tx,
             PROVISION_JOB,
-            &serde_json::json!({ "order_id": invoice.order_id }),
+            &serde_json::json!({ "order_id": order_id }),
             Utc::now(),
             jobs::DEFAULT_MAX_ATTEMPTS,
         )
@@ -462,7 +471,7 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
     let (paid_until, status, instance_id): (Option<DateTime<Utc>>, String, Option<i64>) =
         tx_run!(tx, |conn| {
             sqlx::query_as("SELECT paid_until, status, instance_id FROM orders WHERE id = $1")
-                .bind(invoice.order_id)
+                .bind(order_id)
                 .fetch_one(conn)
                 .await
         })?;
@@ -473,7 +482,7 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
         )
         .bind(until)
         .bind(Utc::now())
-        .bind(invoice.order_id)
+        .bind(order_id)
         .execute(conn)
         .await
         .map(|_| ())
@@ -482,7 +491,7 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
     if status == OrderStatus::Suspended.as_str() {
         transition(
             tx,
-            invoice.order_id,
+            order_id,
             OrderStatus::Active,
             None,
             Some("the renewal was paid"),
@@ -667,7 +676,7 @@ impl Orders {
             &mut tx,
             &NewInvoice {
                 user_id: caller.user_id,
-                order_id,
+                order_id: Some(order_id),
                 purpose: Purpose::New,
                 period_months: request.period_months,
                 quote: &quote,

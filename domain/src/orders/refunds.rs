@@ -2,12 +2,13 @@
 //! status found by reconciling): the money went back to the customer, so what the invoice
 //! bought ends. A new order's service is cancelled and its server deleted; a renewal's period
 //! is taken off the service, which then renews, or is suspended and terminated, like any
-//! service whose period ran out. An admin's "mark refunded" records money sent back outside the
+//! service whose period ran out; a top-up's credit is taken back. An admin's "mark refunded" records money sent back outside the
 //! gateway and leaves the service to that admin (docs/billing.md).
 
 use chrono::{DateTime, Utc};
 
 use super::{OrderError, OrderStatus, cancel_with_server, period_start, record_event};
+use crate::billing::credit;
 use crate::billing::invoices::{Invoice, Purpose};
 use crate::db::Tx;
 use crate::notifications::{self, Notice};
@@ -26,9 +27,12 @@ struct Refunded {
 
 /// Applies a gateway refund of `invoice`, inside the transaction that marked it refunded.
 pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
+    let Some(order_id) = invoice.order_id else {
+        return Ok(credit::top_up_refunded(tx, invoice).await?);
+    };
     let order: Option<Refunded> = tx_run!(tx, |conn| {
         sqlx::query_as("SELECT status, instance_id, paid_until, hostname FROM orders WHERE id = $1")
-            .bind(invoice.order_id)
+            .bind(order_id)
             .fetch_optional(conn)
             .await
     })?;
@@ -53,7 +57,7 @@ pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(
             sqlx::query("UPDATE orders SET paid_until = $1, updated_at = $2 WHERE id = $3")
                 .bind(back)
                 .bind(Utc::now())
-                .bind(invoice.order_id)
+                .bind(order_id)
                 .execute(conn)
                 .await
                 .map(|_| ())
@@ -65,7 +69,7 @@ pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(
         );
         record_event(
             tx,
-            invoice.order_id,
+            order_id,
             Some(status),
             status,
             None,
@@ -73,21 +77,18 @@ pub(crate) async fn invoice_refunded(tx: &mut Tx, invoice: &Invoice) -> Result<(
             Utc::now(),
         )
         .await?;
-        let notice = Notice::renewal_refunded(invoice.order_id, &hostname, &invoice.number, back);
+        let notice = Notice::renewal_refunded(order_id, &hostname, &invoice.number, back);
         notifications::notify(tx, invoice.user_id, &notice).await?;
         return Ok(());
     }
     match status {
         OrderStatus::Paid | OrderStatus::Failed | OrderStatus::Active | OrderStatus::Suspended => {
-            cancel_with_server(tx, invoice.order_id, instance_id, None, REFUNDED).await?;
+            cancel_with_server(tx, order_id, instance_id, None, REFUNDED).await?;
         }
         // Its server is being made: an admin ends the service once the server is there.
         OrderStatus::Provisioning => {
-            let notice = Notice::admin_refunded_while_provisioning(
-                invoice.order_id,
-                &hostname,
-                &invoice.number,
-            );
+            let notice =
+                Notice::admin_refunded_while_provisioning(order_id, &hostname, &invoice.number);
             notifications::notify_admins(tx, &notice).await?;
         }
         OrderStatus::PendingPayment

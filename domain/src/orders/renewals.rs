@@ -109,7 +109,7 @@ impl Orders {
                 &mut tx,
                 &NewInvoice {
                     user_id: order.user_id,
-                    order_id: order.id,
+                    order_id: Some(order.id),
                     purpose: Purpose::Renewal,
                     period_months: order.period_months,
                     quote: &quote,

@@ -40,7 +40,9 @@ pub fn routes() -> Routes {
             "/api/v1/invoices/{id}/pay-with-credit",
             post(pay_with_credit),
         )
+        .route("/api/v1/invoices/{id}/apply-credit", post(apply_credit))
         .route("/api/v1/credit", get(my_credit))
+        .route("/api/v1/credit/top-ups", post(top_up))
         .route("/api/v1/credit/renewals", put(renewals_from_credit))
         .route(
             "/api/v1/admin/users/{id}/credit",
@@ -55,6 +57,10 @@ pub fn routes() -> Routes {
         .route("/api/v1/admin/invoices", get(admin_invoices))
         .route("/api/v1/admin/invoices/{id}/mark-paid", post(mark_paid))
         .route("/api/v1/admin/invoices/{id}/refund", post(mark_refunded))
+        .route(
+            "/api/v1/admin/invoices/{id}/refund-to-credit",
+            post(refund_to_credit),
+        )
         .route(
             "/api/v1/admin/coupons",
             get(admin_coupons).post(create_coupon),
@@ -208,8 +214,42 @@ async fn pay_with_credit(
     Path(id): Path<i64>,
 ) -> Result<Json<Invoice>, ApiError> {
     Ok(Json(
-        state.app.billing.pay_with_credit(&caller, id).await?.into(),
+        state
+            .app
+            .billing
+            .pay_with_credit(&caller, id, None)
+            .await?
+            .into(),
     ))
+}
+
+/// Rupiah.
+#[derive(Deserialize)]
+struct AmountBody {
+    amount: i64,
+}
+
+/// Pays part of an invoice from the credit, leaving the rest for a payment channel.
+async fn apply_credit(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<AmountBody>,
+) -> Result<Json<Invoice>, ApiError> {
+    let billing = &state.app.billing;
+    let invoice = billing
+        .pay_with_credit(&caller, id, Some(body.amount))
+        .await?;
+    Ok(Json(invoice.into()))
+}
+
+async fn top_up(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    ApiJson(body): ApiJson<AmountBody>,
+) -> Result<(StatusCode, Json<Invoice>), ApiError> {
+    let invoice = state.app.billing.top_up(&caller, body.amount).await?;
+    Ok((StatusCode::CREATED, Json(invoice.into())))
 }
 
 async fn user_credit(
@@ -459,6 +499,26 @@ async fn mark_refunded(
             .await?
             .into(),
     ))
+}
+
+/// Rupiah to give back (all that is left when absent), and why.
+#[derive(Deserialize)]
+struct CreditRefundBody {
+    amount: Option<i64>,
+    note: String,
+}
+
+async fn refund_to_credit(
+    State(state): State<ServerState>,
+    Admin(caller): Admin,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<CreditRefundBody>,
+) -> Result<Json<Invoice>, ApiError> {
+    let billing = &state.app.billing;
+    let invoice = billing
+        .refund_to_credit(&caller, id, body.amount, &body.note)
+        .await?;
+    Ok(Json(invoice.into()))
 }
 
 async fn admin_coupons(
