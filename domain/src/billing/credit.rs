@@ -32,8 +32,8 @@ pub const MIN_TOP_UP: i64 = 10_000;
 pub const MAX_TOP_UP: i64 = 50_000_000;
 /// How long a top-up invoice can be paid: one that is not paid is simply not wanted any more.
 const TOP_UP_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
-/// A top-up invoice's one line; the invoice page and PDF translate it.
-pub const TOP_UP_LINE: &str = "Credit top-up";
+/// A top-up invoice's one line, stored in English like every invoice line.
+const TOP_UP_LINE: &str = "Credit top-up";
 /// How many of the latest entries a customer's credit page lists.
 const LISTED_ENTRIES: i64 = 100;
 
