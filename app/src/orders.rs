@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 use model::billing::{Channel, CreditAccount, Invoice, InvoicePage, Payment, SandboxPayment};
-use model::ids::{InvoiceId, OrderId};
-use model::orders::{Order, OrderPage, OrderRequest, Placed, Quote};
+use model::ids::{InvoiceId, OrderId, PlanId};
+use model::orders::{Order, OrderPage, OrderRequest, Placed, Quote, ResizeOptions, ResizeStarted};
 
 #[cfg(feature = "ssr")]
 use crate::auth::server::{caller, fail, state};
@@ -106,6 +106,29 @@ pub async fn set_auto_renew(id: OrderId, enabled: bool) -> Result<Order, AppErro
         .await
         .map_err(fail)?;
     Ok(order.into())
+}
+
+/// The plans one of the caller's services can move to now, with what each costs, and its
+/// latest resize.
+#[server]
+pub async fn load_resize_options(id: OrderId) -> Result<ResizeOptions, AppError> {
+    state()?
+        .orders
+        .resize_options(&caller()?, id.get(), chrono::Utc::now())
+        .await
+        .map_err(fail)
+}
+
+/// Asks for one of the caller's services to move to `plan_id`; answers the invoice to pay, if
+/// anything is due.
+#[server]
+pub async fn request_resize(id: OrderId, plan_id: PlanId) -> Result<ResizeStarted, AppError> {
+    let requested = state()?
+        .orders
+        .request_resize(&caller()?, id.get(), plan_id.get(), chrono::Utc::now())
+        .await
+        .map_err(fail)?;
+    Ok(requested.into())
 }
 
 /// Starts paying an invoice through `channel`; the same channel again answers the open payment.

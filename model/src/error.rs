@@ -176,6 +176,13 @@ codes! {
     CouponNotForPlan = "coupon_not_for_plan" => Invalid,
     CouponUsedByYou = "coupon_used_by_you" => Invalid,
     CouponUsedUp = "coupon_used_up" => Invalid,
+    /// The service cannot move to another plan now (not running, a renewal or a resize open, a
+    /// provider that cannot resize).
+    ResizeUnavailable = "resize_unavailable" => Conflict,
+    /// The plan asked for is the one the service has.
+    PlanUnchanged = "plan_unchanged" => Invalid,
+    /// The provider cannot make a server smaller.
+    ResizeDownUnavailable = "resize_down_unavailable" => Invalid,
 
     // Invoices and payments.
     InvoiceNotPayable = "invoice_not_payable" => Conflict,
@@ -327,6 +334,9 @@ mod tests {
         ("coupon_not_for_plan", 422),
         ("coupon_used_by_you", 422),
         ("coupon_used_up", 422),
+        ("resize_unavailable", 409),
+        ("plan_unchanged", 422),
+        ("resize_down_unavailable", 422),
         ("invoice_not_payable", 409),
         ("invoice_not_refundable", 409),
         ("credit_insufficient", 409),

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::billing::{Invoice, Line};
-use crate::ids::{CouponId, InstanceId, OrderId, PlanId, SshKeyId, UserId};
-use crate::status::OrderStatus;
+use crate::ids::{CouponId, InstanceId, InvoiceId, OrderId, PlanId, SshKeyId, UserId};
+use crate::status::{OrderStatus, ResizeStatus};
 
 /// What a customer orders: the wizard's answers, and the REST API's `POST /api/v1/orders`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +86,66 @@ pub struct OrderPage {
 pub struct Placed {
     pub order: Order,
     pub invoice: Invoice,
+}
+
+/// What a customer asks for to move a service to another plan:
+/// `POST /api/v1/orders/{id}/resize`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResizeRequest {
+    pub plan_id: PlanId,
+}
+
+/// A plan a service can move to, and what moving now is billed (docs/billing.md, "Resize").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResizeOption {
+    pub plan_id: PlanId,
+    pub plan_name: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+    /// Its monthly price before any discount.
+    pub price_idr_monthly: i64,
+    /// Smaller than the plan the service has: nothing is billed, nothing given back.
+    pub smaller: bool,
+    /// The rest of the paid period at the new plan's price less the old one's, with PPN;
+    /// `total` 0 when nothing is due.
+    pub quote: Quote,
+}
+
+/// One move of a service to another plan, as its owner and admins follow it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resize {
+    pub id: i64,
+    pub order_id: OrderId,
+    pub from_plan_name: String,
+    pub to_plan_name: String,
+    pub status: ResizeStatus,
+    /// The invoice for the rest of the period; none when nothing was due.
+    pub invoice_id: Option<InvoiceId>,
+    /// Why it failed, in the provider's or our words.
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Where a service stands for a move to another plan: the plans it can move to now, or why it
+/// cannot, and its latest resize.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResizeOptions {
+    pub options: Vec<ResizeOption>,
+    /// Why no move can be asked for now (an error code the UI translates), when none can.
+    pub unavailable: Option<String>,
+    /// How much of the paid period is left and how long it is, in seconds: the share billed.
+    pub remaining_seconds: i64,
+    pub period_seconds: i64,
+    pub latest: Option<Resize>,
+}
+
+/// A resize asked for, and its invoice when something is due (pay it to start the resize).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResizeStarted {
+    pub resize: Resize,
+    pub invoice: Option<Invoice>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -424,6 +424,7 @@ impl World {
             "/api/v1/invoices/{id}/apply-credit" | "/api/v1/credit/top-ups" => {
                 json!({ "amount": 10_000 })
             }
+            "/api/v1/orders/{id}/resize" => json!({ "plan_id": self.plan }),
             "/api/v1/orders/{id}/auto-renew" | "/api/v1/credit/renewals" => {
                 json!({ "enabled": true })
             }
@@ -530,6 +531,11 @@ impl World {
             form(CancelMyOrder {
                 id: order,
                 confirm: None,
+            }),
+            form(LoadResizeOptions { id: order }),
+            form(RequestResize {
+                id: order,
+                plan_id: PlanId(self.plan),
             }),
             form(LoadInvoice { id: invoice }),
             form(PaymentChannels {

@@ -48,9 +48,9 @@ use app::notifications::{
     NotificationPreferences, SetNotificationPreference, TelegramInfo, TelegramLink, TelegramUnlink,
 };
 use app::orders::{
-    CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, MyCredit, MyInvoices, MyOrders,
-    PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder, QuoteOrder, SandboxCheckout,
-    SetAutoRenew, SetRenewalsFromCredit, TopUpCredit,
+    CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, LoadResizeOptions, MyCredit,
+    MyInvoices, MyOrders, PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder, QuoteOrder,
+    RequestResize, SandboxCheckout, SetAutoRenew, SetRenewalsFromCredit, TopUpCredit,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -538,6 +538,11 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
         case::<SetAutoRenew>(Customer)
             .number("id", ids.active_order)
             .fixed("enabled", "true"),
+        case::<LoadResizeOptions>(Customer).number("id", ids.active_order),
+        // The plan the service has, so no payload moves it.
+        case::<RequestResize>(Customer)
+            .number("id", ids.active_order)
+            .number("plan_id", ids.plan),
         case::<MyInvoices>(Customer),
         case::<LoadInvoice>(Customer).number("id", ids.invoice),
         case::<PaymentChannels>(Customer).number("invoice_id", ids.invoice),
@@ -751,6 +756,10 @@ fn rest_cases(ids: &Ids) -> Vec<RestCase> {
         rest(Method::PUT, "/api/v1/orders/{p}/auto-renew", Customer)
             .param(ids.active_order, Number)
             .body(json!({ "enabled": true }), &[]),
+        rest(Method::GET, "/api/v1/orders/{p}/resize", Customer).param(ids.active_order, Number),
+        rest(Method::POST, "/api/v1/orders/{p}/resize", Customer)
+            .param(ids.active_order, Number)
+            .body(json!({ "plan_id": ids.plan }), &[("/plan_id", Number)]),
         rest(Method::GET, "/api/v1/invoices/{p}", Customer).param(ids.invoice, Number),
         rest(Method::GET, "/api/v1/invoices/{p}/channels", Customer).param(ids.invoice, Number),
         rest(Method::POST, "/api/v1/invoices/{p}/payments", Customer)

@@ -15,6 +15,7 @@ use domain::accounts::Role;
 use domain::accounts::inputs::Language;
 use domain::billing::tripay;
 use domain::caller::{Caller, ClientInfo};
+use domain::jobs::Registry;
 use domain::testing::{TestDb, sandbox_plan_input};
 use domain::{DomainConfig, both_backends, db_run};
 use serde_json::{Value, json};
@@ -25,6 +26,7 @@ const SARI: &str = "sari@webrana.test";
 
 struct Env {
     router: Router,
+    state: domain::AppState,
     admin: String,
     budi: String,
     sari: String,
@@ -97,6 +99,7 @@ async fn env_at(test: &TestDb, public_url: String) -> Env {
         sari: support::access_token(&router, SARI, support::PASSWORD).await,
         plan_id: plan.id,
         router,
+        state,
     }
 }
 
@@ -512,5 +515,59 @@ both_backends! {
         assert_eq!((status, rest["status"].as_str(), rest["credit_refunded"].as_i64()), (StatusCode::OK, Some("refunded"), Some(total)), "{rest}");
         let (_, credit) = call(&env.router, "GET", "/api/v1/credit", Some(&env.budi), None).await;
         assert_eq!((credit["balance"].as_i64(), credit["entries"][0]["kind"].as_str()), (Some(total), Some("refund")), "{credit}");
+    }
+
+    async fn a_service_moves_to_a_bigger_plan_through_the_api(test: TestDb) {
+        let env = env(&test).await;
+        let jobs = domain::instances::worker::register(
+            domain::orders::worker::register(Registry::default(), env.state.orders.clone(), env.state.instances.clone()),
+            env.state.instances.clone(),
+        );
+        let mut bigger = sandbox_plan_input("Micro", &["sbx-jkt1"], &["ubuntu-24-04-x64"]);
+        bigger.size_slug = "sbx-2c-2g".into();
+        bigger.price_idr_monthly = 150_000;
+        let admin_id: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(ADMIN.0).fetch_one(pool).await
+        }).unwrap();
+        let admin = Caller { user_id: admin_id, session_id: 0, role: Role::Admin, email_verified: true };
+        let micro = env.state.catalog.create_plan(&admin, &ClientInfo::default(), &bigger).await.unwrap().id;
+        let (_, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, "besar-1", 1))).await;
+        let order_id = placed["order"]["id"].as_i64().unwrap();
+        let resize = format!("/api/v1/orders/{order_id}/resize");
+        // Not running yet: nothing to move.
+        let (status, options) = call(&env.router, "GET", &resize, Some(&env.budi), None).await;
+        assert_eq!((status, options["unavailable"].as_str()), (StatusCode::OK, Some("resize_unavailable")), "{options}");
+        let (status, refused) = call(&env.router, "POST", &resize, Some(&env.budi), Some(json!({ "plan_id": micro }))).await;
+        assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("resize_unavailable")), "{refused}");
+        let invoice_id = placed["invoice"]["id"].as_i64().unwrap();
+        call(&env.router, "POST", &format!("/api/v1/admin/invoices/{invoice_id}/mark-paid"), Some(&env.admin), Some(json!({ "note": "transfer BCA" }))).await;
+        domain::testing::drain(&env.state.db, &jobs).await;
+
+        let (status, options) = call(&env.router, "GET", &resize, Some(&env.budi), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((options["options"][0]["plan_id"].as_i64(), options["options"][0]["smaller"].as_bool()), (Some(micro), Some(false)), "{options}");
+        assert!(options["options"][0]["quote"]["total"].as_i64().unwrap() > 0, "{options}");
+        for (token, expected) in [(None, StatusCode::UNAUTHORIZED), (Some(&env.sari), StatusCode::NOT_FOUND), (Some(&env.admin), StatusCode::NOT_FOUND)] {
+            let (status, _) = call(&env.router, "GET", &resize, token.map(String::as_str), None).await;
+            assert_eq!(status, expected);
+        }
+        for (body, status, code) in [
+            (json!({ "plan_id": "besar" }), StatusCode::BAD_REQUEST, "invalid"),
+            (json!({ "plan_id": env.plan_id }), StatusCode::UNPROCESSABLE_ENTITY, "plan_unchanged"),
+            (json!({ "plan_id": 999_999 }), StatusCode::NOT_FOUND, "not_found"),
+        ] {
+            let (got, refused) = call(&env.router, "POST", &resize, Some(&env.budi), Some(body.clone())).await;
+            assert_eq!((got, refused["error"]["code"].as_str()), (status, Some(code)), "{body}: {refused}");
+        }
+        let (status, started) = call(&env.router, "POST", &resize, Some(&env.budi), Some(json!({ "plan_id": micro }))).await;
+        assert_eq!((status, started["resize"]["status"].as_str(), started["invoice"]["purpose"].as_str()), (StatusCode::CREATED, Some("awaiting_payment"), Some("resize")), "{started}");
+        let resize_invoice = started["invoice"]["id"].as_i64().unwrap();
+        let (status, _) = call(&env.router, "POST", &format!("/api/v1/admin/invoices/{resize_invoice}/mark-paid"), Some(&env.admin), Some(json!({ "note": "transfer BCA" }))).await;
+        assert_eq!(status, StatusCode::OK);
+        domain::testing::drain(&env.state.db, &jobs).await;
+        let (_, options) = call(&env.router, "GET", &resize, Some(&env.budi), None).await;
+        assert_eq!((options["latest"]["status"].as_str(), options["latest"]["to_plan_name"].as_str()), (Some("done"), Some("Micro")), "{options}");
+        let (_, page) = call(&env.router, "GET", &format!("/api/v1/orders/{order_id}"), Some(&env.budi), None).await;
+        assert_eq!(page["order"]["plan_name"].as_str(), Some("Micro"), "{page}");
     }
 }

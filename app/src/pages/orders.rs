@@ -8,25 +8,28 @@ use std::time::Duration;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
 
 use crate::PageTitle;
 use crate::catalog::public_plans;
 use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
-use crate::orders::{CancelMyOrder, SetAutoRenew, load_order, my_orders};
+use crate::orders::{
+    CancelMyOrder, RequestResize, SetAutoRenew, load_order, load_resize_options, my_orders,
+};
 use crate::pages::account::RequireUser;
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{BUTTON, CELL, DANGER, FIELD, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{
     Badge, DataTable, ErrorBox, Fact, Text, error_text, invoice_status_text, order_status_text,
-    route_id, ticker,
+    resize_status_text, route_id, ticker,
 };
 use model::Rupiah;
 use model::billing::{Invoice, Purpose};
 use model::catalog::PublicPlan;
 use model::ids::{OrderId, UserId};
-use model::orders::{Order, OrderPage};
-use model::status::{InvoiceStatus, OrderStatus};
+use model::orders::{Order, OrderPage, ResizeOptions};
+use model::status::{InvoiceStatus, OrderStatus, ResizeStatus};
 
 /// An order that will change by itself soon: paid for, or being made (or waiting for a payment
 /// that may arrive from another tab or the gateway).
@@ -58,7 +61,10 @@ pub(crate) fn event_note(m: &'static Messages, note: &str) -> String {
         "auto-renew turned off" => m.orders_note_auto_renew_off.to_owned(),
         "the payment was refunded" => m.orders_note_refunded.to_owned(),
         "auto-renew turned on" => m.orders_note_auto_renew_on.to_owned(),
-        _ => note.to_owned(),
+        _ => match note.split_once(": ") {
+            Some(("plan changed to", plan)) => format!("{} {plan}", m.orders_note_resized),
+            _ => note.to_owned(),
+        },
     }
 }
 
@@ -193,17 +199,27 @@ fn OrderDetail(id: OrderId, me: UserId) -> impl IntoView {
     let choices = ServiceActions {
         cancel: ServerAction::<CancelMyOrder>::new(),
         renew: ServerAction::<SetAutoRenew>::new(),
+        resize: ServerAction::<RequestResize>::new(),
     };
-    let page = Resource::new(
-        move || {
-            (
-                tick.get(),
-                choices.cancel.version().get(),
-                choices.renew.version().get(),
-            )
-        },
-        move |_| load_order(id),
-    );
+    let versions = move || {
+        (
+            tick.get(),
+            choices.cancel.version().get(),
+            choices.renew.version().get(),
+            choices.resize.version().get(),
+        )
+    };
+    let page = Resource::new(versions, move |_| async move {
+        let page = load_order(id).await?;
+        // Only the owner of a running service may change its plan: nobody else is asked, so
+        // an admin's look at the order is not answered "not found".
+        let resize = if page.order.user_id == me && page.order.status == OrderStatus::Active {
+            load_resize_options(id).await.ok()
+        } else {
+            None
+        };
+        Ok::<_, AppError>((page, resize))
+    });
     // An order names its region and image by slug; the catalog has the names people know.
     let plans = Resource::new(|| (), |_| public_plans());
     view! {
@@ -212,11 +228,14 @@ fn OrderDetail(id: OrderId, me: UserId) -> impl IntoView {
                 let (page, plans) = (page.await, plans.await.unwrap_or_default());
                 match page {
                     Err(error) => view! { <p role="alert" class="mt-6" data-testid="order-error">{move || error_text(i18n.t(), &error)}</p> }.into_any(),
-                    Ok(mut page) => {
-                        busy.set_value(order_in_progress(page.order.status));
+                    Ok((mut page, resize)) => {
+                        let resizing = resize.as_ref().and_then(|options| options.latest.as_ref()).is_some_and(|latest| {
+                            latest.status.is_under_way() || latest.status == ResizeStatus::AwaitingPayment
+                        });
+                        busy.set_value(order_in_progress(page.order.status) || resizing);
                         name_places(&mut page.order, &plans);
                         let mine = page.order.user_id == me;
-                        view! { <OrderView page mine choices /> }.into_any()
+                        view! { <OrderView page mine choices resize /> }.into_any()
                     }
                 }
             })}
@@ -243,7 +262,12 @@ fn name_places(order: &mut Order, plans: &[PublicPlan]) {
 }
 
 #[component]
-fn OrderView(page: OrderPage, mine: bool, choices: ServiceActions) -> impl IntoView {
+fn OrderView(
+    page: OrderPage,
+    mine: bool,
+    choices: ServiceActions,
+    resize: Option<ResizeOptions>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let order = page.order;
     let service = mine.then(|| order.clone());
@@ -288,6 +312,7 @@ fn OrderView(page: OrderPage, mine: bool, choices: ServiceActions) -> impl IntoV
                 <InvoiceLinks invoices=page.invoices />
             </section>
         </div>
+        {resize.map(|options| view! { <ResizePanel id=order.id options action=choices.resize /> })}
         {service.map(|order| view! { <ServiceChoices order choices /> })}
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || i18n.t().servers_history}</h2>
@@ -320,12 +345,13 @@ fn OrderView(page: OrderPage, mine: bool, choices: ServiceActions) -> impl IntoV
 struct ServiceActions {
     cancel: ServerAction<CancelMyOrder>,
     renew: ServerAction<SetAutoRenew>,
+    resize: ServerAction<RequestResize>,
 }
 
 #[component]
 fn ServiceChoices(order: Order, choices: ServiceActions) -> impl IntoView {
     let i18n = use_i18n();
-    let ServiceActions { cancel, renew } = choices;
+    let ServiceActions { cancel, renew, .. } = choices;
     let id = order.id.get();
     let running = matches!(order.status, OrderStatus::Active | OrderStatus::Suspended);
     let renewable =
@@ -378,6 +404,101 @@ fn ServiceChoices(order: Order, choices: ServiceActions) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Moving the service to another plan: its latest change, and the plans it can move to now with
+/// what each costs. Asking for a bigger plan opens the invoice to pay.
+#[component]
+fn ResizePanel(
+    id: OrderId,
+    options: ResizeOptions,
+    action: ServerAction<RequestResize>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(started)) = action.value().get()
+            && let Some(invoice) = started.invoice
+        {
+            navigate(&format!("/invoices/{}", invoice.id), Default::default());
+        }
+    });
+    let latest = options.latest.clone().map(|latest| {
+        let status = latest.status;
+        let pay = (status == ResizeStatus::AwaitingPayment)
+            .then_some(latest.invoice_id)
+            .flatten();
+        let refunded = status == ResizeStatus::Failed && latest.invoice_id.is_some();
+        view! {
+            <div class="mt-3 rounded-md border border-slate-200 px-3 py-2 text-sm dark:border-slate-800" data-testid="resize-latest">
+                <p class="flex flex-wrap items-center gap-2">
+                    <span class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_resize_latest} ":"</span>
+                    <span class="font-medium">{latest.from_plan_name.clone()} " → " {latest.to_plan_name.clone()}</span>
+                    <Badge status text=resize_status_text testid="resize-status" />
+                    {pay.map(|invoice| view! {
+                        <A href=format!("/invoices/{invoice}") attr:class=PRIMARY attr:data-testid="resize-pay">{move || i18n.t().orders_resize_pay}</A>
+                    })}
+                </p>
+                {latest.error.clone().map(|error| view! {
+                    <p class="mt-1 text-red-700 dark:text-red-300" data-testid="resize-error">
+                        {error} {refunded.then(|| view! { " " {move || i18n.t().orders_resize_failed_refunded} })}
+                    </p>
+                })}
+            </div>
+        }
+    });
+    let days = |seconds: i64| (seconds + 43_200) / 86_400;
+    let (left, period) = (
+        days(options.remaining_seconds),
+        days(options.period_seconds),
+    );
+    let body = if options.unavailable.is_some() {
+        view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-400" data-testid="resize-unavailable">{move || i18n.t().orders_resize_unavailable}</p> }.into_any()
+    } else if options.options.is_empty() {
+        view! { <p class="mt-3 text-sm text-slate-600 dark:text-slate-400" data-testid="resize-none">{move || i18n.t().orders_resize_none}</p> }.into_any()
+    } else {
+        view! {
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{move || i18n.t().orders_resize_intro}</p>
+            <p class="mt-2 text-sm">
+                <span class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_resize_period_left}</span>
+                " " <span class="font-medium" data-testid="resize-days">{left} " / " {period} " " {move || i18n.t().orders_resize_days}</span>
+            </p>
+            <OrderErrorNotice result=action.value() />
+            <ActionForm action attr:class="mt-3 space-y-3" attr:data-testid="resize-form">
+                <input type="hidden" name="id" value=id.to_string() />
+                <ul class="grid gap-2 sm:grid-cols-2">
+                    {options.options.into_iter().map(|option| {
+                        let total = option.quote.total;
+                        let smaller = option.smaller;
+                        view! {
+                            <li>
+                                <label class="flex cursor-pointer items-start gap-3 rounded-md border border-slate-200 p-3 text-sm has-[:checked]:border-sky-500 has-[:checked]:bg-sky-50 dark:border-slate-800 dark:has-[:checked]:bg-sky-950">
+                                    <input type="radio" name="plan_id" value=option.plan_id.to_string() required class="mt-1" data-testid="resize-plan" data-plan=option.plan_name.clone() />
+                                    <span>
+                                        <span class="block font-medium">{option.plan_name.clone()}
+                                            {smaller.then(|| view! { <span class="ml-2 text-xs font-normal text-slate-500 dark:text-slate-400">{move || i18n.t().orders_resize_smaller}</span> })}
+                                        </span>
+                                        <span class="block text-slate-500 dark:text-slate-400">{format!("{} vCPU · {} GB RAM · {} GB", option.vcpus, option.memory_mb / 1024, option.disk_gb)}</span>
+                                        <span class="block font-medium" data-testid="resize-price">
+                                            {move || if total > 0 { format!("{} {}", Rupiah(total), i18n.t().orders_resize_now) } else { i18n.t().orders_resize_no_charge.to_owned() }}
+                                        </span>
+                                    </span>
+                                </label>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <button type="submit" class=PRIMARY disabled=move || action.pending().get() data-testid="resize-submit">{move || i18n.t().orders_resize_submit}</button>
+            </ActionForm>
+        }.into_any()
+    };
+    view! {
+        <section class=format!("{PANEL} mt-6") data-testid="resize">
+            <h2 class="text-lg font-semibold">{move || i18n.t().orders_resize_title}</h2>
+            {latest}
+            {body}
+        </section>
+    }
 }
 
 /// Where an order stands on its way to a running server, and the server once there is one.

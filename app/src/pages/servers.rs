@@ -22,12 +22,13 @@ use crate::pages::admin::{AdminShell, FilterForm, query_param};
 use crate::time::{Precision, utc_text};
 use crate::ui::style::{BUTTON, CELL, DANGER, PANEL};
 use crate::ui::{
-    DataTable, ErrorNotice, Fact, Field, Loaded, Submit, error_text, nothing_listed, route_id,
+    DataTable, ErrorNotice, Fact, Field, Loaded, Submit, error_text, nothing_listed,
+    resize_status_text, route_id,
 };
 use model::catalog::{OfferedImage, PublicPlan};
 use model::instances::{ConsoleKind, Instance, ServerPage};
 use model::notifications::{Category, Notification};
-use model::status::InstanceStatus;
+use model::status::{InstanceStatus, ResizeStatus};
 use model::{InstanceId, NotificationId, PlanId};
 
 const SELECT: &str = "mt-1 block w-full rounded-md text-base border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900";
@@ -82,6 +83,7 @@ fn action_text(m: &'static Messages, kind: &str) -> &'static str {
         "shutdown" => m.servers_action_shutdown,
         "reboot" => m.servers_action_reboot,
         "reset_password" => m.servers_action_reset_password,
+        "resize" => m.servers_action_resize,
         _ => m.servers_action_rebuild,
     }
 }
@@ -116,6 +118,9 @@ fn event_text(m: &'static Messages, kind: &str) -> &'static str {
         "resumed" => m.servers_event_resumed,
         "terminated" => m.servers_event_terminated,
         "deleted" => m.servers_event_deleted,
+        "resize_step" => m.servers_event_resize_step,
+        "resized" => m.servers_event_resized,
+        "resize_failed" => m.servers_event_resize_failed,
         _ => m.servers_event_password_revealed,
     }
 }
@@ -123,6 +128,9 @@ fn event_text(m: &'static Messages, kind: &str) -> &'static str {
 /// An event's detail; action events start with the action's code (`reboot`, `reboot: why`),
 /// which reads better translated.
 fn event_detail(m: &'static Messages, message: &str) -> String {
+    if let Some(step) = ResizeStatus::parse(message) {
+        return resize_status_text(m, step).to_owned();
+    }
     let (code, rest) = match message.split_once(": ") {
         Some((code, rest)) => (code, Some(rest)),
         None => (message, None),
@@ -134,6 +142,7 @@ fn event_detail(m: &'static Messages, message: &str) -> String {
         "reboot",
         "reset_password",
         "rebuild",
+        "resize",
     ];
     if !known.contains(&code) {
         return message.to_owned();

@@ -8,7 +8,9 @@ pub mod style;
 
 pub use error::{ErrorBox, ErrorNotice, ErrorText, Loaded, error_text, nothing_listed};
 pub use form::{Card, Field, Notice, RadioCard, Submit};
-pub use status::{Badge, invoice_status_text, order_status_text, payment_status_text};
+pub use status::{
+    Badge, invoice_status_text, order_status_text, payment_status_text, resize_status_text,
+};
 
 use std::time::Duration;
 

@@ -1,11 +1,11 @@
-//! How a customer reads the status of an order, an invoice or a payment: its words and the
+//! How a customer reads the status of an order, an invoice, a payment or a change of plan: its words and the
 //! coloured badge it is shown in.
 
 use leptos::prelude::*;
 
 use crate::i18n::{Messages, use_i18n};
 use crate::ui::style::{PILL, PILL_BAD, PILL_BUSY, PILL_GOOD, PILL_QUIET, PILL_WAITING};
-use model::status::{InvoiceStatus, OrderStatus, PaymentStatus, Status};
+use model::status::{InvoiceStatus, OrderStatus, PaymentStatus, ResizeStatus, Status};
 
 pub fn order_status_text(m: &'static Messages, status: OrderStatus) -> &'static str {
     match status {
@@ -41,7 +41,20 @@ pub fn payment_status_text(m: &'static Messages, status: PaymentStatus) -> &'sta
     }
 }
 
-/// A coloured pill for an order's, invoice's or payment's status.
+pub fn resize_status_text(m: &'static Messages, status: ResizeStatus) -> &'static str {
+    match status {
+        ResizeStatus::AwaitingPayment => m.orders_resize_status_awaiting_payment,
+        ResizeStatus::Queued => m.orders_resize_status_queued,
+        ResizeStatus::Stopping => m.orders_resize_status_stopping,
+        ResizeStatus::Resizing => m.orders_resize_status_resizing,
+        ResizeStatus::Starting => m.orders_resize_status_starting,
+        ResizeStatus::Done => m.orders_resize_status_done,
+        ResizeStatus::Failed => m.orders_resize_status_failed,
+        ResizeStatus::Cancelled => m.orders_resize_status_cancelled,
+    }
+}
+
+/// A coloured pill for an order's, invoice's, payment's or resize's status.
 #[component]
 pub fn Badge<S: Status>(
     status: S,
@@ -50,10 +63,10 @@ pub fn Badge<S: Status>(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let colour = match status.as_str() {
-        "active" | "paid" => PILL_GOOD,
+        "active" | "paid" | "done" => PILL_GOOD,
         "failed" | "expired" | "suspended" => PILL_BAD,
         "cancelled" | "terminated" | "refunded" => PILL_QUIET,
-        "provisioning" => PILL_BUSY,
+        "provisioning" | "queued" | "stopping" | "resizing" | "starting" => PILL_BUSY,
         _ => PILL_WAITING,
     };
     view! {

@@ -256,6 +256,36 @@ pub(super) async fn invoice_moved(
     Ok(())
 }
 
+/// Gives all of a paid invoice not refunded yet back to its owner's credit, with `note`, and
+/// marks it refunded (a resize that failed); answers how much went back.
+pub(crate) async fn refund_in_full(
+    tx: &mut Tx,
+    invoice_id: i64,
+    note: &str,
+) -> Result<i64, DbError> {
+    let Some(invoice) = invoices::by_id_in(tx, invoice_id).await? else {
+        return Ok(0);
+    };
+    if invoice.status != InvoiceStatus::Paid {
+        return Ok(0);
+    }
+    let left = invoice.total - invoice.credit_refunded;
+    if left > 0 {
+        give_back(tx, &invoice, left, CreditKind::Refund).await?;
+    }
+    invoices::transition(
+        tx,
+        invoice_id,
+        InvoiceStatus::Refunded,
+        InvoiceChange {
+            note: Some(note),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(left)
+}
+
 /// Books `amount` back to the owner of `invoice`: as credit it paid and no longer pays
 /// (`Returned`), or as money of a paid invoice refunded (`Refund`).
 async fn give_back(

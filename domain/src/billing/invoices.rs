@@ -184,6 +184,7 @@ pub(crate) async fn transition(
     })?;
     record_event(tx, invoice_id, Some(from), to, change).await?;
     super::credit::invoice_moved(tx, invoice_id, to).await?;
+    crate::orders::resize::invoice_closed(tx, invoice_id, to).await?;
     Ok(moved)
 }
 

@@ -438,6 +438,11 @@ impl Catalog {
         Self { db, providers }
     }
 
+    /// The providers configured here, for what a service can do at its own (resize).
+    pub(crate) fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
     fn configured(&self, provider: &str) -> bool {
         self.providers.get(provider).is_some()
     }

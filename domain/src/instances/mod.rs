@@ -10,6 +10,7 @@
 //! that says why: the history customers read on the server page is the one place a person
 //! looks when asking what happened to their server.
 
+pub mod resize;
 pub mod suspension;
 mod work_error;
 pub mod worker;
@@ -156,7 +157,8 @@ pub struct Instance {
     pub ipv6: Option<String>,
     /// A root password is stored and its owner has not looked at it yet.
     pub password_waiting: bool,
-    /// The action running now, if any.
+    /// The action running now, if any: an action's kind, or `resize` while the server moves to
+    /// another plan.
     pub open_action: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -185,8 +187,10 @@ const INSTANCE_SELECT: &str = "SELECT i.id, i.user_id, u.email AS owner_email, i
     COALESCE(im.display_name, im.provider_name, i.image_slug) AS image_name, i.status, \
     i.provider_status, i.status_message, i.ipv4, i.ipv6, \
     (i.root_password IS NOT NULL AND i.password_revealed_at IS NULL) AS password_waiting, \
-    (SELECT a.kind FROM instance_actions a WHERE a.instance_id = i.id \
-        AND a.state IN ('pending', 'running')) AS open_action, \
+    COALESCE((SELECT a.kind FROM instance_actions a WHERE a.instance_id = i.id \
+        AND a.state IN ('pending', 'running')), (SELECT 'resize' FROM resizes r \
+        WHERE r.instance_id = i.id AND r.status IN ('queued', 'stopping', 'resizing', 'starting'))) \
+        AS open_action, \
     i.created_at, i.updated_at, i.ready_at, i.suspended_at \
     FROM instances i JOIN users u ON u.id = i.user_id JOIN plans p ON p.id = i.plan_id \
     LEFT JOIN catalog_regions r ON r.provider = i.provider AND r.slug = i.region_slug \

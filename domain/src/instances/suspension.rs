@@ -126,6 +126,18 @@ async fn forget_passwords(tx: &mut Tx, instance_id: i64) -> Result<(), DbError> 
     Ok(())
 }
 
+/// Powers the server on if it is stopped and nothing else is under way (after a resize that
+/// failed with the server off); answers whether it queued that.
+pub(crate) async fn power_on_if_stopped(tx: &mut Tx, instance_id: i64) -> Result<bool, DbError> {
+    queue_when(
+        tx,
+        instance_id,
+        ActionKind::PowerOn,
+        InstanceStatus::Stopped,
+    )
+    .await
+}
+
 /// Queues `kind` on the server, requested by the platform, when its status is `when` and no
 /// other action is open; answers whether it did.
 async fn queue_when(

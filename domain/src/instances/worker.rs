@@ -43,6 +43,7 @@ pub fn register(registry: Registry, instances: Instances) -> Registry {
     let provision = instances.clone();
     let action = instances.clone();
     let deleting = instances.clone();
+    let resizing = instances.clone();
     registry
         .on(PROVISION_JOB, move |job| {
             let instances = provision.clone();
@@ -56,8 +57,13 @@ pub fn register(registry: Registry, instances: Instances) -> Registry {
             let instances = deleting.clone();
             async move { instances.run_delete(&job).await.map_err(describe) }
         })
+        .on(super::resize::RESIZE_JOB, move |job| {
+            let instances = resizing.clone();
+            async move { instances.run_resize(&job).await.map_err(describe) }
+        })
         .first(PROVISION_JOB)
         .first(ACTION_JOB)
+        .first(super::resize::RESIZE_JOB)
         .on(STATUS_SYNC_JOB, move |_job| {
             let instances = instances.clone();
             async move {
@@ -81,7 +87,7 @@ fn count_provisioning(instance: &Instance, outcome: &'static str, at: chrono::Da
 
 /// Half the time waited so far, between 2 s and 30 s: quick answers for quick work, few calls
 /// for slow work.
-fn poll_interval(waited: Duration) -> Duration {
+pub(super) fn poll_interval(waited: Duration) -> Duration {
     Duration::seconds((waited.num_seconds() / 2).clamp(2, 30))
 }
 
@@ -706,7 +712,9 @@ impl Instances {
                 "SELECT i.id FROM instances i WHERE i.provider_instance_id IS NOT NULL \
                  AND i.status IN ('running', 'stopped', 'error', 'deleting') \
                  AND NOT EXISTS (SELECT 1 FROM instance_actions a WHERE a.instance_id = i.id \
-                     AND a.state IN ('pending', 'running')) ORDER BY i.id",
+                     AND a.state IN ('pending', 'running')) \
+                 AND NOT EXISTS (SELECT 1 FROM resizes r WHERE r.instance_id = i.id \
+                     AND r.status IN ('queued', 'stopping', 'resizing', 'starting')) ORDER BY i.id",
             )
             .fetch_all(pool)
             .await

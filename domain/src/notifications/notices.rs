@@ -343,6 +343,48 @@ impl Notice {
         )
     }
 
+    /// The server moved to the plan it was paid for.
+    pub fn resized(order_id: i64, hostname: &str, plan: &str) -> Self {
+        Self::new(
+            "resized",
+            Category::Server,
+            Some(format!("/orders/{order_id}")),
+            text(
+                format!("Server {hostname} pindah paket"),
+                format!("Server Anda sekarang memakai paket {plan}."),
+            ),
+            text(
+                format!("Server {hostname} changed plan"),
+                format!("Your server now runs on the {plan} plan."),
+            ),
+        )
+    }
+
+    /// The move to another plan failed; what was paid for it (`refunded`) is credit now.
+    pub fn resize_failed(order_id: i64, hostname: &str, refunded: i64) -> Self {
+        let (id, en) = if refunded > 0 {
+            let amount = Rupiah(refunded).to_string();
+            (
+                format!(
+                    "Server tetap pada paket lamanya. {amount} sudah dikembalikan ke kredit Anda."
+                ),
+                format!("The server stays on its old plan. {amount} is back in your credit."),
+            )
+        } else {
+            (
+                "Server tetap pada paket lamanya.".to_owned(),
+                "The server stays on its old plan.".to_owned(),
+            )
+        };
+        Self::new(
+            "resize_failed",
+            Category::Server,
+            Some(format!("/orders/{order_id}")),
+            text(format!("Server {hostname} gagal pindah paket"), id),
+            text(format!("Server {hostname} could not change plan"), en),
+        )
+    }
+
     pub fn suspended(order_id: i64, hostname: &str) -> Self {
         Self::new(
             "suspended",
@@ -856,6 +898,22 @@ impl Notice {
                 format!(
                     "{amount} came in through {gateway} ({channel}) for invoice {invoice}, which was already settled or closed. Send it back to the customer."
                 ),
+            ),
+        )
+    }
+
+    pub fn admin_resize_failed(order_id: i64, hostname: &str, reason: &str) -> Self {
+        Self::new(
+            "admin_resize_failed",
+            Category::Admin,
+            Some(format!("/admin/orders/{order_id}")),
+            text(
+                format!("Pindah paket {hostname} gagal"),
+                format!("Alasan: {reason}. Pembayarannya sudah dikembalikan ke kredit pelanggan."),
+            ),
+            text(
+                format!("Changing the plan of {hostname} failed"),
+                format!("Reason: {reason}. Its payment went back to the customer's credit."),
             ),
         )
     }

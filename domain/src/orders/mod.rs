@@ -10,6 +10,7 @@ pub mod pricing;
 pub mod refunds;
 pub mod reminders;
 pub mod renewals;
+pub mod resize;
 pub mod self_service;
 mod views;
 
@@ -434,7 +435,8 @@ fn calendar_months(months: i64) -> Months {
 }
 
 /// What paying `invoice` does, inside the transaction that marked it paid: a new order goes on
-/// to be provisioned; a renewal extends the period it pays for; a top-up becomes credit.
+/// to be provisioned; a renewal extends the period it pays for; a resize is queued; a top-up
+/// becomes credit.
 pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), OrderError> {
     if invoice.total > 0 {
         notifications::notify(
@@ -456,6 +458,9 @@ pub(crate) async fn invoice_paid(tx: &mut Tx, invoice: &Invoice) -> Result<(), O
     let Some(order_id) = invoice.order_id else {
         return Ok(credit::topped_up(tx, invoice).await?);
     };
+    if invoice.purpose == Purpose::Resize.as_str() {
+        return Ok(resize::invoice_paid(tx, invoice.id).await?);
+    }
     if invoice.purpose == Purpose::New.as_str() {
         transition(tx, order_id, OrderStatus::Paid, None, None).await?;
         jobs::enqueue(

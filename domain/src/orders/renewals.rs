@@ -44,10 +44,14 @@ impl Orders {
                  AND o.paid_until <= $1 \
                  AND o.paid_until > $2 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id \
                      AND i.purpose = 'renewal' AND i.status = 'unpaid') \
+                 AND NOT EXISTS (SELECT 1 FROM resizes r WHERE r.order_id = o.id \
+                     AND r.status IN ('awaiting_payment', 'queued', 'stopping', 'resizing', 'starting')) \
                  ORDER BY o.id",
             )
             .bind(now + self.config().renewal_lead)
-            // Past the grace a renewal can no longer be paid; suspension takes over.
+            // Past the grace a renewal can no longer be paid; suspension takes over. A service
+            // moving to another plan is renewed at the next sweep after the move, at its new
+            // price (the move takes a day at most: its invoice's lifetime).
             .bind(now - self.config().renewal_grace)
             .fetch_all(pool)
             .await

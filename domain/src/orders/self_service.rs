@@ -29,7 +29,11 @@ pub const AUTO_RENEW_ON: &str = "auto-renew turned on";
 impl Orders {
     /// The caller's own order, or not found: another customer's, and an admin's look at
     /// someone else's, are both refused, since these are the owner's decisions.
-    async fn own(&self, caller: &Caller, id: i64) -> Result<(Order, OrderStatus), OrderError> {
+    pub(super) async fn own(
+        &self,
+        caller: &Caller,
+        id: i64,
+    ) -> Result<(Order, OrderStatus), OrderError> {
         let order = self.by_id(id).await?;
         if order.user_id != caller.user_id {
             return Err(OrderError::NotFound);

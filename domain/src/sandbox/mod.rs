@@ -358,8 +358,9 @@ fn must_be_running(row: &ServerRow) -> Result<(), ProviderError> {
 
 fn lifecycle(status: &str) -> Lifecycle {
     match status {
-        "building" | "rebuilding" => Lifecycle::Provisioning,
-        "running" | "rebooting" | "stopping" | "resizing" => Lifecycle::Running,
+        // Busy at the provider: a resize restarts the server on its new size.
+        "building" | "rebuilding" | "resizing" => Lifecycle::Provisioning,
+        "running" | "rebooting" | "stopping" => Lifecycle::Running,
         "stopped" | "starting" => Lifecycle::Stopped,
         "deleting" => Lifecycle::Deleting,
         "deleted" => Lifecycle::Deleted,
@@ -698,6 +699,7 @@ mod tests {
     #[test]
     fn statuses_map_onto_the_lifecycle() {
         assert_eq!(lifecycle("building"), Lifecycle::Provisioning);
+        assert_eq!(lifecycle("resizing"), Lifecycle::Provisioning);
         assert_eq!(lifecycle("stopping"), Lifecycle::Running);
         assert_eq!(lifecycle("starting"), Lifecycle::Stopped);
         assert_eq!(lifecycle("failed"), Lifecycle::Error);

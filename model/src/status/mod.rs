@@ -10,12 +10,14 @@ mod invoice;
 mod job;
 mod order;
 mod payment;
+mod resize;
 
 pub use instance::InstanceStatus;
 pub use invoice::InvoiceStatus;
 pub use job::JobState;
 pub use order::OrderStatus;
 pub use payment::PaymentStatus;
+pub use resize::ResizeStatus;
 
 /// What every lifecycle's status offers, so the server can move any of them with one
 /// compare-and-set.

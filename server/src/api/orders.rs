@@ -15,7 +15,10 @@ use domain::orders::OrderFilter;
 use domain::orders::coupons::{self, CouponInput};
 use model::billing::{Channel, CreditAccount, Invoice, InvoicePage, Payment};
 use model::ids::UserId;
-use model::orders::{Coupon, Order, OrderPage, OrderRequest, Placed, Quote};
+use model::orders::{
+    Coupon, Order, OrderPage, OrderRequest, Placed, Quote, ResizeOptions, ResizeRequest,
+    ResizeStarted,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,6 +34,10 @@ pub fn routes() -> Routes {
         .route("/api/v1/orders/{id}", get(order))
         .route("/api/v1/orders/{id}/cancel", post(cancel_mine))
         .route("/api/v1/orders/{id}/auto-renew", put(auto_renew))
+        .route(
+            "/api/v1/orders/{id}/resize",
+            get(resize_options).post(request_resize),
+        )
         .route("/api/v1/invoices", get(my_invoices))
         .route("/api/v1/invoices/{id}", get(invoice))
         .route("/api/v1/invoices/{id}/pdf", get(invoice_pdf))
@@ -140,6 +147,34 @@ async fn auto_renew(
         .set_auto_renew(&caller, id, body.enabled)
         .await?;
     Ok(Json(order.into()))
+}
+
+async fn resize_options(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Json<ResizeOptions>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .orders
+            .resize_options(&caller, id, chrono::Utc::now())
+            .await?,
+    ))
+}
+
+async fn request_resize(
+    State(state): State<ServerState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ResizeRequest>,
+) -> Result<(StatusCode, Json<ResizeStarted>), ApiError> {
+    let requested = state
+        .app
+        .orders
+        .request_resize(&caller, id, body.plan_id.get(), chrono::Utc::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(requested.into())))
 }
 
 async fn my_invoices(
