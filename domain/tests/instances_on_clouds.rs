@@ -2,7 +2,8 @@
 //! The provisioning worker against mock clouds that misbehave the way the real ones are known to
 //! (`../shared/provider-apis/README.md`): a create whose answer never arrives, a new server that
 //! answers 404 for a while, a graceful shutdown the guest ignores. Driven through the real job
-//! queue on both databases, from an admin's "provision for user" to a running server.
+//! queue on both databases, from an admin's "provision for user" to a running server, and a
+//! paid resize on DigitalOcean, which needs the droplet off.
 
 mod support;
 
@@ -419,5 +420,83 @@ both_backends! {
         let events = env.event_kinds().await;
         assert!(events.contains(&"shutdown_forced".to_owned()), "{events:?}");
         assert!(events.contains(&"action_done".to_owned()), "{events:?}");
+    }
+
+    async fn a_paid_digitalocean_resize_powers_off_resizes_with_the_disk_and_powers_on(test: TestDb) {
+        use digitalocean::{action, answer, droplet, public_v4, public_v6};
+        let cloud = MockServer::start().await;
+        digitalocean::mount_catalog(&cloud).await;
+        let env = ordered_on(&test, Arc::new(digitalocean::provider(&cloud)), &DIGITALOCEAN).await;
+        let label = env.label.clone();
+        accepts_one_create(&cloud, 51000020, &label).await;
+        let on = |status: &str, size: &str| {
+            let mut found = droplet(51000020, status, public_v4(), public_v6(), &[label.as_str()]);
+            found["size_slug"] = json!(size);
+            answer(200, json!({ "droplet": found }))
+        };
+        answer_in_turn(&cloud, "GET", "/v2/droplets/51000020", vec![on("active", "s-2vcpu-2gb")]).await;
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(env.server().await.status.as_str(), "running");
+
+        // The service behind the server has paid for a bigger size.
+        let (plan_id, user_id): (i64, i64) = db_run!(&test.db, |pool| {
+            sqlx::query_as("SELECT plan_id, user_id FROM instances WHERE id = $1")
+                .bind(env.instance_id).fetch_one(pool).await
+        }).unwrap();
+        let order_id: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO orders (user_id, plan_id, region_slug, image_slug, hostname, period_months, \
+                 status, instance_id, paid_until, created_at, updated_at) \
+                 VALUES ($1, $2, 'sgp1', 'debian-12-x64', 'shop.customer.test', 1, 'active', $3, $4, $5, $5) RETURNING id",
+            )
+            .bind(user_id).bind(plan_id).bind(env.instance_id).bind(Utc::now() + Duration::days(20)).bind(Utc::now())
+            .fetch_one(pool).await
+        }).unwrap();
+        let resize_id: i64 = db_run!(&test.db, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO resizes (order_id, instance_id, from_plan_id, to_plan_id, to_size_slug, status, \
+                 requested_by, created_at, updated_at) VALUES ($1, $2, $3, $3, 's-4vcpu-8gb', 'queued', $4, $5, $5) RETURNING id",
+            )
+            .bind(order_id).bind(env.instance_id).bind(plan_id).bind(user_id).bind(Utc::now())
+            .fetch_one(pool).await
+        }).unwrap();
+        let mut tx = env.state.db.begin().await.unwrap();
+        domain::jobs::enqueue(&mut tx, instances::resize::RESIZE_JOB, &json!({ "resize_id": resize_id }), Utc::now(), 8).await.unwrap();
+        tx.commit().await.unwrap();
+        // DigitalOcean resizes only a droplet that is off, and leaves it off.
+        cloud.reset().await;
+        answer_in_turn(&cloud, "GET", "/v2/droplets/51000020", vec![
+            on("active", "s-2vcpu-2gb"),
+            on("active", "s-2vcpu-2gb"),
+            on("off", "s-2vcpu-2gb"),
+            on("off", "s-2vcpu-2gb"),
+            on("off", "s-4vcpu-8gb"),
+            on("off", "s-4vcpu-8gb"),
+            on("active", "s-4vcpu-8gb"),
+        ]).await;
+        answer_in_turn(&cloud, "POST", "/v2/droplets/51000020/actions", vec![
+            answer(201, action(36000001, "in-progress", "power_off")),
+            answer(201, action(36000002, "in-progress", "resize")),
+            answer(201, action(36000003, "in-progress", "power_on")),
+        ]).await;
+        answer_in_turn(&cloud, "GET", "/v2/actions/36000002", vec![
+            answer(200, action(36000002, "in-progress", "resize")),
+            answer(200, action(36000002, "completed", "resize")),
+        ]).await;
+
+        drain(&test.db, &env.jobs).await;
+
+        let sent = sent(&cloud, "POST", "/v2/droplets/51000020/actions").await;
+        let kinds: Vec<&str> = sent.iter().map(|body| body["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["power_off", "resize", "power_on"]);
+        assert_eq!((sent[1]["size"].as_str(), sent[1]["disk"].as_bool()), (Some("s-4vcpu-8gb"), Some(true)));
+        let (status, size): (String, String) = db_run!(&test.db, |pool| {
+            sqlx::query_as("SELECT r.status, i.size_slug FROM resizes r JOIN instances i ON i.id = r.instance_id WHERE r.id = $1")
+                .bind(resize_id).fetch_one(pool).await
+        }).unwrap();
+        assert_eq!((status.as_str(), size.as_str()), ("done", "s-4vcpu-8gb"));
+        let server = env.server().await;
+        assert_eq!((server.status.as_str(), server.open_action), ("running", None));
+        assert!(env.event_kinds().await.contains(&"resized".to_owned()));
     }
 }
