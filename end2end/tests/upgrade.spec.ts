@@ -2,7 +2,7 @@
 // what it costs for the rest of the period, pays the invoice, and watches the server change, in
 // both languages and in dark mode.
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import { ensureAdmin, hydrated, planOnSale, setTheme, shot, verifiedCustomer } from './support';
+import { ADMIN, bearer as adminBearer, ensureAdmin, hydrated, setTheme, shot, verifiedCustomer } from './support';
 
 const RUN = Date.now();
 const SMALL = `Kecil ${RUN}`;
@@ -12,11 +12,16 @@ const HOST = `tumbuh-${RUN % 1_000_000}`;
 
 let smallId = 0;
 
+// One admin log-in makes both plans: the suite's admin log-ins share one rate limit.
 test.beforeAll(async ({ request }) => {
   ensureAdmin();
-  const plan = { region_slugs: ['sbx-jkt1'], image_slugs: ['ubuntu-24-04-x64'] };
-  smallId = await planOnSale(request, { ...plan, name: SMALL, price_idr_monthly: 60000 });
-  await planOnSale(request, { ...plan, name: BIG, size_slug: 'sbx-2c-2g', price_idr_monthly: 120000 });
+  const headers = await adminBearer(request, ADMIN);
+  const plan = { provider: 'sandbox', region_slugs: ['sbx-jkt1'], image_slugs: ['ubuntu-24-04-x64'] };
+  for (const [name, size_slug, price_idr_monthly] of [[SMALL, 'sbx-1c-1g', 60000], [BIG, 'sbx-2c-2g', 120000]] as const) {
+    const created = await request.post('/api/v1/admin/plans', { headers, data: { ...plan, name, size_slug, price_idr_monthly } });
+    expect(created.status(), await created.text()).toBe(201);
+    if (name === SMALL) smallId = (await created.json()).id;
+  }
 });
 
 async function bearer(request: APIRequestContext, email: string) {
