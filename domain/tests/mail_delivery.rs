@@ -109,6 +109,15 @@ both_backends! {
         assert!(messages[0].contains("Subject: Konfirmasi e-mail Anda"), "{}", messages[0]);
         assert!(messages[0].contains("To: budi@example.com"));
         assert!(messages[0].contains("multipart/alternative"));
+        let header = |message: &str, name: &str| {
+            message.lines().find_map(|line| line.strip_prefix(name)).map(str::to_owned)
+        };
+        for message in &messages {
+            assert!(header(message, "Date: ").is_some(), "{message}");
+            let id = header(message, "Message-ID: ").unwrap_or_else(|| panic!("no Message-ID: {message}"));
+            assert!(id.starts_with('<') && id.ends_with("@webrana.test>"), "{id}");
+        }
+        assert_ne!(header(&messages[0], "Message-ID: "), header(&messages[1], "Message-ID: "), "each message has its own id");
         let stored = mail::list(&test.db, None, 10, 0).await.unwrap();
         assert!(stored.iter().all(|email| email.sent_at.is_some()));
         assert_eq!(jobs::list(&test.db, Some("done"), Some(delivery::JOB_KIND), 10).await.unwrap().len(), 2);

@@ -259,6 +259,25 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   await expect(admin.getByTestId('cancel-form')).toBeVisible();
   await shot(admin, testInfo, 'admin-order-failed-id');
 
+  // Its owner is told what happens next, and its server offers no console it cannot have.
+  await logIn(page, CUSTOMER.email, CUSTOMER.password);
+  await expect(page).toHaveURL(/\/account$/);
+  await page.goto(`/orders/${third.order.id}`);
+  await hydrated(page);
+  await expect(page.getByTestId('failed-next-step')).toContainText('Tim kami sudah diberi tahu');
+  await shot(page, testInfo, 'order-failed-customer-id');
+  await page.getByTestId('server-link').click();
+  await expect(page.getByTestId('console-not-running')).toContainText('gagal dinyalakan');
+  await expect(page.getByTestId('server-order')).toHaveText(`#${third.order.id}`);
+  await page.getByTestId('theme-toggle').click();
+  await page.getByTestId('lang-en').click();
+  await expect(page.getByTestId('console-not-running')).toContainText('failed to start');
+  await page.getByTestId('server-order').click();
+  await expect(page.getByTestId('failed-next-step')).toContainText('Our team has been told');
+  await shot(page, testInfo, 'order-failed-customer-en-dark');
+  await page.getByTestId('theme-toggle').click();
+  await page.getByTestId('lang-id').click();
+
   // Cancelling gave the coupon use back; the paid order keeps its own.
   await admin.goto('/admin/coupons');
   await expect(admin.getByTestId(`coupon-${COUPON}`)).toContainText('1 / 100');
@@ -280,6 +299,9 @@ test('a customer cannot open the admin order pages', async ({ page }) => {
   await expect(page).toHaveURL(/\/account$/);
   await page.goto('/admin/orders');
   await expect(page.getByRole('alert')).toHaveText('Anda tidak memiliki akses ke halaman ini.');
+  // Nothing of the admin's pages shows: no menu, no heading.
+  await expect(page.getByTestId('admin-menu')).toHaveCount(0);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveCount(0);
   await page.goto('/admin/orders/1');
   await expect(page.getByTestId('order-heading')).toHaveCount(0);
 });

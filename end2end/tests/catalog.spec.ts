@@ -32,6 +32,8 @@ test('an admin prices a sandbox size and visitors see it on /plans', async ({ pa
   await page.goto('/admin/images');
   await hydrated(page);
   await expect(page.getByTestId('image-ubuntu-24-04-x64')).toContainText('Ubuntu 24.04 LTS');
+  await expect(page.getByTestId('image-sandbox-broken').getByTestId('test-image')).toHaveText('image uji');
+  await expect(page.getByTestId('image-ubuntu-24-04-x64').getByTestId('test-image')).toHaveCount(0);
   await shot(page, testInfo, 'admin-images-id');
 
   // A plan from the 2 vCPU / 2 GB size: choosing the size fills its specs and regions.
@@ -48,7 +50,10 @@ test('an admin prices a sandbox size and visitors see it on /plans', async ({ pa
   await form.getByLabel('Harga per bulan (Rp)').fill('150000');
   await form.getByLabel('Diskon 12 bulan (%)').fill('15');
   await form.getByLabel('Sandbox Tokyo 1').uncheck();
-  await form.getByLabel('Broken image').uncheck();
+  // The image that always fails is marked and left out unless ticked.
+  await expect(form.getByLabel('Broken image')).not.toBeChecked();
+  await expect(form.getByTestId('plan-images').getByTestId('test-image')).toHaveText('image uji');
+  await expect(form.getByLabel('Ubuntu 24.04 LTS')).toBeChecked();
   await shot(page, testInfo, 'admin-plan-form-id');
   await form.getByRole('button', { name: 'Simpan paket' }).click();
   await expect(page).toHaveURL(/\/admin\/plans$/);

@@ -6,13 +6,13 @@
 //
 // This file starts its own mock and its own app server (with the three providers switched on),
 // so the other files keep a sandbox-only catalog.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startMockClouds, type MockClouds, type Provider } from '../mock-clouds';
-import { ADMIN, hydrated, logIn, root, shot, signUp } from './support';
+import { act, ADMIN, hydrated, logIn, root, shot, signUp } from './support';
 
 // A free port, picked on the first load of this file and carried to the workers through the
 // environment (as playwright.config.ts does), so `test.use` below can name the address.
@@ -195,19 +195,6 @@ test.afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Waits until no action is running and the server shows `status`. */
-async function settled(page: Page, status: string) {
-  const badge = page.getByTestId('server-status');
-  await expect(badge).toHaveAttribute('data-status', status, { timeout: 30_000 });
-  await expect(badge).not.toContainText('…', { timeout: 30_000 });
-}
-
-async function act(page: Page, action: string, after: string) {
-  await page.locator(`button[data-action="${action}"]`).click();
-  await expect(page.getByTestId('server-status')).toContainText('…');
-  await settled(page, after);
-}
-
 test('each cloud refuses a request without its token, in its own error shape', async () => {
   const refusals: Array<[string, unknown]> = [
     [`${mock.apiUrls.digitalocean}/v2/regions`, { id: 'unauthorized', message: expect.any(String) }],
@@ -336,17 +323,17 @@ for (const cloud of CLOUDS) {
     assertCreateRequest(cloud, mock);
 
     // Power actions go through the provider's own API and come back done.
-    await act(page, 'reboot', 'running');
-    await act(page, 'power_off', 'stopped');
+    await act(page, 'reboot', 'running', 30_000);
+    await act(page, 'power_off', 'stopped', 30_000);
     if (provider === 'linode') {
       // Linode resets a root password only on a stopped Linode, and takes the new one from us.
-      await act(page, 'reset_password', 'stopped');
+      await act(page, 'reset_password', 'stopped', 30_000);
       await page.getByTestId('reveal-password').click();
       const passwords = mock.servers('linode')[0].root_passwords as string[];
       expect(passwords).toHaveLength(2);
       await expect(page.getByTestId('root-password')).toHaveText(passwords[1]);
     }
-    await act(page, 'power_on', 'running');
+    await act(page, 'power_on', 'running', 30_000);
     await expect(page.getByTestId('server-events')).toContainText('Tindakan selesai');
     await shot(page, testInfo, `server-after-actions-${provider}`);
     assertActionRequests(cloud, mock);

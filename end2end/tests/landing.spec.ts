@@ -43,6 +43,9 @@ test('prices follow the billing period and ordering goes through sign-up to the 
   await expect(card.getByTestId('price')).toHaveText('Rp 120.000');
   // Its regions, by the names admins gave them (an earlier test renames Jakarta).
   await expect(card).toContainText('Sandbox Singapore 1');
+  // The page names the regions on sale, and no cloud: only the sandbox sells here.
+  await expect(page.getByTestId('regions-on-sale')).toContainText('Sandbox Singapore 1, SG');
+  await expect(page.getByTestId('features-lead')).toHaveText('Server cloud yang dikelola dari satu panel yang cepat, dari pemesanan sampai konsol.');
 
   await page.getByTestId('period-12').click();
   await expect(page.getByTestId('period-12')).toHaveAttribute('aria-pressed', 'true');

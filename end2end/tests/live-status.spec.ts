@@ -3,7 +3,7 @@
 // notification arrives over the bell's connection. An idle server page polls nothing at all, and
 // the list polls every 10 s while the connection is open, so only the live feed can be that quick.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, bearer, ensureAdmin, hydrated, logIn, planOnSale, shot, signUp } from './support';
+import { ADMIN, bearer, ensureAdmin, hydrated, logIn, planOnSale, requestAction, shot, signUp } from './support';
 
 const RUN = Date.now();
 const PLAN = `Live ${RUN}`;
@@ -75,7 +75,7 @@ test('a power-off in one window shows in another at once, without a reload', asy
   const windowB = await contextB.newPage();
   await windowB.goto(`/servers/${id}`);
   await hydrated(windowB);
-  await windowB.locator('button[data-action="power_off"]').click();
+  await requestAction(windowB, 'power_off');
   await expect(windowB.getByTestId('server-status')).toContainText('…');
 
   // Window A shows it stopped, its history says so, and its bell has the notification.

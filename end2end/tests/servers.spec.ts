@@ -1,26 +1,13 @@
 // An admin turns a sandbox size into a plan and provisions a server for a customer; the customer
 // watches it boot, reads the root password once and runs every action from the browser.
-import { expect, test, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, planOnSale, shot, signUp } from './support';
+import { expect, test } from '@playwright/test';
+import { act, ADMIN, ensureAdmin, hydrated, logIn, planOnSale, settled, shot, signUp } from './support';
 
 const CUSTOMER = { name: 'Dewi Lestari', email: `dewi-${Date.now()}@example.com`, password: 'kopi-tubruk-pagi-7' };
 const PLAN = `Nano ${Date.now()}`;
 const HOSTNAME = 'web-dewi';
 
 test.beforeAll(ensureAdmin);
-
-/** Waits until no action is running and the server shows `status`. */
-async function settled(page: Page, status: string) {
-  const badge = page.getByTestId('server-status');
-  await expect(badge).toHaveAttribute('data-status', status, { timeout: 20_000 });
-  await expect(badge).not.toContainText('…', { timeout: 20_000 });
-}
-
-async function act(page: Page, action: string, after: string) {
-  await page.locator(`button[data-action="${action}"]`).click();
-  await expect(page.getByTestId('server-status')).toContainText('…');
-  await settled(page, after);
-}
 
 test('an admin provisions a sandbox server and its owner runs every action', async ({ page, browser, request }, testInfo) => {
   test.setTimeout(180_000);
@@ -78,10 +65,22 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   await page.getByTestId('reveal-password').click();
   await expect(page.getByTestId('root-password')).toHaveText(/^[A-Za-z2-9]{20}$/);
   const firstPassword = await page.getByTestId('root-password').innerText();
+  const copyPassword = page.getByTestId('root-password').locator('..').getByTestId('copy');
+  await copyPassword.click();
+  await expect(copyPassword).toHaveText('Tersalin');
   await shot(page, testInfo, 'server-ready-id');
   await page.reload();
   await hydrated(page);
   await expect(page.getByTestId('reveal-password')).toHaveCount(0);
+
+  // What cannot be taken back says what it does first; keeping it as it is changes nothing.
+  await page.locator('button[data-action="reboot"]').click();
+  await expect(page.getByTestId('confirm-action')).toContainText('tidak dapat dijangkau sekitar satu menit');
+  await shot(page, testInfo, 'confirm-reboot-id');
+  await page.getByTestId('confirm-action-no').click();
+  await expect(page.getByTestId('confirm-action')).toHaveCount(0);
+  await expect(page.getByTestId('server-status')).toHaveAttribute('data-status', 'running');
+  await expect(page.getByTestId('server-events')).not.toContainText('Tindakan diminta');
 
   await act(page, 'shutdown', 'stopped');
   await expect(page.locator('button[data-action="reboot"]')).toBeDisabled();
@@ -97,6 +96,10 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   await page.getByTestId('theme-toggle').click();
   await page.getByTestId('lang-en').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await page.locator('button[data-action="power_off"]').click();
+  await expect(page.getByTestId('confirm-action')).toContainText('like pulling the plug');
+  await shot(page, testInfo, 'confirm-power-off-en-dark');
+  await page.getByTestId('confirm-action-no').click();
   await page.getByText('Rebuild with another operating system').click();
   await page.getByLabel('Operating system').selectOption({ label: 'Debian 12' });
   await page.getByTestId('rebuild-confirm').fill('wrong-name');
@@ -122,4 +125,11 @@ test('a customer cannot open someone else\'s server', async ({ page }, testInfo)
   await page.goto('/servers/1');
   await expect(page.getByTestId('server-error')).toHaveText('Tidak ditemukan: tidak ada, atau bukan milik Anda.');
   await shot(page, testInfo, 'someone-elses-server-id');
+  // Its console page says the same and draws no console.
+  const consolePage = await page.goto('/servers/1/console');
+  expect(consolePage?.status()).toBe(404);
+  await expect(page.getByTestId('console-error')).toHaveText('Tidak ditemukan: tidak ada, atau bukan milik Anda.');
+  await expect(page.locator('canvas')).toHaveCount(0);
+  await expect(page.getByTestId('console-heading')).toHaveCount(0);
+  await shot(page, testInfo, 'someone-elses-console-id');
 });

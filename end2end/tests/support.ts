@@ -18,6 +18,32 @@ export async function shot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
 }
 
+/** Waits until no action is running on the server page and it shows `status`. */
+export async function settled(page: Page, status: string, timeout = 20_000) {
+  const badge = page.getByTestId('server-status');
+  await expect(badge).toHaveAttribute('data-status', status, { timeout });
+  await expect(badge).not.toContainText('…', { timeout });
+}
+
+/** Asks for a server action; those that cannot be taken back say what they do and wait for a
+ * yes, which this gives. */
+export async function requestAction(page: Page, action: string) {
+  await page.locator(`button[data-action="${action}"]`).click();
+  if (action !== 'power_on') {
+    const confirm = page.getByTestId('confirm-action');
+    await expect(confirm).toHaveAttribute('data-kind', action);
+    await confirm.getByTestId('confirm-action-yes').click();
+    await expect(confirm).toHaveCount(0);
+  }
+}
+
+/** Runs a server action on its page and waits for the server to settle in `after`. */
+export async function act(page: Page, action: string, after: string, timeout = 20_000) {
+  await requestAction(page, action);
+  await expect(page.getByTestId('server-status')).toContainText('…');
+  await settled(page, after, timeout);
+}
+
 export async function logIn(page: Page, email: string, password: string) {
   await page.goto('/login');
   await hydrated(page);

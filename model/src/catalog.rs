@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{PlanId, Rupiah};
 
+/// The sandbox image that always fails to boot: there to try the failure paths, never to sell
+/// by default.
+pub const SANDBOX_FAILING_IMAGE: &str = "sandbox-broken";
+
 /// What one term of a plan costs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Term {
@@ -145,6 +149,12 @@ impl Image {
     pub fn logo(&self) -> &str {
         self.logo.as_deref().unwrap_or(&self.distribution)
     }
+
+    /// An image that exists only to test failures: admins see it marked, and a new plan does
+    /// not include it unless they tick it.
+    pub fn for_testing_only(&self) -> bool {
+        self.provider == "sandbox" && self.slug == SANDBOX_FAILING_IMAGE
+    }
 }
 
 /// Everything an admin picks from when writing a plan.
@@ -177,4 +187,32 @@ pub struct PlanForm {
     #[serde(default)]
     pub visible: Option<String>,
     pub sort_order: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(provider: &str, slug: &str) -> Image {
+        Image {
+            provider: provider.into(),
+            slug: slug.into(),
+            provider_name: slug.into(),
+            display_name: None,
+            distribution: "unknown".into(),
+            logo: None,
+            min_disk_gb: None,
+            available: true,
+            enabled: true,
+            synced_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn only_the_sandboxs_failing_image_is_for_testing() {
+        assert!(image("sandbox", SANDBOX_FAILING_IMAGE).for_testing_only());
+        assert!(!image("sandbox", "ubuntu-24-04-x64").for_testing_only());
+        // A real provider's image of the same name is a real image.
+        assert!(!image("digitalocean", SANDBOX_FAILING_IMAGE).for_testing_only());
+    }
 }

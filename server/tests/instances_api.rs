@@ -7,6 +7,7 @@
 
 mod support;
 
+use app::i18n::Lang;
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::Duration;
@@ -302,5 +303,33 @@ both_backends! {
         let path = <app::instances::RunServerAction as leptos::server_fn::ServerFn>::PATH;
         let answer = support::server_fn(&without, path, &format!("id={id}&kind=reboot"), Some(&cookies)).await;
         assert_eq!((answer.status, answer.json()["code"].clone()), (status, rest["error"]["code"].clone()), "{}", answer.body);
+    }
+
+    async fn pages_of_other_customers_servers_and_of_the_admin_draw_nothing_of_them(test: TestDb) {
+        let env = env(&test).await;
+        let id = alices_server(&env).await;
+        let m = Lang::Id.messages();
+        let alice = support::session_cookies(&env.router, USERS[1], ADMIN.1).await;
+        let bob = support::session_cookies(&env.router, USERS[2], ADMIN.1).await;
+        let admin = support::session_cookies(&env.router, USERS[0], ADMIN.1).await;
+        let console = format!("/servers/{id}/console");
+
+        let theirs = support::page(&env.router, &console, Some(&bob)).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        assert!(theirs.body.contains(m.servers_error_not_found), "{}", theirs.body);
+        assert!(!theirs.body.contains("<canvas") && !theirs.body.contains("web-1"), "{}", theirs.body);
+
+        let own = support::page(&env.router, &console, Some(&alice)).await;
+        assert_eq!(own.status, StatusCode::OK);
+        assert!(own.body.contains("<canvas") && own.body.contains("web-1"), "{}", own.body);
+
+        // A customer on an admin page learns only that it is not theirs: no admin menu, no heading.
+        let refused = support::page(&env.router, "/admin/users", Some(&alice)).await;
+        assert!(refused.body.contains(m.errors_forbidden), "{}", refused.body);
+        assert!(!refused.body.contains("data-testid=\"admin-menu\""), "{}", refused.body);
+        assert!(!refused.body.contains("href=\"/admin/jobs\""), "{}", refused.body);
+        let served = support::page(&env.router, "/admin/users", Some(&admin)).await;
+        assert!(served.body.contains("data-testid=\"admin-menu\""), "{}", served.body);
+        assert!(!served.body.contains(m.errors_forbidden));
     }
 }

@@ -376,6 +376,10 @@ both_backends! {
         let (_, page) = call(&env.router, "GET", &format!("/api/v1/invoices/{invoice_id}"), Some(&env.budi), None).await;
         assert_eq!(page["invoice"]["buyer"], me["billing"], "{page}");
 
+        // Its page names a deadline while it can be paid, and not once it is paid.
+        let unpaid = support::api(&env.router, "GET", &format!("/invoices/{invoice_id}"), None, Some(&env.budi)).await;
+        assert!(unpaid.body.contains(&number) && unpaid.body.contains("data-testid=\"invoice-due\""), "{}", unpaid.body);
+
         // Paid, the invoice is final: later changes reach only invoices issued after them.
         let (status, _) = call(&env.router, "POST", &format!("/api/v1/admin/invoices/{invoice_id}/mark-paid"), Some(&env.admin), Some(json!({ "note": "BCA" }))).await;
         assert_eq!(status, StatusCode::OK);
@@ -411,6 +415,7 @@ both_backends! {
         let answer = support::api(&env.router, "GET", &format!("/invoices/{invoice_id}"), None, Some(&env.budi)).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert!(answer.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(answer.body.contains(&number) && !answer.body.contains("data-testid=\"invoice-due\""), "{}", answer.body);
     }
 }
 

@@ -24,6 +24,10 @@ both_backends! {
         let answer = page(&router, "/", None).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert!(answer.body.contains("Belum ada paket"), "no plans yet: {}", answer.body);
+        // It claims no region and no cloud that nothing on sale runs on.
+        assert!(answer.body.contains("Belum ada region yang dijual."), "{}", answer.body);
+        assert!(answer.body.contains("Server cloud yang dikelola dari satu panel"), "{}", answer.body);
+        assert!(!answer.body.contains("Sandbox Jakarta") && !answer.body.contains("DigitalOcean"), "{}", answer.body);
 
         let admin = support::admin_caller(&state).await;
         state.catalog.sync_provider("sandbox").await.unwrap();
@@ -55,6 +59,11 @@ both_backends! {
         assert!(!answer.body.contains("Rahasia"), "hidden plans are not sold");
         assert!(answer.body.contains("Rp 150.000"));
         assert!(answer.body.contains("Sandbox Jakarta 1, Sandbox Singapore 1"));
+        // The regions on sale are those of the plans on sale; the sandbox is no one's cloud.
+        assert!(answer.body.contains("Sandbox Jakarta 1, ID"), "{}", answer.body);
+        assert!(answer.body.contains("Sandbox Singapore 1, SG"), "{}", answer.body);
+        assert!(!answer.body.contains("Tokyo"), "{}", answer.body);
+        assert!(!answer.body.contains("DigitalOcean") && !answer.body.contains("Vultr"), "{}", answer.body);
         // A visitor orders through sign-up, which then leads on to the order form.
         let through_sign_up = format!("/signup?next=%2Forder%3Fplan%3D{}", plan.id);
         assert!(answer.body.contains(&through_sign_up), "{}", answer.body);
@@ -72,7 +81,7 @@ both_backends! {
         assert!(english.body.contains("<html lang=\"en\""), "{}", english.body);
         assert!(english.body.contains("Fast cloud servers, paid the Indonesian way"));
         assert!(english.body.contains(
-            "<meta name=\"description\" content=\"NVMe cloud servers in Jakarta and Singapore"
+            "<meta name=\"description\" content=\"NVMe cloud servers close to Indonesia"
         ));
         // The address beats the cookie: a shared English link opens in English.
         let answer = page(&router, "/?lang=en", Some("lang=id")).await;

@@ -25,7 +25,27 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
     let children = StoredValue::new(children);
     view! {
         <PageTitle text=title />
-        <nav class="flex flex-wrap gap-2 text-sm font-medium">
+        // Customers see neither the admin menu nor the page's heading, only that it is not theirs.
+        <RequireUser view=move |me| {
+            if me.is_admin() {
+                view! {
+                    <AdminMenu />
+                    <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
+                    {children.with_value(|children| children())}
+                }
+                .into_any()
+            } else {
+                view! { <p role="alert" class="mt-6" data-testid="admin-forbidden">{move || i18n.t().errors_forbidden}</p> }.into_any()
+            }
+        } />
+    }
+}
+
+#[component]
+fn AdminMenu() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="flex flex-wrap gap-2 text-sm font-medium" data-testid="admin-menu">
             <A href="/admin/users" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_users}</A>
             <A href="/admin/servers" attr:class=COMPACT_BUTTON>{move || i18n.t().servers_admin_title}</A>
             <A href="/admin/orders" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_orders_title}</A>
@@ -39,14 +59,6 @@ pub(crate) fn AdminShell(title: Text, children: ChildrenFn) -> impl IntoView {
             <A href="/admin/regions" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_regions}</A>
             <A href="/admin/images" attr:class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_images}</A>
         </nav>
-        <h1 class="mt-4 text-3xl font-bold tracking-tight">{move || title(i18n.t())}</h1>
-        <RequireUser view=move |me| {
-            if me.is_admin() {
-                children.with_value(|children| children()).into_any()
-            } else {
-                view! { <p role="alert" class="mt-6">{move || i18n.t().errors_forbidden}</p> }.into_any()
-            }
-        } />
     }
 }
 

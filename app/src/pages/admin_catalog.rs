@@ -59,6 +59,21 @@ fn badge(on: bool, yes: Text, no: Text) -> impl IntoView {
     view! { <span class=class>{move || if on { yes(i18n.t()) } else { no(i18n.t()) }}</span> }
 }
 
+/// Marks an image that always fails, so it is not sold by mistake.
+#[component]
+fn TestImageBadge() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <span
+            class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-200"
+            title=move || i18n.t().admin_catalog_test_image_about
+            data-testid="test-image"
+        >
+            {move || i18n.t().admin_catalog_test_image}
+        </span>
+    }
+}
+
 fn size_key(provider: &str, slug: &str) -> String {
     format!("{provider}/{slug}")
 }
@@ -354,14 +369,16 @@ fn PlanEditor(
                             <legend class=LABEL>{move || i18n.t().admin_catalog_pick_images}</legend>
                             <div class="mt-2 flex flex-wrap gap-3" data-testid="plan-images">
                                 {images.into_iter().map(|image| {
-                                    let checked = same_provider.as_ref().map_or(image.enabled && image.available, |plan| plan.image_slugs.contains(&image.slug));
                                     let usable = image.enabled && image.available;
+                                    let testing = image.for_testing_only();
+                                    let checked = same_provider.as_ref().map_or(usable && !testing, |plan| plan.image_slugs.contains(&image.slug));
                                     view! {
                                         <label class="inline-flex items-center gap-2 rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
                                             <input type="checkbox" name="plan[image_slugs][]" value=image.slug.clone() checked=checked />
                                             <OsLogo logo=image.logo().to_owned() />
                                             {image.name().to_owned()}
                                             {(!usable).then(|| view! { <span class=HINT>"(" {move || i18n.t().admin_catalog_disabled} ")"</span> })}
+                                            {testing.then(|| view! { <TestImageBadge /> })}
                                         </label>
                                     }
                                 }).collect_view()}
@@ -507,6 +524,7 @@ fn ImagesAdmin() -> impl IntoView {
                         <DataTable testid="images-table" headings=vec![|m| m.admin_catalog_logo, |m| m.admin_catalog_slug, |m| m.admin_catalog_provider_name, |m| m.admin_catalog_distribution, |m| m.admin_catalog_display_name, |m| m.admin_catalog_status]>
                             {images.into_iter().map(|image| {
                                 let testid = format!("image-{}", image.slug);
+                                let testing = image.for_testing_only();
                                 view! {
                                 <tr data-testid=testid class="*:align-middle">
                                     <td class=CELL><OsLogo logo=image.logo().to_owned() /></td>
@@ -532,7 +550,12 @@ fn ImagesAdmin() -> impl IntoView {
                                             <button type="submit" class=COMPACT_BUTTON>{move || i18n.t().admin_catalog_save}</button>
                                         </ActionForm>
                                     </td>
-                                    <td class=CELL>{badge(image.available, |m| m.admin_catalog_available, |m| m.admin_catalog_unavailable)}</td>
+                                    <td class=CELL>
+                                        <span class="flex flex-wrap gap-1">
+                                            {badge(image.available, |m| m.admin_catalog_available, |m| m.admin_catalog_unavailable)}
+                                            {testing.then(|| view! { <TestImageBadge /> })}
+                                        </span>
+                                    </td>
                                 </tr>
                             }}).collect_view()}
                         </DataTable>

@@ -196,6 +196,28 @@ fn PlanCardView(plan: PublicPlan) -> impl IntoView {
     }
 }
 
+/// A 1 vCPU plan of `provider` at Rp 75.000 a month, sold nowhere yet: tests add the regions
+/// and images they are about.
+#[cfg(test)]
+pub(crate) fn sample_plan(provider: &str) -> PublicPlan {
+    PublicPlan {
+        id: model::PlanId(7),
+        name: "Nano".into(),
+        provider: provider.into(),
+        vcpus: 1,
+        memory_mb: 1024,
+        disk_gb: 25,
+        transfer_gb: 1000,
+        price_idr_monthly: model::Rupiah(75_000),
+        discount_3m_percent: 0,
+        discount_6m_percent: 0,
+        discount_12m_percent: 0,
+        terms: Vec::new(),
+        regions: Vec::new(),
+        images: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use leptos_meta::Link;
 use leptos_router::components::A;
 
 use crate::catalog::public_plans;
-use crate::i18n::use_i18n;
+use crate::errors::AppError;
+use crate::i18n::{Messages, use_i18n};
 use crate::pages::catalog::{memory, no_plans, transfer};
 use crate::preferences::{Theme, use_theme};
 use crate::seo::PageMeta;
@@ -34,15 +35,19 @@ fn theme_name(theme: Theme) -> &'static str {
     }
 }
 
+type Plans = Resource<Result<Vec<PublicPlan>, AppError>>;
+
 #[component]
 pub fn HomePage() -> impl IntoView {
+    // What the page claims (providers, regions) comes from what is on sale, like its prices.
+    let plans: Plans = Resource::new(|| (), |_| public_plans());
     view! {
         <PageMeta title=|m| m.home_meta_title description=|m| m.home_description path="/" />
         <Hero />
-        <Features />
-        <Presence />
+        <Features plans />
+        <Presence plans />
         <Payments />
-        <Pricing />
+        <Pricing plans />
         <WhyUs />
         <Faq />
         <FinalCall />
@@ -146,13 +151,81 @@ const FEATURES: [(&[&str], Text, Text); 4] = [
     ),
 ];
 
+/// The real clouds the plans on sale run on, by their own names, in the order first sold; the
+/// sandbox is no one's infrastructure.
+fn clouds_on_sale(plans: &[PublicPlan]) -> Vec<&'static str> {
+    let mut clouds = Vec::new();
+    for name in plans.iter().filter_map(|plan| cloud_name(&plan.provider)) {
+        if !clouds.contains(&name) {
+            clouds.push(name);
+        }
+    }
+    clouds
+}
+
+fn cloud_name(provider: &str) -> Option<&'static str> {
+    match provider {
+        "digitalocean" => Some("DigitalOcean"),
+        "vultr" => Some("Vultr"),
+        "linode" => Some("Linode"),
+        _ => None,
+    }
+}
+
+/// "A, B and C" (`and` in the page's language).
+fn listed(names: &[&str], and: &str) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} {and} {last}", rest.join(", ")),
+    }
+}
+
+/// The regions the plans on sale run in, each once, with its country.
+fn regions_on_sale(plans: &[PublicPlan]) -> Vec<String> {
+    let mut regions = Vec::new();
+    for region in plans.iter().flat_map(|plan| &plan.regions) {
+        let shown = match &region.country {
+            Some(country) => format!("{}, {country}", region.name),
+            None => region.name.clone(),
+        };
+        if !regions.contains(&shown) {
+            regions.push(shown);
+        }
+    }
+    regions
+}
+
+/// "Real servers on DigitalOcean and Vultr infrastructure…", or a lead that names no cloud.
+fn features_lead(m: &'static Messages, clouds: &[&str]) -> String {
+    if clouds.is_empty() {
+        m.home_features_lead.to_owned()
+    } else {
+        format!(
+            "{}{}{}",
+            m.home_features_lead_clouds_before,
+            listed(clouds, m.home_and),
+            m.home_features_lead_clouds_after
+        )
+    }
+}
+
 #[component]
-fn Features() -> impl IntoView {
+fn Features(plans: Plans) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section aria-labelledby="features-title" class="py-12">
             <h2 id="features-title" class=SECTION_TITLE>{move || i18n.t().home_features_title}</h2>
-            <p class="mt-3 max-w-2xl text-slate-600 dark:text-slate-400">{move || i18n.t().home_features_lead}</p>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let clouds = plans.await.map(|plans| clouds_on_sale(&plans)).unwrap_or_default();
+                    view! {
+                        <p class="mt-3 max-w-2xl text-slate-600 dark:text-slate-400" data-testid="features-lead">
+                            {move || features_lead(i18n.t(), &clouds)}
+                        </p>
+                    }
+                })}
+            </Suspense>
             <div class="mt-8 grid gap-5 sm:grid-cols-2 lg:grid-cols-4">
                 {FEATURES
                     .into_iter()
@@ -174,7 +247,7 @@ fn Features() -> impl IntoView {
 }
 
 #[component]
-fn Presence() -> impl IntoView {
+fn Presence(plans: Plans) -> impl IntoView {
     let i18n = use_i18n();
     let theme = use_theme();
     view! {
@@ -185,10 +258,22 @@ fn Presence() -> impl IntoView {
                 <h3 class="mt-6 text-xs font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
                     {move || i18n.t().home_map_regions}
                 </h3>
-                <ul class="mt-2 flex flex-wrap gap-2 text-sm font-medium">
-                    <li class="rounded-full border border-sky-300 bg-sky-50 px-3 py-1 text-sky-900 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-200">"Jakarta, ID"</li>
-                    <li class="rounded-full border border-sky-300 bg-sky-50 px-3 py-1 text-sky-900 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-200">"Singapore, SG"</li>
-                </ul>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let regions = plans.await.map(|plans| regions_on_sale(&plans)).unwrap_or_default();
+                        if regions.is_empty() {
+                            view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="regions-on-sale">{move || i18n.t().home_map_none}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="mt-2 flex flex-wrap gap-2 text-sm font-medium" data-testid="regions-on-sale">
+                                    {regions.into_iter().map(|region| view! {
+                                        <li class="rounded-full border border-sky-300 bg-sky-50 px-3 py-1 text-sky-900 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-200">{region}</li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    })}
+                </Suspense>
             </div>
             <img
                 src=move || format!("{IMAGES}/indonesia-map-{}.svg", theme_name(theme.get()))
@@ -271,10 +356,9 @@ fn order_link(plan: PlanId, signed_in: bool) -> String {
 }
 
 #[component]
-fn Pricing() -> impl IntoView {
+fn Pricing(plans: Plans) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    let plans = Resource::new(|| (), |_| public_plans());
     let period = RwSignal::new(1_i64);
     view! {
         <section id="pricing" aria-labelledby="pricing-title" class="scroll-mt-8 py-12">
@@ -481,6 +565,52 @@ mod tests {
         assert_eq!(
             order_link(PlanId(7), false),
             "/signup?next=%2Forder%3Fplan%3D7"
+        );
+    }
+
+    fn plan(provider: &str, regions: &[(&str, Option<&str>)]) -> PublicPlan {
+        PublicPlan {
+            regions: regions
+                .iter()
+                .map(|(name, country)| model::catalog::OfferedRegion {
+                    provider: provider.into(),
+                    slug: name.to_lowercase(),
+                    name: (*name).into(),
+                    country: country.map(str::to_owned),
+                })
+                .collect(),
+            ..crate::pages::catalog::sample_plan(provider)
+        }
+    }
+
+    #[test]
+    fn the_landing_names_only_the_clouds_and_regions_on_sale() {
+        let plans = [
+            plan("vultr", &[("Jakarta", Some("ID"))]),
+            plan("sandbox", &[("Sandbox Tokyo 1", Some("JP"))]),
+            plan(
+                "digitalocean",
+                &[("Singapore", Some("SG")), ("Jakarta", Some("ID"))],
+            ),
+            plan("vultr", &[("Lab", None)]),
+        ];
+        assert_eq!(clouds_on_sale(&plans), ["Vultr", "DigitalOcean"]);
+        assert_eq!(
+            regions_on_sale(&plans),
+            ["Jakarta, ID", "Sandbox Tokyo 1, JP", "Singapore, SG", "Lab"]
+        );
+        assert!(clouds_on_sale(&plans[1..2]).is_empty());
+
+        let m = crate::i18n::Lang::En.messages();
+        assert_eq!(
+            features_lead(m, &["Vultr", "DigitalOcean", "Linode"]),
+            "Real servers on Vultr, DigitalOcean and Linode infrastructure, run from one fast panel."
+        );
+        assert_eq!(features_lead(m, &[]), m.home_features_lead);
+        let m = crate::i18n::Lang::Id.messages();
+        assert_eq!(
+            features_lead(m, &["Vultr", "Linode"]),
+            "Server sungguhan di infrastruktur Vultr dan Linode, dikelola dari satu panel yang cepat."
         );
     }
 }

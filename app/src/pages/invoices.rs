@@ -208,7 +208,10 @@ fn InvoiceView(
                 </div>
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
                     <Fact label=|m| m.orders_issued>{utc_text(invoice.issued_at, Precision::Minute)}</Fact>
-                    <Fact label=|m| m.orders_due>{utc_text(invoice.expires_at, Precision::Minute)}</Fact>
+                    // A deadline only means something while the invoice can still be paid.
+                    {(invoice.status == InvoiceStatus::Unpaid).then(|| view! {
+                        <Fact label=|m| m.orders_due testid="invoice-due">{utc_text(invoice.expires_at, Precision::Minute)}</Fact>
+                    })}
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_for}</dt>
                         <dd class="font-medium">{move || purpose_text(i18n.t(), purpose)}</dd>

@@ -540,6 +540,11 @@ fn Progress(order: Order) -> impl IntoView {
         {order.status_message.clone().filter(|_| order.status != OrderStatus::Active).map(|message| view! {
             <p class="mt-3 text-sm text-slate-600 dark:text-slate-400" data-testid="order-message">{move || event_note(i18n.t(), &message)}</p>
         })}
+        {(order.status == OrderStatus::Failed).then(|| view! {
+            <p class="mt-3 rounded-md border border-sky-200 bg-sky-50 px-3 py-2 text-sm text-sky-900 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-100" data-testid="failed-next-step">
+                {move || i18n.t().orders_failed_next}
+            </p>
+        })}
         {order.instance_id.map(|server| view! {
             <p class="mt-4">
                 <A href=format!("/servers/{server}") attr:class=SECONDARY attr:data-testid="server-link">{move || i18n.t().orders_open_server} " →"</A>
@@ -660,18 +665,6 @@ mod tests {
     fn orders_show_the_names_of_their_region_and_image() {
         use model::catalog::{OfferedImage, OfferedRegion};
         let plan = PublicPlan {
-            id: model::PlanId(7),
-            name: "Nano".into(),
-            provider: "sandbox".into(),
-            vcpus: 1,
-            memory_mb: 1024,
-            disk_gb: 25,
-            transfer_gb: 1000,
-            price_idr_monthly: Rupiah(75_000),
-            discount_3m_percent: 0,
-            discount_6m_percent: 0,
-            discount_12m_percent: 0,
-            terms: Vec::new(),
             regions: vec![OfferedRegion {
                 provider: "sandbox".into(),
                 slug: "sbx-jkt1".into(),
@@ -686,6 +679,7 @@ mod tests {
                 logo: "debian".into(),
                 min_disk_gb: None,
             }],
+            ..crate::pages::catalog::sample_plan("sandbox")
         };
         let mut order = Order {
             id: OrderId(1),

@@ -312,6 +312,12 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                     <Address label=|m| m.servers_ipv4 value=server.ipv4.clone() testid="ipv4" />
                     <Address label=|m| m.servers_ipv6 value=server.ipv6.clone() testid="ipv6" />
                     <Fact label=|m| m.servers_created>{utc_text(server.created_at, Precision::Second)}</Fact>
+                    // Admins look at others' orders on their own page.
+                    {server.order_id.map(|order| view! {
+                        <Fact label=|m| m.servers_order>
+                            <A href=if page.mine { format!("/orders/{order}") } else { format!("/admin/orders/{order}") } attr:class="text-sky-700 hover:underline dark:text-sky-400" attr:data-testid="server-order">{format!("#{order}")}</A>
+                        </Fact>
+                    })}
                 </dl>
             </section>
             <section class=PANEL>
@@ -375,9 +381,19 @@ fn Console(page: ServerPage) -> impl IntoView {
             </div>
             <ErrorNotice result=fetch.value() />
         }.into_any(),
-        ConsoleKind::VncProxy | ConsoleKind::ProviderUrl => view! {
-            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-not-running">{move || i18n.t().servers_console_not_running}</p>
-        }.into_any(),
+        ConsoleKind::VncProxy | ConsoleKind::ProviderUrl => {
+            let status = page.detail.instance.status;
+            view! {
+                <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-not-running">{move || {
+                    let m = i18n.t();
+                    match status {
+                        InstanceStatus::Stopped => m.servers_console_not_running,
+                        InstanceStatus::Error => m.servers_console_failed,
+                        _ => m.servers_console_gone,
+                    }
+                }}</p>
+            }.into_any()
+        }
         ConsoleKind::None => view! {
             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="console-none">{move || i18n.t().servers_console_none}</p>
         }.into_any(),
@@ -394,8 +410,22 @@ fn Console(page: ServerPage) -> impl IntoView {
 #[component]
 fn Address(label: crate::ui::Text, value: Option<String>, testid: &'static str) -> impl IntoView {
     let i18n = use_i18n();
+    view! {
+        <div>
+            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
+            <dd class="flex items-center gap-2">
+                <span class="font-mono font-medium" data-testid=testid>{value.clone().unwrap_or_else(|| "—".to_owned())}</span>
+                {value.map(|text| view! { <CopyButton text /> })}
+            </dd>
+        </div>
+    }
+}
+
+/// Puts `text` on the clipboard.
+#[component]
+fn CopyButton(text: String) -> impl IntoView {
+    let i18n = use_i18n();
     let copied = RwSignal::new(false);
-    let text = value.clone().unwrap_or_default();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(window) = web_sys::window() {
@@ -406,17 +436,9 @@ fn Address(label: crate::ui::Text, value: Option<String>, testid: &'static str) 
         copied.set(true);
     };
     view! {
-        <div>
-            <dt class="text-slate-500 dark:text-slate-400">{move || label(i18n.t())}</dt>
-            <dd class="flex items-center gap-2">
-                <span class="font-mono font-medium" data-testid=testid>{value.clone().unwrap_or_else(|| "—".to_owned())}</span>
-                {value.is_some().then(|| view! {
-                    <button type="button" class="rounded border border-slate-300 px-1.5 py-0.5 text-xs hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" on:click=copy>
-                        {move || if copied.get() { i18n.t().servers_copied } else { i18n.t().servers_copy }}
-                    </button>
-                })}
-            </dd>
-        </div>
+        <button type="button" data-testid="copy" class="rounded border border-slate-300 px-1.5 py-0.5 text-xs hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800" on:click=copy>
+            {move || if copied.get() { i18n.t().servers_copied } else { i18n.t().servers_copy }}
+        </button>
     }
 }
 
@@ -430,7 +452,10 @@ fn RootPassword(id: InstanceId, waiting: bool, mine: bool) -> impl IntoView {
             {move || match shown() {
                 Some(password) => view! {
                     <p class="text-slate-600 dark:text-slate-400">{move || i18n.t().servers_password_once}</p>
-                    <p class="select-all break-all rounded-md bg-slate-100 px-3 py-2 font-mono text-base dark:bg-slate-800" data-testid="root-password">{password}</p>
+                    <div class="flex items-start gap-2">
+                        <p class="grow select-all break-all rounded-md bg-slate-100 px-3 py-2 font-mono text-base dark:bg-slate-800" data-testid="root-password">{password.clone()}</p>
+                        <CopyButton text=password />
+                    </div>
                 }.into_any(),
                 None if waiting && mine => view! {
                     <p class="text-slate-600 dark:text-slate-400">{move || i18n.t().servers_password_ready}</p>
@@ -450,6 +475,8 @@ fn RootPassword(id: InstanceId, waiting: bool, mine: bool) -> impl IntoView {
 fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoView {
     let i18n = use_i18n();
     let id = page.detail.instance.id;
+    // The action whose consequences are on screen, waiting for a yes.
+    let asked = RwSignal::new(None::<String>);
     let rebuild = page
         .detail
         .actions
@@ -464,20 +491,30 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
                     let kind = action.kind.clone();
                     let label_kind = kind.clone();
                     let reason = action.unavailable.clone();
-                    let title_reason = reason.clone();
+                    let title = move || reason.as_deref().map(|r| reason_text(i18n.t(), r)).unwrap_or_default();
                     let style = if kind == "power_off" { DANGER } else { BUTTON };
-                    view! {
-                        <ActionForm action=act>
-                            <input type="hidden" name="id" value=id.get() />
-                            <input type="hidden" name="kind" value=kind.clone() />
-                            <button type="submit" class=style data-action=kind.clone() disabled=reason.is_some()
-                                title=move || title_reason.as_deref().map(|r| reason_text(i18n.t(), r)).unwrap_or_default()>
-                                {move || action_text(i18n.t(), &label_kind)}
+                    let label = move || action_text(i18n.t(), &label_kind);
+                    let disabled = action.unavailable.is_some();
+                    if ASKS_FIRST.contains(&kind.as_str()) {
+                        let asking = kind.clone();
+                        view! {
+                            <button type="button" class=style data-action=kind disabled=disabled title=title
+                                on:click=move |_| asked.set(Some(asking.clone()))>
+                                {label}
                             </button>
-                        </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <ActionForm action=act>
+                                <input type="hidden" name="id" value=id.get() />
+                                <input type="hidden" name="kind" value=kind.clone() />
+                                <button type="submit" class=style data-action=kind disabled=disabled title=title>{label}</button>
+                            </ActionForm>
+                        }.into_any()
                     }
                 }).collect_view()}
             </div>
+            {move || asked.get().map(|kind| view! { <ConfirmAction id kind asked act /> })}
             <ul class="mt-3 space-y-1 text-xs text-slate-500 dark:text-slate-400" data-testid="action-reasons">
                 {page.detail.actions.iter().filter_map(|action| {
                     let reason = action.unavailable.clone()?;
@@ -492,6 +529,48 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
             <ErrorNotice result=act.value() />
             {rebuild.map(|rebuild| view! { <RebuildForm id hostname=page.detail.instance.hostname.clone() images=page.rebuild_images.clone() reason=rebuild.unavailable act /> })}
         </section>
+    }
+}
+
+/// The actions that say what they will do and wait for a yes: what they do cannot be taken
+/// back. A rebuild asks for the host name instead; powering on asks nothing.
+const ASKS_FIRST: [&str; 4] = ["power_off", "shutdown", "reboot", "reset_password"];
+
+fn consequence_text(m: &'static Messages, kind: &str) -> &'static str {
+    match kind {
+        "power_off" => m.servers_confirm_power_off,
+        "shutdown" => m.servers_confirm_shutdown,
+        "reboot" => m.servers_confirm_reboot,
+        _ => m.servers_confirm_reset_password,
+    }
+}
+
+/// Says what `kind` will do and runs it on a yes.
+#[component]
+fn ConfirmAction(
+    id: InstanceId,
+    kind: String,
+    asked: RwSignal<Option<String>>,
+    act: ServerAction<RunServerAction>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let style = if kind == "power_off" { DANGER } else { BUTTON };
+    let what = kind.clone();
+    let sent = kind.clone();
+    let marked = kind.clone();
+    view! {
+        <div role="alertdialog" aria-labelledby="confirm-action-title" data-testid="confirm-action" data-kind=marked
+            class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+            <p id="confirm-action-title" class="font-semibold">{move || action_text(i18n.t(), &what)}</p>
+            <p class="mt-1">{move || consequence_text(i18n.t(), &kind)}</p>
+            // Closed once sent: the page reloads with the action under way.
+            <ActionForm action=act on:submit=move |_| asked.set(None) attr:class="mt-3 flex flex-wrap gap-2">
+                <input type="hidden" name="id" value=id.get() />
+                <input type="hidden" name="kind" value=sent />
+                <button type="submit" class=style data-testid="confirm-action-yes">{move || i18n.t().servers_confirm_yes}</button>
+                <button type="button" class=BUTTON data-testid="confirm-action-no" on:click=move |_| asked.set(None)>{move || i18n.t().servers_confirm_no}</button>
+            </ActionForm>
+        </div>
     }
 }
 

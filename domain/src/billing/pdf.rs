@@ -208,14 +208,15 @@ pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
         sheet.text(MARGIN, left, *face, 10.0, line, Align::Left);
         left += 13.0;
     }
-    let mut facts = vec![
-        (labels.issued, utc_text(invoice.issued_at)),
-        (labels.due, utc_text(invoice.expires_at)),
-        (
-            labels.billed_for,
-            (labels.purpose)(invoice.purpose).to_owned(),
-        ),
-    ];
+    let mut facts = vec![(labels.issued, utc_text(invoice.issued_at))];
+    // A deadline only means something while the invoice can still be paid.
+    if invoice.status == InvoiceStatus::Unpaid {
+        facts.push((labels.due, utc_text(invoice.expires_at)));
+    }
+    facts.push((
+        labels.billed_for,
+        (labels.purpose)(invoice.purpose).to_owned(),
+    ));
     if let Some(order_id) = invoice.order_id {
         facts.push((labels.order, format!("#{order_id}")));
     }
@@ -744,6 +745,19 @@ mod tests {
         assert!(text.contains("-Rp 400.000"), "{text}");
         assert!(text.contains("Dikembalikan ke kredit"), "{text}");
         assert!(text.contains("Rp 100.000"), "{text}");
+    }
+
+    #[test]
+    fn only_an_unpaid_invoice_names_a_deadline() {
+        let mut unpaid = page(vec![line("VPS Business 2 GB", 900_000)]);
+        unpaid.invoice.status = InvoiceStatus::Unpaid;
+        unpaid.invoice.paid_at = None;
+        let text = crate::testing::pdf_text(&render(&unpaid, Language::En));
+        assert!(text.contains("Pay before"), "{text}");
+        assert!(text.contains("2026-12-08 09:30 UTC"), "{text}");
+        let paid = crate::testing::pdf_text(&render(&page(Vec::new()), Language::En));
+        assert!(!paid.contains("Pay before"), "{paid}");
+        assert!(!paid.contains("2026-12-08 09:30"), "{paid}");
     }
 
     #[test]

@@ -56,7 +56,23 @@ impl SmtpMailer {
         Ok(Self { transport, from })
     }
 
-    async fn send(&self, email: &Pending, files: Vec<super::Attachment>) -> Result<(), String> {
+    /// The message's `Message-ID`: the same for every attempt at one stored e-mail, so a copy
+    /// sent twice (a crash between sending and marking) is one message to the recipient's mail
+    /// program; the time it was written keeps ids apart across databases.
+    fn message_id(&self, email_id: i64, email: &Pending) -> String {
+        format!(
+            "<{email_id}.{}@{}>",
+            email.created_at.timestamp_micros(),
+            self.from.email.domain()
+        )
+    }
+
+    async fn send(
+        &self,
+        email_id: i64,
+        email: &Pending,
+        files: Vec<super::Attachment>,
+    ) -> Result<(), String> {
         let to: Mailbox = email
             .to_address
             .parse()
@@ -75,7 +91,9 @@ impl SmtpMailer {
             }
             mixed
         };
+        // The builder adds `Date`; spam filters mark down a message without a `Message-ID`.
         let message = Message::builder()
+            .message_id(Some(self.message_id(email_id, email)))
             .from(self.from.clone())
             .to(to)
             .subject(&email.subject)
@@ -103,6 +121,7 @@ struct Pending {
     subject: String,
     body_text: String,
     body_html: String,
+    created_at: chrono::DateTime<Utc>,
     sent_at: Option<chrono::DateTime<Utc>>,
 }
 
@@ -127,7 +146,7 @@ async fn deliver(db: &Db, delivery: &Delivery, job: &Job) -> Result<(), String> 
         serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
     let email: Option<Pending> = db_run!(db, |pool| {
         sqlx::query_as(
-            "SELECT to_address, subject, body_text, body_html, sent_at FROM emails WHERE id = $1",
+            "SELECT to_address, subject, body_text, body_html, created_at, sent_at FROM emails WHERE id = $1",
         )
         .bind(email_id)
         .fetch_optional(pool)
@@ -140,7 +159,7 @@ async fn deliver(db: &Db, delivery: &Delivery, job: &Job) -> Result<(), String> 
     let files = super::attachments(db, email_id)
         .await
         .map_err(|e| e.to_string())?;
-    let sent = mailer.send(&email, files).await;
+    let sent = mailer.send(email_id, &email, files).await;
     match &sent {
         Ok(()) => record_sent(db, email_id, &email).await,
         Err(error) => record_failure(db, email_id, error).await,

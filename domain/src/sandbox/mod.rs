@@ -38,7 +38,7 @@ use screen::SandboxScreens;
 use vm::hash_root_password;
 
 pub const NAME: &str = "sandbox";
-pub const BROKEN_IMAGE: &str = "sandbox-broken";
+pub const BROKEN_IMAGE: &str = model::catalog::SANDBOX_FAILING_IMAGE;
 
 /// How long simulated work takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
