@@ -33,6 +33,7 @@ fn AccountMenu() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.user.await {
                     Ok(Some(me)) => { let is_admin = me.is_admin(); view! {
+                        <A href="/dashboard" attr:class=MENU_LINK attr:data-testid="dashboard-link">{move || i18n.t().dashboard_nav}</A>
                         <A href="/servers" attr:class=MENU_LINK attr:data-testid="servers-link">{move || i18n.t().servers_title}</A>
                         <A href="/orders" attr:class=MENU_LINK attr:data-testid="orders-link">{move || i18n.t().orders_nav}</A>
                         <A href="/invoices" attr:class=MENU_LINK attr:data-testid="invoices-link">{move || i18n.t().orders_invoices_nav}</A>

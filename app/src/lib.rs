@@ -47,6 +47,7 @@ use crate::pages::auth::{
 use crate::pages::catalog::PlansPage;
 use crate::pages::console::ServerConsolePage;
 use crate::pages::credit::CreditPage;
+use crate::pages::dashboard::DashboardPage;
 use crate::pages::invoices::{InvoiceDetailPage, InvoicesPage, SandboxCheckoutPage};
 use crate::pages::legal::{ContactPage, PrivacyPage, TermsPage};
 use crate::pages::notifications::NotificationsPage;
@@ -223,6 +224,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
                     <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/dashboard") view=DashboardPage />
                     <Route path=path!("/notifications") view=NotificationsPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/outbox") view=AdminOutboxPage />

@@ -52,7 +52,7 @@ test('sign up, verify by e-mail, turn on 2FA, log in with a code', async ({ page
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin).toHaveURL(/\/dashboard$/);
   await admin.goto(`/admin/outbox?to=${encodeURIComponent(CUSTOMER.email)}`);
   const mail = admin.getByTestId('outbox').locator('li').first();
   await expect(mail).toContainText('Konfirmasi e-mail Anda');
@@ -63,8 +63,15 @@ test('sign up, verify by e-mail, turn on 2FA, log in with a code', async ({ page
   await page.goto(link);
   await expect(page.getByTestId('form-notice')).toHaveText('E-mail Anda sudah terverifikasi. Terima kasih!');
 
+  // A log-in lands on the dashboard: nothing needs attention yet, no servers, no invoices.
   await logIn(page, CUSTOMER.email, CUSTOMER.password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('attention')).toHaveText(/Tidak ada yang perlu Anda tangani/);
+  await expect(page.getByTestId('home-servers')).toContainText('Anda belum punya server.');
+  await shot(page, testInfo, 'dashboard-empty-id');
+  await page.getByTestId('account-link').click();
   await expect(page).toHaveURL(/\/account$/);
+  await hydrated(page);
   await expect(page.getByTestId('account-email')).toHaveText(CUSTOMER.email);
   await expect(page.getByTestId('account-link')).toHaveText(CUSTOMER.name);
 
@@ -87,7 +94,8 @@ test('sign up, verify by e-mail, turn on 2FA, log in with a code', async ({ page
   // Each code works once; the next window's code is within the accepted drift.
   await page.getByLabel('Kode autentikasi atau kode pemulihan').fill(totp(secret, 30));
   await page.getByRole('button', { name: 'Masuk' }).last().click();
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.goto('/account');
   await expect(page.getByTestId('two-factor-status')).toHaveText('Verifikasi dua langkah aktif.');
   await shot(page, testInfo, 'account-with-2fa');
 
@@ -112,7 +120,7 @@ test('an XSS payload as a name is shown as text', async ({ page }) => {
   const email = `xss-${Date.now()}@example.com`;
   await signUp(page, '<img src=x onerror="window.__xss=1">', email, CUSTOMER.password);
   await logIn(page, email, CUSTOMER.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByTestId('account-link')).toHaveText('<img src=x onerror="window.__xss=1">');
   await page.reload();
   await hydrated(page);
@@ -134,7 +142,8 @@ test('a page left open after "log out everywhere" asks for a new log-in and come
   const phoneContext = await browser.newContext();
   const phone = await phoneContext.newPage();
   await logIn(phone, customer.email, customer.password);
-  await expect(phone).toHaveURL(/\/account$/);
+  await expect(phone).toHaveURL(/\/dashboard$/);
+  await phone.goto('/account');
   await hydrated(phone);
   const loggedOut = phone.waitForResponse((answer) => answer.request().method() === 'POST' && (answer.request().postData() ?? '').includes('everywhere=true'));
   await phone.getByRole('button', { name: 'Keluar dari semua perangkat' }).click();

@@ -7,7 +7,7 @@ import { ADMIN, ensureAdmin, hydrated, logIn, shot } from './support';
 test('a refused payment callback rings the admin bell and leads to the audit log', async ({ page, request }, testInfo) => {
   ensureAdmin();
   await logIn(page, ADMIN.email, ADMIN.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto('/admin/jobs');
   await hydrated(page);
   await page.getByTestId('bell-button').click();

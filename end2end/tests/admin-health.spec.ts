@@ -9,7 +9,7 @@ test.beforeAll(ensureAdmin);
 
 test('an admin reads how the platform is doing on the health page', async ({ page }, testInfo) => {
   await logIn(page, ADMIN.email, ADMIN.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto('/admin/users');
   await hydrated(page);
   await page.getByRole('link', { name: 'Kesehatan', exact: true }).click();

@@ -54,7 +54,7 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin).toHaveURL(/\/dashboard$/);
   await admin.goto('/admin/coupons');
   await hydrated(admin);
   await admin.getByTestId('new-coupon').click();
@@ -261,11 +261,20 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
 
   // Its owner is told what happens next, and its server offers no console it cannot have.
   await logIn(page, CUSTOMER.email, CUSTOMER.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto(`/orders/${third.order.id}`);
   await hydrated(page);
   await expect(page.getByTestId('failed-next-step')).toContainText('Tim kami sudah diberi tahu');
   await shot(page, testInfo, 'order-failed-customer-id');
+  // The dashboard puts the failed server first, with the open invoice to pay.
+  await page.getByTestId('dashboard-link').click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('attention')).toContainText(`${HOSTS.failed}: server ini gagal dinyalakan`);
+  await expect(page.getByTestId('home-servers')).toContainText(HOSTS.failed);
+  await expect(page.getByTestId('home-notifications').locator('li').first()).toBeVisible();
+  await shot(page, testInfo, 'dashboard-id');
+  await page.goto(`/orders/${third.order.id}`);
+  await hydrated(page);
   await page.getByTestId('server-link').click();
   await expect(page.getByTestId('console-not-running')).toContainText('gagal dinyalakan');
   await expect(page.getByTestId('server-order')).toHaveText(`#${third.order.id}`);
@@ -275,6 +284,9 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   await page.getByTestId('server-order').click();
   await expect(page.getByTestId('failed-next-step')).toContainText('Our team has been told');
   await shot(page, testInfo, 'order-failed-customer-en-dark');
+  await page.getByTestId('dashboard-link').click();
+  await expect(page.getByTestId('attention')).toContainText(`${HOSTS.failed}: this server failed to start`);
+  await shot(page, testInfo, 'dashboard-en-dark');
   await page.getByTestId('theme-toggle').click();
   await page.getByTestId('lang-id').click();
 
@@ -296,7 +308,7 @@ test('a customer cannot open the admin order pages', async ({ page }) => {
   const other = { name: 'Joko Susilo', email: `joko-${Date.now()}@example.com`, password: 'kopi-tubruk-pagi-7' };
   await signUp(page, other.name, other.email, other.password);
   await logIn(page, other.email, other.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto('/admin/orders');
   await expect(page.getByRole('alert')).toHaveText('Anda tidak memiliki akses ke halaman ini.');
   // Nothing of the admin's pages shows: no menu, no heading.

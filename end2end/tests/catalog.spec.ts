@@ -10,7 +10,7 @@ test.beforeAll(ensureAdmin);
 test('an admin prices a sandbox size and visitors see it on /plans', async ({ page, browser }, testInfo) => {
   test.setTimeout(90_000);
   await logIn(page, ADMIN.email, ADMIN.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
 
   // Sync now queues a job; the worker runs it within seconds and "Reload" shows the result.
   await page.goto('/admin/regions');

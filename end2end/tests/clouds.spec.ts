@@ -220,7 +220,7 @@ for (const cloud of CLOUDS) {
     const adminContext = await browser.newContext({ baseURL: BASE });
     const admin = await adminContext.newPage();
     await logIn(admin, ADMIN.email, ADMIN.password);
-    await expect(admin).toHaveURL(/\/account$/);
+    await expect(admin).toHaveURL(/\/dashboard$/);
 
     // "Sync now" reads the mock's catalog again, page by page.
     const before = mock.requests.length;
@@ -290,7 +290,7 @@ for (const cloud of CLOUDS) {
     // It boots at the mock cloud; the customer's list follows it to "running" with the address.
     await expect.poll(() => mock.servers(provider).length, { timeout: 20_000 }).toBe(1);
     await logIn(page, cloud.customer.email, cloud.customer.password);
-    await expect(page).toHaveURL(/\/account$/);
+    await expect(page).toHaveURL(/\/dashboard$/);
     await page.getByTestId('servers-link').click();
     await expect(page).toHaveURL(/\/servers$/);
     const card = page.getByTestId('server-list').locator('li').filter({ hasText: cloud.hostname });

@@ -136,7 +136,7 @@ test('a customer opens the console of a running server, sees its screen and type
   const { id, rootPassword } = await runningServer(request);
 
   await logIn(page, CUSTOMER.email, CUSTOMER.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto(`/servers/${id}`);
   await hydrated(page);
   const sockets: string[] = [];
@@ -220,7 +220,7 @@ test('a customer opens the console of a running server, sees its screen and type
   const other = await otherContext.newPage();
   await signUp(other, OTHER.name, OTHER.email, OTHER.password);
   await logIn(other, OTHER.email, OTHER.password);
-  await expect(other).toHaveURL(/\/account$/);
+  await expect(other).toHaveURL(/\/dashboard$/);
   const origin = new URL(other.url());
   expect(await tryConsole(other, `ws://${origin.host}${path}`)).toBe('refused');
   await otherContext.close();

@@ -39,7 +39,7 @@ test('an admin gives credit and the customer pays an invoice with it', async ({ 
 
   const admin = await (await browser.newContext()).newPage();
   await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin).toHaveURL(/\/dashboard$/);
   await admin.goto(`/admin/users?search=${encodeURIComponent(customer.email)}`);
   await hydrated(admin);
   const credit = admin.getByTestId('user-credit');
@@ -163,7 +163,7 @@ test('a customer tops up, pays part of an invoice from credit and the rest in th
   // An admin gives part of the paid invoice back as credit.
   const admin = await (await browser.newContext()).newPage();
   await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin).toHaveURL(/\/dashboard$/);
   await admin.goto(`/admin/orders/${order.id}`);
   await hydrated(admin);
   const refund = admin.getByTestId(`invoice-${invoice.number}`).getByTestId('refund-to-credit-form');

@@ -62,7 +62,7 @@ test('a power-off in one window shows in another at once, without a reload', asy
 
   // Window A: the server's page, running and idle.
   await logIn(page, CUSTOMER.email, CUSTOMER.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto(`/servers/${id}`);
   await hydrated(page);
   const badgeA = page.getByTestId('server-status');

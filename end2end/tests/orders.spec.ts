@@ -315,7 +315,7 @@ test('an unverified e-mail, a bad host name and a taken one are explained and pl
   const customer = { name: 'Agus Salim', email: `agus-order-${RUN}@example.com`, password: PASSWORD };
   await signUp(page, customer.name, customer.email, customer.password);
   await logIn(page, customer.email, customer.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
 
   // Not verified yet: the domain's refusal, with the way to verify.
   await startOrder(page);
@@ -330,7 +330,7 @@ test('an unverified e-mail, a bad host name and a taken one are explained and pl
 
   await verifyEmail(browser, page, customer.email);
   await logIn(page, customer.email, customer.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
 
   // A host name that is not RFC 1123, in both languages.
   await startOrder(page);

@@ -25,7 +25,7 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin).toHaveURL(/\/dashboard$/);
   await admin.goto('/admin/servers');
   await hydrated(admin);
   const form = admin.getByTestId('provision-form');
@@ -44,7 +44,7 @@ test('an admin provisions a sandbox server and its owner runs every action', asy
 
   // The customer sees it boot on "My servers", then opens it.
   await logIn(page, CUSTOMER.email, CUSTOMER.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.getByTestId('servers-link').click();
   await expect(page).toHaveURL(/\/servers$/);
   const card = page.getByTestId('server-list').locator('li').filter({ hasText: HOSTNAME });
@@ -119,7 +119,7 @@ test('a customer cannot open someone else\'s server', async ({ page }, testInfo)
   const other = { name: 'Eko Prasetyo', email: `eko-${Date.now()}@example.com`, password: 'kopi-tubruk-pagi-7' };
   await signUp(page, other.name, other.email, other.password);
   await logIn(page, other.email, other.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await page.goto('/servers');
   await expect(page.getByText('Anda belum punya server')).toBeVisible();
   await page.goto('/servers/1');

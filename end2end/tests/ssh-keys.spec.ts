@@ -17,6 +17,8 @@ test('add an SSH key, see its fingerprint, be told why a bad key is refused, rem
   // Unverified is enough: keys are kept before the first order.
   await signUp(page, CUSTOMER.name, CUSTOMER.email, CUSTOMER.password);
   await logIn(page, CUSTOMER.email, CUSTOMER.password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await page.getByTestId('account-link').click();
   await expect(page).toHaveURL(/\/account$/);
   await hydrated(page);
 

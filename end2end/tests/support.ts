@@ -67,7 +67,7 @@ export async function verifyEmail(browser: Browser, page: Page, email: string) {
   const adminContext = await browser.newContext();
   const admin = await adminContext.newPage();
   await logIn(admin, ADMIN.email, ADMIN.password);
-  await expect(admin).toHaveURL(/\/account$/);
+  await expect(admin).toHaveURL(/\/dashboard$/);
   await admin.goto(`/admin/outbox?to=${encodeURIComponent(email)}`);
   const mail = admin.getByTestId('outbox').locator('li').first();
   await expect(mail).toContainText('Konfirmasi e-mail Anda');
@@ -83,7 +83,7 @@ export async function verifiedCustomer(page: Page, browser: Browser, customer: {
   await signUp(page, customer.name, customer.email, customer.password);
   await verifyEmail(browser, page, customer.email);
   await logIn(page, customer.email, customer.password);
-  await expect(page).toHaveURL(/\/account$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   return customer;
 }
 

@@ -8,6 +8,7 @@
 
 mod support;
 
+use app::i18n::Lang;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -574,5 +575,68 @@ both_backends! {
         assert_eq!((options["latest"]["status"].as_str(), options["latest"]["to_plan_name"].as_str()), (Some("done"), Some("Micro")), "{options}");
         let (_, page) = call(&env.router, "GET", &format!("/api/v1/orders/{order_id}"), Some(&env.budi), None).await;
         assert_eq!(page["order"]["plan_name"].as_str(), Some("Micro"), "{page}");
+    }
+
+    async fn the_dashboard_shows_what_needs_the_customer(test: TestDb) {
+        let env = env(&test).await;
+        let m = Lang::Id.messages();
+        let budi = support::session_cookies(&env.router, BUDI, support::PASSWORD).await;
+        let sari = support::session_cookies(&env.router, SARI, support::PASSWORD).await;
+        let dashboard = |cookies: String| {
+            let router = env.router.clone();
+            async move { support::page(&router, "/dashboard", Some(&cookies)).await }
+        };
+        let empty = dashboard(budi.clone()).await;
+        assert_eq!(empty.status, StatusCode::OK);
+        for text in [m.dashboard_attention_none, m.dashboard_no_servers, m.dashboard_no_invoices, m.dashboard_no_renewals] {
+            assert!(empty.body.contains(text), "{text}: {}", empty.body);
+        }
+
+        // Three orders: their invoices wait to be paid within a day, so they need Budi.
+        let mut numbers = Vec::new();
+        let mut orders = Vec::new();
+        for host in ["web-1", "web-2", "web-3"] {
+            let (status, placed) = call(&env.router, "POST", "/api/v1/orders", Some(&env.budi), Some(order(&env, host, 1))).await;
+            assert_eq!(status, StatusCode::CREATED, "{placed}");
+            numbers.push(placed["invoice"]["number"].as_str().unwrap().to_owned());
+            orders.push(placed["order"]["id"].as_i64().unwrap());
+        }
+        // The first runs and ends in three days with auto-renew off.
+        // The third was suspended (its renewal went unpaid).
+        db_run!(&env.state.db, |pool| {
+            sqlx::query("UPDATE orders SET status = 'suspended' WHERE id = $1")
+                .bind(orders[2])
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        let ends = chrono::Utc::now() + chrono::Duration::days(3);
+        db_run!(&env.state.db, |pool| {
+            sqlx::query("UPDATE orders SET status = 'active', paid_until = $1 WHERE id = $2")
+                .bind(ends)
+                .bind(orders[0])
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        let (status, answer) = call(&env.router, "PUT", &format!("/api/v1/orders/{}/auto-renew", orders[0]), Some(&env.budi), Some(json!({ "enabled": false }))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+
+        let busy = dashboard(budi).await;
+        // Turning auto-renew off withdrew web-1's open invoice; web-2's still waits.
+        assert!(busy.body.contains(&format!("{}: {}", numbers[1], m.dashboard_attention_invoice_due)), "{}", busy.body);
+        assert!(busy.body.contains(&format!(">{}<", numbers[1])), "in the invoices panel: {}", busy.body);
+        assert!(!busy.body.contains(&format!("{}: {}", numbers[0], m.dashboard_attention_invoice_due)), "{}", busy.body);
+        assert!(busy.body.contains(&format!("web-1: {} {}", m.dashboard_attention_ends, ends.format("%Y-%m-%d"))), "{}", busy.body);
+        assert!(busy.body.contains(m.dashboard_ends), "{}", busy.body);
+        assert!(busy.body.contains(&format!("web-3: {}", m.dashboard_attention_suspended)), "{}", busy.body);
+        assert!(!busy.body.contains(m.dashboard_attention_none) && !busy.body.contains(m.dashboard_no_invoices));
+
+        // Sari sees none of it.
+        let other = dashboard(sari).await;
+        assert!(other.body.contains(m.dashboard_attention_none), "{}", other.body);
+        assert!(numbers.iter().all(|number| !other.body.contains(number.as_str())), "{}", other.body);
     }
 }

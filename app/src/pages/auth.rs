@@ -121,7 +121,7 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let needs_code = move || matches!(action.value().get(), Some(Err(error)) if matches!(error.code, Code::TwoFactorRequired | Code::InvalidTwoFactorCode));
     let navigate = use_navigate();
-    let next = next_from_query().unwrap_or_else(|| "/account".to_owned());
+    let next = next_from_query().unwrap_or_else(|| "/dashboard".to_owned());
     let session_ended = use_query_map()
         .read_untracked()
         .get("ended")

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod console;
 pub mod credit;
+pub mod dashboard;
 pub mod home;
 pub mod invoices;
 pub mod legal;

@@ -154,7 +154,7 @@ fn event_detail(m: &'static Messages, message: &str) -> String {
 }
 
 #[component]
-fn StatusBadge(status: InstanceStatus, action: Option<String>) -> impl IntoView {
+pub(crate) fn StatusBadge(status: InstanceStatus, action: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let colour = match status {
         InstanceStatus::Running => {
