@@ -70,28 +70,72 @@ pub fn Layout(children: Children) -> impl IntoView {
 /// uses it too).
 const LOGO: &str = include_str!("../../public/logo.svg");
 
+/// Below `md` the navigation, the language and theme switches and the account links fold behind
+/// a menu button, so a phone shows the page, not a third of a screen of links; the bell stays
+/// in sight. From `md` up they sit in the bar as before.
 #[component]
 fn Header() -> impl IntoView {
     let i18n = use_i18n();
+    let menu_open = RwSignal::new(false);
+    // Following a link from the open menu closes it; the switches inside leave it open.
+    let close_on_link = move |event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let on_link = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                .and_then(|element| element.closest("a").ok().flatten())
+                .is_some();
+            if on_link {
+                menu_open.set(false);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = event;
+    };
+    let folded = move |parts: &'static str| {
+        let shown = if menu_open.get() { "flex" } else { "hidden" };
+        format!(
+            "{shown} w-full flex-col items-start md:flex md:w-auto md:flex-row md:items-center {parts}"
+        )
+    };
     view! {
         <header class="print:hidden border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-6">
-                <A href="/" attr:class="flex items-center gap-2 font-semibold tracking-tight">
+                <A href="/" attr:class="order-0 flex items-center gap-2 font-semibold tracking-tight">
                     <span aria-hidden="true" class="inline-block h-8 w-8" inner_html=LOGO></span>
                     <span>{move || i18n.t().site_name}</span>
                 </A>
                 <nav
+                    id="main-menu"
                     aria-label=move || i18n.t().nav_main
-                    class="flex items-center gap-1 text-sm font-medium"
+                    class=move || folded("order-2 gap-1 text-sm font-medium md:order-1")
+                    data-testid="main-menu"
+                    on:click=close_on_link
                 >
                     <NavLink href="/" label=|m| m.nav_home />
                     <NavLink href="/plans" label=|m| m.nav_plans />
                     <NavLink href="/status" label=|m| m.nav_status />
                 </nav>
-                <div class="flex flex-wrap items-center gap-2">
+                <div class="order-1 flex items-center gap-2 md:order-2">
                     <Bell />
-                    <LanguageSwitch />
-                    <ThemeToggle />
+                    <button
+                        type="button"
+                        data-testid="menu-button"
+                        aria-controls="main-menu account-menu"
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |_| menu_open.update(|open| *open = !*open)
+                        class="rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 md:hidden dark:border-slate-700 dark:text-slate-200 dark:hover:bg-slate-800"
+                    >
+                        {move || if menu_open.get() { i18n.t().nav_close_menu } else { i18n.t().nav_menu }}
+                    </button>
+                </div>
+                <div id="account-menu" class=move || folded("order-3 gap-2 md:flex-wrap") on:click=close_on_link>
+                    <div class="flex items-center gap-2">
+                        <LanguageSwitch />
+                        <ThemeToggle />
+                    </div>
                     <AccountMenu />
                 </div>
             </div>

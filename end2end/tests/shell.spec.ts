@@ -42,7 +42,27 @@ test('the layout fits a 360 px phone screen', async ({ page }, testInfo) => {
   await hydrated(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
+  // The header is one short bar: the links wait behind the menu button.
+  const header = await page.locator('header').boundingBox();
+  expect(header!.height).toBeLessThanOrEqual(72);
+  await expect(page.getByTestId('main-menu')).toBeHidden();
   await screenshot(page, testInfo, 'home-phone-id');
+  await page.screenshot({ path: testInfo.outputPath('home-phone-top-id.png') });
+  await page.getByTestId('menu-button').click();
+  await expect(page.getByTestId('menu-button')).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.getByTestId('main-menu').getByRole('link', { name: 'Paket' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Masuk' })).toBeVisible();
+  // What the phone shows: the open menu over the top of the page.
+  await page.screenshot({ path: testInfo.outputPath('home-phone-menu-id.png') });
+  // A link followed from the menu closes it.
+  await page.getByTestId('main-menu').getByRole('link', { name: 'Paket' }).click();
+  await expect(page).toHaveURL(/\/plans$/);
+  await expect(page.getByTestId('main-menu')).toBeHidden();
+  await expect(page.getByTestId('menu-button')).toHaveText('Menu');
+  // On a wider screen there is no menu button: everything sits in the bar.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await expect(page.getByTestId('menu-button')).toBeHidden();
+  await expect(page.getByTestId('main-menu')).toBeVisible();
 });
 
 test('language switch changes every text and is remembered', async ({ page }, testInfo) => {
