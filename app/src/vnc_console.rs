@@ -24,6 +24,26 @@ const CANVAS_FIT: &str = "mx-auto block h-auto max-w-full touch-none focus:outli
 const CANVAS_ACTUAL: &str = "mx-auto block max-w-none touch-none focus:outline-2 focus:-outline-offset-2 focus:outline-solid focus:outline-sky-500";
 const STATS: &str = "pointer-events-none absolute right-2 top-2 rounded bg-black/60 px-2 py-0.5 font-mono text-xs text-white";
 
+/// Keys a phone's keyboard cannot send to the screen, as (label, DOM key, DOM code).
+const SCREEN_KEYS: [(&str, &str, &str); 6] = [
+    ("Esc", "Escape", "Escape"),
+    ("Tab", "Tab", "Tab"),
+    ("←", "ArrowLeft", "ArrowLeft"),
+    ("↑", "ArrowUp", "ArrowUp"),
+    ("↓", "ArrowDown", "ArrowDown"),
+    ("→", "ArrowRight", "ArrowRight"),
+];
+/// Held down for the next on-screen key once pressed.
+const MODIFIERS: [(&str, &str, &str); 2] = [
+    ("Ctrl", "Control", "ControlLeft"),
+    ("Alt", "Alt", "AltLeft"),
+];
+const CTRL_ALT_DEL: [(&str, &str); 3] = [
+    ("Control", "ControlLeft"),
+    ("Alt", "AltLeft"),
+    ("Delete", "Delete"),
+];
+
 /// The longest text the paste box takes: it is typed at about a hundred characters a second.
 const MAX_PASTE: usize = 4096;
 
@@ -66,6 +86,17 @@ impl Status {
             Status::Disconnected(_) => "disconnected",
             Status::Provider(_) => "provider",
         }
+    }
+}
+
+/// What a screen reader says for an on-screen key drawn as an arrow.
+fn screen_key_name(m: &'static Messages, code: &str) -> Option<&'static str> {
+    match code {
+        "ArrowLeft" => Some(m.console_key_left),
+        "ArrowUp" => Some(m.console_key_up),
+        "ArrowDown" => Some(m.console_key_down),
+        "ArrowRight" => Some(m.console_key_right),
+        _ => None,
     }
 }
 
@@ -132,6 +163,21 @@ pub fn VncConsole(instance_id: i64) -> impl IntoView {
     };
     let fit = RwSignal::new(true);
     let paste_text = RwSignal::new(String::new());
+    // The speed readout covers part of the screen, so it shows only when asked for.
+    let show_stats = RwSignal::new(false);
+    // The on-screen modifiers (indexes into MODIFIERS) waiting for the next on-screen key.
+    let held = RwSignal::new(Vec::<usize>::new());
+    let press_key = move |key: &'static str, code: &'static str| {
+        let mut keys: Vec<(&str, &str)> = held.with_untracked(|held| {
+            held.iter()
+                .map(|&index| (MODIFIERS[index].1, MODIFIERS[index].2))
+                .collect()
+        });
+        keys.push((key, code));
+        browser::chord(&keys);
+        held.set(Vec::new());
+        browser::focus(console);
+    };
     // Effects run in the browser only, once the canvas exists. Untracked: nothing the
     // connection reads may make it connect again.
     Effect::new(move |_| untrack(|| browser::mount(console)));
@@ -237,10 +283,19 @@ pub fn VncConsole(instance_id: i64) -> impl IntoView {
                     </button>
                     <button
                         type="button"
+                        data-testid="console-stats-toggle"
+                        aria-pressed=move || show_stats.get().to_string()
+                        on:click=move |_| show_stats.update(|shown| *shown = !*shown)
+                        class=BUTTON
+                    >
+                        {move || if show_stats.get() { i18n.t().console_stats_hide } else { i18n.t().console_stats_show }}
+                    </button>
+                    <button
+                        type="button"
                         data-testid="console-cad"
                         disabled=move || !connected()
                         on:click=move |_| {
-                            browser::ctrl_alt_del();
+                            browser::chord(&CTRL_ALT_DEL);
                             browser::focus(console);
                         }
                         class=BUTTON
@@ -275,7 +330,39 @@ pub fn VncConsole(instance_id: i64) -> impl IntoView {
                             on:contextmenu=move |event| event.prevent_default()
                         ></canvas>
                     </div>
-                    <div data-testid="console-stats" class=STATS>{stats}</div>
+                    {move || show_stats.get().then(|| view! { <div data-testid="console-stats" class=STATS>{stats}</div> })}
+                </div>
+                <div role="group" aria-label=move || i18n.t().console_keys_label data-testid="console-keys" class="flex flex-wrap gap-1.5">
+                    {MODIFIERS.into_iter().enumerate().map(|(index, (label, _, _))| view! {
+                        <button
+                            type="button"
+                            data-key=label
+                            aria-pressed=move || held.with(|held| held.contains(&index)).to_string()
+                            disabled=move || !connected()
+                            on:click=move |_| held.update(|held| {
+                                if let Some(at) = held.iter().position(|&i| i == index) {
+                                    held.remove(at);
+                                } else {
+                                    held.push(index);
+                                }
+                            })
+                            class=format!("{BUTTON} aria-pressed:border-sky-600 aria-pressed:bg-sky-100 dark:aria-pressed:border-sky-400 dark:aria-pressed:bg-sky-950")
+                        >
+                            {label}
+                        </button>
+                    }).collect_view()}
+                    {SCREEN_KEYS.into_iter().map(|(label, key, code)| view! {
+                        <button
+                            type="button"
+                            data-key=code
+                            aria-label=move || screen_key_name(i18n.t(), code).unwrap_or(label)
+                            disabled=move || !connected()
+                            on:click=move |_| press_key(key, code)
+                            class=format!("{BUTTON} min-w-10 font-mono")
+                        >
+                            {label}
+                        </button>
+                    }).collect_view()}
                 </div>
                 <p class="text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().console_keyboard_hint}</p>
                 <div class="flex flex-col gap-2 sm:flex-row sm:items-end">
@@ -326,7 +413,7 @@ mod browser {
     pub fn release_all() {}
     pub fn pointer(_: &PointerEvent, _: Press) {}
     pub fn wheel(_: &WheelEvent) {}
-    pub fn ctrl_alt_del() {}
+    pub fn chord(_: &[(&str, &str)]) {}
     pub fn paste(_: &str) -> bool {
         false
     }

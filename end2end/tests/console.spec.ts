@@ -154,6 +154,10 @@ test('a customer opens the console of a running server, sees its screen and type
   await expect(canvas).toHaveAttribute('data-height', '400');
   await expect.poll(async () => Number(await canvas.getAttribute('data-frames')), { timeout: 10_000 }).toBeGreaterThan(0);
   await expect.poll(async () => (await cells(page, 0, 0, 40)).lit, { timeout: 10_000 }).toBe(true);
+  // The speed readout covers part of the screen: it shows only when asked for.
+  await expect(page.getByTestId('console-stats')).toHaveCount(0);
+  await page.getByTestId('console-stats-toggle').click();
+  await expect(page.getByTestId('console-stats-toggle')).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByTestId('console-stats')).toContainText('fps');
   await shot(page, testInfo, 'console-login-prompt');
 
@@ -192,6 +196,28 @@ test('a customer opens the console of a running server, sees its screen and type
     )
     .toBeGreaterThanOrEqual(0);
   await shot(page, testInfo, 'console-echo');
+
+  // The on-screen ↑ (for a phone, whose keyboard has none) brings the last command back; run
+  // again, it prints `halo` once more.
+  const echoes = async () => {
+    let count = 0;
+    for (let row = 0; row < 24; row += 1) {
+      const typed = await cells(page, row, echoColumn, 4);
+      const echoed = await cells(page, row + 1, 0, 4);
+      if (typed.lit && typed.pattern === echoed.pattern) count += 1;
+    }
+    return count;
+  };
+  const before = await echoes();
+  const keys = page.getByTestId('console-keys');
+  await keys.locator('[data-key="Ctrl"]').click();
+  await expect(keys.locator('[data-key="Ctrl"]')).toHaveAttribute('aria-pressed', 'true');
+  await keys.locator('[data-key="Ctrl"]').click();
+  await expect(keys.locator('[data-key="Ctrl"]')).toHaveAttribute('aria-pressed', 'false');
+  await keys.getByRole('button', { name: 'Panah atas' }).click();
+  await page.keyboard.press('Enter');
+  await expect.poll(echoes, { timeout: 10_000 }).toBeGreaterThan(before);
+  await shot(page, testInfo, 'console-history-key');
   // The corner readout measures the screen's latency with its own small probe.
   await expect(page.getByTestId('console-stats')).toHaveText(/\d+ fps · \S+ \d+ ms/, { timeout: 10_000 });
 

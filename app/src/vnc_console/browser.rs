@@ -329,20 +329,17 @@ impl Live {
         sent
     }
 
-    fn ctrl_alt_del(&mut self) {
+    /// Presses `keys` in order and releases them in reverse: Ctrl+Alt+Del, or an on-screen key
+    /// with the modifiers held for it.
+    fn chord(&mut self, keys: &[(u32, Option<u16>)]) {
         let Some(client) = self.connected() else {
             return;
         };
-        let keys = [
-            (sym::CONTROL_L, scan::CONTROL_L),
-            (sym::ALT_L, scan::ALT_L),
-            (sym::DELETE, scan::DELETE),
-        ];
-        for (keysym, scancode) in keys {
-            let _ = press(client, keysym, Some(scancode), true);
+        for &(keysym, scancode) in keys {
+            let _ = press(client, keysym, scancode, true);
         }
-        for (keysym, scancode) in keys.into_iter().rev() {
-            let _ = press(client, keysym, Some(scancode), false);
+        for &(keysym, scancode) in keys.iter().rev() {
+            let _ = press(client, keysym, scancode, false);
         }
         self.flush();
     }
@@ -710,8 +707,15 @@ pub fn wheel(event: &WheelEvent) {
     }
 }
 
-pub fn ctrl_alt_del() {
-    with_live(Live::ctrl_alt_del);
+/// Presses the keys named by their DOM `key` and `code` together, then lets them go.
+pub fn chord(keys: &[(&str, &str)]) {
+    let keys: Vec<_> = keys
+        .iter()
+        .filter_map(|&(key, code)| {
+            keysym::keysym(key, code).map(|keysym| (keysym, keysym::xt_scancode(code)))
+        })
+        .collect();
+    with_live(|live| live.chord(&keys));
 }
 
 /// Queues `text` to be typed; false when there is nothing to type or no connection.
