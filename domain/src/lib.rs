@@ -10,6 +10,7 @@ pub mod caller;
 pub mod catalog;
 pub mod console;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod health;
 pub mod http_retry;

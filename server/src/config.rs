@@ -59,6 +59,10 @@ pub struct Config {
     /// `SUPPORT_EMAIL`: where customers write to us, shown on the contact page; default
     /// `support@webrana.local`.
     pub support_email: String,
+    /// `DEMO`: `true` opens a demo shop on a new database (an admin whose one-time password is
+    /// printed, and sandbox plans on sale); `scripts/run` sets it. Default `false`; refused with
+    /// `APP_ENV=production`.
+    pub demo: bool,
     /// `SANDBOX_PROVIDER`: `on` (default) sells servers from the simulated `sandbox` cloud;
     /// `off` hides it once real providers are configured.
     pub sandbox_enabled: bool,
@@ -639,6 +643,14 @@ impl Config {
             )),
         });
         let sentry = reader.sentry(production);
+        let demo = reader.parse("DEMO", false, |raw| match raw {
+            "true" if production => {
+                Err("a demo shop cannot be opened with APP_ENV=production".to_owned())
+            }
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(format!("expected `true` or `false`, got `{raw}`")),
+        });
         if production {
             reader.require_for_production(&[
                 (
@@ -680,6 +692,7 @@ impl Config {
             smtp_url,
             mail_from,
             support_email,
+            demo,
             sandbox_enabled,
             sandbox_timing,
             sandbox_vm,
@@ -1261,6 +1274,24 @@ mod tests {
             "{refused}"
         );
         assert!(refused.contains("`proxy.internal` is neither"), "{refused}");
+    }
+
+    #[test]
+    fn a_demo_shop_is_for_development_only() {
+        assert!(!config(&[]).unwrap().demo);
+        assert!(config(&[("DEMO", "true")]).unwrap().demo);
+        let refused = config(&[("DEMO", "yes")]).unwrap_err().to_string();
+        assert!(
+            refused.contains("DEMO: expected `true` or `false`, got `yes`"),
+            "{refused}"
+        );
+        let refused = config(&[("APP_ENV", "production"), ("DEMO", "true")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("DEMO: a demo shop cannot be opened with APP_ENV=production"),
+            "{refused}"
+        );
     }
 
     #[test]

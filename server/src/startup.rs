@@ -45,6 +45,21 @@ pub enum StartupError {
     Setup(#[from] crate::config::SetupError),
     #[error("{0}")]
     Relay(#[from] crate::relay::RelayError),
+    #[error("DEMO: {0}")]
+    Demo(#[from] domain::demo::DemoError),
+}
+
+/// Tells the operator, in the terminal only, how to get into the demo shop: the password is in
+/// no log file and no database.
+fn announce_demo(shop: &domain::demo::DemoShop, public_url: &str) {
+    println!(
+        "\n  Demo shop opened on this new database, with the sandbox cloud and plans on sale: {}.\n  \
+         Log in at {public_url}/login as {} with the one-time password {}\n  \
+         (change it on the account page; it is not shown again).\n",
+        shop.plans.join(", "),
+        shop.admin_email,
+        shop.password
+    );
 }
 
 /// Opens the database (creating a SQLite file on first run) and applies pending migrations.
@@ -91,6 +106,11 @@ impl Application {
             domain_config.shared_limits = Some(tally);
         }
         let app = AppState::new(db.clone(), &domain_config).await?;
+        if config.demo
+            && let Some(shop) = domain::demo::open_if_new(&app).await?
+        {
+            announce_demo(&shop, &config.public_url);
+        }
         let jobs = delivery::register(Registry::default(), db.clone(), delivery);
         let jobs = catalog::register(jobs, app.catalog.clone());
         let jobs = instances::worker::register(jobs, app.instances.clone());
