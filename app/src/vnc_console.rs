@@ -436,6 +436,17 @@ mod tests {
     }
 
     #[test]
+    fn arrows_are_named_for_screen_readers_in_both_languages() {
+        for lang in Lang::ALL {
+            let m = lang.messages();
+            for (_, _, code) in SCREEN_KEYS {
+                let named = screen_key_name(m, code);
+                assert_eq!(named.is_some(), code.starts_with("Arrow"), "{code}");
+            }
+        }
+    }
+
+    #[test]
     fn every_ending_has_its_text() {
         for lang in Lang::ALL {
             let m = lang.messages();
@@ -473,7 +484,8 @@ mod tests {
             "console-cad",
             "console-paste-text",
             "console-paste",
-            "console-stats",
+            "console-stats-toggle",
+            "console-keys",
         ] {
             assert!(
                 html.contains(&format!("data-testid=\"{testid}\"")),
@@ -484,6 +496,15 @@ mod tests {
         assert!(html.contains(r#"tabindex="0""#));
         assert!(html.contains(r#"data-frames="0""#));
         assert!(html.contains(r#"data-scale="fit""#));
+        // Every on-screen key, starting disabled until connected; the speed readout only on request.
+        for key in MODIFIERS
+            .iter()
+            .map(|(label, _, _)| *label)
+            .chain(SCREEN_KEYS.iter().map(|(_, _, code)| *code))
+        {
+            assert!(html.contains(&format!("data-key=\"{key}\"")), "{key}");
+        }
+        assert!(!html.contains("data-testid=\"console-stats\""));
         // Shown only once disconnected; the provider's link only for provider consoles.
         assert!(!html.contains("console-reconnect"));
         assert!(!html.contains("console-provider"));
