@@ -31,58 +31,40 @@ const INVOICE_SOON: Duration = Duration::hours(48);
 /// How many notifications the home shows; the bell and /notifications have the rest.
 const LATEST_NOTIFICATIONS: usize = 5;
 
-/// Something the customer should act on, with where to do it.
+/// Something the customer should act on: what it is about (a host name or an invoice
+/// number), why, and where to do it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Attention {
-    ServerFailed {
-        hostname: String,
-        link: String,
-    },
-    ServiceSuspended {
-        hostname: String,
-        link: String,
-    },
-    InvoiceDueSoon {
-        number: String,
-        link: String,
-        due: DateTime<Utc>,
-    },
-    EndsWithoutRenewal {
-        hostname: String,
-        link: String,
-        ends: DateTime<Utc>,
-    },
+struct Attention {
+    about: String,
+    reason: Reason,
+    link: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reason {
+    ServerFailed,
+    ServiceSuspended,
+    InvoiceDue(DateTime<Utc>),
+    EndsWithoutRenewal(DateTime<Utc>),
 }
 
 impl Attention {
-    fn link(&self) -> &str {
-        match self {
-            Self::ServerFailed { link, .. }
-            | Self::ServiceSuspended { link, .. }
-            | Self::InvoiceDueSoon { link, .. }
-            | Self::EndsWithoutRenewal { link, .. } => link,
-        }
-    }
-
     fn text(&self, m: &'static Messages) -> String {
-        match self {
-            Self::ServerFailed { hostname, .. } => {
-                format!("{hostname}: {}", m.dashboard_attention_server_failed)
-            }
-            Self::ServiceSuspended { hostname, .. } => {
-                format!("{hostname}: {}", m.dashboard_attention_suspended)
-            }
-            Self::InvoiceDueSoon { number, due, .. } => format!(
-                "{number}: {} {}",
+        let why = match self.reason {
+            Reason::ServerFailed => m.dashboard_attention_server_failed.to_owned(),
+            Reason::ServiceSuspended => m.dashboard_attention_suspended.to_owned(),
+            Reason::InvoiceDue(due) => format!(
+                "{} {}",
                 m.dashboard_attention_invoice_due,
-                utc_text(*due, Precision::Minute)
+                utc_text(due, Precision::Minute)
             ),
-            Self::EndsWithoutRenewal { hostname, ends, .. } => format!(
-                "{hostname}: {} {}",
+            Reason::EndsWithoutRenewal(ends) => format!(
+                "{} {}",
                 m.dashboard_attention_ends,
-                utc_text(*ends, Precision::Day)
+                utc_text(ends, Precision::Day)
             ),
-        }
+        };
+        format!("{}: {why}", self.about)
     }
 }
 
@@ -97,31 +79,33 @@ fn needs_attention(
     let failed = servers
         .iter()
         .filter(|server| server.status == InstanceStatus::Error)
-        .map(|server| Attention::ServerFailed {
-            hostname: server.hostname.clone(),
+        .map(|server| Attention {
+            about: server.hostname.clone(),
+            reason: Reason::ServerFailed,
             link: format!("/servers/{}", server.id),
         });
     let suspended = orders
         .iter()
         .filter(|order| order.status == OrderStatus::Suspended)
-        .map(|order| Attention::ServiceSuspended {
-            hostname: order.hostname.clone(),
+        .map(|order| Attention {
+            about: order.hostname.clone(),
+            reason: Reason::ServiceSuspended,
             link: format!("/orders/{}", order.id),
         });
     let due = open_invoices(invoices)
         .filter(|invoice| invoice.expires_at - now <= INVOICE_SOON)
-        .map(|invoice| Attention::InvoiceDueSoon {
-            number: invoice.number.clone(),
+        .map(|invoice| Attention {
+            about: invoice.number.clone(),
+            reason: Reason::InvoiceDue(invoice.expires_at),
             link: format!("/invoices/{}", invoice.id),
-            due: invoice.expires_at,
         });
     let ending = renewals(orders, now)
         .into_iter()
         .filter(|(order, ends)| !order.auto_renew && *ends - now <= SOON)
-        .map(|(order, ends)| Attention::EndsWithoutRenewal {
-            hostname: order.hostname.clone(),
+        .map(|(order, ends)| Attention {
+            about: order.hostname.clone(),
+            reason: Reason::EndsWithoutRenewal(ends),
             link: format!("/orders/{}", order.id),
-            ends,
         });
     failed.chain(suspended).chain(due).chain(ending).collect()
 }
@@ -239,7 +223,7 @@ fn AttentionPanel(attention: Vec<Attention>) -> impl IntoView {
                 view! {
                     <ul class="mt-2 space-y-1 text-sm">
                         {attention.into_iter().map(|item| {
-                            let link = item.link().to_owned();
+                            let link = item.link.clone();
                             view! {
                                 <li><A href=link attr:class="font-medium underline">{move || item.text(i18n.t())}</A></li>
                             }

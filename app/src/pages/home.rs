@@ -154,13 +154,18 @@ const FEATURES: [(&[&str], Text, Text); 4] = [
 /// The real clouds the plans on sale run on, by their own names, in the order first sold; the
 /// sandbox is no one's infrastructure.
 fn clouds_on_sale(plans: &[PublicPlan]) -> Vec<&'static str> {
-    let mut clouds = Vec::new();
-    for name in plans.iter().filter_map(|plan| cloud_name(&plan.provider)) {
-        if !clouds.contains(&name) {
-            clouds.push(name);
+    each_once(plans.iter().filter_map(|plan| cloud_name(&plan.provider)))
+}
+
+/// `items` without repeats, in the order each first came.
+fn each_once<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut once = Vec::new();
+    for item in items {
+        if !once.contains(&item) {
+            once.push(item);
         }
     }
-    clouds
+    once
 }
 
 fn cloud_name(provider: &str) -> Option<&'static str> {
@@ -183,17 +188,15 @@ fn listed(names: &[&str], and: &str) -> String {
 
 /// The regions the plans on sale run in, each once, with its country.
 fn regions_on_sale(plans: &[PublicPlan]) -> Vec<String> {
-    let mut regions = Vec::new();
-    for region in plans.iter().flat_map(|plan| &plan.regions) {
-        let shown = match &region.country {
-            Some(country) => format!("{}, {country}", region.name),
-            None => region.name.clone(),
-        };
-        if !regions.contains(&shown) {
-            regions.push(shown);
-        }
-    }
-    regions
+    each_once(
+        plans
+            .iter()
+            .flat_map(|plan| &plan.regions)
+            .map(|region| match &region.country {
+                Some(country) => format!("{}, {country}", region.name),
+                None => region.name.clone(),
+            }),
+    )
 }
 
 /// "Real servers on DigitalOcean and Vultr infrastructure…", or a lead that names no cloud.

@@ -492,7 +492,7 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
                     let label_kind = kind.clone();
                     let reason = action.unavailable.clone();
                     let title = move || reason.as_deref().map(|r| reason_text(i18n.t(), r)).unwrap_or_default();
-                    let style = if kind == "power_off" { DANGER } else { BUTTON };
+                    let style = action_style(&kind);
                     let label = move || action_text(i18n.t(), &label_kind);
                     let disabled = action.unavailable.is_some();
                     if ASKS_FIRST.contains(&kind.as_str()) {
@@ -532,6 +532,11 @@ fn Actions(page: ServerPage, act: ServerAction<RunServerAction>) -> impl IntoVie
     }
 }
 
+/// Powering off is drawn as the dangerous one.
+fn action_style(kind: &str) -> &'static str {
+    if kind == "power_off" { DANGER } else { BUTTON }
+}
+
 /// The actions that say what they will do and wait for a yes: what they do cannot be taken
 /// back. A rebuild asks for the host name instead; powering on asks nothing.
 const ASKS_FIRST: [&str; 4] = ["power_off", "shutdown", "reboot", "reset_password"];
@@ -554,7 +559,7 @@ fn ConfirmAction(
     act: ServerAction<RunServerAction>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let style = if kind == "power_off" { DANGER } else { BUTTON };
+    let style = action_style(&kind);
     let what = kind.clone();
     let sent = kind.clone();
     let marked = kind.clone();
