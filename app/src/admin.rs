@@ -1,9 +1,9 @@
-//! Admin server functions: users (suspend, role), the dev e-mail outbox, the audit log, jobs,
-//! the health summary.
+//! Admin server functions: the setup checklist, users (suspend, role), the dev e-mail outbox,
+//! the audit log, jobs, the health summary.
 
 use leptos::prelude::*;
 use model::accounts::User;
-use model::admin::{AuditEntry, Job, OutboxEmail};
+use model::admin::{AuditEntry, Job, OutboxEmail, SetupState};
 use model::health::HealthSummary;
 use model::{JobId, UserId};
 
@@ -16,6 +16,14 @@ fn admin() -> Result<domain::caller::Caller, AppError> {
     let caller = caller()?;
     caller.require_admin().map_err(fail)?;
     Ok(caller)
+}
+
+/// What the shop still needs before it takes real orders, step by step.
+#[server]
+pub async fn admin_setup_checklist() -> Result<Vec<SetupState>, AppError> {
+    domain::setup::checklist(&state()?, &admin()?)
+        .await
+        .map_err(fail)
 }
 
 #[server]

@@ -44,8 +44,9 @@ pub struct CouponForm {
 /// refused with a message on its field.
 #[cfg(feature = "ssr")]
 mod form {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    use chrono::{DateTime, NaiveDate, Utc};
     use domain::orders::OrderError;
+    use model::time::TimeZone;
 
     use crate::errors::Code;
 
@@ -68,16 +69,17 @@ mod form {
             .map_err(|_| invalid(field, Code::DateInvalid, "write a date as YYYY-MM-DD"))
     }
 
-    /// A `datetime-local` field, read as UTC like every time the admin pages show.
-    pub fn date_time(text: &str, field: &'static str) -> Result<Option<DateTime<Utc>>, OrderError> {
-        let text = text.trim();
-        if text.is_empty() {
+    /// A `datetime-local` field, read in the admin's time zone as the pages show times.
+    pub fn date_time(
+        text: &str,
+        field: &'static str,
+        zone: TimeZone,
+    ) -> Result<Option<DateTime<Utc>>, OrderError> {
+        if text.trim().is_empty() {
             return Ok(None);
         }
-        ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-            .iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .map(|at| Some(at.and_utc()))
+        model::time::parse_form_input(text, zone)
+            .map(Some)
             .ok_or_else(|| invalid(field, Code::DateInvalid, "write a time as YYYY-MM-DD HH:MM"))
     }
 
@@ -279,6 +281,8 @@ pub async fn admin_save_coupon(
             "percent or fixed",
         ))
     })?;
+    // The form showed times on the admin's clock, so it is read on that clock.
+    let zone = crate::time::use_time_zone().get();
     let input = CouponInput {
         code: coupon.code,
         kind,
@@ -286,8 +290,8 @@ pub async fn admin_save_coupon(
         amount: form::number(&coupon.amount, "amount", Code::CouponAmountInvalid)
             .map_err(fail)?
             .unwrap_or(0),
-        valid_from: form::date_time(&coupon.valid_from, "valid_from").map_err(fail)?,
-        valid_until: form::date_time(&coupon.valid_until, "valid_until").map_err(fail)?,
+        valid_from: form::date_time(&coupon.valid_from, "valid_from", zone).map_err(fail)?,
+        valid_until: form::date_time(&coupon.valid_until, "valid_until", zone).map_err(fail)?,
         max_uses: form::number(&coupon.max_uses, "max_uses", Code::CouponLimitInvalid)
             .map_err(fail)?,
         max_uses_per_customer: form::number(
@@ -309,6 +313,7 @@ pub async fn admin_save_coupon(
 mod tests {
     use super::form::{date, date_time, number};
     use crate::errors::Code;
+    use model::time::TimeZone;
 
     #[test]
     fn numbers_read_as_admins_write_them() {
@@ -332,17 +337,17 @@ mod tests {
     }
 
     #[test]
-    fn form_times_are_utc_and_empty_means_none() {
-        assert_eq!(date_time("", "valid_from").unwrap(), None);
-        let at = date_time("2026-12-31T23:59", "valid_until")
+    fn form_times_are_read_in_the_admins_zone_and_empty_means_none() {
+        assert_eq!(date_time("", "valid_from", TimeZone::Wib).unwrap(), None);
+        let at = date_time("2026-12-31T23:59", "valid_until", TimeZone::Wib)
             .unwrap()
             .unwrap();
-        assert_eq!(at.to_rfc3339(), "2026-12-31T23:59:00+00:00");
-        let with_seconds = date_time("2026-12-31T23:59:30", "valid_until")
+        assert_eq!(at.to_rfc3339(), "2026-12-31T16:59:00+00:00");
+        let with_seconds = date_time("2026-12-31T23:59:30", "valid_until", TimeZone::Utc)
             .unwrap()
             .unwrap();
         assert_eq!(with_seconds.to_rfc3339(), "2026-12-31T23:59:30+00:00");
-        assert!(date_time("31/12/2026", "valid_until").is_err());
+        assert!(date_time("31/12/2026", "valid_until", TimeZone::Wib).is_err());
         assert_eq!(
             date("2026-11-02", "placed_from")
                 .unwrap()

@@ -13,7 +13,7 @@ use crate::notifications::{
     BELL_SIZE, MarkAllNotificationsRead, MarkNotificationRead, bell_notifications,
 };
 use crate::session::use_session;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use model::notifications::Notification;
 use model::{NotificationId, UserId};
 
@@ -274,7 +274,7 @@ pub fn Bell() -> impl IntoView {
                                                                         <span class="block font-medium text-slate-900 dark:text-slate-100">{item.title.clone()}</span>
                                                                         {(!read).then(|| view! { <span class="sr-only">{move || i18n.t().notifications_unread_dot}</span> })}
                                                                         <span class="mt-0.5 block text-slate-600 dark:text-slate-300">{item.body.clone()}</span>
-                                                                        <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{utc_text(item.created_at, Precision::Minute)}</span>
+                                                                        <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{time_text(item.created_at, Precision::Minute)}</span>
                                                                     </span>
                                                                 </span>
                                                             </A>

@@ -190,6 +190,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let i18n = provide_i18n();
     let theme = provide_theme();
+    time::provide_time_zone();
     provide_session();
     bell::provide_live_feed();
 

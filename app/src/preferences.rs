@@ -115,7 +115,7 @@ pub fn write_cookie(name: &str, value: &str) {
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
         use wasm_bindgen::JsCast;
-        let cookie = format!("{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax");
+        let cookie = preference_cookie(name, value);
         // A refused cookie (privacy mode) only means the choice is not remembered.
         let _ = document()
             .unchecked_into::<web_sys::HtmlDocument>()
@@ -123,6 +123,12 @@ pub fn write_cookie(name: &str, value: &str) {
     }
     #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
     let _ = (name, value);
+}
+
+/// A preference cookie as `Set-Cookie` and `document.cookie` take it: a year, the whole site, not
+/// secret (scripts read it).
+pub fn preference_cookie(name: &str, value: &str) -> String {
+    format!("{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax")
 }
 
 /// Finds `name` in a `Cookie` header (`a=1; b=2`, separator `;`) or a query (`a=1&b=2`, `&`).

@@ -1,47 +1,65 @@
-//! Times as pages write them: in UTC, so a page reads the same rendered on the server and in
-//! the browser, whatever either's time zone.
+//! Times as pages write them: in the reader's time zone, with the zone named. The zone travels in
+//! the `tz` cookie, so a page reads the same rendered on the server and hydrated in the browser;
+//! logging in and saving the profile set it from the account (see `model::time`).
 
 use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+pub use model::time::{Precision, TimeZone};
 
-/// How much of a time a page shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precision {
-    /// `2025-03-14`
-    Day,
-    /// `2025-03-14 09:05 UTC`
-    Minute,
-    /// `2025-03-14 09:05:07 UTC`
-    Second,
+use crate::preferences::{read_cookie, write_cookie};
+
+/// The cookie that remembers the reader's time zone, by its IANA name.
+pub const TIME_ZONE_COOKIE: &str = "tz";
+
+/// The reader's time zone, shared through context.
+#[derive(Clone, Copy)]
+pub struct TimeZoneState {
+    zone: RwSignal<TimeZone>,
 }
 
-pub fn utc_text(at: DateTime<Utc>, precision: Precision) -> String {
-    let pattern = match precision {
-        Precision::Day => "%Y-%m-%d",
-        Precision::Minute => "%Y-%m-%d %H:%M UTC",
-        Precision::Second => "%Y-%m-%d %H:%M:%S UTC",
+impl TimeZoneState {
+    /// Read once: a page drawn after the zone changes (a save reloads the session) shows it.
+    pub fn get(self) -> TimeZone {
+        self.zone.get_untracked()
+    }
+
+    /// Shows times in `zone` from now on, on this page and the next ones.
+    pub fn set(self, zone: TimeZone) {
+        write_cookie(TIME_ZONE_COOKIE, zone.iana());
+        self.zone.set(zone);
+    }
+}
+
+pub fn provide_time_zone() -> TimeZoneState {
+    let state = TimeZoneState {
+        zone: RwSignal::new(remembered_zone()),
     };
-    at.format(pattern).to_string()
+    provide_context(state);
+    state
 }
 
-/// As a `datetime-local` field takes a time (`2025-03-14T09:05`, UTC); empty for none.
-pub fn form_input_text(at: Option<DateTime<Utc>>) -> String {
-    at.map(|at| at.format("%Y-%m-%dT%H:%M").to_string())
+pub fn use_time_zone() -> TimeZoneState {
+    use_context::<TimeZoneState>().unwrap_or_else(provide_time_zone)
+}
+
+/// The zone the `tz` cookie names, or Jakarta's.
+fn remembered_zone() -> TimeZone {
+    read_cookie(TIME_ZONE_COOKIE)
+        .and_then(|name| TimeZone::from_iana(&name))
         .unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The reader's zone: the app's, or outside it (a unit test) what the cookie says.
+fn reader_zone() -> TimeZone {
+    use_context::<TimeZoneState>().map_or_else(remembered_zone, TimeZoneState::get)
+}
 
-    #[test]
-    fn times_are_written_in_utc_to_the_precision_asked() {
-        let at = DateTime::parse_from_rfc3339("2025-03-14T16:05:07+07:00")
-            .map(|at| at.with_timezone(&Utc))
-            .unwrap_or_default();
-        assert_eq!(utc_text(at, Precision::Day), "2025-03-14");
-        assert_eq!(utc_text(at, Precision::Minute), "2025-03-14 09:05 UTC");
-        assert_eq!(utc_text(at, Precision::Second), "2025-03-14 09:05:07 UTC");
-        assert_eq!(form_input_text(Some(at)), "2025-03-14T09:05");
-        assert_eq!(form_input_text(None), "");
-    }
+/// `at` in the reader's zone (`2025-03-14 16:05 WIB`).
+pub fn time_text(at: DateTime<Utc>, precision: Precision) -> String {
+    model::time::local_text(at, reader_zone(), precision)
+}
+
+/// As a `datetime-local` field takes a time in the reader's zone; empty for none.
+pub fn form_input_text(at: Option<DateTime<Utc>>) -> String {
+    model::time::form_input_text(at, reader_zone())
 }

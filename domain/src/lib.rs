@@ -26,6 +26,7 @@ pub mod rate_limit;
 pub mod sandbox;
 pub mod secrets;
 pub mod settings;
+pub mod setup;
 pub mod ssh_keys;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use domain::accounts::inputs::Language;
-use domain::accounts::{AccountError, Accounts, Login, ProfileUpdate, Role, SignUp, two_factor};
+use domain::accounts::{
+    AccountError, Accounts, Login, ProfileUpdate, Role, SignUp, TimeZone, two_factor,
+};
 use domain::caller::{Caller, ClientInfo};
 use domain::error::Code;
 use domain::{AppState, Db, DomainConfig, both_backends, db_run, mail};
@@ -360,13 +362,17 @@ both_backends! {
         }
     }
 
-    async fn profiles_update_name_phone_and_language(test: TestDb) {
+    async fn profiles_update_name_phone_language_and_time_zone(test: TestDb) {
         let accounts = accounts(&test.db).await;
         sign_up(&accounts, "indah@example.com").await;
         let me = caller(&accounts, "indah@example.com").await;
-        let user = accounts.update_profile(&me, ProfileUpdate { name: "Indah P.", phone: None, language: Language::En }).await.unwrap();
-        assert_eq!((user.name.as_str(), user.phone, user.language), ("Indah P.", None, Language::En));
-        assert!(accounts.update_profile(&me, ProfileUpdate { name: "", phone: None, language: Language::En }).await.is_err());
-        assert_eq!(accounts.user(me.user_id).await.unwrap().name, "Indah P.");
+        assert_eq!(accounts.user(me.user_id).await.unwrap().time_zone, TimeZone::Wib, "a new account reads Jakarta time");
+        let update = ProfileUpdate { name: "Indah P.", phone: None, language: Language::En, time_zone: TimeZone::Wita };
+        let user = accounts.update_profile(&me, update).await.unwrap();
+        assert_eq!((user.name.as_str(), user.phone, user.language, user.time_zone), ("Indah P.", None, Language::En, TimeZone::Wita));
+        let refused = ProfileUpdate { name: "", phone: None, language: Language::En, time_zone: TimeZone::Utc };
+        assert!(accounts.update_profile(&me, refused).await.is_err());
+        let stored = accounts.user(me.user_id).await.unwrap();
+        assert_eq!((stored.name.as_str(), stored.time_zone), ("Indah P.", TimeZone::Wita), "a refused update changes nothing");
     }
 }

@@ -127,7 +127,7 @@ both_backends! {
         let (port, received) = smtp_server().await;
         let link = "https://webrana.test/verify-email?token=s3cr3t-T0ken_value";
         let mut tx = test.db.begin().await.unwrap();
-        let email = mail::compose("budi@example.com", "Budi", Language::Id, "Konfirmasi e-mail Anda", "Klik tautan ini.", Some(link), None);
+        let email = mail::compose("budi@example.com", "Budi", Language::Id, &mail::Letter { subject: "Konfirmasi e-mail Anda", paragraph: "Klik tautan ini.", link: Some(link), ..Default::default() });
         mail::enqueue(&mut tx, &email).await.unwrap();
         tx.commit().await.unwrap();
 
@@ -148,7 +148,7 @@ both_backends! {
     async fn attachments_travel_with_their_email(test: TestDb) {
         let (port, received) = smtp_server().await;
         let mut tx = test.db.begin().await.unwrap();
-        let mut email = mail::compose("budi@example.com", "Budi", Language::Id, "Pembayaran diterima", "Tagihan INV-202612-00001 telah lunas.", None, None);
+        let mut email = mail::compose("budi@example.com", "Budi", Language::Id, &mail::Letter { subject: "Pembayaran diterima", paragraph: "Tagihan INV-202612-00001 telah lunas.", ..Default::default() });
         email.attachments.push(mail::Attachment {
             filename: "INV-202612-00001.pdf".into(),
             content_type: "application/pdf".into(),

@@ -253,6 +253,51 @@ both_backends! {
 }
 
 both_backends! {
+    async fn an_invoice_email_carries_the_invoice_and_a_way_to_pay_on_the_readers_clock(test: TestDb) {
+        let env = env(&test).await;
+        db_run!(&test.db, |pool| {
+            sqlx::query("UPDATE users SET time_zone = 'Asia/Makassar' WHERE id = $1")
+                .bind(env.sari.user_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+        let placed = env.state.orders.place(&env.sari, order(&env, "web-1")).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let sent = domain::mail::list(&test.db, Some("sari@webrana.test"), 50, 0).await.unwrap();
+        let placed_mail = sent.iter().find(|email| email.subject.starts_with("Order web-1 placed")).unwrap();
+        let invoice = &placed.invoice;
+        let due = invoice.expires_at + chrono::Duration::hours(8);
+        let pay_link = format!("https://panel.webrana.test/invoices/{}", invoice.id);
+        for expected in [
+            format!("Invoice {}", invoice.number),
+            "Nano · web-1 (1 month)".to_owned(),
+            "PPN 11 %".to_owned(),
+            format!("Total: {}", model::Rupiah(invoice.total)),
+            format!("Pay before {} WITA: {}", due.format("%Y-%m-%d %H:%M"), model::Rupiah(invoice.total)),
+            pay_link.clone(),
+        ] {
+            assert!(placed_mail.body_text.contains(&expected), "{expected} missing from:\n{}", placed_mail.body_text);
+        }
+        // The HTML part escapes slashes in attributes, as minijinja does.
+        let html = placed_mail.body_html.replace("&#x2f;", "/");
+        assert!(html.contains(&format!("href=\"{pay_link}\"")), "{html}");
+        assert!(placed_mail.body_html.contains(&format!("Pay {}", model::Rupiah(invoice.total))));
+        assert!(domain::mail::attachments(&test.db, placed_mail.id).await.unwrap().is_empty(), "unpaid: no PDF");
+
+        // Paid, the e-mail that says so shows the invoice without a way to pay, and its PDF.
+        env.state.billing.mark_paid(&env.admin, invoice.id, "BCA transfer").await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        let sent = domain::mail::list(&test.db, Some("sari@webrana.test"), 50, 0).await.unwrap();
+        let paid_mail = sent.iter().find(|email| email.subject.starts_with("Payment received")).unwrap();
+        assert!(paid_mail.body_text.contains("Nano · web-1 (1 month)"), "{}", paid_mail.body_text);
+        assert!(!paid_mail.body_text.contains("Pay before"), "{}", paid_mail.body_text);
+        assert_eq!(domain::mail::attachments(&test.db, paid_mail.id).await.unwrap().len(), 1);
+    }
+}
+
+both_backends! {
     async fn listeners_hear_of_a_notification_once_it_commits_and_never_of_a_rollback(test: TestDb) {
         let env = env(&test).await;
         let mut feed = test.db.feed().subscribe();
@@ -280,10 +325,20 @@ both_backends! {
         drain(&test.db, &env.jobs).await;
         let server = env.state.orders.detail(&env.sari, placed.order.id).await.unwrap().order.instance_id.unwrap();
         let reboot = instances::ActionRequest { kind: domain::providers::ActionKind::Reboot, image: None, confirm: None };
-        env.state.instances.request_action(&env.sari, server, reboot).await.unwrap();
+        env.state.instances.request_action(&env.sari, server, reboot.clone()).await.unwrap();
         drain(&test.db, &env.jobs).await;
         let page = env.state.notifications.list(&env.sari, false, None, 1).await.unwrap();
         assert_eq!((page.items[0].event.as_str(), page.items[0].title.as_str()), ("action_done", "Reboot done: web-1"));
+        assert_eq!(page.items[0].category, Category::Actions);
+        let reboot_mails = || async {
+            let sent = domain::mail::list(&test.db, Some("sari@webrana.test"), 50, 0).await.unwrap();
+            sent.iter().filter(|email| email.subject.starts_with("Reboot done")).count()
+        };
+        assert_eq!(reboot_mails().await, 0, "the customer saw it on the page: no e-mail unless asked for");
+        env.state.notifications.set_preference(&env.sari, Category::Actions, Channel::Email, true).await.unwrap();
+        env.state.instances.request_action(&env.sari, server, reboot).await.unwrap();
+        drain(&test.db, &env.jobs).await;
+        assert_eq!(reboot_mails().await, 1, "asked for, it is e-mailed");
 
         let failing = env.jobs.clone().on("always_fails", |_job| async { Err::<(), _>("the disk is full".to_owned()) });
         let mut tx = test.db.begin().await.unwrap();

@@ -73,7 +73,7 @@ both_backends! {
         let shop = shop::open(&test, DomainConfig::default()).await;
         shop.state
             .accounts
-            .update_profile(&shop.sari, ProfileUpdate { name: "Sari Wulandari", phone: None, language: Language::En })
+            .update_profile(&shop.sari, ProfileUpdate { name: "Sari Wulandari", phone: None, language: Language::En, time_zone: Default::default() })
             .await
             .unwrap();
         let (order_id, end) = shop.running_service("web-1").await;

@@ -277,6 +277,7 @@ impl Env {
                     name: "Sari Wulandari",
                     phone,
                     language: Language::Id,
+                    time_zone: Default::default(),
                 },
             )
             .await

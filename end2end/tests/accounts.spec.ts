@@ -159,3 +159,43 @@ test('a page left open after "log out everywhere" asks for a new log-in and come
   await page.getByRole('button', { name: 'Masuk' }).last().click();
   await expect(page).toHaveURL(/\/servers$/);
 });
+
+test('times are on the clock of the zone chosen in the profile, on every device', async ({ page, browser }, testInfo) => {
+  ensureAdmin();
+  const customer = { name: 'Made Wirawan', email: `made-${Date.now()}@example.com`, password: 'babi-guling-ubud-5' };
+  await verifiedCustomer(page, browser, customer);
+  await page.goto('/account');
+  await hydrated(page);
+  // A new account reads Jakarta time.
+  const zone = page.getByTestId('time-zone');
+  await expect(zone).toHaveValue('Asia/Jakarta');
+  const lastUsed = page.getByTestId('sessions').locator('li').first();
+  await expect(lastUsed).toContainText(/\d{2}:\d{2} WIB/);
+  const hourOf = async () => Number((await lastUsed.innerText()).match(/(\d{2}):\d{2} WI(?:B|TA)/)![1]);
+  const jakartaHour = await hourOf();
+
+  // Living in Bali, the customer picks WITA: the page says so at once, one hour later.
+  await zone.selectOption('Asia/Makassar');
+  const profile = page.getByTestId('profile');
+  await profile.getByRole('button', { name: 'Simpan', exact: true }).click();
+  await expect(profile.getByTestId('form-notice')).toHaveText('Tersimpan.');
+  await expect(lastUsed).toContainText(/\d{2}:\d{2} WITA/);
+  expect(await hourOf()).toBe((jakartaHour + 1) % 24);
+  await shot(page, testInfo, 'account-time-zone-id');
+
+  // Rendered by the server after a reload, and on another device after its log-in.
+  await page.reload();
+  await expect(page.getByTestId('sessions').locator('li').first()).toContainText(/\d{2}:\d{2} WITA/);
+  const laptopContext = await browser.newContext({ colorScheme: 'dark' });
+  const laptop = await laptopContext.newPage();
+  await logIn(laptop, customer.email, customer.password);
+  await expect(laptop).toHaveURL(/\/dashboard$/);
+  await laptop.goto('/account?lang=en');
+  await hydrated(laptop);
+  await expect(laptop.getByTestId('time-zone')).toHaveValue('Asia/Makassar');
+  await expect(laptop.getByText('Time zone', { exact: true })).toBeVisible();
+  await expect(laptop.getByTestId('sessions').locator('li').first()).toContainText(/\d{2}:\d{2} WITA/);
+  await laptop.getByTestId('theme-toggle').click();
+  await shot(laptop, testInfo, 'account-time-zone-en-dark');
+  await laptopContext.close();
+});

@@ -52,3 +52,30 @@ test('an admin reads how the platform is doing on the health page', async ({ pag
   await page.getByTestId('lang-id').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'id');
 });
+
+test('an admin of a shop on the sandbox sees what it still needs, on a desktop and a phone', async ({ page }, testInfo) => {
+  await logIn(page, ADMIN.email, ADMIN.password);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  const checklist = page.getByTestId('setup-checklist');
+  await expect(checklist).toBeVisible();
+  await expect(checklist.getByTestId('setup-step')).toHaveCount(5);
+  // The test server runs on the sandbox: no SMTP, no Tripay, no real cloud.
+  for (const step of ['smtp', 'payment_gateway', 'cloud_provider']) {
+    await expect(checklist.locator(`[data-step="${step}"]`)).toHaveAttribute('data-done', 'false');
+  }
+  await expect(checklist.locator('[data-step="payment_gateway"]')).toContainText('TRIPAY_API_KEY');
+  await expect(checklist).toContainText('Siapkan toko Anda');
+  const done = await checklist.locator('[data-done="true"]').count();
+  await expect(page.getByTestId('setup-progress')).toHaveText(`${done}/5 selesai`);
+  await shot(page, testInfo, 'setup-checklist-id');
+  await hydrated(page);
+  await page.getByTestId('lang-en').click();
+  await page.getByTestId('theme-toggle').click();
+  await expect(checklist).toContainText('Set up your shop');
+  await expect(checklist.locator('[data-step="smtp"]')).toContainText('Set SMTP_URL');
+  await shot(page, testInfo, 'setup-checklist-en-dark');
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await shot(page, testInfo, 'setup-checklist-phone-en-dark');
+});

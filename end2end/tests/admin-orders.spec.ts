@@ -76,12 +76,12 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   await expect(form.getByTestId('error-code')).toHaveCount(0);
   await form.getByLabel('Total pemakaian').fill('100');
   await form.getByLabel('Pemakaian per pelanggan').fill('2');
-  await form.getByLabel('Mulai (UTC)').fill('2026-01-01T00:00');
-  await form.getByLabel('Sampai (UTC)').fill('2025-12-31T00:00');
+  await form.getByLabel('Mulai (WIB)').fill('2026-01-01T00:00');
+  await form.getByLabel('Sampai (WIB)').fill('2025-12-31T00:00');
   await form.getByRole('button', { name: 'Simpan kupon' }).click();
   await expect(form.getByTestId('error-window')).toContainText('Kupon harus berakhir setelah mulai berlaku');
-  await form.getByLabel('Mulai (UTC)').fill('');
-  await form.getByLabel('Sampai (UTC)').fill('2099-12-31T23:59');
+  await form.getByLabel('Mulai (WIB)').fill('');
+  await form.getByLabel('Sampai (WIB)').fill('2099-12-31T23:59');
   await form.getByLabel(PLAN).check();
   await shot(admin, testInfo, 'admin-coupon-form-id');
   await form.getByRole('button', { name: 'Simpan kupon' }).click();
@@ -183,7 +183,9 @@ test('an admin finds an order, marks it paid by bank transfer, extends it and ca
   // The note was for that extension only.
   await expect(extend.getByRole('textbox')).toHaveValue('');
   const extended = await admin.getByTestId('paid-until').innerText();
-  const days = (Date.parse(extended.replace(' UTC', 'Z').replace(' ', 'T')) - Date.parse(paidUntil.replace(' UTC', 'Z').replace(' ', 'T'))) / 86_400_000;
+  // Both times are on the admin's clock (WIB), so the zone drops out of the difference.
+  const wallClock = (text: string) => Date.parse(text.replace(/ WIB$/, 'Z').replace(' ', 'T'));
+  const days = (wallClock(extended) - wallClock(paidUntil)) / 86_400_000;
   expect(days).toBe(30);
   await shot(admin, testInfo, 'admin-order-active-id');
   await admin.getByTestId('theme-toggle').click();

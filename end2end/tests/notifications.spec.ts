@@ -129,6 +129,10 @@ test('a payment in one window rings the bell in another, live; read, page and se
   await expect(settings.getByTestId('pref-security-in_app')).toBeChecked();
   await expect(settings.getByTestId('pref-security-in_app')).toBeDisabled();
   await expect(settings.locator('[data-testid^=pref-admin-]')).toHaveCount(0);
+  // What the customer does on a server's page shows in the app, and by e-mail only if asked.
+  await expect(settings).toContainText('Tindakan pada server saya');
+  await expect(settings.getByTestId('pref-actions-in_app')).toBeChecked();
+  await expect(settings.getByTestId('pref-actions-email')).not.toBeChecked();
   await settings.getByTestId('pref-billing-email').uncheck();
   await expect(settings.getByTestId('form-notice')).toHaveText('Pengaturan disimpan.');
   await page.reload();

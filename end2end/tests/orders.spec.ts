@@ -3,7 +3,7 @@
 // one lets the payment expire, and one is told why a host name is refused. At the end the run's
 // orders are counted by status, so the report can say how many were placed, paid and provisioned.
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { ADMIN, ensureAdmin, hydrated, logIn, planOnSale, setTheme, shot, signUp, verifiedCustomer, verifyEmail } from './support';
+import { ADMIN, cardLabel, ensureAdmin, hydrated, logIn, planOnSale, setTheme, shot, signUp, verifiedCustomer, verifyEmail } from './support';
 
 const RUN = Date.now();
 const PLAN = `Order ${RUN}`;
@@ -220,7 +220,25 @@ test('a new customer orders through the wizard, pays in the sandbox and gets a r
   await shot(page, testInfo, 'order-phone-id');
   await page.goto(invoiceUrl);
   await hydrated(page);
+  // Each line is a card whose cells carry their column's heading; the line is in her language.
+  const firstCell = page.getByTestId('invoice-lines').locator('tbody td').first();
+  await expect(firstCell).toContainText('web-budi (12 bulan)');
+  expect(await cardLabel(firstCell)).toBe('Keterangan');
   await shot(page, testInfo, 'invoice-phone-id');
+  await page.goto('/invoices?lang=en');
+  await hydrated(page);
+  const cells = page.getByTestId('invoice-row').first().locator('td');
+  expect(await cardLabel(cells.nth(0))).toBe('Invoice number');
+  expect(await cardLabel(cells.nth(3))).toBe('Total');
+  // On a phone the theme switch is in the folded menu.
+  await page.getByTestId('menu-button').click();
+  await setTheme(page, true);
+  await page.getByTestId('menu-button').click();
+  await shot(page, testInfo, 'invoices-phone-en-dark');
+  await page.goto('/invoices?lang=id');
+  // At a desktop's width the same table is a table again, with no labels in its cells.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await cardLabel(page.getByTestId('invoice-row').first().locator('td').first())).toBe('');
 });
 
 test('a payment left to expire shows expired and the invoice can still be paid another way', async ({ page, browser }, testInfo) => {

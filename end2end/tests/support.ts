@@ -1,6 +1,6 @@
 // What every browser test needs: waiting for hydration, screenshots, signing up and logging in,
 // and the first admin, made with the server's own `create-admin` command as an operator would.
-import { expect, type APIRequestContext, type Browser, type Page, type TestInfo } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -143,4 +143,11 @@ export async function planOnSale(request: APIRequestContext, fields: Record<stri
     id = (await created.json()).id;
   }).toPass({ timeout: 20_000 });
   return id;
+}
+
+/** The heading a table cell shows before its value where its table is drawn as cards (a
+ * phone); empty where it is a plain table. */
+export async function cardLabel(cell: Locator): Promise<string> {
+  const content = await cell.evaluate((element) => getComputedStyle(element, '::before').content);
+  return content === 'none' || content === 'normal' ? '' : JSON.parse(content);
 }

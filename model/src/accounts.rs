@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::time::TimeZone;
 use crate::{Language, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,6 +40,9 @@ pub struct User {
     pub phone: Option<String>,
     pub role: Role,
     pub language: Language,
+    /// Where times are shown to this person, on pages and in e-mails.
+    #[serde(default)]
+    pub time_zone: TimeZone,
     pub email_verified: bool,
     pub suspended: bool,
     pub two_factor_enabled: bool,

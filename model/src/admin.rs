@@ -46,3 +46,47 @@ pub struct Job {
     pub max_attempts: i64,
     pub last_error: Option<String>,
 }
+
+/// One thing a new shop needs before it can take real orders, as the admin's setup checklist
+/// shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupStep {
+    /// At least one plan customers can order.
+    PlanOnSale,
+    /// The seller's address and NPWP, printed on every invoice.
+    SellerDetails,
+    /// An SMTP server, so e-mail leaves the dev outbox.
+    Smtp,
+    /// Tripay, so customers pay real money.
+    PaymentGateway,
+    /// A real cloud (DigitalOcean, Vultr or Linode), so servers are real.
+    CloudProvider,
+}
+
+impl SetupStep {
+    pub const ALL: [Self; 5] = [
+        Self::PlanOnSale,
+        Self::SellerDetails,
+        Self::Smtp,
+        Self::PaymentGateway,
+        Self::CloudProvider,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlanOnSale => "plan_on_sale",
+            Self::SellerDetails => "seller_details",
+            Self::Smtp => "smtp",
+            Self::PaymentGateway => "payment_gateway",
+            Self::CloudProvider => "cloud_provider",
+        }
+    }
+}
+
+/// A step of the checklist and whether it is done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupState {
+    pub step: SetupStep,
+    pub done: bool,
+}

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orders;
 pub mod ssh_keys;
 pub mod status;
+pub mod time;
 
 pub use ids::*;
 pub use language::Language;

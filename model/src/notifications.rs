@@ -13,18 +13,29 @@ use crate::NotificationId;
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Billing,
+    /// A server's life: provisioning, ready, resized, suspended, deleted.
     Server,
+    /// What the customer asked of a server (power, reboot, password reset, rebuild) done or
+    /// failed: they are looking at the page, so no e-mail unless they ask for one.
+    Actions,
     Security,
     Admin,
 }
 
 impl Category {
-    pub const ALL: [Self; 4] = [Self::Billing, Self::Server, Self::Security, Self::Admin];
+    pub const ALL: [Self; 5] = [
+        Self::Billing,
+        Self::Server,
+        Self::Actions,
+        Self::Security,
+        Self::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Billing => "billing",
             Self::Server => "server",
+            Self::Actions => "actions",
             Self::Security => "security",
             Self::Admin => "admin",
         }

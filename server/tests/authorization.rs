@@ -491,6 +491,7 @@ impl World {
                 name: text("Budi"),
                 phone: None,
                 language: text("id"),
+                time_zone: text("Asia/Jakarta"),
             }),
             form(RevokeSession {
                 id: self.spare_session,
@@ -571,6 +572,7 @@ impl World {
                 id: InstanceId(self.instance),
             }),
             form(OpenConsole { id: self.instance }),
+            form(AdminSetupChecklist {}),
             form(AdminUsers { search: text("") }),
             form(AdminSetSuspended {
                 user_id: UserId(self.bystander_id),

@@ -22,7 +22,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use app::admin::{
     AdminAdjustCredit, AdminAudit, AdminHealth, AdminJobs, AdminOutbox, AdminRetryJob,
-    AdminSetAdmin, AdminSetSuspended, AdminUsers,
+    AdminSetAdmin, AdminSetSuspended, AdminSetupChecklist, AdminUsers,
 };
 use app::admin_orders::{
     AdminAllInvoices, AdminCancelOrder, AdminCoupons, AdminExtendOrder, AdminMarkInvoicePaid,
@@ -335,6 +335,7 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .text("name", "Budi")
             .text("phone", "")
             .text("language", "id")
+            .text("time_zone", "Asia/Jakarta")
             .stored("name", name_pages(Some((Customer, "/account")))),
         case::<UpdateBillingDetails>(Customer)
             .text("company", "PT Maju Jaya")
@@ -578,6 +579,7 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .text("kind", ""),
         case::<AdminRetryJob>(Admin).number("id", ids.job + 1_000),
         case::<AdminHealth>(Admin),
+        case::<AdminSetupChecklist>(Admin),
     ]
 }
 

@@ -82,7 +82,9 @@ both_backends! {
         env.customer(SARI, Language::En).await;
         let token = env.access_token(SARI).await;
         let shown = support::get(&env.router, "/api/v1/notifications/preferences", Some(&token)).await.json();
-        assert_eq!(shown.as_array().unwrap().len(), 12, "four categories on three channels");
+        assert_eq!(shown.as_array().unwrap().len(), 15, "five categories on three channels");
+        let actions_email = shown.as_array().unwrap().iter().find(|p| p["category"] == "actions" && p["channel"] == "email").cloned().unwrap();
+        assert_eq!(actions_email["enabled"], false, "server actions are not e-mailed unless asked for");
         let off = json!({ "category": "billing", "channel": "email", "enabled": false });
         let set = support::api(&env.router, "PUT", "/api/v1/notifications/preferences", Some(off), Some(&token)).await;
         assert_eq!(set.status, StatusCode::OK);

@@ -261,9 +261,16 @@ both_backends! {
         let form = "email=dewi%40example.com&password=kopi-tubruk-pagi-7";
         let logged_in = server_fn(&env.router, LogIn::PATH, form, None).await;
         assert_eq!(logged_in.status, StatusCode::OK, "{}", logged_in.body);
+        // The two session cookies, which scripts cannot read, and the account's time zone for
+        // the pages, which they do.
         let cookies = logged_in.cookies();
-        assert_eq!(cookies.len(), 2, "{cookies:?}");
-        assert!(logged_in.headers.get_all(header::SET_COOKIE).iter().all(|v| { let v = v.to_str().unwrap(); v.contains("HttpOnly") && v.contains("SameSite=Lax") }));
+        assert_eq!(cookies.len(), 3, "{cookies:?}");
+        assert!(cookies.contains(&"tz=Asia/Jakarta".to_owned()), "{cookies:?}");
+        let set: Vec<&str> = logged_in.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+        let (session, preferences): (Vec<&str>, Vec<&str>) = set.iter().partition(|v| v.starts_with("webrana_"));
+        assert_eq!(session.len(), 2, "{set:?}");
+        assert!(session.iter().all(|v| v.contains("HttpOnly") && v.contains("SameSite=Lax")), "{session:?}");
+        assert!(preferences.iter().all(|v| !v.contains("HttpOnly") && v.contains("SameSite=Lax")), "{preferences:?}");
         let cookie = cookies.join("; ");
 
         let logout = app::auth::LogOut::PATH;
@@ -425,7 +432,7 @@ both_backends! {
         let form = format!("email=intan%40example.com&password={PASSWORD}");
         let logged_in = server_fn(&router, LogIn::PATH, &form, None).await;
         assert_eq!(logged_in.status, StatusCode::OK, "{}", logged_in.body);
-        let set: Vec<&str> = logged_in.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).collect();
+        let set: Vec<&str> = logged_in.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap()).filter(|v| !v.starts_with("tz=")).collect();
         assert_eq!(set.len(), 2, "{set:?}");
         for cookie in &set {
             assert!(cookie.starts_with("__Host-webrana_"), "{cookie}");

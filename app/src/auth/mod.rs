@@ -76,6 +76,7 @@ pub async fn log_in(
     };
     let tokens = state.accounts.log_in(login, &client).await.map_err(fail)?;
     server::set_session_cookies(&tokens.access_token, &tokens.refresh_token);
+    server::remember_time_zone(tokens.user.time_zone);
     Ok(tokens.user.into())
 }
 
@@ -179,18 +180,21 @@ pub async fn update_profile(
     name: String,
     phone: Option<String>,
     language: String,
+    time_zone: String,
 ) -> Result<User, AppError> {
     let update = domain::accounts::ProfileUpdate {
         name: &name,
         phone: phone.as_deref(),
         language: language_of(&language),
+        time_zone: domain::accounts::inputs::time_zone(&time_zone).map_err(fail)?,
     };
-    Ok(state()?
+    let user = state()?
         .accounts
         .update_profile(&caller()?, update)
         .await
-        .map_err(fail)?
-        .into())
+        .map_err(fail)?;
+    server::remember_time_zone(user.time_zone);
+    Ok(user.into())
 }
 
 /// The company, address and NPWP printed on the caller's invoices; empty fields clear them.

@@ -70,6 +70,18 @@ pub fn set_session_cookies(access: &str, refresh: &str) {
     append_cookies(access, refresh);
 }
 
+/// Pages show times in the account's zone from the next one on, rendered on the server too (see
+/// `crate::time`); the browser sets the same cookie when it can.
+pub fn remember_time_zone(zone: model::time::TimeZone) {
+    let cookie = crate::preferences::preference_cookie(crate::time::TIME_ZONE_COOKIE, zone.iana());
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&cookie),
+    ) {
+        response.append_header(SET_COOKIE, value);
+    }
+}
+
 pub fn clear_session_cookies() {
     append_cookies("", "");
 }

@@ -14,7 +14,7 @@ use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
 use crate::ssh_keys::{AddSshKey, RemoveSshKey, my_ssh_keys};
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, TimeZone, time_text, use_time_zone};
 use crate::ui::style::{BUTTON, INPUT};
 use crate::ui::{Card, ErrorNotice, Field, Notice, Submit, Text};
 use model::Language;
@@ -63,9 +63,13 @@ pub fn AccountPage() -> impl IntoView {
     // and language, the cards what was saved), which draws the cards again: the actions live
     // above them, so their "Saved." survives that.
     let session = use_session();
+    let zone = use_time_zone();
     let save_profile = ServerAction::<UpdateProfile>::new();
     let save_billing = ServerAction::<UpdateBillingDetails>::new();
     Effect::new(move |_| {
+        if let Some(Ok(me)) = save_profile.value().get() {
+            zone.set(me.time_zone);
+        }
         if matches!(save_profile.value().get(), Some(Ok(_)))
             || matches!(save_billing.value().get(), Some(Ok(_)))
         {
@@ -129,9 +133,26 @@ fn ProfileCard(me: User, action: ServerAction<UpdateProfile>) -> impl IntoView {
                         <option value="en" selected=language == Language::En>"English"</option>
                     </select>
                 </label>
+                <label class="block">
+                    <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().account_time_zone}</span>
+                    <select name="time_zone" data-testid="time-zone" class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900">
+                        {TimeZone::ALL.map(|zone| view! {
+                            <option value=zone.iana() selected=zone == me.time_zone>{zone_name(zone)}</option>
+                        })}
+                    </select>
+                    <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().account_time_zone_hint}</span>
+                </label>
                 <Submit label=|m| m.account_save pending=action.pending() />
             </ActionForm>
         </Card>
+    }
+}
+
+/// `WITA (UTC+8) · Asia/Makassar`: the abbreviation people know and the name computers do.
+fn zone_name(zone: TimeZone) -> String {
+    match zone {
+        TimeZone::Utc => zone.to_string(),
+        _ => format!("{zone} · {}", zone.iana()),
     }
 }
 
@@ -259,7 +280,7 @@ fn SessionsCard() -> impl IntoView {
                                 <li class="flex items-center justify-between gap-3 py-3 text-sm">
                                     <div class="min-w-0">
                                         <p class="truncate font-medium">{s.user_agent.clone()}</p>
-                                        <p class="text-slate-500 dark:text-slate-400">{s.ip.clone()} " · " {move || i18n.t().account_last_used} " " {utc_text(s.last_used_at, Precision::Minute)}</p>
+                                        <p class="text-slate-500 dark:text-slate-400">{s.ip.clone()} " · " {move || i18n.t().account_last_used} " " {time_text(s.last_used_at, Precision::Minute)}</p>
                                     </div>
                                     {if s.current {
                                         view! { <span class="shrink-0 text-emerald-700 dark:text-emerald-400">{move || i18n.t().account_this_device}</span> }.into_any()
@@ -347,7 +368,7 @@ fn SshKeysCard() -> impl IntoView {
                                             </span>
                                         </p>
                                         <p data-testid="ssh-key-fingerprint" class="mt-1 break-all font-mono text-xs text-slate-600 dark:text-slate-300">{key.fingerprint.clone()}</p>
-                                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_added_on} " " {utc_text(key.created_at, Precision::Day)}</p>
+                                        <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().ssh_keys_added_on} " " {time_text(key.created_at, Precision::Day)}</p>
                                     </div>
                                     <ActionForm action=remove attr:class="shrink-0">
                                         <input type="hidden" name="id" value=key.id.get() />

@@ -13,7 +13,7 @@ use crate::admin::{
 use crate::i18n::use_i18n;
 use crate::pages::account::RequireUser;
 use crate::pages::orders::OrderErrorNotice;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{CELL, COMPACT_BUTTON, COMPACT_INPUT, MUTED};
 use crate::ui::{DataTable, Loaded, Text};
 use model::Rupiah;
@@ -136,7 +136,7 @@ fn UsersTable() -> impl IntoView {
                                                 </ActionForm>
                                             </details>
                                         </td>
-                                        <td class=CELL>{utc_text(user.created_at, Precision::Second)}</td>
+                                        <td class=CELL>{time_text(user.created_at, Precision::Second)}</td>
                                         <td class=format!("{CELL} flex flex-wrap gap-1")>
                                             <ActionForm action=suspend>
                                                 <input type="hidden" name="user_id" value=id />
@@ -181,7 +181,7 @@ fn OutboxList() -> impl IntoView {
                                 <li class="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
                                     <p class="font-semibold">{email.subject.clone()}</p>
                                     <p class="text-sm text-slate-600 dark:text-slate-400">
-                                        {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {utc_text(email.created_at, Precision::Second)} " · "
+                                        {move || i18n.t().admin_to} ": " {email.to.clone()} " · " {time_text(email.created_at, Precision::Second)} " · "
                                         {move || match (delivered, by_smtp) {
                                             (true, _) => i18n.t().admin_delivered,
                                             (false, true) => i18n.t().admin_outbox_queued,
@@ -220,7 +220,7 @@ fn AuditTable() -> impl IntoView {
                 <DataTable testid="audit-table" headings=vec![|m| m.admin_when, |m| m.admin_action, |m| m.auth_email, |_| "IP", |m| m.admin_detail]>
                             {entries.into_iter().map(|entry| view! {
                                 <tr>
-                                    <td class=CELL>{utc_text(entry.at, Precision::Second)}</td>
+                                    <td class=CELL>{time_text(entry.at, Precision::Second)}</td>
                                     <td class=format!("{CELL} font-mono")>{entry.action}</td>
                                     <td class=CELL>{entry.subject_email.unwrap_or_default()}</td>
                                     <td class=CELL>{entry.ip.unwrap_or_default()}</td>
@@ -259,7 +259,7 @@ fn JobsTable() -> impl IntoView {
                                         <td class=format!("{CELL} font-mono")>{job.kind}</td>
                                         <td class=CELL>{job.state.as_str()}</td>
                                         <td class=CELL>{format!("{}/{}", job.attempts, job.max_attempts)}</td>
-                                        <td class=CELL>{utc_text(job.run_at, Precision::Second)}</td>
+                                        <td class=CELL>{time_text(job.run_at, Precision::Second)}</td>
                                         <td class=CELL>{job.last_error.unwrap_or_default()}</td>
                                         <td class=CELL>
                                             {dead.then(|| view! {

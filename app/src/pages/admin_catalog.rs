@@ -14,7 +14,7 @@ use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::AdminShell;
 use crate::pages::catalog::{OsLogo, memory, transfer};
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{
     CELL, COMPACT_BUTTON, COMPACT_INPUT, FIELD, HINT, LABEL, PRIMARY_SMALL, SECONDARY,
 };
@@ -484,7 +484,7 @@ fn RegionsAdmin() -> impl IntoView {
                                     </td>
                                     <td class=CELL>{region.country.clone().unwrap_or_default()}</td>
                                     <td class=CELL>{badge(region.available, |m| m.admin_catalog_available, |m| m.admin_catalog_unavailable)}</td>
-                                    <td class=format!("{CELL} whitespace-nowrap text-xs")>{utc_text(region.synced_at, Precision::Minute)}</td>
+                                    <td class=format!("{CELL} whitespace-nowrap text-xs")>{time_text(region.synced_at, Precision::Minute)}</td>
                                 </tr>
                             }}).collect_view()}
                         </DataTable>

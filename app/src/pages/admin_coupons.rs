@@ -12,7 +12,7 @@ use crate::errors::{AppError, Code};
 use crate::i18n::use_i18n;
 use crate::pages::admin::AdminShell;
 use crate::pages::admin_orders::{load_error, orders_error_text};
-use crate::time::{Precision, form_input_text, utc_text};
+use crate::time::{Precision, form_input_text, time_text, use_time_zone};
 use crate::ui::style::{CELL, COMPACT_BUTTON, FIELD, HINT, LABEL, PANEL, PRIMARY_SMALL, SECONDARY};
 use crate::ui::{DataTable, ErrorBox, Notice, Submit, Text};
 use model::Rupiah;
@@ -98,7 +98,7 @@ fn CouponsTable(coupons: Vec<Coupon>, plans: Vec<Plan>) -> impl IntoView {
                 let names = coupon.plan_ids.iter().map(|&id| plan_name(id.get())).collect::<Vec<_>>().join(", ");
                 let every_plan = names.is_empty();
                 let active = coupon.active;
-                let (from, until) = (coupon.valid_from.map(|at| utc_text(at, Precision::Minute)), coupon.valid_until.map(|at| utc_text(at, Precision::Minute)));
+                let (from, until) = (coupon.valid_from.map(|at| time_text(at, Precision::Minute)), coupon.valid_until.map(|at| time_text(at, Precision::Minute)));
                 let always = from.is_none() && until.is_none();
                 let max = coupon.max_uses.map_or_else(|| "∞".to_owned(), |max| max.to_string());
                 let per_customer = coupon.max_uses_per_customer.map_or_else(|| "∞".to_owned(), |max| max.to_string());
@@ -201,6 +201,7 @@ fn CouponEditor(
             .filter(|error| coupon_error_place(error).is_none())
     };
     let percent = coupon.kind == CouponKind::Percent;
+    let zone = use_time_zone().get();
     view! {
         <section class=format!("{PANEL} mt-6")>
             <h2 class="text-lg font-semibold">{move || title(i18n.t())}</h2>
@@ -234,11 +235,11 @@ fn CouponEditor(
                     <legend class=LABEL>{move || i18n.t().admin_coupons_valid}</legend>
                     <div class="grid gap-4 sm:grid-cols-2">
                         <label class="block">
-                            <span class=HINT>{move || i18n.t().admin_coupons_valid_from}</span>
+                            <span class=HINT>{move || format!("{} ({})", i18n.t().admin_coupons_valid_from, zone.abbreviation())}</span>
                             <input type="datetime-local" name="coupon[valid_from]" value=form_input_text(coupon.valid_from) class=FIELD />
                         </label>
                         <label class="block">
-                            <span class=HINT>{move || i18n.t().admin_coupons_valid_until}</span>
+                            <span class=HINT>{move || format!("{} ({})", i18n.t().admin_coupons_valid_until, zone.abbreviation())}</span>
                             <input type="datetime-local" name="coupon[valid_until]" value=form_input_text(coupon.valid_until) class=FIELD />
                         </label>
                     </div>

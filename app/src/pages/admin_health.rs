@@ -1,6 +1,6 @@
 //! The admin health page: the database and Redis, payment callbacks, e-mail and Telegram
 //! delivery, each cloud provider and the job queue, every part with a badge that says at a
-//! glance whether it is well, and the running version. Times are UTC, with how long before the
+//! glance whether it is well, and the running version. Times are on the admin's clock, with how long before the
 //! check they were (measured from the server's clock, so the server's and the browser's
 //! rendering agree).
 
@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::admin::admin_health;
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::AdminShell;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{CELL, MUTED, PANEL, PILL, PILL_BAD, PILL_GOOD, PILL_QUIET, PILL_WAITING};
 use crate::ui::{DataTable, Fact, Loaded, Text};
 use model::health::{DeliveryHealth, HealthSummary, Level, RedisHealth};
@@ -43,7 +43,7 @@ fn moment(m: &'static Messages, checked_at: DateTime<Utc>, at: Option<DateTime<U
         None => m.health_never.to_owned(),
         Some(at) => format!(
             "{} ({} {})",
-            utc_text(at, Precision::Second),
+            time_text(at, Precision::Second),
             span_text(m, (checked_at - at).num_seconds()),
             m.health_ago
         ),
@@ -129,7 +129,7 @@ fn Summary(summary: HealthSummary) -> impl IntoView {
         <section class=format!("{PANEL} mt-6") data-testid="health-overall">
             <dl class="grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-3">
                 <Fact label=|m| m.health_overall><LevelBadge level=overall idle=|m| m.health_no_activity /></Fact>
-                <Fact label=|m| m.health_checked_at>{utc_text(checked_at, Precision::Second)}</Fact>
+                <Fact label=|m| m.health_checked_at>{time_text(checked_at, Precision::Second)}</Fact>
                 <Fact label=|m| m.health_version testid="health-version"><span class="font-mono">{version}</span></Fact>
             </dl>
         </section>
@@ -256,7 +256,7 @@ mod tests {
             moment(m, at, Some(at - Duration::seconds(150))),
             format!(
                 "{} (2 min ago)",
-                utc_text(at - Duration::seconds(150), Precision::Second)
+                time_text(at - Duration::seconds(150), Precision::Second)
             )
         );
         assert_eq!(moment(Lang::Id.messages(), at, None), "Belum pernah");

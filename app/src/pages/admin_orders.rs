@@ -18,7 +18,7 @@ use crate::errors::{AppError, Code};
 use crate::i18n::{Messages, use_i18n};
 use crate::pages::admin::{AdminShell, query_param};
 use crate::pages::orders::{event_note, purpose_text};
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{
     CELL, COMPACT_BUTTON, COMPACT_INPUT, DANGER, HINT, INLINE_LINK, MUTED, PANEL, PRIMARY_SMALL,
 };
@@ -231,13 +231,13 @@ fn OrderLine(order: Order) -> impl IntoView {
     view! {
         <tr data-testid=format!("order-{}", order.id)>
             <td class=CELL><A href=href.clone() attr:class=INLINE_LINK>{format!("#{}", order.id)}</A></td>
-            <td class=format!("{CELL} whitespace-nowrap")>{utc_text(order.created_at, Precision::Minute)}</td>
+            <td class=format!("{CELL} whitespace-nowrap")>{time_text(order.created_at, Precision::Minute)}</td>
             <td class=CELL>{order.owner_email}</td>
             <td class=CELL><A href=href attr:class=format!("{INLINE_LINK} font-medium")>{order.hostname}</A></td>
             <td class=CELL>{order.plan_name}</td>
             <td class=format!("{CELL} whitespace-nowrap")>{move || months_text(i18n.t(), months)}</td>
             <td class=CELL><OrderStatusBadge status=order.status /></td>
-            <td class=format!("{CELL} whitespace-nowrap")>{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
+            <td class=format!("{CELL} whitespace-nowrap")>{order.paid_until.map(|at| time_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
         </tr>
     }
 }
@@ -381,7 +381,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
     let months = order.period_months;
     let paid_until = order
         .paid_until
-        .map(|at| utc_text(at, Precision::Minute))
+        .map(|at| time_text(at, Precision::Minute))
         .unwrap_or_else(|| "—".to_owned());
     let auto_renew = order.auto_renew;
     let for_actions = order.clone();
@@ -411,7 +411,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     <Fact label=|m| m.admin_orders_image><span class="font-mono">{order.image.clone()}</span></Fact>
                     <Fact label=|m| m.admin_orders_hostname>{order.hostname.clone()}</Fact>
                     <Fact label=|m| m.admin_orders_period>{move || months_text(i18n.t(), months)}</Fact>
-                    <Fact label=|m| m.admin_orders_placed>{utc_text(order.created_at, Precision::Minute)}</Fact>
+                    <Fact label=|m| m.admin_orders_placed>{time_text(order.created_at, Precision::Minute)}</Fact>
                     <Fact label=|m| m.admin_orders_paid_until><span data-testid="paid-until">{paid_until}</span></Fact>
                     <Fact label=|m| m.orders_auto_renew>
                         <span data-testid="auto-renew">{move || if auto_renew { i18n.t().orders_auto_renew_yes } else { i18n.t().orders_auto_renew_no }}</span>
@@ -434,7 +434,7 @@ fn OrderView(page: OrderPage, overrides: Overrides) -> impl IntoView {
                     let same = from == Some(to);
                     view! {
                         <li class="flex flex-wrap gap-x-3 gap-y-1">
-                            <span class=format!("w-40 shrink-0 {MUTED}")>{utc_text(event.at, Precision::Minute)}</span>
+                            <span class=format!("w-40 shrink-0 {MUTED}")>{time_text(event.at, Precision::Minute)}</span>
                             <span class="font-medium">
                                 {move || {
                                     let m = i18n.t();
@@ -588,7 +588,7 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
                                 <InvoiceStatusBadge status=invoice.status />
                                 {invoice.note.clone().map(|note| view! { <p class=format!("mt-1 {HINT}")>{note}</p> })}
                             </td>
-                            <td class=format!("{CELL} whitespace-nowrap")>{utc_text(invoice.issued_at, Precision::Minute)}</td>
+                            <td class=format!("{CELL} whitespace-nowrap")>{time_text(invoice.issued_at, Precision::Minute)}</td>
                             <td class=CELL>{paid}</td>
                             <td class=format!("{CELL} min-w-60")>
                                 {match status.as_str() {
@@ -628,11 +628,11 @@ fn OrderInvoices(invoices: Vec<Invoice>, overrides: Overrides) -> impl IntoView 
     }
 }
 
-/// `2026-11-02 10:00 UTC` over `By hand`, or a dash.
+/// `2026-11-02 17:00 WIB` over `By hand`, or a dash.
 fn paid_line(invoice: &Invoice) -> impl IntoView + use<> {
     let i18n = use_i18n();
     let (at, via) = (
-        invoice.paid_at.map(|at| utc_text(at, Precision::Minute)),
+        invoice.paid_at.map(|at| time_text(at, Precision::Minute)),
         invoice.paid_via.clone(),
     );
     view! {
@@ -677,7 +677,7 @@ fn InvoicesList() -> impl IntoView {
                                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                                         <td class=format!("{CELL} whitespace-nowrap font-medium")>{Rupiah(invoice.total).to_string()}</td>
                                         <td class=CELL><InvoiceStatusBadge status=invoice.status /></td>
-                                        <td class=format!("{CELL} whitespace-nowrap")>{utc_text(invoice.issued_at, Precision::Minute)}</td>
+                                        <td class=format!("{CELL} whitespace-nowrap")>{time_text(invoice.issued_at, Precision::Minute)}</td>
                                         <td class=CELL>{paid}</td>
                                     </tr>
                                 }

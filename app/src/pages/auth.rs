@@ -10,6 +10,7 @@ use crate::auth::{LogIn, RequestPasswordReset, ResetPassword, SignUp, verify_ema
 use crate::errors::Code;
 use crate::i18n::use_i18n;
 use crate::session::use_session;
+use crate::time::use_time_zone;
 use crate::ui::style::LINK;
 use crate::ui::{ErrorNotice, Field, Notice, Submit, error_text};
 
@@ -126,8 +127,10 @@ pub fn LoginPage() -> impl IntoView {
         .read_untracked()
         .get("ended")
         .is_some_and(|ended| ended == "session");
+    let zone = use_time_zone();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        if let Some(Ok(me)) = action.value().get() {
+            zone.set(me.time_zone);
             session.reload();
             navigate(&next, Default::default());
         }

@@ -10,7 +10,7 @@ use crate::i18n::use_i18n;
 use crate::orders::{SetRenewalsFromCredit, TopUpCredit, my_credit};
 use crate::pages::account::RequireUser;
 use crate::pages::orders::OrderErrorNotice;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{CELL, INPUT, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{DataTable, Text, nothing_listed};
 use model::Rupiah;
@@ -84,7 +84,7 @@ fn CreditView(
                         let amount = if entry.amount > 0 { format!("+{}", Rupiah(entry.amount)) } else { Rupiah(entry.amount).to_string() };
                         view! {
                             <tr data-testid="credit-entry">
-                                <td class=format!("{CELL} whitespace-nowrap")>{utc_text(entry.created_at, Precision::Minute)}</td>
+                                <td class=format!("{CELL} whitespace-nowrap")>{time_text(entry.created_at, Precision::Minute)}</td>
                                 <td class=CELL>
                                     <span class="font-medium">{move || match kind {
                                         CreditKind::Adjustment => i18n.t().orders_credit_adjustment,

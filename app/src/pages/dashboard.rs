@@ -7,16 +7,19 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::PageTitle;
+use crate::admin::admin_setup_checklist;
 use crate::i18n::{Messages, use_i18n};
 use crate::instances::my_servers;
 use crate::notifications::bell_notifications;
 use crate::orders::{my_invoices, my_orders};
 use crate::pages::account::RequireUser;
 use crate::pages::servers::StatusBadge;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{LINK, MUTED, PANEL, PRIMARY, PRIMARY_SMALL};
 use crate::ui::{Text, error_text};
 use model::Rupiah;
+use model::accounts::User;
+use model::admin::{SetupState, SetupStep};
 use model::billing::Invoice;
 use model::instances::Instance;
 use model::orders::Order;
@@ -56,12 +59,12 @@ impl Attention {
             Reason::InvoiceDue(due) => format!(
                 "{} {}",
                 m.dashboard_attention_invoice_due,
-                utc_text(due, Precision::Minute)
+                time_text(due, Precision::Minute)
             ),
             Reason::EndsWithoutRenewal(ends) => format!(
                 "{} {}",
                 m.dashboard_attention_ends,
-                utc_text(ends, Precision::Day)
+                time_text(ends, Precision::Day)
             ),
         };
         format!("{}: {why}", self.about)
@@ -135,7 +138,10 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <PageTitle text=|m| m.dashboard_title />
         <h1 class="text-3xl font-bold tracking-tight">{move || i18n.t().dashboard_title}</h1>
-        <RequireUser view=|_| view! { <Dashboard /> } />
+        <RequireUser view=|me: User| view! {
+            {me.is_admin().then(|| view! { <SetupChecklist /> })}
+            <Dashboard />
+        } />
     }
 }
 
@@ -174,6 +180,99 @@ fn Dashboard() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// An admin's list of what the shop still needs before it takes real orders, each step with
+/// its state and how to do it; gone once every step is done.
+#[component]
+fn SetupChecklist() -> impl IntoView {
+    let i18n = use_i18n();
+    let steps = Resource::new(|| (), |_| admin_setup_checklist());
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                let steps = steps.await.unwrap_or_default();
+                let done = steps.iter().filter(|state| state.done).count();
+                (done < steps.len()).then(|| {
+                    let total = steps.len();
+                    view! {
+                        <section class=format!("{PANEL} mt-6") data-testid="setup-checklist">
+                            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                                <h2 class="text-lg font-semibold">{move || i18n.t().dashboard_setup_title}</h2>
+                                <span class=format!("text-sm {MUTED}") data-testid="setup-progress">
+                                    {move || format!("{done}/{total} {}", i18n.t().dashboard_setup_done)}
+                                </span>
+                            </div>
+                            <p class=format!("mt-1 text-sm {MUTED}")>{move || i18n.t().dashboard_setup_intro}</p>
+                            <ol class="mt-3 divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                                {steps.into_iter().map(|state| view! { <SetupItem state /> }).collect_view()}
+                            </ol>
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SetupItem(state: SetupState) -> impl IntoView {
+    let i18n = use_i18n();
+    let (title, how, link): (Text, Text, Option<&'static str>) = match state.step {
+        SetupStep::PlanOnSale => (
+            |m| m.dashboard_setup_plan,
+            |m| m.dashboard_setup_plan_how,
+            Some("/admin/plans"),
+        ),
+        SetupStep::SellerDetails => (
+            |m| m.dashboard_setup_seller,
+            |m| m.dashboard_setup_seller_how,
+            None,
+        ),
+        SetupStep::Smtp => (
+            |m| m.dashboard_setup_smtp,
+            |m| m.dashboard_setup_smtp_how,
+            Some("/admin/outbox"),
+        ),
+        SetupStep::PaymentGateway => (
+            |m| m.dashboard_setup_payments,
+            |m| m.dashboard_setup_payments_how,
+            None,
+        ),
+        SetupStep::CloudProvider => (
+            |m| m.dashboard_setup_cloud,
+            |m| m.dashboard_setup_cloud_how,
+            Some("/admin/health"),
+        ),
+    };
+    let (mark, mark_look) = if state.done {
+        (
+            "✓",
+            "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
+        )
+    } else {
+        (
+            "○",
+            "bg-slate-100 text-slate-600 dark:bg-slate-800 dark:text-slate-300",
+        )
+    };
+    view! {
+        <li class="flex gap-3 py-2" data-testid="setup-step" data-step=state.step.as_str() data-done=state.done.to_string()>
+            <span aria-hidden="true" class=format!("mt-0.5 flex h-6 w-6 shrink-0 items-center justify-center rounded-full text-xs font-bold {mark_look}")>{mark}</span>
+            <div>
+                <p class="font-medium">
+                    {move || title(i18n.t())}
+                    <span class="sr-only">{move || format!(" ({})", if state.done { i18n.t().dashboard_setup_step_done } else { i18n.t().dashboard_setup_step_todo })}</span>
+                </p>
+                {(!state.done).then(|| view! {
+                    <p class=MUTED>
+                        {move || how(i18n.t())}
+                        {link.map(|link| view! { " " <A href=link attr:class=LINK>{move || i18n.t().dashboard_setup_open} " →"</A> })}
+                    </p>
+                })}
+            </div>
+        </li>
     }
 }
 
@@ -268,7 +367,7 @@ fn InvoicesPanel(open: Vec<Invoice>) -> impl IntoView {
                 <li class=ROW>
                     <span>
                         <span class="font-mono">{invoice.number.clone()}</span>
-                        <span class=format!("block text-xs {MUTED}")>{move || i18n.t().orders_pay_before} " " {utc_text(invoice.expires_at, Precision::Minute)}</span>
+                        <span class=format!("block text-xs {MUTED}")>{move || i18n.t().orders_pay_before} " " {time_text(invoice.expires_at, Precision::Minute)}</span>
                     </span>
                     <span class="tabular-nums font-semibold">{Rupiah(invoice.total).to_string()}</span>
                     <A href=format!("/invoices/{}", invoice.id) attr:class=PRIMARY_SMALL attr:data-testid="home-pay">{move || i18n.t().orders_pay}</A>
@@ -288,7 +387,7 @@ fn RenewalsPanel(renewing: Vec<(Order, DateTime<Utc>)>) -> impl IntoView {
                 view! {
                     <li class=ROW>
                         <A href=format!("/orders/{}", order.id) attr:class=LINK>{order.hostname.clone()}</A>
-                        <span>{utc_text(ends, Precision::Day)}</span>
+                        <span>{time_text(ends, Precision::Day)}</span>
                         <span class=MUTED>{move || if auto { i18n.t().dashboard_renews_itself } else { i18n.t().dashboard_ends } }</span>
                     </li>
                 }
@@ -309,7 +408,7 @@ fn NotificationsPanel(latest: Vec<model::notifications::Notification>) -> impl I
                             Some(link) => view! { <A href=link attr:class=LINK>{title}</A> }.into_any(),
                             None => view! { <span class="font-medium">{title}</span> }.into_any(),
                         }}
-                        <span class=format!("block text-xs {MUTED}")>{utc_text(item.created_at, Precision::Minute)}</span>
+                        <span class=format!("block text-xs {MUTED}")>{time_text(item.created_at, Precision::Minute)}</span>
                     </li>
                 }
             }).collect_view()}

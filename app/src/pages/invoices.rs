@@ -19,11 +19,11 @@ use crate::orders::{
 };
 use crate::pages::account::RequireUser;
 use crate::pages::orders::{OrderErrorNotice, OrderProgressPanel, order_error_text, purpose_text};
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{CELL, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{
-    Badge, DataTable, Fact, RadioCard, Text, error_text, invoice_status_text, nothing_listed,
-    payment_status_text, route_id, ticker,
+    Badge, CardLabels, DataTable, Fact, RadioCard, Text, error_text, invoice_status_text,
+    nothing_listed, payment_status_text, route_id, ticker,
 };
 use model::Rupiah;
 use model::billing::Line;
@@ -80,7 +80,7 @@ fn InvoiceTable(invoices: Vec<Invoice>) -> impl IntoView {
                 view! {
                     <tr data-testid="invoice-row">
                         <td class=CELL><A href=href.clone() attr:class=format!("{LINK} font-mono")>{invoice.number.clone()}</A></td>
-                        <td class=CELL>{utc_text(invoice.issued_at, Precision::Minute)}</td>
+                        <td class=CELL>{time_text(invoice.issued_at, Precision::Minute)}</td>
                         <td class=CELL>{move || purpose_text(i18n.t(), purpose)}</td>
                         <td class=format!("{CELL} whitespace-nowrap tabular-nums")>{Rupiah(invoice.total).to_string()}</td>
                         <td class=CELL><Badge status text=invoice_status_text testid="invoice-status" /></td>
@@ -207,10 +207,10 @@ fn InvoiceView(
                     <p data-testid="customer-email">{invoice.customer_email.clone()}</p>
                 </div>
                 <dl class="grid grid-cols-2 gap-x-4 gap-y-2">
-                    <Fact label=|m| m.orders_issued>{utc_text(invoice.issued_at, Precision::Minute)}</Fact>
+                    <Fact label=|m| m.orders_issued>{time_text(invoice.issued_at, Precision::Minute)}</Fact>
                     // A deadline only means something while the invoice can still be paid.
                     {(invoice.status == InvoiceStatus::Unpaid).then(|| view! {
-                        <Fact label=|m| m.orders_due testid="invoice-due">{utc_text(invoice.expires_at, Precision::Minute)}</Fact>
+                        <Fact label=|m| m.orders_due testid="invoice-due">{time_text(invoice.expires_at, Precision::Minute)}</Fact>
                     })}
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_billed_for}</dt>
@@ -222,7 +222,7 @@ fn InvoiceView(
                             <dd class="font-medium"><A href=format!("/orders/{order_id}") attr:class=LINK>{format!("#{order_id}")}</A></dd>
                         </div>
                     })}
-                    {invoice.paid_at.map(|at| utc_text(at, Precision::Minute)).map(|paid| view! {
+                    {invoice.paid_at.map(|at| time_text(at, Precision::Minute)).map(|paid| view! {
                         <div class="col-span-2">
                             <dt class="text-slate-500 dark:text-slate-400 print:text-black!">{move || i18n.t().orders_paid_at}</dt>
                             <dd class="font-medium" data-testid="paid-at">{paid} {paid_via.clone().map(|via| format!(" · {via}"))}</dd>
@@ -260,10 +260,11 @@ fn InvoiceView(
 #[component]
 fn Lines(lines: Vec<Line>) -> impl IntoView {
     let i18n = use_i18n();
-    // A phone scrolls the lines sideways rather than breaking amounts over two lines.
+    // On a phone each line is a card (see `CardLabels`); printed, always a table.
     view! {
+        <CardLabels testid="invoice-lines" headings=vec![|m| m.orders_line_description, |m| m.orders_line_quantity, |m| m.orders_line_unit_price, |m| m.orders_line_amount] />
         <div class="mt-8 overflow-x-auto print:overflow-visible">
-            <table class="w-full text-left text-sm" data-testid="invoice-lines">
+            <table class="table-cards w-full text-left text-sm" data-testid="invoice-lines">
                 <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400 print:border-slate-300! print:text-black!">
                     <tr>
                         <th class="py-2 pr-3">{move || i18n.t().orders_line_description}</th>
@@ -476,7 +477,7 @@ fn OpenPayment(payment: Payment) -> impl IntoView {
                     <Fact label=|m| m.orders_amount>{Rupiah(payment.amount).to_string()}</Fact>
                     <Fact label=|m| m.orders_fee>{Rupiah(payment.fee).to_string()}</Fact>
                     <Fact label=|m| m.orders_to_pay testid="payment-total">{Rupiah(payment.total_amount).to_string()}</Fact>
-                    <Fact label=|m| m.orders_pay_before testid="payment-expires">{utc_text(payment.expires_at, Precision::Minute)}</Fact>
+                    <Fact label=|m| m.orders_pay_before testid="payment-expires">{time_text(payment.expires_at, Precision::Minute)}</Fact>
                 </dl>
                 {payment.instructions.into_iter().map(|instruction| view! {
                     <div>
@@ -576,7 +577,7 @@ fn SandboxCheckoutView(reference: String) -> impl IntoView {
                                         </div>
                                         <Fact label=|m| m.orders_channel>{payment.channel.clone()}</Fact>
                                         <Fact label=|m| m.orders_reference>{payment.reference.clone()}</Fact>
-                                        <Fact label=|m| m.orders_pay_before>{utc_text(payment.expires_at, Precision::Minute)}</Fact>
+                                        <Fact label=|m| m.orders_pay_before>{time_text(payment.expires_at, Precision::Minute)}</Fact>
                                     </dl>
                                     <p class="mt-6 text-sm text-slate-500 dark:text-slate-400">{move || i18n.t().orders_to_pay}</p>
                                     <p class="text-4xl font-bold tracking-tight" data-testid="sandbox-amount">{Rupiah(payment.total_amount).to_string()}</p>

@@ -11,7 +11,7 @@ use crate::notifications::{
     TelegramUnlink, list_notifications, notification_preferences, telegram_info,
 };
 use crate::pages::account::RequireUser;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::BUTTON;
 use crate::ui::{Card, ErrorNotice, Notice, Text, error_text};
 use model::NotificationId;
@@ -22,6 +22,7 @@ fn category_text(m: &'static Messages, category: Category) -> &'static str {
     match category {
         Category::Billing => m.notifications_category_billing,
         Category::Server => m.notifications_category_server,
+        Category::Actions => m.notifications_category_actions,
         Category::Security => m.notifications_category_security,
         Category::Admin => m.notifications_category_admin,
     }
@@ -157,7 +158,7 @@ fn NotificationList() -> impl IntoView {
                                                     {(!read).then(|| view! { <span class="sr-only">{move || i18n.t().notifications_unread_dot}</span> })}
                                                 </p>
                                                 <p class="mt-1 text-slate-600 dark:text-slate-300">{item.body.clone()}</p>
-                                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{utc_text(item.created_at, Precision::Minute)}</p>
+                                                <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{time_text(item.created_at, Precision::Minute)}</p>
                                             </div>
                                             {(!read).then(|| view! {
                                                 <button
@@ -302,7 +303,7 @@ fn TelegramSection() -> impl IntoView {
                             <p data-testid="telegram-unavailable" class="mt-2 text-sm italic text-slate-500 dark:text-slate-400">{move || i18n.t().notifications_telegram_unavailable}</p>
                         }.into_any();
                     }
-                    match info.linked_at.map(|at| utc_text(at, Precision::Minute)) {
+                    match info.linked_at.map(|at| time_text(at, Precision::Minute)) {
                         Some(since) => view! {
                             <div class="mt-2 flex flex-wrap items-center gap-3 text-sm">
                                 <span data-testid="telegram-linked">{move || i18n.t().notifications_telegram_linked_since} " " {since.clone()}</span>

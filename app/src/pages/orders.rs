@@ -18,7 +18,7 @@ use crate::orders::{
     CancelMyOrder, RequestResize, SetAutoRenew, load_order, load_resize_options, my_orders,
 };
 use crate::pages::account::RequireUser;
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{BUTTON, CELL, DANGER, FIELD, LINK, PANEL, PRIMARY, SECONDARY};
 use crate::ui::{
     Badge, DataTable, ErrorBox, Fact, Text, error_text, invoice_status_text, order_status_text,
@@ -169,8 +169,8 @@ fn OrderTable(orders: Vec<Order>) -> impl IntoView {
                         <td class=CELL><A href=href.clone() attr:class=LINK>{order.hostname.clone()}</A></td>
                         <td class=CELL>{order.plan_name.clone()}</td>
                         <td class=CELL><Badge status=order.status text=order_status_text testid="order-status" /></td>
-                        <td class=CELL>{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
-                        <td class=CELL>{utc_text(order.created_at, Precision::Minute)}</td>
+                        <td class=CELL>{order.paid_until.map(|at| time_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</td>
+                        <td class=CELL>{time_text(order.created_at, Precision::Minute)}</td>
                         <td class=format!("{CELL} text-right")><A href=href attr:class=LINK>{move || i18n.t().orders_details_link}</A></td>
                     </tr>
                 }
@@ -299,12 +299,12 @@ fn OrderView(
                         <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_period}</dt>
                         <dd class="font-medium">{move || months_text(i18n.t(), order.period_months)}</dd>
                     </div>
-                    <Fact label=|m| m.orders_paid_until testid="paid-until">{order.paid_until.map(|at| utc_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</Fact>
+                    <Fact label=|m| m.orders_paid_until testid="paid-until">{order.paid_until.map(|at| time_text(at, Precision::Minute)).unwrap_or_else(|| "—".to_owned())}</Fact>
                     <div>
                         <dt class="text-slate-500 dark:text-slate-400">{move || i18n.t().orders_auto_renew}</dt>
                         <dd class="font-medium" data-testid="auto-renew" data-on=order.auto_renew.to_string()>{move || if order.auto_renew { i18n.t().orders_auto_renew_yes } else { i18n.t().orders_auto_renew_no }}</dd>
                     </div>
-                    <Fact label=|m| m.orders_placed>{utc_text(order.created_at, Precision::Minute)}</Fact>
+                    <Fact label=|m| m.orders_placed>{time_text(order.created_at, Precision::Minute)}</Fact>
                 </dl>
             </section>
             <section class=PANEL>
@@ -322,7 +322,7 @@ fn OrderView(
                     let changed = from != Some(to);
                     view! {
                         <li class="flex gap-3">
-                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{utc_text(event.at, Precision::Minute)}</span>
+                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{time_text(event.at, Precision::Minute)}</span>
                             <span>
                                 {move || match (&from, changed) {
                                     (Some(from), true) => format!("{} → {}", order_status_text(i18n.t(), *from), order_status_text(i18n.t(), to)),

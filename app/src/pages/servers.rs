@@ -19,7 +19,7 @@ use crate::instances::{
 };
 use crate::pages::account::RequireUser;
 use crate::pages::admin::{AdminShell, FilterForm, query_param};
-use crate::time::{Precision, utc_text};
+use crate::time::{Precision, time_text};
 use crate::ui::style::{BUTTON, CELL, DANGER, PANEL};
 use crate::ui::{
     DataTable, ErrorNotice, Fact, Field, Loaded, Submit, error_text, nothing_listed,
@@ -59,7 +59,9 @@ fn server_news(
     let feed = use_live_feed();
     Memo::new(move |last: Option<&Option<NotificationId>>| {
         feed.latest()
-            .filter(|item| item.category == Category::Server && about(item))
+            .filter(|item| {
+                matches!(item.category, Category::Server | Category::Actions) && about(item)
+            })
             .map(|item| item.id)
             .or_else(|| last.copied().flatten())
     })
@@ -311,7 +313,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                     <Fact label=|m| m.servers_provider>{server.provider.clone()}</Fact>
                     <Address label=|m| m.servers_ipv4 value=server.ipv4.clone() testid="ipv4" />
                     <Address label=|m| m.servers_ipv6 value=server.ipv6.clone() testid="ipv6" />
-                    <Fact label=|m| m.servers_created>{utc_text(server.created_at, Precision::Second)}</Fact>
+                    <Fact label=|m| m.servers_created>{time_text(server.created_at, Precision::Second)}</Fact>
                     // Admins look at others' orders on their own page.
                     {server.order_id.map(|order| view! {
                         <Fact label=|m| m.servers_order>
@@ -340,7 +342,7 @@ fn ServerView(page: ServerPage, act: ServerAction<RunServerAction>) -> impl Into
                     view! {
                         <li class="flex gap-3">
                             <span class=format!("mt-1.5 h-2 w-2 shrink-0 rounded-full {colour}")></span>
-                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{utc_text(event.at, Precision::Second)}</span>
+                            <span class="w-44 shrink-0 text-slate-500 dark:text-slate-400">{time_text(event.at, Precision::Second)}</span>
                             <span>{move || event_text(i18n.t(), &kind)} {event.message.map(|message| view! { <span class="text-slate-500 dark:text-slate-400">" — " {move || event_detail(i18n.t(), &message)}</span> })}</span>
                         </li>
                     }

@@ -35,6 +35,7 @@ fn code_text(m: &'static Messages, code: Code) -> &'static str {
         Code::InvalidEmail => m.errors_invalid_email,
         Code::InvalidName => m.errors_invalid_name,
         Code::InvalidPhone => m.errors_invalid_phone,
+        Code::TimeZoneUnknown => m.errors_time_zone_unknown,
         Code::CompanyNameInvalid => m.errors_company_name_invalid,
         Code::BillingAddressInvalid => m.errors_billing_address_invalid,
         Code::NpwpInvalid => m.errors_npwp_invalid,

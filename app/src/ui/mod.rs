@@ -14,6 +14,7 @@ pub use status::{
 
 use std::time::Duration;
 
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 
 use crate::i18n::{Messages, use_i18n};
@@ -73,7 +74,10 @@ pub fn Fact(
     }
 }
 
-/// A bordered table with translated column headings; the rows come as children.
+/// A bordered table with translated column headings; the rows come as children. Under 640 px
+/// every row becomes a card whose cells stack, each after its column's heading: the headings
+/// are written into a small style sheet for this table (`tailwind.css` has the layout), so the
+/// pages' cells need no labels of their own.
 #[component]
 pub fn DataTable(
     testid: &'static str,
@@ -85,8 +89,9 @@ pub fn DataTable(
 ) -> impl IntoView {
     let i18n = use_i18n();
     view! {
+        <CardLabels testid headings=headings.clone() />
         <div class=format!("{margin} overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900")>
-            <table class="w-full text-left text-sm" data-testid=testid>
+            <table class="table-cards w-full text-left text-sm" data-testid=testid>
                 <thead class="border-b border-slate-200 text-slate-600 dark:border-slate-800 dark:text-slate-400">
                     <tr>
                         {headings.into_iter().map(|heading| view! { <th class=CELL>{move || heading(i18n.t())}</th> }).collect_view()}
@@ -95,5 +100,64 @@ pub fn DataTable(
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{children()}</tbody>
             </table>
         </div>
+    }
+}
+
+/// The style sheet that, on a phone, writes each heading of the `table-cards` table `testid`
+/// before its column's cells.
+#[component]
+pub fn CardLabels(testid: &'static str, headings: Vec<Text>) -> impl IntoView {
+    let i18n = use_i18n();
+    let rules = move || card_labels(testid, headings.iter().map(|heading| heading(i18n.t())));
+    view! { <style nonce=use_nonce() inner_html=rules></style> }
+}
+
+/// The rules that put each heading before its column's cells in a card (`table-cards`) of
+/// table `testid`, on a phone only; a cell spanning columns (a note under a row) gets none.
+fn card_labels<'a>(testid: &str, headings: impl Iterator<Item = &'a str>) -> String {
+    let rules = headings
+        .enumerate()
+        .map(|(index, heading)| {
+            let heading: String = heading
+                .chars()
+                .flat_map(|c| match c {
+                    '"' | '\\' => vec!['\\', c],
+                    '<' => "\\3c ".chars().collect(),
+                    c if c.is_control() => vec![' '],
+                    c => vec![c],
+                })
+                .collect();
+            format!(
+                "[data-testid=\"{testid}\"] td:nth-child({}):not([colspan])::before{{content:\"{heading}\"}}",
+                index + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("@media (max-width: 639.98px) {{\n{rules}\n}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::card_labels;
+
+    #[test]
+    fn each_column_heading_labels_its_cells_in_a_card() {
+        let rules = card_labels("orders", ["Order", "Total"].into_iter());
+        assert_eq!(
+            rules,
+            "@media (max-width: 639.98px) {\n\
+             [data-testid=\"orders\"] td:nth-child(1):not([colspan])::before{content:\"Order\"}\n\
+             [data-testid=\"orders\"] td:nth-child(2):not([colspan])::before{content:\"Total\"}\n}"
+        );
+    }
+
+    #[test]
+    fn a_heading_cannot_end_the_rule_or_the_style_sheet() {
+        let rules = card_labels("t", ["say \"hi\" \\ </style>\n"].into_iter());
+        assert!(
+            rules.contains("::before{content:\"say \\\"hi\\\" \\\\ \\3c /style> \"}"),
+            "{rules}"
+        );
     }
 }

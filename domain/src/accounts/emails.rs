@@ -1,7 +1,7 @@
 //! The account e-mails, in the recipient's language. User-supplied text is escaped in HTML.
 
 use super::inputs::Language;
-use crate::mail::{OutgoingEmail, compose};
+use crate::mail::{Letter, OutgoingEmail, compose};
 
 pub enum AccountEmail<'a> {
     VerifyEmail {
@@ -80,6 +80,12 @@ impl AccountEmail<'_> {
                 None,
             ),
         };
-        compose(to, name, language, &subject, &paragraph, link, None)
+        let letter = Letter {
+            subject: &subject,
+            paragraph: &paragraph,
+            link,
+            ..Letter::default()
+        };
+        compose(to, name, language, &letter)
     }
 }

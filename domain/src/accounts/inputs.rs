@@ -1,6 +1,7 @@
 //! Validated inputs, built once at the edge: a value of these types is known to be acceptable.
 
 use super::AccountError;
+use super::TimeZone;
 use crate::error::Code;
 
 /// The rule is shared with the browser's forms; a refusal here is the account's field error.
@@ -74,6 +75,17 @@ impl Phone {
 }
 
 pub use model::Language;
+
+/// A time zone named by the profile form or an API client: one of [`TimeZone::ALL`].
+pub fn time_zone(iana: &str) -> Result<TimeZone, AccountError> {
+    TimeZone::from_iana(iana.trim()).ok_or_else(|| {
+        AccountError::invalid(
+            "time_zone",
+            Code::TimeZoneUnknown,
+            "choose WIB (Asia/Jakarta), WITA (Asia/Makassar), WIT (Asia/Jayapura) or UTC",
+        )
+    })
+}
 
 #[cfg(test)]
 mod tests {

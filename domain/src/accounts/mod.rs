@@ -29,6 +29,7 @@ use crate::db::Tx;
 use crate::error::Code;
 use crate::secrets::{SecretBox, random_token, token_hash};
 use crate::{Db, DbError, mail, tx_run};
+pub use model::time::TimeZone;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -166,6 +167,7 @@ pub struct User {
     pub phone: Option<String>,
     pub role: Role,
     pub language: Language,
+    pub time_zone: TimeZone,
     pub email_verified: bool,
     pub suspended: bool,
     pub two_factor_enabled: bool,
@@ -183,6 +185,7 @@ struct UserRow {
     password_hash: String,
     role: String,
     language: String,
+    time_zone: String,
     email_verified_at: Option<DateTime<Utc>>,
     suspended_at: Option<DateTime<Utc>>,
     totp_secret: Option<String>,
@@ -194,7 +197,7 @@ struct UserRow {
     credit_balance: i64,
 }
 
-const USER_COLUMNS: &str = "id, email, name, phone, password_hash, role, language, email_verified_at, \
+const USER_COLUMNS: &str = "id, email, name, phone, password_hash, role, language, time_zone, email_verified_at, \
      suspended_at, totp_secret, totp_enabled_at, created_at, company_name, billing_address, npwp, \
      credit_balance";
 
@@ -207,6 +210,7 @@ impl UserRow {
             phone: self.phone.clone(),
             role: Role::from_stored(&self.role),
             language: Language::from_code(&self.language).unwrap_or_default(),
+            time_zone: TimeZone::from_iana(&self.time_zone).unwrap_or_default(),
             email_verified: self.email_verified_at.is_some(),
             suspended: self.suspended_at.is_some(),
             two_factor_enabled: self.totp_enabled_at.is_some(),
@@ -269,6 +273,7 @@ impl From<User> for model::accounts::User {
             phone: user.phone,
             role: user.role,
             language: user.language,
+            time_zone: user.time_zone,
             email_verified: user.email_verified,
             suspended: user.suspended,
             two_factor_enabled: user.two_factor_enabled,
@@ -322,6 +327,19 @@ pub struct ProfileUpdate<'a> {
     pub name: &'a str,
     pub phone: Option<&'a str>,
     pub language: Language,
+    pub time_zone: TimeZone,
+}
+
+/// The language `user_id` reads, for texts written once and kept (invoice lines); read in the
+/// caller's transaction.
+pub async fn language_in(tx: &mut Tx, user_id: i64) -> Result<Language, DbError> {
+    let code: String = tx_run!(tx, |conn| {
+        sqlx::query_scalar("SELECT language FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(conn)
+            .await
+    })?;
+    Ok(Language::from_code(&code).unwrap_or_default())
 }
 
 /// The accounts service: the database, the token keys, the key TOTP secrets are sealed with,

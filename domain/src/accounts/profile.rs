@@ -1,4 +1,5 @@
-//! What a signed-in person changes about themselves: name, phone, language and password.
+//! What a signed-in person changes about themselves: name, phone, language, time zone and
+//! password.
 
 use chrono::Utc;
 
@@ -69,10 +70,11 @@ impl Accounts {
         let phone = Phone::parse_optional(update.phone)?;
         let mut tx = self.db.begin().await?;
         tx_run!(&mut tx, |conn| {
-            sqlx::query("UPDATE users SET name = $1, phone = $2, language = $3, updated_at = $4 WHERE id = $5")
+            sqlx::query("UPDATE users SET name = $1, phone = $2, language = $3, time_zone = $4, updated_at = $5 WHERE id = $6")
                 .bind(name.as_str())
                 .bind(phone.as_ref().map(Phone::as_str))
                 .bind(update.language.code())
+                .bind(update.time_zone.iana())
                 .bind(Utc::now())
                 .bind(caller.user_id)
                 .execute(conn)

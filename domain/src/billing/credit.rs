@@ -22,7 +22,7 @@ use crate::caller::Caller;
 use crate::db::Tx;
 use crate::error::Code;
 use crate::orders::OrderError;
-use crate::orders::pricing::{Line, Quote};
+use crate::orders::pricing::{Line, Quote, Words};
 use crate::{DbError, db_run, jobs, orders, tx_run};
 
 /// The most an admin moves in one adjustment: a typo of a few zeros is refused, not booked.
@@ -32,8 +32,6 @@ pub const MIN_TOP_UP: i64 = 10_000;
 pub const MAX_TOP_UP: i64 = 50_000_000;
 /// How long a top-up invoice can be paid: one that is not paid is simply not wanted any more.
 const TOP_UP_LIFETIME: chrono::Duration = chrono::Duration::hours(24);
-/// A top-up invoice's one line, stored in English like every invoice line.
-const TOP_UP_LINE: &str = "Credit top-up";
 /// How many of the latest entries a customer's credit page lists.
 const LISTED_ENTRIES: i64 = 100;
 
@@ -526,9 +524,11 @@ impl Billing {
             ));
         }
         let now = Utc::now();
+        let mut tx = self.db().begin().await?;
+        let language = crate::accounts::language_in(&mut tx, caller.user_id).await?;
         let quote = Quote {
             lines: vec![Line {
-                description: TOP_UP_LINE.into(),
+                description: Words(language).top_up().into(),
                 quantity: 1,
                 unit_price: amount,
                 amount,
@@ -541,7 +541,6 @@ impl Billing {
             tax: 0,
             total: amount,
         };
-        let mut tx = self.db().begin().await?;
         let invoice = invoices::issue(
             &mut tx,
             &NewInvoice {

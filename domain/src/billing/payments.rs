@@ -283,6 +283,11 @@ impl Billing {
         self.gateway.name()
     }
 
+    /// Payments go through a real gateway, not the sandbox's pretend one.
+    pub fn takes_real_money(&self) -> bool {
+        !matches!(self.gateway, Gateway::Sandbox { .. })
+    }
+
     /// The ways to pay one of the caller's invoices now, with the fee each adds to it.
     pub async fn channels_for(
         &self,

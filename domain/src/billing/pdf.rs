@@ -5,12 +5,12 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Utc};
 use model::Language;
 use model::Rupiah;
 use model::billing::{InvoicePage, Purpose};
 use model::money::tax_percent;
 use model::status::InvoiceStatus;
+use model::time::{Precision, TimeZone, local_text};
 use printpdf::{
     BuiltinFont, Color, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Pt, Rgb, TextItem,
@@ -130,7 +130,7 @@ const ENGLISH: Labels = Labels {
 };
 
 /// The invoice `page` as a PDF document, in `language`.
-pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
+pub fn render(page: &InvoicePage, language: Language, time_zone: TimeZone) -> Vec<u8> {
     let labels = match language {
         Language::Id => &INDONESIAN,
         Language::En => &ENGLISH,
@@ -208,10 +208,16 @@ pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
         sheet.text(MARGIN, left, *face, 10.0, line, Align::Left);
         left += 13.0;
     }
-    let mut facts = vec![(labels.issued, utc_text(invoice.issued_at))];
+    let mut facts = vec![(
+        labels.issued,
+        local_text(invoice.issued_at, time_zone, Precision::Minute),
+    )];
     // A deadline only means something while the invoice can still be paid.
     if invoice.status == InvoiceStatus::Unpaid {
-        facts.push((labels.due, utc_text(invoice.expires_at)));
+        facts.push((
+            labels.due,
+            local_text(invoice.expires_at, time_zone, Precision::Minute),
+        ));
     }
     facts.push((
         labels.billed_for,
@@ -226,7 +232,10 @@ pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
             .as_deref()
             .map(|via| format!(" · {via}"))
             .unwrap_or_default();
-        facts.push((labels.paid_at, format!("{}{via}", utc_text(paid_at))));
+        facts.push((
+            labels.paid_at,
+            format!("{}{via}", local_text(paid_at, time_zone, Precision::Minute)),
+        ));
     }
     let mut right = 0.0;
     for (label, value) in &facts {
@@ -378,10 +387,6 @@ pub fn render(page: &InvoicePage, language: Language) -> Vec<u8> {
         sheet.advance(11.0);
     }
     sheet.finish(&invoice.number, labels.page)
-}
-
-fn utc_text(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -617,7 +622,7 @@ impl Sheet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone as _, Utc};
     use model::accounts::BillingDetails;
     use model::billing::{Invoice, Line, Seller};
     use model::ids::{InvoiceId, OrderId, UserId};
@@ -680,7 +685,8 @@ mod tests {
             line("VPS Business 2 GB · web-1 (12 months)", 900_000),
             line("Period discount", -90_000),
         ];
-        let indonesian = crate::testing::pdf_text(&render(&page(lines.clone()), Language::Id));
+        let indonesian =
+            crate::testing::pdf_text(&render(&page(lines.clone()), Language::Id, TimeZone::Utc));
         for expected in [
             "PT Webrana Awan Nusantara",
             "Jakarta Pusat 10220",
@@ -711,7 +717,7 @@ mod tests {
                 "{expected} missing from:\n{indonesian}"
             );
         }
-        let english = crate::testing::pdf_text(&render(&page(lines), Language::En));
+        let english = crate::testing::pdf_text(&render(&page(lines), Language::En, TimeZone::Utc));
         for expected in [
             "INVOICE",
             "PAID",
@@ -732,7 +738,7 @@ mod tests {
         let mut top_up = page(vec![line("Credit top-up", 250_000)]);
         top_up.invoice.order_id = None;
         top_up.invoice.purpose = Purpose::TopUp;
-        let text = crate::testing::pdf_text(&render(&top_up, Language::En));
+        let text = crate::testing::pdf_text(&render(&top_up, Language::En, TimeZone::Utc));
         assert!(text.contains("Credit top-up"), "{text}");
         assert!(!text.contains("Order"), "{text}");
         assert!(!text.contains("Paid from credit"), "{text}");
@@ -740,7 +746,7 @@ mod tests {
         let mut partly = page(vec![line("VPS Business 2 GB", 900_000)]);
         partly.invoice.credit_applied = 400_000;
         partly.invoice.credit_refunded = 100_000;
-        let text = crate::testing::pdf_text(&render(&partly, Language::Id));
+        let text = crate::testing::pdf_text(&render(&partly, Language::Id, TimeZone::Utc));
         assert!(text.contains("Dibayar dari kredit"), "{text}");
         assert!(text.contains("-Rp 400.000"), "{text}");
         assert!(text.contains("Dikembalikan ke kredit"), "{text}");
@@ -752,10 +758,16 @@ mod tests {
         let mut unpaid = page(vec![line("VPS Business 2 GB", 900_000)]);
         unpaid.invoice.status = InvoiceStatus::Unpaid;
         unpaid.invoice.paid_at = None;
-        let text = crate::testing::pdf_text(&render(&unpaid, Language::En));
+        let text = crate::testing::pdf_text(&render(&unpaid, Language::En, TimeZone::Utc));
         assert!(text.contains("Pay before"), "{text}");
         assert!(text.contains("2026-12-08 09:30 UTC"), "{text}");
-        let paid = crate::testing::pdf_text(&render(&page(Vec::new()), Language::En));
+        let in_bali = crate::testing::pdf_text(&render(&unpaid, Language::En, TimeZone::Wita));
+        assert!(
+            in_bali.contains("2026-12-08 17:30 WITA"),
+            "the reader's clock: {in_bali}"
+        );
+        let paid =
+            crate::testing::pdf_text(&render(&page(Vec::new()), Language::En, TimeZone::Utc));
         assert!(!paid.contains("Pay before"), "{paid}");
         assert!(!paid.contains("2026-12-08 09:30"), "{paid}");
     }
@@ -765,7 +777,7 @@ mod tests {
         let lines = (1..=40)
             .map(|n| line(&format!("Line {n}"), 15_000))
             .collect();
-        let text = crate::testing::pdf_text(&render(&page(lines), Language::En));
+        let text = crate::testing::pdf_text(&render(&page(lines), Language::En, TimeZone::Utc));
         assert_eq!(text.matches('\u{c}').count(), 2, "two pages:\n{text}");
         assert!(text.contains("INV-202612-00012 · Page 1/2"), "{text}");
         assert!(text.contains("INV-202612-00012 · Page 2/2"), "{text}");

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use minijinja::{Environment, context};
+use serde::Serialize;
 
 use crate::db::Tx;
 use crate::{Db, DbError, db_run, jobs, tx_run};
@@ -98,28 +99,63 @@ static LAYOUT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     layout
 });
 
+/// What an e-mail says, before it is laid out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Letter<'a> {
+    pub subject: &'a str,
+    pub paragraph: &'a str,
+    pub link: Option<&'a str>,
+    /// Where the recipient chose to get this kind of e-mail: adds a footer pointing there.
+    pub settings_link: Option<&'a str>,
+    pub invoice: Option<&'a InvoiceSummary>,
+}
+
+/// An invoice as an e-mail about it shows it: every line, the tax and the total; while it is
+/// unpaid, when to pay by and a button to pay. Amounts and times come written for the reader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvoiceSummary {
+    pub number: String,
+    pub lines: Vec<SummaryLine>,
+    /// `PPN 11 %` and its amount; none when the invoice has no tax (a top-up).
+    pub tax: Option<SummaryLine>,
+    /// Taken off from the customer's credit.
+    pub credit: Option<SummaryLine>,
+    pub total: String,
+    pub payment: Option<PaymentDue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SummaryLine {
+    pub description: String,
+    pub amount: String,
+}
+
+/// What is left to pay of an unpaid invoice, by when, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentDue {
+    pub amount: String,
+    pub before: String,
+    pub link: String,
+}
+
 /// An e-mail in Webrana Cloud's one layout, in the recipient's language: a greeting, a
-/// paragraph and an optional link, as plain text and as HTML. `settings_link`, where the
-/// recipient chose to get this kind of e-mail, adds a footer pointing there.
-pub fn compose(
-    to: &str,
-    name: &str,
-    language: Language,
-    subject: &str,
-    paragraph: &str,
-    link: Option<&str>,
-    settings_link: Option<&str>,
-) -> OutgoingEmail {
+/// paragraph, the invoice it is about and a link, as plain text and as HTML.
+pub fn compose(to: &str, name: &str, language: Language, letter: &Letter<'_>) -> OutgoingEmail {
     let en = language == Language::En;
     let pick = |id: &'static str, en_text: &'static str| if en { en_text } else { id };
     let values = context! {
         lang => language.code(),
-        subject => subject,
+        subject => letter.subject,
         greeting => format!("{} {name},", pick("Halo", "Hello")),
-        paragraph => paragraph,
-        link => link,
+        paragraph => letter.paragraph,
+        link => letter.link,
         open_label => pick("Buka di Webrana Cloud", "Open in Webrana Cloud"),
-        settings_link => settings_link,
+        invoice => letter.invoice,
+        invoice_label => pick("Tagihan", "Invoice"),
+        total_label => pick("Total", "Total"),
+        pay_before_label => pick("Bayar sebelum", "Pay before"),
+        pay_label => pick("Bayar", "Pay"),
+        settings_link => letter.settings_link,
         settings_text => pick(
             "Anda menerima e-mail ini sesuai pengaturan notifikasi Anda; ubah di",
             "You get this e-mail because of your notification settings; change them at",
@@ -127,7 +163,7 @@ pub fn compose(
     };
     OutgoingEmail {
         to: to.to_owned(),
-        subject: format!("{subject} · Webrana Cloud"),
+        subject: format!("{} · Webrana Cloud", letter.subject),
         text: render("email.txt", &values),
         html: render("email.html", &values),
         attachments: Vec::new(),
@@ -249,10 +285,13 @@ mod tests {
             "sari@webrana.test",
             "Sari",
             Language::En,
-            "Reset your password",
-            "Someone asked to reset your password.",
-            Some("https://webrana.test/reset-password?token=Zm9v-YmFy_0.9~a%2B"),
-            None,
+            &Letter {
+                subject: "Reset your password",
+                paragraph: "Someone asked to reset your password.",
+                link: Some("https://webrana.test/reset-password?token=Zm9v-YmFy_0.9~a%2B"),
+                settings_link: None,
+                invoice: None,
+            },
         );
         for body in [&email.text, &email.html] {
             assert!(body.contains("Zm9v-YmFy_0.9~a%2B"));
@@ -283,10 +322,13 @@ mod tests {
             "sari@webrana.test",
             "Sari",
             Language::En,
-            "Payment received",
-            "We received Rp 50.000.",
-            Some("https://webrana.test/invoices/1"),
-            None,
+            &Letter {
+                subject: "Payment received",
+                paragraph: "We received Rp 50.000.",
+                link: Some("https://webrana.test/invoices/1"),
+                settings_link: None,
+                invoice: None,
+            },
         );
         assert_eq!(email.subject, "Payment received · Webrana Cloud");
         assert_eq!(
@@ -302,10 +344,13 @@ mod tests {
             "x@webrana.test",
             "<b>Budi</b> & co",
             Language::Id,
-            "Server siap",
-            "Server \"web-1\" siap.",
-            None,
-            Some("https://webrana.test/notifications"),
+            &Letter {
+                subject: "Server siap",
+                paragraph: "Server \"web-1\" siap.",
+                link: None,
+                settings_link: Some("https://webrana.test/notifications"),
+                invoice: None,
+            },
         );
         assert!(
             email.text.starts_with(

@@ -18,6 +18,7 @@ use crate::error::{Code, ErrorCode};
 use crate::{Db, DbError, db_run, jobs, tx_run};
 use model::Language;
 use model::billing::Seller;
+use model::time::TimeZone;
 
 pub use self::notices::Notice;
 
@@ -132,9 +133,10 @@ fn locked_on(category: Category, channel: Channel) -> bool {
 }
 
 /// Whether a channel is on for a category when the user never said: every channel is on
-/// until turned off (Telegram only reaches a user who linked a chat).
-fn default_enabled(_category: Category, _channel: Channel) -> bool {
-    true
+/// until turned off (Telegram only reaches a user who linked a chat), except e-mail about the
+/// actions a customer just took on the page.
+fn default_enabled(category: Category, channel: Channel) -> bool {
+    !(category == Category::Actions && channel == Channel::Email)
 }
 
 /// Writes `notice` for `user_id` in the caller's transaction and queues its e-mail when the
@@ -178,13 +180,14 @@ struct Written {
 /// Writes the notification row (and queues its Telegram message when the reader linked a chat
 /// and wants one); the e-mail is the caller's to queue.
 async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, DbError> {
-    let language: String = tx_run!(tx, |conn| {
-        sqlx::query_scalar("SELECT language FROM users WHERE id = $1")
+    let (language, time_zone): (String, String) = tx_run!(tx, |conn| {
+        sqlx::query_as("SELECT language, time_zone FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_one(conn)
             .await
     })?;
     let language = Language::from_code(&language).unwrap_or_default();
+    let time_zone = TimeZone::from_iana(&time_zone).unwrap_or_default();
     let chosen: Vec<(String, bool)> = tx_run!(tx, |conn| {
         sqlx::query_as(
             "SELECT channel, enabled FROM notification_preferences \
@@ -202,12 +205,12 @@ async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, Db
             .map_or_else(|| default_enabled(notice.category, channel), |(_, on)| *on)
     };
     let in_app = locked_on(notice.category, Channel::InApp) || wants(Channel::InApp);
-    let text = notice.text(language);
+    let text = notice.text(language, time_zone);
     let id: i64 = tx_run!(tx, |conn| {
         sqlx::query_scalar(
             "INSERT INTO notifications (user_id, event, category, title, body, link, in_app, \
-             created_at, attached_invoice_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING id",
+             created_at, attached_invoice_id, invoice_pdf) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(user_id)
         .bind(notice.event)
@@ -217,6 +220,7 @@ async fn write(tx: &mut Tx, user_id: i64, notice: &Notice) -> Result<Written, Db
         .bind(&notice.link)
         .bind(in_app)
         .bind(Utc::now())
+        .bind(notice.invoice)
         .bind(notice.invoice_pdf)
         .fetch_one(conn)
         .await

@@ -8,6 +8,7 @@ use super::alerts::WINDOW;
 use crate::billing::refusals::Refusal;
 use crate::orders::reminders::Reminder;
 use crate::providers::ActionKind;
+use model::time::{Precision, TimeZone, local_text};
 use model::{Language, Rupiah};
 
 /// A title and a sentence or two.
@@ -25,11 +26,18 @@ pub struct Notice {
     pub category: Category,
     /// Where in the app it leads.
     pub link: Option<String>,
-    /// The invoice whose PDF goes with the e-mail.
-    pub invoice_pdf: Option<i64>,
+    /// The invoice the e-mail shows: its lines and total, with a pay button while it is unpaid.
+    pub invoice: Option<i64>,
+    /// The invoice's PDF goes with the e-mail (it says the invoice is paid).
+    pub invoice_pdf: bool,
+    /// The time the texts' [`MOMENT`] stands for, written on the reader's clock.
+    moment: Option<DateTime<Utc>>,
     id: Text,
     en: Text,
 }
+
+/// Stands in a notice's text for its moment until the reader, and so their time zone, is known.
+const MOMENT: &str = "{moment}";
 
 /// What a paid invoice billed, for the admin notices that link to it.
 #[derive(Clone, Copy, Debug)]
@@ -200,11 +208,39 @@ fn refusal_texts(reason: Refusal) -> ((&'static str, &'static str), (&'static st
 const ACCOUNT_PAGE: &str = "/account";
 
 impl Notice {
-    pub fn text(&self, language: Language) -> &Text {
-        match language {
+    /// What the notice says to a reader of `language` whose clock is in `zone`.
+    pub fn text(&self, language: Language, zone: TimeZone) -> Text {
+        let text = match language {
             Language::Id => &self.id,
             Language::En => &self.en,
+        };
+        match self.moment {
+            Some(at) => {
+                let when = local_text(at, zone, Precision::Minute);
+                Text {
+                    title: text.title.replace(MOMENT, &when),
+                    body: text.body.replace(MOMENT, &when),
+                }
+            }
+            None => text.clone(),
         }
+    }
+
+    /// The e-mail shows invoice `invoice_id` as it is when the e-mail is written.
+    fn about_invoice(mut self, invoice_id: i64) -> Self {
+        self.invoice = Some(invoice_id);
+        self
+    }
+
+    fn with_invoice_pdf(mut self) -> Self {
+        self.invoice_pdf = true;
+        self
+    }
+
+    /// The texts name `at` where they say [`MOMENT`].
+    fn at(mut self, at: DateTime<Utc>) -> Self {
+        self.moment = Some(at);
+        self
     }
 
     fn new(
@@ -218,13 +254,21 @@ impl Notice {
             event,
             category,
             link,
-            invoice_pdf: None,
+            invoice: None,
+            invoice_pdf: false,
+            moment: None,
             id,
             en,
         }
     }
 
-    pub fn order_placed(order_id: i64, hostname: &str, invoice: &str, total: i64) -> Self {
+    pub fn order_placed(
+        order_id: i64,
+        invoice_id: i64,
+        hostname: &str,
+        invoice: &str,
+        total: i64,
+    ) -> Self {
         let amount = Rupiah(total).to_string();
         Self::new(
             "order_placed",
@@ -239,6 +283,7 @@ impl Notice {
                 format!("Invoice {invoice} for {amount} is waiting for payment."),
             ),
         )
+        .about_invoice(invoice_id)
     }
 
     pub fn renewal_invoice(invoice_id: i64, hostname: &str, invoice: &str, total: i64) -> Self {
@@ -256,26 +301,26 @@ impl Notice {
                 format!("Renewal invoice {invoice} for {amount} has been issued."),
             ),
         )
+        .about_invoice(invoice_id)
     }
 
     pub fn payment_received(invoice_id: i64, invoice: &str, total: i64) -> Self {
         let amount = Rupiah(total).to_string();
-        Self {
-            invoice_pdf: Some(invoice_id),
-            ..Self::new(
-                "payment_received",
-                Category::Billing,
-                Some(format!("/invoices/{invoice_id}")),
-                text(
-                    "Pembayaran diterima",
-                    format!("Tagihan {invoice} sebesar {amount} telah lunas. Terima kasih!"),
-                ),
-                text(
-                    "Payment received",
-                    format!("Invoice {invoice} for {amount} is paid. Thank you!"),
-                ),
-            )
-        }
+        Self::new(
+            "payment_received",
+            Category::Billing,
+            Some(format!("/invoices/{invoice_id}")),
+            text(
+                "Pembayaran diterima",
+                format!("Tagihan {invoice} sebesar {amount} telah lunas. Terima kasih!"),
+            ),
+            text(
+                "Payment received",
+                format!("Invoice {invoice} for {amount} is paid. Thank you!"),
+            ),
+        )
+        .about_invoice(invoice_id)
+        .with_invoice_pdf()
     }
 
     pub fn payment_expired(invoice_id: i64, invoice: &str) -> Self {
@@ -482,7 +527,7 @@ impl Notice {
         step: DateTime<Utc>,
     ) -> Self {
         let amount = Rupiah(total).to_string();
-        let when = step.format("%Y-%m-%d %H:%M UTC");
+        let when = MOMENT;
         let (event, id, en) = match reminder {
             Reminder::DueIn3Days | Reminder::DueIn1Day => {
                 let days = if reminder == Reminder::DueIn3Days {
@@ -567,6 +612,8 @@ impl Notice {
             id,
             en,
         )
+        .at(step)
+        .about_invoice(invoice_id)
     }
 
     /// The payment for a new service went back to the customer through the gateway.
@@ -593,7 +640,7 @@ impl Notice {
         invoice: &str,
         paid_until: DateTime<Utc>,
     ) -> Self {
-        let until = paid_until.format("%Y-%m-%d %H:%M UTC");
+        let until = MOMENT;
         Self::new(
             "order_updated",
             Category::Billing,
@@ -611,6 +658,7 @@ impl Notice {
                 ),
             ),
         )
+        .at(paid_until)
     }
 
     /// A service whose owner turned auto-renew off reached the end of its paid period.
@@ -768,7 +816,7 @@ impl Notice {
         let (id_name, en_name) = action_names(kind);
         Self::new(
             "action_done",
-            Category::Server,
+            Category::Actions,
             Some(format!("/servers/{instance_id}")),
             text(
                 format!("{id_name} selesai: {hostname}"),
@@ -785,7 +833,7 @@ impl Notice {
         let (id_name, en_name) = action_names(kind);
         Self::new(
             "action_failed",
-            Category::Server,
+            Category::Actions,
             Some(format!("/servers/{instance_id}")),
             text(
                 format!("{id_name} gagal: {hostname}"),
@@ -942,10 +990,53 @@ mod tests {
     #[test]
     fn every_notice_speaks_both_languages() {
         let notice = Notice::payment_received(7, "INV-202611-00001", 83_250);
-        assert_eq!(notice.text(Language::En).title, "Payment received");
-        assert_eq!(notice.text(Language::Id).title, "Pembayaran diterima");
-        assert!(notice.text(Language::Id).body.contains("Rp 83.250"));
+        assert_eq!(
+            notice.text(Language::En, TimeZone::Wib).title,
+            "Payment received"
+        );
+        assert_eq!(
+            notice.text(Language::Id, TimeZone::Wib).title,
+            "Pembayaran diterima"
+        );
+        assert!(
+            notice
+                .text(Language::Id, TimeZone::Wib)
+                .body
+                .contains("Rp 83.250")
+        );
         assert_eq!(notice.link.as_deref(), Some("/invoices/7"));
+    }
+
+    #[test]
+    fn a_notices_moment_is_written_on_the_readers_clock() {
+        let step = DateTime::parse_from_rfc3339("2026-12-10T17:30:00Z")
+            .map(|at| at.with_timezone(&Utc))
+            .unwrap_or_default();
+        let notice = Notice::reminder(
+            Reminder::Overdue,
+            7,
+            "web-1",
+            "INV-202612-00001",
+            50_000,
+            step,
+        );
+        let jakarta = notice.text(Language::En, TimeZone::Wib).body;
+        assert!(
+            jakarta.contains("suspended on 2026-12-11 00:30 WIB"),
+            "{jakarta}"
+        );
+        let papua = notice.text(Language::Id, TimeZone::Wit).body;
+        assert!(
+            papua.contains("ditangguhkan pada 2026-12-11 02:30 WIT"),
+            "{papua}"
+        );
+        let refunded = Notice::renewal_refunded(3, "web-1", "INV-202612-00002", step);
+        let abroad = refunded.text(Language::En, TimeZone::Utc).body;
+        assert!(
+            abroad.ends_with("paid until 2026-12-10 17:30 UTC."),
+            "{abroad}"
+        );
+        assert!(!abroad.contains(MOMENT));
     }
 
     #[test]
@@ -1021,7 +1112,7 @@ mod tests {
     fn a_dead_jobs_notice_quotes_its_error_on_one_line_and_short() {
         let error = format!("HTTP 500:\n{}", "<html>".repeat(100));
         let notice = Notice::admin_job_dead(42, "instance_create", &error);
-        let body = &notice.text(Language::En).body;
+        let body = &notice.text(Language::En, TimeZone::Wib).body;
         assert!(
             body.starts_with("Every attempt failed: HTTP 500: <html><html>"),
             "{body}"
@@ -1036,7 +1127,7 @@ mod tests {
             Some("/admin/jobs?state=dead&kind=instance_create")
         );
         assert_eq!(
-            notice.text(Language::Id).title,
+            notice.text(Language::Id, TimeZone::Wib).title,
             "Tugas instance_create #42 berhenti"
         );
     }
@@ -1046,16 +1137,21 @@ mod tests {
         let first = Notice::admin_callback_refused("tripay", Refusal::BadSignature, 1);
         assert_eq!(first.category, Category::Admin);
         assert_eq!(
-            first.text(Language::En).title,
+            first.text(Language::En, TimeZone::Wib).title,
             "Payment callbacks refused: bad signature"
         );
         assert!(
             first
-                .text(Language::En)
+                .text(Language::En, TimeZone::Wib)
                 .body
                 .starts_with("A tripay callback was refused. If real payments")
         );
-        assert!(first.text(Language::Id).body.contains("setiap 30 menit"));
+        assert!(
+            first
+                .text(Language::Id, TimeZone::Wib)
+                .body
+                .contains("setiap 30 menit")
+        );
         assert_eq!(
             first.link.as_deref(),
             Some("/admin/audit?action=payment_callback_bad_signature")
@@ -1063,13 +1159,13 @@ mod tests {
         let summary = Notice::admin_callback_refused("sandbox", Refusal::Mismatch, 37);
         assert!(
             summary
-                .text(Language::En)
+                .text(Language::En, TimeZone::Wib)
                 .body
                 .starts_with("37 sandbox callbacks were refused since the last notice.")
         );
         assert!(
             summary
-                .text(Language::Id)
+                .text(Language::Id, TimeZone::Wib)
                 .title
                 .ends_with("tagihan atau jumlah tidak cocok")
         );
@@ -1084,16 +1180,21 @@ mod tests {
         assert_eq!(notice.category, Category::Security);
         assert_eq!(notice.link.as_deref(), Some("/account"));
         assert_eq!(
-            notice.text(Language::En).body,
+            notice.text(Language::En, TimeZone::Wib).body,
             "New sign-in to your account from Firefox on Linux, IP 203.0.113.9. If this wasn't you, change your password."
         );
         assert!(
             notice
-                .text(Language::Id)
+                .text(Language::Id, TimeZone::Wib)
                 .body
                 .contains("dari Firefox di Linux, IP 203.0.113.9.")
         );
         let no_ip = Notice::new_device_login("curl/8.5.0", "");
-        assert!(no_ip.text(Language::En).body.contains("from curl/8.5.0. "));
+        assert!(
+            no_ip
+                .text(Language::En, TimeZone::Wib)
+                .body
+                .contains("from curl/8.5.0. ")
+        );
     }
 }

@@ -14,10 +14,15 @@ use super::{EMAIL_JOB, Notifications, TELEGRAM_JOB, alerts};
 use crate::billing::{InvoiceView, invoices, pdf};
 use crate::db::Tx;
 use crate::jobs::{DeadJob, DeadJobFuture, Job, JobOutcome, Registry};
-use crate::mail::{self, compose};
+use crate::mail::{self, InvoiceSummary, Letter, PaymentDue, SummaryLine, compose};
 use crate::{DbError, tx_run};
 use model::Language;
+use model::Rupiah;
+use model::billing::InvoicePage;
 use model::ids::UserId;
+use model::money::tax_percent;
+use model::status::InvoiceStatus;
+use model::time::{Precision, TimeZone, local_text};
 
 pub const MAX_ATTEMPTS: i64 = 12;
 
@@ -74,10 +79,12 @@ struct Recipient {
     email: String,
     name: String,
     language: String,
+    time_zone: String,
     title: String,
     body: String,
     link: Option<String>,
     attached_invoice_id: Option<i64>,
+    invoice_pdf: bool,
     emailed: bool,
 }
 
@@ -99,8 +106,8 @@ impl Notifications {
     async fn email_one(&self, tx: &mut Tx, notification_id: i64) -> Result<(), DbError> {
         let recipient: Option<Recipient> = tx_run!(tx, |conn| {
             sqlx::query_as(
-                "SELECT u.email, u.name, u.language, n.title, n.body, n.link, \
-                 n.attached_invoice_id, (n.emailed_at IS NOT NULL) AS emailed \
+                "SELECT u.email, u.name, u.language, u.time_zone, n.title, n.body, n.link, \
+                 n.attached_invoice_id, n.invoice_pdf, (n.emailed_at IS NOT NULL) AS emailed \
                  FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.id = $1",
             )
             .bind(notification_id)
@@ -115,19 +122,29 @@ impl Notifications {
             .as_deref()
             .map(|path| format!("{}{path}", self.public_url()));
         let language = Language::from_code(&recipient.language).unwrap_or_default();
-        let mut email = compose(
-            &recipient.email,
-            &recipient.name,
-            language,
-            &recipient.title,
-            &recipient.body,
-            link.as_deref(),
-            Some(&format!("{}/notifications", self.public_url())),
-        );
-        if let Some(invoice_id) = recipient.attached_invoice_id {
-            email
-                .attachments
-                .extend(self.invoice_pdf(tx, invoice_id, language).await?);
+        let time_zone = TimeZone::from_iana(&recipient.time_zone).unwrap_or_default();
+        let invoice = match recipient.attached_invoice_id {
+            Some(invoice_id) => self.invoice_page(tx, invoice_id).await?,
+            None => None,
+        };
+        let summary = invoice
+            .as_ref()
+            .map(|page| summary(page, language, time_zone, self.public_url()));
+        let settings_link = format!("{}/notifications", self.public_url());
+        let letter = Letter {
+            subject: &recipient.title,
+            paragraph: &recipient.body,
+            link: link.as_deref(),
+            settings_link: Some(&settings_link),
+            invoice: summary.as_ref(),
+        };
+        let mut email = compose(&recipient.email, &recipient.name, language, &letter);
+        if let Some(page) = invoice.filter(|_| recipient.invoice_pdf) {
+            email.attachments.push(mail::Attachment {
+                filename: pdf::file_name(&page.invoice.number),
+                content_type: pdf::CONTENT_TYPE.to_owned(),
+                content: pdf::render(&page, language, time_zone),
+            });
         }
         mail::enqueue(tx, &email).await?;
         tx_run!(tx, |conn| {
@@ -141,29 +158,72 @@ impl Notifications {
         .map_err(DbError::from)
     }
 
-    /// The invoice as a PDF in the reader's language, as it is now (paid, for the e-mail that
-    /// says so); none if the invoice is gone.
-    async fn invoice_pdf(
+    /// The invoice as it is now; none if it is gone.
+    async fn invoice_page(
         &self,
         tx: &mut Tx,
         invoice_id: i64,
-        language: Language,
-    ) -> Result<Option<mail::Attachment>, DbError> {
+    ) -> Result<Option<InvoicePage>, DbError> {
         let Some(invoice) = invoices::by_id_in(tx, invoice_id).await? else {
             return Ok(None);
         };
         let lines = invoices::lines_in(tx, invoice_id).await?;
         let owner = UserId(invoice.user_id);
-        let page = InvoiceView {
-            invoice,
-            lines,
-            payments: Vec::new(),
-        }
-        .page(self.seller(), owner);
-        Ok(Some(mail::Attachment {
-            filename: pdf::file_name(&page.invoice.number),
-            content_type: pdf::CONTENT_TYPE.to_owned(),
-            content: pdf::render(&page, language),
-        }))
+        Ok(Some(
+            InvoiceView {
+                invoice,
+                lines,
+                payments: Vec::new(),
+            }
+            .page(self.seller(), owner),
+        ))
+    }
+}
+
+/// `page` as the e-mail about it shows it, for a reader of `language` in `time_zone`.
+fn summary(
+    page: &InvoicePage,
+    language: Language,
+    time_zone: TimeZone,
+    public_url: &str,
+) -> InvoiceSummary {
+    let invoice = &page.invoice;
+    let amount = |rupiah: i64| Rupiah(rupiah).to_string();
+    let decimal = match language {
+        Language::Id => ',',
+        Language::En => '.',
+    };
+    let line = |description: String, rupiah: i64| SummaryLine {
+        description,
+        amount: amount(rupiah),
+    };
+    let credit_label = match language {
+        Language::Id => "Dibayar dari kredit",
+        Language::En => "Paid from credit",
+    };
+    InvoiceSummary {
+        number: invoice.number.clone(),
+        lines: page
+            .lines
+            .iter()
+            .map(|entry| line(entry.description.clone(), entry.amount))
+            .collect(),
+        tax: (invoice.tax_rate_bp > 0).then(|| {
+            line(
+                format!("PPN {} %", tax_percent(invoice.tax_rate_bp, decimal)),
+                invoice.tax,
+            )
+        }),
+        credit: (invoice.credit_applied > 0)
+            .then(|| line(credit_label.to_owned(), -invoice.credit_applied)),
+        total: amount(invoice.total),
+        payment: (invoice.status == InvoiceStatus::Unpaid
+            && !invoice.overdue
+            && invoice.amount_due() > 0)
+            .then(|| PaymentDue {
+                amount: amount(invoice.amount_due()),
+                before: local_text(invoice.expires_at, time_zone, Precision::Minute),
+                link: format!("{public_url}/invoices/{}", invoice.id),
+            }),
     }
 }

@@ -19,7 +19,7 @@ pub mod worker;
 use chrono::{DateTime, Duration, Months, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use self::pricing::{CouponTerms, PriceInput, Quote};
+use self::pricing::{CouponTerms, Item, PriceInput, Quote};
 use crate::billing::credit;
 use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
 use crate::caller::{Caller, NotAdmin};
@@ -578,11 +578,13 @@ impl Orders {
             _ => None,
         };
         let terms = coupon.as_ref().map(CouponTerms::from);
+        let language = crate::accounts::language_in(tx, caller.user_id).await?;
         let quote = pricing::quote(&PriceInput {
-            description: format!(
-                "{} · {} ({} months)",
-                offer.plan_name, hostname, request.period_months
-            ),
+            item: Item::Service {
+                plan: &offer.plan_name,
+                hostname,
+            },
+            language,
             monthly_price: offer.pricing.price_idr_monthly,
             months: request.period_months,
             period_discount_percent: offer
@@ -693,7 +695,13 @@ impl Orders {
         notifications::notify(
             &mut tx,
             caller.user_id,
-            &Notice::order_placed(order_id, &hostname, &invoice.number, invoice.total),
+            &Notice::order_placed(
+                order_id,
+                invoice.id,
+                &hostname,
+                &invoice.number,
+                invoice.total,
+            ),
         )
         .await?;
         let customer: String = tx_run!(&mut tx, |conn| {

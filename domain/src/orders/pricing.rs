@@ -2,6 +2,7 @@
 //! coupon, and PPN on what is left. Integer rupiah only; a discounted price rounds down (in the
 //! customer's favour, as the catalog shows it), tax rounds half up as the tax office rounds.
 
+use model::Language;
 pub use model::billing::Line;
 pub use model::orders::{CouponKind, Quote};
 
@@ -13,10 +14,28 @@ pub struct CouponTerms {
     pub amount: i64,
 }
 
+/// What an invoice's first line bills.
+#[derive(Clone, Copy, Debug)]
+pub enum Item<'a> {
+    /// A new service: `Cloud 2G · web-1 (3 months)`.
+    Service { plan: &'a str, hostname: &'a str },
+    /// Another period of a service.
+    Renewal { plan: &'a str, hostname: &'a str },
+    /// The prorated difference of a move to another plan for the rest of the paid period.
+    Resize {
+        hostname: &'a str,
+        from: &'a str,
+        to: &'a str,
+        remaining_days: i64,
+        period_days: i64,
+    },
+}
+
 /// What is being priced.
 pub struct PriceInput<'a> {
-    /// "Cloud 2G, 3 months (web-1)".
-    pub description: String,
+    pub item: Item<'a>,
+    /// The customer's: lines are written once, as the invoice is issued, in their language.
+    pub language: Language,
     pub monthly_price: i64,
     pub months: i64,
     pub period_discount_percent: i64,
@@ -26,8 +45,9 @@ pub struct PriceInput<'a> {
 
 pub fn quote(input: &PriceInput<'_>) -> Quote {
     let subtotal = input.monthly_price.saturating_mul(input.months);
+    let words = Words(input.language);
     let mut lines = vec![Line {
-        description: input.description.clone(),
+        description: words.item(input.item, input.months),
         quantity: input.months,
         unit_price: input.monthly_price,
         amount: subtotal,
@@ -35,10 +55,7 @@ pub fn quote(input: &PriceInput<'_>) -> Quote {
     let period_discount = percent_of(subtotal, input.period_discount_percent);
     if period_discount > 0 {
         lines.push(discount_line(
-            format!(
-                "{} months: {} % off",
-                input.months, input.period_discount_percent
-            ),
+            words.period_discount(input.months, input.period_discount_percent),
             period_discount,
         ));
     }
@@ -50,7 +67,7 @@ pub fn quote(input: &PriceInput<'_>) -> Quote {
                 CouponKind::Fixed => coupon.amount.clamp(0, after_period),
             };
             if off > 0 {
-                lines.push(discount_line(format!("Coupon {}", coupon.code), off));
+                lines.push(discount_line(words.coupon(&coupon.code), off));
             }
             off
         }
@@ -75,6 +92,78 @@ fn percent_of(amount: i64, percent: i64) -> i64 {
     amount - amount.saturating_mul(100 - percent.clamp(0, 100)) / 100
 }
 
+/// Invoice lines' words in one language, counts with their plural: Indonesian nouns keep one
+/// form (`1 bulan`, `3 bulan`), English ones take an s after any count but one.
+#[derive(Clone, Copy, Debug)]
+pub struct Words(pub Language);
+
+impl Words {
+    pub fn months(self, count: i64) -> String {
+        match self.0 {
+            Language::Id => format!("{count} bulan"),
+            Language::En => english_count(count, "month", "months"),
+        }
+    }
+
+    pub fn days(self, count: i64) -> String {
+        match self.0 {
+            Language::Id => format!("{count} hari"),
+            Language::En => english_count(count, "day", "days"),
+        }
+    }
+
+    fn item(self, item: Item<'_>, months: i64) -> String {
+        let period = self.months(months);
+        let (renewal, to_word, of_word) = match self.0 {
+            Language::Id => ("perpanjangan", "ke", "dari"),
+            Language::En => ("renewal", "to", "of"),
+        };
+        match item {
+            Item::Service { plan, hostname } => format!("{plan} · {hostname} ({period})"),
+            Item::Renewal { plan, hostname } => {
+                format!("{plan} · {hostname} ({period}, {renewal})")
+            }
+            Item::Resize {
+                hostname,
+                from,
+                to,
+                remaining_days,
+                period_days,
+            } => {
+                let days = self.days(period_days);
+                format!("{hostname} · {from} {to_word} {to} ({remaining_days} {of_word} {days})")
+            }
+        }
+    }
+
+    fn period_discount(self, months: i64, percent: i64) -> String {
+        let period = self.months(months);
+        match self.0 {
+            Language::Id => format!("Diskon {period}: {percent} %"),
+            Language::En => format!("{period}: {percent} % off"),
+        }
+    }
+
+    fn coupon(self, code: &str) -> String {
+        match self.0 {
+            Language::Id => format!("Kupon {code}"),
+            Language::En => format!("Coupon {code}"),
+        }
+    }
+
+    /// A credit top-up invoice's one line.
+    pub fn top_up(self) -> &'static str {
+        match self.0 {
+            Language::Id => "Isi ulang kredit",
+            Language::En => "Credit top-up",
+        }
+    }
+}
+
+fn english_count(count: i64, one: &str, other: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { other })
+}
+
 fn discount_line(description: String, off: i64) -> Line {
     Line {
         description,
@@ -90,7 +179,11 @@ mod tests {
 
     fn input(months: i64, discount: i64, coupon: Option<&CouponTerms>) -> PriceInput<'_> {
         PriceInput {
-            description: "Cloud 2G".into(),
+            item: Item::Service {
+                plan: "Cloud 2G",
+                hostname: "web-1",
+            },
+            language: Language::En,
             monthly_price: 75_000,
             months,
             period_discount_percent: discount,
@@ -159,6 +252,65 @@ mod tests {
             quote.subtotal - quote.discount,
             pricing.price_for_months(3).unwrap()
         );
+    }
+
+    #[test]
+    fn lines_are_written_in_the_customers_language_with_plurals() {
+        let coupon = CouponTerms {
+            code: "HEMAT10".into(),
+            kind: CouponKind::Percent,
+            amount: 10,
+        };
+        let descriptions = |input: &PriceInput<'_>| -> Vec<String> {
+            quote(input)
+                .lines
+                .into_iter()
+                .map(|line| line.description)
+                .collect()
+        };
+        assert_eq!(
+            descriptions(&input(1, 0, None)),
+            ["Cloud 2G · web-1 (1 month)"]
+        );
+        assert_eq!(
+            descriptions(&input(3, 5, Some(&coupon))),
+            [
+                "Cloud 2G · web-1 (3 months)",
+                "3 months: 5 % off",
+                "Coupon HEMAT10"
+            ]
+        );
+        let mut indonesian = input(12, 15, Some(&coupon));
+        indonesian.language = Language::Id;
+        indonesian.item = Item::Renewal {
+            plan: "Cloud 2G",
+            hostname: "web-1",
+        };
+        assert_eq!(
+            descriptions(&indonesian),
+            [
+                "Cloud 2G · web-1 (12 bulan, perpanjangan)",
+                "Diskon 12 bulan: 15 %",
+                "Kupon HEMAT10"
+            ]
+        );
+        let resize = Item::Resize {
+            hostname: "web-1",
+            from: "Cloud 1G",
+            to: "Cloud 2G",
+            remaining_days: 1,
+            period_days: 30,
+        };
+        assert_eq!(
+            Words(Language::En).item(resize, 1),
+            "web-1 · Cloud 1G to Cloud 2G (1 of 30 days)"
+        );
+        assert_eq!(
+            Words(Language::Id).item(resize, 1),
+            "web-1 · Cloud 1G ke Cloud 2G (1 dari 30 hari)"
+        );
+        assert_eq!(Words(Language::En).days(1), "1 day");
+        assert_eq!(Words(Language::Id).top_up(), "Isi ulang kredit");
     }
 
     #[test]

@@ -7,12 +7,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::pricing::{self, PriceInput};
+use super::pricing::{self, Item, PriceInput};
 use super::{OrderError, Orders};
 use crate::billing::invoices::{self, NewInvoice, Purpose};
 use crate::catalog::Pricing;
 use crate::notifications::{self, Notice};
 use crate::{db_run, jobs, tx_run};
+use model::Language;
 
 pub const RENEWAL_JOB: &str = "order_renewals";
 
@@ -24,6 +25,8 @@ struct Due {
     period_months: i64,
     paid_until: DateTime<Utc>,
     plan_name: String,
+    /// The customer's, for the invoice's lines.
+    language: String,
     price_idr_monthly: i64,
     discount_3m_percent: i64,
     discount_6m_percent: i64,
@@ -37,9 +40,9 @@ impl Orders {
         let due: Vec<Due> = db_run!(self.db(), |pool| {
             sqlx::query_as(
                 "SELECT o.id, o.user_id, o.hostname, o.period_months, o.paid_until, \
-                 p.name AS plan_name, p.price_idr_monthly, p.discount_3m_percent, \
+                 p.name AS plan_name, u.language, p.price_idr_monthly, p.discount_3m_percent, \
                  p.discount_6m_percent, p.discount_12m_percent \
-                 FROM orders o JOIN plans p ON p.id = o.plan_id \
+                 FROM orders o JOIN plans p ON p.id = o.plan_id JOIN users u ON u.id = o.user_id \
                  WHERE o.status = 'active' AND o.auto_renew AND o.paid_until IS NOT NULL \
                  AND o.paid_until <= $1 \
                  AND o.paid_until > $2 AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id \
@@ -66,10 +69,11 @@ impl Orders {
                 discount_12m_percent: order.discount_12m_percent,
             };
             let quote = pricing::quote(&PriceInput {
-                description: format!(
-                    "{} · {} ({} months, renewal)",
-                    order.plan_name, order.hostname, order.period_months
-                ),
+                item: Item::Renewal {
+                    plan: &order.plan_name,
+                    hostname: &order.hostname,
+                },
+                language: Language::from_code(&order.language).unwrap_or_default(),
                 monthly_price: pricing.price_idr_monthly,
                 months: order.period_months,
                 period_discount_percent: pricing.discount_percent(order.period_months).unwrap_or(0),

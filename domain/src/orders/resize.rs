@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::pricing::{self, PriceInput};
+use super::pricing::{self, Item, PriceInput};
 use super::{OrderError, OrderStatus, Orders, invalid, period_start};
 use crate::audit::{self, AuditEvent};
 use crate::billing::invoices::{self, Invoice, InvoiceChange, InvoiceStatus, NewInvoice, Purpose};
@@ -23,6 +23,7 @@ use crate::instances::resize::RESIZE_JOB;
 use crate::providers::Capabilities;
 use crate::transitions::compare_and_set;
 use crate::{DbError, db_run, jobs, tx_run};
+use model::Language;
 use model::ids::{InvoiceId, OrderId, PlanId};
 pub use model::orders::{Resize, ResizeOption, ResizeOptions};
 pub use model::status::ResizeStatus;
@@ -92,6 +93,8 @@ pub fn prorate(per_period: i64, remaining: Duration, period: Duration) -> i64 {
 /// What a service has now, read once for the options and for a request.
 struct Standing {
     order: super::Order,
+    /// The customer's, for the invoice's line.
+    language: Language,
     instance_id: i64,
     provider: String,
     capabilities: Capabilities,
@@ -423,7 +426,11 @@ impl Orders {
             .await
         })?;
         let period = paid_until - period_start(paid_until, order.period_months);
+        let mut tx = self.db().begin_read().await?;
+        let language = crate::accounts::language_in(&mut tx, order.user_id).await?;
+        drop(tx);
         Ok(Standing {
+            language,
             remaining: paid_until - now,
             period,
             order,
@@ -471,14 +478,14 @@ impl Orders {
         let amount = prorate(per_period, standing.remaining, standing.period);
         let days = |span: Duration| (span.num_hours() + 12) / 24;
         let quote = pricing::quote(&PriceInput {
-            description: format!(
-                "{} · {} to {} ({} of {} days)",
-                order.hostname,
-                order.plan_name,
-                plan.name,
-                days(standing.remaining),
-                days(standing.period)
-            ),
+            item: Item::Resize {
+                hostname: &order.hostname,
+                from: &order.plan_name,
+                to: &plan.name,
+                remaining_days: days(standing.remaining),
+                period_days: days(standing.period),
+            },
+            language: standing.language,
             monthly_price: amount,
             months: 1,
             period_discount_percent: 0,

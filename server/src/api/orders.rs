@@ -196,7 +196,7 @@ async fn invoice(
     )))
 }
 
-/// The invoice as a PDF in the reader's language, for API clients and, as `/invoices/{id}.pdf`
+/// The invoice as a PDF in the reader's language and time zone, for API clients and, as `/invoices/{id}.pdf`
 /// (see `router`), the invoice page's download link.
 async fn invoice_pdf(
     State(state): State<ServerState>,
@@ -210,7 +210,7 @@ async fn invoice_pdf(
         "inline; filename=\"{}\"",
         pdf::file_name(&page.invoice.number)
     );
-    let document = pdf::render(&page, reader.language);
+    let document = pdf::render(&page, reader.language, reader.time_zone);
     Ok((
         [
             (header::CONTENT_TYPE, pdf::CONTENT_TYPE.to_owned()),
