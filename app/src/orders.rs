@@ -27,6 +27,17 @@ pub async fn quote_order(order: OrderRequest) -> Result<Quote, AppError> {
         .map_err(fail)
 }
 
+/// The host name as it would be used (lower case), or why it cannot: not a valid name, or one
+/// of the caller's orders or servers has it. The order form asks as the name is typed.
+#[server]
+pub async fn check_hostname(hostname: String) -> Result<String, AppError> {
+    state()?
+        .orders
+        .free_hostname(&caller()?, &hostname)
+        .await
+        .map_err(fail)
+}
+
 #[server]
 pub async fn place_order(order: OrderRequest) -> Result<Placed, AppError> {
     let placed = state()?

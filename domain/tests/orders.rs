@@ -150,6 +150,12 @@ both_backends! {
             let refused = env.state.orders.place(&who, request).await.unwrap_err();
             assert_eq!(refused.code(), code, "{refused}");
         }
+        // A taken host name is refused as it is typed and at the review, not only when placed.
+        let quoted = env.state.orders.quote(&env.sari, &order(&env, "WEB-1", 1, None)).await.unwrap_err();
+        assert_eq!(quoted.code(), Code::HostnameTaken);
+        assert_eq!(env.state.orders.free_hostname(&env.sari, "WEB-1").await.unwrap_err().code(), Code::HostnameTaken);
+        assert_eq!(env.state.orders.free_hostname(&env.sari, "-bad-").await.unwrap_err().code(), Code::HostnameInvalid);
+        assert_eq!(env.state.orders.free_hostname(&env.sari, "Web-2").await.unwrap(), "web-2");
         assert_eq!(before, (count(&test.db, "orders").await, count(&test.db, "invoices").await, count(&test.db, "invoice_counters").await));
         let invoices: Vec<String> = env.state.billing.list(&env.sari, false).await.unwrap().into_iter().map(|i| i.number).collect();
         assert_eq!(invoices.len(), 1);

@@ -99,7 +99,8 @@ test('an admin prices a sandbox size and visitors see it on /plans', async ({ pa
   await expect(visitor.getByRole('heading', { level: 1 })).toHaveText('Paket & harga');
   const card = visitor.getByTestId('plan-card').filter({ hasText: PLAN });
   await expect(card.getByTestId('plan-price')).toHaveText('Rp 150.000');
-  await expect(card).toContainText('/bulan');
+  // Prices are before PPN, and say so.
+  await expect(card).toContainText('/bulan + PPN');
   await expect(card).toContainText('Rp 1.530.000');
   await expect(card).toContainText('hemat 15%');
   await expect(card).toContainText('Rp 810.000');
@@ -113,7 +114,7 @@ test('an admin prices a sandbox size and visitors see it on /plans', async ({ pa
   await shot(visitor, testInfo, 'plans-dark-id');
   await visitor.getByTestId('lang-en').click();
   await expect(visitor.getByRole('heading', { level: 1 })).toHaveText('Plans & pricing');
-  await expect(card).toContainText('/month');
+  await expect(card).toContainText('/month + VAT (PPN)');
   await expect(card).toContainText('save 15%');
   await shot(visitor, testInfo, 'plans-dark-en');
   await visitor.getByTestId('theme-toggle').click();

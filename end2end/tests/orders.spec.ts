@@ -362,24 +362,32 @@ test('an unverified e-mail, a bad host name and a taken one are explained and pl
   await shot(page, testInfo, 'wizard-bad-hostname-en');
   await page.getByTestId('lang-id').click();
 
-  // The first order for web-agus goes through; the second is refused when placed.
+  // The name is checked as it is typed: free now, so the first order for web-agus goes through.
   await page.getByLabel('Nama host').fill('web-agus');
+  await expect(page.getByTestId('hostname-check')).toHaveAttribute('data-state', 'free');
+  await expect(page.getByTestId('hostname-check')).toHaveText('✓ web-agus tersedia');
   await page.getByTestId('to-review').click();
   await page.getByTestId('place-order').click();
   await expect(page).toHaveURL(/\/invoices\/\d+$/);
 
+  // The second is told it is taken as the name is typed, and cannot go on to the review.
   await startOrder(page);
   await chooseUpToDetails(page, 'Ubuntu 24.04 LTS');
-  await page.getByLabel('Nama host').fill('WEB-AGUS');
+  await page.getByLabel('Nama host').pressSequentially('WEB-AGUS');
+  await expect(page.getByTestId('hostname-check')).toHaveAttribute('data-state', 'refused');
+  await expect(page.getByTestId('hostname-check')).toHaveText('Anda sudah punya server atau pesanan dengan nama host ini.');
   await page.getByTestId('to-review').click();
-  await expect(page.getByTestId('wizard')).toHaveAttribute('data-step', 'review');
-  await page.getByTestId('place-order').click();
   await expect(page.getByTestId('form-error')).toHaveText('Anda sudah punya server atau pesanan dengan nama host ini.');
-  await expect(page).toHaveURL(/\/order\?plan=/);
+  await expect(page.getByTestId('wizard')).toHaveAttribute('data-step', 'details');
   await shot(page, testInfo, 'wizard-hostname-taken-id');
+  await page.getByTestId('lang-en').click();
+  await expect(page.getByTestId('hostname-check')).toHaveText('You already have a server or order with this host name.');
+  await shot(page, testInfo, 'wizard-hostname-taken-en');
+  await page.getByTestId('lang-id').click();
 
-  // Going back keeps what was typed; nothing more was placed.
+  // Going back and forth keeps what was typed; nothing more was placed.
   await page.getByTestId('wizard-back').click();
+  await page.getByTestId('choose-image').filter({ hasText: 'Ubuntu 24.04 LTS' }).click();
   await expect(page.getByLabel('Nama host')).toHaveValue('WEB-AGUS');
   await page.goto('/orders');
   await expect(page.getByTestId('order-row')).toHaveCount(1);

@@ -521,6 +521,9 @@ impl World {
             form(QuoteOrder {
                 order: order_request.clone(),
             }),
+            form(CheckHostname {
+                hostname: text("web-free"),
+            }),
             form(PlaceOrder {
                 order: order_request,
             }),

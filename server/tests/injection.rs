@@ -48,9 +48,9 @@ use app::notifications::{
     NotificationPreferences, SetNotificationPreference, TelegramInfo, TelegramLink, TelegramUnlink,
 };
 use app::orders::{
-    CancelMyOrder, FinishSandboxPayment, LoadInvoice, LoadOrder, LoadResizeOptions, MyCredit,
-    MyInvoices, MyOrders, PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder, QuoteOrder,
-    RequestResize, SandboxCheckout, SetAutoRenew, SetRenewalsFromCredit, TopUpCredit,
+    CancelMyOrder, CheckHostname, FinishSandboxPayment, LoadInvoice, LoadOrder, LoadResizeOptions,
+    MyCredit, MyInvoices, MyOrders, PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder,
+    QuoteOrder, RequestResize, SandboxCheckout, SetAutoRenew, SetRenewalsFromCredit, TopUpCredit,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -523,6 +523,7 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .text("order[hostname]", "inj-{n}")
             .number("order[period_months]", 1)
             .text("order[coupon]", "NO-SUCH-COUPON"),
+        case::<CheckHostname>(Customer).text("hostname", "inj-{n}"),
         case::<PlaceOrder>(Customer)
             .number("order[plan_id]", ids.plan)
             .text("order[region]", "sbx-jkt1")

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::PageTitle;
 use crate::catalog::public_plans;
 use crate::i18n::{Lang, Messages, use_i18n};
-use crate::orders::{PlaceOrder, QuoteOrder, tax_percent};
+use crate::orders::{CheckHostname, PlaceOrder, QuoteOrder, tax_percent};
 use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::pages::orders::{OrderErrorNotice, months_text, order_error_text};
@@ -332,6 +332,20 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
         quote.value().track();
     });
     let keys = Resource::new(|| (), |_| my_ssh_keys());
+    // The host name is checked a moment after the last key, so a fast typist asks once.
+    let check = ServerAction::<CheckHostname>::new();
+    let pending_check = StoredValue::new(None::<TimeoutHandle>);
+    let check_soon = move || {
+        if let Some(handle) = pending_check.get_value() {
+            handle.clear();
+        }
+        let ask = move || {
+            check.dispatch(CheckHostname {
+                hostname: draft.hostname.get_untracked(),
+            });
+        };
+        pending_check.set_value(set_timeout_with_handle(ask, HOSTNAME_CHECK_DELAY).ok());
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         quote.dispatch(QuoteOrder {
@@ -344,7 +358,8 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
             <div class="space-y-5">
                 <label class="block">
                     <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().servers_hostname}</span>
-                    <input type="text" name="hostname" required autocomplete="off" spellcheck="false" class=INPUT bind:value=draft.hostname />
+                    <input type="text" name="hostname" required autocomplete="off" spellcheck="false" class=INPUT bind:value=draft.hostname on:input=move |_| check_soon() />
+                    <HostnameCheck check />
                     <span class="mt-1 block text-xs text-slate-500 dark:text-slate-400">{move || i18n.t().orders_hostname_hint}</span>
                 </label>
                 <fieldset>
@@ -426,6 +441,33 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
                 </div>
             </div>
         </form>
+    }
+}
+
+/// How long after the last key the host name is checked.
+const HOSTNAME_CHECK_DELAY: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Whether the typed host name can be used, as the last check answered.
+#[component]
+fn HostnameCheck(check: ServerAction<CheckHostname>) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        let answer = check.value().get()?;
+        if check.pending().get() {
+            return None;
+        }
+        Some(match answer {
+            Ok(hostname) => view! {
+                <span class="mt-1 block text-sm text-emerald-700 dark:text-emerald-400" data-testid="hostname-check" data-state="free">
+                    "✓ " {move || format!("{hostname} {}", i18n.t().orders_hostname_free)}
+                </span>
+            }.into_any(),
+            Err(error) => view! {
+                <span role="alert" class="mt-1 block text-sm text-red-700 dark:text-red-400" data-testid="hostname-check" data-state="refused">
+                    {move || order_error_text(i18n.t(), &error)}
+                </span>
+            }.into_any(),
+        })
     }
 }
 

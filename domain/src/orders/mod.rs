@@ -547,7 +547,7 @@ impl Orders {
             .catalog
             .offer(request.plan_id.get(), &request.region, &request.image)
             .await?;
-        let hostname = parse_hostname(&request.hostname)?;
+        let hostname = self.free_hostname(caller, &request.hostname).await?;
         ssh_keys::for_provisioning(
             &self.db,
             caller.user_id,
@@ -559,6 +559,29 @@ impl Orders {
         )
         .await?;
         Ok((offer, hostname))
+    }
+
+    /// `raw` as a host name the caller can give a new server: valid, and naming none of their
+    /// open orders or live servers. The order's transaction checks again, as another request
+    /// may take the name meanwhile; this is for the form, which asks as the name is typed.
+    pub async fn free_hostname(&self, caller: &Caller, raw: &str) -> Result<String, OrderError> {
+        let hostname = parse_hostname(raw)?;
+        let taken: bool = db_run!(&self.db, |pool| {
+            sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM orders WHERE user_id = $1 AND hostname = $2 \
+                 AND status NOT IN ('cancelled', 'expired', 'terminated')) \
+                 OR EXISTS (SELECT 1 FROM instances WHERE user_id = $1 AND hostname = $2 \
+                 AND status <> 'deleted')",
+            )
+            .bind(caller.user_id)
+            .bind(&hostname)
+            .fetch_one(pool)
+            .await
+        })?;
+        if taken {
+            return Err(OrderError::HostnameTaken(hostname));
+        }
+        Ok(hostname)
     }
 
     /// The coupon, if any, and the price, read inside `tx`.
