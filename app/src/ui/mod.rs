@@ -14,6 +14,7 @@ pub use status::{
 
 use std::time::Duration;
 
+#[cfg(feature = "ssr")]
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 
@@ -109,7 +110,29 @@ pub fn DataTable(
 pub fn CardLabels(testid: &'static str, headings: Vec<Text>) -> impl IntoView {
     let i18n = use_i18n();
     let rules = move || card_labels(testid, headings.iter().map(|heading| heading(i18n.t())));
-    view! { <style nonce=use_nonce() inner_html=rules></style> }
+    view! { <style nonce=style_nonce() inner_html=rules></style> }
+}
+
+/// The page's CSP nonce for a `<style>` element: the request's while rendering on the server;
+/// in the browser, the one the hydration script carries (the browser hides the attribute but
+/// keeps its value), so a table drawn after a client-side navigation gets its labels too.
+fn style_nonce() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    let nonce = use_nonce().map(|nonce| nonce.to_string());
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    let nonce = {
+        use wasm_bindgen::JsCast;
+        document()
+            .query_selector("script[nonce]")
+            .ok()
+            .flatten()
+            .and_then(|script| script.dyn_into::<web_sys::HtmlElement>().ok())
+            .map(|script| script.nonce())
+            .filter(|nonce| !nonce.is_empty())
+    };
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let nonce: Option<String> = None;
+    nonce
 }
 
 /// The rules that put each heading before its column's cells in a card (`table-cards`) of
