@@ -27,6 +27,16 @@ pub async fn quote_order(order: OrderRequest) -> Result<Quote, AppError> {
         .map_err(fail)
 }
 
+/// The price as the order form fills in (plan, period, coupon), before the host name is there.
+#[server]
+pub async fn preview_price(order: OrderRequest) -> Result<Quote, AppError> {
+    state()?
+        .orders
+        .preview(&caller()?, &order)
+        .await
+        .map_err(fail)
+}
+
 /// The host name as it would be used (lower case), or why it cannot: not a valid name, or one
 /// of the caller's orders or servers has it. The order form asks as the name is typed.
 #[server]

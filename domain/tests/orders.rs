@@ -156,6 +156,14 @@ both_backends! {
         assert_eq!(env.state.orders.free_hostname(&env.sari, "WEB-1").await.unwrap_err().code(), Code::HostnameTaken);
         assert_eq!(env.state.orders.free_hostname(&env.sari, "-bad-").await.unwrap_err().code(), Code::HostnameInvalid);
         assert_eq!(env.state.orders.free_hostname(&env.sari, "Web-2").await.unwrap(), "web-2");
+        // The form's live price needs only the plan, the period and the coupon, and is the
+        // review's price once the rest is filled in.
+        let unnamed = OrderRequest { hostname: String::new(), ..order(&env, "", 12, None) };
+        let preview = env.state.orders.preview(&Caller { email_verified: false, ..env.sari.clone() }, &unnamed).await.unwrap();
+        let review = env.state.orders.quote(&env.sari, &order(&env, "web-2", 12, None)).await.unwrap();
+        assert_eq!((preview.subtotal, preview.discount, preview.tax, preview.total), (review.subtotal, review.discount, review.tax, review.total));
+        let unknown_coupon = env.state.orders.preview(&env.sari, &order(&env, "", 1, Some("NOPE"))).await.unwrap_err();
+        assert_eq!(unknown_coupon.code(), Code::CouponUnknown);
         assert_eq!(before, (count(&test.db, "orders").await, count(&test.db, "invoices").await, count(&test.db, "invoice_counters").await));
         let invoices: Vec<String> = env.state.billing.list(&env.sari, false).await.unwrap().into_iter().map(|i| i.number).collect();
         assert_eq!(invoices.len(), 1);

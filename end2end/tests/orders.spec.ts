@@ -73,11 +73,21 @@ test('a new customer orders through the wizard, pays in the sandbox and gets a r
   await shot(page, testInfo, 'wizard-region-id');
   await chooseUpToDetails(page, 'Ubuntu 24.04 LTS');
 
+  // The price is there before anything is typed, and follows the period as it is chosen.
+  const live = page.getByTestId('live-price');
+  await expect(live.getByTestId('price-total')).toContainText('Rp 83.250');
   await page.getByLabel('Nama host').fill('web-budi');
   const year = page.getByTestId('periods').locator('label').filter({ hasText: '12 bulan' });
   await expect(year).toContainText('Rp 765.000');
   await expect(year).toContainText('hemat 15%');
   await year.click();
+  await expect(live.getByTestId('price-period-discount')).toContainText('-Rp 135.000');
+  await expect(live.getByTestId('price-total')).toContainText('Rp 849.150');
+  // A coupon is asked about once typed: an unknown one says so there.
+  await page.getByLabel('Kode kupon (opsional)').pressSequentially('NOPE');
+  await expect(live.getByTestId('live-price-error')).toBeVisible();
+  await page.getByLabel('Kode kupon (opsional)').fill('');
+  await expect(live.getByTestId('price-total')).toContainText('Rp 849.150');
   await page.getByTestId('ssh-key-choices').getByLabel(/Laptop Budi/).check();
   await shot(page, testInfo, 'wizard-details-id');
   await page.getByTestId('to-review').click();

@@ -524,6 +524,9 @@ impl World {
             form(CheckHostname {
                 hostname: text("web-free"),
             }),
+            form(PreviewPrice {
+                order: order_request.clone(),
+            }),
             form(PlaceOrder {
                 order: order_request,
             }),

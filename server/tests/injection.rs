@@ -50,7 +50,8 @@ use app::notifications::{
 use app::orders::{
     CancelMyOrder, CheckHostname, FinishSandboxPayment, LoadInvoice, LoadOrder, LoadResizeOptions,
     MyCredit, MyInvoices, MyOrders, PayInvoice, PayWithCredit, PaymentChannels, PlaceOrder,
-    QuoteOrder, RequestResize, SandboxCheckout, SetAutoRenew, SetRenewalsFromCredit, TopUpCredit,
+    PreviewPrice, QuoteOrder, RequestResize, SandboxCheckout, SetAutoRenew, SetRenewalsFromCredit,
+    TopUpCredit,
 };
 use app::pages::legal::ContactDetails;
 use app::pages::status::PlatformStatus;
@@ -524,6 +525,13 @@ fn server_fn_cases(ids: &Ids) -> Vec<ServerFnCase> {
             .number("order[period_months]", 1)
             .text("order[coupon]", "NO-SUCH-COUPON"),
         case::<CheckHostname>(Customer).text("hostname", "inj-{n}"),
+        case::<PreviewPrice>(Customer)
+            .number("order[plan_id]", ids.plan)
+            .text("order[region]", "sbx-jkt1")
+            .text("order[image]", "ubuntu-24-04-x64")
+            .text("order[hostname]", "")
+            .number("order[period_months]", 12)
+            .text("order[coupon]", "NO-SUCH-COUPON"),
         case::<PlaceOrder>(Customer)
             .number("order[plan_id]", ids.plan)
             .text("order[region]", "sbx-jkt1")

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::PageTitle;
 use crate::catalog::public_plans;
 use crate::i18n::{Lang, Messages, use_i18n};
-use crate::orders::{CheckHostname, PlaceOrder, QuoteOrder, tax_percent};
+use crate::orders::{CheckHostname, PlaceOrder, QuoteOrder, preview_price, tax_percent};
 use crate::pages::account::RequireUser;
 use crate::pages::catalog::{OsLogo, memory, transfer};
 use crate::pages::orders::{OrderErrorNotice, months_text, order_error_text};
@@ -332,20 +332,19 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
         quote.value().track();
     });
     let keys = Resource::new(|| (), |_| my_ssh_keys());
-    // The host name is checked a moment after the last key, so a fast typist asks once.
     let check = ServerAction::<CheckHostname>::new();
-    let pending_check = StoredValue::new(None::<TimeoutHandle>);
-    let check_soon = move || {
-        if let Some(handle) = pending_check.get_value() {
-            handle.clear();
-        }
-        let ask = move || {
-            check.dispatch(CheckHostname {
-                hostname: draft.hostname.get_untracked(),
-            });
-        };
-        pending_check.set_value(set_timeout_with_handle(ask, HOSTNAME_CHECK_DELAY).ok());
-    };
+    let check_soon = after_typing(move || {
+        check.dispatch(CheckHostname {
+            hostname: draft.hostname.get_untracked(),
+        });
+    });
+    // The price follows the period at once and the coupon once it is typed.
+    let coupon_typed = RwSignal::new(draft.coupon.get_untracked());
+    let coupon_soon = after_typing(move || coupon_typed.set(draft.coupon.get_untracked()));
+    let live_price = Resource::new(
+        move || (draft.period.get(), coupon_typed.get()),
+        move |_| preview_price(draft.input()),
+    );
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         quote.dispatch(QuoteOrder {
@@ -428,8 +427,25 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
                 </fieldset>
                 <label class="block">
                     <span class="text-sm font-medium text-slate-700 dark:text-slate-300">{move || i18n.t().orders_coupon}</span>
-                    <input type="text" name="coupon" autocomplete="off" class=INPUT bind:value=draft.coupon />
+                    <input type="text" name="coupon" autocomplete="off" class=INPUT bind:value=draft.coupon on:input=move |_| coupon_soon() />
                 </label>
+                <section class=PANEL data-testid="live-price">
+                    <h3 class="font-semibold">{move || i18n.t().orders_price}</h3>
+                    <Transition fallback=move || view! { <p class="mt-3 text-sm text-slate-500">{move || i18n.t().orders_pricing}</p> }>
+                        {move || Suspend::new(async move {
+                            match live_price.await {
+                                Ok(quote) => {
+                                    let months = quote.lines.first().map_or(1, |line| line.quantity);
+                                    let coupon = draft.input().coupon;
+                                    view! { <PriceTable quote months coupon /> }.into_any()
+                                }
+                                Err(error) => view! {
+                                    <p role="alert" class="mt-3 text-sm text-red-700 dark:text-red-300" data-testid="live-price-error">{move || order_error_text(i18n.t(), &error)}</p>
+                                }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </section>
             </div>
             <div class="space-y-4 lg:col-span-2">
                 <OrderErrorNotice result=quote.value() />
@@ -444,8 +460,20 @@ fn DetailsStep(plan: PublicPlan, draft: Draft, quote: ServerAction<QuoteOrder>) 
     }
 }
 
-/// How long after the last key the host name is checked.
-const HOSTNAME_CHECK_DELAY: std::time::Duration = std::time::Duration::from_millis(400);
+/// How long after the last key what was typed is sent to be checked.
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Runs `act` once typing pauses for [`TYPING_PAUSE`], so a fast typist asks the server once.
+fn after_typing(act: impl Fn() + Clone + Send + Sync + 'static) -> impl Fn() + Copy + 'static {
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    let act = StoredValue::new(act);
+    move || {
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        pending.set_value(set_timeout_with_handle(act.get_value(), TYPING_PAUSE).ok());
+    }
+}
 
 /// Whether the typed host name can be used, as the last check answered.
 #[component]

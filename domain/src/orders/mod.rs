@@ -536,17 +536,7 @@ impl Orders {
         if !caller.email_verified {
             return Err(OrderError::EmailUnverified);
         }
-        if !TERMS.contains(&request.period_months) {
-            return Err(invalid(
-                "period_months",
-                Code::PeriodInvalid,
-                "choose a period of 1, 3, 6 or 12 months",
-            ));
-        }
-        let offer = self
-            .catalog
-            .offer(request.plan_id.get(), &request.region, &request.image)
-            .await?;
+        let offer = self.offer(request).await?;
         let hostname = self.free_hostname(caller, &request.hostname).await?;
         ssh_keys::for_provisioning(
             &self.db,
@@ -559,6 +549,44 @@ impl Orders {
         )
         .await?;
         Ok((offer, hostname))
+    }
+
+    /// What the catalog sells for `request`'s plan, region, image and period.
+    async fn offer(&self, request: &OrderRequest) -> Result<Offer, OrderError> {
+        if !TERMS.contains(&request.period_months) {
+            return Err(invalid(
+                "period_months",
+                Code::PeriodInvalid,
+                "choose a period of 1, 3, 6 or 12 months",
+            ));
+        }
+        Ok(self
+            .catalog
+            .offer(request.plan_id.get(), &request.region, &request.image)
+            .await?)
+    }
+
+    /// The price of `request`'s plan, period and coupon as the order form fills in, before the
+    /// rest of it is there: the host name, the keys and a verified address are not asked for.
+    pub async fn preview(
+        &self,
+        caller: &Caller,
+        request: &OrderRequest,
+    ) -> Result<Quote, OrderError> {
+        let offer = self.offer(request).await?;
+        let mut tx = self.db.begin_read().await?;
+        let (_, quote) = self
+            .price(
+                &mut tx,
+                caller,
+                request,
+                &offer,
+                request.hostname.trim(),
+                Utc::now(),
+            )
+            .await?;
+        drop(tx);
+        Ok(quote)
     }
 
     /// `raw` as a host name the caller can give a new server: valid, and naming none of their
