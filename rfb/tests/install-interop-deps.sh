@@ -9,6 +9,7 @@ declare -A PACKAGE_OF=(
   [vncpasswd]=tigervnc-tools
   [xsetroot]=x11-xserver-utils
   [xev]=x11-utils
+  [xdpyinfo]=x11-utils
   [xlogo]=x11-apps
   [xdotool]=xdotool
   [qemu-system-x86_64]=qemu-system-x86

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Against TigerVNC's Xvnc on loopback (Debian: tigervnc-standalone-server, tigervnc-tools,
-//! x11-xserver-utils, x11-utils, x11-apps, xdotool; see install-interop-deps.sh).
+//! x11-xserver-utils, x11-utils (xev, xdpyinfo), x11-apps, xdotool; see
+//! install-interop-deps.sh).
 //! Each test starts its own Xvnc on a free display and port and stops it at the end.
 
 #[allow(dead_code)]
@@ -43,7 +44,9 @@ impl Xvnc {
                 "Xvnc",
                 &log,
             );
-            if wait_for_port(&mut process, port, &log) {
+            // Xvnc opens its RFB port before its X display takes clients: an X client started
+            // in between fails with "unable to open display".
+            if wait_for_port(&mut process, port, &log) && display_ready(display) {
                 return Xvnc {
                     display,
                     port,
@@ -71,6 +74,24 @@ impl Xvnc {
     fn spawn(&self, program: &str, args: &[&str], log: &Path) -> Process {
         Process::spawn(self.x_command(program).args(args), program, log)
     }
+}
+
+/// Whether X display `display` takes clients within [`TIMEOUT`], as `xdpyinfo` finds.
+fn display_ready(display: u16) -> bool {
+    let deadline = Instant::now() + TIMEOUT;
+    while Instant::now() < deadline {
+        let answered = Command::new("xdpyinfo")
+            .args(["-display", &format!(":{display}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if answered {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
 }
 
 /// Every pseudo-encoding plus the given pixel encodings: the pseudo-encodings change what the
@@ -113,7 +134,7 @@ fn wait_for_log(log: &Path, what: &str, timeout: Duration, mut poke: impl FnMut(
 fn tigervnc_without_password_frames_updates_and_input() {
     if !binaries_installed(
         "tigervnc_without_password_frames_updates_and_input",
-        &["Xvnc", "xsetroot", "xev"],
+        &["Xvnc", "xdpyinfo", "xsetroot", "xev"],
     ) {
         return;
     }
@@ -210,7 +231,7 @@ fn tigervnc_without_password_frames_updates_and_input() {
 fn tigervnc_every_encoding_decodes_the_same_pixels() {
     if !binaries_installed(
         "tigervnc_every_encoding_decodes_the_same_pixels",
-        &["Xvnc", "xsetroot", "xlogo", "xdotool"],
+        &["Xvnc", "xdpyinfo", "xsetroot", "xlogo", "xdotool"],
     ) {
         return;
     }
@@ -339,7 +360,10 @@ fn assert_plausible_pixels(rgba: &[u8]) {
 
 #[test]
 fn tigervnc_vnc_authentication() {
-    if !binaries_installed("tigervnc_vnc_authentication", &["Xvnc", "vncpasswd"]) {
+    if !binaries_installed(
+        "tigervnc_vnc_authentication",
+        &["Xvnc", "xdpyinfo", "vncpasswd"],
+    ) {
         return;
     }
     let directory = TempDir::new("xvnc-password");
