@@ -67,12 +67,11 @@ pub fn AccountPage() -> impl IntoView {
     let save_profile = ServerAction::<UpdateProfile>::new();
     let save_billing = ServerAction::<UpdateBillingDetails>::new();
     Effect::new(move |_| {
-        if let Some(Ok(me)) = save_profile.value().get() {
+        let saved_profile = save_profile.value().get().and_then(Result::ok);
+        if let Some(me) = &saved_profile {
             zone.set(me.time_zone);
         }
-        if matches!(save_profile.value().get(), Some(Ok(_)))
-            || matches!(save_billing.value().get(), Some(Ok(_)))
-        {
+        if saved_profile.is_some() || matches!(save_billing.value().get(), Some(Ok(_))) {
             session.reload();
         }
     });

@@ -31,8 +31,9 @@ pub fn file_name(invoice_number: &str) -> String {
     format!("{invoice_number}.pdf")
 }
 
-/// The words on the paper, as the invoice page has them in each language.
-struct Labels {
+/// The words on the paper, as the invoice page has them in each language; the e-mail that
+/// shows an invoice uses the same ones.
+pub(crate) struct Labels {
     title: &'static str,
     billed_to: &'static str,
     issued: &'static str,
@@ -48,11 +49,12 @@ struct Labels {
     discount: &'static str,
     tax: &'static str,
     total: &'static str,
-    credit_applied: &'static str,
+    pub(crate) credit_applied: &'static str,
     credit_refunded: &'static str,
     footer: &'static str,
     page: &'static str,
-    decimal: char,
+    /// Before a tax rate's fraction (`11,5` or `11.5`).
+    pub(crate) decimal: char,
     purpose: fn(Purpose) -> &'static str,
     status: fn(InvoiceStatus) -> &'static str,
 }
@@ -129,12 +131,16 @@ const ENGLISH: Labels = Labels {
     },
 };
 
-/// The invoice `page` as a PDF document, in `language`.
-pub fn render(page: &InvoicePage, language: Language, time_zone: TimeZone) -> Vec<u8> {
-    let labels = match language {
+pub(crate) fn labels(language: Language) -> &'static Labels {
+    match language {
         Language::Id => &INDONESIAN,
         Language::En => &ENGLISH,
-    };
+    }
+}
+
+/// The invoice `page` as a PDF document, in `language`.
+pub fn render(page: &InvoicePage, language: Language, time_zone: TimeZone) -> Vec<u8> {
+    let labels = labels(language);
     let invoice = &page.invoice;
     let mut sheet = Sheet::new();
 

@@ -188,18 +188,11 @@ fn summary(
     public_url: &str,
 ) -> InvoiceSummary {
     let invoice = &page.invoice;
+    let labels = pdf::labels(language);
     let amount = |rupiah: i64| Rupiah(rupiah).to_string();
-    let decimal = match language {
-        Language::Id => ',',
-        Language::En => '.',
-    };
     let line = |description: String, rupiah: i64| SummaryLine {
         description,
         amount: amount(rupiah),
-    };
-    let credit_label = match language {
-        Language::Id => "Dibayar dari kredit",
-        Language::En => "Paid from credit",
     };
     InvoiceSummary {
         number: invoice.number.clone(),
@@ -210,12 +203,12 @@ fn summary(
             .collect(),
         tax: (invoice.tax_rate_bp > 0).then(|| {
             line(
-                format!("PPN {} %", tax_percent(invoice.tax_rate_bp, decimal)),
+                format!("PPN {} %", tax_percent(invoice.tax_rate_bp, labels.decimal)),
                 invoice.tax,
             )
         }),
         credit: (invoice.credit_applied > 0)
-            .then(|| line(credit_label.to_owned(), -invoice.credit_applied)),
+            .then(|| line(labels.credit_applied.to_owned(), -invoice.credit_applied)),
         total: amount(invoice.total),
         payment: (invoice.status == InvoiceStatus::Unpaid
             && !invoice.overdue

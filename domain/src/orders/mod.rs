@@ -574,19 +574,8 @@ impl Orders {
         request: &OrderRequest,
     ) -> Result<Quote, OrderError> {
         let offer = self.offer(request).await?;
-        let mut tx = self.db.begin_read().await?;
-        let (_, quote) = self
-            .price(
-                &mut tx,
-                caller,
-                request,
-                &offer,
-                request.hostname.trim(),
-                Utc::now(),
-            )
-            .await?;
-        drop(tx);
-        Ok(quote)
+        self.price_now(caller, request, &offer, request.hostname.trim())
+            .await
     }
 
     /// `raw` as a host name the caller can give a new server: valid, and naming none of their
@@ -655,10 +644,21 @@ impl Orders {
         request: &OrderRequest,
     ) -> Result<Quote, OrderError> {
         let (offer, hostname) = self.check(caller, request).await?;
-        // The same reads as placing the order, in a transaction that writes nothing.
+        self.price_now(caller, request, &offer, &hostname).await
+    }
+
+    /// The price as placing the order would work it out now: the same reads, in a transaction
+    /// that writes nothing.
+    async fn price_now(
+        &self,
+        caller: &Caller,
+        request: &OrderRequest,
+        offer: &Offer,
+        hostname: &str,
+    ) -> Result<Quote, OrderError> {
         let mut tx = self.db.begin_read().await?;
         let (_, quote) = self
-            .price(&mut tx, caller, request, &offer, &hostname, Utc::now())
+            .price(&mut tx, caller, request, offer, hostname, Utc::now())
             .await?;
         drop(tx);
         Ok(quote)
